@@ -1,0 +1,49 @@
+"""ratiocinator: small local language models made reliable by exact engines.
+
+The public API: `load_backend` and the `Backend` protocol (one shared inference backend), the typed
+values it exchanges, and the error hierarchy. Graph factories join here as the layers land.
+"""
+
+from ratiocinator.errors import (
+    HashMismatch,
+    InvalidInput,
+    MissingPackage,
+    ModelNotFound,
+    ModelOutputError,
+    RatiocinatorError,
+    UnsupportedFeature,
+)
+from ratiocinator.models import (
+    DEFAULT_MODEL,
+    Backend,
+    BackendInfo,
+    Completion,
+    Message,
+    ResponseCache,
+    SamplingParams,
+    ToolCall,
+    ToolSpec,
+    load_backend,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Backend",
+    "BackendInfo",
+    "Completion",
+    "HashMismatch",
+    "InvalidInput",
+    "Message",
+    "MissingPackage",
+    "ModelNotFound",
+    "ModelOutputError",
+    "RatiocinatorError",
+    "ResponseCache",
+    "SamplingParams",
+    "ToolCall",
+    "ToolSpec",
+    "UnsupportedFeature",
+    "load_backend",
+]

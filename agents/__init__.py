@@ -1,0 +1,1 @@
+"""LangGraph agents that compose the backend, the solvers and selection."""

@@ -1,0 +1,202 @@
+"""The `ratiocinator` command: generate, chat, and models (list, prepare). Heavy imports happen per command.
+
+Generated text goes to stdout and nothing else does; diagnostics, progress and errors go to stderr.
+A bad input exits with status 2 and a message that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ratiocinator.errors import RatiocinatorError
+from ratiocinator.models.catalog import DEFAULT_MODEL
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.splitlines()[0])
+models_app = typer.Typer(no_args_is_help=True, help="Embedded models: list them, prepare (verify + convert) one.")
+app.add_typer(models_app, name="models")
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="embedded:NAME or hf:PATH")]
+
+
+def _err(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _load(model: str, dtype: str, threads: int | None, cache: bool) -> Any:
+    from rich.console import Console
+
+    from ratiocinator.models import load_backend
+
+    with Console(stderr=True).status(f"loading {model} …"):
+        return load_backend(model, dtype=dtype, threads=threads, cache=True if cache else None)
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    try:
+        schema = json.loads(path.read_text())
+    except OSError as exc:
+        raise _err(f"--json-schema {path}: cannot read it ({exc.strerror})") from None
+    except ValueError as exc:
+        raise _err(f"--json-schema {path}: not valid JSON ({exc})") from None
+    if not isinstance(schema, dict):
+        raise _err(f"--json-schema {path}: expected a JSON object (a JSON schema), got {type(schema).__name__}")
+    import jsonschema
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise _err(f"--json-schema {path}: not a valid JSON schema: {exc.message}") from None
+    return schema
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Argument(help="the request; '-' reads it from stdin")],
+    model: ModelOpt = DEFAULT_MODEL,
+    json_schema: Annotated[Path | None, typer.Option(help="constrain the output to this JSON schema")] = None,
+    grammar: Annotated[Path | None, typer.Option(help="constrain the output to this EBNF grammar (root ::= …)")] = None,
+    system: Annotated[str | None, typer.Option(help="a system message")] = None,
+    raw: Annotated[bool, typer.Option(help="send the prompt as plain text, without the chat template")] = False,
+    seed: Annotated[int | None, typer.Option(help="sampling seed (same seed, same output)")] = None,
+    temperature: Annotated[float, typer.Option(help="0 is greedy")] = 0.0,
+    max_tokens: Annotated[int, typer.Option(help="at most this many new tokens")] = 512,
+    dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    cache: Annotated[bool, typer.Option(help="use the response cache")] = False,
+) -> None:
+    """Generate one reply on stdout (only the generated text)."""
+    from ratiocinator.models import Message, SamplingParams
+
+    if prompt == "-":
+        prompt = sys.stdin.read()
+    if not prompt.strip():
+        raise _err("the prompt is empty")
+    if json_schema and grammar:
+        raise _err("give --json-schema or --grammar, not both")
+    schema = _read_schema(json_schema) if json_schema else None
+    ebnf = grammar.read_text() if grammar else None
+    try:
+        params = SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, schema=schema,
+                                grammar=ebnf)
+    except ValueError as exc:
+        raise _err(str(exc)) from None
+    try:
+        backend = _load(model, dtype, threads, cache)
+        if raw:
+            request: Any = prompt
+        else:
+            request = ([Message(role="system", content=system)] if system else []) + [
+                Message(role="user", content=prompt)
+            ]
+        (completion,) = backend.generate([request], params)
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
+    sys.stdout.write(completion.text + "\n")
+    if completion.finish_reason == "length":
+        typer.echo(f"note: stopped at --max-tokens {max_tokens}", err=True)
+
+
+@app.command()
+def chat(
+    model: ModelOpt = DEFAULT_MODEL,
+    system: Annotated[str | None, typer.Option(help="a system message")] = None,
+    temperature: Annotated[float, typer.Option(help="0 is greedy")] = 0.0,
+    max_tokens: Annotated[int, typer.Option(help="at most this many new tokens per reply")] = 512,
+    dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+) -> None:
+    """Chat with a model: streamed replies, /model NAME, /reset, /history, /quit. Reads stdin when piped."""
+    from ratiocinator.repl import ChatSession, run_repl
+
+    try:
+        session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
+                              dtype=dtype, threads=threads)
+        run_repl(session)
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
+
+
+@models_app.command("list")
+def models_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """The embedded models: name, size, whether installed and whether converted."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ratiocinator.models import catalog
+
+    rows = [
+        {
+            "name": m.spec,
+            "params": m.params,
+            "gguf_bytes": m.size_bytes,
+            "installed": catalog.is_installed(m),
+            "cached": catalog.is_cached(m),
+            "default": m.spec == DEFAULT_MODEL,
+            "notes": m.notes,
+        }
+        for m in catalog.CATALOG.values()
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"embedded models (cache: {catalog.home()})")
+    for col in ("name", "params", "size", "installed", "cached", "notes"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"] + (" *" if r["default"] else ""), r["params"], f"{r['gguf_bytes'] / 1e6:.0f} MB",
+                      "yes" if r["installed"] else "no", "yes" if r["cached"] else "no", r["notes"])
+    Console().print(table)
+
+
+@models_app.command("prepare")
+def models_prepare(
+    name: Annotated[str, typer.Argument(help="embedded model name")] = DEFAULT_MODEL,
+    force: Annotated[bool, typer.Option(help="convert again even if cached")] = False,
+) -> None:
+    """Verify an embedded model's sha256 and convert it once to safetensors (with a progress bar)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ratiocinator.models import catalog
+
+    try:
+        model = catalog.get(name)
+        if catalog.is_cached(model) and not force:
+            typer.echo(f"{model.spec}: ready at {catalog.cache_dir(model)}", err=True)
+            return
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
+                      transient=False, console=_stderr_console()) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    label = {"verify": "verify sha256", "convert": "convert to safetensors"}.get(stage, stage)
+                    tasks[stage] = bar.add_task(f"{model.name}: {label}", total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            path = catalog.prepare(model, force=force, progress=progress)
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
+    typer.echo(f"{model.spec}: ready at {path}", err=True)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# --- commands of the other layers register here, one line each --------------------------------
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

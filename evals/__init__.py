@@ -1,0 +1,1 @@
+"""The benchmark eval runner: resumable, cached, parallel; one file per benchmark."""

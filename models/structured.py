@@ -1,0 +1,118 @@
+"""Constrained decoding with xgrammar: JSON schemas and EBNF grammars become per-token masks.
+
+Every backend that decodes token by token (the transformers backend here) compiles `params.schema` or
+`params.grammar` once per tokenizer and applies the grammar's token bitmask to the logits of each
+step, so a constrained output always parses. Whitespace inside JSON is capped at
+`MAX_JSON_WHITESPACE` characters per gap: without a cap a weak model can emit newlines until
+max_tokens and never close the object.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import xgrammar as xgr
+from pydantic import BaseModel, ValidationError
+
+from ratiocinator.errors import InvalidInput, ModelOutputError
+from ratiocinator.models.types import SamplingParams
+
+MAX_JSON_WHITESPACE = 2
+
+
+def schema_dict(schema: Any) -> dict[str, Any]:
+    """A JSON-schema dict from a pydantic model class or a dict."""
+    if isinstance(schema, dict):
+        return schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema.model_json_schema()
+    raise InvalidInput(f"schema must be a pydantic model class or a JSON-schema dict, got {schema!r}")
+
+
+def parse_output(text: str, schema: Any) -> Any:
+    """Parse `text` under `schema`: a pydantic instance for a model class, validated JSON for a dict."""
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        try:
+            return schema.model_validate_json(text)
+        except ValidationError as exc:
+            raise ModelOutputError(f"output does not validate as {schema.__name__}: {exc}", text=text) from exc
+    import jsonschema
+
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ModelOutputError(f"output is not JSON: {exc}", text=text) from exc
+    try:
+        jsonschema.validate(value, schema_dict(schema))
+    except jsonschema.ValidationError as exc:
+        raise ModelOutputError(f"output does not match the schema: {exc.message}", text=text) from exc
+    return value
+
+
+@dataclass
+class GrammarRows:
+    """One xgrammar matcher per batch row, and the shared bitmask buffer they fill each step."""
+
+    matchers: list[xgr.GrammarMatcher]
+    bitmask: torch.Tensor
+
+    def mask_(self, logits: torch.Tensor, active: list[bool]) -> None:
+        """Forbid, in place, every token the grammar of each active row does not allow next."""
+        rows = [i for i, a in enumerate(active) if a and not self.matchers[i].is_terminated()]
+        if not rows:
+            return
+        for i in rows:
+            self.matchers[i].fill_next_token_bitmask(self.bitmask, i)
+        xgr.apply_token_bitmask_inplace(
+            logits, self.bitmask.to(logits.device), indices=rows
+        )
+
+    def accept(self, row: int, token_id: int) -> None:
+        matcher = self.matchers[row]
+        if matcher.is_terminated():
+            return
+        if not matcher.accept_token(token_id):
+            raise RuntimeError(f"grammar rejected token {token_id} that its own mask allowed (row {row})")
+
+    def terminated(self, row: int) -> bool:
+        return self.matchers[row].is_terminated()
+
+
+class GrammarCompiler:
+    """Compiles schemas and grammars for one tokenizer (xgrammar caches compiled grammars)."""
+
+    def __init__(self, tokenizer: Any, vocab_size: int, stop_token_ids: list[int]) -> None:
+        self.vocab_size = vocab_size
+        self.stop_token_ids = stop_token_ids
+        info = xgr.TokenizerInfo.from_huggingface(
+            tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids
+        )
+        self._compiler = xgr.GrammarCompiler(info, max_threads=1)
+
+    def compile(self, params: SamplingParams) -> xgr.CompiledGrammar | None:
+        if params.schema is not None:
+            schema = schema_dict(params.schema)
+            try:
+                return self._compiler.compile_json_schema(
+                    json.dumps(schema),
+                    any_whitespace=True,
+                    max_whitespace_cnt=MAX_JSON_WHITESPACE,
+                    strict_mode=True,
+                )
+            except Exception as exc:  # xgrammar raises RuntimeError/ValueError subclasses
+                raise InvalidInput(f"JSON schema cannot be compiled to a grammar: {exc}") from exc
+        if params.grammar is not None:
+            try:
+                return self._compiler.compile_grammar(params.grammar)
+            except Exception as exc:
+                raise InvalidInput(
+                    f"EBNF grammar does not compile (xgrammar dialect, start symbol `root`): {exc}"
+                ) from exc
+        return None
+
+    def rows(self, compiled: xgr.CompiledGrammar, count: int) -> GrammarRows:
+        matchers = [xgr.GrammarMatcher(compiled) for _ in range(count)]
+        return GrammarRows(matchers, xgr.allocate_token_bitmask(count, self.vocab_size))

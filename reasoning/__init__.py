@@ -1,0 +1,1 @@
+"""LLM-only reasoning loops as LangGraph graphs (critical questions, step-wise critique)."""

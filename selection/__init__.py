@@ -1,0 +1,1 @@
+"""Choosing the best of many generated candidates with generated tests (sandbox, execution, B4)."""

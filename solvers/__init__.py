@@ -1,0 +1,1 @@
+"""Exact engines with no language model inside: PDDL planning, optimization, symbolic math."""
