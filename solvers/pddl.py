@@ -1,0 +1,395 @@
+"""PDDL planning with unified-planning: parse, solve within a hard time bound, validate every plan, explain it.
+
+    result = solve("domain.pddl", "p01.pddl", planner="auto", optimal=False, timeout=60)
+    result.status     # solved | solved-optimally | unsolvable | not-found | timeout | error
+    result.plan       # ("(unstack b3 b2)", "(putdown b3)", ...), checked by UP's sequential plan validator
+    validate(domain, problem, "(pickup b1)\\n(stack b1 b2)")   # a model's plan -> ValidationReport
+    explain(result.plan)                                      # "1. Pickup b1.\\n2. Stack b1 b2."
+
+Domain and problem are PDDL text or paths. Bad PDDL raises `PDDLError` naming the file (domain or
+problem), the line and column, the offending text and what was expected. `unsolvable` means proved
+(the planner's search was complete); `not-found` means an incomplete planner gave up.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.pddl_compat import normalize, promote_to_constant
+from ratiocinator.solvers.planners import FastDownwardRun, RawRun, run_up_engine
+
+if TYPE_CHECKING:
+    from unified_planning.model import Problem
+
+PlanStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
+
+#: Planner name -> whether it guarantees optimal plans. `auto` picks fast-downward(-opt).
+PLANNERS: dict[str, bool] = {
+    "fast-downward": False, "fast-downward-opt": True, "symk": False, "symk-opt": True, "lpg": False,
+    "lpg-anytime": False, "pyperplan": False, "pyperplan-opt": True, "enhsp": False, "enhsp-opt": True,
+    "tamer": False,
+}
+_FD = {"fast-downward": False, "fast-downward-opt": True}
+# fallbacks of `auto` when Fast Downward does not support the problem (numeric fluents, ...)
+_AUTO_FALLBACK = {False: ("enhsp", "symk", "lpg", "pyperplan"), True: ("symk-opt", "enhsp-opt", "pyperplan-opt")}
+
+
+class PDDLError(InvalidInput):
+    """Malformed or inconsistent PDDL (or a planner that cannot take it); says where and what was expected."""
+
+    def __init__(self, message: str, *, source: str, line: int | None = None, column: int | None = None) -> None:
+        where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {message}")
+        self.source, self.line, self.column = source, line, column
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanResult:
+    """The outcome of `solve`: the plan as PDDL action strings, its cost (metric, else length), how checked."""
+
+    status: PlanStatus
+    plan: tuple[str, ...] | None
+    cost: float | None
+    planner: str
+    seconds: float
+    validated: bool
+    message: str = ""
+
+    @property
+    def solved(self) -> bool:
+        return self.status in ("solved", "solved-optimally")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["plan"] = list(self.plan) if self.plan is not None else None
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class ValidationReport:
+    """Whether a plan is valid for a problem; if not, the first failing step (1-based) and why."""
+
+    valid: bool
+    steps: int
+    cost: float | None = None
+    failed_step: int | None = None
+    reason: str = ""
+
+
+# ---------------------------------------------------------------- reading and parsing
+
+
+def _text(source: str | Path, what: str) -> str:
+    if isinstance(source, Path) or "(" not in source:
+        path = Path(source)
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PDDLError(f"cannot read {str(path)!r} ({exc.strerror}); pass PDDL text or a readable file",
+                            source=what) from None
+    return source
+
+
+def _environment() -> Any:
+    """UP's global environment, quiet and PDDL-tolerant (a private one breaks action costs in UP 1.3)."""
+    from unified_planning.shortcuts import get_environment
+
+    env = get_environment()
+    env.credits_stream = None
+    env.error_used_name = False  # PDDL lets an action and a predicate share a name (floortile: `up`)
+    return env
+
+
+_UNKNOWN = re.compile(r"Found invalid expression: (\S+?)\.? From line")
+_LOC = re.compile(r"line:? (\d+), col:? (\d+)")
+
+
+def _context(text: str, line: int | None, column: int | None) -> str:
+    lines = text.splitlines()
+    if not line or line > len(lines):
+        return ""
+    caret = " " * (max(column or 1, 1) - 1 + 4) + "^"
+    return f"\n    {lines[line - 1]}\n{caret}"
+
+
+def _hint(message: str) -> str:
+    if message.startswith("Expected"):
+        return ("; check that every '(' is closed and that keywords are spelled as in PDDL "
+                "(:requirements, :predicates, :action, :parameters, :precondition, :effect, :objects, :init, :goal)")
+    if "invalid expression" in message or "Undefined name" in message:
+        return "; every name must be a predicate, object, constant or action parameter declared before use"
+    if "arity" in message:
+        return "; give each predicate exactly as many arguments as its declaration"
+    return ""
+
+
+def _located(exc: Exception, domain: str, problem: str) -> PDDLError:
+    """Turn a UP / pyparsing parse error into a PDDLError that says which file, where and what is expected."""
+    message = str(getattr(exc, "msg", None) or exc).strip()
+    if hasattr(exc, "lineno") and hasattr(exc, "col") and not isinstance(exc, SyntaxError):
+        line, column = int(exc.lineno), int(exc.col)
+    else:
+        found = _LOC.search(message)
+        line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
+        message = re.sub(r"\s*(Error in expression |Error )?[Ff]rom line:.*$", "", message, flags=re.S)
+    message = message.replace("\n", " ")
+    from unified_planning.io import PDDLReader
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            PDDLReader(_environment()).parse_problem_string(normalize(domain)[0])
+        source, text = "problem", problem
+    except Exception:
+        source, text = "domain", domain
+    return PDDLError(message + _hint(message) + _context(text, line, column), source=source, line=line,
+                     column=column)
+
+
+def _check_names(domain: str, problem: str) -> None:
+    dom = re.search(r"\(\s*domain\s+([^\s()]+)", domain, re.I)
+    ref = re.search(r"\(\s*:domain\s+([^\s()]+)", problem, re.I)
+    if dom and ref and dom.group(1).lower() != ref.group(1).lower():
+        line = problem[: ref.start()].count("\n") + 1
+        raise PDDLError(f"the problem is for domain {ref.group(1)!r} but the domain is {dom.group(1)!r}; "
+                        "pass the matching domain file", source="problem", line=line)
+
+
+def parse(domain: str | Path, problem: str | Path) -> Problem:
+    """Parse domain + problem (PDDL text or paths) into a unified-planning `Problem`, or raise `PDDLError`."""
+    return _parse_texts(_text(domain, "domain"), _text(problem, "problem"))[0]
+
+
+def _parse_texts(dom: str, prob: str) -> tuple[Problem, str, str]:
+    """The parsed problem and the texts it was parsed from (after the sound rewrites of pddl_compat)."""
+    from unified_planning.io import PDDLReader
+
+    original = dom, prob
+    _check_names(dom, prob)
+    dom, _ = normalize(dom)
+    for _attempt in range(50):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return PDDLReader(_environment()).parse_problem_string(dom, prob), dom, prob
+        except Exception as exc:  # pyparsing, SyntaxError and UP definition errors alike
+            unknown = _UNKNOWN.match(str(exc))
+            promoted = promote_to_constant(dom, prob, unknown.group(1)) if unknown else None
+            if promoted is None:
+                raise _located(exc, *original) from None
+            dom, prob, _ = promoted
+    raise PDDLError("too many names used by the domain but declared only in the problem", source="domain")
+
+
+# ---------------------------------------------------------------- plans: reading, validating, explaining
+
+_STEP_PREFIX = re.compile(r"^\s*\d+(\.\d+)?\s*:\s*")
+_DURATION = re.compile(r"\s*\[[^\]]*\]\s*$")
+_CALL = re.compile(r"^([^\s(),]+)\((.*)\)$")
+
+
+def plan_steps(plan: str | list[str] | tuple[str, ...] | PlanResult) -> list[str]:
+    """Split a plan (text, list of action strings or a PlanResult) into one action string per step."""
+    if isinstance(plan, PlanResult):
+        return list(plan.plan or ())
+    lines = plan.splitlines() if isinstance(plan, str) else list(plan)
+    steps = []
+    for raw in lines:
+        line = raw.split(";", 1)[0].strip()
+        if line:
+            steps.append(_DURATION.sub("", _STEP_PREFIX.sub("", line)).strip())
+    return steps
+
+
+def _tokens(step: str) -> list[str]:
+    if step.startswith("(") and step.endswith(")"):
+        return step[1:-1].split()
+    call = _CALL.match(step)
+    if call:  # unified-planning's own rendering: stack(b1, b2)
+        return [call.group(1), *[a.strip() for a in call.group(2).split(",") if a.strip()]]
+    return step.replace(",", " ").split()
+
+
+class _StepError(ValueError):
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(f"step {index}: {message}")
+        self.index = index
+
+
+def _instance(problem: Problem, step: str, index: int) -> Any:
+    """The ActionInstance a step names, or a _StepError saying what is wrong with it."""
+    from unified_planning.plans import ActionInstance
+
+    tokens = _tokens(step)
+    if not tokens:
+        raise _StepError(index, "empty; write each step as (action arg1 arg2 ...)")
+    actions = {a.name.lower(): a for a in problem.actions}
+    action = actions.get(tokens[0].lower())
+    if action is None:
+        raise _StepError(index, f"{step!r}: unknown action {tokens[0]!r}; the domain has "
+                         f"{', '.join(sorted(actions))}")
+    args = tokens[1:]
+    if len(args) != len(action.parameters):
+        params = " ".join(f"?{p.name}" for p in action.parameters)
+        raise _StepError(index, f"{step!r}: {action.name} takes {len(action.parameters)} arguments "
+                         f"({action.name} {params}), got {len(args)}")
+    objects = {o.name.lower(): o for o in problem.all_objects}
+    missing = [a for a in args if a.lower() not in objects]
+    if missing:
+        raise _StepError(index, f"{step!r}: unknown object(s) {', '.join(missing)}; the problem has "
+                         f"{', '.join(sorted(objects))}")
+    return ActionInstance(action, [objects[a.lower()] for a in args])
+
+
+def _validate_parsed(problem: Problem, steps: list[str]) -> ValidationReport:
+    from unified_planning.engines.sequential_simulator import UPSequentialSimulator
+    from unified_planning.plans import SequentialPlan
+    from unified_planning.shortcuts import PlanValidator
+
+    try:
+        instances = [_instance(problem, s, i) for i, s in enumerate(steps, 1)]
+    except _StepError as exc:
+        return ValidationReport(valid=False, steps=len(steps), failed_step=exc.index, reason=str(exc))
+    plan = SequentialPlan(instances, problem.environment)
+    with warnings.catch_warnings(), PlanValidator(name="sequential_plan_validator") as validator:
+        warnings.simplefilter("ignore")
+        result = validator.validate(problem, plan)
+    if result.status.name == "VALID":
+        metrics = result.metric_evaluations or {}
+        cost = float(next(iter(metrics.values()))) if metrics else float(len(steps))
+        return ValidationReport(valid=True, steps=len(steps), cost=cost)
+    trace = result.trace or []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        simulator = UPSequentialSimulator(problem, error_on_failed_checks=False)
+    if result.reason is not None and result.reason.name == "INAPPLICABLE_ACTION" and trace:
+        index = len(trace)
+        try:
+            conds, _ = simulator.get_unsatisfied_conditions(trace[-1], instances[index - 1])
+            why = "precondition(s) false: " + ", ".join(str(c) for c in conds) if conds else "its effects conflict"
+        except Exception as exc:  # conflicting effects, invalid action: the validator's own words
+            why = f"{type(exc).__name__}: {exc}"
+        return ValidationReport(valid=False, steps=len(steps), failed_step=index,
+                                reason=f"step {index} {steps[index - 1]} is not applicable: {why}")
+    goals = simulator.get_unsatisfied_goals(trace[-1]) if trace else []
+    return ValidationReport(valid=False, steps=len(steps),
+                            reason="after the last step these goals are false: " + ", ".join(str(g) for g in goals))
+
+
+def validate(domain: str | Path, problem: str | Path,
+             plan: str | list[str] | tuple[str, ...] | PlanResult) -> ValidationReport:
+    """Check a plan against a problem with UP's sequential plan validator (for a model's plan, say)."""
+    return _validate_parsed(parse(domain, problem), plan_steps(plan))
+
+
+def explain(plan: str | list[str] | tuple[str, ...] | PlanResult, problem: Problem | None = None) -> str:
+    """Numbered English steps; with the parsed problem, arguments are named by their parameters."""
+    params: dict[str, list[str]] = {}
+    if problem is not None:
+        params = {a.name.lower(): [p.name for p in a.parameters] for a in problem.actions}
+    lines = []
+    for i, step in enumerate(plan_steps(plan), 1):
+        tokens = _tokens(step) or ["(empty)"]
+        verb = re.sub(r"[-_]+", " ", tokens[0]).strip().capitalize()
+        args, names = tokens[1:], params.get(tokens[0].lower())
+        if names and len(names) == len(args) and args:
+            parts = [f"{n} = {a}" for n, a in zip(names, args, strict=True)]
+            detail = " with " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+        else:
+            detail = (" " + " ".join(args)) if args else ""
+        lines.append(f"{i}. {verb}{detail}.")
+    return "\n".join(lines) if lines else "The plan is empty: the goal already holds in the initial state."
+
+
+# ---------------------------------------------------------------- solving
+
+
+def available_planners() -> list[str]:
+    """Planner names that can run here (their unified-planning integration is installed)."""
+    from unified_planning.shortcuts import get_environment
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        installed = set(get_environment().factory.engines)
+    return [name for name in PLANNERS if name in installed]
+
+
+def _supports(name: str, problem: Problem) -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        factory = problem.environment.factory
+        return name in factory.engines and factory.engine(name).supports(problem.kind)
+
+
+def _choose(planner: str, optimal: bool) -> str:
+    if planner == "auto":
+        return "fast-downward-opt" if optimal else "fast-downward"
+    if planner not in PLANNERS:
+        raise PDDLError(f"unknown planner {planner!r}; expected auto or one of {', '.join(PLANNERS)}",
+                        source="planner")
+    if optimal and not PLANNERS[planner]:
+        opts = ", ".join(n for n, o in PLANNERS.items() if o)
+        raise PDDLError(f"{planner} does not guarantee optimal plans; with optimal=True use auto or one of {opts}",
+                        source="planner")
+    if planner not in available_planners():
+        raise PDDLError(f"planner {planner!r} is not installed; available: {', '.join(available_planners())}",
+                        source="planner")
+    return planner
+
+
+def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", optimal: bool = False,
+          timeout: float = 60.0) -> PlanResult:
+    """Find a plan within `timeout` seconds (wall clock, everything included) and validate it."""
+    if timeout <= 0:
+        raise InvalidInput(f"timeout must be positive seconds, got {timeout}")
+    start = time.monotonic()
+    dom, prob_text = _text(domain, "domain"), _text(problem, "problem")
+    name = _choose(planner, optimal)
+    optimal = optimal or PLANNERS[name]
+    # Fast Downward reads the original text and searches while we parse the same text here.
+    fd = FastDownwardRun.start(dom, prob_text, optimal=_FD[name]) if name in _FD else None
+    try:
+        parsed, dom2, prob2 = _parse_texts(dom, prob_text)
+        if fd is not None and (dom2, prob2) != (dom, prob_text):  # rewritten: the planner reads what we read
+            fd.kill()
+            fd = FastDownwardRun.start(dom2, prob2, optimal=_FD[name])
+        if fd is not None and not _supports(name, parsed):
+            fd.kill()
+            fd = None
+            if planner != "auto":
+                raise PDDLError(f"{name} does not support this problem ({_features(parsed)})", source="planner")
+            name = next((n for n in _AUTO_FALLBACK[optimal] if _supports(n, parsed)), "")
+            if not name:
+                raise PDDLError(f"no installed planner supports this problem ({_features(parsed)})",
+                                source="planner")
+        left = timeout - (time.monotonic() - start)
+        raw = fd.wait(left) if fd is not None else run_up_engine(name, parsed, timeout=left,
+                                                                 optimal_engine=PLANNERS[name])
+    finally:
+        if fd is not None:
+            fd.kill()
+    return _checked(parsed, raw, name, start)
+
+
+def _features(problem: Problem) -> str:
+    return ", ".join(sorted(f.lower() for f in problem.kind.features)) or "no features"
+
+
+def _checked(problem: Problem, raw: RawRun, name: str, start: float) -> PlanResult:
+    plan, cost, validated, status, message = None, None, False, raw.status, raw.message
+    if raw.actions is not None:
+        plan = tuple("(" + " ".join(_tokens(step)) + ")" for step in plan_steps(list(raw.actions)))
+        report = _validate_parsed(problem, list(plan))
+        validated, cost = report.valid, report.cost
+        if not report.valid:
+            status, message = "error", f"the planner returned a plan the validator rejects: {report.reason}"
+    elif status in ("solved", "solved-optimally"):
+        status, message = "error", "the planner reported success but returned no plan"
+    return PlanResult(status=status, plan=plan, cost=cost, planner=name, seconds=time.monotonic() - start,
+                      validated=validated, message=message)

@@ -1,0 +1,265 @@
+"""Planner back ends for `pddl.solve`: each run ends within a hard time bound, whatever the planner does.
+
+Three ways to run a planner, chosen by what the planner is:
+
+- Fast Downward (`fast-downward`, `fast-downward-opt`) runs directly on the caller's PDDL text, in
+  its own session, killed as a process group at the deadline. The caller parses the same text with
+  unified-planning while the search runs (`FastDownwardRun.start` then `.wait`), so the only overhead
+  over calling Fast Downward by hand is reading the plan back and validating it.
+- unified-planning engines that wrap an external binary (symk, lpg, enhsp) run in this process with
+  UP's own `timeout`, which kills the binary's process group.
+- unified-planning engines written in Python (pyperplan, tamer) ignore `timeout`; they run in a
+  forked child (own session) that is SIGKILLed at the deadline.
+
+Nothing here validates a plan; `pddl.py` does that for every result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+RawStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
+
+#: Fast Downward configurations: satisficing LAMA (first plan) and optimal A* with LM-cut.
+#: Driver options go before the input files, search options after them.
+FD_CONFIGS: dict[bool, tuple[list[str], list[str]]] = {
+    False: (["--alias", "lama-first"], []),
+    True: ([], ["--search", "astar(lmcut())"]),
+}
+
+# https://www.fast-downward.org/latest/documentation/exit-codes/
+_FD_EXIT: dict[int, tuple[RawStatus, str]] = {
+    0: ("solved", ""),
+    1: ("solved", "plan found, then out of memory"),
+    2: ("solved", "plan found, then out of time"),
+    3: ("solved", "plan found, then out of memory and time"),
+    10: ("unsolvable", "the translator proved the task unsolvable"),
+    11: ("unsolvable", "the search proved the task unsolvable"),
+    12: ("not-found", "the search ended without a plan and without proof (incomplete search)"),
+    13: ("not-found", "no plan within the cost bound"),
+    20: ("error", "translator out of memory"),
+    21: ("timeout", "translator out of time"),
+    22: ("error", "search out of memory"),
+    23: ("timeout", "search out of time"),
+    24: ("error", "search out of memory and time"),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RawRun:
+    """What a planner returned, before validation: actions as PDDL strings like `(stack b1 b2)`."""
+
+    status: RawStatus
+    actions: tuple[str, ...] | None = None
+    engine: str = ""
+    message: str = ""
+    metrics: dict[str, str] = field(default_factory=dict)
+
+
+def fast_downward_script() -> str:
+    """Path of the Fast Downward driver shipped by `up-fast-downward`."""
+    res = importlib.resources.files("up_fast_downward").joinpath("downward/fast-downward.py")
+    return str(res)
+
+
+def fast_downward_command(domain_path: str, problem_path: str, plan_path: str, *, optimal: bool) -> list[str]:
+    """The command line that runs Fast Downward on two PDDL files (what the benchmark compares with)."""
+    before, after = FD_CONFIGS[optimal]
+    return [sys.executable, fast_downward_script(), "--plan-file", plan_path, *before, domain_path, problem_path,
+            *after]
+
+
+def _kill_group(proc_pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc_pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(proc_pid, signal.SIGKILL)
+
+
+class FastDownwardRun:
+    """One Fast Downward process on PDDL text; `start` returns at once, `wait` collects the result."""
+
+    def __init__(self, domain_text: str, problem_text: str, *, optimal: bool) -> None:
+        self.optimal = optimal
+        self.engine = "fast-downward-opt" if optimal else "fast-downward"
+        self._dir = tempfile.mkdtemp(prefix="ratiocinator-fd-")
+        paths = [os.path.join(self._dir, n) for n in ("domain.pddl", "problem.pddl", "plan", "log")]
+        self._domain, self._problem, self._plan, self._log = paths
+        for path, text in ((self._domain, domain_text), (self._problem, problem_text)):
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        cmd = fast_downward_command(self._domain, self._problem, self._plan, optimal=optimal)
+        with open(self._log, "wb") as log:
+            self._proc = subprocess.Popen(cmd, cwd=self._dir, stdout=log, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, start_new_session=True)
+
+    @classmethod
+    def start(cls, domain_text: str, problem_text: str, *, optimal: bool) -> FastDownwardRun:
+        return cls(domain_text, problem_text, optimal=optimal)
+
+    def kill(self) -> None:
+        """Stop the planner (and its translate/search children) and remove its files."""
+        if self._proc.poll() is None:
+            _kill_group(self._proc.pid)
+            self._proc.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def wait(self, timeout: float) -> RawRun:
+        """Wait at most `timeout` seconds; on expiry the process group is killed and the status is timeout."""
+        try:
+            try:
+                code = self._proc.wait(timeout=max(timeout, 0.0))
+            except subprocess.TimeoutExpired:
+                return RawRun(status="timeout", engine=self.engine,
+                              message=f"killed after the {timeout:.1f} s left of the time limit")
+            status, message = _FD_EXIT.get(code, ("error", f"Fast Downward exited with code {code}"))
+            actions = None
+            if status == "solved":
+                with open(self._plan, encoding="utf-8") as fh:
+                    actions = tuple(ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith(";"))
+                if self.optimal and code == 0:
+                    status = "solved-optimally"
+            if status == "error":
+                message = f"{message}; log tail:\n{self._log_tail()}"
+            return RawRun(status=status, actions=actions, engine=self.engine, message=message)
+        finally:
+            self.kill()
+
+    def _log_tail(self, n: int = 15) -> str:
+        try:
+            with open(self._log, encoding="utf-8", errors="replace") as fh:
+                return "".join(fh.readlines()[-n:])
+        except OSError:
+            return ""
+
+
+def _up_status(result: Any, optimal_engine: bool, has_metric: bool) -> tuple[RawStatus, str]:
+    from unified_planning.engines import PlanGenerationResultStatus as S
+
+    st = result.status
+    if st == S.SOLVED_OPTIMALLY:
+        return "solved-optimally", ""
+    if st in (S.SOLVED_SATISFICING, S.INTERMEDIATE):
+        # UP's optimal engines say SOLVED_OPTIMALLY only when the problem has a metric; without one
+        # they still minimise plan length.
+        return ("solved-optimally" if optimal_engine and not has_metric else "solved"), ""
+    if st == S.UNSOLVABLE_PROVEN:
+        return "unsolvable", ""
+    if st == S.UNSOLVABLE_INCOMPLETELY:
+        return "not-found", "the planner gave up without a proof that no plan exists"
+    if st == S.TIMEOUT:
+        return "timeout", ""
+    logs = " ".join(str(m.message)[-400:] for m in (result.log_messages or []) if str(m.message).strip())
+    return "error", f"{st.name}: {logs}".strip()
+
+
+def _action_strings(plan: Any) -> tuple[str, ...]:
+    out = []
+    for ai in plan.actions:
+        args = " ".join(str(p.object().name) if p.is_object_exp() else str(p) for p in ai.actual_parameters)
+        out.append(f"({ai.action.name}{' ' + args if args else ''})")
+    return tuple(out)
+
+
+def _make_planner(name: str, problem: Any) -> Any:
+    from unified_planning.shortcuts import OneshotPlanner
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return OneshotPlanner(name=name, problem_kind=problem.kind)
+
+
+def run_up_engine(name: str, problem: Any, *, timeout: float, optimal_engine: bool) -> RawRun:
+    """Run the unified-planning engine `name` on a parsed problem within `timeout` seconds."""
+    from unified_planning.engines.pddl_planner import PDDLPlanner
+
+    has_metric = bool(problem.quality_metrics)
+    planner = _make_planner(name, problem)
+    if isinstance(planner, PDDLPlanner):  # an external binary: UP kills its process group at the timeout
+        with planner, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = planner.solve(problem, timeout=max(timeout, 0.01))
+        status, msg = _up_status(result, optimal_engine, has_metric)
+        actions = _action_strings(result.plan) if result.plan is not None and status.startswith("solved") else None
+        return RawRun(status=status, actions=actions, engine=name, message=msg)
+    return _run_forked(lambda: _solve_in_child(planner, problem, optimal_engine, has_metric), timeout, name)
+
+
+def _solve_in_child(planner: Any, problem: Any, optimal_engine: bool, has_metric: bool) -> dict[str, Any]:
+    with planner, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = planner.solve(problem)
+    status, msg = _up_status(result, optimal_engine, has_metric)
+    actions = _action_strings(result.plan) if result.plan is not None and status.startswith("solved") else None
+    return {"status": status, "actions": list(actions) if actions is not None else None, "message": msg}
+
+
+def _run_forked(job: Any, timeout: float, engine: str) -> RawRun:
+    """Run `job()` (returning a JSON-able dict) in a forked child in its own session; SIGKILL it at the deadline."""
+    if not hasattr(os, "fork"):
+        from ratiocinator.errors import UnsupportedFeature
+
+        raise UnsupportedFeature(f"planner {engine!r} ignores timeouts and needs os.fork to be bounded; "
+                                 "use fast-downward or lpg on this platform")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(read_fd)
+            os.setsid()
+            payload = json.dumps(job()).encode()
+        except BaseException as exc:  # report anything, the parent decides
+            payload = json.dumps({"status": "error", "message": f"{type(exc).__name__}: {exc}"}).encode()
+            code = 1
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_fd, view):]
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    deadline = time.monotonic() + max(timeout, 0.0)
+    chunks: list[bytes] = []
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        if timed_out:
+            _kill_group(pid)
+        os.waitpid(pid, 0)
+    if timed_out:
+        return RawRun(status="timeout", engine=engine, message=f"killed after {timeout:.1f} s")
+    try:
+        data = json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        data = {}
+    if "status" not in data:
+        return RawRun(status="error", engine=engine, message="the planner process died without a result")
+    actions = tuple(data["actions"]) if data.get("actions") is not None else None
+    return RawRun(status=data["status"], actions=actions, engine=engine, message=data.get("message", ""))
