@@ -97,7 +97,10 @@ class BaseBackend(ABC):
     """Input normalisation and the response cache around a backend's `_generate`."""
 
     def __init__(self, *, cache: ResponseCache | bool | None = None) -> None:
-        self.cache: ResponseCache | None = default_cache() if cache is True else (cache or None)
+        # `is` checks: an empty ResponseCache is falsy (it has a length).
+        self.cache: ResponseCache | None = default_cache() if cache is True else (
+            None if cache is None or cache is False else cache
+        )
 
     @property
     @abstractmethod

@@ -1,0 +1,75 @@
+"""Tests of the `ratiocinator` command: stdout carries only generated text, bad input exits 2 with a reason."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+SMOLLM = "embedded:smollm2-135m-instruct"
+
+
+def run(*args: str, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ratiocinator.cli", *args], input=stdin, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_generate_with_json_schema_prints_only_valid_json(tmp_path):
+    schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
+                                               "population": {"type": "integer"}},
+              "required": ["city", "population"], "additionalProperties": False}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(schema))
+    r = run("generate", "--model", SMOLLM, "--json-schema", str(path), "--max-tokens", "60",
+            "Give the largest city of France as JSON.")
+    assert r.returncode == 0, r.stderr
+    value = json.loads(r.stdout)
+    assert set(value) == {"city", "population"} and isinstance(value["population"], int)
+
+
+@pytest.mark.slow
+def test_generate_plain_text_and_seed_reproducibility():
+    args = ("generate", "--model", SMOLLM, "--temperature", "1.0", "--seed", "5", "--max-tokens", "12", "Hi!")
+    first, second = run(*args), run(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout and first.stdout.strip()
+
+
+def test_bad_schema_file_names_the_file(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text("{not json")
+    r = run("generate", "--json-schema", str(path), "x")
+    assert r.returncode == 2 and "bad.json" in r.stderr and "not valid JSON" in r.stderr and r.stdout == ""
+
+
+def test_invalid_json_schema_is_refused(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"type": "banana"}))
+    r = run("generate", "--json-schema", str(path), "x")
+    assert r.returncode == 2 and "not a valid JSON schema" in r.stderr
+
+
+def test_unknown_model_exits_2_with_the_known_names():
+    r = run("generate", "--model", "embedded:nope", "x")
+    assert r.returncode == 2 and "qwen2.5-coder-0.5b-instruct" in r.stderr and r.stdout == ""
+
+
+def test_models_list_json():
+    r = run("models", "list", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = {row["name"]: row for row in json.loads(r.stdout)}
+    assert rows["embedded:qwen2.5-coder-0.5b-instruct"]["default"] is True
+    assert rows[SMOLLM]["installed"] is True
+
+
+@pytest.mark.slow
+def test_chat_reads_stdin_when_not_a_tty():
+    r = run("chat", "--model", SMOLLM, "--max-tokens", "16", stdin="Hello there\n/history\n/reset\n/history\n/quit\n")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].strip()  # the streamed reply
+    assert any(line.startswith("user: Hello there") for line in lines)
+    assert "(conversation reset)" in r.stderr
