@@ -1,7 +1,7 @@
 """Reproduce B4 on CodeT's HumanEval data: pass@1 per strategy (all tasks, B4's subset), timings, counts.
 
     python bench/selection.py [--data ../shared/data/code/humaneval] [--strategies b4,codet,...]
-                              [--limit N] [--cache DIR | --no-cache] [--json]
+                              [--limit N | --tasks ID,ID] [--cache DIR | --no-cache] [--json]
 
 A table goes to stderr; with --json, stdout is one JSON object
 {"strategies": {name: {"pass1_all", "pass1_subset"}}, "n_tasks_all", "n_tasks_subset", "seconds", "counts"}.
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategies", default="random,maxpass,mbr_exec,codet,b4",
                         help="comma-separated; b4 expands to beta0 in 1e4,1e5,1e6")
     parser.add_argument("--limit", type=int, default=None, help="only the first N tasks")
+    parser.add_argument("--tasks", default=None, help="only these comma-separated task ids")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="passing-matrix cache folder")
     parser.add_argument("--no-cache", action="store_true", help="recompute every matrix")
     parser.add_argument("--test-timeout", type=float, default=0.1, help="seconds per generated test (B4: 0.1)")
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         report = reproduce(args.data, strategies=[s.strip() for s in args.strategies.split(",") if s.strip()],
-                           config=config, gt_timeout=args.gt_timeout, limit=args.limit, progress=progress)
+                           config=config, gt_timeout=args.gt_timeout, limit=args.limit, progress=progress,
+                           task_ids=args.tasks.split(",") if args.tasks else None)
     except RatiocinatorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

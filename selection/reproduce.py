@@ -61,7 +61,8 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def load_codet_humaneval(data_dir: Path | str, *, limit: int | None = None) -> list[CodeTask]:
+def load_codet_humaneval(data_dir: Path | str, *, limit: int | None = None,
+                         task_ids: Sequence[str] | None = None) -> list[CodeTask]:
     """problems.jsonl + codegen16b_{solutions,tests}.jsonl, matched by prompt as CodeT does."""
     root = Path(data_dir)
     problems = {p["task_id"]: p for p in _jsonl(root / "problems.jsonl")}
@@ -72,6 +73,11 @@ def load_codet_humaneval(data_dir: Path | str, *, limit: int | None = None) -> l
     tests = {test_prompts[d["prompt"]]: d["samples"] for d in _jsonl(root / "codegen16b_tests.jsonl")
              if d["prompt"] in test_prompts}
     ids = sorted(problems, key=lambda t: (len(t), t))
+    if task_ids is not None:
+        unknown = sorted(set(task_ids) - set(problems))
+        if unknown:
+            raise InvalidInput(f"unknown task ids {unknown[:5]}; expected ids like {ids[0]!r}")
+        ids = [t for t in ids if t in set(task_ids)]
     tasks = [CodeTask(task_id=tid, prompt=problems[tid]["prompt"], entry_point=problems[tid]["entry_point"],
                       test=problems[tid]["test"], solution_samples=tuple(solutions.get(tid, ())),
                       test_samples=tuple(tests.get(tid, ()))) for tid in ids]
@@ -148,6 +154,8 @@ def build_task_data(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout
             "unique_tests": sum(len(m) for m in tests),
             "cells": sum(len(s) * len(m) for s, m in zip(sols, tests, strict=True)),
             "loaded_solutions": int(sum(m.loaded.sum() for m in matrices)),
+            "timeout_cells": int(sum((m.status == 3).sum() for m in matrices)),
+            "ground_truth_timeouts": int(sum((g.status == 3).sum() for g in truth)),
             "matrices_from_cache": int(sum(m.cached for m in matrices)),
         },
     }
@@ -171,9 +179,9 @@ def evaluate(data: Sequence[TaskData], strategies: Sequence[str] | None = None) 
 
 def reproduce(data_dir: Path | str, *, strategies: Sequence[str] | None = None,
               config: ExecutionConfig | None = None, gt_timeout: float = 1.0, limit: int | None = None,
-              progress: Callable[[str, int, int], None] | None = None) -> Report:
+              task_ids: Sequence[str] | None = None, progress: Callable[[str, int, int], None] | None = None) -> Report:
     """The whole experiment: load, execute (cached), select with every strategy, report."""
-    tasks = load_codet_humaneval(data_dir, limit=limit)
+    tasks = load_codet_humaneval(data_dir, limit=limit, task_ids=task_ids)
     executor = Executor(config)
     data, info = build_task_data(tasks, executor, gt_timeout=gt_timeout, progress=progress)
     results, select_seconds = evaluate(data, strategies)
