@@ -192,6 +192,10 @@ def _stderr_console() -> Any:
 
 
 # --- commands of the other layers register here, one line each --------------------------------
+from ratiocinator.solvers import cli as _solvers_cli  # noqa: E402  (typer only; engines load per command)
+
+app.command("plan")(_solvers_cli.plan_command)
+app.command("optimize")(_solvers_cli.optimize_command)
 
 
 def main() -> None:

@@ -97,18 +97,27 @@ class Formulation(_Spec):
 
     @classmethod
     def load(cls, source: str | Path | dict[str, Any]) -> Formulation:
-        """From a dict, JSON text or a .json path; pydantic errors become a FormulationError."""
+        """From a dict, JSON text or a .json path (also `{"formulation": {...}, ...}` with metadata around it);
+        pydantic errors become a FormulationError."""
         try:
-            if isinstance(source, dict):
-                return cls.model_validate(source)
-            text = Path(source).read_text() if isinstance(source, Path) or not source.lstrip().startswith("{") \
-                else source
-            return cls.model_validate_json(text)
+            if not isinstance(source, dict):
+                text = Path(source).read_text() if isinstance(source, Path) or not source.lstrip().startswith("{") \
+                    else source
+                source = json.loads(text)
+            if isinstance(source, dict) and "formulation" in source and "variables" not in source:
+                source = source["formulation"]
+            return cls.model_validate(source)
         except OSError as exc:
             raise FormulationError(f"formulation {str(source)!r}: cannot read it ({exc.strerror})") from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8])
-            raise FormulationError(f"formulation: {problems}") from None
+        except ValueError as exc:
+            if isinstance(exc, ValidationError):
+                raise _pydantic(exc) from None
+            raise FormulationError(f"formulation: not valid JSON ({exc})") from None
+
+
+def _pydantic(exc: ValidationError) -> FormulationError:
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:8])
+    return FormulationError(f"formulation: {problems}")
 
 
 def _key(element: Any) -> str:
