@@ -110,7 +110,8 @@ def _disambiguate(model: Any, name: str, timeout: float) -> OptStatus:
     objectives = list(model.component_data_objects(pyo.Objective, active=True))
     for o in objectives:
         o.deactivate()
-    model.ratiocinator_feasibility = pyo.Objective(expr=0)
+    first = next(model.component_data_objects(pyo.Var, active=True))
+    model.ratiocinator_feasibility = pyo.Objective(expr=0 * first)  # a bare constant makes HiGHS say "unknown"
     try:
         term, _, _ = _run(model, name, timeout)
     finally:

@@ -62,6 +62,8 @@ def test_infeasible_and_unbounded_are_recognised(solver: str) -> None:
                                       {"name": "too_many", "expression": "x['chair'] >= 100"}])
     assert solve(infeasible, solver=solver).status == "infeasible"
     assert solve(variant(constraints=[]), solver=solver).status == "unbounded"
+    integral = variant(constraints=[], variables=[{"name": "x", "index": ["P"], "domain": "nonnegative_integer"}])
+    assert solve(integral, solver=solver).status == "unbounded"  # HiGHS: "infeasible or unbounded" resolved
 
 
 def test_nonlinear_goes_to_scip_and_is_verified() -> None:
