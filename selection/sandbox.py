@@ -271,11 +271,16 @@ class Sandbox:
             self._remove_cgroup(cgroup)
             if hostdir:
                 shutil.rmtree(hostdir, ignore_errors=True)
-        lines = out.decode("utf-8", "replace").splitlines()
+        lines = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:  # a line cut short when the sandbox was killed
+                break
         results = []
         for i, job in enumerate(jobs):
             if i < len(lines):
-                d = json.loads(lines[i])
+                d = lines[i]
                 results.append(JobResult(setup=d["setup"], tests=tuple(d["tests"]), setup_error=d["setup_error"],
                                          completed=d["completed"], timed_out=d["timed_out"], stdout=d["stdout"],
                                          stderr=d["stderr"], truncated=d["truncated"], exit_code=d["exit_code"],

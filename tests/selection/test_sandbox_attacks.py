@@ -25,18 +25,6 @@ def sandbox() -> Sandbox:
     return box
 
 
-def _uid_processes(uid: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
-
-
 def _cmdline_has(marker: str) -> bool:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -114,15 +102,28 @@ def test_cannot_read_planted_secret(sandbox: Sandbox, tmp_path: Path) -> None:
         secrets[1].unlink(missing_ok=True)
 
 
+def _cwd_has(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if marker in os.readlink(f"/proc/{entry}/cwd"):
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 def test_fork_bomb_is_contained(sandbox: Sandbox) -> None:
-    before = set(_uid_processes(sandbox.config.uid))
+    marker = f"bomb-{uuid.uuid4().hex}"  # every bomb process inherits this working directory
+    code = (f"import os\nos.mkdir({marker!r})\nos.chdir({marker!r})\n"
+            "while True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n")
     start = time.monotonic()
-    result = sandbox.run("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
-                         timeout=3)
+    result = sandbox.run(code, timeout=3)
     assert result.setup == "timeout" and result.timed_out
     assert time.monotonic() - start < 30
     time.sleep(0.2)
-    assert set(_uid_processes(sandbox.config.uid)) <= before, "fork-bomb processes survived"
+    assert _cwd_has(marker) == [], "fork-bomb processes survived"
     assert sandbox.run("print('alive')").stdout == "alive\n"
 
 
