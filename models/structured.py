@@ -2,9 +2,9 @@
 
 Every backend that decodes token by token (the transformers backend here) compiles `params.schema` or
 `params.grammar` once per tokenizer and applies the grammar's token bitmask to the logits of each
-step, so a constrained output always parses. Whitespace inside JSON is capped at
-`MAX_JSON_WHITESPACE` characters per gap: without a cap a weak model can emit newlines until
-max_tokens and never close the object.
+step, so a constrained output always parses. JSON whitespace is not left to the model: the grammar
+fixes the separators to `", "` and `": "` (one canonical layout). Left free, a weak model emits
+newlines until max_tokens and never closes the object; fixed, outputs are also shorter.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from ratiocinator.errors import InvalidInput, ModelOutputError
 from ratiocinator.models.types import SamplingParams
 
-MAX_JSON_WHITESPACE = 2
+JSON_SEPARATORS = (", ", ": ")
 
 
 def schema_dict(schema: Any) -> dict[str, Any]:
@@ -98,8 +98,8 @@ class GrammarCompiler:
             try:
                 return self._compiler.compile_json_schema(
                     json.dumps(schema),
-                    any_whitespace=True,
-                    max_whitespace_cnt=MAX_JSON_WHITESPACE,
+                    any_whitespace=False,
+                    separators=JSON_SEPARATORS,
                     strict_mode=True,
                 )
             except Exception as exc:  # xgrammar raises RuntimeError/ValueError subclasses
