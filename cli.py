@@ -160,7 +160,7 @@ def models_prepare(
     force: Annotated[bool, typer.Option(help="convert again even if cached")] = False,
 ) -> None:
     """Verify an embedded model's sha256 and convert it once to safetensors (with a progress bar)."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ratiocinator.models import catalog
 
@@ -169,15 +169,16 @@ def models_prepare(
         if catalog.is_cached(model) and not force:
             typer.echo(f"{model.spec}: ready at {catalog.cache_dir(model)}", err=True)
             return
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
-                      transient=False, console=_stderr_console()) as bar:
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+                      TimeElapsedColumn(), console=_stderr_console()) as bar:
             tasks: dict[str, Any] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
                     label = {"verify": "verify sha256", "convert": "convert to safetensors"}.get(stage, stage)
-                    tasks[stage] = bar.add_task(f"{model.name}: {label}", total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                    tasks[stage] = bar.add_task(f"{model.name}: {label}", total=total, detail="")
+                detail = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if stage == "verify" else f"step {done}/{total}"
+                bar.update(tasks[stage], completed=done, total=total, detail=detail)
 
             path = catalog.prepare(model, force=force, progress=progress)
     except RatiocinatorError as exc:

@@ -131,3 +131,17 @@ def test_prompt_longer_than_the_context_is_refused(smollm):
 def test_tools_on_a_template_without_tools_are_unsupported(smollm):
     with pytest.raises(UnsupportedFeature, match="does not support tools"):
         smollm.generate(CONVS[0], SamplingParams(tools=(ToolSpec(name="f"),)))
+
+
+def test_a_local_checkpoint_loads_with_hf_prefix(smollm):
+    from ratiocinator.models import load_backend
+    from ratiocinator.models.catalog import cache_dir, get
+
+    path = cache_dir(get("smollm2-135m-instruct"))
+    local = load_backend(f"hf:{path}", dtype="float32")
+    try:
+        assert local.info.model == f"hf:{path}" and local.info.identity != smollm.info.identity
+        params = SamplingParams(max_tokens=8)
+        assert local.generate(CONVS[0], params)[0].text == smollm.generate(CONVS[0], params)[0].text
+    finally:
+        local.close()
