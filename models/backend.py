@@ -168,14 +168,19 @@ def load_backend(
     threads: int | None = None,
     device: str = "cpu",
     cache: ResponseCache | bool | None = None,
+    compress: Any = None,
 ) -> Backend:
-    """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network."""
+    """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network.
+
+    `compress` (a `models.compress.CompressionConfig`) compresses the weights and/or KV cache once
+    after loading.
+    """
     from ratiocinator.models.hf import HFBackend, HFConfig
 
     if not isinstance(spec, str) or not spec.strip():
         raise InvalidInput(f"model spec: expected 'embedded:NAME' or 'hf:PATH', got {spec!r}")
     spec = spec.strip()
-    config = HFConfig(dtype=dtype, threads=threads, device=device)
+    config = HFConfig(dtype=dtype, threads=threads, device=device, compress=compress)
     kind, sep, rest = spec.partition(":")
     if not sep:
         kind, rest = "embedded", spec

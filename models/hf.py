@@ -45,6 +45,7 @@ class HFConfig:
     threads: int | None = None
     device: str = "cpu"
     max_batch_size: int = 16
+    compress: Any = None  # a models.compress CompressionConfig; applied once after loading
 
 
 def cpu_has_bf16() -> bool:
@@ -152,6 +153,12 @@ class HFBackend(BaseBackend):
         self.tokenizer.padding_side = "left"
         self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=self.dtype)
         self.model.to(self.device).eval()
+        self.compression: str | None = None
+        if self.config.compress is not None:
+            from ratiocinator.models.compress import apply as apply_compression
+
+            # Rewrites the model's layers in place; returns a short description for `info`.
+            self.compression = apply_compression(self, self.config.compress)
         self.stop_ids = self._stop_token_ids()
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0]
         self.vocab_size = int(self.model.config.vocab_size)
@@ -182,7 +189,7 @@ class HFBackend(BaseBackend):
 
     @property
     def info(self) -> BackendInfo:
-        ident = hashlib.sha256(f"hf|{self._identity}|{self.dtype}".encode()).hexdigest()
+        ident = hashlib.sha256(f"hf|{self._identity}|{self.dtype}|{self.compression}".encode()).hexdigest()
         return BackendInfo(
             model=self.name,
             backend="transformers",
@@ -190,6 +197,7 @@ class HFBackend(BaseBackend):
             device=str(self.device),
             context_length=int(getattr(self.model.config, "max_position_embeddings", 2048)),
             identity=ident,
+            compression=self.compression,
             threads=self.threads,
         )
 
@@ -248,11 +256,21 @@ class HFBackend(BaseBackend):
         compiled = self._grammars.compile(params)
         return self._grammars.rows(compiled, count) if compiled is not None else None
 
+    def new_cache(self) -> Any:
+        """The KV cache of one decode: a DynamicCache, or the compressed cache the config asks for."""
+        if self.config.compress is not None:
+            from ratiocinator.models.compress import new_cache
+
+            cache = new_cache(self, self.config.compress)
+            if cache is not None:
+                return cache
+        from transformers import DynamicCache
+
+        return DynamicCache(config=self.model.config)
+
     @torch.inference_mode()
     def _decode(self, rows: list[_Row], params: SamplingParams) -> Iterator[None]:
         """Advance every row one token per iteration until all are done (yields after each step)."""
-        from transformers import DynamicCache
-
         grammar = self._grammar_rows(params, len(rows))
         width = max(len(r.prompt_ids) for r in rows)
         max_new = self._check_length(width, params.max_tokens)
@@ -263,7 +281,7 @@ class HFBackend(BaseBackend):
             mask[i, width - len(r.prompt_ids):] = 1
         ids, mask = ids.to(self.device), mask.to(self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        past = DynamicCache(config=self.model.config)
+        past = self.new_cache()
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                          past_key_values=past, use_cache=True, logits_to_keep=1)
         stop_ids = set(self.stop_ids)
