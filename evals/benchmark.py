@@ -1,0 +1,247 @@
+"""What a benchmark is (items in, scored outcomes out), the context a run hands it, and the registry by name.
+
+A benchmark is a small class (cf. nanochat `tasks/common.py`):
+
+    @register
+    class Arithmetic(Benchmark):
+        name = "arithmetic"
+        description = "two-digit sums, exact match"
+        needs_model = True
+
+        def items(self) -> list[Item]:
+            return [Item(id=f"{a}+{b}", inputs={"a": a, "b": b}) for a in range(10) for b in range(10)]
+
+        def run(self, item: Item, ctx: Context) -> Outcome:
+            (c,) = ctx.backend.generate(f"{item.inputs['a']}+{item.inputs['b']}=", SamplingParams(max_tokens=4))
+            return Outcome(output=c.text, score=float(c.text.strip() == str(item.inputs["a"] + item.inputs["b"])))
+
+`items()` must be deterministic (same data, same items in the same order); `inputs` is what gets
+hashed and recorded, so a change in the data is caught on resume. `run` must be safe to call from
+several threads at once (model calls are serialised by the runner) and may raise: the runner records
+the error against the item. Options are a pydantic model (`Options`), set from the command line with
+`--set key=value`; the data directory is resolved once (`--data-dir`, `$RATIOCINATOR_DATA`, or the
+team's `shared/data` next to the checkout).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from ratiocinator.errors import InvalidInput
+
+#: Data shipped with the package (small, permissively licensed sets, each with its licence).
+VENDORED_DATA = Path(__file__).parent / "data"
+
+
+class NoOptions(BaseModel):
+    """A benchmark without options."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal values give equal strings (and hashes)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Item:
+    """One unit of a benchmark: a stable id, the JSON inputs that define it, an optional group (e.g. domain)."""
+
+    id: str
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    group: str | None = None
+
+    @property
+    def inputs_hash(self) -> str:
+        return sha256_text(canonical_json(dict(self.inputs)))[:16]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    """What running one item produced: a JSON output, the primary score, secondary metrics, token counts.
+
+    `metrics` may differ between items (a metric absent from an item is not averaged over it).
+    """
+
+    output: Any
+    score: float
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class SharedBackend:
+    """A backend shared by the worker threads of a run: generate/score/stream take one lock.
+
+    Other attributes pass through to the wrapped backend; code that uses the model in other ways (the
+    hidden states of `nuclear-norm`, say) holds `with shared.exclusive():` around it.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Any]:
+        with self._lock:
+            yield self.inner
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self.inner.generate(*args, **kwargs)
+
+    def score(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self.inner.score(*args, **kwargs)
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return list(self.inner.stream(*args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Context:
+    """What `Benchmark.run` gets besides the item: the (shared) model backend, if any, and the run's seed."""
+
+    backend: Any = None  # a SharedBackend around a models.Backend, or None when the benchmark needs none
+    seed: int = 0
+
+    def item_seed(self, item: Item) -> int:
+        """A per-item seed that depends on the run's seed and the item id, not on the order of execution."""
+        digest = hashlib.sha256(f"{self.seed}:{item.id}".encode()).digest()
+        return int.from_bytes(digest[:4], "little")
+
+
+class Benchmark(ABC):
+    """Base class of every benchmark; subclasses set the class attributes and implement items/run."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    needs_model: ClassVar[bool] = False
+    #: pydantic model of the benchmark's options (frozen, extra="forbid")
+    Options: ClassVar[type[BaseModel]] = NoOptions
+    #: sub-folder of the data directory this benchmark reads, or None if it reads only vendored data
+    data_subdir: ClassVar[str | None] = None
+    #: False when `run` must not be called from two threads at once; workers are then processes
+    thread_safe: ClassVar[bool] = True
+
+    def __init__(self, options: BaseModel | None = None, data_dir: Path | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+        self.data_dir = data_dir
+
+    @classmethod
+    def parse_options(cls, values: Mapping[str, Any]) -> BaseModel:
+        """Validate `--set` values against `Options`; an error names the key and what was expected."""
+        from pydantic import ValidationError
+
+        try:
+            return cls.Options.model_validate(dict(values))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'options'}: "
+                + ("unknown option" if e["type"] == "extra_forbidden" else e["msg"])
+                for e in exc.errors()
+            )
+            known = ", ".join(f"{k} (default {f.default!r})" for k, f in cls.Options.model_fields.items())
+            raise InvalidInput(f"{cls.name} options: {problems}. Known options: {known or 'none'}") from None
+
+    def setup(self, ctx: Context) -> None:  # noqa: B027  (an optional hook)
+        """Called once per process before the first `run` (load shared data, warm caches)."""
+
+    @abstractmethod
+    def items(self) -> list[Item]:
+        """Every item of the benchmark, in a stable order."""
+
+    @abstractmethod
+    def run(self, item: Item, ctx: Context) -> Outcome:
+        """Run and score one item."""
+
+
+# ---------------------------------------------------------------- the registry
+
+#: built-in benchmarks, imported only when asked for (so that `eval list` stays light)
+_BUILTIN: dict[str, str] = {
+    "generate-smoke": "ratiocinator.evals.benchmarks.generate_smoke:GenerateSmoke",
+    "planning-gold": "ratiocinator.evals.benchmarks.planning_gold:PlanningGold",
+    "selection": "ratiocinator.evals.benchmarks.selection:Selection",
+    "nuclear-norm": "ratiocinator.evals.benchmarks.nuclear_norm:NuclearNorm",
+}
+_REGISTERED: dict[str, type[Benchmark]] = {}
+
+
+def register(cls: type[Benchmark]) -> type[Benchmark]:
+    """Class decorator: make a benchmark available by its `name` (a later registration replaces it)."""
+    if not getattr(cls, "name", None) or not isinstance(cls.name, str):
+        raise InvalidInput(f"{cls.__name__}: a benchmark needs a class attribute `name` (a string)")
+    _REGISTERED[cls.name] = cls
+    return cls
+
+
+def names() -> list[str]:
+    """Every benchmark name: the built-in ones and those registered in this process."""
+    return sorted(set(_BUILTIN) | set(_REGISTERED))
+
+
+def get(name: str) -> type[Benchmark]:
+    """The benchmark class registered under `name`, or InvalidInput listing the known names."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    if name in _BUILTIN:
+        module, _, attr = _BUILTIN[name].partition(":")
+        cls = getattr(importlib.import_module(module), attr)
+        _REGISTERED.setdefault(name, cls)
+        return cls
+    raise InvalidInput(f"unknown benchmark {name!r}; known benchmarks: {', '.join(names())} "
+                       "(`ratiocinator eval list` describes them)")
+
+
+# ---------------------------------------------------------------- data directories
+
+
+def default_data_dirs() -> list[Path]:
+    """Where the team's offline data is looked for when no --data-dir is given, in order."""
+    found = []
+    env = os.environ.get("RATIOCINATOR_DATA")
+    if env:
+        found.append(Path(env))
+    package_root = Path(__file__).resolve().parents[1]
+    found += [package_root.parent / "shared" / "data", Path.cwd().parent / "shared" / "data",
+              Path.cwd() / "shared" / "data"]
+    return found
+
+
+def resolve_data_dir(cls: type[Benchmark], data_dir: Path | str | None) -> Path | None:
+    """The data directory a benchmark reads (None for vendored-only ones); checks that its sub-folder exists."""
+    if cls.data_subdir is None:
+        return Path(data_dir).resolve() if data_dir is not None else None
+    candidates = [Path(data_dir)] if data_dir is not None else default_data_dirs()
+    for root in candidates:
+        if (root / cls.data_subdir).is_dir():
+            return root.resolve()
+    if data_dir is not None:
+        raise InvalidInput(f"--data-dir {data_dir}: {cls.name} reads {cls.data_subdir}/ under the data "
+                           f"directory, and {Path(data_dir) / cls.data_subdir} is not a directory; pass the "
+                           "folder that holds it (e.g. ../shared/data)")
+    raise InvalidInput(f"{cls.name} needs its data ({cls.data_subdir}/) and no data directory was found; pass "
+                       "--data-dir DIR (the folder that holds it, e.g. ../shared/data) or set "
+                       f"$RATIOCINATOR_DATA. Looked in: {', '.join(str(c) for c in candidates)}")

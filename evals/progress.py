@@ -1,0 +1,81 @@
+"""Progress of a run on stderr: a rich bar with items/s, ETA and the running score, or nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ratiocinator.evals.results import ResultRecord
+
+
+class ProgressSink(Protocol):
+    """What the runner reports to: the total once, then each finished record."""
+
+    def start(self, *, total: int, done: int, score_sum: float, label: str) -> None: ...
+
+    def advance(self, record: ResultRecord) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    """Reports nothing."""
+
+    def start(self, *, total: int, done: int, score_sum: float, label: str) -> None:
+        pass
+
+    def advance(self, record: ResultRecord) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A rich progress bar on stderr: done/total, items/s, elapsed, ETA, running mean score, errors."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        self._scored = 0
+        self._sum = 0.0
+        self._errors = 0
+
+    def start(self, *, total: int, done: int, score_sum: float, label: str) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._scored, self._sum = done, score_sum
+        self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                             TimeRemainingColumn(), TextColumn("{task.fields[score]}"),
+                             console=Console(stderr=True), transient=False)
+        self._bar.start()
+        self._task = self._bar.add_task(label, total=total, completed=done, rate="", score=self._score_text())
+
+    def _score_text(self) -> str:
+        text = f"score {self._sum / self._scored:.4g}" if self._scored else "score -"
+        return text + (f" ({self._errors} errors)" if self._errors else "")
+
+    def advance(self, record: ResultRecord) -> None:
+        if self._bar is None:
+            return
+        self._scored += 1
+        self._sum += record.score or 0.0
+        self._errors += record.error is not None
+        self._bar.update(self._task, advance=1, score=self._score_text())
+        task = self._bar.tasks[0]
+        speed = task.speed
+        if speed:
+            self._bar.update(self._task, rate=f"{speed:.2f} it/s" if speed >= 0.1 else f"{1 / speed:.1f} s/it")
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

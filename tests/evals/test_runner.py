@@ -1,0 +1,155 @@
+"""The runner core: results.jsonl semantics, resume after SIGKILL (a real process), damaged lines, config checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, register
+from ratiocinator.evals.results import ResultRecord, load_results
+from ratiocinator.evals.runner import RunConfig, run
+
+TOY = Path(__file__).parent / "slow_toy.py"
+
+
+def _toy(out: Path, count: int = 60, workers: int = 2) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(TOY), str(out), str(count), "--workers", str(workers)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _lines(path: Path) -> int:
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def _keys(out: Path) -> list[tuple]:
+    return [r.result_key() for r in load_results(out / "results.jsonl", repair=False)]
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+    reference = _toy(tmp_path / "ref")
+    killed_dir = tmp_path / "killed"
+    victim = _toy(killed_dir)
+    deadline = time.monotonic() + 60
+    while _lines(killed_dir / "results.jsonl") < 10:
+        assert victim.poll() is None, victim.communicate()
+        assert time.monotonic() < deadline, "the run did not start"
+        time.sleep(0.005)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert victim.returncode == -signal.SIGKILL
+    before = len(load_results(killed_dir / "results.jsonl", repair=False))
+    assert 10 <= before < 60, "the kill must land mid-way"
+
+    resumed = _toy(killed_dir)
+    out, err = resumed.communicate(timeout=120)
+    assert resumed.returncode == 0, err
+    ran, skipped, total = map(int, out.split())
+    assert (ran, skipped, total) == (60 - before, before, 60)
+    _, err_ref = reference.communicate(timeout=120)
+    assert reference.returncode == 0, err_ref
+
+    keys = _keys(killed_dir)
+    assert len(keys) == 60 and len({k[0] for k in keys}) == 60, "no lost and no duplicated items"
+    assert sorted(keys) == sorted(_keys(tmp_path / "ref"))
+    sessions = (killed_dir / "sessions.jsonl").read_text().splitlines()
+    assert [json.loads(s)["done_before"] for s in sessions] == [0, before]
+
+
+@register
+class Counting(Benchmark):
+    """In-process toy: items 0..count-1; item 'boom' raises."""
+
+    name = "counting-toy"
+    description = "toy"
+
+    def items(self) -> list[Item]:
+        return [Item(id=f"c{i}", inputs={"i": i}) for i in range(8)] + [Item(id="boom", inputs={"i": -1})]
+
+    def run(self, item: Item, ctx: Context) -> Outcome:
+        if item.id == "boom":
+            raise RuntimeError("this item always fails")
+        return Outcome(output=item.inputs["i"] * 2, score=float(item.inputs["i"] % 2))
+
+
+def test_partial_last_line_is_detected_and_redone(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = run(RunConfig(benchmark="counting-toy", out=str(out), limit=5))
+    assert (first.ran, first.skipped) == (5, 0)
+    path = out / "results.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:4]) + lines[4][: len(lines[4]) // 2])  # the 5th write cut short
+    assert len(load_results(path, repair=False)) == 4
+
+    again = run(RunConfig(benchmark="counting-toy", out=str(out), resume=True))
+    assert (again.ran, again.skipped) == (5, 4)
+    records = load_results(path)
+    assert [r.item_id for r in records] == [f"c{i}" for i in range(4)] + ["c4", "c5", "c6", "c7", "boom"]
+    assert all(line.endswith(b"}\n") for line in path.read_bytes().splitlines(keepends=True))
+    boom = records[-1]
+    assert boom.score is None and boom.error == "RuntimeError: this item always fails"
+    summary = again.summary
+    assert summary.n_items == 9 and summary.n_errors == 1
+    assert summary.score == pytest.approx(4 / 9)  # an error counts as a failure
+
+
+def test_damaged_line_in_the_middle_is_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run(RunConfig(benchmark="counting-toy", out=str(out), limit=3))
+    path = out / "results.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], "{not json", lines[2]]) + "\n")
+    with pytest.raises(InvalidInput, match=r"line 2: not a valid result record"):
+        run(RunConfig(benchmark="counting-toy", out=str(out), resume=True))
+
+
+def test_resume_refuses_another_config_and_existing_dirs_need_resume(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run(RunConfig(benchmark="counting-toy", out=str(out), limit=2, seed=1))
+    with pytest.raises(InvalidInput, match="already holds a run; pass --resume"):
+        run(RunConfig(benchmark="counting-toy", out=str(out), seed=1))
+    with pytest.raises(InvalidInput, match=r"config differs .*seed: recorded 1, now 2"):
+        run(RunConfig(benchmark="counting-toy", out=str(out), seed=2, resume=True))
+    # limit, workers and the executor may change on resume
+    done = run(RunConfig(benchmark="counting-toy", out=str(out), seed=1, resume=True, workers=3))
+    assert (done.ran, done.skipped) == (7, 2)
+
+
+def test_unknown_benchmark_bad_options_and_bad_data_dir(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"unknown benchmark 'nope'; known benchmarks: .*planning-gold"):
+        run(RunConfig(benchmark="nope", out=str(tmp_path / "x")))
+    with pytest.raises(InvalidInput, match=r"counting-toy options: bogus: unknown option. Known options: none"):
+        run(RunConfig(benchmark="counting-toy", options={"bogus": 1}, out=str(tmp_path / "y")))
+    with pytest.raises(InvalidInput, match=r"--data-dir .*planning/ under the data directory"):
+        run(RunConfig(benchmark="planning-gold", data_dir=str(tmp_path), out=str(tmp_path / "z")))
+    with pytest.raises(InvalidInput, match="runs no model; drop --model"):
+        run(RunConfig(benchmark="counting-toy", model="embedded:smollm2-135m-instruct", out=str(tmp_path / "w")))
+
+
+def test_changed_inputs_are_refused_on_resume(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    run(RunConfig(benchmark="counting-toy", out=str(out), limit=2))
+    path = out / "results.jsonl"
+    records = load_results(path)
+    tampered = records[0].model_copy(update={"inputs_hash": "0" * 16})
+    path.write_text(tampered.model_dump_json() + "\n" + records[1].model_dump_json() + "\n")
+    with pytest.raises(InvalidInput, match="item c0's inputs changed"):
+        run(RunConfig(benchmark="counting-toy", out=str(out), resume=True))
+
+
+def test_records_round_trip_and_parallel_order_does_not_matter(tmp_path: Path) -> None:
+    one = run(RunConfig(benchmark="counting-toy", out=str(tmp_path / "a"), workers=1))
+    four = run(RunConfig(benchmark="counting-toy", out=str(tmp_path / "b"), workers=4))
+    assert sorted(_keys(tmp_path / "a")) == sorted(_keys(tmp_path / "b"))
+    assert one.summary.rows == four.summary.rows
+    record = load_results(tmp_path / "a" / "results.jsonl")[0]
+    assert ResultRecord.model_validate_json(record.model_dump_json()) == record
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["identity"]["benchmark"] == "counting-toy" and "numpy" in config["versions"]["packages"]
