@@ -197,6 +197,9 @@ from ratiocinator.solvers import cli as _solvers_cli  # noqa: E402  (typer only;
 
 app.command("plan")(_solvers_cli.plan_command)
 app.command("optimize")(_solvers_cli.optimize_command)
+from ratiocinator.evals.cli import eval_app  # noqa: E402  (typer only; the runner loads per command)
+
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:

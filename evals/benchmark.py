@@ -154,8 +154,13 @@ class Benchmark(ABC):
         """Validate `--set` values against `Options`; an error names the key and what was expected."""
         from pydantic import ValidationError
 
+        values = dict(values)
+        for key, value in values.items():  # "a,b" (from the command line) for a list/tuple option
+            field_ = cls.Options.model_fields.get(key)
+            if field_ is not None and isinstance(value, str) and _is_sequence_type(field_.annotation):
+                values[key] = [v.strip() for v in value.split(",") if v.strip()]
         try:
-            return cls.Options.model_validate(dict(values))
+            return cls.Options.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'options'}: "
@@ -175,6 +180,14 @@ class Benchmark(ABC):
     @abstractmethod
     def run(self, item: Item, ctx: Context) -> Outcome:
         """Run and score one item."""
+
+
+def _is_sequence_type(annotation: Any) -> bool:
+    import typing
+
+    if typing.get_origin(annotation) in (tuple, list):
+        return True
+    return any(typing.get_origin(a) in (tuple, list) for a in typing.get_args(annotation))
 
 
 # ---------------------------------------------------------------- the registry
