@@ -280,6 +280,10 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
         cache_path = config.cache_path or str(catalog.home() / "cache" / "responses.sqlite")
     spec = WorkerSpec(benchmark_cls=cls, options=options, data_dir=data_dir, model=model, dtype=config.dtype,
                       threads=config.threads, cache_path=cache_path, seed=config.seed, config_hash=config_hash)
+    if config.executor == "ray":
+        from ratiocinator.evals.ray_executor import require_ray
+
+        require_ray()  # before anything is written
     owned = cls.needs_model and bool(todo) and config.executor == "local" and backend is None
     if owned:
         backend = spec.load_backend()
