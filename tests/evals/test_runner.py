@@ -153,3 +153,28 @@ def test_records_round_trip_and_parallel_order_does_not_matter(tmp_path: Path) -
     assert ResultRecord.model_validate_json(record.model_dump_json()) == record
     config = json.loads((tmp_path / "a" / "config.json").read_text())
     assert config["identity"]["benchmark"] == "counting-toy" and "numpy" in config["versions"]["packages"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared" / "data" / "planning").is_dir(),
+                    reason="no shared planning data")
+def test_sigkill_of_the_eval_command_then_resume(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[3] / "shared" / "data"
+    args = [sys.executable, "-m", "ratiocinator.cli", "eval", "planning-gold", "--data-dir", str(data), "--limit", "6",
+            "--set", "domains=grippers,blocksworld", "--json", "--no-progress"]
+    reference = subprocess.run([*args, "--out", str(tmp_path / "ref")], capture_output=True, text=True, timeout=300)
+    assert reference.returncode == 0, reference.stderr
+    victim = subprocess.Popen([*args, "--out", str(tmp_path / "run")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while _lines(tmp_path / "run" / "results.jsonl") < 2:
+        assert victim.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    before = len(load_results(tmp_path / "run" / "results.jsonl", repair=False))
+    assert 2 <= before < 6
+    resumed = subprocess.run([*args, "--out", str(tmp_path / "run"), "--resume"], capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (json.loads(resumed.stdout)["ran"], json.loads(resumed.stdout)["skipped"]) == (6 - before, before)
+    assert sorted(_keys(tmp_path / "run")) == sorted(_keys(tmp_path / "ref")) and len(_keys(tmp_path / "run")) == 6
