@@ -87,16 +87,26 @@ class Outcome:
     completion_tokens: int = 0
 
 
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 class SharedBackend:
     """A backend shared by the worker threads of a run: generate/score/stream take one lock.
 
     Other attributes pass through to the wrapped backend; code that uses the model in other ways (the
-    hidden states of `nuclear-norm`, say) holds `with shared.exclusive():` around it.
+    hidden states of `nuclear-norm`, say) holds `with shared.exclusive():` around it. A backend whose
+    class sets `concurrent = True` (a client of a server fleet) is not serialised: `--workers K` then
+    keeps K requests in flight.
     """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
-        self._lock = threading.RLock()
+        self._lock: Any = _NoLock() if getattr(inner, "concurrent", False) is True else threading.RLock()
 
     @contextmanager
     def exclusive(self) -> Iterator[Any]:

@@ -178,3 +178,43 @@ def test_sigkill_of_the_eval_command_then_resume(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert (json.loads(resumed.stdout)["ran"], json.loads(resumed.stdout)["skipped"]) == (6 - before, before)
     assert sorted(_keys(tmp_path / "run")) == sorted(_keys(tmp_path / "ref")) and len(_keys(tmp_path / "run")) == 6
+
+
+def test_model_calls_are_serialised_unless_the_backend_is_concurrent() -> None:
+    import threading
+
+    from ratiocinator.evals.benchmark import SharedBackend
+
+    class Probe:
+        concurrent = False
+
+        def __init__(self) -> None:
+            self.inside = 0
+            self.most = 0
+            self.lock = threading.Lock()
+
+        def generate(self, *args, **kwargs):
+            with self.lock:
+                self.inside += 1
+                self.most = max(self.most, self.inside)
+            time.sleep(0.05)
+            with self.lock:
+                self.inside -= 1
+            return []
+
+    for concurrent in (False, True):
+        probe = Probe()
+        probe.concurrent = concurrent
+        shared = SharedBackend(probe)
+        barrier = threading.Barrier(4)
+
+        def call(shared=shared, barrier=barrier) -> None:
+            barrier.wait()
+            shared.generate("x")
+
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert probe.most >= 2 if concurrent else probe.most == 1
