@@ -13,10 +13,10 @@ the sum over a greedy output equals `score(prompt, [output])`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
-import random
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,13 @@ from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models import catalog
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
-from ratiocinator.models.structured import GrammarCompiler, GrammarRows
+from ratiocinator.models.decoding import Decoder, Row, derive_seed, left_pad
+from ratiocinator.models.fastdecode import FastDecoder, unsupported_reason
+from ratiocinator.models.structured import GrammarCompiler
 from ratiocinator.models.toolcalls import parse_tool_calls
-from ratiocinator.models.types import BackendInfo, Completion, SamplingParams, TokenLogprob
+from ratiocinator.models.types import BackendInfo, Completion, SamplingParams
+
+log = logging.getLogger(__name__)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub from this process
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -46,6 +50,8 @@ class HFConfig:
     device: str = "cpu"
     max_batch_size: int = 16
     compress: Any = None  # a models.compress CompressionConfig; applied once after loading
+    fast_decode: bool = True  # static KV cache + slots (models/fastdecode.py) where the model allows
+    compile: bool | None = None  # torch.compile the decode step; None: on CUDA only
 
 
 def cpu_has_bf16() -> bool:
@@ -75,44 +81,6 @@ def apply_threads(threads: int | None) -> int:
             raise InvalidInput(f"threads: expected a positive integer, got {threads}")
         torch.set_num_threads(threads)
     return torch.get_num_threads()
-
-
-@dataclass
-class _Row:
-    """One sequence being decoded."""
-
-    prompt_ids: list[int]
-    generator: torch.Generator | None
-    tokens: list[int] = field(default_factory=list)
-    logprobs: list[TokenLogprob] = field(default_factory=list)
-    text: str = ""
-    done: bool = False
-    finish: str = "length"
-
-
-def _derive_seed(seed: int | None, index: int) -> int:
-    if seed is None:
-        return random.SystemRandom().randrange(2**63)
-    digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
-
-
-def _filter_logits(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
-    """Temperature, top-k and top-p on a (B, V) float tensor; returns probabilities."""
-    logits = logits / params.temperature
-    if params.top_k:
-        k = min(params.top_k, logits.shape[-1])
-        kth = torch.topk(logits, k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
-    if params.top_p < 1.0:
-        sorted_p, idx = torch.sort(probs, dim=-1, descending=True)
-        cum = sorted_p.cumsum(-1)
-        drop = cum - sorted_p > params.top_p  # keep the smallest prefix whose mass reaches top_p
-        sorted_p = sorted_p.masked_fill(drop, 0.0)
-        probs = torch.zeros_like(probs).scatter_(-1, idx, sorted_p)
-        probs = probs / probs.sum(-1, keepdim=True)
-    return probs
 
 
 def _holdback(text: str, stops: Sequence[str]) -> int:
@@ -164,6 +132,17 @@ class HFBackend(BaseBackend):
         self.vocab_size = int(self.model.config.vocab_size)
         self._grammars: GrammarCompiler | None = None
         self._identity = weights_id or self._fingerprint()
+        fast = None
+        if self.config.fast_decode:
+            reason = unsupported_reason(self.model)
+            if reason is None:
+                compile_ = self.config.compile if self.config.compile is not None else self.device.type == "cuda"
+                fast = FastDecoder(self.model, compile=compile_)
+            else:
+                log.info("%s: static-cache decoding off (%s); using the model's forward", self.name, reason)
+        self.decoder = Decoder(model=self.model, tokenizer=self.tokenizer, stop_ids=self.stop_ids,
+                               pad_id=self.pad_id, vocab_size=self.vocab_size, device=self.device,
+                               max_batch=self.config.max_batch_size, new_cache=self.new_cache, fast=fast)
 
     @classmethod
     def from_embedded(
@@ -248,14 +227,6 @@ class HFBackend(BaseBackend):
 
     # --- decoding -------------------------------------------------------------------------------
 
-    def _grammar_rows(self, params: SamplingParams, count: int) -> GrammarRows | None:
-        if params.schema is None and params.grammar is None:
-            return None
-        if self._grammars is None:
-            self._grammars = GrammarCompiler(self.tokenizer, self.vocab_size, self.stop_ids)
-        compiled = self._grammars.compile(params)
-        return self._grammars.rows(compiled, count) if compiled is not None else None
-
     def new_cache(self) -> Any:
         """The KV cache of one decode: a DynamicCache, or the compressed cache the config asks for."""
         if self.config.compress is not None:
@@ -268,81 +239,7 @@ class HFBackend(BaseBackend):
 
         return DynamicCache(config=self.model.config)
 
-    @torch.inference_mode()
-    def _decode(self, rows: list[_Row], params: SamplingParams) -> Iterator[None]:
-        """Advance every row one token per iteration until all are done (yields after each step)."""
-        grammar = self._grammar_rows(params, len(rows))
-        width = max(len(r.prompt_ids) for r in rows)
-        max_new = self._check_length(width, params.max_tokens)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, r in enumerate(rows):
-            ids[i, width - len(r.prompt_ids):] = torch.tensor(r.prompt_ids)
-            mask[i, width - len(r.prompt_ids):] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        past = self.new_cache()
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                         past_key_values=past, use_cache=True, logits_to_keep=1)
-        stop_ids = set(self.stop_ids)
-        for step in range(max_new):
-            logits = out.logits[:, -1, :].float()
-            want_lp = params.logprobs
-            raw_lp = torch.log_softmax(logits, dim=-1) if want_lp else None
-            active = [not r.done for r in rows]
-            if grammar is not None:
-                grammar.mask_(logits, active)
-            if params.temperature == 0:
-                next_ids = logits.argmax(-1).tolist()
-            else:
-                probs = _filter_logits(logits, params)
-                next_ids = [
-                    int(torch.multinomial(probs[i], 1, generator=r.generator)) if active[i] else self.pad_id
-                    for i, r in enumerate(rows)
-                ]
-            if raw_lp is not None:
-                lp_cpu = raw_lp.cpu()
-                if params.top_logprobs:
-                    top = torch.topk(lp_cpu, params.top_logprobs, dim=-1)
-            for i, r in enumerate(rows):
-                if r.done:
-                    continue
-                tok = int(next_ids[i])
-                r.tokens.append(tok)
-                if raw_lp is not None:
-                    alts = ()
-                    if params.top_logprobs:
-                        alts = tuple(
-                            (self.tokenizer.decode([int(t)]), float(v))
-                            for t, v in zip(top.indices[i], top.values[i], strict=True)
-                        )
-                    r.logprobs.append(TokenLogprob(token=self.tokenizer.decode([tok]), token_id=tok,
-                                                   logprob=float(lp_cpu[i, tok]), top=alts))
-                if grammar is not None:
-                    grammar.accept(i, tok)
-                if tok in stop_ids or (grammar is not None and grammar.terminated(i)):
-                    r.done, r.finish = True, "stop"
-                    r.text = self._text(r.tokens)
-                    continue
-                r.text = self._text(r.tokens)
-                if params.stop:
-                    cut = min((r.text.find(s) for s in params.stop if s in r.text), default=-1)
-                    if cut >= 0:
-                        r.text, r.done, r.finish = r.text[:cut], True, "stop"
-            yield
-            if all(r.done for r in rows) or step == max_new - 1:
-                break
-            nxt = torch.tensor([[t] for t in next_ids], dtype=torch.long, device=self.device)
-            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long, device=self.device)], -1)
-            positions = positions[:, -1:] + 1
-            out = self.model(input_ids=nxt, attention_mask=mask, position_ids=positions,
-                             past_key_values=past, use_cache=True)
-
-    def _text(self, tokens: list[int]) -> str:
-        stop = set(self.stop_ids)
-        return self.tokenizer.decode([t for t in tokens if t not in stop], skip_special_tokens=False)
-
-    def _completion(self, row: _Row, params: SamplingParams) -> Completion:
+    def _completion(self, row: Row, params: SamplingParams) -> Completion:
         text, calls = row.text, ()
         finish = row.finish
         if params.tools:
@@ -358,20 +255,30 @@ class HFBackend(BaseBackend):
             tool_calls=calls,
         )
 
+    def _rows(self, prompts: list[PromptItem], params: SamplingParams) -> list[Row]:
+        compiled = None
+        if params.schema is not None or params.grammar is not None:
+            if self._grammars is None:
+                self._grammars = GrammarCompiler(self.tokenizer, self.vocab_size, self.stop_ids)
+            compiled = self._grammars.compile(params)
+        rows = []
+        for prompt in prompts:
+            ids = self.encode(prompt, params)
+            max_new = self._check_length(len(ids), params.max_tokens)
+            for j in range(params.n):
+                rows.append(Row(prompt_ids=ids, generator=self._generator(params, j), max_new=max_new,
+                                matcher=self._grammars.matcher(compiled) if compiled is not None else None))
+        return rows
+
+    def _run(self, rows: list[Row], params: SamplingParams) -> Iterator[None]:
+        return self.decoder.run(rows, params, custom_cache=self.config.compress is not None
+                                and getattr(self.config.compress, "kv_cache", None) is not None)
+
     def _generate(self, prompts: list[PromptItem], params: SamplingParams) -> list[list[Completion]]:
-        encoded = [self.encode(p, params) for p in prompts]
-        rows = [
-            _Row(prompt_ids=ids, generator=self._generator(params, j))
-            for ids in encoded
-            for j in range(params.n)
-        ]
-        size = self.config.max_batch_size
-        # Sort by length so that batches pad little; results go back in request order.
-        order = sorted(range(len(rows)), key=lambda k: len(rows[k].prompt_ids))
-        for start in range(0, len(order), size):
-            batch = [rows[k] for k in order[start:start + size]]
-            for _ in self._decode(batch, params):
-                pass
+        rows = self._rows(prompts, params)
+        # Longest prompts first: in slot decoding they overlap best; results go back in request order.
+        for _ in self._run(sorted(rows, key=lambda r: -len(r.prompt_ids)), params):
+            pass
         comps = [self._completion(r, params) for r in rows]
         return [comps[i * params.n:(i + 1) * params.n] for i in range(len(prompts))]
 
@@ -379,7 +286,7 @@ class HFBackend(BaseBackend):
         if params.temperature == 0:
             return None
         g = torch.Generator(device=self.device)
-        g.manual_seed(_derive_seed(params.seed, index))
+        g.manual_seed(derive_seed(params.seed, index))
         return g
 
     def stream(self, prompt: Prompt, params: SamplingParams | None = None) -> Iterator[str]:
@@ -387,10 +294,9 @@ class HFBackend(BaseBackend):
         params = params or SamplingParams()
         if params.n != 1:
             raise InvalidInput(f"stream: n must be 1, got {params.n}")
-        (item,) = normalize_prompts(prompt) if not isinstance(prompt, str) else [prompt]
-        row = _Row(prompt_ids=self.encode(item, params), generator=self._generator(params, 0))
+        (row,) = self._rows(normalize_prompts(prompt), params)
         sent = 0
-        for _ in self._decode([row], params):
+        for _ in self._run([row], params):
             safe = len(row.text) if row.done else len(row.text) - _holdback(row.text, params.stop)
             if safe > sent:
                 yield row.text[sent:safe]
@@ -405,7 +311,7 @@ class HFBackend(BaseBackend):
         """Sum of log-probabilities of each continuation's tokens after the prompt (one batched forward)."""
         if isinstance(continuations, str) or not continuations:
             raise InvalidInput("continuations: expected a non-empty list of strings")
-        (item,) = normalize_prompts(prompt) if not isinstance(prompt, str) else [prompt]
+        (item,) = normalize_prompts(prompt)
         p_ids = self.encode(item)
         seqs = []
         for c in continuations:
@@ -415,11 +321,7 @@ class HFBackend(BaseBackend):
             seqs.append((p_ids + c_ids, len(c_ids)))
         width = max(len(s) for s, _ in seqs)
         self._check_length(width, 1)
-        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, (s, _) in enumerate(seqs):
-            ids[i, width - len(s):] = torch.tensor(s)
-            mask[i, width - len(s):] = 1
+        ids, mask = left_pad([s for s, _ in seqs], self.pad_id)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                             position_ids=positions.to(self.device)).logits.float()

@@ -10,7 +10,6 @@ newlines until max_tokens and never closes the object; fixed, outputs are also s
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -52,33 +51,26 @@ def parse_output(text: str, schema: Any) -> Any:
     return value
 
 
-@dataclass
-class GrammarRows:
-    """One xgrammar matcher per batch row, and the shared bitmask buffer they fill each step."""
+def mask_logits_(logits: torch.Tensor, matchers: list[xgr.GrammarMatcher | None], bitmask: torch.Tensor) -> None:
+    """Forbid, in place, every token that row i's grammar does not allow next (None rows are free)."""
+    rows = [i for i, m in enumerate(matchers) if m is not None and not m.is_terminated()]
+    if not rows:
+        return
+    for i in rows:
+        matchers[i].fill_next_token_bitmask(bitmask, i)  # type: ignore[union-attr]
+    xgr.apply_token_bitmask_inplace(logits, bitmask.to(logits.device), indices=rows)
 
-    matchers: list[xgr.GrammarMatcher]
-    bitmask: torch.Tensor
 
-    def mask_(self, logits: torch.Tensor, active: list[bool]) -> None:
-        """Forbid, in place, every token the grammar of each active row does not allow next."""
-        rows = [i for i, a in enumerate(active) if a and not self.matchers[i].is_terminated()]
-        if not rows:
-            return
-        for i in rows:
-            self.matchers[i].fill_next_token_bitmask(self.bitmask, i)
-        xgr.apply_token_bitmask_inplace(
-            logits, self.bitmask.to(logits.device), indices=rows
-        )
+def accept(matcher: xgr.GrammarMatcher, token_id: int) -> None:
+    """Advance a matcher by the token that was sampled under its own mask."""
+    if matcher.is_terminated():
+        return
+    if not matcher.accept_token(token_id):
+        raise RuntimeError(f"grammar rejected token {token_id} that its own mask allowed")
 
-    def accept(self, row: int, token_id: int) -> None:
-        matcher = self.matchers[row]
-        if matcher.is_terminated():
-            return
-        if not matcher.accept_token(token_id):
-            raise RuntimeError(f"grammar rejected token {token_id} that its own mask allowed (row {row})")
 
-    def terminated(self, row: int) -> bool:
-        return self.matchers[row].is_terminated()
+def allocate_bitmask(rows: int, vocab_size: int) -> torch.Tensor:
+    return xgr.allocate_token_bitmask(rows, vocab_size)
 
 
 class GrammarCompiler:
@@ -113,6 +105,5 @@ class GrammarCompiler:
                 ) from exc
         return None
 
-    def rows(self, compiled: xgr.CompiledGrammar, count: int) -> GrammarRows:
-        matchers = [xgr.GrammarMatcher(compiled) for _ in range(count)]
-        return GrammarRows(matchers, xgr.allocate_token_bitmask(count, self.vocab_size))
+    def matcher(self, compiled: xgr.CompiledGrammar) -> xgr.GrammarMatcher:
+        return xgr.GrammarMatcher(compiled)

@@ -1,0 +1,224 @@
+"""The decode loops of the transformers backend: per-request state, token choice, and two schedulers.
+
+`Decoder.run(rows, params)` advances every request one token per iteration (it is a generator, so
+streaming reads the rows between steps) with one of two schedulers:
+- slots (the fast path, models/fastdecode.py): a static KV cache with one slot per running request;
+  a request that finishes frees its slot and the next waiting request is prefilled into it
+  (continuous batching);
+- dynamic (any architecture, and any custom KV cache such as GEAR): fixed batches decoded through
+  the model's forward with a transformers Cache, left-padded, until every row of the batch is done.
+Both share `_choose`, so sampling, grammar masks, logprobs and stop handling behave identically.
+Logprobs are those of the raw model distribution (temperature 1, no grammar mask).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ratiocinator.models.fastdecode import FastDecoder, bucket_for
+from ratiocinator.models.structured import accept, allocate_bitmask, mask_logits_
+from ratiocinator.models.types import SamplingParams, TokenLogprob
+
+
+@dataclass
+class Row:
+    """One request being decoded: its prompt, sampler state, grammar matcher and output so far."""
+
+    prompt_ids: list[int]
+    generator: torch.Generator | None
+    matcher: Any = None
+    max_new: int = 0
+    tokens: list[int] = field(default_factory=list)
+    logprobs: list[TokenLogprob] = field(default_factory=list)
+    text: str = ""
+    done: bool = False
+    finish: str = "length"
+
+
+def derive_seed(seed: int | None, index: int) -> int:
+    """The seed of sample `index` of a request: a hash of (seed, index), or fresh entropy without a seed."""
+    if seed is None:
+        return random.SystemRandom().randrange(2**63)
+    digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def filter_probs(logits: torch.Tensor, params: SamplingParams) -> torch.Tensor:
+    """Temperature, top-k and top-p on (B, V) float logits; returns probabilities."""
+    logits = logits / params.temperature
+    if params.top_k:
+        k = min(params.top_k, logits.shape[-1])
+        kth = torch.topk(logits, k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    if params.top_p < 1.0:
+        sorted_p, idx = torch.sort(probs, dim=-1, descending=True)
+        drop = sorted_p.cumsum(-1) - sorted_p > params.top_p  # keep the smallest prefix reaching top_p
+        sorted_p = sorted_p.masked_fill(drop, 0.0)
+        probs = torch.zeros_like(probs).scatter_(-1, idx, sorted_p)
+        probs = probs / probs.sum(-1, keepdim=True)
+    return probs
+
+
+def left_pad(seqs: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids, mask) of shape (B, longest), sequences aligned to the right."""
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
+        mask[i, width - len(s):] = 1
+    return ids, mask
+
+
+class Decoder:
+    """Runs rows to completion on one model; see the module docstring."""
+
+    def __init__(self, *, model: Any, tokenizer: Any, stop_ids: list[int], pad_id: int, vocab_size: int,
+                 device: torch.device, max_batch: int, new_cache: Callable[[], Any],
+                 fast: FastDecoder | None) -> None:
+        self.model, self.tokenizer = model, tokenizer
+        self.stop_ids, self.pad_id, self.vocab_size = set(stop_ids), pad_id, vocab_size
+        self.device, self.max_batch = device, max_batch
+        self.new_cache, self.fast = new_cache, fast
+
+    # --- shared per-step logic --------------------------------------------------------------------
+
+    def text(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode([t for t in tokens if t not in self.stop_ids], skip_special_tokens=False)
+
+    def _choose(self, logits: torch.Tensor, rows: list[Row], params: SamplingParams, bitmask: torch.Tensor | None
+                ) -> list[int]:
+        """Pick the next token of each row (rows align with logits) and advance the rows."""
+        raw = torch.log_softmax(logits, dim=-1).cpu() if params.logprobs else None
+        top = torch.topk(raw, params.top_logprobs, dim=-1) if raw is not None and params.top_logprobs else None
+        if bitmask is not None:
+            mask_logits_(logits, [r.matcher for r in rows], bitmask)
+        if params.temperature == 0:
+            chosen = logits.argmax(-1).tolist()
+        else:
+            probs = filter_probs(logits, params)
+            chosen = [int(torch.multinomial(probs[i], 1, generator=r.generator)) for i, r in enumerate(rows)]
+        for i, (row, tok) in enumerate(zip(rows, chosen, strict=True)):
+            lp = None
+            if raw is not None:
+                alts = ()
+                if top is not None:
+                    alts = tuple((self.tokenizer.decode([int(t)]), float(v))
+                                 for t, v in zip(top.indices[i], top.values[i], strict=True))
+                lp = TokenLogprob(token=self.tokenizer.decode([tok]), token_id=tok, logprob=float(raw[i, tok]),
+                                  top=alts)
+            self._advance(row, int(tok), lp, params)
+        return chosen
+
+    def _advance(self, row: Row, tok: int, lp: TokenLogprob | None, params: SamplingParams) -> None:
+        row.tokens.append(tok)
+        if lp is not None:
+            row.logprobs.append(lp)
+        if row.matcher is not None:
+            accept(row.matcher, tok)
+        row.text = self.text(row.tokens)
+        if tok in self.stop_ids or (row.matcher is not None and row.matcher.is_terminated()):
+            row.done, row.finish = True, "stop"
+            return
+        if params.stop:
+            cut = min((row.text.find(s) for s in params.stop if s in row.text), default=-1)
+            if cut >= 0:
+                row.text, row.done, row.finish = row.text[:cut], True, "stop"
+                return
+        if len(row.tokens) >= row.max_new:
+            row.done, row.finish = True, "length"
+
+    def _bitmask(self, params: SamplingParams, rows: int) -> torch.Tensor | None:
+        if params.schema is None and params.grammar is None:
+            return None
+        return allocate_bitmask(rows, self.vocab_size)
+
+    def _prefill(self, rows: list[Row], cache: Any) -> torch.Tensor:
+        """One left-padded forward over the rows' prompts into `cache`; last-position logits (B, V)."""
+        ids, mask = left_pad([r.prompt_ids for r in rows], self.pad_id)
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
+                         use_cache=True, logits_to_keep=1)
+        return out.logits[:, -1, :].float()
+
+    # --- schedulers -------------------------------------------------------------------------------
+
+    def run(self, rows: list[Row], params: SamplingParams, *, custom_cache: bool) -> Iterator[None]:
+        """Advance all rows until done, yielding after every decode step."""
+        if self.fast is not None and not custom_cache:
+            yield from self._slots(rows, params)
+            return
+        for start in range(0, len(rows), self.max_batch):
+            yield from self._dynamic(rows[start:start + self.max_batch], params)
+
+    @torch.inference_mode()
+    def _dynamic(self, rows: list[Row], params: SamplingParams) -> Iterator[None]:
+        bitmask = self._bitmask(params, len(rows))
+        past = self.new_cache()
+        _, mask = left_pad([r.prompt_ids for r in rows], self.pad_id)
+        mask = mask.to(self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        logits = self._prefill(rows, past)
+        while True:
+            active = [i for i, r in enumerate(rows) if not r.done]
+            chosen = self._choose(logits[active], [rows[i] for i in active], params,
+                                  bitmask[: len(active)] if bitmask is not None else None)
+            nxt = torch.full((len(rows), 1), self.pad_id, dtype=torch.long)
+            for i, tok in zip(active, chosen, strict=True):
+                nxt[i, 0] = tok
+            yield
+            if all(r.done for r in rows):
+                return
+            mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=torch.long, device=self.device)], -1)
+            positions = positions[:, -1:] + 1
+            out = self.model(input_ids=nxt.to(self.device), attention_mask=mask, position_ids=positions,
+                             past_key_values=past, use_cache=True)
+            logits = out.logits[:, -1, :].float()
+
+    @torch.inference_mode()
+    def _slots(self, rows: list[Row], params: SamplingParams) -> Iterator[None]:
+        assert self.fast is not None
+        n_slots = min(self.max_batch, len(rows))
+        need = max(len(r.prompt_ids) + r.max_new for r in rows)
+        cache = self.fast.allocate(n_slots, bucket_for(need, self.fast.limit))
+        bitmask = self._bitmask(params, n_slots)
+        waiting = deque(rows)
+        held: list[Row | None] = [None] * n_slots
+        tokens = torch.full((n_slots,), self.pad_id, dtype=torch.long, device=self.device)
+        while True:
+            free = [s for s in range(n_slots) if held[s] is None or held[s].done]  # type: ignore[union-attr]
+            if free and waiting:
+                admitted = [(s, waiting.popleft()) for s in free[: len(waiting)]]
+                past = self.new_cache()
+                logits = self._prefill([r for _, r in admitted], past)
+                for j, (slot, row) in enumerate(admitted):
+                    self.fast.load_prefill(cache, slot, past, j, len(row.prompt_ids))
+                    held[slot] = row
+                chosen = self._choose(logits, [r for _, r in admitted], params,
+                                      bitmask[: len(admitted)] if bitmask is not None else None)
+                for (slot, _), tok in zip(admitted, chosen, strict=True):
+                    tokens[slot] = tok
+                yield
+                continue  # rows that finished on their first token free their slot at once
+            live = [s for s in range(n_slots) if held[s] is not None and not held[s].done]  # type: ignore[union-attr]
+            if not live:
+                return
+            for s in range(n_slots):
+                if s not in live:  # an idle slot decodes a pad at position 0, never read
+                    cache.lengths[s] = 0
+                    tokens[s] = self.pad_id
+            logits = self.fast.step(tokens, cache)
+            chosen = self._choose(logits[live], [held[s] for s in live], params,  # type: ignore[misc]
+                                  bitmask[: len(live)] if bitmask is not None else None)
+            for s, tok in zip(live, chosen, strict=True):
+                tokens[s] = tok
+            yield
