@@ -132,6 +132,9 @@ class HFBackend(BaseBackend):
         self.vocab_size = int(self.model.config.vocab_size)
         self._grammars: GrammarCompiler | None = None
         self._identity = weights_id or self._fingerprint()
+        from transformers import DynamicCache
+
+        self._custom_cache = type(self.new_cache()) is not DynamicCache
         fast = None
         if self.config.fast_decode:
             reason = unsupported_reason(self.model)
@@ -271,8 +274,8 @@ class HFBackend(BaseBackend):
         return rows
 
     def _run(self, rows: list[Row], params: SamplingParams) -> Iterator[None]:
-        return self.decoder.run(rows, params, custom_cache=self.config.compress is not None
-                                and getattr(self.config.compress, "kv_cache", None) is not None)
+        # A compressed KV cache (GEAR) is a transformers Cache: it needs the model-forward scheduler.
+        return self.decoder.run(rows, params, custom_cache=self._custom_cache)
 
     def _generate(self, prompts: list[PromptItem], params: SamplingParams) -> list[list[Completion]]:
         rows = self._rows(prompts, params)
