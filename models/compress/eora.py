@@ -1,0 +1,144 @@
+"""EoRA: training-free low-rank compensation of a compressed linear layer in the eigenspace of its inputs.
+
+"EoRA: Training-free Compensation for Compressed LLM with Eigenspace Low-Rank Approximation"
+(Liu et al., NVIDIA, 2024; reference code NVlabs/EoRA). Per linear layer with weight W and compressed
+weight W_c, from the input covariance C = E[xᵀx] over calibration data:
+
+    C = Q Λ Qᵀ (float64; non-positive eigenvalues raised to the smallest positive one)
+    S = Q Λ^½,   ΔW = W − W_c,   U Σ Vᵀ = svd(ΔW S) truncated to rank r
+    B = U_r Σ_r^½,   A = Σ_r^½ V_rᵀ S⁻¹,   and the layer computes W_c x + B (A x)
+
+so the rank-r budget goes where the inputs have energy (it minimises ‖(ΔW − BA) X‖, not ‖ΔW − BA‖).
+The baseline EoRA improves on is plain SVD of ΔW (`method="svd"`), which needs no calibration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.models.compress.quantize import CompressedLinear
+
+
+@dataclass(frozen=True, kw_only=True)
+class EoRAConfig:
+    """EoRA's settings; defaults from the paper's reproduction (rank 128; ranks 16-128 studied).
+
+    `calibration_samples` windows of `calibration_len` tokens (the paper uses 64-256 sequences);
+    `sequential`: as the reference code, layer i is calibrated on the outputs of the already compressed
+    and compensated layers before it (else all statistics come from the uncompressed model).
+    """
+
+    rank: int = 128
+    method: Literal["eigen", "svd"] = "eigen"
+    calibration_samples: int = 64
+    calibration_len: int = 512
+    domain: Literal["english", "code", "mixed"] = "mixed"
+    sequential: bool = True
+    batch_size: int = 4
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rank, int) or self.rank < 1:
+            raise InvalidInput(f"eora: rank must be a positive integer, got {self.rank!r}")
+        if self.method not in ("eigen", "svd"):
+            raise InvalidInput(f"eora: method {self.method!r}; expected eigen (EoRA) or svd (the baseline)")
+        if self.calibration_samples < 1 or self.calibration_len < 2 or self.batch_size < 1:
+            raise InvalidInput("eora: calibration_samples, batch_size >= 1 and calibration_len >= 2 are required, got "
+                               f"{self.calibration_samples}, {self.batch_size}, {self.calibration_len}")
+        if self.domain not in ("english", "code", "mixed"):
+            raise InvalidInput(f"eora: domain {self.domain!r}; expected english, code or mixed")
+
+    @property
+    def label(self) -> str:
+        return f"eora{self.rank}" if self.method == "eigen" else f"svd{self.rank}"
+
+
+@dataclass(frozen=True)
+class EigenBasis:
+    """S = Q Λ^½ and S⁻¹ = Λ^-½ Qᵀ of one input covariance (shared by the layers that read that input)."""
+
+    scale: torch.Tensor  # [K, K] float64
+    scale_inv: torch.Tensor  # [K, K] float64
+
+    @classmethod
+    def from_covariance(cls, cov: torch.Tensor) -> EigenBasis:
+        c = cov.double()
+        c = (c + c.t()) / 2
+        evals, evecs = torch.linalg.eigh(c)
+        positive = evals > 0
+        if not bool(positive.any()):
+            raise InvalidInput("eora: the input covariance has no positive eigenvalue (all-zero calibration inputs?)")
+        evals = torch.where(positive, evals, evals[positive].min())
+        root = evals.sqrt()
+        return cls(scale=evecs * root[None, :], scale_inv=(evecs / root[None, :]).t())
+
+
+def _split_sigma(u: torch.Tensor, s: torch.Tensor, vt: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    r = min(rank, s.numel())
+    root = s[:r].sqrt()
+    return u[:, :r] * root[None, :], root[:, None] * vt[:r]
+
+
+def eigen_factors(delta: torch.Tensor, basis: EigenBasis, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """EoRA: (B [N, r], A [r, K]) in float32 with BA ≈ ΔW, weighted by the input eigenspace."""
+    scaled = delta.double() @ basis.scale  # ΔW S  [N, K]
+    u, s, vt = torch.linalg.svd(scaled, full_matrices=False)
+    b, a = _split_sigma(u, s, vt, rank)
+    return b.float(), (a @ basis.scale_inv).float()
+
+
+def svd_factors(delta: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Plain SVD of ΔW truncated to rank r: (B [N, r], A [r, K]) in float32."""
+    u, s, vt = torch.linalg.svd(delta.double(), full_matrices=False)
+    b, a = _split_sigma(u, s, vt, rank)
+    return b.float(), a.float()
+
+
+class LowRankLinear(nn.Module):
+    """base(x) + B (A x): a compressed layer with its low-rank compensation (A: [r, K], B: [N, r])."""
+
+    def __init__(self, base: CompressedLinear, a: torch.Tensor, b: torch.Tensor, *, dtype: torch.dtype) -> None:
+        super().__init__()
+        if a.shape[1] != base.in_features or b.shape[0] != base.out_features or a.shape[0] != b.shape[1]:
+            raise InvalidInput(f"low-rank factors A {tuple(a.shape)} and B {tuple(b.shape)} do not fit a "
+                               f"{base.out_features}x{base.in_features} layer")
+        self.base = base
+        self.in_features, self.out_features = base.in_features, base.out_features
+        self.register_buffer("lora_A", a.to(dtype).contiguous())
+        self.register_buffer("lora_B", b.to(dtype).contiguous())
+
+    @property
+    def rank(self) -> int:
+        return int(self.lora_A.shape[0])
+
+    def dequantized(self) -> torch.Tensor:
+        """The dense weight this layer computes with: W_c + BA (float32)."""
+        return self.base.dequantized() + self.lora_B.float() @ self.lora_A.float()
+
+    def weight_bytes(self) -> int:
+        return self.base.weight_bytes() + sum(t.numel() * t.element_size() for t in (self.lora_A, self.lora_B))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xl = x.to(self.lora_A.dtype)
+        return self.base(x) + F.linear(F.linear(xl, self.lora_A), self.lora_B).to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"rank={self.rank}"
+
+
+def compensate(weight: torch.Tensor, compressed: CompressedLinear, cfg: EoRAConfig,
+               basis: EigenBasis | None) -> LowRankLinear:
+    """Wrap `compressed` with the rank-r EoRA (or SVD) compensation of weight − compressed."""
+    delta = weight.float() - compressed.dequantized()
+    if cfg.method == "eigen":
+        if basis is None:
+            raise InvalidInput("eora: method eigen needs the input covariance of the layer (calibration)")
+        b, a = eigen_factors(delta, basis, cfg.rank)
+    else:
+        b, a = svd_factors(delta, cfg.rank)
+    return LowRankLinear(compressed, a, b, dtype=weight.dtype)
