@@ -193,6 +193,7 @@ def _stderr_console() -> Any:
 
 
 # --- commands of the other layers register here, one line each --------------------------------
+app.command("compress")(__import__("ratiocinator.models.compress.cli", fromlist=["cli"]).compress_command)
 from ratiocinator.solvers import cli as _solvers_cli  # noqa: E402  (typer only; engines load per command)
 
 app.command("plan")(_solvers_cli.plan_command)

@@ -15,72 +15,17 @@ cfg)` for each decode (a GEARCache, or None for the default DynamicCache). A che
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ratiocinator.errors import InvalidInput
-from ratiocinator.models.compress.eora import EoRAConfig
-from ratiocinator.models.compress.gear import GEARConfig
-from ratiocinator.models.compress.quantize import WeightConfig
-
-MANIFEST = "ratiocinator-compression.json"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CompressionConfig:
-    """What to compress: weights (and their EoRA/SVD compensation), the KV cache, or both.
-
-    `checkpoint`: a directory written by `ratiocinator compress` whose compressed layers are loaded
-    instead of being computed again (use `CompressionConfig.load(DIR)`).
-    """
-
-    weights: WeightConfig | None = None
-    eora: EoRAConfig | None = None
-    kv: GEARConfig | None = None
-    checkpoint: str | None = None
-
-    def __post_init__(self) -> None:
-        for name, value, kind in (("weights", self.weights, WeightConfig), ("eora", self.eora, EoRAConfig),
-                                  ("kv", self.kv, GEARConfig)):
-            if value is not None and not isinstance(value, kind):
-                raise InvalidInput(f"compression: {name} must be a {kind.__name__} or None, got {type(value).__name__}")
-        if self.eora is not None and self.weights is None:
-            raise InvalidInput("compression: EoRA compensates compressed weights; give weights=WeightConfig(...) too")
-        if self.weights is None and self.kv is None:
-            raise InvalidInput("compression: nothing to do; give weights=WeightConfig(...) and/or kv=GEARConfig(...)")
-
-    def describe(self) -> str:
-        """A short description, e.g. "int4-g128+eora64+gear-kv4"."""
-        parts = [self.weights.label] if self.weights else []
-        if self.eora is not None:
-            parts.append(self.eora.label)
-        if self.kv is not None:
-            parts.append(self.kv.label)
-        return "+".join(parts)
-
-    @classmethod
-    def from_options(cls, *, weights: str | None = "int4", group_size: int = 128, symmetric: bool = False,
-                     head: str = "int8", eora_rank: int | None = None, eora_method: str = "eigen",
-                     calibration_samples: int = 64, calibration_len: int = 512,
-                     kv_bits: int | None = None) -> CompressionConfig:
-        """Build a config from flat options (what the command line takes); values are checked."""
-        wcfg = None
-        if weights not in (None, "none", "bf16"):
-            wcfg = WeightConfig(scheme=weights, group_size=group_size, symmetric=symmetric, head=head)  # type: ignore[arg-type]
-        eora = None
-        if eora_rank:
-            eora = EoRAConfig(rank=eora_rank, method=eora_method,  # type: ignore[arg-type]
-                              calibration_samples=calibration_samples, calibration_len=calibration_len)
-        kv = GEARConfig(bits=kv_bits) if kv_bits else None
-        return cls(weights=wcfg, eora=eora, kv=kv)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> CompressionConfig:
-        """The config a saved compressed checkpoint was made with, pointing at that checkpoint."""
-        from ratiocinator.models.compress.checkpoint import read_manifest
-
-        return read_manifest(Path(directory))
+from ratiocinator.models.compress.config import (
+    MANIFEST,
+    CompressionConfig,
+    EoRAConfig,
+    GEARConfig,
+    WeightConfig,
+)
 
 
 def apply(backend: Any, cfg: CompressionConfig) -> str:

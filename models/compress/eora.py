@@ -15,47 +15,16 @@ The baseline EoRA improves on is plain SVD of ΔW (`method="svd"`), which needs 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.models.compress.config import EoRAConfig
 from ratiocinator.models.compress.quantize import CompressedLinear
 
-
-@dataclass(frozen=True, kw_only=True)
-class EoRAConfig:
-    """EoRA's settings; defaults from the paper's reproduction (rank 128; ranks 16-128 studied).
-
-    `calibration_samples` windows of `calibration_len` tokens (the paper uses 64-256 sequences);
-    `sequential`: as the reference code, layer i is calibrated on the outputs of the already compressed
-    and compensated layers before it (else all statistics come from the uncompressed model).
-    """
-
-    rank: int = 128
-    method: Literal["eigen", "svd"] = "eigen"
-    calibration_samples: int = 64
-    calibration_len: int = 512
-    domain: Literal["english", "code", "mixed"] = "mixed"
-    sequential: bool = True
-    batch_size: int = 4
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.rank, int) or self.rank < 1:
-            raise InvalidInput(f"eora: rank must be a positive integer, got {self.rank!r}")
-        if self.method not in ("eigen", "svd"):
-            raise InvalidInput(f"eora: method {self.method!r}; expected eigen (EoRA) or svd (the baseline)")
-        if self.calibration_samples < 1 or self.calibration_len < 2 or self.batch_size < 1:
-            raise InvalidInput("eora: calibration_samples, batch_size >= 1 and calibration_len >= 2 are required, got "
-                               f"{self.calibration_samples}, {self.batch_size}, {self.calibration_len}")
-        if self.domain not in ("english", "code", "mixed"):
-            raise InvalidInput(f"eora: domain {self.domain!r}; expected english, code or mixed")
-
-    @property
-    def label(self) -> str:
-        return f"eora{self.rank}" if self.method == "eigen" else f"svd{self.rank}"
+__all__ = ["EigenBasis", "EoRAConfig", "LowRankLinear", "compensate", "eigen_factors", "svd_factors"]
 
 
 @dataclass(frozen=True)

@@ -22,37 +22,11 @@ import torch
 from transformers.cache_utils import Cache, DynamicLayer
 
 from ratiocinator.errors import InvalidInput, UnsupportedFeature
+from ratiocinator.models.compress.config import GEARConfig
+
+__all__ = ["Block", "GEARCache", "GEARConfig", "GEARLayer", "compress", "decompress", "dense_cache_bytes"]
 
 _META = torch.float16  # scales, minima, outlier values and low-rank factors
-
-
-@dataclass(frozen=True, kw_only=True)
-class GEARConfig:
-    """GEAR's KV-cache settings; defaults from the paper (4-bit, group 64, s = 2%, ranks 4/2, gap 64)."""
-
-    bits: int = 4
-    group_size: int = 64
-    outlier_ratio: float = 0.02
-    rank_prefill: int = 4
-    rank_decode: int = 2
-    power_iterations: int = 3
-    streaming_gap: int = 64
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.bits not in (2, 4, 8):
-            raise InvalidInput(f"gear: bits must be 2, 4 or 8, got {self.bits!r}")
-        if self.group_size < 2 or self.streaming_gap < 1 or self.streaming_gap % self.group_size:
-            raise InvalidInput(f"gear: streaming_gap ({self.streaming_gap}) must be a positive multiple of "
-                               f"group_size ({self.group_size}): keys are quantized over groups of tokens")
-        if not 0 <= self.outlier_ratio < 0.5:
-            raise InvalidInput(f"gear: outlier_ratio must be in [0, 0.5), got {self.outlier_ratio}")
-        if min(self.rank_prefill, self.rank_decode) < 0 or self.power_iterations < 1:
-            raise InvalidInput("gear: ranks must be >= 0 and power_iterations >= 1")
-
-    @property
-    def label(self) -> str:
-        return f"gear-kv{self.bits}"
 
 
 # --- packing -----------------------------------------------------------------------------------------

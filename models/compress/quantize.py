@@ -24,54 +24,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.models.compress.config import WeightConfig
 
-Scheme = Literal["int8", "int4", "2:4"]
-_INT4_GROUPS = (32, 64, 128, 256)
+__all__ = ["CompressedLinear", "Int4Linear", "Int8Linear", "Pruned24Linear", "WeightConfig", "WeightScheme"]
 _INNER_K_TILES = 2  # K must be a multiple of 16 * inner_k_tiles
-
-
-@dataclass(frozen=True, kw_only=True)
-class WeightConfig:
-    """Weight-only compression of every linear layer but the excluded ones.
-
-    Defaults follow gpt-fast's int4 (group 128, asymmetric scale+zero) and Wanda's 2:4 scoring
-    (|W| · ‖X_j‖₂, "A Simple and Effective Pruning Approach for Large Language Models").
-    `exclude`: fnmatch patterns of module names left dense. `head`: what happens to `lm_head`
-    ("int8" keeps it at 8 bits like llama.cpp keeps its output layer above 4 bits, "same" uses the
-    scheme, "none" leaves it dense).
-    """
-
-    scheme: Scheme = "int4"
-    group_size: int = 128
-    symmetric: bool = False
-    pruning_score: Literal["magnitude", "wanda"] = "wanda"
-    exclude: tuple[str, ...] = ()
-    head: Literal["int8", "same", "none"] = "int8"
-
-    def __post_init__(self) -> None:
-        if self.scheme not in ("int8", "int4", "2:4"):
-            raise InvalidInput(f"weights: unknown scheme {self.scheme!r}; expected int8, int4 or 2:4")
-        if self.scheme == "int4" and self.group_size not in _INT4_GROUPS:
-            raise InvalidInput(f"weights: int4 group size {self.group_size} is not supported; expected one of "
-                               f"{', '.join(map(str, _INT4_GROUPS))}")
-        if self.pruning_score not in ("magnitude", "wanda"):
-            raise InvalidInput(f"weights: pruning score {self.pruning_score!r}; expected magnitude or wanda")
-        if self.head not in ("int8", "same", "none"):
-            raise InvalidInput(f"weights: head {self.head!r}; expected int8, same or none")
-
-    @property
-    def label(self) -> str:
-        if self.scheme == "int4":
-            base = f"int4-g{self.group_size}" + ("-sym" if self.symmetric else "")
-        elif self.scheme == "int8":
-            base = "int8" + ("-sym" if self.symmetric else "")
-        else:
-            base = f"2:4-{self.pruning_score}"
-        return base + ("" if self.head == "int8" else f"-head{self.head}")
-
-    @property
-    def needs_calibration(self) -> bool:
-        return self.scheme == "2:4" and self.pruning_score == "wanda"
 
 
 # --- primitives --------------------------------------------------------------------------------------
