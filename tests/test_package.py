@@ -46,3 +46,16 @@ def test_import_from_another_directory_is_light():
 def test_ruff_is_clean():
     r = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    """A non-editable `pip install .` ships only the packages pyproject lists."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {"ratiocinator"}
+    for init in ROOT.rglob("__init__.py"):
+        rel = init.parent.relative_to(ROOT)
+        if rel.parts and rel.parts[0] not in (".venv", "build", "tests", "bench") and "site-packages" not in rel.parts:
+            found.add(".".join(("ratiocinator", *rel.parts)))
+    assert found - listed == set()
