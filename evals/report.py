@@ -33,8 +33,8 @@ class Run:
 
     @property
     def label(self) -> str:
-        model = self.summary.model
-        return f"{self.path.name} ({model.removeprefix('embedded:')})" if model else self.path.name
+        model = (self.summary.model or "").removeprefix("embedded:")
+        return self.path.name if not model or model in self.path.name else f"{self.path.name} ({model})"
 
 
 def load_run(path: Path | str) -> Run:
@@ -158,8 +158,9 @@ def plot(runs: Sequence[Run], path: Path | str, *, title: str | None = None) -> 
     benches = sorted({r.summary.benchmark for r in runs})
     ax.grid(axis="x", alpha=0.3)
     if len(runs) > 1:
-        ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(len(runs), 3), frameon=False)
-        ax.set_title(title or ", ".join(benches), pad=8 + 12 * math.ceil(len(runs) / 3))
+        ncol = 1 if max(len(r.label) for r in runs) > 30 else min(len(runs), 3)
+        ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=ncol, frameon=False)
+        ax.set_title(title or ", ".join(benches), pad=8 + 12 * math.ceil(len(runs) / ncol))
     else:
         ax.set_title(title or f"{', '.join(benches)}: {runs[0].label}")
     fig.tight_layout()

@@ -91,7 +91,7 @@ def summarize(records: Sequence[ResultRecord], *, benchmark: str, model: str | N
     for r in scored:
         if r.group is not None and r.group not in groups:
             groups.append(r.group)
-    if len(groups) > 1:
+    if groups:  # even one group: so that runs over different groups compare row by row
         for g in groups:
             rows += _rows([r for r in scored if r.group == g], g)
     errors = [f"{r.item_id}: {r.error}" for r in records if r.error]
