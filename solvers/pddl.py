@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ratiocinator.errors import InvalidInput
-from ratiocinator.solvers.pddl_compat import normalize, promote_to_constant
+from ratiocinator.solvers.pddl_reader import PDDLError, kind_computed_once, parse_texts
 from ratiocinator.solvers.planners import FastDownwardRun, RawRun, run_up_engine
 
 if TYPE_CHECKING:
@@ -38,15 +38,6 @@ PLANNERS: dict[str, bool] = {
 _FD = {"fast-downward": False, "fast-downward-opt": True}
 # fallbacks of `auto` when Fast Downward does not support the problem (numeric fluents, ...)
 _AUTO_FALLBACK = {False: ("enhsp", "symk", "lpg", "pyperplan"), True: ("symk-opt", "enhsp-opt", "pyperplan-opt")}
-
-
-class PDDLError(InvalidInput):
-    """Malformed or inconsistent PDDL (or a planner that cannot take it); says where and what was expected."""
-
-    def __init__(self, message: str, *, source: str, line: int | None = None, column: int | None = None) -> None:
-        where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {message}")
-        self.source, self.line, self.column = source, line, column
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,95 +87,9 @@ def _text(source: str | Path, what: str) -> str:
     return source
 
 
-def _environment() -> Any:
-    """UP's global environment, quiet and PDDL-tolerant (a private one breaks action costs in UP 1.3)."""
-    from unified_planning.shortcuts import get_environment
-
-    env = get_environment()
-    env.credits_stream = None
-    env.error_used_name = False  # PDDL lets an action and a predicate share a name (floortile: `up`)
-    return env
-
-
-_UNKNOWN = re.compile(r"Found invalid expression: (\S+?)\.? From line")
-_LOC = re.compile(r"line:? (\d+), col:? (\d+)")
-
-
-def _context(text: str, line: int | None, column: int | None) -> str:
-    lines = text.splitlines()
-    if not line or line > len(lines):
-        return ""
-    caret = " " * (max(column or 1, 1) - 1 + 4) + "^"
-    return f"\n    {lines[line - 1]}\n{caret}"
-
-
-def _hint(message: str) -> str:
-    if message.startswith("Expected"):
-        return ("; check that every '(' is closed and that keywords are spelled as in PDDL "
-                "(:requirements, :predicates, :action, :parameters, :precondition, :effect, :objects, :init, :goal)")
-    if "invalid expression" in message or "Undefined name" in message:
-        return "; every name must be a predicate, object, constant or action parameter declared before use"
-    if "arity" in message:
-        return "; give each predicate exactly as many arguments as its declaration"
-    return ""
-
-
-def _located(exc: Exception, domain: str, problem: str) -> PDDLError:
-    """Turn a UP / pyparsing parse error into a PDDLError that says which file, where and what is expected."""
-    message = str(getattr(exc, "msg", None) or exc).strip()
-    if hasattr(exc, "lineno") and hasattr(exc, "col") and not isinstance(exc, SyntaxError):
-        line, column = int(exc.lineno), int(exc.col)
-    else:
-        found = _LOC.search(message)
-        line, column = (int(found.group(1)), int(found.group(2))) if found else (None, None)
-        message = re.sub(r"\s*(Error in expression |Error )?[Ff]rom line:.*$", "", message, flags=re.S)
-    message = message.replace("\n", " ")
-    from unified_planning.io import PDDLReader
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            PDDLReader(_environment()).parse_problem_string(normalize(domain)[0])
-        source, text = "problem", problem
-    except Exception:
-        source, text = "domain", domain
-    return PDDLError(message + _hint(message) + _context(text, line, column), source=source, line=line,
-                     column=column)
-
-
-def _check_names(domain: str, problem: str) -> None:
-    dom = re.search(r"\(\s*domain\s+([^\s()]+)", domain, re.I)
-    ref = re.search(r"\(\s*:domain\s+([^\s()]+)", problem, re.I)
-    if dom and ref and dom.group(1).lower() != ref.group(1).lower():
-        line = problem[: ref.start()].count("\n") + 1
-        raise PDDLError(f"the problem is for domain {ref.group(1)!r} but the domain is {dom.group(1)!r}; "
-                        "pass the matching domain file", source="problem", line=line)
-
-
 def parse(domain: str | Path, problem: str | Path) -> Problem:
     """Parse domain + problem (PDDL text or paths) into a unified-planning `Problem`, or raise `PDDLError`."""
-    return _parse_texts(_text(domain, "domain"), _text(problem, "problem"))[0]
-
-
-def _parse_texts(dom: str, prob: str) -> tuple[Problem, str, str]:
-    """The parsed problem and the texts it was parsed from (after the sound rewrites of pddl_compat)."""
-    from unified_planning.io import PDDLReader
-
-    original = dom, prob
-    _check_names(dom, prob)
-    dom, _ = normalize(dom)
-    for _attempt in range(50):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return PDDLReader(_environment()).parse_problem_string(dom, prob), dom, prob
-        except Exception as exc:  # pyparsing, SyntaxError and UP definition errors alike
-            unknown = _UNKNOWN.match(str(exc))
-            promoted = promote_to_constant(dom, prob, unknown.group(1)) if unknown else None
-            if promoted is None:
-                raise _located(exc, *original) from None
-            dom, prob, _ = promoted
-    raise PDDLError("too many names used by the domain but declared only in the problem", source="domain")
+    return parse_texts(_text(domain, "domain"), _text(problem, "problem"))[0]
 
 
 # ---------------------------------------------------------------- plans: reading, validating, explaining
@@ -285,7 +190,8 @@ def _validate_parsed(problem: Problem, steps: list[str]) -> ValidationReport:
 def validate(domain: str | Path, problem: str | Path,
              plan: str | list[str] | tuple[str, ...] | PlanResult) -> ValidationReport:
     """Check a plan against a problem with UP's sequential plan validator (for a model's plan, say)."""
-    return _validate_parsed(parse(domain, problem), plan_steps(plan))
+    with kind_computed_once(parse(domain, problem)) as parsed:
+        return _validate_parsed(parsed, plan_steps(plan))
 
 
 def explain(plan: str | list[str] | tuple[str, ...] | PlanResult, problem: Problem | None = None) -> str:
@@ -355,26 +261,27 @@ def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", opt
     # Fast Downward reads the original text and searches while we parse the same text here.
     fd = FastDownwardRun.start(dom, prob_text, optimal=_FD[name]) if name in _FD else None
     try:
-        parsed, dom2, prob2 = _parse_texts(dom, prob_text)
+        parsed, dom2, prob2 = parse_texts(dom, prob_text)
         if fd is not None and (dom2, prob2) != (dom, prob_text):  # rewritten: the planner reads what we read
             fd.kill()
             fd = FastDownwardRun.start(dom2, prob2, optimal=_FD[name])
-        if fd is not None and not _supports(name, parsed):
-            fd.kill()
-            fd = None
-            if planner != "auto":
-                raise PDDLError(f"{name} does not support this problem ({_features(parsed)})", source="planner")
-            name = next((n for n in _AUTO_FALLBACK[optimal] if _supports(n, parsed)), "")
-            if not name:
-                raise PDDLError(f"no installed planner supports this problem ({_features(parsed)})",
-                                source="planner")
-        left = timeout - (time.monotonic() - start)
-        raw = fd.wait(left) if fd is not None else run_up_engine(name, parsed, timeout=left,
-                                                                 optimal_engine=PLANNERS[name])
+        with kind_computed_once(parsed):  # not modified from here on, and UP asks for its kind ~5 times
+            if fd is not None and not _supports(name, parsed):
+                fd.kill()
+                fd = None
+                if planner != "auto":
+                    raise PDDLError(f"{name} does not support this problem ({_features(parsed)})", source="planner")
+                name = next((n for n in _AUTO_FALLBACK[optimal] if _supports(n, parsed)), "")
+                if not name:
+                    raise PDDLError(f"no installed planner supports this problem ({_features(parsed)})",
+                                    source="planner")
+            left = timeout - (time.monotonic() - start)
+            raw = fd.wait(left) if fd is not None else run_up_engine(name, parsed, timeout=left,
+                                                                     optimal_engine=PLANNERS[name])
+            return _checked(parsed, raw, name, start)
     finally:
         if fd is not None:
             fd.kill()
-    return _checked(parsed, raw, name, start)
 
 
 def _features(problem: Problem) -> str:

@@ -89,6 +89,25 @@ def _kill_group(proc_pid: int) -> None:
         os.kill(proc_pid, signal.SIGKILL)
 
 
+def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
+    """`proc.wait(timeout)` that returns as soon as the process exits.
+
+    Popen.wait with a timeout polls with sleeps of up to 50 ms, a quarter of a small planning run;
+    a pidfd (Linux >= 5.3) becomes readable at the exit itself.
+    """
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or already reaped
+        return proc.wait(timeout=timeout)
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return proc.wait()
+
+
 class FastDownwardRun:
     """One Fast Downward process on PDDL text; `start` returns at once, `wait` collects the result."""
 
@@ -121,7 +140,7 @@ class FastDownwardRun:
         """Wait at most `timeout` seconds; on expiry the process group is killed and the status is timeout."""
         try:
             try:
-                code = self._proc.wait(timeout=max(timeout, 0.0))
+                code = _wait_exit(self._proc, max(timeout, 0.0))
             except subprocess.TimeoutExpired:
                 return RawRun(status="timeout", engine=self.engine,
                               message=f"killed after the {timeout:.1f} s left of the time limit")

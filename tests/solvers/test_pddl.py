@@ -230,3 +230,22 @@ def test_every_data_domain_first_problem_is_solved_and_validated() -> None:
     for domain_dir in sorted(p for p in root.iterdir() if (p / "p01.pddl").exists()):
         result = solve(domain_dir / "domain.pddl", domain_dir / "p01.pddl", timeout=60)
         assert result.solved and result.validated, (domain_dir.name, result.message)
+
+
+def test_a_cached_domain_gives_independent_problems_and_the_same_answers() -> None:
+    from ratiocinator.solvers.pddl_reader import clear_domain_cache
+
+    clear_domain_cache()
+    fresh = parse(DOMAIN, REVERSE3)
+    first, second = parse(DOMAIN, REVERSE3), parse(DOMAIN, blocks_problem(4))  # domain from the cache
+    assert first is not fresh and first == fresh and first.actions[0] is not fresh.actions[0]
+    assert {o.name for o in second.all_objects} == {"b0", "b1", "b2", "b3"}
+    first.add_goal(first.fluent("holding")(first.object("a")))  # changing one parse leaves the others alone
+    assert len(fresh.goals) == 1 and len(parse(DOMAIN, REVERSE3).goals) == 1
+    # errors are still located after a cached parse of the domain
+    with pytest.raises(PDDLError) as err:
+        parse(DOMAIN, REVERSE3.replace("(on c b)", "(on c b d)"))
+    assert err.value.source == "problem"
+    assert validate(DOMAIN, REVERSE3, OPTIMAL_REVERSE3).valid
+    assert not validate(DOMAIN, REVERSE3, OPTIMAL_REVERSE3[1:]).valid
+    assert parse(DOMAIN, REVERSE3).kind == fresh.kind  # kind is computed afresh outside solve / validate
