@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/solvers.py [--data ../shared/data] [--sections planning,scale,optimization]
                                       [--timeout 60] [--opt-timeout 60] [--scale-timeout 60]
+                                      [--domains blocksworld,barman] [--baseline REV]
+
+`--opt-timeout 0` skips the optimal planner; `--baseline REV` runs `pddl.solve` of git revision REV
+in a worker process on the same problems (order rotated per problem) for a side-by-side overhead.
 
 Prints tables and writes bench/results/solvers.json (one record per run).
 """
@@ -10,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -37,53 +43,133 @@ def fd_direct(domain: Path, problem: Path, timeout: float) -> tuple[float, int |
         return time.monotonic() - start, code
 
 
-def planning(data: Path, timeout: float, opt_timeout: float) -> list[dict[str, Any]]:
+_WORKER = """
+import json, sys
+from ratiocinator.solvers.pddl import solve
+for line in sys.stdin:
+    job = json.loads(line)
+    r = solve(job["domain"], job["problem"], timeout=job["timeout"])
+    print(json.dumps({"status": r.status, "seconds": r.seconds, "validated": r.validated}), flush=True)
+"""
+
+
+class Baseline:
+    """`pddl.solve` of an earlier commit (solvers/ and errors.py from git) in a worker process, for A/B runs."""
+
+    def __init__(self, rev: str) -> None:
+        self.rev = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        self.tree = Path(tempfile.mkdtemp(prefix="ratiocinator-baseline-"))
+        files = subprocess.run(["git", "ls-tree", "-r", "--name-only", rev, "solvers/", "errors.py"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout.split()
+        (self.tree / "ratiocinator" / "solvers").mkdir(parents=True)
+        (self.tree / "ratiocinator" / "__init__.py").write_text("")
+        for name in files:
+            text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, capture_output=True, text=True,
+                                  check=True).stdout
+            (self.tree / "ratiocinator" / name).write_text(text)
+        self.proc = subprocess.Popen([sys.executable, "-c", _WORKER], cwd=self.tree, text=True,
+                                     env={**os.environ, "PYTHONPATH": str(self.tree)},
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def solve(self, domain: Path, problem: Path, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        job = {"domain": str(domain.resolve()), "problem": str(problem.resolve()), "timeout": timeout}
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait()
+        shutil.rmtree(self.tree, ignore_errors=True)
+
+
+def planning(data: Path, timeout: float, opt_timeout: float, domains: list[str] | None = None,
+             baseline: str | None = None) -> list[dict[str, Any]]:
+    """Each problem: `solve` (now), Fast Downward by hand, `solve` of `baseline` if given (order rotated)."""
     from ratiocinator.solvers.pddl import solve
 
     warm = data / "planning" / "blocksworld"
-    solve(warm / "domain.pddl", warm / "p01.pddl")  # imports and engine registry out of the timings
+    old = Baseline(baseline) if baseline else None
+    for _ in range(2):  # imports and engine registry out of the timings
+        solve(warm / "domain.pddl", warm / "p01.pddl")
+        if old is not None:
+            old.solve(warm / "domain.pddl", warm / "p01.pddl", timeout)
     rows = []
-    for domain_dir in sorted(p for p in (data / "planning").iterdir() if p.is_dir()):
-        for problem in sorted(domain_dir.glob("p[0-9][0-9].pddl")):
+    dirs = sorted(p for p in (data / "planning").iterdir() if p.is_dir() and (not domains or p.name in domains))
+    for domain_dir in dirs:
+        for i, problem in enumerate(sorted(domain_dir.glob("p[0-9][0-9].pddl"))):
             domain = domain_dir / "domain.pddl"
-            default = solve(domain, problem, timeout=timeout)
-            direct_s, direct_code = fd_direct(domain, problem, timeout)
-            optimal = solve(domain, problem, optimal=True, timeout=opt_timeout)
-            row = {"domain": domain_dir.name, "problem": problem.stem, "status": default.status,
-                   "planner": default.planner, "validated": default.validated, "seconds": default.seconds,
-                   "cost": default.cost, "fd_direct_seconds": direct_s, "fd_direct_exit": direct_code,
-                   "opt_status": optimal.status, "opt_planner": optimal.planner, "opt_cost": optimal.cost,
-                   "opt_seconds": optimal.seconds, "opt_validated": optimal.validated}
+            row: dict[str, Any] = {"domain": domain_dir.name, "problem": problem.stem}
+            runs = ["new", "direct", "old"] if old is not None else ["new", "direct"]
+            for what in runs[i % len(runs):] + runs[: i % len(runs)]:
+                if what == "new":
+                    default = solve(domain, problem, timeout=timeout)
+                    row |= {"status": default.status, "planner": default.planner, "validated": default.validated,
+                            "seconds": default.seconds, "cost": default.cost}
+                elif what == "direct":
+                    row["fd_direct_seconds"], row["fd_direct_exit"] = fd_direct(domain, problem, timeout)
+                else:
+                    assert old is not None
+                    got = old.solve(domain, problem, timeout)
+                    row |= {"old_status": got["status"], "old_seconds": got["seconds"],
+                            "old_validated": got["validated"], "old_rev": old.rev}
+            if opt_timeout > 0:
+                optimal = solve(domain, problem, optimal=True, timeout=opt_timeout)
+                row |= {"opt_status": optimal.status, "opt_planner": optimal.planner, "opt_cost": optimal.cost,
+                        "opt_seconds": optimal.seconds, "opt_validated": optimal.validated}
             rows.append(row)
-            print(f"  {domain_dir.name}/{problem.stem}: {default.status} {default.seconds:.2f}s "
-                  f"(FD direct {direct_s:.2f}s exit {direct_code}); opt {optimal.status} cost {optimal.cost}",
+            print(f"  {domain_dir.name}/{problem.stem}: {row['status']} {row['seconds']:.2f}s "
+                  f"(FD direct {row['fd_direct_seconds']:.2f}s exit {row['fd_direct_exit']}"
+                  + (f", {old.rev} {row['old_seconds']:.2f}s" if old else "") + ")"
+                  + (f"; opt {row['opt_status']} cost {row['opt_cost']}" if opt_timeout > 0 else ""),
                   file=sys.stderr)
+    if old is not None:
+        old.close()
     return rows
 
 
+def _ratios(rows: list[dict[str, Any]], key: str, status: str) -> list[float]:
+    """`key` seconds / Fast Downward by hand, where both solved (and validated)."""
+    return [r[key] / r["fd_direct_seconds"] for r in rows
+            if r["fd_direct_exit"] == 0 and str(r.get(status, "")).startswith("solved")]
+
+
 def planning_table(rows: list[dict[str, Any]]) -> str:
-    out = ["| domain | solved+validated / total | median s | FD direct median s | overhead (median ratio) "
-           "| optimal solved | optimal costs |", "|---|---|---|---|---|---|---|"]
+    has_opt, old = "opt_status" in rows[0], rows[0].get("old_rev")
+    head = ["domain", "solved+validated / total", "median s", "FD direct median s", "overhead (median ratio)"]
+    head += [f"{old} median s", f"{old} overhead"] if old else []
+    head += ["optimal solved", "optimal costs"] if has_opt else []
+    out = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for domain in sorted({r["domain"] for r in rows}):
         rs = [r for r in rows if r["domain"] == domain]
         ok = [r for r in rs if r["status"] in ("solved", "solved-optimally") and r["validated"]]
         direct = [r for r in rs if r["fd_direct_exit"] == 0]
-        ratios = [r["seconds"] / r["fd_direct_seconds"] for r in direct if r in ok]
-        opt = [r for r in rs if r["opt_status"] == "solved-optimally" and r["opt_validated"]]
-        costs = " ".join(f"{r['problem']}:{r['opt_cost']:g}" for r in opt)
+        ratios = _ratios(ok, "seconds", "status")
         direct_cell = (f"{statistics.median(r['fd_direct_seconds'] for r in direct):.2f}" if direct else
                        "fails (exit " + ",".join(sorted({str(r["fd_direct_exit"]) for r in rs})) + ")")
-        ratio_cell = f"{statistics.median(ratios):.2f}x" if ratios else "n/a"
-        out.append(f"| {domain} | {len(ok)}/{len(rs)} | {statistics.median(r['seconds'] for r in rs):.2f} | "
-                   f"{direct_cell} | {ratio_cell} | {len(opt)}/{len(rs)} | {costs or '-'} |")
-    all_ratios = [r["seconds"] / r["fd_direct_seconds"] for r in rows
-                  if r["fd_direct_exit"] == 0 and r["status"].startswith("solved")]
-    if all_ratios:
-        total = sum(r["seconds"] for r in rows if r["fd_direct_exit"] == 0 and r["status"].startswith("solved"))
-        direct_total = sum(r["fd_direct_seconds"] for r in rows
-                           if r["fd_direct_exit"] == 0 and r["status"].startswith("solved"))
-        out.append(f"\nOverhead vs Fast Downward by hand: median ratio {statistics.median(all_ratios):.2f}x, "
-                   f"total time ratio {total / direct_total:.2f}x over {len(all_ratios)} problems.")
+        cells = [domain, f"{len(ok)}/{len(rs)}", f"{statistics.median(r['seconds'] for r in rs):.2f}", direct_cell,
+                 f"{statistics.median(ratios):.2f}x" if ratios else "n/a"]
+        if old:
+            old_ratios = _ratios([r for r in rs if r["old_validated"]], "old_seconds", "old_status")
+            cells += [f"{statistics.median(r['old_seconds'] for r in rs):.2f}",
+                      f"{statistics.median(old_ratios):.2f}x" if old_ratios else "n/a"]
+        if has_opt:
+            opt = [r for r in rs if r["opt_status"] == "solved-optimally" and r["opt_validated"]]
+            costs = " ".join(f"{r['problem']}:{r['opt_cost']:g}" for r in opt)
+            cells += [f"{len(opt)}/{len(rs)}", costs or "-"]
+        out.append("| " + " | ".join(cells) + " |")
+    for label, key, status in [("now", "seconds", "status"), (old, "old_seconds", "old_status")]:
+        if not label:
+            continue
+        both = [r for r in rows if r["fd_direct_exit"] == 0 and str(r.get(status, "")).startswith("solved")]
+        if both:
+            total = sum(r[key] for r in both) / sum(r["fd_direct_seconds"] for r in both)
+            out.append(f"\nOverhead vs Fast Downward by hand ({label}): median ratio "
+                       f"{statistics.median(_ratios(both, key, status)):.2f}x, total time ratio {total:.2f}x "
+                       f"over {len(both)} problems.")
     return "\n".join(out)
 
 
@@ -191,19 +277,26 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--opt-timeout", type=float, default=60.0)
     parser.add_argument("--scale-timeout", type=float, default=60.0)
+    parser.add_argument("--domains", default="", help="planning: only these domains (comma-separated)")
+    parser.add_argument("--baseline", default="", help="planning: also time pddl.solve of this git revision")
     args = parser.parse_args()
     sections = args.sections.split(",")
-    results: dict[str, Any] = {"machine": f"{sys.platform}, python {sys.version.split()[0]}"}
+    results: dict[str, Any] = {"machine": f"{sys.platform}, python {sys.version.split()[0]}",
+                               "load_before": os.getloadavg()}
     tables = []
     if "optimization" in sections:
         results["optimization"] = optimization(args.timeout)
         tables.append("## Optimization\n\n" + optimization_table(results["optimization"]))
     if "planning" in sections:
-        results["planning"] = planning(args.data, args.timeout, args.opt_timeout)
+        results["planning"] = planning(args.data, args.timeout, args.opt_timeout,
+                                       [d for d in args.domains.split(",") if d], args.baseline or None)
         tables.append("## Planning (LLM+P ground-truth problems)\n\n" + planning_table(results["planning"]))
     if "scale" in sections:
         results["scale"] = scale(args.data, args.scale_timeout)
         tables.append("## Blocksworld scale\n\n" + scale_table(results["scale"]))
+    results["load_after"] = os.getloadavg()
+    tables.append(f"Load average (1, 5, 15 min) before: {' '.join(f'{x:.1f}' for x in results['load_before'])}, "
+                  f"after: {' '.join(f'{x:.1f}' for x in results['load_after'])}")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
