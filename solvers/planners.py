@@ -16,20 +16,19 @@ Nothing here validates a plan; `pddl.py` does that for every result.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.resources
-import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from ratiocinator.errors import UnsupportedFeature
+from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline, kill_group
 
 RawStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
 
@@ -82,13 +81,6 @@ def fast_downward_command(domain_path: str, problem_path: str, plan_path: str, *
             *after]
 
 
-def _kill_group(proc_pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc_pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(proc_pid, signal.SIGKILL)
-
-
 def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
     """`proc.wait(timeout)` that returns as soon as the process exits.
 
@@ -132,7 +124,7 @@ class FastDownwardRun:
     def kill(self) -> None:
         """Stop the planner (and its translate/search children) and remove its files."""
         if self._proc.poll() is None:
-            _kill_group(self._proc.pid)
+            kill_group(self._proc.pid)
             self._proc.wait()
         shutil.rmtree(self._dir, ignore_errors=True)
 
@@ -227,58 +219,14 @@ def _solve_in_child(planner: Any, problem: Any, optimal_engine: bool, has_metric
 
 
 def _run_forked(job: Any, timeout: float, engine: str) -> RawRun:
-    """Run `job()` (returning a JSON-able dict) in a forked child in its own session; SIGKILL it at the deadline."""
-    if not hasattr(os, "fork"):
-        from ratiocinator.errors import UnsupportedFeature
-
-        raise UnsupportedFeature(f"planner {engine!r} ignores timeouts and needs os.fork to be bounded; "
-                                 "use fast-downward or lpg on this platform")
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 0
-        try:
-            os.close(read_fd)
-            os.setsid()
-            payload = json.dumps(job()).encode()
-        except BaseException as exc:  # report anything, the parent decides
-            payload = json.dumps({"status": "error", "message": f"{type(exc).__name__}: {exc}"}).encode()
-            code = 1
-        try:
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_fd, view):]
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    deadline = time.monotonic() + max(timeout, 0.0)
-    chunks: list[bytes] = []
-    timed_out = False
+    """Run `job()` (returning a dict like _solve_in_child's) in a forked child SIGKILLed at the deadline."""
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([read_fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(read_fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-        if timed_out:
-            _kill_group(pid)
-        os.waitpid(pid, 0)
-    if timed_out:
+        data = call_with_deadline(job, timeout, what=f"planner {engine!r}")
+    except DeadlineExceeded:
         return RawRun(status="timeout", engine=engine, message=f"killed after {timeout:.1f} s")
-    try:
-        data = json.loads(b"".join(chunks) or b"{}")
-    except ValueError:
-        data = {}
-    if "status" not in data:
-        return RawRun(status="error", engine=engine, message="the planner process died without a result")
+    except UnsupportedFeature:
+        raise
+    except Exception as exc:  # the planner's own error, or the child died
+        return RawRun(status="error", engine=engine, message=f"{type(exc).__name__}: {exc}")
     actions = tuple(data["actions"]) if data.get("actions") is not None else None
     return RawRun(status=data["status"], actions=actions, engine=engine, message=data.get("message", ""))

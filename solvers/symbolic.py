@@ -11,6 +11,12 @@ LaTeX goes through sympy's `parse_latex` (needs antlr4-python3-runtime 4.11) wit
 Plain text is screened (no names with `__`, no attribute access, only math characters) before sympy
 reads it. When simplification cannot decide, a numeric test at random points decides, with the
 tolerance stated in the result (`method="numeric"`).
+
+Every call is bounded in time (`timeout`, default `DEFAULT_TIMEOUT` seconds; per step for a
+derivation): sympy runs in a forked child that is killed at the deadline (solvers/deadline.py), so a
+`simplify` that would run for hours cannot hang the caller. A step stopped at the deadline is
+`kind="unknown", method="timeout"` ("inconclusive: timeout"); `solve_equations` raises
+`DeadlineExceeded`. `timeout=None` runs in this process without a bound.
 """
 
 from __future__ import annotations
@@ -22,7 +28,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline
 
+#: Seconds a check (or each step of a derivation) or a solve may take before it is stopped.
+DEFAULT_TIMEOUT = 5.0
 NUMERIC_TOLERANCE = 1e-9
 SAMPLES = 24
 Assumption = Literal["positive", "nonnegative", "negative", "real", "integer", "nonzero"]
@@ -40,18 +49,28 @@ class StepCheck:
 
     valid: bool
     kind: Literal["equivalent", "implied", "invalid", "unknown"]
-    method: Literal["symbolic", "numeric"]
+    method: Literal["symbolic", "numeric", "timeout"]
     detail: str = ""
     tolerance: float | None = None
+
+    @property
+    def inconclusive(self) -> bool:
+        """Neither shown valid nor shown invalid (undecidable here, or stopped at the time limit)."""
+        return self.kind == "unknown"
 
 
 @dataclass(frozen=True, kw_only=True)
 class DerivationCheck:
-    """`first_invalid` is the 1-based index of the first step that does not follow from the one before."""
+    """`first_invalid` is the 1-based index of the first step not shown to follow from the one before.
+
+    `checks[i]` compares step i + 2 with step i + 1; its `kind` says whether a step is wrong
+    (`invalid`) or could not be decided (`unknown`); `timed_out` lists the steps stopped at the limit.
+    """
 
     valid: bool
     first_invalid: int | None
     checks: tuple[StepCheck, ...]
+    timed_out: tuple[int, ...] = ()
 
 
 def _symbols(text: str, assumptions: Mapping[str, str]) -> dict[str, Any]:
@@ -275,8 +294,41 @@ def _relation_step(before: Sequence[Any], after: Sequence[Any]) -> StepCheck:
     return StepCheck(valid=False, kind="unknown", method="symbolic", detail="could not compare these relations")
 
 
-def check_step(before: str, after: str, assumptions: Mapping[str, str] | None = None) -> StepCheck:
-    """Does `after` follow from `before`? Expressions must be equal; relations must be implied."""
+_warmed = False
+
+
+def _bounded(job: Any, timeout: float | None, what: str) -> Any:
+    """`job()` in a child killed after `timeout` seconds (DeadlineExceeded), or here when timeout is None."""
+    global _warmed
+    if timeout is None:
+        return job()
+    if not timeout > 0:
+        raise InvalidInput(f"timeout must be positive seconds or None (no limit), got {timeout}")
+    if not _warmed:  # import sympy and the LaTeX parser here once, not in every child
+        parse("x + 1")
+        try:
+            parse(r"\frac{x}{2}")
+        except MathParseError:  # antlr4 missing: LaTeX input will say so itself
+            pass
+        _warmed = True
+    return call_with_deadline(job, timeout, what=what)
+
+
+def check_step(before: str, after: str, assumptions: Mapping[str, str] | None = None, *,
+               timeout: float | None = DEFAULT_TIMEOUT) -> StepCheck:
+    """Does `after` follow from `before`? Expressions must be equal; relations must be implied.
+
+    Within `timeout` seconds, else an inconclusive StepCheck (`method="timeout"`).
+    """
+    try:
+        return _bounded(lambda: _check_step(before, after, assumptions), timeout, "checking the step")
+    except DeadlineExceeded:
+        return StepCheck(valid=False, kind="unknown", method="timeout",
+                         detail=f"inconclusive: timeout (sympy did not decide within {timeout:g} s; "
+                                "pass a larger timeout to try longer)")
+
+
+def _check_step(before: str, after: str, assumptions: Mapping[str, str] | None) -> StepCheck:
     b, a = parse(before, assumptions), parse(after, assumptions)
     rel_b, rel_a = all(map(_is_relation, b)), all(map(_is_relation, a))
     if rel_b != rel_a:
@@ -291,18 +343,30 @@ def check_step(before: str, after: str, assumptions: Mapping[str, str] | None = 
     return bad or checks[0]
 
 
-def check_derivation(steps: Sequence[str], assumptions: Mapping[str, str] | None = None) -> DerivationCheck:
-    """Check each step against the previous one; name the first that does not follow (1-based)."""
+def check_derivation(steps: Sequence[str], assumptions: Mapping[str, str] | None = None, *,
+                     timeout: float | None = DEFAULT_TIMEOUT) -> DerivationCheck:
+    """Check each step against the previous one (each within `timeout` s); name the first that does not follow."""
     if len(steps) < 2:
         raise InvalidInput(f"a derivation needs at least two steps, got {len(steps)}")
-    checks = tuple(check_step(steps[i - 1], steps[i], assumptions) for i in range(1, len(steps)))
+    checks = tuple(check_step(steps[i - 1], steps[i], assumptions, timeout=timeout) for i in range(1, len(steps)))
     first = next((i + 2 for i, c in enumerate(checks) if not c.valid), None)
-    return DerivationCheck(valid=first is None, first_invalid=first, checks=checks)
+    timed_out = tuple(i + 2 for i, c in enumerate(checks) if c.method == "timeout")
+    return DerivationCheck(valid=first is None, first_invalid=first, checks=checks, timed_out=timed_out)
 
 
 def solve_equations(equations: str | Sequence[str], unknowns: Sequence[str] | None = None,
-                    assumptions: Mapping[str, str] | None = None) -> tuple[dict[str, str], ...]:
-    """Solve one equation or a system; every solution returned has been substituted back and checked."""
+                    assumptions: Mapping[str, str] | None = None, *,
+                    timeout: float | None = DEFAULT_TIMEOUT) -> tuple[dict[str, str], ...]:
+    """Solve one equation or a system; every solution returned has been substituted back and checked.
+
+    Raises DeadlineExceeded ("inconclusive: timeout") when sympy has not finished within `timeout` s.
+    """
+    return _bounded(lambda: _solve(equations, unknowns, assumptions), timeout,
+                    "solving the equations")
+
+
+def _solve(equations: str | Sequence[str], unknowns: Sequence[str] | None,
+           assumptions: Mapping[str, str] | None) -> tuple[dict[str, str], ...]:
     import sympy as sp
 
     texts = [equations] if isinstance(equations, str) else list(equations)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sympy as sp
 
+from ratiocinator.solvers.deadline import DeadlineExceeded
 from ratiocinator.solvers.symbolic import (
     MathParseError,
     check_derivation,
@@ -110,3 +113,34 @@ def test_parse_errors_are_clear() -> None:
         parse("x", {"x": "huge"})
     with pytest.raises(ValueError, match="at least two steps"):
         check_derivation(["x"])
+
+
+# simplify(before - after) on these runs for minutes: trig expansion of two 10th powers
+SLOW_BEFORE, SLOW_AFTER = "(sin(x) + cos(y))^10", "(sin(y) + cos(x))^10"
+
+
+def test_a_slow_simplify_is_stopped_at_the_timeout_and_reported_inconclusive() -> None:
+    check_step("x", "x", timeout=5)  # sympy and the LaTeX parser imported outside the timing
+    start = time.monotonic()
+    check = check_step(SLOW_BEFORE, SLOW_AFTER, timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert elapsed < 3.0, elapsed
+    assert (check.valid, check.kind, check.method, check.inconclusive) == (False, "unknown", "timeout", True)
+    assert check.detail.startswith("inconclusive: timeout")
+    # in a derivation, the timed-out step is named and the steps after it are still checked
+    result = check_derivation([SLOW_BEFORE, SLOW_AFTER, f"{SLOW_AFTER} + 0", f"{SLOW_AFTER} + 1"], timeout=1.0)
+    assert not result.valid and result.first_invalid == 2 and result.timed_out == (2,)
+    assert [c.kind for c in result.checks] == ["unknown", "equivalent", "invalid"]
+
+
+def test_solving_is_bounded_and_errors_and_answers_cross_the_process_boundary() -> None:
+    start = time.monotonic()
+    with pytest.raises(DeadlineExceeded, match="inconclusive: timeout"):
+        solve_equations(f"{SLOW_BEFORE} = {SLOW_AFTER}", unknowns=["x"], timeout=1.0)
+    assert time.monotonic() - start < 3.0
+    assert solve_equations("x^2 = 4", timeout=10) == ({"x": "-2"}, {"x": "2"})
+    with pytest.raises(MathParseError, match="only numbers"):  # raised in the child, re-raised here
+        check_step("__import__('os')", "x", timeout=10)
+    assert check_step("2x + 3x", "5x", timeout=None).kind == "equivalent"  # no bound: runs in this process
+    with pytest.raises(ValueError, match="timeout must be positive"):
+        check_step("x", "x", timeout=0)

@@ -1,0 +1,108 @@
+"""Run a function in a forked child process that is SIGKILLed at a deadline: a time bound nothing can ignore.
+
+    value = call_with_deadline(lambda: sympy.simplify(expr), 5.0)   # or DeadlineExceeded after 5 s
+
+The child is a fork of this process (so the function needs no pickling and modules imported before
+the call cost nothing), runs in its own session, and sends back its return value or its exception,
+pickled, through a pipe. At the deadline the child's whole process group is killed, whatever it is
+doing (a C extension, a loop that never checks a flag, a subprocess of its own). Needs `os.fork`
+(Linux, macOS); elsewhere `UnsupportedFeature` is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import select
+import signal
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ratiocinator.errors import RatiocinatorError, UnsupportedFeature
+
+T = TypeVar("T")
+
+
+class DeadlineExceeded(RatiocinatorError, TimeoutError):
+    """The work did not finish within its time limit and was stopped."""
+
+    def __init__(self, what: str, timeout: float) -> None:
+        super().__init__(f"inconclusive: timeout ({what} did not finish within {timeout:g} s and was stopped)")
+        self.timeout = timeout
+
+
+class ChildDied(RatiocinatorError, RuntimeError):
+    """The child process ended without a result (killed by a signal, out of memory, ...)."""
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group led by `pid`, then `pid` itself (if it left the group)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _child(job: Callable[[], Any], write_fd: int) -> None:
+    code = 0
+    try:
+        os.setsid()
+        payload = pickle.dumps((True, job()))
+    except BaseException as exc:  # the parent re-raises it
+        code = 1
+        try:
+            payload = pickle.dumps((False, exc))
+        except Exception:
+            payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_fd, view):]
+    finally:
+        os._exit(code)
+
+
+def call_with_deadline(job: Callable[[], T], timeout: float, *, what: str = "the computation") -> T:
+    """`job()` run in a forked child; its value, or its exception re-raised here, or DeadlineExceeded."""
+    if not hasattr(os, "fork"):
+        raise UnsupportedFeature(f"{what} needs os.fork to be bounded in time; pass timeout=None to run it "
+                                 "unbounded on this platform")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _child(job, write_fd)
+    os.close(write_fd)
+    deadline = time.monotonic() + max(timeout, 0.0)
+    chunks: list[bytes] = []
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        if timed_out:
+            kill_group(pid)
+        _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise DeadlineExceeded(what, timeout)
+    try:
+        ok, value = pickle.loads(b"".join(chunks))
+    except Exception:
+        cause = f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+        raise ChildDied(f"{what}: the child process ended without a result ({cause}; out of memory?)") from None
+    if not ok:
+        raise value
+    return value
