@@ -1,4 +1,9 @@
-"""LP and MPS files: read and solved by HiGHS directly, the result verified from the file's own matrix."""
+"""LP and MPS files: read and solved by HiGHS or SCIP directly, the result verified from the file's own matrix.
+
+HiGHS (`auto`, `highs`) and SCIP (`scip`, through PySCIPOpt) each read the file themselves. The check
+is always made on HiGHS's reading of the file: the objective and every row and bound recomputed
+from the returned column values (for a SCIP answer, a second, independent reader of the file).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,31 @@ import math
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ratiocinator.errors import InvalidInput
 
 
-def _quiet_read(h: Any, path: Path) -> Any:
-    # HiGHS prints read errors on the C-level stdout; keep them off ours.
+@contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """HiGHS and SCIP print read errors on the C-level stdout; keep them off ours."""
     sys.stdout.flush()
     saved = os.dup(1)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 1)
-            return h.readModel(str(path))
+            yield
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+
+
+def _quiet_read(h: Any, path: Path) -> Any:
+    with _c_stdout_silenced():
+        return h.readModel(str(path))
 
 
 def _check(h: Any, x: list[float], objective: float) -> tuple[float | None, float]:
@@ -61,11 +74,14 @@ def solve_file(path: Path, *, solver: str, timeout: float, tolerance: float) -> 
 
     from ratiocinator.solvers.optimization import FEASIBILITY, OptResult
 
-    if solver not in ("auto", "highs"):
-        raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS; use solver='auto' or 'highs'")
+    if solver not in ("auto", "highs", "scip"):
+        raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS or SCIP; use solver='auto', 'highs' "
+                           "or 'scip'")
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     start = time.monotonic()
+    if solver == "scip":
+        return _solve_scip(path, timeout, tolerance, start)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(timeout))
@@ -103,3 +119,73 @@ def solve_file(path: Path, *, solver: str, timeout: float, tolerance: float) -> 
     return OptResult(status=status, objective=objective, values=dict(zip(names, x, strict=True)), solver="highs",
                      problem_class=klass, seconds=time.monotonic() - start, recomputed_objective=recomputed,
                      max_violation=violation, verified=verified)
+
+
+_SCIP_STATUS = {"optimal": "optimal", "infeasible": "infeasible", "unbounded": "unbounded", "timelimit": "timeout",
+                "gaplimit": "feasible", "sollimit": "feasible", "bestsollimit": "feasible", "nodelimit": "timeout",
+                "totalnodelimit": "timeout", "stallnodelimit": "timeout", "memlimit": "error", "userinterrupt": "error"}
+
+
+def _scip_model(path: Path, timeout: float) -> Any:
+    from pyscipopt import Model
+
+    m = Model()
+    m.hideOutput()  # SCIP's log on a pipe nobody reads can block it
+    m.setParam("limits/time", max(float(timeout), 0.01))
+    try:
+        with _c_stdout_silenced():
+            m.readProblem(str(path))
+    except Exception as exc:
+        raise InvalidInput(f"{path}: SCIP cannot read it as {path.suffix[1:].upper()} ({exc}); check the file's "
+                           "syntax") from None
+    return m
+
+
+def _scip_infeasible_or_unbounded(path: Path, timeout: float) -> str:
+    """SCIP said infeasible-or-unbounded: a feasibility solve (zero objective) tells which."""
+    m = _scip_model(path, timeout)
+    for v in m.getVars():
+        m.chgVarObj(v, 0.0)
+    m.optimize()
+    status = m.getStatus()
+    return "infeasible" if status == "infeasible" else "unbounded" if m.getNSols() > 0 else "error"
+
+
+def _solve_scip(path: Path, timeout: float, tolerance: float, start: float) -> Any:
+    """Solve the file with SCIP (its own reader and time limit); check the answer on HiGHS's reading of the file."""
+    import highspy
+
+    from ratiocinator.solvers.optimization import FEASIBILITY, OptResult
+
+    m = _scip_model(path, timeout)
+    variables = m.getVars()
+    klass = "MILP" if any(v.vtype() in ("INTEGER", "BINARY", "IMPLINT") for v in variables) else "LP"
+    m.optimize()
+    status = _SCIP_STATUS.get(m.getStatus(), "error")
+    if m.getStatus() == "inforunbd":
+        status = _scip_infeasible_or_unbounded(path, timeout - (time.monotonic() - start))
+    if status == "timeout" and m.getNSols() > 0:
+        status = "feasible"
+    if status not in ("optimal", "feasible"):
+        return OptResult(status=status, objective=None, solver="scip", problem_class=klass,
+                         seconds=time.monotonic() - start,
+                         message=f"SCIP status {m.getStatus()}" if status == "error" else "")
+    values = {v.name: float(m.getVal(v)) for v in variables}
+    objective = float(m.getObjVal())
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    recomputed, violation, message = None, float("nan"), ""
+    if _quiet_read(h, path) == highspy.HighsStatus.kError:
+        message = "not verified: HiGHS cannot read the file to recompute the answer"
+    else:
+        names = list(h.getLp().col_names_)
+        missing = [n for n in names if n not in values]
+        if missing or not names:
+            message = f"not verified: columns {missing[:5]} of the file are not among SCIP's variables"
+        else:
+            recomputed, violation = _check(h, [values[n] for n in names], objective)
+    verified = recomputed is not None and abs(recomputed - objective) <= tolerance * (1 + abs(objective)) \
+        and violation <= FEASIBILITY
+    return OptResult(status=status, objective=objective, values=values, solver="scip", problem_class=klass,
+                     seconds=time.monotonic() - start, recomputed_objective=recomputed,
+                     max_violation=None if recomputed is None else violation, verified=verified, message=message)

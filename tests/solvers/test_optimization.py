@@ -196,6 +196,37 @@ def test_lp_and_mps_files(tmp_path: Path) -> None:
     assert solve(tmp_path / "inf.lp").status == "infeasible"
 
 
+def test_lp_and_mps_files_with_scip(tmp_path: Path) -> None:
+    lp = tmp_path / "m.lp"
+    lp.write_text(LP_TEXT)
+    result = solve(lp, solver="scip")
+    assert (result.status, result.solver, result.problem_class, result.verified) == ("optimal", "scip", "LP", True)
+    assert result.objective == pytest.approx(1100.0) and result.recomputed_objective == pytest.approx(1100.0)
+    assert result.values == pytest.approx({"chair": 20.0, "table": 10.0})
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(lp))
+    mps = tmp_path / "m.mps"
+    h.writeModel(str(mps))
+    assert solve(mps, solver="scip").objective == pytest.approx(1100.0)
+    milp = tmp_path / "i.lp"  # integral: the LP optimum (x = 2.5) is not allowed
+    milp.write_text("Maximize\n obj: x + y\nSubject To\n c: 2 x + 2 y <= 5\nBounds\n x <= 10\nGeneral\n x y\nEnd\n")
+    result = solve(milp, solver="scip")
+    assert (result.status, result.problem_class, result.verified) == ("optimal", "MILP", True)
+    assert result.objective == pytest.approx(2.0)
+    (tmp_path / "inf.lp").write_text(LP_TEXT.replace("chair >= 0", "chair >= 100"))
+    assert solve(tmp_path / "inf.lp", solver="scip").status == "infeasible"
+    (tmp_path / "unb.lp").write_text("Maximize\n obj: x + y\nSubject To\n c: x - y <= 1\nEnd\n")
+    assert solve(tmp_path / "unb.lp", solver="scip").status == "unbounded"
+    (tmp_path / "bad.lp").write_text("Maximize\n obj: 3 x +\nSubject To\n c: x <=\nEnd\n")
+    with pytest.raises(InvalidInput, match=r"bad\.lp"):
+        solve(tmp_path / "bad.lp", solver="scip")
+    with pytest.raises(InvalidInput, match="HiGHS or SCIP"):
+        solve(lp, solver="cbc")
+
+
 def test_bad_solver_arguments() -> None:
     with pytest.raises(InvalidInput, match="unknown solver"):
         solve(PRODUCTION, solver="gurobi")
