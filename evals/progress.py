@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Protocol
 
 from ratiocinator.evals.results import ResultRecord
@@ -39,6 +40,8 @@ class RichProgress:
         self._scored = 0
         self._sum = 0.0
         self._errors = 0
+        self._session = 0
+        self._t0 = 0.0
 
     def start(self, *, total: int, done: int, score_sum: float, label: str) -> None:
         from rich.console import Console
@@ -52,6 +55,7 @@ class RichProgress:
         )
 
         self._scored, self._sum = done, score_sum
+        self._session, self._t0 = 0, time.monotonic()
         self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                              TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
                              TimeRemainingColumn(), TextColumn("{task.fields[score]}"),
@@ -69,11 +73,11 @@ class RichProgress:
         self._scored += 1
         self._sum += record.score or 0.0
         self._errors += record.error is not None
-        self._bar.update(self._task, advance=1, score=self._score_text())
-        task = self._bar.tasks[0]
-        speed = task.speed
-        if speed:
-            self._bar.update(self._task, rate=f"{speed:.2f} it/s" if speed >= 0.1 else f"{1 / speed:.1f} s/it")
+        self._session += 1
+        elapsed = time.monotonic() - self._t0
+        speed = self._session / elapsed if elapsed > 0 else 0.0  # over this session, not a short window
+        rate = (f"{speed:.2f} it/s" if speed >= 0.1 else f"{1 / speed:.1f} s/it") if speed else ""
+        self._bar.update(self._task, advance=1, score=self._score_text(), rate=rate)
 
     def close(self) -> None:
         if self._bar is not None:

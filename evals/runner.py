@@ -159,6 +159,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_process(spec: WorkerSpec) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")  # up-lpg, at import
     bench, ctx = spec.build()
     _WORKER.update(bench=bench, ctx=ctx, spec=spec,
                    model=ctx.backend.info.model if ctx.backend is not None else None)

@@ -218,3 +218,32 @@ def test_model_calls_are_serialised_unless_the_backend_is_concurrent() -> None:
         for t in threads:
             t.join()
         assert probe.most >= 2 if concurrent else probe.most == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[3] / "shared" / "data" / "planning").is_dir(),
+                    reason="no shared planning data")
+def test_ctrl_c_exits_130_and_the_run_resumes(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[3] / "shared" / "data"
+    args = [sys.executable, "-m", "ratiocinator.cli", "eval", "planning-gold", "--data-dir", str(data), "--limit", "5",
+            "--set", "domains=blocksworld", "--no-progress", "--out", str(tmp_path / "run")]
+    victim = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while _lines(tmp_path / "run" / "results.jsonl") < 1:
+        assert victim.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    victim.send_signal(signal.SIGINT)
+    _, err = victim.communicate(timeout=120)
+    assert victim.returncode == 130, err
+    assert "interrupted: finished items are saved" in err and "--resume" in err
+    before = len(load_results(tmp_path / "run" / "results.jsonl"))
+    resumed = subprocess.run([*args, "--resume", "--json"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["skipped"] == before and len(_keys(tmp_path / "run")) == 5
+
+
+def test_rich_progress_reports_without_a_terminal(tmp_path: Path) -> None:
+    from ratiocinator.evals.progress import RichProgress
+
+    result = run(RunConfig(benchmark="counting-toy", out=str(tmp_path / "p"), workers=2), progress=RichProgress())
+    assert result.ran == 9
