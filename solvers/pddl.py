@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.pddl_compat import normalize
 from ratiocinator.solvers.pddl_reader import PDDLError, kind_computed_once, parse_texts
 from ratiocinator.solvers.planners import FastDownwardRun, RawRun, run_up_engine
 
@@ -258,11 +259,13 @@ def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", opt
     dom, prob_text = _text(domain, "domain"), _text(problem, "problem")
     name = _choose(planner, optimal)
     optimal = optimal or PLANNERS[name]
-    # Fast Downward reads the original text and searches while we parse the same text here.
-    fd = FastDownwardRun.start(dom, prob_text, optimal=_FD[name]) if name in _FD else None
+    # Fast Downward searches while we parse the same text here (after pddl_compat.normalize's
+    # parse-free rewrites, which keep the task the same; only a later rewrite restarts it).
+    fd_dom = normalize(dom)[0]
+    fd = FastDownwardRun.start(fd_dom, prob_text, optimal=_FD[name]) if name in _FD else None
     try:
         parsed, dom2, prob2 = parse_texts(dom, prob_text)
-        if fd is not None and (dom2, prob2) != (dom, prob_text):  # rewritten: the planner reads what we read
+        if fd is not None and (dom2, prob2) != (fd_dom, prob_text):  # rewritten more: the planner reads what we read
             fd.kill()
             fd = FastDownwardRun.start(dom2, prob2, optimal=_FD[name])
         with kind_computed_once(parsed):  # not modified from here on, and UP asks for its kind ~5 times
