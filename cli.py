@@ -97,6 +97,11 @@ def generate(
         (completion,) = backend.generate([request], params)
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None
+    if completion.finish_reason == "length" and (schema is not None or ebnf is not None):
+        # A constrained output cut short does not parse: say so instead of printing half a document.
+        raise _err(f"the output reached --max-tokens {max_tokens} before the constrained output was complete; "
+                   f"raise --max-tokens or bound the schema (maxLength, maximum). Partial output: "
+                   f"{completion.text!r}", code=1)
     sys.stdout.write(completion.text + "\n")
     if completion.finish_reason == "length":
         typer.echo(f"note: stopped at --max-tokens {max_tokens}", err=True)

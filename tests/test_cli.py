@@ -19,7 +19,8 @@ def run(*args: str, stdin: str | None = None, timeout: float = 300) -> subproces
 @pytest.mark.slow
 def test_generate_with_json_schema_prints_only_valid_json(tmp_path):
     schema = {"type": "object", "properties": {"city": {"type": "string", "maxLength": 20},
-                                               "population": {"type": "integer"}},
+                                               "population": {"type": "integer", "minimum": 0,
+                                                              "maximum": 100_000_000}},
               "required": ["city", "population"], "additionalProperties": False}
     path = tmp_path / "s.json"
     path.write_text(json.dumps(schema))
@@ -36,6 +37,14 @@ def test_generate_plain_text_and_seed_reproducibility():
     first, second = run(*args), run(*args)
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout and first.stdout.strip()
+
+
+@pytest.mark.slow
+def test_constrained_output_cut_short_is_an_error_not_half_a_document(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"type": "object", "properties": {"story": {"type": "string"}}, "required": ["story"]}))
+    r = run("generate", "--model", SMOLLM, "--json-schema", str(path), "--max-tokens", "5", "Tell a long story as JSON.")
+    assert r.returncode == 1 and r.stdout == "" and "raise --max-tokens" in r.stderr
 
 
 def test_bad_schema_file_names_the_file(tmp_path):
