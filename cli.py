@@ -1,4 +1,4 @@
-"""The `ratiocinator` command: generate, chat, and models (list, prepare). Heavy imports happen per command.
+"""The `ratiocinator` command: generate, chat, plan, optimize, eval, compress, models. Heavy imports per command.
 
 Generated text goes to stdout and nothing else does; diagnostics, progress and errors go to stderr.
 A bad input exits with status 2 and a message that names it.
