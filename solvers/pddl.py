@@ -16,27 +16,40 @@ from __future__ import annotations
 import re
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.pddl_compat import normalize
 from ratiocinator.solvers.pddl_reader import PDDLError, kind_computed_once, parse_texts
-from ratiocinator.solvers.planners import FastDownwardRun, RawRun, run_up_engine
+from ratiocinator.solvers.planners import (
+    FastDownwardRun,
+    LpgRun,
+    PlannerRun,
+    RawRun,
+    lpg_binary,
+    run_up_engine,
+    wait_first,
+)
 
 if TYPE_CHECKING:
     from unified_planning.model import Problem
 
 PlanStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
 
-#: Planner name -> whether it guarantees optimal plans. `auto` picks fast-downward(-opt).
+#: Planner name -> whether it guarantees optimal plans. `auto` runs fast-downward(-opt); satisficing
+#: `auto` is a portfolio that adds lpg (see `solve`).
 PLANNERS: dict[str, bool] = {
     "fast-downward": False, "fast-downward-opt": True, "symk": False, "symk-opt": True, "lpg": False,
     "lpg-anytime": False, "pyperplan": False, "pyperplan-opt": True, "enhsp": False, "enhsp-opt": True,
     "tamer": False,
 }
 _FD = {"fast-downward": False, "fast-downward-opt": True}
+#: Satisficing `auto` starts LPG beside Fast Downward once Fast Downward has run this long without an
+#: answer (or at once if it ends without a plan). Fast Downward alone answers most problems well within
+#: it, with shorter plans than LPG's first one; LPG solves the ones it struggles with (floortile) in ~1 s.
+PORTFOLIO_DELAY = 1.0
 # fallbacks of `auto` when Fast Downward does not support the problem (numeric fluents, ...)
 _AUTO_FALLBACK = {False: ("enhsp", "symk", "lpg", "pyperplan"), True: ("symk-opt", "enhsp-opt", "pyperplan-opt")}
 
@@ -234,6 +247,21 @@ def _supports(name: str, problem: Problem) -> bool:
         return name in factory.engines and factory.engine(name).supports(problem.kind)
 
 
+def _finds_plans_for(name: str, problem: Problem) -> bool:
+    """Whether engine `name` can plan for the problem, its quality metric aside (a satisficing plan is
+    valid whatever the metric; UP's lpg declares plan length only, though LPG reads action costs)."""
+    from unified_planning.model.problem_kind import ProblemKind
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        factory = problem.environment.factory
+        if name not in factory.engines:
+            return False
+        kind = problem.kind
+        metrics = {"ACTIONS_COST", "PLAN_LENGTH", "MAKESPAN", "FINAL_VALUE"}  # not oversubscription (soft goals)
+        return factory.engine(name).supports(ProblemKind(kind.features - metrics, kind.version))
+
+
 def _choose(planner: str, optimal: bool) -> str:
     if planner == "auto":
         return "fast-downward-opt" if optimal else "fast-downward"
@@ -279,12 +307,62 @@ def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", opt
                     raise PDDLError(f"no installed planner supports this problem ({_features(parsed)})",
                                     source="planner")
             left = timeout - (time.monotonic() - start)
-            raw = fd.wait(left) if fd is not None else run_up_engine(name, parsed, timeout=left,
-                                                                     optimal_engine=PLANNERS[name])
-            return _checked(parsed, raw, name, start)
+            if fd is None:
+                raw = run_up_engine(name, parsed, timeout=left, optimal_engine=PLANNERS[name])
+                return _checked(parsed, raw, name, start)
+            if planner == "auto" and not optimal:
+                return _portfolio(parsed, fd, dom2, prob2, start, timeout)
+            return _checked(parsed, fd.wait(left), name, start)
     finally:
         if fd is not None:
             fd.kill()
+
+
+def _portfolio(parsed: Problem, fd: FastDownwardRun, dom: str, prob: str, start: float,
+               timeout: float) -> PlanResult:
+    """Fast Downward, joined by LPG after PORTFOLIO_DELAY s: the first validated plan (or proof) wins.
+
+    Both are plain processes; this thread waits on both, validates each plan as it arrives (UP is
+    not thread-safe, so everything UP happens here) and kills whatever still runs when it returns.
+    """
+    deadline = start + timeout
+    running: list[PlannerRun] = [fd]
+    lpg_at: float | None = start + PORTFOLIO_DELAY if lpg_binary() is not None else None
+    ended: list[PlanResult] = []
+    try:
+        while True:
+            now = time.monotonic()
+            if lpg_at is not None and (now >= lpg_at or not running):
+                lpg_at = None
+                if _finds_plans_for("lpg", parsed) and deadline - now > 0:
+                    try:
+                        running.append(LpgRun.start(dom, prob, timeout=deadline - now))
+                    except OSError:  # cannot start it here: Fast Downward alone, as before
+                        pass
+                continue
+            if not running or now >= deadline:
+                break
+            done = wait_first(running, min(deadline, lpg_at or deadline) - now)
+            if done is None:
+                continue
+            running.remove(done)
+            result = _checked(parsed, done.collect(), done.engine, start)
+            if result.solved or result.status == "unsolvable":
+                before = [f"{r.planner} ended first: {r.status}" for r in ended]
+                return replace(result, message="; ".join(m for m in (result.message, *before) if m))
+            ended.append(result)
+    finally:
+        for run in running:
+            run.kill()
+    names = "+".join(dict.fromkeys([fd.engine, *(r.planner for r in ended), *(r.engine for r in running)]))
+    why = "; ".join(f"{r.planner}: {r.status}{' (' + r.message + ')' if r.message else ''}" for r in ended)
+    if running:
+        message = f"no plan within {timeout:g} s; killed {', '.join(r.engine for r in running)}"
+        return PlanResult(status="timeout", plan=None, cost=None, planner=names, validated=False,
+                          seconds=time.monotonic() - start, message=message + (f"; {why}" if why else ""))
+    best = min(ended, key=lambda r: ("not-found", "timeout", "error").index(r.status)
+               if r.status in ("not-found", "timeout", "error") else 3)
+    return replace(best, planner=names, seconds=time.monotonic() - start, message=why)
 
 
 def _features(problem: Problem) -> str:

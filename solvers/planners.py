@@ -2,10 +2,11 @@
 
 Three ways to run a planner, chosen by what the planner is:
 
-- Fast Downward (`fast-downward`, `fast-downward-opt`) runs directly on the caller's PDDL text, in
-  its own session, killed as a process group at the deadline. The caller parses the same text with
-  unified-planning while the search runs (`FastDownwardRun.start` then `.wait`), so the only overhead
-  over calling Fast Downward by hand is reading the plan back and validating it.
+- Fast Downward (`fast-downward`, `fast-downward-opt`) and LPG (in `auto`'s portfolio) run directly
+  on the caller's PDDL text, each in its own session, killed as a process group at the deadline. The
+  caller parses the same text with unified-planning while the search runs (`FastDownwardRun.start`
+  then `.wait`, or `wait_first` over several runs), so the only overhead over calling the planner by
+  hand is reading the plan back and validating it.
 - unified-planning engines that wrap an external binary (symk, lpg, enhsp) run in this process with
   UP's own `timeout`, which kills the binary's process group.
 - unified-planning engines written in Python (pyperplan, tamer) ignore `timeout`; they run in a
@@ -17,12 +18,15 @@ Nothing here validates a plan; `pddl.py` does that for every result.
 from __future__ import annotations
 
 import importlib.resources
+import importlib.util
+import math
 import os
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -81,71 +85,64 @@ def fast_downward_command(domain_path: str, problem_path: str, plan_path: str, *
             *after]
 
 
-def _wait_exit(proc: subprocess.Popen[bytes], timeout: float) -> int:
-    """`proc.wait(timeout)` that returns as soon as the process exits.
+class PlannerRun:
+    """One planner process on PDDL text, in its own directory and session; the constructor returns at once.
 
-    Popen.wait with a timeout polls with sleeps of up to 50 ms, a quarter of a small planning run;
-    a pidfd (Linux >= 5.3) becomes readable at the exit itself.
+    `wait(timeout)` collects the result (killing the process at the timeout); several runs are raced
+    with `wait_first`, then `collect()` on the one that ended. `kill()` is always safe to call.
     """
-    try:
-        fd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):  # not Linux, an old kernel, or already reaped
-        return proc.wait(timeout=timeout)
-    try:
-        ready, _, _ = select.select([fd], [], [], timeout)
-    finally:
-        os.close(fd)
-    if not ready:
-        raise subprocess.TimeoutExpired(proc.args, timeout)
-    return proc.wait()
 
+    engine = ""
 
-class FastDownwardRun:
-    """One Fast Downward process on PDDL text; `start` returns at once, `wait` collects the result."""
-
-    def __init__(self, domain_text: str, problem_text: str, *, optimal: bool) -> None:
-        self.optimal = optimal
-        self.engine = "fast-downward-opt" if optimal else "fast-downward"
-        self._dir = tempfile.mkdtemp(prefix="ratiocinator-fd-")
+    def __init__(self, domain_text: str, problem_text: str) -> None:
+        self._dir = tempfile.mkdtemp(prefix=f"ratiocinator-{self.engine}-")
         paths = [os.path.join(self._dir, n) for n in ("domain.pddl", "problem.pddl", "plan", "log")]
         self._domain, self._problem, self._plan, self._log = paths
         for path, text in ((self._domain, domain_text), (self._problem, problem_text)):
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
-        cmd = fast_downward_command(self._domain, self._problem, self._plan, optimal=optimal)
         with open(self._log, "wb") as log:
-            self._proc = subprocess.Popen(cmd, cwd=self._dir, stdout=log, stderr=subprocess.STDOUT,
+            self._proc = subprocess.Popen(self.command(), cwd=self._dir, stdout=log, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, start_new_session=True)
+        try:  # readable when the process exits (Linux >= 5.3); else wait_first polls
+            self.pidfd: int | None = os.pidfd_open(self._proc.pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
 
-    @classmethod
-    def start(cls, domain_text: str, problem_text: str, *, optimal: bool) -> FastDownwardRun:
-        return cls(domain_text, problem_text, optimal=optimal)
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def result(self, code: int) -> RawRun:
+        """The outcome, from the exit code and the files the planner left (called once it has exited)."""
+        raise NotImplementedError
+
+    def exited(self) -> bool:
+        return self._proc.poll() is not None
 
     def kill(self) -> None:
-        """Stop the planner (and its translate/search children) and remove its files."""
+        """Stop the planner (and any children in its session) and remove its files."""
         if self._proc.poll() is None:
             kill_group(self._proc.pid)
             self._proc.wait()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
         shutil.rmtree(self._dir, ignore_errors=True)
+
+    def collect(self) -> RawRun:
+        """The result of a run that has exited (see `wait_first`); its files are removed."""
+        try:
+            return self.result(self._proc.wait())
+        finally:
+            self.kill()
 
     def wait(self, timeout: float) -> RawRun:
         """Wait at most `timeout` seconds; on expiry the process group is killed and the status is timeout."""
         try:
-            try:
-                code = _wait_exit(self._proc, max(timeout, 0.0))
-            except subprocess.TimeoutExpired:
+            if wait_first([self], timeout) is None:
                 return RawRun(status="timeout", engine=self.engine,
                               message=f"killed after the {timeout:.1f} s left of the time limit")
-            status, message = _FD_EXIT.get(code, ("error", f"Fast Downward exited with code {code}"))
-            actions = None
-            if status == "solved":
-                with open(self._plan, encoding="utf-8") as fh:
-                    actions = tuple(ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith(";"))
-                if self.optimal and code == 0:
-                    status = "solved-optimally"
-            if status == "error":
-                message = f"{message}; log tail:\n{self._log_tail()}"
-            return RawRun(status=status, actions=actions, engine=self.engine, message=message)
+            return self.collect()
         finally:
             self.kill()
 
@@ -155,6 +152,99 @@ class FastDownwardRun:
                 return "".join(fh.readlines()[-n:])
         except OSError:
             return ""
+
+
+def wait_first(runs: list[PlannerRun], timeout: float) -> PlannerRun | None:
+    """The first of `runs` whose process has exited, waiting at most `timeout` seconds; None on expiry.
+
+    Waits on pidfds, which become readable at the exit itself (Popen.wait with a timeout polls with
+    sleeps of up to 50 ms, a quarter of a small planning run); without pidfds, polls every 10 ms.
+    """
+    deadline = time.monotonic() + max(timeout, 0.0)
+    while True:
+        done = next((r for r in runs if r.exited()), None)
+        left = deadline - time.monotonic()
+        if done is not None or left <= 0 or not runs:
+            return done
+        fds = [r.pidfd for r in runs if r.pidfd is not None]
+        if len(fds) == len(runs):
+            select.select(fds, [], [], left)
+        else:
+            time.sleep(min(left, 0.01))
+
+
+class FastDownwardRun(PlannerRun):
+    """One Fast Downward process (lama-first, or A* + LM-cut when `optimal`) on PDDL text."""
+
+    def __init__(self, domain_text: str, problem_text: str, *, optimal: bool) -> None:
+        self.optimal = optimal
+        self.engine = "fast-downward-opt" if optimal else "fast-downward"
+        super().__init__(domain_text, problem_text)
+
+    @classmethod
+    def start(cls, domain_text: str, problem_text: str, *, optimal: bool) -> FastDownwardRun:
+        return cls(domain_text, problem_text, optimal=optimal)
+
+    def command(self) -> list[str]:
+        return fast_downward_command(self._domain, self._problem, self._plan, optimal=self.optimal)
+
+    def result(self, code: int) -> RawRun:
+        status, message = _FD_EXIT.get(code, ("error", f"Fast Downward exited with code {code}"))
+        actions = None
+        if status == "solved":
+            with open(self._plan, encoding="utf-8") as fh:
+                actions = tuple(ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith(";"))
+            if self.optimal and code == 0:
+                status = "solved-optimally"
+        if status == "error":
+            message = f"{message}; log tail:\n{self._log_tail()}"
+        return RawRun(status=status, actions=actions, engine=self.engine, message=message)
+
+
+def lpg_binary() -> str | None:
+    """Path of the LPG-td binary shipped by `up-lpg`, found without importing it; None if not installed."""
+    spec = importlib.util.find_spec("up_lpg")
+    for where in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = os.path.join(where, "lpg")
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+class LpgRun(PlannerRun):
+    """One LPG-td process (first plan, `-n 1`, as up-lpg runs it) on PDDL text; CPU-capped at `timeout` too."""
+
+    engine = "lpg"
+
+    def __init__(self, domain_text: str, problem_text: str, *, timeout: float) -> None:
+        self._cputime = max(1, math.ceil(timeout))
+        super().__init__(domain_text, problem_text)
+
+    @classmethod
+    def start(cls, domain_text: str, problem_text: str, *, timeout: float) -> LpgRun:
+        return cls(domain_text, problem_text, timeout=timeout)
+
+    def command(self) -> list[str]:
+        binary = lpg_binary()
+        if binary is None:
+            raise UnsupportedFeature("LPG is not installed (pip install up-lpg)")
+        return [binary, "-o", self._domain, "-f", self._problem, "-n", "1", "-out", self._plan,
+                "-cputime", str(self._cputime)]
+
+    def result(self, code: int) -> RawRun:
+        try:
+            with open(self._plan, encoding="utf-8", errors="replace") as fh:
+                lines = [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith(";")]
+        except OSError:
+            lines = None
+        if code == 0 and lines is not None and not any(ln.lower() == "no solution" for ln in lines):
+            # "0:   (DOWN ROBOT2 TILE_4-3 TILE_3-3) [1]": pddl.plan_steps drops the time and duration
+            return RawRun(status="solved", actions=tuple(ln.lower() for ln in lines), engine=self.engine)
+        if code == 0 or lines is not None:
+            return RawRun(status="not-found", engine=self.engine,
+                          message="LPG (local search, incomplete) ended without a plan")
+        return RawRun(status="error", engine=self.engine,
+                      message=f"LPG exited with code {code}; log tail:\n{self._log_tail()}")
 
 
 def _up_status(result: Any, optimal_engine: bool, has_metric: bool) -> tuple[RawStatus, str]:
