@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/solvers.py [--data ../shared/data] [--sections planning,scale,optimization]
                                       [--timeout 60] [--opt-timeout 60] [--scale-timeout 60]
-                                      [--domains blocksworld,barman] [--baseline REV]
+                                      [--domains blocksworld,barman] [--baseline REV] [--no-direct floortile]
 
 `--opt-timeout 0` skips the optimal planner; `--baseline REV` runs `pddl.solve` of git revision REV
-in a worker process on the same problems (order rotated per problem) for a side-by-side overhead.
+in a worker process on the same problems (order rotated per problem) for a side-by-side overhead;
+`--no-direct D1,D2` skips the Fast Downward by hand run on those domains (its cell reads "-").
 
 Prints tables and writes bench/results/solvers.json (one record per run).
 """
@@ -49,7 +50,8 @@ from ratiocinator.solvers.pddl import solve
 for line in sys.stdin:
     job = json.loads(line)
     r = solve(job["domain"], job["problem"], timeout=job["timeout"])
-    print(json.dumps({"status": r.status, "seconds": r.seconds, "validated": r.validated}), flush=True)
+    print(json.dumps({"status": r.status, "seconds": r.seconds, "validated": r.validated, "cost": r.cost,
+                      "planner": r.planner}), flush=True)
 """
 
 
@@ -87,7 +89,7 @@ class Baseline:
 
 
 def planning(data: Path, timeout: float, opt_timeout: float, domains: list[str] | None = None,
-             baseline: str | None = None) -> list[dict[str, Any]]:
+             baseline: str | None = None, no_direct: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Each problem: `solve` (now), Fast Downward by hand, `solve` of `baseline` if given (order rotated)."""
     from ratiocinator.solvers.pddl import solve
 
@@ -104,6 +106,9 @@ def planning(data: Path, timeout: float, opt_timeout: float, domains: list[str] 
             domain = domain_dir / "domain.pddl"
             row: dict[str, Any] = {"domain": domain_dir.name, "problem": problem.stem}
             runs = ["new", "direct", "old"] if old is not None else ["new", "direct"]
+            if domain_dir.name in no_direct:
+                runs.remove("direct")
+                row["fd_direct_seconds"], row["fd_direct_exit"] = None, "skipped"
             for what in runs[i % len(runs):] + runs[: i % len(runs)]:
                 if what == "new":
                     default = solve(domain, problem, timeout=timeout)
@@ -115,14 +120,16 @@ def planning(data: Path, timeout: float, opt_timeout: float, domains: list[str] 
                     assert old is not None
                     got = old.solve(domain, problem, timeout)
                     row |= {"old_status": got["status"], "old_seconds": got["seconds"],
-                            "old_validated": got["validated"], "old_rev": old.rev}
+                            "old_validated": got["validated"], "old_rev": old.rev, "old_cost": got.get("cost"),
+                            "old_planner": got.get("planner")}
             if opt_timeout > 0:
                 optimal = solve(domain, problem, optimal=True, timeout=opt_timeout)
                 row |= {"opt_status": optimal.status, "opt_planner": optimal.planner, "opt_cost": optimal.cost,
                         "opt_seconds": optimal.seconds, "opt_validated": optimal.validated}
             rows.append(row)
-            print(f"  {domain_dir.name}/{problem.stem}: {row['status']} {row['seconds']:.2f}s "
-                  f"(FD direct {row['fd_direct_seconds']:.2f}s exit {row['fd_direct_exit']}"
+            direct = f"{row['fd_direct_seconds']:.2f}s" if row["fd_direct_seconds"] is not None else "-"
+            print(f"  {domain_dir.name}/{problem.stem}: {row['status']} {row['planner']} {row['seconds']:.2f}s "
+                  f"(FD direct {direct} exit {row['fd_direct_exit']}"
                   + (f", {old.rev} {row['old_seconds']:.2f}s" if old else "") + ")"
                   + (f"; opt {row['opt_status']} cost {row['opt_cost']}" if opt_timeout > 0 else ""),
                   file=sys.stderr)
@@ -139,8 +146,9 @@ def _ratios(rows: list[dict[str, Any]], key: str, status: str) -> list[float]:
 
 def planning_table(rows: list[dict[str, Any]]) -> str:
     has_opt, old = "opt_status" in rows[0], rows[0].get("old_rev")
-    head = ["domain", "solved+validated / total", "median s", "FD direct median s", "overhead (median ratio)"]
-    head += [f"{old} median s", f"{old} overhead"] if old else []
+    head = ["domain", "solved+validated / total", "median s", "plans by", "FD direct median s",
+            "overhead (median ratio)"]
+    head += [f"{old} solved", f"{old} median s", f"{old} overhead"] if old else []
     head += ["optimal solved", "optimal costs"] if has_opt else []
     out = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for domain in sorted({r["domain"] for r in rows}):
@@ -148,13 +156,19 @@ def planning_table(rows: list[dict[str, Any]]) -> str:
         ok = [r for r in rs if r["status"] in ("solved", "solved-optimally") and r["validated"]]
         direct = [r for r in rs if r["fd_direct_exit"] == 0]
         ratios = _ratios(ok, "seconds", "status")
-        direct_cell = (f"{statistics.median(r['fd_direct_seconds'] for r in direct):.2f}" if direct else
-                       "fails (exit " + ",".join(sorted({str(r["fd_direct_exit"]) for r in rs})) + ")")
-        cells = [domain, f"{len(ok)}/{len(rs)}", f"{statistics.median(r['seconds'] for r in rs):.2f}", direct_cell,
+        skipped = all(r["fd_direct_exit"] == "skipped" for r in rs)
+        direct_cell = ("-" if skipped else f"{statistics.median(r['fd_direct_seconds'] for r in direct):.2f}"
+                       if direct else "fails (exit " + ",".join(sorted({str(r["fd_direct_exit"]) for r in rs})) + ")")
+        by: dict[str, int] = {}
+        for r in ok:
+            by[r["planner"]] = by.get(r["planner"], 0) + 1
+        cells = [domain, f"{len(ok)}/{len(rs)}", f"{statistics.median(r['seconds'] for r in rs):.2f}",
+                 " ".join(f"{k} {v}" for k, v in sorted(by.items())) or "-", direct_cell,
                  f"{statistics.median(ratios):.2f}x" if ratios else "n/a"]
         if old:
+            old_ok = sum(1 for r in rs if str(r["old_status"]).startswith("solved") and r["old_validated"])
             old_ratios = _ratios([r for r in rs if r["old_validated"]], "old_seconds", "old_status")
-            cells += [f"{statistics.median(r['old_seconds'] for r in rs):.2f}",
+            cells += [f"{old_ok}/{len(rs)}", f"{statistics.median(r['old_seconds'] for r in rs):.2f}",
                       f"{statistics.median(old_ratios):.2f}x" if old_ratios else "n/a"]
         if has_opt:
             opt = [r for r in rs if r["opt_status"] == "solved-optimally" and r["opt_validated"]]
@@ -279,6 +293,7 @@ def main() -> None:
     parser.add_argument("--scale-timeout", type=float, default=60.0)
     parser.add_argument("--domains", default="", help="planning: only these domains (comma-separated)")
     parser.add_argument("--baseline", default="", help="planning: also time pddl.solve of this git revision")
+    parser.add_argument("--no-direct", default="", help="planning: no Fast Downward by hand on these domains")
     args = parser.parse_args()
     sections = args.sections.split(",")
     results: dict[str, Any] = {"machine": f"{sys.platform}, python {sys.version.split()[0]}",
@@ -289,7 +304,8 @@ def main() -> None:
         tables.append("## Optimization\n\n" + optimization_table(results["optimization"]))
     if "planning" in sections:
         results["planning"] = planning(args.data, args.timeout, args.opt_timeout,
-                                       [d for d in args.domains.split(",") if d], args.baseline or None)
+                                       [d for d in args.domains.split(",") if d], args.baseline or None,
+                                       tuple(d for d in args.no_direct.split(",") if d))
         tables.append("## Planning (LLM+P ground-truth problems)\n\n" + planning_table(results["planning"]))
     if "scale" in sections:
         results["scale"] = scale(args.data, args.scale_timeout)

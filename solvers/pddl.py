@@ -3,6 +3,7 @@
     result = solve("domain.pddl", "p01.pddl", planner="auto", optimal=False, timeout=60)
     result.status     # solved | solved-optimally | unsolvable | not-found | timeout | error
     result.plan       # ("(unstack b3 b2)", "(putdown b3)", ...), checked by UP's sequential plan validator
+    result.planner    # whose plan: auto = Fast Downward, joined by LPG after 1 s (first valid plan wins)
     validate(domain, problem, "(pickup b1)\\n(stack b1 b2)")   # a model's plan -> ValidationReport
     explain(result.plan)                                      # "1. Pickup b1.\\n2. Stack b1 b2."
 
@@ -280,7 +281,13 @@ def _choose(planner: str, optimal: bool) -> str:
 
 def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", optimal: bool = False,
           timeout: float = 60.0) -> PlanResult:
-    """Find a plan within `timeout` seconds (wall clock, everything included) and validate it."""
+    """Find a plan within `timeout` seconds (wall clock, everything included) and validate it.
+
+    `auto` with optimal=False is a portfolio: Fast Downward (lama-first) starts at once; if it has
+    not answered after PORTFOLIO_DELAY s, LPG runs beside it, and the first plan that passes
+    validation (or Fast Downward's proof of unsolvability) is returned, the other planner killed.
+    `planner` in the result names the one whose plan it is.
+    """
     if timeout <= 0:
         raise InvalidInput(f"timeout must be positive seconds, got {timeout}")
     start = time.monotonic()
