@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--m", type=int, default=4, help="test samples per task")
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--test-max-tokens", type=int, default=None)
+    parser.add_argument("--test-stop", action="store_true",
+                        help="end test samples at \\ndef, \\nclass, \\nif, \\nprint (saves tokens; default: no stop)")
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rows-per-call", type=int, default=32, help="sequences per generate call")
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = GenerateConfig(n_solutions=args.n, n_test_samples=args.m, temperature=args.temperature,
                                 max_tokens=args.max_tokens, test_max_tokens=args.test_max_tokens, seed=args.seed,
+                                test_stop=("\ndef", "\nclass", "\nif", "\nprint") if args.test_stop else (),
                                 rows_per_call=args.rows_per_call)
         problems = load_problems(args.data, limit=args.limit if not args.tasks else None,
                                  task_ids=args.tasks.split(",") if args.tasks else None)
