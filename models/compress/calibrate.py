@@ -100,18 +100,17 @@ def layer_covariances(layer: nn.Module, names: list[str],
     """Covariance of the input of each named linear of `layer` over all batches (shared inputs share one)."""
     modules = dict(layer.named_modules())
     stats: dict[str, Covariance] = {}
-    last: dict[str, Any] = {"key": None, "cov": None}
+    last: dict[str, Any] = {"x": None, "cov": None}  # holds the tensor: identity, not a reusable address
 
     def hook(name: str) -> Callable[..., None]:
         def record(_m: nn.Module, inputs: tuple[torch.Tensor, ...], _out: Any) -> None:
             x = inputs[0]
-            key = (x.data_ptr(), tuple(x.shape), x._version)
-            if last["key"] == key:  # same tensor as the previous linear's input: q/k/v, gate/up
+            if last["x"] is x:  # the same tensor as the previous linear's input: q/k/v, gate/up
                 cov = last["cov"]
             else:
                 cov = stats.get(name) or Covariance(dim=x.shape[-1])
                 cov.add(x.detach())
-                last["key"], last["cov"] = key, cov
+                last["x"], last["cov"] = x, cov
             if name not in stats:
                 stats[name] = cov
                 cov.users.append(name)
@@ -120,8 +119,8 @@ def layer_covariances(layer: nn.Module, names: list[str],
     handles = [modules[n].register_forward_hook(hook(n)) for n in names]
     try:
         for hidden, kwargs in batches:
-            last["key"] = None
             _run(layer, hidden, kwargs)
+            last["x"] = None
     finally:
         for h in handles:
             h.remove()
@@ -147,11 +146,18 @@ def model_covariances(model: nn.Module, windows: torch.Tensor, batch_size: int,
     """Input covariances of the named linears from one pass of the unmodified model (non-sequential)."""
     modules = dict(model.named_modules())
     stats: dict[str, Covariance] = {}
+    last: dict[str, Any] = {"x": None, "cov": None}
 
     def hook(name: str) -> Callable[..., None]:
         def record(_m: nn.Module, inputs: tuple[torch.Tensor, ...], _out: Any) -> None:
             x = inputs[0]
-            stats.setdefault(name, Covariance(dim=x.shape[-1])).add(x.detach())
+            if last["x"] is x:  # shared input (q/k/v, gate/up): one covariance
+                cov = last["cov"]
+            else:
+                cov = stats.get(name) or Covariance(dim=x.shape[-1])
+                cov.add(x.detach())
+                last["x"], last["cov"] = x, cov
+            stats.setdefault(name, cov)
         return record
 
     handles = [modules[n].register_forward_hook(hook(n)) for n in names]
@@ -159,6 +165,7 @@ def model_covariances(model: nn.Module, windows: torch.Tensor, batch_size: int,
     try:
         for start in range(0, windows.shape[0], batch_size):
             model(input_ids=windows[start:start + batch_size].to(device), use_cache=False)
+            last["x"] = None
     finally:
         for h in handles:
             h.remove()

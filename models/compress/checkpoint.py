@@ -55,7 +55,7 @@ def _base_state(name: str, mod: CompressedLinear) -> tuple[dict[str, torch.Tenso
         meta.update(kind="int4", group_size=mod.group_size, dtype=str(mod.out_dtype))
         return {f"{name}.codes": mod.codes, f"{name}.scales_and_zeros": mod.scales_and_zeros, **bias}, meta
     if isinstance(mod, Int8Linear):
-        meta.update(kind="int8", symmetric=mod.symmetric, dtype=str(mod.scale.dtype))
+        meta.update(kind="int8", symmetric=mod.symmetric, dtype=str(mod.out_dtype))
         t = {f"{name}.qweight": mod.qweight, f"{name}.scale": mod.scale, **bias}
         if mod.offset is not None:
             t[f"{name}.offset"] = mod.offset

@@ -14,6 +14,7 @@ The baseline EoRA improves on is plain SVD of ΔW (`method="svd"`), which needs 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -61,8 +62,46 @@ def eigen_factors(delta: torch.Tensor, basis: EigenBasis, rank: int) -> tuple[to
     return b.float(), (a @ basis.scale_inv).float()
 
 
+def _top_eigh(gram: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Singular values σ [r] and vectors [n, r] of the top r eigenpairs (σ²) of a PSD Gram matrix."""
+    evals, evecs = torch.linalg.eigh((gram + gram.t()) / 2)
+    r = min(rank, evals.numel())
+    return evals.flip(0)[:r].clamp(min=0).sqrt(), evecs.flip(1)[:, :r]
+
+
+def _safe_root(sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(σ^½, σ^-½) with zero where σ vanishes (those directions carry nothing)."""
+    live = sigma > sigma.max().clamp(min=1e-300) * 1e-12
+    root = torch.where(live, sigma.sqrt(), torch.zeros_like(sigma))
+    return root, torch.where(live, 1 / root.clamp(min=1e-300), torch.zeros_like(sigma))
+
+
+def gram_factors(delta: torch.Tensor, rank: int, cov: torch.Tensor | None = None,
+                 basis: Callable[[], EigenBasis] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The truncated SVD of ΔW S (S Sᵀ = C; C = I: plain SVD of ΔW) through the smaller Gram matrix.
+
+    Algebraically the same factors as `eigen_factors` / `svd_factors`, at the cost of one eigh of
+    min(N, K) size: with out_features N <= in_features K, (ΔW S)(ΔW S)ᵀ = ΔW C ΔWᵀ needs no S at all
+    and A = Σ^-½ Uᵀ ΔW (since Vᵀ S⁻¹ = Σ⁻¹ Uᵀ ΔW); else the K x K Gram Sᵀ ΔWᵀ ΔW S gives V and
+    B = ΔW S V Σ^-½. Float64 throughout.
+    """
+    n, k = delta.shape
+    d = delta.double()
+    if n <= k:
+        g = d @ cov.double() @ d.t() if cov is not None else d @ d.t()
+        sigma, u = _top_eigh(g, rank)
+        root, inv_root = _safe_root(sigma)
+        return (u * root).float(), ((u * inv_root).t() @ d).float()
+    eig = basis() if (basis is not None and cov is not None) else None
+    ds = d @ eig.scale if eig is not None else d
+    sigma, v = _top_eigh(ds.t() @ ds, rank)
+    root, inv_root = _safe_root(sigma)
+    a = (v * root).t()
+    return ((ds @ v) * inv_root).float(), (a @ eig.scale_inv if eig is not None else a).float()
+
+
 def svd_factors(delta: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Plain SVD of ΔW truncated to rank r: (B [N, r], A [r, K]) in float32."""
+    """Plain SVD of ΔW truncated to rank r: (B [N, r], A [r, K]) in float32 (the baseline)."""
     u, s, vt = torch.linalg.svd(delta.double(), full_matrices=False)
     b, a = _split_sigma(u, s, vt, rank)
     return b.float(), a.float()
@@ -101,13 +140,16 @@ class LowRankLinear(nn.Module):
 
 
 def compensate(weight: torch.Tensor, compressed: CompressedLinear, cfg: EoRAConfig,
-               basis: EigenBasis | None) -> LowRankLinear:
-    """Wrap `compressed` with the rank-r EoRA (or SVD) compensation of weight − compressed."""
+               cov: torch.Tensor | None = None, basis: Callable[[], EigenBasis] | None = None) -> LowRankLinear:
+    """Wrap `compressed` with the rank-r EoRA (or SVD) compensation of weight − compressed.
+
+    `cov`: the input covariance (EoRA); `basis`: a getter of its EigenBasis (computed once per shared input).
+    """
     delta = weight.float() - compressed.dequantized()
     if cfg.method == "eigen":
-        if basis is None:
+        if cov is None:
             raise InvalidInput("eora: method eigen needs the input covariance of the layer (calibration)")
-        b, a = eigen_factors(delta, basis, cfg.rank)
+        b, a = gram_factors(delta, cfg.rank, cov, basis or (lambda: EigenBasis.from_covariance(cov)))
     else:
-        b, a = svd_factors(delta, cfg.rank)
+        b, a = gram_factors(delta, cfg.rank)
     return LowRankLinear(compressed, a, b, dtype=weight.dtype)

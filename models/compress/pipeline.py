@@ -75,14 +75,16 @@ class _LayerCompressor:
         compressed: nn.Module = scheme.compress(linear, input_sq)
         eora = self.cfg.eora
         if eora is not None and not head:
-            basis = None
-            if eora.method == "eigen":
-                assert cov is not None and cov.mean is not None
-                basis = self.bases.get(id(cov))
-                if basis is None:
-                    basis = self.bases[id(cov)] = EigenBasis.from_covariance(cov.mean)
             assert isinstance(compressed, CompressedLinear)
-            compressed = compensate(linear.weight.detach(), compressed, eora, basis)
+            mean = cov.mean if cov is not None else None
+
+            def basis() -> EigenBasis:  # eigh once per shared input (q/k/v, gate/up), only when needed
+                assert cov is not None and cov.mean is not None
+                if id(cov) not in self.bases:
+                    self.bases[id(cov)] = EigenBasis.from_covariance(cov.mean)
+                return self.bases[id(cov)]
+
+            compressed = compensate(linear.weight.detach(), compressed, eora, mean, basis)
         _set_module(self.model, name, compressed)
 
     def release(self) -> None:

@@ -119,14 +119,19 @@ def _bias(linear: nn.Linear) -> torch.Tensor | None:
 
 
 class Int8Linear(CompressedLinear):
-    """int8 per-output-channel weights through `_weight_int8pack_mm` (asymmetric: plus a row-sum term)."""
+    """int8 per-output-channel weights through `_weight_int8pack_mm` (asymmetric: plus a row-sum term).
+
+    Like the int4 kernel, the int8 one is fast only for bfloat16 activations (float32 is several times
+    slower than the dense matmul), so inputs are cast to bfloat16 around it and scales kept in bfloat16.
+    """
 
     def __init__(self, in_features: int, out_features: int, *, bias: bool, symmetric: bool, dtype: torch.dtype) -> None:
         super().__init__()
         self.in_features, self.out_features, self.symmetric = in_features, out_features, symmetric
+        self.out_dtype = dtype
         self.register_buffer("qweight", torch.zeros(out_features, in_features, dtype=torch.int8))
-        self.register_buffer("scale", torch.ones(out_features, dtype=dtype))
-        self.register_buffer("offset", None if symmetric else torch.zeros(out_features, dtype=dtype))
+        self.register_buffer("scale", torch.ones(out_features, dtype=torch.bfloat16))
+        self.register_buffer("offset", None if symmetric else torch.zeros(out_features, dtype=torch.bfloat16))
         self.register_buffer("bias", torch.zeros(out_features, dtype=dtype) if bias else None)
 
     @classmethod
@@ -134,11 +139,17 @@ class Int8Linear(CompressedLinear):
                     dtype: torch.dtype) -> Int8Linear:
         n, k = weight.shape
         mod = cls(k, n, bias=bias is not None, symmetric=symmetric, dtype=dtype).to(weight.device)
-        q, scale, offset = quantize_int8(weight, symmetric)
+        w = weight.float()
+        q, scale, offset = quantize_int8(w, symmetric)
+        scale = scale.to(torch.bfloat16)  # requantize against the stored (rounded) scale
+        if offset is None:
+            q = torch.round(w / scale.float()[:, None]).clamp(-127, 127).to(torch.int8)
+        else:
+            offset = offset.to(torch.bfloat16)
+            q = torch.round((w - offset.float()[:, None]) / scale.float()[:, None]).clamp(-128, 127).to(torch.int8)
+            mod.offset.copy_(offset)
         mod.qweight.copy_(q)
-        mod.scale.copy_(scale.to(dtype))
-        if offset is not None:
-            mod.offset.copy_(offset.to(dtype))
+        mod.scale.copy_(scale)
         if bias is not None:
             mod.bias.copy_(bias.to(dtype))
         return mod
@@ -148,10 +159,11 @@ class Int8Linear(CompressedLinear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
-        x2 = x.reshape(-1, self.in_features).to(self.scale.dtype)  # [M, K]
+        x2 = x.reshape(-1, self.in_features).to(torch.bfloat16)  # [M, K]
         y = torch.ops.aten._weight_int8pack_mm(x2, self.qweight, self.scale)  # [M, N]
         if self.offset is not None:
             y = y + x2.sum(-1, keepdim=True) * self.offset
+        y = y.to(self.out_dtype)
         if self.bias is not None:
             y = y + self.bias
         return y.to(x.dtype).reshape(*shape[:-1], self.out_features)

@@ -14,6 +14,7 @@ from ratiocinator.models.compress.eora import (
     LowRankLinear,
     compensate,
     eigen_factors,
+    gram_factors,
     svd_factors,
 )
 from ratiocinator.models.compress.quantize import Int4Scheme
@@ -43,9 +44,9 @@ def test_full_rank_reproduces_the_weight_exactly() -> None:
     torch.manual_seed(0)
     lin = torch.nn.Linear(64, 48, bias=False)
     comp = Int4Scheme(group_size=32).compress(lin)
-    basis = EigenBasis.from_covariance(_covariance(_anisotropic_inputs(2000, 64)))
+    cov = _covariance(_anisotropic_inputs(2000, 64))
     for method in ("eigen", "svd"):
-        mod = compensate(lin.weight.detach(), comp, EoRAConfig(rank=64, method=method), basis)
+        mod = compensate(lin.weight.detach(), comp, EoRAConfig(rank=64, method=method), cov)
         assert isinstance(mod, LowRankLinear)
         assert torch.allclose(mod.dequantized(), lin.weight.detach(), atol=1e-5), method
 
@@ -85,6 +86,21 @@ def test_low_rank_layer_forward_adds_the_compensation() -> None:
     assert mod.rank == 8 and mod.lora_A.shape == (8, 64) and mod.lora_B.shape == (32, 8)
     with pytest.raises(InvalidInput, match="covariance"):
         compensate(lin.weight.detach(), comp, EoRAConfig(rank=8), None)
+
+
+@pytest.mark.parametrize("shape", [(48, 128), (128, 48)])  # out <= in, and out > in
+@pytest.mark.parametrize("rank", [4, 16, 48])
+def test_gram_route_equals_the_reference_svd_route(shape: tuple[int, int], rank: int) -> None:
+    torch.manual_seed(3)
+    delta = torch.randn(*shape) * 0.01
+    cov = _covariance(_anisotropic_inputs(3000, shape[1]))
+    basis = EigenBasis.from_covariance(cov)
+    b_ref, a_ref = eigen_factors(delta, basis, rank)
+    b, a = gram_factors(delta, rank, cov, lambda: basis)
+    assert torch.allclose(b @ a, b_ref @ a_ref, atol=1e-6 * float(delta.abs().max()) * 100)
+    b_ref, a_ref = svd_factors(delta, rank)
+    b, a = gram_factors(delta, rank)
+    assert torch.allclose(b @ a, b_ref @ a_ref, atol=1e-6)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -65,7 +65,7 @@ def test_kernel_matches_the_dequantized_matmul(layer: torch.nn.Linear, scheme) -
     out = mod(x)
     assert out.shape == (3, 2, 96) and out.dtype == x.dtype
     # int4 runs with bfloat16 activations: relative error of bfloat16 rounding
-    tol = 2e-5 if isinstance(scheme, Int8Scheme) else 3e-2 * float(ref.abs().max())
+    tol = 3e-2 * float(ref.abs().max())  # both kernels run with bfloat16 activations
     assert float((out - ref).abs().max()) <= tol
     # and the compressed weight is close to the original
     assert float((mod.dequantized() - layer.weight.detach()).abs().max()) < 0.01

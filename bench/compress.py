@@ -1,0 +1,305 @@
+"""Compression benchmarks: perplexity table (weights, EoRA vs SVD), decode speed and RSS, GEAR KV cache.
+
+    python bench/compress.py ppl   [--model qwen2.5-coder-0.5b-instruct] [--eval 16x512] [--calib 32x256]
+    python bench/compress.py speed [--model smollm2-135m-instruct] [--configs bf16,int8,int4,int4+eora64]
+    python bench/compress.py gear  [--model qwen2.5-coder-0.5b-instruct] [--contexts 1024,2048,4096]
+
+ppl: every configuration is evaluated on the same held-out windows (evaluation split of models/compress
+/data.py), bfloat16. EoRA / SVD ranks are computed once at the largest rank from one calibration pass of
+the uncompressed model (EoRA's non-sequential variant) and truncated: the top-r factors of a rank-128
+decomposition are exactly the rank-r ones. speed: each configuration runs in its own subprocess (peak RSS
+is its own), all configurations interleaved in one run so the ratios share the machine's load.
+Results print as markdown tables and go to bench/results/compress-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROMPT = "Write a long, detailed story about a dragon who learns to program computers."
+
+
+def _cfg(spec: str):
+    """'bf16' | 'int8' | 'int4-g64' | 'int4+eora64' | '2:4+svd16' | 'int4-headsame' | 'gear4' ... -> config."""
+    from ratiocinator.models.compress import CompressionConfig, EoRAConfig, GEARConfig, WeightConfig
+
+    parts = spec.split("+")
+    weights, eora, kv = None, None, None
+    head = parts[0]
+    if head.startswith("gear"):
+        parts = ["bf16", *parts]
+        head = "bf16"
+    if head != "bf16":
+        tokens = head.split("-")
+        kw: dict = {"scheme": tokens[0]}
+        for t in tokens[1:]:
+            if t.startswith("g") and t[1:].isdigit():
+                kw["group_size"] = int(t[1:])
+            elif t == "sym":
+                kw["symmetric"] = True
+            elif t.startswith("head"):
+                kw["head"] = t[4:]
+            elif t in ("magnitude", "wanda"):
+                kw["pruning_score"] = t
+        weights = WeightConfig(**kw)
+    for p in parts[1:]:
+        if p.startswith("eora"):
+            eora = EoRAConfig(rank=int(p[4:]), calibration_samples=16, calibration_len=256)
+        elif p.startswith("svd"):
+            eora = EoRAConfig(rank=int(p[3:]), method="svd")
+        elif p.startswith("gear"):
+            kv = GEARConfig(bits=int(p[4:]))
+    if weights is None and kv is None:
+        return None
+    return CompressionConfig(weights=weights, eora=eora, kv=kv)
+
+
+def _machine() -> dict:
+    import torch
+
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "load_avg": os.getloadavg(), "torch": torch.__version__, "threads": torch.get_num_threads()}
+
+
+# --- perplexity ------------------------------------------------------------------------------------
+
+
+def run_ppl(model: str, eval_spec: str, calib_spec: str, ranks: list[int], out: Path) -> None:
+    import torch
+
+    from ratiocinator.models import load_backend
+    from ratiocinator.models.compress import CompressionConfig, WeightConfig
+    from ratiocinator.models.compress.calibrate import model_covariances
+    from ratiocinator.models.compress.data import perplexity, token_windows
+    from ratiocinator.models.compress.eora import EigenBasis, LowRankLinear, gram_factors
+    from ratiocinator.models.compress.pipeline import _set_module, compress_model, target_names
+
+    n_eval, len_eval = (int(x) for x in eval_spec.split("x"))
+    n_cal, len_cal = (int(x) for x in calib_spec.split("x"))
+    rows: list[dict] = []
+
+    def evaluate(label: str, backend, extra: dict | None = None) -> float:
+        windows = token_windows(backend.tokenizer, split="evaluation", n=n_eval, seq_len=len_eval)
+        t0 = time.perf_counter()
+        ppl = perplexity(backend.model, windows, batch_size=4)
+        rows.append({"config": label, "ppl": round(ppl, 4), "eval_s": round(time.perf_counter() - t0, 1), **(extra or {})})
+        print(f"| {label} | {ppl:.3f} |", flush=True)
+        return ppl
+
+    spec = f"embedded:{model}"
+    base = load_backend(spec, dtype="bfloat16")
+    evaluate("bf16", base)
+    cal = token_windows(base.tokenizer, split="calibration", n=n_cal, seq_len=len_cal)
+    names, _ = target_names(base.model, CompressionConfig(weights=WeightConfig()))
+    t0 = time.perf_counter()
+    covs = model_covariances(base.model, cal, 4, names)
+    cov_s = time.perf_counter() - t0
+    originals = {n: base.model.get_submodule(n).weight.detach().clone() for n in names}
+    del base
+    for simple in ("int8", "int4-g128", "int4-g64"):
+        b = load_backend(spec, dtype="bfloat16", compress=_cfg(simple))
+        evaluate(simple, b)
+        del b
+    top = max(ranks)
+    for scheme in ("int4-g128", "2:4"):
+        wcfg = _cfg(scheme).weights
+        b = load_backend(spec, dtype="bfloat16")
+        if wcfg.needs_calibration:  # Wanda needs E[x²]: the same covariances' diagonals
+            from ratiocinator.models.compress.pipeline import _LayerCompressor
+
+            worker = _LayerCompressor(b.model, CompressionConfig(weights=wcfg))
+            for n in names:
+                worker.one(n, b.model.get_submodule(n), covs[n])
+            worker.one("lm_head", b.model.lm_head, None, head=True)
+        else:
+            compress_model(b.model, b.tokenizer, CompressionConfig(weights=wcfg))
+        label = wcfg.label
+        if scheme == "2:4":
+            evaluate(label, b)
+        t0 = time.perf_counter()
+        factors: dict[str, dict[str, tuple[torch.Tensor, torch.Tensor]]] = {"eigen": {}, "svd": {}}
+        bases: dict[int, EigenBasis] = {}
+        for n in names:
+            comp = b.model.get_submodule(n)
+            delta = originals[n].float() - comp.dequantized()
+            cov = covs[n].mean
+
+            def basis(c=covs[n], cache=bases) -> EigenBasis:
+                if id(c) not in cache:
+                    cache[id(c)] = EigenBasis.from_covariance(c.mean)
+                return cache[id(c)]
+
+            factors["eigen"][n] = gram_factors(delta, top, cov, basis)
+            factors["svd"][n] = gram_factors(delta, top)
+            _set_module(b.model, n, LowRankLinear(comp, *reversed(factors["svd"][n]), dtype=torch.bfloat16))
+        fact_s = time.perf_counter() - t0
+        for method in ("svd", "eigen"):
+            for r in ranks if scheme == "int4-g128" else [64]:
+                for n in names:
+                    bb, aa = factors[method][n]
+                    mod = b.model.get_submodule(n)
+                    mod.lora_A = aa[:r].to(torch.bfloat16).contiguous()
+                    mod.lora_B = bb[:, :r].to(torch.bfloat16).contiguous()
+                tag = "eora" if method == "eigen" else "svd"
+                evaluate(f"{label}+{tag}{r}", b, {"factor_s": round(fact_s, 1), "cov_s": round(cov_s, 1)})
+        del b, factors
+    res = {"model": model, "eval": eval_spec, "calibration": calib_spec, "machine": _machine(), "rows": rows}
+    ppl = {r["config"]: r["ppl"] for r in rows}
+    for r in ranks:
+        key = f"int4-g128+eora{r}"
+        gap = ppl["int4-g128"] - ppl["bf16"]
+        res[f"gap_closed_eora{r}"] = round((ppl["int4-g128"] - ppl[key]) / gap, 3) if gap > 0 else None
+        res[f"gap_closed_svd{r}"] = round((ppl["int4-g128"] - ppl[f"int4-g128+svd{r}"]) / gap, 3) if gap > 0 else None
+    print(json.dumps({k: v for k, v in res.items() if k.startswith("gap")}, indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1))
+
+
+# --- decode speed ----------------------------------------------------------------------------------
+
+
+def _measure_speed(model: str, config: str, tokens: int, threads: int) -> dict:
+    import torch
+
+    from ratiocinator.models import SamplingParams, load_backend
+    from ratiocinator.models.compress.pipeline import weight_bytes
+
+    torch.set_num_threads(threads)
+    t0 = time.perf_counter()
+    backend = load_backend(f"embedded:{model}", dtype="bfloat16", threads=threads, compress=_cfg(config))
+    load_s = time.perf_counter() - t0
+    conv = [{"role": "user", "content": PROMPT}]
+    backend.generate([conv], SamplingParams(max_tokens=4))
+    params = SamplingParams(max_tokens=tokens, temperature=0.7, seed=0)
+    rates = {}
+    for batch in (1, 8):
+        start = time.perf_counter()
+        outs = backend.generate([conv], params.model_copy(update={"n": batch}))
+        rates[batch] = sum(c.completion_tokens for c in outs) / (time.perf_counter() - start)
+    return {"config": config, "batch1_tok_s": round(rates[1], 2), "batch8_tok_s": round(rates[8], 2),
+            "weight_mb": round(weight_bytes(backend.model) / 1e6, 1), "load_s": round(load_s, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def run_speed(model: str, configs: list[str], tokens: int, threads: int, rounds: int, out: Path) -> None:
+    results: dict[str, list[dict]] = {c: [] for c in configs}
+    for _ in range(rounds):  # interleaved: every configuration sees the same load over time
+        for c in configs:
+            proc = subprocess.run([sys.executable, __file__, "_one", model, c, str(tokens), str(threads)],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode:
+                print(proc.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"{c}: failed")
+            results[c].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    rows = []
+    base = None
+    for c in configs:
+        best = max(results[c], key=lambda r: r["batch1_tok_s"])
+        b1 = sorted(r["batch1_tok_s"] for r in results[c])[len(results[c]) // 2]
+        b8 = sorted(r["batch8_tok_s"] for r in results[c])[len(results[c]) // 2]
+        row = {**best, "batch1_tok_s": b1, "batch8_tok_s": b8}
+        if base is None:
+            base = row
+        row["batch1_x"] = round(b1 / base["batch1_tok_s"], 2)
+        row["batch8_x"] = round(b8 / base["batch8_tok_s"], 2)
+        rows.append(row)
+        print(f"| {c} | {b1:.1f} ({row['batch1_x']}x) | {b8:.1f} ({row['batch8_x']}x) | "
+              f"{row['weight_mb']} | {row['peak_rss_mb']} |", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"model": model, "tokens": tokens, "threads": threads, "rounds": rounds,
+                               "machine": _machine(), "rows": rows, "raw": results}, indent=1))
+
+
+# --- GEAR ------------------------------------------------------------------------------------------
+
+
+def run_gear(model: str, contexts: list[int], score_tokens: int, out: Path) -> None:
+    import torch
+    from transformers import DynamicCache
+
+    from ratiocinator.models import load_backend
+    from ratiocinator.models.compress import GEARConfig
+    from ratiocinator.models.compress.data import token_windows
+    from ratiocinator.models.compress.gear import GEARCache, dense_cache_bytes
+
+    backend = load_backend(f"embedded:{model}", dtype="bfloat16")
+    m = backend.model
+    caches = {"dynamic": lambda: DynamicCache(config=m.config),
+              "gear-4bit": lambda: GEARCache.for_model(GEARConfig(bits=4), m.config),
+              "gear-2bit": lambda: GEARCache.for_model(GEARConfig(bits=2), m.config),
+              "gear-4bit-no-lowrank-no-outliers": lambda: GEARCache.for_model(
+                  GEARConfig(bits=4, outlier_ratio=0.0, rank_prefill=0, rank_decode=0), m.config),
+              "gear-2bit-no-lowrank-no-outliers": lambda: GEARCache.for_model(
+                  GEARConfig(bits=2, outlier_ratio=0.0, rank_prefill=0, rank_decode=0), m.config)}
+    try:
+        from transformers import QuantizedCache
+
+        QuantizedCache("quanto", m.config)
+        caches["hf-quanto-4bit"] = lambda: QuantizedCache("quanto", m.config, nbits=4)
+        caches["hf-quanto-2bit"] = lambda: QuantizedCache("quanto", m.config, nbits=2)
+    except Exception as exc:  # the built-in quantized cache needs optimum-quanto
+        print(f"transformers QuantizedCache unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
+    rows = []
+    for ctx in contexts:
+        window = token_windows(backend.tokenizer, split="evaluation", n=1, seq_len=ctx + score_tokens)
+        for name, make in caches.items():
+            cache = make()
+            t0 = time.perf_counter()
+            with torch.inference_mode():
+                out = m(input_ids=window[:, :ctx], past_key_values=cache, use_cache=True)
+                prev = out.logits[:, -1:].float()
+                nll = 0.0
+                for t in range(ctx, ctx + score_tokens):  # decode: each step reads the (compressed) cache
+                    tok = window[:, t:t + 1]
+                    nll -= float(torch.log_softmax(prev, -1)[0, 0, tok[0, 0]])
+                    prev = m(input_ids=tok, past_key_values=cache, use_cache=True).logits.float()
+            secs = time.perf_counter() - t0
+            held = cache.nbytes() if isinstance(cache, GEARCache) else (
+                dense_cache_bytes(cache) if name == "dynamic" else None)
+            ppl = float(torch.exp(torch.tensor(nll / score_tokens)))
+            rows.append({"context": ctx, "cache": name, "ppl": round(ppl, 4),
+                         "kv_mb": None if held is None else round(held / 1e6, 2), "seconds": round(secs, 1)})
+            print(f"| {ctx} | {name} | {ppl:.3f} | {rows[-1]['kv_mb']} | {secs:.0f} |", flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"model": model, "score_tokens": score_tokens, "machine": _machine(),
+                               "rows": rows}, indent=1))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_one":
+        _, _, model, config, tokens, threads = sys.argv
+        print(json.dumps(_measure_speed(model, config, int(tokens), int(threads))))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("what", choices=["ppl", "speed", "gear"])
+    ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
+    ap.add_argument("--eval", default="16x512")
+    ap.add_argument("--calib", default="32x256")
+    ap.add_argument("--ranks", default="16,64,128")
+    ap.add_argument("--configs", default="bf16,int8,int4-g128,int4-g128+svd64,int4-g128-headsame")
+    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--contexts", default="1024,2048,4096")
+    ap.add_argument("--score-tokens", type=int, default=64)
+    args = ap.parse_args()
+    short = args.model.split("-")[0]
+    out = Path("bench/results") / f"compress-{args.what}-{short}.json"
+    if args.what == "ppl":
+        run_ppl(args.model, args.eval, args.calib, [int(r) for r in args.ranks.split(",")], out)
+    elif args.what == "speed":
+        run_speed(args.model, args.configs.split(","), args.tokens, args.threads, args.rounds, out)
+    else:
+        run_gear(args.model, [int(c) for c in args.contexts.split(",")], args.score_tokens, out)
+
+
+if __name__ == "__main__":
+    main()
