@@ -225,8 +225,8 @@ def test_model_calls_are_serialised_unless_the_backend_is_concurrent() -> None:
                     reason="no shared planning data")
 def test_ctrl_c_exits_130_and_the_run_resumes(tmp_path: Path) -> None:
     data = Path(__file__).resolve().parents[3] / "shared" / "data"
-    args = [sys.executable, "-m", "ratiocinator.cli", "eval", "planning-gold", "--data-dir", str(data), "--limit", "5",
-            "--set", "domains=blocksworld", "--no-progress", "--out", str(tmp_path / "run")]
+    args = [sys.executable, "-m", "ratiocinator.cli", "eval", "planning-gold", "--data-dir", str(data), "--limit", "3",
+            "--set", "domains=termes", "--no-progress", "--out", str(tmp_path / "run")]
     victim = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while _lines(tmp_path / "run" / "results.jsonl") < 1:
@@ -239,7 +239,7 @@ def test_ctrl_c_exits_130_and_the_run_resumes(tmp_path: Path) -> None:
     before = len(load_results(tmp_path / "run" / "results.jsonl"))
     resumed = subprocess.run([*args, "--resume", "--json"], capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert json.loads(resumed.stdout)["skipped"] == before and len(_keys(tmp_path / "run")) == 5
+    assert json.loads(resumed.stdout)["skipped"] == before and len(_keys(tmp_path / "run")) == 3
 
 
 def test_rich_progress_reports_without_a_terminal(tmp_path: Path) -> None:
