@@ -198,7 +198,9 @@ def _stderr_console() -> Any:
 
 
 # --- commands of the other layers register here, one line each --------------------------------
-app.command("compress")(__import__("ratiocinator.models.compress.cli", fromlist=["cli"]).compress_command)
+from ratiocinator.models.compress import cli as _compress_cli  # noqa: E402  (torch loads per command)
+
+app.command("compress")(_compress_cli.compress_command)
 from ratiocinator.solvers import cli as _solvers_cli  # noqa: E402  (typer only; engines load per command)
 
 app.command("plan")(_solvers_cli.plan_command)

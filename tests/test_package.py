@@ -38,7 +38,8 @@ def test_tests_import_only_the_package_name():
 
 
 def test_import_from_another_directory_is_light():
-    code = "import sys, ratiocinator, ratiocinator.models; print('torch' in sys.modules, ratiocinator.__name__)"
+    code = ("import sys, ratiocinator, ratiocinator.models, ratiocinator.cli; "
+            "print('torch' in sys.modules, ratiocinator.__name__)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", check=True)
     assert r.stdout.split() == ["False", "ratiocinator"]
 
