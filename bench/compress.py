@@ -28,38 +28,17 @@ PROMPT = "Write a long, detailed story about a dragon who learns to program comp
 
 
 def _cfg(spec: str):
-    """'bf16' | 'int8' | 'int4-g64' | 'int4+eora64' | '2:4+svd16' | 'int4-headsame' | 'gear4' ... -> config."""
-    from ratiocinator.models.compress import CompressionConfig, EoRAConfig, GEARConfig, WeightConfig
+    """'bf16' -> None; anything else through CompressionConfig.parse (small calibration for the bench)."""
+    import dataclasses
 
-    parts = spec.split("+")
-    weights, eora, kv = None, None, None
-    head = parts[0]
-    if head.startswith("gear"):
-        parts = ["bf16", *parts]
-        head = "bf16"
-    if head != "bf16":
-        tokens = head.split("-")
-        kw: dict = {"scheme": tokens[0]}
-        for t in tokens[1:]:
-            if t.startswith("g") and t[1:].isdigit():
-                kw["group_size"] = int(t[1:])
-            elif t == "sym":
-                kw["symmetric"] = True
-            elif t.startswith("head"):
-                kw["head"] = t[4:]
-            elif t in ("magnitude", "wanda"):
-                kw["pruning_score"] = t
-        weights = WeightConfig(**kw)
-    for p in parts[1:]:
-        if p.startswith("eora"):
-            eora = EoRAConfig(rank=int(p[4:]), calibration_samples=16, calibration_len=256)
-        elif p.startswith("svd"):
-            eora = EoRAConfig(rank=int(p[3:]), method="svd")
-        elif p.startswith("gear"):
-            kv = GEARConfig(bits=int(p[4:]))
-    if weights is None and kv is None:
+    from ratiocinator.models.compress import CompressionConfig
+
+    if spec == "bf16":
         return None
-    return CompressionConfig(weights=weights, eora=eora, kv=kv)
+    cfg = CompressionConfig.parse(spec)
+    if cfg.eora is not None and cfg.eora.method == "eigen":
+        cfg = dataclasses.replace(cfg, eora=dataclasses.replace(cfg.eora, calibration_samples=16, calibration_len=256))
+    return cfg
 
 
 def _machine() -> dict:
@@ -174,7 +153,17 @@ def _measure_speed(model: str, config: str, tokens: int, threads: int) -> dict:
 
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    backend = load_backend(f"embedded:{model}", dtype="bfloat16", threads=threads, compress=_cfg(config))
+    base_config, _, lr = config.partition("+lr")  # "+lrR": rank-R factors of EoRA's shape (speed only)
+    backend = load_backend(f"embedded:{model}", dtype="bfloat16", threads=threads, compress=_cfg(base_config))
+    if lr:
+        from ratiocinator.models.compress.eora import LowRankLinear
+        from ratiocinator.models.compress.pipeline import _set_module, compressed_layers
+
+        for name, mod in compressed_layers(backend.model).items():
+            if name != "lm_head":
+                a = torch.randn(int(lr), mod.in_features) * 1e-3
+                _set_module(backend.model, name, LowRankLinear(mod, a, torch.zeros(mod.out_features, int(lr)),
+                                                               dtype=torch.bfloat16))
     load_s = time.perf_counter() - t0
     conv = [{"role": "user", "content": PROMPT}]
     backend.generate([conv], SamplingParams(max_tokens=4))
@@ -221,6 +210,26 @@ def run_speed(model: str, configs: list[str], tokens: int, threads: int, rounds:
 # --- GEAR ------------------------------------------------------------------------------------------
 
 
+def _tensor_bytes(t) -> int:
+    """Bytes of a tensor, looking inside tensor subclasses (quanto's packed tensors) through their parts."""
+    import torch
+
+    if type(t) in (torch.Tensor, torch.nn.Parameter):
+        return t.numel() * t.element_size()
+    names = t.__tensor_flatten__()[0] if hasattr(t, "__tensor_flatten__") else []
+    return sum(_tensor_bytes(getattr(t, n)) for n in names)
+
+
+def _quantized_cache_bytes(cache) -> int:
+    total = 0
+    for layer in cache.layers:
+        for attr in ("_quantized_keys", "_quantized_values", "keys", "values"):
+            t = getattr(layer, attr, None)
+            if t is not None:
+                total += _tensor_bytes(t)
+    return total
+
+
 def run_gear(model: str, contexts: list[int], score_tokens: int, out: Path) -> None:
     import torch
     from transformers import DynamicCache
@@ -263,7 +272,7 @@ def run_gear(model: str, contexts: list[int], score_tokens: int, out: Path) -> N
                     prev = m(input_ids=tok, past_key_values=cache, use_cache=True).logits.float()
             secs = time.perf_counter() - t0
             held = cache.nbytes() if isinstance(cache, GEARCache) else (
-                dense_cache_bytes(cache) if name == "dynamic" else None)
+                dense_cache_bytes(cache) if name == "dynamic" else _quantized_cache_bytes(cache))
             ppl = float(torch.exp(torch.tensor(nll / score_tokens)))
             rows.append({"context": ctx, "cache": name, "ppl": round(ppl, 4),
                          "kv_mb": None if held is None else round(held / 1e6, 2), "seconds": round(secs, 1)})
@@ -284,7 +293,7 @@ def main() -> None:
     ap.add_argument("--eval", default="16x512")
     ap.add_argument("--calib", default="32x256")
     ap.add_argument("--ranks", default="16,64,128")
-    ap.add_argument("--configs", default="bf16,int8,int4-g128,int4-g128+svd64,int4-g128-headsame")
+    ap.add_argument("--configs", default="bf16,int8,int4-g128,int4-g128+lr64,int4-g128-headsame,int4-g128-headsame+lr64")
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=2)

@@ -172,8 +172,51 @@ class CompressionConfig:
         return cls(weights=wcfg, eora=eora, kv=kv)
 
     @classmethod
+    def parse(cls, spec: str) -> CompressionConfig:
+        """A config from a short spec, the inverse of `describe()` (what a `--compress` flag takes).
+
+        "int4" · "int4-g64-sym" · "int8" · "2:4-magnitude" · "int4-headsame" (lm_head at int4 too) ·
+        "+eora64" / "+svd64" (compensation rank) · "+gear-kv4" / "+gear-kv2" (KV cache) · "gear-kv4" alone.
+        """
+        parts = [p.strip() for p in spec.split("+") if p.strip()]
+        if not parts:
+            raise InvalidInput("compression spec is empty; e.g. int4+eora64 or int4+eora64+gear-kv4")
+        weights = eora = kv = None
+        for i, part in enumerate(parts):
+            if part.startswith("gear-kv") and part[7:].isdigit():
+                kv = GEARConfig(bits=int(part[7:]))
+            elif part.startswith("eora") and part[4:].isdigit():
+                eora = EoRAConfig(rank=int(part[4:]))
+            elif part.startswith("svd") and part[3:].isdigit():
+                eora = EoRAConfig(rank=int(part[3:]), method="svd")
+            elif i == 0:
+                weights = _parse_weights(part)
+            else:
+                raise InvalidInput(f"compression spec {spec!r}: cannot read {part!r}; expected eoraN, svdN or gear-kvN "
+                                   "after the weights (e.g. int4+eora64+gear-kv4)")
+        return cls(weights=weights, eora=eora, kv=kv)
+
+    @classmethod
     def load(cls, directory: str | Path) -> CompressionConfig:
         """The config a saved compressed checkpoint was made with, pointing at that checkpoint."""
         from ratiocinator.models.compress.checkpoint import read_manifest
 
         return read_manifest(Path(directory))
+
+
+def _parse_weights(part: str) -> WeightConfig:
+    scheme, *options = part.split("-")
+    kw: dict[str, object] = {"scheme": scheme}
+    for opt in options:
+        if opt.startswith("g") and opt[1:].isdigit():
+            kw["group_size"] = int(opt[1:])
+        elif opt == "sym":
+            kw["symmetric"] = True
+        elif opt.startswith("head"):
+            kw["head"] = opt[4:]
+        elif opt in ("magnitude", "wanda"):
+            kw["pruning_score"] = opt
+        else:
+            raise InvalidInput(f"compression spec {part!r}: unknown option {opt!r}; expected gN, sym, headX, "
+                               "magnitude or wanda")
+    return WeightConfig(**kw)  # type: ignore[arg-type]
