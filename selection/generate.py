@@ -39,12 +39,11 @@ from ratiocinator.selection.b4 import B4Config
 from ratiocinator.selection.execution import (
     STOP_MARKERS,
     Executor,
-    MatrixRequest,
     PassingMatrix,
     truncate,
     unique,
 )
-from ratiocinator.selection.reproduce import CodeTask, TaskData, evaluate
+from ratiocinator.selection.reproduce import CodeTask, TaskData, evaluate, run_matrices
 
 Progress = Callable[[str, int, int], None]
 
@@ -177,18 +176,7 @@ class TaskOutcome:
 def execute(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout: float = 1.0,
             progress: Progress | None = None) -> tuple[list[TaskOutcome], dict]:
     """Passing matrix (generated tests) and ground truth (the dataset's tests) of every task, sandboxed."""
-    sols = [t.solutions for t in tasks]
-    tests = [t.tests for t in tasks]
-    t0 = time.perf_counter()
-    matrices = executor.matrices(
-        [MatrixRequest(prompt=t.prompt, solutions=s, tests=m) for t, s, m in zip(tasks, sols, tests, strict=True)],
-        progress=(lambda d, n: progress("matrix", d, n)) if progress else None)
-    t1 = time.perf_counter()
-    truth = executor.matrices(
-        [MatrixRequest(prompt=t.prompt, solutions=s, tests=(f"{t.test}\ncheck({t.entry_point})\n",),
-                       test_timeout=gt_timeout) for t, s in zip(tasks, sols, strict=True)],
-        progress=(lambda d, n: progress("ground truth", d, n)) if progress else None)
-    t2 = time.perf_counter()
+    matrices, truth, info = run_matrices(tasks, executor, gt_timeout=gt_timeout, progress=progress)
     outcomes = []
     for task, mat, gt in zip(tasks, matrices, truth, strict=True):
         correct = gt.passed[:, 0] == 1
@@ -197,16 +185,6 @@ def execute(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout: float 
         outcomes.append(TaskOutcome(
             data=TaskData(task_id=task.task_id, E=mat.passed[keep], correct=correct[keep], n_tests=len(mat.tests)),
             sample_correct=tuple(bool(correct[i] and keep[i]) for i in raw_index), matrix=mat, truth=gt))
-    info = {
-        "seconds": {"matrix": t1 - t0, "ground_truth": t2 - t1},
-        "counts": {
-            "unique_solutions": sum(len(s) for s in sols),
-            "loaded_solutions": int(sum(m.loaded.sum() for m in matrices)),
-            "unique_tests": sum(len(m) for m in tests),
-            "cells": sum(len(s) * len(m) for s, m in zip(sols, tests, strict=True)),
-            "timeout_cells": int(sum((m.status == 3).sum() for m in matrices)),
-        },
-    }
     return outcomes, info
 
 

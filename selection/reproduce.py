@@ -127,9 +127,9 @@ def strategy_table(names: Sequence[str] | None = None) -> dict[str, Callable[[np
     return table
 
 
-def build_task_data(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout: float = 1.0,
-                    progress: Callable[[str, int, int], None] | None = None) -> tuple[list[TaskData], dict]:
-    """Run the dual matrix and the ground truth for every task; returns the data and timings/counts."""
+def run_matrices(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout: float = 1.0,
+                 progress: Callable[[str, int, int], None] | None = None) -> tuple[list, list, dict]:
+    """The dual matrix (generated tests) and the ground truth (dataset tests) of every task, with timings/counts."""
     sols = [t.solutions for t in tasks]
     tests = [t.tests for t in tasks]
     t0 = time.perf_counter()
@@ -142,11 +142,6 @@ def build_task_data(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout
                        test_timeout=gt_timeout) for t, s in zip(tasks, sols, strict=True)],
         progress=(lambda d, n: progress("ground truth", d, n)) if progress else None)
     t2 = time.perf_counter()
-    data = []
-    for task, mat, gt in zip(tasks, matrices, truth, strict=True):
-        keep = mat.loaded
-        data.append(TaskData(task_id=task.task_id, E=mat.passed[keep], correct=(gt.passed[:, 0] == 1)[keep],
-                             n_tests=len(mat.tests)))
     info = {
         "seconds": {"matrix": t1 - t0, "ground_truth": t2 - t1},
         "counts": {
@@ -159,6 +154,18 @@ def build_task_data(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout
             "matrices_from_cache": int(sum(m.cached for m in matrices)),
         },
     }
+    return matrices, truth, info
+
+
+def build_task_data(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout: float = 1.0,
+                    progress: Callable[[str, int, int], None] | None = None) -> tuple[list[TaskData], dict]:
+    """Run the dual matrix and the ground truth for every task; returns the data and timings/counts."""
+    matrices, truth, info = run_matrices(tasks, executor, gt_timeout=gt_timeout, progress=progress)
+    data = []
+    for task, mat, gt in zip(tasks, matrices, truth, strict=True):
+        keep = mat.loaded
+        data.append(TaskData(task_id=task.task_id, E=mat.passed[keep], correct=(gt.passed[:, 0] == 1)[keep],
+                             n_tests=len(mat.tests)))
     return data, info
 
 
