@@ -119,42 +119,16 @@ def test_solve_reads_files(tmp_path: Path) -> None:
         solve(tmp_path / "missing.pddl", REVERSE3)
 
 
-def _children() -> set[int]:
-    import psutil
-
-    return {c.pid for c in psutil.Process().children(recursive=True)}
-
-
-def _no_leftover_planners(before: set[int]) -> bool:
-    """No process started during the solve outlives it (earlier tests' helpers, e.g. a
-    multiprocessing resource tracker, are not ours to judge; a killed child gets a moment to go)."""
-    import psutil
-
-    deadline = time.monotonic() + 1.0
-    while True:
-        alive = []
-        for pid in _children() - before:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.append(pid)
-            except psutil.NoSuchProcess:
-                pass
-        if not alive or time.monotonic() > deadline:
-            return not alive
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("planner", ["pyperplan", "fast-downward-opt"])
-def test_timeout_is_enforced_and_the_planner_killed(planner: str) -> None:
+def test_timeout_is_enforced_and_the_planner_killed(planner: str, no_leftover_planners) -> None:
     # pyperplan ignores UP's timeout (runs in a forked child); Fast Downward runs in its own session.
     hard = blocks_problem(40 if planner == "pyperplan" else 22, seed=3)
-    before = _children()
     start = time.monotonic()
     result = solve(DOMAIN, hard, planner=planner, timeout=2.0)
     elapsed = time.monotonic() - start
     assert result.status == "timeout", result
     assert elapsed < 4.0
-    assert _no_leftover_planners(before)
+    assert no_leftover_planners()
 
 
 def test_malformed_pddl_names_file_line_and_expectation() -> None:

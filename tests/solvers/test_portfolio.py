@@ -47,47 +47,21 @@ BLOWUP_PROBLEM = (f"(define (problem b) (:domain blowup) (:objects {' '.join(f'o
                   f" (:init {' '.join(f'(q o{i})' for i in range(40))}) (:goal (done)))")
 
 
-def _children() -> set[int]:
-    import psutil
-
-    return {c.pid for c in psutil.Process().children(recursive=True)}
-
-
-def _no_leftover_planners(before: set[int]) -> bool:
-    """No process started since `before` outlives the call (a killed child gets a moment to go)."""
-    import psutil
-
-    deadline = time.monotonic() + 1.0
-    while True:
-        alive = []
-        for pid in _children() - before:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    alive.append(pid)
-            except psutil.NoSuchProcess:
-                pass
-        if not alive or time.monotonic() > deadline:
-            return not alive
-        time.sleep(0.05)
-
-
-def test_easy_problems_are_still_fast_downwards() -> None:
+def test_easy_problems_are_still_fast_downwards(no_leftover_planners) -> None:
     # answered well before LPG would join: the same plan as Fast Downward alone
-    before = _children()
     result = solve(BLOCKS, REVERSE3)
     assert result.solved and result.validated and result.planner == "fast-downward"
     assert solve(BLOCKS, REVERSE3, planner="fast-downward").plan == result.plan
     proved = solve(BLOCKS, UNSOLVABLE)
     assert proved.status == "unsolvable" and proved.planner == "fast-downward"
-    assert _no_leftover_planners(before)
+    assert no_leftover_planners()
 
 
 @needs_lpg
-def test_floortile_that_fast_downward_misses_is_solved_by_the_portfolio() -> None:
+def test_floortile_that_fast_downward_misses_is_solved_by_the_portfolio(no_leftover_planners) -> None:
     if not (FLOORTILE / "p04.pddl").exists():
         pytest.skip(f"no floortile data at {FLOORTILE} (set RATIOCINATOR_DATA)")
     domain, problem = FLOORTILE / "domain.pddl", FLOORTILE / "p04.pddl"
-    before = _children()
     alone = solve(domain, problem, planner="fast-downward", timeout=3)  # lama-first needs > 60 s here
     assert alone.status == "timeout"
     start = time.monotonic()
@@ -96,29 +70,27 @@ def test_floortile_that_fast_downward_misses_is_solved_by_the_portfolio() -> Non
     assert result.status == "solved" and result.validated and result.planner == "lpg", result
     assert result.plan and all(step == step.lower() for step in result.plan)
     assert validate(domain, problem, result.plan).valid
-    assert _no_leftover_planners(before)
+    assert no_leftover_planners()
 
 
 @needs_lpg
-def test_the_timeout_is_enforced_with_both_planners_running(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_timeout_is_enforced_with_both_planners_running(monkeypatch: pytest.MonkeyPatch, no_leftover_planners) -> None:
     monkeypatch.setattr(pddl, "PORTFOLIO_DELAY", 0.5)
-    before = _children()
     start = time.monotonic()
     result = solve(BLOWUP_DOMAIN, BLOWUP_PROBLEM, timeout=2.0)
     elapsed = time.monotonic() - start
     assert result.status == "timeout", result
     assert result.planner == "fast-downward+lpg" and "killed fast-downward, lpg" in result.message
     assert elapsed < 4.0
-    assert _no_leftover_planners(before)
+    assert no_leftover_planners()
 
 
 @needs_lpg
-def test_lpg_run_reads_plans_and_gives_up_without_claiming_a_proof() -> None:
-    before = _children()
+def test_lpg_run_reads_plans_and_gives_up_without_claiming_a_proof(no_leftover_planners) -> None:
     plan = LpgRun.start(BLOCKS, REVERSE3, timeout=10).wait(10)
     assert plan.status == "solved" and plan.actions and validate(BLOCKS, REVERSE3, list(plan.actions)).valid
     # LPG's planning graph shows the goals mutex; it is reported as not-found (no proof is claimed)
     assert LpgRun.start(BLOCKS, UNSOLVABLE, timeout=10).wait(10).status == "not-found"
     slow = LpgRun.start(BLOWUP_DOMAIN, BLOWUP_PROBLEM, timeout=10)
     assert slow.wait(0.5).status == "timeout"
-    assert _no_leftover_planners(before)
+    assert no_leftover_planners()
