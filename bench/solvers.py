@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -187,27 +186,10 @@ def planning_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
-def blocks_problem(n: int, seed: int) -> str:
-    rng = random.Random(seed)
+def blocks_problem(n: int, seed: int = 0) -> str:
+    from ratiocinator.solvers.generators import blocksworld_problem
 
-    def towers() -> list[str]:
-        blocks = [f"b{i}" for i in range(n)]
-        rng.shuffle(blocks)
-        facts, stacks = [], []
-        for b in blocks:
-            if stacks and rng.random() < 0.7:
-                stack = rng.choice(stacks)
-                facts.append(f"(on {b} {stack[-1]})")
-                stack.append(b)
-            else:
-                facts.append(f"(on-table {b})")
-                stacks.append([b])
-        return facts + [f"(clear {s[-1]})" for s in stacks]
-
-    init, goal = towers(), [f for f in towers() if f.startswith("(on ")]
-    return (f"(define (problem bw{n}) (:domain blocksworld-4ops) (:objects "
-            f"{' '.join(f'b{i}' for i in range(n))})\n(:init (arm-empty) {' '.join(init)})\n"
-            f"(:goal (and {' '.join(goal)})))\n")
+    return blocksworld_problem(n, seed, domain="blocksworld-4ops")
 
 
 def scale(data: Path, timeout: float) -> list[dict[str, Any]]:

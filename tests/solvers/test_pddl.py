@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import random
 import time
 from pathlib import Path
 
 import pytest
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.generators import blocksworld_problem
 from ratiocinator.solvers.pddl import (
     PDDLError,
     PlanResult,
@@ -49,26 +49,7 @@ OPTIMAL_REVERSE3 = ["(unstack a b)", "(putdown a)", "(unstack b c)", "(stack b a
 
 
 def blocks_problem(n: int, seed: int = 0) -> str:
-    """A random blocksworld problem with n blocks (random initial towers, random goal towers)."""
-    rng = random.Random(seed)
-
-    def towers() -> list[str]:
-        blocks = [f"b{i}" for i in range(n)]
-        rng.shuffle(blocks)
-        facts, stacks = [], []
-        for b in blocks:
-            if stacks and rng.random() < 0.7:
-                stack = rng.choice(stacks)
-                facts.append(f"(on {b} {stack[-1]})")
-                stack.append(b)
-            else:
-                facts.append(f"(on-table {b})")
-                stacks.append([b])
-        return facts + [f"(clear {s[-1]})" for s in stacks]
-
-    init, goal = towers(), [f for f in towers() if f.startswith("(on ")]
-    return (f"(define (problem bw{n}) (:domain blocks) (:objects {' '.join(f'b{i}' for i in range(n))})\n"
-            f"(:init (arm-empty) {' '.join(init)})\n(:goal (and {' '.join(goal)})))\n")
+    return blocksworld_problem(n, seed, domain="blocks")
 
 
 def test_solve_returns_a_validated_plan() -> None:
