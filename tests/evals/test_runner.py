@@ -227,7 +227,10 @@ def test_ctrl_c_exits_130_and_the_run_resumes(tmp_path: Path) -> None:
     data = Path(__file__).resolve().parents[3] / "shared" / "data"
     args = [sys.executable, "-m", "ratiocinator.cli", "eval", "planning-gold", "--data-dir", str(data), "--limit", "3",
             "--set", "domains=termes", "--no-progress", "--out", str(tmp_path / "run")]
-    victim = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell that starts jobs in the background (as a CI runner may) leaves SIGINT ignored, and a
+    # process that starts with SIGINT ignored never raises KeyboardInterrupt: restore the default.
+    victim = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while _lines(tmp_path / "run" / "results.jsonl") < 1:
         assert victim.poll() is None and time.monotonic() < deadline
