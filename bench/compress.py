@@ -1,14 +1,16 @@
 """Compression benchmarks: perplexity table (weights, EoRA vs SVD), decode speed and RSS, GEAR KV cache.
 
     python bench/compress.py ppl   [--model qwen2.5-coder-0.5b-instruct] [--eval 16x512] [--calib 32x256]
-    python bench/compress.py speed [--model smollm2-135m-instruct] [--configs bf16,int8,int4,int4+eora64]
+    python bench/compress.py speed [--model smollm2-135m-instruct] [--configs bf16,int8,int4-g128,int4-g128+lr64]
     python bench/compress.py gear  [--model qwen2.5-coder-0.5b-instruct] [--contexts 1024,2048,4096]
 
 ppl: every configuration is evaluated on the same held-out windows (evaluation split of models/compress
 /data.py), bfloat16. EoRA / SVD ranks are computed once at the largest rank from one calibration pass of
 the uncompressed model (EoRA's non-sequential variant) and truncated: the top-r factors of a rank-128
-decomposition are exactly the rank-r ones. speed: each configuration runs in its own subprocess (peak RSS
-is its own), all configurations interleaved in one run so the ratios share the machine's load.
+decomposition are exactly the rank-r ones. speed: peak RSS is measured per configuration in its own
+subprocess; the timing loads every configuration in one process and interleaves them over several rounds,
+so the ratios share the machine's load; best and median of the rounds are reported. "+lrR" adds rank-R
+factors of EoRA's shape to every compressed decoder layer (their values do not change the speed).
 Results print as markdown tables and go to bench/results/compress-*.json.
 """
 
@@ -118,15 +120,15 @@ def run_ppl(model: str, eval_spec: str, calib_spec: str, ranks: list[int], out: 
 
             factors["eigen"][n] = gram_factors(delta, top, cov, basis)
             factors["svd"][n] = gram_factors(delta, top)
-            _set_module(b.model, n, LowRankLinear(comp, *reversed(factors["svd"][n]), dtype=torch.bfloat16))
+            _set_module(b.model, n, LowRankLinear(comp, *reversed(factors["svd"][n]), dtype=torch.float32))
         fact_s = time.perf_counter() - t0
         for method in ("svd", "eigen"):
             for r in ranks if scheme == "int4-g128" else [64]:
                 for n in names:
                     bb, aa = factors[method][n]
                     mod = b.model.get_submodule(n)
-                    mod.lora_A = aa[:r].to(torch.bfloat16).contiguous()
-                    mod.lora_B = bb[:, :r].to(torch.bfloat16).contiguous()
+                    mod.lora_A = aa[:r].contiguous()
+                    mod.lora_B = bb[:, :r].contiguous()
                 tag = "eora" if method == "eigen" else "svd"
                 evaluate(f"{label}+{tag}{r}", b, {"factor_s": round(fact_s, 1), "cov_s": round(cov_s, 1)})
         del b, factors
@@ -145,14 +147,11 @@ def run_ppl(model: str, eval_spec: str, calib_spec: str, ranks: list[int], out: 
 # --- decode speed ----------------------------------------------------------------------------------
 
 
-def _measure_speed(model: str, config: str, tokens: int, threads: int) -> dict:
+def _load_speed_config(model: str, config: str, threads: int):
     import torch
 
-    from ratiocinator.models import SamplingParams, load_backend
-    from ratiocinator.models.compress.pipeline import weight_bytes
+    from ratiocinator.models import load_backend
 
-    torch.set_num_threads(threads)
-    t0 = time.perf_counter()
     base_config, _, lr = config.partition("+lr")  # "+lrR": rank-R factors of EoRA's shape (speed only)
     backend = load_backend(f"embedded:{model}", dtype="bfloat16", threads=threads, compress=_cfg(base_config))
     if lr:
@@ -163,48 +162,68 @@ def _measure_speed(model: str, config: str, tokens: int, threads: int) -> dict:
             if name != "lm_head":
                 a = torch.randn(int(lr), mod.in_features) * 1e-3
                 _set_module(backend.model, name, LowRankLinear(mod, a, torch.zeros(mod.out_features, int(lr)),
-                                                               dtype=torch.bfloat16))
-    load_s = time.perf_counter() - t0
-    conv = [{"role": "user", "content": PROMPT}]
-    backend.generate([conv], SamplingParams(max_tokens=4))
-    params = SamplingParams(max_tokens=tokens, temperature=0.7, seed=0)
-    rates = {}
-    for batch in (1, 8):
-        start = time.perf_counter()
-        outs = backend.generate([conv], params.model_copy(update={"n": batch}))
-        rates[batch] = sum(c.completion_tokens for c in outs) / (time.perf_counter() - start)
-    return {"config": config, "batch1_tok_s": round(rates[1], 2), "batch8_tok_s": round(rates[8], 2),
-            "weight_mb": round(weight_bytes(backend.model) / 1e6, 1), "load_s": round(load_s, 1),
+                                                               dtype=torch.float32))
+    return backend
+
+
+def _measure_rss(model: str, config: str, threads: int) -> dict:
+    from ratiocinator.models import SamplingParams
+    from ratiocinator.models.compress.pipeline import weight_bytes
+
+    backend = _load_speed_config(model, config, threads)
+    backend.generate([[{"role": "user", "content": PROMPT}]], SamplingParams(max_tokens=8))
+    return {"config": config, "weight_mb": round(weight_bytes(backend.model) / 1e6, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def run_speed(model: str, configs: list[str], tokens: int, threads: int, rounds: int, out: Path) -> None:
-    results: dict[str, list[dict]] = {c: [] for c in configs}
-    for _ in range(rounds):  # interleaved: every configuration sees the same load over time
-        for c in configs:
-            proc = subprocess.run([sys.executable, __file__, "_one", model, c, str(tokens), str(threads)],
-                                  capture_output=True, text=True, check=False)
-            if proc.returncode:
-                print(proc.stderr[-2000:], file=sys.stderr)
-                raise SystemExit(f"{c}: failed")
-            results[c].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    rows = []
-    base = None
+    """All configurations loaded in one process and timed in interleaved rounds; RSS per subprocess."""
+    import torch
+
+    from ratiocinator.models import SamplingParams
+
+    torch.set_num_threads(threads)
+    mem = {}
     for c in configs:
-        best = max(results[c], key=lambda r: r["batch1_tok_s"])
-        b1 = sorted(r["batch1_tok_s"] for r in results[c])[len(results[c]) // 2]
-        b8 = sorted(r["batch8_tok_s"] for r in results[c])[len(results[c]) // 2]
-        row = {**best, "batch1_tok_s": b1, "batch8_tok_s": b8}
-        if base is None:
-            base = row
-        row["batch1_x"] = round(b1 / base["batch1_tok_s"], 2)
-        row["batch8_x"] = round(b8 / base["batch8_tok_s"], 2)
+        proc = subprocess.run([sys.executable, __file__, "_rss", model, c, str(threads)],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode:
+            print(proc.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"{c}: failed")
+        mem[c] = json.loads(proc.stdout.strip().splitlines()[-1])
+    backends = {c: _load_speed_config(model, c, threads) for c in configs}
+    conv = [{"role": "user", "content": PROMPT}]
+    params = SamplingParams(max_tokens=tokens, temperature=0.7, seed=0)
+    for b in backends.values():
+        b.generate([conv], SamplingParams(max_tokens=4))
+    samples: dict[str, dict[int, list[float]]] = {c: {1: [], 8: []} for c in configs}
+    for _ in range(rounds):  # interleaved: every configuration sees the same load over time
+        for batch in (1, 8):
+            for c, b in backends.items():
+                start = time.perf_counter()
+                outs = b.generate([conv], params.model_copy(update={"n": batch}))
+                samples[c][batch].append(sum(o.completion_tokens for o in outs) / (time.perf_counter() - start))
+    rows = []
+    for c in configs:
+        row = {**mem[c], "config": c}
+        for batch in (1, 8):
+            xs = sorted(samples[c][batch])
+            row[f"batch{batch}_best_tok_s"] = round(xs[-1], 2)
+            row[f"batch{batch}_median_tok_s"] = round(xs[len(xs) // 2], 2)
         rows.append(row)
-        print(f"| {c} | {b1:.1f} ({row['batch1_x']}x) | {b8:.1f} ({row['batch8_x']}x) | "
+    base = rows[0]
+    for row in rows:
+        for batch in (1, 8):
+            for kind in ("best", "median"):
+                k = f"batch{batch}_{kind}_tok_s"
+                row[f"batch{batch}_{kind}_x"] = round(row[k] / base[k], 2)
+        print(f"| {row['config']} | {row['batch1_best_tok_s']:.1f} ({row['batch1_best_x']}x) | "
+              f"{row['batch1_median_tok_s']:.1f} ({row['batch1_median_x']}x) | "
+              f"{row['batch8_best_tok_s']:.1f} ({row['batch8_best_x']}x) | "
               f"{row['weight_mb']} | {row['peak_rss_mb']} |", flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"model": model, "tokens": tokens, "threads": threads, "rounds": rounds,
-                               "machine": _machine(), "rows": rows, "raw": results}, indent=1))
+                               "machine": _machine(), "rows": rows, "samples": samples}, indent=1))
 
 
 # --- GEAR ------------------------------------------------------------------------------------------
@@ -263,8 +282,8 @@ def run_gear(model: str, contexts: list[int], score_tokens: int, out: Path) -> N
             cache = make()
             t0 = time.perf_counter()
             with torch.inference_mode():
-                out = m(input_ids=window[:, :ctx], past_key_values=cache, use_cache=True)
-                prev = out.logits[:, -1:].float()
+                first = m(input_ids=window[:, :ctx], past_key_values=cache, use_cache=True)
+                prev = first.logits[:, -1:].float()
                 nll = 0.0
                 for t in range(ctx, ctx + score_tokens):  # decode: each step reads the (compressed) cache
                     tok = window[:, t:t + 1]
@@ -283,9 +302,9 @@ def run_gear(model: str, contexts: list[int], score_tokens: int, out: Path) -> N
 
 
 def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "_one":
-        _, _, model, config, tokens, threads = sys.argv
-        print(json.dumps(_measure_speed(model, config, int(tokens), int(threads))))
+    if len(sys.argv) > 1 and sys.argv[1] == "_rss":
+        _, _, model, config, threads = sys.argv
+        print(json.dumps(_measure_rss(model, config, int(threads))))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["ppl", "speed", "gear"])
@@ -296,7 +315,7 @@ def main() -> None:
     ap.add_argument("--configs", default="bf16,int8,int4-g128,int4-g128+lr64,int4-g128-headsame,int4-g128-headsame+lr64")
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--contexts", default="1024,2048,4096")
     ap.add_argument("--score-tokens", type=int, default=64)
     args = ap.parse_args()
