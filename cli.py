@@ -28,13 +28,15 @@ def _err(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(model: str, dtype: str, threads: int | None, cache: bool) -> Any:
+def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: str | None = None) -> Any:
     from rich.console import Console
 
     from ratiocinator.models import load_backend
+    from ratiocinator.models.compress.config import CompressionConfig
 
-    with Console(stderr=True).status(f"loading {model} …"):
-        return load_backend(model, dtype=dtype, threads=threads, cache=True if cache else None)
+    cfg = CompressionConfig.parse(compress) if compress else None
+    with Console(stderr=True).status(f"loading {model}{f' ({compress})' if compress else ''} …"):
+        return load_backend(model, dtype=dtype, threads=threads, cache=True if cache else None, compress=cfg)
 
 
 def _read_schema(path: Path) -> dict[str, Any]:
@@ -69,6 +71,8 @@ def generate(
     dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16")] = "auto",
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
     cache: Annotated[bool, typer.Option(help="use the response cache")] = False,
+    compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int8, int4+eora64, "
+                                                       "int4+gear-kv4 (a saved checkpoint: --model hf:DIR)")] = None,
 ) -> None:
     """Generate one reply on stdout (only the generated text)."""
     from ratiocinator.models import Message, SamplingParams
@@ -87,7 +91,7 @@ def generate(
     except ValueError as exc:
         raise _err(str(exc)) from None
     try:
-        backend = _load(model, dtype, threads, cache)
+        backend = _load(model, dtype, threads, cache, compress)
         if raw:
             request: Any = prompt
         else:

@@ -35,8 +35,16 @@ class HashMismatch(RatiocinatorError):
         self.path, self.expected, self.actual = path, expected, actual
 
 
+class ModelLoadError(RatiocinatorError, OSError):
+    """A model directory exists but its weights or tokenizer could not be read (corrupt or incomplete)."""
+
+
 class UnsupportedFeature(RatiocinatorError, NotImplementedError):
     """A backend was asked for something it cannot do; never silently ignored."""
+
+
+class BackendUnavailable(RatiocinatorError, ConnectionError):
+    """A model server or engine did not answer (after retries); the message names it and the last error."""
 
 
 class ModelOutputError(RatiocinatorError):

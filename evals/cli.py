@@ -75,6 +75,8 @@ def run_command(
     cache_path: Annotated[Path | None, typer.Option(help="the response cache's SQLite file")] = None,
     dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16")] = "auto",
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int4+eora64+gear-kv4 "
+                                                       "(or load a saved checkpoint with --model hf:DIR)")] = None,
     progress: Annotated[bool | None, typer.Option(help="progress bar on stderr (default: when a terminal)")] = None,
 ) -> None:
     """Run a benchmark (or resume it) and print its report."""
@@ -92,7 +94,7 @@ def run_command(
                            workers=workers, executor=executor, ray_address=ray_address,  # type: ignore[arg-type]
                            data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
                            resume=resume, cache=cache, cache_path=str(cache_path) if cache_path else None,
-                           dtype=dtype, threads=threads)
+                           dtype=dtype, threads=threads, compress=compress)
     except ValidationError as exc:
         e = exc.errors()[0]
         raise _err(f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')}: {e['msg']}") from None

@@ -62,7 +62,7 @@ from ratiocinator.evals.results import (
 from ratiocinator.evals.summary import Summary, summarize
 
 #: fields of RunConfig that determine the results; a resumed run must match them
-IDENTITY_FIELDS = ("benchmark", "model", "options", "seed", "dtype")
+IDENTITY_FIELDS = ("benchmark", "model", "options", "seed", "dtype", "compress")
 
 
 class RunConfig(BaseModel):
@@ -85,6 +85,7 @@ class RunConfig(BaseModel):
     cache: bool = True
     cache_path: str | None = None  # None: the package's default response cache
     threads: int | None = None
+    compress: str | None = None  # a compression spec, e.g. "int4+eora64+gear-kv4" (CompressionConfig.parse)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,14 +112,17 @@ class WorkerSpec:
     cache_path: str | None
     seed: int
     config_hash: str
+    compress: str | None = None
 
     def load_backend(self) -> Any:
         if self.model is None:
             return None
         from ratiocinator.models import ResponseCache, load_backend
+        from ratiocinator.models.compress.config import CompressionConfig
 
         cache = ResponseCache(self.cache_path) if self.cache_path else None
-        return load_backend(self.model, dtype=self.dtype, threads=self.threads, cache=cache)
+        compress = CompressionConfig.parse(self.compress) if self.compress else None
+        return load_backend(self.model, dtype=self.dtype, threads=self.threads, cache=cache, compress=compress)
 
     def build(self, backend: Any = None) -> tuple[Benchmark, Context]:
         bench = self.benchmark_cls(self.options, self.data_dir)
@@ -213,6 +217,8 @@ def execute_local(spec: WorkerSpec, items: list[Item], on_record: Callable[[Resu
 
 def default_out(config: RunConfig, model: str | None) -> Path:
     slug = "" if model is None else "-" + model.replace("embedded:", "").replace(":", "-").replace("/", "_")
+    if config.compress:
+        slug += "-" + config.compress.replace(":", "_").replace("+", "_")
     return Path("eval-runs") / f"{config.benchmark}{slug}-s{config.seed}"
 
 
@@ -223,7 +229,7 @@ def _check_resume(out: Path, identity: dict[str, Any], provenance: dict[str, Any
             if canonical_json(old.get(k)) != canonical_json(identity.get(k))]
     if diff:
         raise InvalidInput(f"cannot resume {out}: the config differs from the recorded one ({'; '.join(diff)}). "
-                           "Resume with the same benchmark, model, options, seed and dtype, or start a new "
+                           "Resume with the same benchmark, model, options, seed, dtype and compression, or start a new "
                            "run with another --out.")
     old_model = (recorded.get("model") or {}).get("identity")
     new_model = (provenance or {}).get("identity")
@@ -246,6 +252,14 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
     data_dir = registry.resolve_data_dir(cls, config.data_dir)
     identity = {"benchmark": cls.name, "model": model, "options": options.model_dump(mode="json"),
                 "seed": config.seed, "dtype": config.dtype if cls.needs_model else None}
+    compress = None
+    if config.compress is not None:
+        if not cls.needs_model:
+            raise InvalidInput(f"{cls.name} runs no model; drop --compress {config.compress}")
+        from ratiocinator.models.compress.config import CompressionConfig
+
+        compress = CompressionConfig.parse(config.compress).describe()  # fails fast on a bad spec
+        identity["compress"] = compress  # only when set: uncompressed runs keep their hashes
     config_hash = sha256_text(canonical_json(identity))[:16]
 
     bench = cls(options, data_dir)
@@ -282,7 +296,8 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
 
         cache_path = config.cache_path or str(catalog.home() / "cache" / "responses.sqlite")
     spec = WorkerSpec(benchmark_cls=cls, options=options, data_dir=data_dir, model=model, dtype=config.dtype,
-                      threads=config.threads, cache_path=cache_path, seed=config.seed, config_hash=config_hash)
+                      threads=config.threads, cache_path=cache_path, seed=config.seed, config_hash=config_hash,
+                      compress=compress)
     if config.executor == "ray":
         from ratiocinator.evals.ray_executor import require_ray
 

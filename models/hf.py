@@ -16,16 +16,17 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ratiocinator.errors import InvalidInput, UnsupportedFeature
+from ratiocinator.errors import InvalidInput, ModelLoadError, UnsupportedFeature
 from ratiocinator.models import catalog
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
+from ratiocinator.models.compress.config import MANIFEST, CompressionConfig
 from ratiocinator.models.decoding import Decoder, Row, derive_seed, left_pad
 from ratiocinator.models.fastdecode import FastDecoder, unsupported_reason
 from ratiocinator.models.structured import GrammarCompiler
@@ -117,10 +118,17 @@ class HFBackend(BaseBackend):
         self.device = torch.device(self.config.device)
         self.dtype = resolve_dtype(self.config.dtype, self.config.device)
         self.threads = apply_threads(self.config.threads)
-        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+            self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=self.dtype)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"{self.name}: cannot load the model in {self.path}: {exc}") from exc
         self.tokenizer.padding_side = "left"
-        self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=self.dtype)
         self.model.to(self.device).eval()
+        if self.config.compress is None and (self.path / MANIFEST).is_file():
+            # A checkpoint saved by `ratiocinator compress` holds packed layers that only load through
+            # its manifest; without it transformers would leave those linears randomly initialised.
+            self.config = replace(self.config, compress=CompressionConfig.load(self.path))
         self.compression: str | None = None
         if self.config.compress is not None:
             from ratiocinator.models.compress import apply as apply_compression
@@ -155,7 +163,7 @@ class HFBackend(BaseBackend):
         path = catalog.prepare(model)
         try:
             return cls(path, name=model.spec, config=config, cache=cache, weights_id=model.sha256)
-        except (OSError, ValueError, RuntimeError):
+        except ModelLoadError:  # only a corrupt conversion is rebuilt; compression errors propagate
             path = catalog.prepare(model, force=True)
             return cls(path, name=model.spec, config=config, cache=cache, weights_id=model.sha256)
 

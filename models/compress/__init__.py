@@ -10,7 +10,7 @@
 The transformers backend calls `apply(backend, cfg)` once after loading (it rewrites the model's linear
 layers in place and returns the description that goes into `info.compression`) and `new_cache(backend,
 cfg)` for each decode (a GEARCache, or None for the default DynamicCache). A checkpoint saved by
-`ratiocinator compress` loads with `load_backend("hf:DIR", compress=CompressionConfig.load("DIR"))`.
+`ratiocinator compress` loads with `load_backend("hf:DIR")` (its manifest is read automatically).
 """
 
 from __future__ import annotations

@@ -72,5 +72,4 @@ def _compress(model: str, out: Path, *, weights: str, group_size: int, symmetric
     save(backend.model, backend.tokenizer, cfg, out)  # type: ignore[attr-defined]
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
     typer.echo(f"{cfg.describe()}: wrote {out} ({size / 1e6:.0f} MB) in {time.perf_counter() - start:.0f} s", err=True)
-    typer.echo("load it with: load_backend(\"hf:" + str(out) + "\", compress=CompressionConfig.load(\""
-               + str(out) + "\"))", err=True)
+    typer.echo(f"load it with: ratiocinator generate --model hf:{out} …  (or load_backend(\"hf:{out}\"))", err=True)

@@ -145,3 +145,17 @@ def test_generate_smoke_with_the_real_smollm(tmp_path: Path) -> None:
     assert sorted(r.result_key() for r in load_results(tmp_path / "a" / "results.jsonl")) == \
         sorted(r.result_key() for r in load_results(tmp_path / "b" / "results.jsonl"))
     assert again.summary.rows == first.summary.rows
+
+
+def test_compression_is_part_of_the_run_identity(tmp_path: Path) -> None:
+    out = tmp_path / "smoke"
+    run(RunConfig(benchmark="generate-smoke", out=str(out), limit=1), backend=ScriptedBackend(_smoke_reply))
+    with pytest.raises(InvalidInput, match=r"config differs .*compress: recorded None, now 'int8'"):
+        run(RunConfig(benchmark="generate-smoke", out=str(out), resume=True, compress="int8"),
+            backend=ScriptedBackend(_smoke_reply))
+    with pytest.raises(InvalidInput, match="unknown scheme"):
+        run(RunConfig(benchmark="generate-smoke", out=str(tmp_path / "bad"), compress="int3"),
+            backend=ScriptedBackend(_smoke_reply))
+    with pytest.raises(InvalidInput, match="runs no model; drop --compress"):
+        run(RunConfig(benchmark="planning-gold", data_dir=str(DATA), out=str(tmp_path / "p"), compress="int8"))
+    assert not (tmp_path / "bad").exists() and not (tmp_path / "p").exists()

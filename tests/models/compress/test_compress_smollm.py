@@ -87,7 +87,33 @@ def test_saved_checkpoint_reloads_to_identical_logits(tmp_path: Path) -> None:
     with torch.inference_mode():
         got = loaded.model(input_ids=ids).logits
     assert torch.equal(got, want)
+    # Without `compress=` the checkpoint's own manifest is read: never randomly initialised linears.
+    implicit = _load(None, spec=f"hf:{out}")
+    assert implicit.info.compression == "int4-g64+svd8"
+    with torch.inference_mode():
+        assert torch.equal(implicit.model(input_ids=ids).logits, want)
     assert not torch.equal(want, _load(None).model(input_ids=ids).logits)  # compression did change the model
+
+
+def test_compression_error_is_not_mistaken_for_a_corrupt_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ratiocinator.models.compress as compress_pkg
+    from ratiocinator.models import catalog
+
+    forced: list[bool] = []
+    real_prepare = catalog.prepare
+
+    def prepare(model, *, force: bool = False, **kw):
+        forced.append(force)
+        return real_prepare(model, force=force, **kw)
+
+    def broken(backend, cfg):
+        raise RuntimeError("kernel unavailable")
+
+    monkeypatch.setattr(catalog, "prepare", prepare)
+    monkeypatch.setattr(compress_pkg, "apply", broken)
+    with pytest.raises(RuntimeError, match="kernel unavailable"):
+        _load(CompressionConfig(weights=WeightConfig(scheme="int8")))
+    assert forced == [False]  # the converted model was not thrown away and rebuilt
 
 
 def test_compress_command(tmp_path: Path) -> None:
@@ -105,3 +131,16 @@ def test_compress_command(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "unknown scheme" in bad.output
     busy = CliRunner().invoke(app, ["compress", SMOLLM, "--out", str(out)])
     assert busy.exit_code == 2 and "not empty" in busy.output
+
+
+def test_generate_command_takes_a_compression_spec() -> None:
+    from typer.testing import CliRunner
+
+    from ratiocinator.cli import app
+
+    args = ["generate", "--model", SMOLLM, "--dtype", "float32", "--max-tokens", "6", "Say hello."]
+    res = CliRunner().invoke(app, [*args, "--compress", "int8"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip()
+    bad = CliRunner().invoke(app, [*args, "--compress", "int4+eoraX"])
+    assert bad.exit_code == 2 and "cannot read 'eoraX'" in bad.output
