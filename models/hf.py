@@ -319,27 +319,67 @@ class HFBackend(BaseBackend):
 
     @torch.inference_mode()
     def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
-        """Sum of log-probabilities of each continuation's tokens after the prompt (one batched forward)."""
+        """Sum of log-probabilities of each continuation's tokens after the prompt.
+
+        The prompt runs once and its KV cache is shared by all continuations (P + B*C positions instead
+        of B*(P+C) for B continuations of C tokens after a P-token prompt); a compressed KV cache
+        takes the plain path, one padded batch of prompt+continuation.
+        """
         if isinstance(continuations, str) or not continuations:
             raise InvalidInput("continuations: expected a non-empty list of strings")
         (item,) = normalize_prompts(prompt)
         p_ids = self.encode(item)
-        seqs = []
+        conts = []
         for c in continuations:
             c_ids = self.tokenizer(c, add_special_tokens=False)["input_ids"]
             if not c_ids:
                 raise InvalidInput(f"continuation {c!r} has no tokens")
-            seqs.append((p_ids + c_ids, len(c_ids)))
-        width = max(len(s) for s, _ in seqs)
-        self._check_length(width, 1)
-        ids, mask = left_pad([s for s, _ in seqs], self.pad_id)
+            conts.append(c_ids)
+        self._check_length(len(p_ids) + max(len(c) for c in conts), 1)
+        if self._custom_cache:
+            return self._score_full(p_ids, conts)
+        return self._score_shared(p_ids, conts)
+
+    def _score_full(self, p_ids: list[int], conts: list[list[int]]) -> list[float]:
+        seqs = [p_ids + c for c in conts]
+        width = max(len(s) for s in seqs)
+        ids, mask = left_pad(seqs, self.pad_id)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                             position_ids=positions.to(self.device)).logits.float()
         lp = torch.log_softmax(logits[:, :-1], dim=-1)
         target = ids[:, 1:].to(self.device)
         tok_lp = lp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
-        return [float(tok_lp[i, width - 1 - n:].sum()) for i, (_, n) in enumerate(seqs)]
+        return [float(tok_lp[i, width - 1 - len(c):].sum()) for i, c in enumerate(conts)]
+
+    def _score_shared(self, p_ids: list[int], conts: list[list[int]]) -> list[float]:
+        from transformers import DynamicCache
+
+        n_p = len(p_ids)
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(input_ids=torch.tensor([p_ids], device=self.device), past_key_values=cache, use_cache=True)
+        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts each continuation's token 0
+        totals = [float(first[c[0]]) for c in conts]
+        width = max(len(c) for c in conts) - 1  # tokens 0..n-2 are fed; they predict tokens 1..n-1
+        if width == 0:
+            return totals
+        cache.batch_repeat_interleave(len(conts))
+        ids = torch.full((len(conts), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(conts), n_p + width), dtype=torch.long)
+        mask[:, :n_p] = 1
+        for i, c in enumerate(conts):  # right-padded: a row's padding comes after everything it reads
+            ids[i, : len(c) - 1] = torch.tensor(c[:-1])
+            mask[i, n_p : n_p + len(c) - 1] = 1
+        positions = torch.arange(n_p, n_p + width).expand(len(conts), width)
+        logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                            position_ids=positions.to(self.device), past_key_values=cache,
+                            use_cache=True).logits.float()
+        lp = torch.log_softmax(logits, dim=-1)
+        for i, c in enumerate(conts):
+            if len(c) > 1:
+                target = torch.tensor(c[1:], device=self.device)
+                totals[i] += float(lp[i, : len(c) - 1].gather(-1, target.unsqueeze(-1)).sum())
+        return totals
 
     def close(self) -> None:
         super().close()
