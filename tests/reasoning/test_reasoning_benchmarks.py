@@ -1,0 +1,60 @@
+"""Tests of the reasoning benchmarks (cqot, critique, derivation) on scripted backends and the shared data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.evals.benchmark import Context, get
+from ratiocinator.models.scripted import ScriptedBackend
+from ratiocinator.reasoning.cqot import PLAN_SYSTEM
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+needs_data = pytest.mark.skipif(not (DATA / "critique").is_dir(), reason="../shared/data/critique not found")
+
+
+@needs_data
+def test_cqot_items_hold_exact_references():
+    bench = get("cqot")(data_dir=DATA)
+    items = bench.items()
+    groups = {i.group for i in items}
+    assert groups == {"gsm8k", "mtbench-reasoning", "mtbench-math"}
+    gsm = [i for i in items if i.group == "gsm8k"]
+    assert len({i.inputs["question"] for i in gsm}) == len(gsm)  # one item per problem
+    assert all(float(i.inputs["reference"]) == float(i.inputs["reference"]) for i in gsm)
+    with pytest.raises(InvalidInput, match="unknown set"):
+        get("cqot")(get("cqot").parse_options({"sets": "nope"}), data_dir=DATA).items()
+
+
+def test_cqot_scoring_reads_the_final_answer():
+    correct = get("cqot").correct
+    assert correct("3 + 15 = 18\nFinal answer: 18", {"reference": "18"})
+    assert not correct("Final answer: 17 (not 18)", {"reference": "18"})
+    assert correct("so it is 18", {"reference": "18"})
+    assert correct("Final answer: You are in second place.", {"pattern": r"\bsecond\b"})
+    assert not correct("Final answer: first place", {"pattern": r"\bsecond\b"})
+
+
+@needs_data
+def test_cqot_benchmark_scores_each_method_on_a_scripted_backend():
+    def reply(prompt, params):
+        if params.schema is not None:
+            return json.dumps({f"q{i}": "Yes" for i in range(1, 9)})
+        if prompt[0].content == PLAN_SYSTEM:
+            return "1. count the girls 2. double them 3. add"
+        if "step by step" in prompt[-1].content:
+            return "6 girls, 12 boys.\nFinal answer: 18"
+        if prompt[0].role == "user":
+            return "Final answer: 12"
+        return "Following the plan: 6 + 12.\nFinal answer: 18"
+
+    bench = get("cqot")(get("cqot").parse_options({"sets": "gsm8k"}), data_dir=DATA)
+    item = bench.items()[0]
+    assert item.inputs["reference"] == "18"
+    outcome = bench.run(item, Context(backend=ScriptedBackend(reply)))
+    assert outcome.metrics["standard"] == 0.0 and outcome.metrics["cot"] == 1.0
+    assert outcome.metrics["cqot"] == 1.0 and outcome.score == 1.0
+    assert outcome.output["cqot_status"] == "strict" and outcome.metrics["cqot_redrafts"] == 0.0
