@@ -208,6 +208,7 @@ _BUILTIN: dict[str, str] = {
     "planning-gold": "ratiocinator.evals.benchmarks.planning_gold:PlanningGold",
     "selection": "ratiocinator.evals.benchmarks.selection:Selection",
     "nuclear-norm": "ratiocinator.evals.benchmarks.nuclear_norm:NuclearNorm",
+    "toolbench-static": "ratiocinator.evals.benchmarks.toolbench_static:ToolBenchStatic",
     "cqot": "ratiocinator.evals.benchmarks.cqot:CQoTBench",
 }
 _REGISTERED: dict[str, type[Benchmark]] = {}

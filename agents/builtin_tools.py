@@ -1,0 +1,244 @@
+"""The built-in tools wired to the exact engines: plan, optimize, check_math, solve_equation, run_python, calculator, ask_user.
+
+Each returns a `Verified` value whose sentence says how the answer was checked (the chat answer
+repeats it). Engines load when a tool first runs, so building the tool list stays cheap.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from typing import Any
+
+from ratiocinator.agents.tools import Tool, Verified, make_tool
+from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.formulation import Formulation
+
+#: The 4-operator blocksworld of the LLM+P benchmark, so that `plan(domain="blocksworld", …)` needs no file.
+BLOCKSWORLD = """(define (domain blocksworld)
+  (:requirements :strips)
+  (:predicates (clear ?x) (on-table ?x) (arm-empty) (holding ?x) (on ?x ?y))
+  (:action pickup :parameters (?ob)
+    :precondition (and (clear ?ob) (on-table ?ob) (arm-empty))
+    :effect (and (holding ?ob) (not (clear ?ob)) (not (on-table ?ob)) (not (arm-empty))))
+  (:action putdown :parameters (?ob)
+    :precondition (holding ?ob)
+    :effect (and (clear ?ob) (arm-empty) (on-table ?ob) (not (holding ?ob))))
+  (:action stack :parameters (?ob ?underob)
+    :precondition (and (clear ?underob) (holding ?ob))
+    :effect (and (arm-empty) (clear ?ob) (on ?ob ?underob) (not (clear ?underob)) (not (holding ?ob))))
+  (:action unstack :parameters (?ob ?underob)
+    :precondition (and (on ?ob ?underob) (clear ?ob) (arm-empty))
+    :effect (and (holding ?ob) (clear ?underob) (not (on ?ob ?underob)) (not (clear ?ob)) (not (arm-empty)))))
+"""
+KNOWN_DOMAINS = {"blocksworld": BLOCKSWORLD, "blocks": BLOCKSWORLD}
+
+
+def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
+    """Find a plan for a PDDL problem with a classical planner and validate it.
+
+    Args:
+        domain: the PDDL domain text, or the name of a built-in domain ("blocksworld")
+        problem: the PDDL problem text, e.g. (define (problem p) (:domain blocksworld) (:objects a b) (:init ...) (:goal ...))
+        timeout: seconds the planner may take
+    """
+    from ratiocinator.solvers.pddl import solve
+
+    text = KNOWN_DOMAINS.get(domain.strip().lower(), domain)
+    result = solve(text, problem, timeout=max(1.0, min(timeout, 120.0)))
+    if not result.solved:
+        raise RuntimeError(f"no plan: {result.status}. {result.message}".strip())
+    steps = list(result.plan or ())
+    how = (
+        f"plan found by {result.planner} and checked step by step by unified-planning's plan validator"
+        if result.validated
+        else f"plan found by {result.planner} (not validated)"
+    )
+    return Verified(
+        value={"plan": steps, "steps": len(steps), "validated": result.validated}, how=how
+    )
+
+
+def blocksworld(initial: list[list[str]], goal: list[list[str]], timeout: float = 30.0) -> Verified:
+    """Plan in blocksworld from towers of blocks, listed bottom to top, and validate the plan.
+
+    Args:
+        initial: the towers now, each bottom to top, e.g. [["a", "b"], ["c"]] means b is on a, c on the table
+        goal: the towers wanted, each bottom to top (blocks left out may end anywhere)
+        timeout: seconds the planner may take
+    """
+    blocks = sorted({b for t in initial for b in t})
+    missing = sorted({b for t in goal for b in t} - set(blocks))
+    if missing:
+        raise InvalidInput(f"goal: blocks {missing} are not in the initial towers {initial}")
+    init = ["(arm-empty)"]
+    for tower in initial:
+        if tower:
+            init += [f"(on-table {tower[0]})", f"(clear {tower[-1]})"]
+            init += [f"(on {up} {down})" for down, up in itertools.pairwise(tower)]
+    facts = [f"(on {up} {down})" for t in goal for down, up in itertools.pairwise(t)]
+    facts += [f"(on-table {t[0]})" for t in goal if t]
+    problem = (
+        f"(define (problem chat) (:domain blocksworld) (:objects {' '.join(blocks)})\n"
+        f"(:init {' '.join(init)})\n(:goal (and {' '.join(facts)})))"
+    )
+    return plan("blocksworld", problem, timeout)
+
+
+def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30.0) -> Verified:
+    """Solve an optimization model given as the five elements (sets, parameters, variables, objective, constraints).
+
+    Args:
+        formulation: the model as a JSON object with sets, parameters, variables, objective and constraints
+        solver: auto, highs, scip, cbc or glpk
+        timeout: seconds the solver may take
+    """
+    from ratiocinator.solvers.optimization import solve
+
+    result = solve(formulation, solver=solver, timeout=max(1.0, min(timeout, 120.0)))
+    if result.status not in ("optimal", "feasible"):
+        raise RuntimeError(f"{result.status}: {result.message}".strip())
+    how = (
+        f"solved by {result.solver} ({result.status}); objective and constraints recomputed from the "
+        f"values, largest violation {result.max_violation:.2g}"
+        if result.verified
+        else f"solved by {result.solver} ({result.status}), NOT verified: {result.message}"
+    )
+    return Verified(
+        value={"status": result.status, "objective": result.objective, "values": result.values},
+        how=how,
+    )
+
+
+def check_math(steps: list[str], assumptions: dict[str, str] | None = None) -> Verified:
+    """Check a derivation: does each step follow from the one before? Plain text or LaTeX formulas.
+
+    Args:
+        steps: the formulas in order, at least two, e.g. ["2*x + 3*x", "5*x"]
+        assumptions: optional symbol assumptions, e.g. {"x": "positive"}
+    """
+    from ratiocinator.solvers.symbolic import check_derivation
+
+    report = check_derivation(steps, assumptions or {})
+    details = [
+        f"step {i + 2}: {c.kind} ({c.method}){' ' + c.detail if c.detail else ''}"
+        for i, c in enumerate(report.checks)
+    ]
+    value = {"valid": report.valid, "first_invalid_step": report.first_invalid, "checks": details}
+    return Verified(
+        value=value,
+        how="each step checked by sympy (symbolically, else numerically at random points)",
+    )
+
+
+def solve_equation(equations: list[str], unknowns: list[str] | None = None) -> Verified:
+    """Solve one equation or a system exactly, e.g. ["x + y = 3", "x - y = 1"].
+
+    Args:
+        equations: the equations (an expression alone means expression = 0)
+        unknowns: the symbols to solve for; all of them when left out
+    """
+    from ratiocinator.solvers.symbolic import solve_equations
+
+    solutions = solve_equations(equations, unknowns)
+    return Verified(
+        value={"solutions": list(solutions)},
+        how="solved by sympy; each solution substituted back into the equations",
+    )
+
+
+def calculator(expression: str) -> Verified:
+    """Evaluate an arithmetic expression exactly, e.g. "17*23 + 4/6" or "sqrt(2)^2".
+
+    Args:
+        expression: numbers, + - * / ^ ( ) and functions such as sqrt, sin, log
+    """
+    # sympy (through solvers.symbolic.parse, which screens the text first) instead of eval: exact
+    # rationals, and nothing but formulas is ever interpreted.
+    from ratiocinator.solvers.symbolic import parse
+
+    (value,) = parse(expression)
+    if getattr(value, "free_symbols", None):
+        names = ", ".join(sorted(str(s) for s in value.free_symbols))
+        raise InvalidInput(
+            f"expression {expression!r}: unknown names {names}; only numbers and functions"
+        )
+    exact = value.simplify()
+    result = {"exact": str(exact), "decimal": str(exact.evalf(15))}
+    return Verified(value=result, how="computed exactly by sympy")
+
+
+@functools.cache
+def _sandbox() -> Any:
+    from ratiocinator.selection.sandbox import Sandbox
+
+    return Sandbox()
+
+
+def run_python(code: str, tests: list[str] | None = None, timeout: float = 10.0) -> Verified:
+    """Run Python code in the sandbox (no network, read-only filesystem); optionally assert statements after it.
+
+    Args:
+        code: the program; what it prints is returned
+        tests: statements run after the code, each a test, e.g. ["assert add(2, 3) == 5"]
+        timeout: wall-clock seconds for everything
+    """
+    from ratiocinator.selection.sandbox import Job
+
+    (result,) = _sandbox().run_batch(
+        [
+            Job(
+                setup=code,
+                tests=tuple(tests or ()),
+                timeout=max(1.0, min(timeout, 60)),
+                test_timeout=max(1.0, min(timeout, 60)),
+            )
+        ]
+    )
+    value = {
+        "status": "timeout" if result.timed_out else result.setup,
+        "stdout": result.stdout[-1500:],
+        "stderr": result.stderr[-1500:],
+        "tests": list(result.tests),
+    }
+    if result.setup_error:
+        value["error"] = result.setup_error[-1500:]
+    passed = sum(t == "pass" for t in result.tests)
+    how = (
+        f"ran in the sandbox; {passed}/{len(result.tests)} tests passed"
+        if result.tests
+        else "ran in the sandbox" + ("" if result.ok else " (it failed)")
+    )
+    return Verified(value=value, how=how)
+
+
+def ask_user(question: str) -> str:
+    """Ask the user a question and wait for the answer (use it when the request is ambiguous).
+
+    Args:
+        question: what to ask
+    """
+    from langgraph.types import interrupt
+
+    return str(interrupt({"question": question}))
+
+
+def builtin_tools(*, names: tuple[str, ...] | None = None) -> list[Tool]:
+    """The built-in tools (all, or those named)."""
+    made = [
+        make_tool(plan, timeout=150),
+        make_tool(blocksworld, timeout=150),
+        make_tool(optimize, timeout=150),
+        make_tool(check_math, timeout=60),
+        make_tool(solve_equation, timeout=30),
+        make_tool(run_python, timeout=90),
+        make_tool(calculator, timeout=15),
+        make_tool(ask_user, timeout=None),
+    ]
+    if names is None:
+        return made
+    by_name = {t.name: t for t in made}
+    unknown = sorted(set(names) - set(by_name))
+    if unknown:
+        raise InvalidInput(f"unknown built-in tool(s) {unknown}; known: {sorted(by_name)}")
+    return [by_name[n] for n in names]

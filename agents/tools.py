@@ -1,0 +1,294 @@
+"""Typed tools from plain Python functions: JSON schema from signature + docstring, timeouts, errors as observations.
+
+    @tool(timeout=5)
+    def add(a: int, b: int) -> int:
+        '''Add two integers.
+
+        Args:
+            a: the first summand
+            b: the second summand
+        '''
+        return a + b
+
+    add.spec()                      # ToolSpec(name="add", description="Add two integers.", parameters={...})
+    add.run({"a": 2, "b": 3})       # ToolResult(status="ok", content="5", value=5, ...)
+
+The argument schema is a pydantic model built from the signature and the Google-style docstring
+(langchain-core's `create_schema_from_function`); a parameter typed with a pydantic model nests its
+schema. Tools may be sync or async. `run` never raises for what the tool does: invalid arguments, an
+exception inside the tool and a timeout all become a `ToolResult` whose `content` the planner reads.
+Only LangGraph's own control flow (`interrupt()` inside `ask_user`) passes through.
+
+A sync tool with a timeout runs in a daemon thread; at the deadline the agent moves on and the thread
+is abandoned (Python cannot kill a thread). The built-in tools bound their own work as well (planner
+processes are killed, sympy runs in a killed child, code runs in the sandbox), so nothing they start
+outlives its deadline by much.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.models.types import ToolSpec
+
+ToolStatus = Literal["ok", "error", "timeout", "invalid-arguments", "unknown-tool"]
+DEFAULT_TIMEOUT = 30.0
+MAX_OBSERVATION_CHARS = 2000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolResult:
+    """What one tool call produced: status, the observation text the planner sees, the typed value."""
+
+    name: str
+    arguments: Mapping[str, Any]
+    status: ToolStatus
+    content: str
+    value: Any = None
+    seconds: float = 0.0
+    verified: str | None = None  # how the result was checked, when the tool checks it
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verified:
+    """A tool's return value together with a sentence saying how it was checked."""
+
+    value: Any
+    how: str
+
+
+def _control_flow(exc: BaseException) -> bool:
+    """LangGraph's interrupt and other bubbling signals must reach the graph, not become observations."""
+    try:
+        from langgraph.errors import GraphBubbleUp
+    except ImportError:  # pragma: no cover - langgraph is a dependency
+        return False
+    return isinstance(exc, GraphBubbleUp)
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, BaseModel):
+        text = value.model_dump_json()
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return (
+        text
+        if len(text) <= MAX_OBSERVATION_CHARS
+        else text[:MAX_OBSERVATION_CHARS] + " …(truncated)"
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tool:
+    """A callable the agent may use: name, description, argument model (JSON schema), time limit."""
+
+    name: str
+    description: str
+    fn: Callable[..., Any]
+    args_model: type[BaseModel]
+    timeout: float | None = DEFAULT_TIMEOUT  # None: run inline, unbounded (needed by ask_user)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        schema = self.args_model.model_json_schema()
+        schema.pop("title", None)
+        schema.pop("description", None)
+        schema.setdefault("properties", {})
+        return schema
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+    def signature(self) -> str:
+        """One line for prompts: `name(arg: type, …): description`."""
+        props = self.parameters.get("properties", {})
+        args = ", ".join(f"{k}: {v.get('type', 'object')}" for k, v in props.items())
+        return f"{self.name}({args}): {self.description}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def _invoke(self, arguments: Mapping[str, Any]) -> Any:
+        parsed = self.args_model.model_validate(dict(arguments))
+        kwargs = {name: getattr(parsed, name) for name in type(parsed).model_fields}
+        result = self.fn(**kwargs)
+        if inspect.isawaitable(result):
+            result = asyncio.run(_awaited(result))
+        return result
+
+    def run(self, arguments: Mapping[str, Any], *, timeout: float | None = None) -> ToolResult:
+        """Validate the arguments and call the tool within `timeout` (default: the tool's own)."""
+        start = time.monotonic()
+        limit = self.timeout if timeout is None else min(timeout, self.timeout or timeout)
+        try:
+            self.args_model.model_validate(dict(arguments))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in exc.errors()
+            )
+            return ToolResult(
+                name=self.name,
+                arguments=dict(arguments),
+                status="invalid-arguments",
+                content=f"invalid arguments for {self.name}: {problems}",
+                seconds=time.monotonic() - start,
+            )
+        if limit is None:
+            outcome = _attempt(self._invoke, arguments)
+        else:
+            outcome = _with_deadline(self._invoke, arguments, limit)
+        seconds = time.monotonic() - start
+        if outcome is None:
+            return ToolResult(
+                name=self.name,
+                arguments=dict(arguments),
+                status="timeout",
+                seconds=seconds,
+                content=f"{self.name} did not finish within {limit:g} s (timed out)",
+            )
+        ok, value = outcome
+        if not ok:
+            return ToolResult(
+                name=self.name,
+                arguments=dict(arguments),
+                status="error",
+                seconds=seconds,
+                content=f"{self.name} raised {type(value).__name__}: {value}",
+            )
+        how = None
+        if isinstance(value, Verified):
+            value, how = value.value, value.how
+        return ToolResult(
+            name=self.name,
+            arguments=dict(arguments),
+            status="ok",
+            content=_render(value),
+            value=value,
+            seconds=seconds,
+            verified=how,
+        )
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _attempt(fn: Callable[[Any], Any], arg: Any) -> tuple[bool, Any]:
+    try:
+        return True, fn(arg)
+    except Exception as exc:
+        if _control_flow(exc):
+            raise
+        return False, exc
+
+
+def _with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float) -> tuple[bool, Any] | None:
+    """Run in a daemon thread (with the caller's context vars); None when it is still running at the deadline."""
+    box: list[tuple[bool, Any]] = []
+    ctx = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            box.append(ctx.run(_attempt, fn, arg))
+        except BaseException as exc:  # a control-flow signal: hand it back to the caller's thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=target, name="ratiocinator-tool", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return None
+    ok, value = box[0]
+    if not ok and _control_flow(value):
+        raise value
+    return ok, value
+
+
+def tool(
+    fn: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Any:
+    """Make a `Tool` from a typed function (as a decorator, with or without arguments)."""
+
+    def wrap(f: Callable[..., Any]) -> Tool:
+        return make_tool(f, name=name, description=description, timeout=timeout)
+
+    return wrap(fn) if fn is not None else wrap
+
+
+def make_tool(
+    fn: Callable[..., Any],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Tool:
+    """A `Tool` from a function: every parameter needs a type annotation; the docstring describes them."""
+    from langchain_core.tools.base import create_schema_from_function
+
+    if isinstance(fn, Tool):
+        return fn
+    if not callable(fn):
+        raise InvalidInput(f"tool: expected a function, got {type(fn).__name__}")
+    tool_name = name or getattr(fn, "__name__", "")
+    if not tool_name.isidentifier():
+        raise InvalidInput(
+            f"tool name {tool_name!r}: expected a Python identifier (letters, digits, _)"
+        )
+    params = inspect.signature(fn).parameters
+    for p in params.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            raise InvalidInput(
+                f"tool {tool_name}: *args/**kwargs cannot be described by a schema; name them"
+            )
+        if p.annotation is inspect.Parameter.empty:
+            raise InvalidInput(f"tool {tool_name}: parameter {p.name!r} needs a type annotation")
+    model = create_schema_from_function(
+        tool_name, fn, parse_docstring=True, error_on_invalid_docstring=False
+    )
+    doc = inspect.getdoc(fn) or ""
+    summary = description or doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+    if not summary:
+        raise InvalidInput(
+            f"tool {tool_name}: give it a docstring or a description (the planner reads it)"
+        )
+    if timeout is not None and timeout <= 0:
+        raise InvalidInput(
+            f"tool {tool_name}: timeout must be positive seconds or None, got {timeout}"
+        )
+    return Tool(name=tool_name, description=summary, fn=fn, args_model=model, timeout=timeout)
+
+
+def as_tools(tools: Any) -> dict[str, Tool]:
+    """Tools (or plain functions) by name; duplicate names are an error."""
+    out: dict[str, Tool] = {}
+    for t in tools:
+        made = t if isinstance(t, Tool) else make_tool(t)
+        if made.name in out:
+            raise InvalidInput(f"two tools are named {made.name!r}; tool names must be unique")
+        out[made.name] = made
+    return out

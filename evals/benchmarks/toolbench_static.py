@@ -1,0 +1,222 @@
+"""`toolbench-static`: the alpha-UMi step-level ToolBench evaluation (Plan ACC, Act.EM, Hallu., Arg.F1, ROUGE-L).
+
+Reads `tools/toolbench_ood.json` (X-PLUG/Multi-LLM-Agent's out-of-domain test set: `tools`,
+`instruction`, `conversations` with planner / caller / observation / conclusion turns). One item is
+one planner step of a dialogue: the role gets the gold history up to that step and predicts the
+next move, as in the reference (GLPFT/inference_utils/toolbench/infer_pipeline.py and
+evaluate-multi_agent.py / evaluate-backbone.py):
+
+- `system=alpha-umi`: the planner predicts; on `Next: caller` (or no marker) the caller, given the
+  predicted thought, makes the call (constrained to the tool names and the API's parameters unless
+  `constrained=false`); on `Next: conclusion` the summarizer writes the answer.
+- `system=react`: the single-model "backbone" prompt predicts thought + action, or `conclusion:`.
+
+Metrics, per the reference scripts (the report averages each over the items that have it):
+`plan_acc` (decision caller/conclusion/give up equals the gold one; all steps), `hallu` (a predicted
+action that is not one of the dialogue's APIs; all steps), `act_em` (action name exact match; gold
+call steps), `arg_f1` (argument F1 with half credit for a right key with a wrong value; gold call
+steps whose gold input is JSON), `rouge_l` (ROUGE-L F of the answer, `rouge` package; gold conclusion
+steps). Paper anchors (7B, out of domain): alpha-UMi Plan ACC 89.7, Act.EM 60.5; GPT-4 77.8 / 55.3.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ratiocinator.agents import umi
+from ratiocinator.errors import InvalidInput
+from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, sha256_text
+
+_ROLES = {"user", "assistant", "caller", "observation", "conclusion"}
+
+
+class ToolBenchStaticOptions(BaseModel):
+    """Which system, how long each role may write, how much history a prompt keeps."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system: Literal["alpha-umi", "react"] = "alpha-umi"
+    constrained: bool = True  # alpha-umi's caller under the name grammar and the API's schema
+    planner_max_tokens: int = Field(128, ge=8)
+    caller_max_tokens: int = Field(96, ge=8)
+    summarizer_max_tokens: int = Field(160, ge=8)
+    history_chars: int = Field(5000, ge=500)  # the reference keeps the last 1750 tokens
+    file: str = "toolbench_ood.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiDoc:
+    """A ToolBench API as the roles see it: its name, description and a parameter schema from `input`."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    def spec(self) -> Any:
+        from ratiocinator.models.types import ToolSpec
+
+        return ToolSpec(name=self.name, description=self.description, parameters=self.parameters)
+
+
+def argument_f1(pred_input: str, ref_input: str) -> float | None:
+    """The reference's argument F1 (None where it skips the step: a gold input that is not JSON)."""
+    try:
+        ref = json.loads(ref_input)
+    except ValueError:
+        return None
+    try:
+        cand = json.loads(pred_input)
+        if ref == {}:
+            return 1.0 if cand == {} else 0.0
+        full = sum(1 for k, v in ref.items() if k in cand.keys() and cand[k] == v)
+        half = sum(1 for k, v in ref.items() if k in cand.keys() and cand[k] != v)
+        recall = (0.5 * half + full) / (len(ref) + 1e-30)
+        precision = (0.5 * half + full) / (len(cand) + 1e-30)
+        return 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+    except (ValueError, AttributeError, TypeError):
+        return 0.0
+
+
+def rouge_l(prediction: str, reference: str) -> float:
+    from rouge import Rouge
+
+    pred = prediction if prediction.strip() not in ("", ".", ",") else "none"
+    try:
+        return float(Rouge().get_scores(hyps=[pred], refs=[reference])[0]["rouge-l"]["f"])
+    except (ValueError, RecursionError):  # a reference with no words
+        return 0.0
+
+
+class ToolBenchStatic(Benchmark):
+    name = "toolbench-static"
+    description = (
+        "alpha-UMi step-level ToolBench (out of domain): Plan ACC, Act.EM, Hallu., Arg.F1, ROUGE-L"
+    )
+    needs_model = True
+    Options = ToolBenchStaticOptions
+    data_subdir = "tools"
+
+    @cached_property
+    def dialogues(self) -> list[dict[str, Any]]:
+        opts: ToolBenchStaticOptions = self.options  # type: ignore[assignment]
+        assert self.data_dir is not None
+        path = self.data_dir / "tools" / opts.file
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"toolbench-static: cannot read {path}: {exc}") from None
+        if not isinstance(data, list) or not all(
+            isinstance(d, dict) and "conversations" in d for d in data
+        ):
+            raise InvalidInput(
+                f"toolbench-static: {path} must be a list of {{tools, conversations}} objects"
+            )
+        return data
+
+    def items(self) -> list[Item]:
+        items = []
+        for i, d in enumerate(self.dialogues):
+            digest = sha256_text(json.dumps(d, sort_keys=True))[:16]
+            for j, turn in enumerate(d["conversations"]):
+                if turn["from"] == "assistant" and umi.parse_decision(turn["value"])[1] is not None:
+                    items.append(
+                        Item(id=f"{i}/{j}", inputs={"dialogue": i, "turn": j, "sha256": digest})
+                    )
+        return items
+
+    def run(self, item: Item, ctx: Context) -> Outcome:
+        from ratiocinator.agents.toolagent import Roles, ToolAgentConfig, parse_backbone
+
+        opts: ToolBenchStaticOptions = self.options  # type: ignore[assignment]
+        d = self.dialogues[item.inputs["dialogue"]]
+        j = item.inputs["turn"]
+        conv = d["conversations"]
+        history = [
+            umi.HistoryTurn(role=u["from"], content=u["value"])
+            for u in conv[:j]
+            if u["from"] in _ROLES
+        ]
+        gold_text = conv[j]["value"]
+        gold = umi.parse_decision(gold_text)[1]
+        follow = conv[j + 1]["value"] if j + 1 < len(conv) else ""
+        apis = {
+            t["Name"]: ApiDoc(
+                name=t["Name"],
+                description=str(t.get("function", "")),
+                parameters=umi.toolbench_arguments_schema(t.get("input")),
+            )
+            for t in d["tools"]
+        }
+        config = ToolAgentConfig(
+            planner_max_tokens=opts.planner_max_tokens,
+            caller_max_tokens=opts.caller_max_tokens,
+            summarizer_max_tokens=opts.summarizer_max_tokens,
+            history_chars=opts.history_chars,
+            constrained=opts.constrained,
+            stream_tokens=False,
+        )
+        roles = Roles(ctx.backend, apis, config, docs=umi.tool_doc(d["tools"]))
+        text = umi.render_history(history, max_chars=opts.history_chars)
+        names = ", ".join(apis)
+        action = action_input = answer = None
+        if opts.system == "react":
+            raw = roles.text(
+                "agent",
+                umi.BACKBONE.format(doc=roles.docs, history=text, tool_names=names),
+                opts.planner_max_tokens + opts.caller_max_tokens,
+            )
+            decision, payload = parse_backbone(raw)
+            if decision == "caller":
+                action, action_input = umi.split_action(raw)
+            elif decision == "conclusion":
+                answer = payload
+            output: dict[str, Any] = {"raw": raw}
+        else:
+            raw = roles.text(
+                "planner", umi.PLANNER.format(doc=roles.docs, history=text), opts.planner_max_tokens
+            )
+            thought, marker = umi.parse_decision(raw)
+            decision = marker or "caller"
+            step = f"{thought} Next: {decision}."
+            with_plan = umi.render_history(
+                [*history, umi.HistoryTurn(role="assistant", content=step)],
+                max_chars=opts.history_chars,
+            )
+            output = {"planner": raw}
+            if decision == "caller":
+                _, call_text, problem = roles.call(
+                    umi.CALLER.format(
+                        doc=roles.docs, history=with_plan, thought=step, tool_names=names
+                    )
+                )
+                action, action_input = umi.split_action(call_text)
+                output.update(caller=call_text, problem=problem)
+            elif decision == "conclusion":
+                answer = roles.text(
+                    "summarizer",
+                    umi.SUMMARIZER.format(history=with_plan),
+                    opts.summarizer_max_tokens,
+                ).strip()
+                output["summarizer"] = answer
+        metrics = {
+            "plan_acc": float(decision == gold),
+            "hallu": float(action is not None and action != "none" and action not in apis),
+        }
+        if gold == "caller":
+            ref_action, ref_input = umi.split_action(follow)
+            metrics["act_em"] = float(action == ref_action)
+            # a wrong action scores 0; a right one with a gold input that is not JSON is skipped (as there)
+            f1 = argument_f1(action_input or "{}", ref_input) if action == ref_action else 0.0
+            if f1 is not None:
+                metrics["arg_f1"] = f1
+        elif gold == "conclusion":
+            metrics["rouge_l"] = rouge_l(answer or "none", follow)
+        output.update(
+            decision=decision, gold=gold, action=action, action_input=action_input, answer=answer
+        )
+        return Outcome(output=output, score=metrics["plan_acc"], metrics=metrics)

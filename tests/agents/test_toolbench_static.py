@@ -1,0 +1,101 @@
+"""toolbench-static on a two-step dialogue with the scripted backend: items, both systems, the reference's metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ratiocinator.evals.benchmark import Context, get
+from ratiocinator.evals.benchmarks.toolbench_static import argument_f1, rouge_l
+from ratiocinator.models.scripted import ScriptedBackend
+
+DIALOGUE = {
+    "tools": [
+        {
+            "Name": "search_for_youtube",
+            "function": "Search videos",
+            "input": {"q": "string, the query"},
+        },
+        {"Name": "trending_for_youtube", "function": "Trending videos", "input": {}},
+    ],
+    "instruction": "Find cat videos",
+    "conversations": [
+        {"from": "user", "value": "Find cat videos"},
+        {"from": "assistant", "value": "I will search for cats. Next: caller."},
+        {"from": "caller", "value": 'Action: search_for_youtube\nAction Input: {"q": "cats"}'},
+        {"from": "observation", "value": '{"videos": ["Cat 1"]}'},
+        {"from": "assistant", "value": "I found them. Next: conclusion."},
+        {"from": "conclusion", "value": "Here is a cat video: Cat 1."},
+    ],
+}
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "toolbench_ood.json").write_text(json.dumps([DIALOGUE]))
+    return tmp_path
+
+
+def _bench(data_dir, **options):
+    cls = get("toolbench-static")
+    return cls(cls.parse_options(options), data_dir=data_dir)
+
+
+def test_items_are_the_planner_steps(data_dir):
+    assert [i.id for i in _bench(data_dir).items()] == ["0/1", "0/4"]
+
+
+def test_alpha_umi_scores_a_call_step_and_a_conclusion_step(data_dir):
+    bench = _bench(data_dir)
+    call_step, end_step = bench.items()
+    backend = ScriptedBackend(
+        [
+            "Search cats. Next: caller.",
+            "search_for_youtube",
+            '{"q": "dogs"}',
+            "Done. Next: conclusion.",
+            "Here is a cat video: Cat 1.",
+        ]
+    )
+    out = bench.run(call_step, Context(backend=backend))
+    assert out.metrics == {
+        "plan_acc": 1.0,
+        "hallu": 0.0,
+        "act_em": 1.0,
+        "arg_f1": 0.5,
+    }  # right key, wrong value
+    # the caller saw the gold history plus the predicted thought, and was constrained to the two APIs
+    assert (
+        backend.calls[1].params.grammar == 'root ::= "search_for_youtube" | "trending_for_youtube"'
+    )
+    assert "Search cats. Next: caller." in backend.calls[1].prompt[0].content
+    end = bench.run(end_step, Context(backend=backend))
+    assert end.metrics["plan_acc"] == 1.0 and end.metrics["rouge_l"] == pytest.approx(1.0)
+    assert "Cat 1" in backend.calls[3].prompt[0].content  # the observation is in the gold history
+
+
+def test_react_baseline_hallucinated_action(data_dir):
+    bench = _bench(data_dir, system="react")
+    backend = ScriptedBackend(
+        ['Let me look.\nAction: find_cats\nAction Input: {"q": "cats"}', "conclusion: give up"]
+    )
+    call_step, end_step = bench.items()
+    out = bench.run(call_step, Context(backend=backend))
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 1.0, "act_em": 0.0, "arg_f1": 0.0}
+    end = bench.run(end_step, Context(backend=backend))
+    assert end.metrics == {
+        "plan_acc": 0.0,
+        "hallu": 0.0,
+        "rouge_l": 0.0,
+    }  # gave up where the gold concludes
+
+
+def test_reference_argument_f1():
+    assert argument_f1('{"a": 1, "b": 2}', '{"a": 1, "b": 2}') == pytest.approx(1.0)
+    assert argument_f1('{"a": 1}', '{"a": 1, "b": 2}') == pytest.approx(2 / 3)
+    assert argument_f1("{}", "{}") == 1.0 and argument_f1('{"a": 1}', "{}") == 0.0
+    assert argument_f1("not json", '{"a": 1}') == 0.0
+    assert argument_f1("{}", "not json") is None  # the reference skips such steps
+    assert rouge_l("", "some answer") == 0.0
