@@ -105,7 +105,12 @@ def main() -> None:
     for weights in ("bf16", "int4"):
         if weights == "int4":
             t0 = time.perf_counter()
-            _int4(model)
+            try:
+                _int4(model)
+            except Exception as exc:  # the CUDA int4 packing path: report, keep the bf16 rows
+                rows.append({"weights": "int4", "error": repr(exc)[:2000], "config": args.config, "device": device})
+                print(f"int4 conversion FAILED: {exc!r}"[:600], flush=True)
+                break
             torch.cuda.empty_cache()
             print(f"int4 conversion {time.perf_counter() - t0:.0f} s", flush=True)
         weight_gib = sum(t.numel() * t.element_size() for t in list(model.parameters()) + list(model.buffers())) / 2**30
@@ -119,6 +124,11 @@ def main() -> None:
                 row.update(weights=weights, weight_gib=round(weight_gib, 2), config=args.config, device=device)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                _write(args, device, rows)
+    _write(args, device, rows)
+
+
+def _write(args: argparse.Namespace, device: str, rows: list[dict]) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"device": device, "context": args.context, "steps": args.steps,
                                           "rows": rows}, indent=1))

@@ -190,6 +190,13 @@ class Decoder:
         n_slots = min(self.max_batch, len(rows))
         need = max(len(r.prompt_ids) + r.max_new for r in rows)
         cache = self.fast.allocate(n_slots, bucket_for(need, self.fast.limit))
+        try:
+            yield from self._slot_loop(rows, params, cache, n_slots)
+        finally:
+            self.fast.release(cache)
+
+    def _slot_loop(self, rows: list[Row], params: SamplingParams, cache: Any, n_slots: int) -> Iterator[None]:
+        assert self.fast is not None
         bitmask = self._bitmask(params, n_slots)
         waiting = deque(rows)
         held: list[Row | None] = [None] * n_slots

@@ -7,6 +7,10 @@ model's own forward (its kernels are already efficient for many tokens) and its 
 copied into the slot; every later token goes through `step`, a pure function of (tokens, positions,
 caches) that reuses the model's own modules (so compressed linear layers apply unchanged) and is
 compiled with `torch.compile(fullgraph=True)` per (slots, bucket) shape when compilation is on.
+On CUDA the step (compiled or eager) is also captured once per cache as a CUDA graph and replayed:
+at batch 1 a small model's step is hundreds of kernel launches, and launching them from Python costs
+more than running them. A graph is bound to its cache's memory, so on CUDA `allocate` hands out one
+pooled cache per shape and every request of that shape replays the same graph.
 Why our own step and not transformers' StaticCache: its compiled path mutates cache bookkeeping
 tensors (CUDA graphs skipped, crashes on a second run on the version we pin), and its per-step mask
 and cache plumbing costs more than the step itself on a small model.
@@ -55,6 +59,7 @@ class SlotCache:
     keys: list[torch.Tensor]
     values: list[torch.Tensor]
     lengths: torch.Tensor  # (slots,) int64: tokens held per slot
+    graph: CapturedStep | None = None  # the CUDA graph of a step over these tensors, once captured
 
     @property
     def bucket(self) -> int:
@@ -64,10 +69,23 @@ class SlotCache:
         return sum(t.numel() * t.element_size() for t in (*self.keys, *self.values))
 
 
-class FastDecoder:
-    """Decode steps of one model over a SlotCache; `compile=True` compiles `step` per shape."""
+@dataclass
+class CapturedStep:
+    """A CUDA graph of one decode step: copy inputs into the static tensors, replay, read `logits`."""
 
-    def __init__(self, model: torch.nn.Module, *, compile: bool = False) -> None:
+    graph: torch.cuda.CUDAGraph
+    tokens: torch.Tensor
+    positions: torch.Tensor
+    logits: torch.Tensor
+
+
+class FastDecoder:
+    """Decode steps of one model over a SlotCache; `compile=True` compiles `step` per shape.
+
+    `cuda_graphs` (None: on when the model is on CUDA) captures and replays each cache's step.
+    """
+
+    def __init__(self, model: torch.nn.Module, *, compile: bool = False, cuda_graphs: bool | None = None) -> None:
         reason = unsupported_reason(model)
         if reason:
             raise ValueError(f"fast decode unavailable: {reason}")
@@ -85,10 +103,29 @@ class FastDecoder:
         self.compile = compile and os.environ.get("RATIOCINATOR_NO_COMPILE") is None
         self._compiled: dict[tuple[int, int], Callable] = {}
         self.compilations = 0
+        graphs = self.device.type == "cuda" if cuda_graphs is None else cuda_graphs
+        if graphs and self.device.type != "cuda":
+            raise ValueError(f"cuda_graphs needs the model on a CUDA device, not {self.device}")
+        self.cuda_graphs = graphs and os.environ.get("RATIOCINATOR_NO_CUDA_GRAPHS") is None
+        self._pool: dict[tuple[int, int], SlotCache] = {}
+        self.captures = 0
 
     # --- cache and rotary tables ------------------------------------------------------------------
 
     def allocate(self, slots: int, bucket: int) -> SlotCache:
+        """An empty cache; with CUDA graphs, a released one of this shape when there is one (graph kept)."""
+        cache = self._pool.pop((slots, bucket), None) if self.cuda_graphs else None
+        if cache is not None:
+            cache.lengths.zero_()  # old keys/values stay but are never visible past a slot's length
+            return cache
+        return self._new_cache(slots, bucket)
+
+    def release(self, cache: SlotCache) -> None:
+        """A decode is done with `cache`: with CUDA graphs keep it (and its graph) for the next request."""
+        if self.cuda_graphs and cache.graph is not None:
+            self._pool[(cache.keys[0].shape[0], cache.bucket)] = cache
+
+    def _new_cache(self, slots: int, bucket: int) -> SlotCache:
         shape = (slots, self.n_kv, bucket, self.head_dim)
         return SlotCache(
             keys=[torch.zeros(shape, dtype=self.dtype, device=self.device) for _ in range(self.n_layers)],
@@ -162,12 +199,50 @@ class FastDecoder:
                 return self._step
         return self._compiled[key]
 
+    def _capture(self, fn: Callable, tokens: torch.Tensor, positions: torch.Tensor, cache: SlotCache) -> CapturedStep:
+        """Warm `fn` up on a side stream and capture it as a CUDA graph over `cache`.
+
+        The warm-up runs are real steps with the real inputs: they write each slot's key/value at its
+        current position, which the replay that follows writes again identically.
+        """
+        cos_t, sin_t = self._rope()
+        static_tokens, static_positions = tokens.clone(), positions.clone()
+        side = torch.cuda.Stream(self.device)
+        side.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(side):
+            for _ in range(2):
+                fn(static_tokens, static_positions, cos_t, sin_t, cache.keys, cache.values)
+        torch.cuda.current_stream(self.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            logits = fn(static_tokens, static_positions, cos_t, sin_t, cache.keys, cache.values)
+        self.captures += 1
+        return CapturedStep(graph=graph, tokens=static_tokens, positions=static_positions, logits=logits)
+
+    def _replay(self, fn: Callable, tokens: torch.Tensor, positions: torch.Tensor, cache: SlotCache) -> torch.Tensor:
+        if cache.graph is None:
+            cache.graph = self._capture(fn, tokens, positions, cache)
+        captured = cache.graph
+        captured.tokens.copy_(tokens)
+        captured.positions.copy_(positions)
+        captured.graph.replay()
+        return captured.logits.clone()  # the next replay overwrites the static output
+
     @torch.inference_mode()
     def step(self, tokens: torch.Tensor, cache: SlotCache) -> torch.Tensor:
         """Feed one token per slot (at the slot's current length); returns (slots, vocab) float logits."""
         positions = cache.lengths.clone()
         cos_t, sin_t = self._rope()
         fn = self._fn(tokens.shape[0], cache.bucket)
+        if self.cuda_graphs:
+            try:
+                logits = self._replay(fn, tokens, positions, cache)
+                cache.lengths += 1
+                return logits
+            except Exception as exc:  # capture unsupported for this model/op: keep decoding without graphs
+                log.warning("CUDA graph capture failed, decoding without graphs: %s", exc)
+                self.cuda_graphs = False
+                cache.graph = None
         try:
             logits = fn(tokens, positions, cos_t, sin_t, cache.keys, cache.values)
         except Exception as exc:
