@@ -1,0 +1,279 @@
+"""Conformal information pursuit (agents/pursuit.py) on a deterministic scoring backend: every loop edge."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from ratiocinator.agents.pursuit import (
+    DictAnswerer,
+    Posterior,
+    Problem,
+    PursuitConfig,
+    Sample,
+    build_pursuit_graph,
+    calibrate,
+    pursue,
+    select_query,
+)
+from ratiocinator.agents.pursuit_conformal import (
+    Thresholds,
+    conformal_quantile,
+    entropy,
+    min_calibration_samples,
+    prediction_set,
+    size_bound,
+)
+from ratiocinator.errors import InvalidInput
+from ratiocinator.models.scripted import ScriptedBackend
+
+LABELS = ("cat", "dog", "fish", "bird")
+# "Is it alive?" tells nothing; "Does it swim?" singles out fish; "Is it furry?" halves the set.
+TRUTH = {
+    "Is it alive?": {"cat": "Yes.", "dog": "Yes.", "fish": "Yes.", "bird": "Yes."},
+    "Does it swim?": {"cat": "No.", "dog": "No.", "fish": "Yes.", "bird": "No."},
+    "Is it furry?": {"cat": "Yes.", "dog": "Yes.", "fish": "No.", "bird": "No."},
+    "Does it bark?": {"cat": "No.", "dog": "Yes.", "fish": "No.", "bird": "No."},
+    "Does it fly?": {"cat": "No.", "dog": "No.", "fish": "No.", "bird": "Yes."},
+}
+QUERIES = tuple(TRUTH)
+PROBLEM = Problem(
+    system="Guess the animal: cat, dog, fish or bird.",
+    question="Which animal is it?",
+    labels=LABELS,
+)
+LINE = re.compile(r"^\d+\. (.+\?) (Yes\.|No\.)$", re.M)
+
+
+class ToyBackend(ScriptedBackend):
+    """Scores a label by how many answers in the prompt's history it agrees with (3 nats each)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="toy-scorer")
+        self.scored: list[str] = []
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        text = prompt[-1]["content"]
+        self.scored.append(text)
+        history = LINE.findall(text)
+        return [3.0 * sum(TRUTH[q][c] == a for q, a in history) for c in continuations]
+
+
+def answerer(label: str) -> DictAnswerer:
+    return DictAnswerer({q: [TRUTH[q][label]] for q in QUERIES})
+
+
+SAMPLES = [Sample(problem=PROBLEM, label=y, answerer=answerer(y)) for y in LABELS]
+# q̂ = -0.5: a label is in the set when p >= 0.5, so the set is a single label or empty.
+STRICT = Thresholds(alpha=0.1, qhat=dict.fromkeys(range(6), -0.5))
+# calibrated on the toy model (20 random histories per length): the sets cover the truth ~90% of the time
+CALIBRATED = calibrate(
+    ToyBackend(), SAMPLES, QUERIES, alpha=0.1, lengths=range(6), n_per_length=20, seed=0
+)
+
+
+def test_quantile_is_the_finite_sample_level_with_method_higher():
+    scores = [-0.9, -0.8, -0.7, -0.6, -0.5, -0.4, -0.3, -0.2, -0.1, 0.0]  # n = 10, α = 0.1
+    # level ceil(11 * 0.9) / 10 = 1.0 -> the largest score
+    assert conformal_quantile(scores, 0.1) == 0.0
+    # α = 0.3: ceil(11 * 0.7) / 10 = 0.8 -> numpy "higher" at 0.8 of 10 sorted values is index 8 (-0.1)
+    assert conformal_quantile(scores, 0.3) == pytest.approx(
+        float(np.quantile(scores, 0.8, method="higher"))
+    )
+    assert conformal_quantile(scores, 0.3) == pytest.approx(-0.1)
+
+
+def test_too_few_calibration_samples_is_a_clear_error():
+    assert min_calibration_samples(0.1) == 9
+    conformal_quantile([-0.5] * 9, 0.1)  # 9 is enough
+    with pytest.raises(
+        InvalidInput, match=r"history length 2: 8 calibration score\(s\).*at least 9"
+    ):
+        Thresholds.from_scores({0: [-0.5] * 9, 2: [-0.5] * 8}, 0.1)
+    with pytest.raises(InvalidInput, match="alpha"):
+        conformal_quantile([-0.5] * 20, 1.0)
+
+
+def test_thresholds_round_trip_through_json(tmp_path):
+    t = Thresholds.from_scores(
+        {0: list(np.linspace(-1, 0, 10)), 1: list(np.linspace(-1, -0.5, 12))}, 0.1
+    )
+    back = Thresholds.load(t.save(tmp_path / "q.json"))
+    assert back == t and back.n_samples == {0: 10, 1: 12}
+    with pytest.raises(InvalidInput, match="no q̂ for history length 3"):
+        back.at(3)
+    (tmp_path / "bad.json").write_text('{"alpha": 0.1}')
+    with pytest.raises(InvalidInput, match=r"bad\.json"):
+        Thresholds.load(tmp_path / "bad.json")
+
+
+def test_size_bound_matches_the_formula_and_handles_empty_sets():
+    psets = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0], [0, 1, 1, 1]], dtype=bool)
+    labels = [0, 0, 1, 0]  # covered, covered, not covered (empty set), not covered (size 3)
+    a = 0.1
+    h_b = -a * math.log2(a) - (1 - a) * math.log2(1 - a)
+    expect = (
+        h_b
+        + (1 - (a - 1 / 5)) * (math.log2(2) + math.log2(1)) / 2
+        + a * (math.log2(4) + math.log2(1)) / 2
+    )
+    assert size_bound(psets, labels, a) == pytest.approx(expect)
+    assert prediction_set(np.array([0.3, 0.3, 0.4]), -0.5).sum() == 0  # an empty set is possible
+    assert entropy(np.array([[0.5, 0.5]])) == pytest.approx(1.0)
+
+
+def test_cip_asks_informative_questions_and_stops_on_a_single_label():
+    config = PursuitConfig(budget=4, n_label_samples=8)
+    for label in LABELS:
+        result = pursue(
+            ToyBackend(),
+            PROBLEM,
+            QUERIES,
+            answerer(label),
+            samples=SAMPLES,
+            config=config,
+            thresholds=CALIBRATED,
+        )
+        assert result.prediction == label and result.prediction_set == (label,)
+        assert result.stop_reason == "single-label prediction set"
+        assert "Is it alive?" not in [q for q, _ in result.history]  # never the uninformative query
+        assert [s["questions"] for s in result.trace] == list(range(len(result.history) + 1))
+        assert result.prediction_after(10) == label
+    fish = pursue(
+        ToyBackend(),
+        PROBLEM,
+        QUERIES,
+        answerer("fish"),
+        samples=SAMPLES,
+        config=config,
+        thresholds=CALIBRATED,
+    )
+    assert fish.history == (("Does it swim?", "Yes."),)
+
+
+def test_posteriors_are_memoised_per_distinct_history():
+    backend = ToyBackend()
+    post = Posterior(backend)
+    select_query(post, (), QUERIES, SAMPLES, PursuitConfig(n_label_samples=16), STRICT)
+    # 5 queries with at most 2 distinct answers each: at most 10 scored histories for 16 draws per query
+    assert post.scored == len(backend.scored) <= 10
+    assert len(set(backend.scored)) == len(backend.scored)
+
+
+def test_ip_baseline_minimises_posterior_entropy():
+    post = Posterior(ToyBackend())
+    query, objective = select_query(
+        post, (), QUERIES, SAMPLES, PursuitConfig(method="ip", n_label_samples=16), None
+    )
+    e3 = math.exp(3)
+    furry = np.array([e3, e3, 1, 1]) / (
+        2 * e3 + 2
+    )  # every answer to "Is it furry?" leaves this shape
+    assert objective["Is it furry?"] == pytest.approx(float(-(furry * np.log2(furry)).sum()))
+    assert objective["Is it alive?"] == pytest.approx(2.0)  # uniform over four labels
+    assert query == min(objective, key=objective.__getitem__) != "Is it alive?"
+
+
+def test_budget_spent_with_empty_prediction_sets():
+    # q̂ = -1.5: no probability reaches 1.5, every prediction set is empty, so the loop runs to the budget
+    never = Thresholds(alpha=0.1, qhat=dict.fromkeys(range(6), -1.5))
+    result = pursue(
+        ToyBackend(),
+        PROBLEM,
+        QUERIES,
+        answerer("fish"),
+        samples=SAMPLES,
+        config=PursuitConfig(budget=2),
+        thresholds=never,
+    )
+    assert result.stop_reason == "budget spent" and len(result.history) == 2
+    assert result.prediction_set == () and all(s["set_size"] == 0 for s in result.trace)
+    assert result.prediction in LABELS
+
+
+def test_no_query_left_and_direct_prediction():
+    never = Thresholds(alpha=0.1, qhat=dict.fromkeys(range(6), -1.5))
+    result = pursue(
+        ToyBackend(),
+        PROBLEM,
+        QUERIES[:2],
+        answerer("cat"),
+        samples=SAMPLES,
+        config=PursuitConfig(budget=5),
+        thresholds=never,
+    )
+    assert result.stop_reason == "no query left" and len(result.history) == 2
+    direct = pursue(
+        ToyBackend(), PROBLEM, QUERIES, answerer("cat"), config=PursuitConfig(method="direct")
+    )
+    assert (
+        direct.stop_reason == "direct prediction"
+        and direct.history == ()
+        and len(direct.trace) == 1
+    )
+
+
+def test_interrupt_and_resume_with_a_person_answering():
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    graph = build_pursuit_graph(
+        ToyBackend(),
+        PROBLEM,
+        QUERIES,
+        samples=SAMPLES,
+        config=PursuitConfig(budget=4, n_label_samples=8),
+        thresholds=CALIBRATED,
+        checkpointer=InMemorySaver(),
+    )
+    thread = {"configurable": {"thread_id": "t1"}}
+    state = graph.invoke({"history": [], "trace": []}, thread)
+    asked = []
+    while "__interrupt__" in state:
+        (intr,) = state["__interrupt__"]
+        query = intr.value["query"]
+        assert intr.value["questions_asked"] == len(asked)
+        asked.append(query)
+        state = graph.invoke(Command(resume=TRUTH[query]["bird"]), thread)
+    assert state["prediction"] == "bird" and state["stop_reason"] == "single-label prediction set"
+    assert [q for q, _ in state["history"]] == asked
+    # an empty answer is refused, naming the query
+    graph.invoke({"history": [], "trace": []}, {"configurable": {"thread_id": "t2"}})
+    with pytest.raises(InvalidInput, match="expected a non-empty string"):
+        graph.invoke(Command(resume="  "), {"configurable": {"thread_id": "t2"}})
+
+
+def test_calibrate_per_history_length_and_its_errors():
+    thresholds = calibrate(
+        ToyBackend(), SAMPLES, QUERIES, alpha=0.1, lengths=[0, 1, 2], n_per_length=9, seed=1
+    )
+    assert sorted(thresholds.qhat) == [0, 1, 2] and thresholds.n_samples == {0: 9, 1: 9, 2: 9}
+    assert thresholds.at(0) == pytest.approx(-0.25)  # no history: uniform posterior
+    assert all(-1 <= q <= 0 for q in thresholds.qhat.values())
+    with pytest.raises(InvalidInput, match="at least 9"):
+        calibrate(ToyBackend(), SAMPLES, QUERIES, alpha=0.1, lengths=[1], n_per_length=5)
+    with pytest.raises(InvalidInput, match=r"outside 0\.\.5"):
+        calibrate(ToyBackend(), SAMPLES, QUERIES, alpha=0.1, lengths=[6], n_per_length=9)
+
+
+def test_bad_inputs_are_clear_errors():
+    with pytest.raises(InvalidInput, match="needs calibrated thresholds"):
+        build_pursuit_graph(ToyBackend(), PROBLEM, QUERIES, samples=SAMPLES)
+    with pytest.raises(InvalidInput, match=r"calibrated at α = 0\.1"):
+        build_pursuit_graph(
+            ToyBackend(),
+            PROBLEM,
+            QUERIES,
+            samples=SAMPLES,
+            thresholds=STRICT,
+            config=PursuitConfig(alpha=0.2),
+        )
+    with pytest.raises(InvalidInput, match="no answer for the query"):
+        DictAnswerer({}).answer("Is it big?")
+    with pytest.raises(InvalidInput, match="two distinct labels"):
+        Problem(system="s", question="q", labels=("a", "a"))
+    with pytest.raises(InvalidInput, match="needs draws from the prior"):
+        select_query(Posterior(ToyBackend()), (), QUERIES, [], PursuitConfig(), STRICT)
