@@ -49,6 +49,14 @@ class AgentResult:
     seconds: float = 0.0
 
 
+def _serializer() -> Any:
+    """LangGraph's serializer, allowed to restore the state's own types (and only those)."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    module = Turn.__module__
+    return JsonPlusSerializer(allowed_msgpack_modules=[(module, "Turn"), (module, "PendingCall")])
+
+
 class ToolAgent:
     """A compiled tool-agent graph with a checkpointer; see the module docstring."""
 
@@ -79,9 +87,9 @@ class ToolAgent:
             path = Path(checkpoint).expanduser()
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(str(path), check_same_thread=False)
-            self.checkpointer: Any = SqliteSaver(self._conn)
+            self.checkpointer: Any = SqliteSaver(self._conn, serde=_serializer())
         else:
-            self.checkpointer = InMemorySaver()
+            self.checkpointer = InMemorySaver(serde=_serializer())
         build = build_alpha_umi if kind == "alpha-umi" else build_react
         self.graph = build(backend, self.tools, self.config, self.checkpointer)
 

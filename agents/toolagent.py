@@ -17,6 +17,7 @@ Both graphs share the typed state, the tool node, streaming (node updates, and r
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 import time
@@ -53,6 +54,10 @@ class ToolAgentConfig(BaseModel):
     )
     constrained: bool = True
     stream_tokens: bool = True
+    stop_on_repeat: bool = Field(
+        True,
+        description="a call identical to one that already succeeded in this request ends in the summarizer",
+    )
 
 
 class Turn(BaseModel):
@@ -212,6 +217,17 @@ class Roles:
         return None, text, f"the call did not parse: {problem}"
 
 
+def _succeeded_before(state: AgentState, call_text: str) -> bool:
+    turns = request_turns(state.get("turns", []))
+    return any(
+        a.role == "caller"
+        and a.content == call_text
+        and b.role == "observation"
+        and b.status == "ok"
+        for a, b in itertools.pairwise(turns)
+    )
+
+
 def _remaining(state: AgentState) -> float:
     return state.get("deadline", time.time() + 1e9) - time.time()
 
@@ -295,11 +311,22 @@ def build_alpha_umi(
         )
         call, text, problem = roles.call(prompt)
         turns = [Turn(role="caller", content=text, tool=call.name if call else None)]
+        if call is not None and config.stop_on_repeat and _succeeded_before(state, text):
+            note = (
+                "this exact call already succeeded; its result is above, so it is time to conclude"
+            )
+            turns.append(Turn(role="observation", content=note, tool=call.name, status="repeat"))
+            return {"turns": turns, "call": None, "decision": "conclusion"}
         if call is None:
             turns.append(
                 Turn(role="observation", content=f"error: {problem}", status="invalid-call")
             )
         return {"turns": turns, "call": call}
+
+    def after_caller(state: AgentState) -> str:
+        if state.get("call"):
+            return "tool"
+        return "summarizer" if state.get("decision") == "conclusion" else "planner"
 
     def summarizer(state: AgentState) -> dict[str, Any]:
         prompt = umi.SUMMARIZER.format(history=roles.history(request_turns(state.get("turns", []))))
@@ -323,9 +350,8 @@ def build_alpha_umi(
     graph.add_node("give_up", give_up_node)
     graph.add_edge(START, "planner")
     graph.add_conditional_edges("planner", after_planner, ["caller", "summarizer", "give_up"])
-    graph.add_conditional_edges(
-        "caller", lambda s: "tool" if s.get("call") else "planner", ["tool", "planner"]
-    )
+    graph.add_conditional_edges("caller", after_caller, ["tool", "planner", "summarizer"])
+
     graph.add_edge("tool", "planner")
     graph.add_edge("summarizer", END)
     graph.add_edge("give_up", END)

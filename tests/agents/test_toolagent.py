@@ -143,7 +143,7 @@ def test_overall_time_limit_gives_up():
 
 
 def test_step_limit_gives_up():
-    agent, _ = _agent(CALL_ADD * 2, max_steps=2)
+    agent, _ = _agent(CALL_ADD * 2, max_steps=2, stop_on_repeat=False)
     result = agent.invoke("loop")
     assert (
         result.status == "gave-up"
@@ -151,6 +151,13 @@ def test_step_limit_gives_up():
         and "step limit (2 planner steps)" in result.reason
     )
     assert len(_observations(result)) == 2
+
+
+def test_a_repeated_successful_call_goes_to_the_summarizer():
+    agent, _ = _agent([*CALL_ADD, *CALL_ADD, "It is 5."])
+    result = agent.invoke("What is 2 + 3?")
+    assert result.status == "answered" and result.answer == "It is 5." and result.steps == 2
+    assert [s for _, s, _ in _observations(result)] == ["ok", "repeat"]
 
 
 def test_planner_gives_up_with_its_reason():

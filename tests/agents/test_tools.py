@@ -1,0 +1,129 @@
+"""Typed tools: schema from signature and docstring, sync/async, pydantic arguments, failures as results."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from pydantic import BaseModel
+
+from ratiocinator.agents.builtin_tools import builtin_tools
+from ratiocinator.agents.tools import as_tools, make_tool, tool
+from ratiocinator.errors import InvalidInput
+
+
+class Point(BaseModel):
+    x: float
+    y: float
+
+
+def scale(p: Point, factor: float = 2.0) -> Point:
+    """Scale a point.
+
+    Args:
+        p: the point
+        factor: how much
+    """
+    return Point(x=p.x * factor, y=p.y * factor)
+
+
+@tool(name="slow_echo", timeout=2)
+async def echo(text: str) -> str:
+    """Echo after a pause.
+
+    Args:
+        text: what to say
+    """
+    await asyncio.sleep(0.01)
+    return text.upper()
+
+
+def test_schema_comes_from_signature_and_docstring():
+    t = make_tool(scale)
+    assert t.description == "Scale a point."
+    params = t.parameters
+    assert params["required"] == ["p"]
+    assert params["properties"]["factor"] == {
+        "default": 2.0,
+        "description": "how much",
+        "title": "Factor",
+        "type": "number",
+    }
+    point = params["$defs"]["Point"]
+    assert set(point["properties"]) == {"x", "y"}
+    assert t.spec().name == "scale"
+    result = t.run({"p": {"x": 1, "y": 2}, "factor": 3})
+    assert result.ok and result.value == Point(x=3, y=6) and result.content == '{"x":3.0,"y":6.0}'
+
+
+def test_async_tool_and_custom_name():
+    assert echo.name == "slow_echo" and echo.run({"text": "hi"}).content == "HI"
+
+
+def test_invalid_arguments_are_a_result_not_an_exception():
+    result = make_tool(scale).run({"p": {"x": "left"}})
+    assert result.status == "invalid-arguments"
+    assert "p.x" in result.content and "p.y" in result.content
+
+
+def test_bad_tool_definitions_are_refused():
+    def untyped(a):
+        """Doc."""
+
+    def star(*args: int) -> None:
+        """Doc."""
+
+    def nodoc(a: int) -> None:
+        pass
+
+    with pytest.raises(InvalidInput, match="needs a type annotation"):
+        make_tool(untyped)
+    with pytest.raises(InvalidInput, match=r"\*args"):
+        make_tool(star)
+    with pytest.raises(InvalidInput, match="docstring"):
+        make_tool(nodoc)
+    with pytest.raises(InvalidInput, match="unique"):
+        as_tools([scale, scale])
+
+
+def test_builtin_tools_check_their_answers():
+    tools = {
+        t.name: t
+        for t in builtin_tools(names=("calculator", "solve_equation", "check_math", "ask_user"))
+    }
+    calc = tools["calculator"].run({"expression": "17*23 + 4/6"})
+    assert (
+        calc.value == {"exact": "1175/3", "decimal": "391.666666666667"}
+        and "sympy" in calc.verified
+    )
+    unknown = tools["calculator"].run({"expression": "x + 1"})
+    assert unknown.status == "error" and "unknown names x" in unknown.content
+    sol = tools["solve_equation"].run({"equations": ["x + y = 3", "x - y = 1"]})
+    assert sol.value == {"solutions": [{"x": "2", "y": "1"}]}
+    check = tools["check_math"].run({"steps": ["x^2 = 4", "x = 2"]})
+    assert check.value["valid"] is False and check.value["first_invalid_step"] == 2
+    assert tools["ask_user"].timeout is None  # runs inline, so that interrupt() reaches the graph
+    with pytest.raises(InvalidInput, match="unknown built-in"):
+        builtin_tools(names=("teleport",))
+
+
+def test_planning_and_sandbox_tools_validate():
+    tools = {t.name: t for t in builtin_tools(names=("blocksworld", "run_python"))}
+    bw = tools["blocksworld"].run({"initial": [["a", "b"]], "goal": [["b", "a"]]})
+    assert bw.ok and bw.value["plan"] == [
+        "(unstack b a)",
+        "(putdown b)",
+        "(pickup a)",
+        "(stack a b)",
+    ]
+    assert "validator" in bw.verified
+    missing = tools["blocksworld"].run({"initial": [["a"]], "goal": [["z", "a"]]})
+    assert missing.status == "error" and "['z']" in missing.content
+    code = tools["run_python"].run(
+        {
+            "code": "def sq(n):\n    return n * n\nprint(sq(4))",
+            "tests": ["assert sq(3) == 9", "assert sq(2) == 5"],
+        }
+    )
+    assert code.value["stdout"] == "16\n" and code.value["tests"] == ["pass", "fail"]
+    assert code.verified == "ran in the sandbox; 1/2 tests passed"
