@@ -121,6 +121,9 @@ class Sample:
     problem: Problem
     label: str
     answerer: Answerer
+    queries: tuple[str, ...] | None = (
+        None  # its own query set for calibration (None: the shared bank)
+    )
 
     @property
     def label_index(self) -> int:
@@ -236,8 +239,13 @@ def calibrate(
         scores[k] = []
         for _ in range(n_per_length):
             s = samples[int(rng.integers(len(samples)))]
-            picked = rng.choice(len(queries), size=k, replace=False)
-            history = tuple((queries[i], s.answerer.answer(queries[i])) for i in picked)
+            bank = s.queries if s.queries is not None else queries
+            if k > len(bank):
+                raise InvalidInput(
+                    f"lengths: history length {k} exceeds a calibration sample's {len(bank)} queries"
+                )
+            picked = rng.choice(len(bank), size=k, replace=False)
+            history = tuple((bank[i], s.answerer.answer(bank[i])) for i in picked)
             scores[k].append(-float(posterior(s.problem, history)[s.label_index]))
     return Thresholds.from_scores(scores, alpha)
 

@@ -210,6 +210,8 @@ _BUILTIN: dict[str, str] = {
     "nuclear-norm": "ratiocinator.evals.benchmarks.nuclear_norm:NuclearNorm",
     "toolbench-static": "ratiocinator.evals.benchmarks.toolbench_static:ToolBenchStatic",
     "cqot": "ratiocinator.evals.benchmarks.cqot:CQoTBench",
+    "pursuit-20q": "ratiocinator.evals.benchmarks.pursuit:TwentyQuestions",
+    "pursuit-mediq": "ratiocinator.evals.benchmarks.pursuit:MediQ",
 }
 _REGISTERED: dict[str, type[Benchmark]] = {}
 

@@ -1,0 +1,376 @@
+"""`pursuit-20q`, `pursuit-mediq`: accuracy vs number of questions for C-IP, IP and direct prediction.
+
+Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ under MedQA's terms):
+- 20q: the 20 AwA2 animals, the closed bank of 84 yes/no queries and each animal's answers
+  (`query_bank_closed_yesno`). One item per animal; the prior draws and the calibration histories
+  use the same 20 animals (the label set is the whole class list; calibration histories are random
+  query subsets, test histories are chosen by the policy). Prompts follow the reference's predictor.
+- mediq: a specialty's split (`splits/<specialty>/split<k>_{train,cal,test}.csv`): items are the
+  test cases, calibration uses only the cal cases and the prior draws only the train cases, so the
+  three are disjoint. A case is its first context sentence, its question and options A-D (labels).
+  Deviation for a CPU: the reference answers questions with Llama-3.1-8B reading the case's atomic
+  facts and asks questions an LLM derived from those facts; here the simulated patient answers
+  with the fact sharing most content words with the question (`FactAnswerer`, "The patient cannot
+  answer that." below `min_overlap`), and a case's queries are the specialty bank's questions its
+  facts answer best (top `n_case_queries`).
+Per item, each method in `methods` runs agents/pursuit.py with the options below; the thresholds
+q̂_k (k = 0..budget) are calibrated once per process and cached as JSON under the model cache
+(their path and values are in every outcome). Metrics: `<method>_acc@k` (the prediction after k
+questions, the final one after an earlier stop), `<method>_questions`, `cip_set_size`. The score is
+C-IP's final accuracy (direct's when cip is not run).
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ratiocinator.agents.pursuit import (
+    DictAnswerer,
+    Posterior,
+    Problem,
+    PursuitConfig,
+    Sample,
+    calibrate,
+    pursue,
+)
+from ratiocinator.agents.pursuit_conformal import Thresholds
+from ratiocinator.errors import InvalidInput
+from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, canonical_json
+
+METHODS = ("direct", "ip", "cip")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = set(
+    "a an the is are was were be been do does did you your yours have has had any of in on at to for with and or "
+    "what which when where who how why that this these those there it its he she his her they their them i me my "
+    "we our us if as by from about been being can could would should will shall may might not no yes than then "
+    "so such ever recently noticed experienced experiencing other".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+class FactAnswerer:
+    """A simulated patient: answers with the atomic fact sharing most content words with the question."""
+
+    def __init__(
+        self,
+        facts: list[str],
+        *,
+        min_overlap: int = 2,
+        unknown: str = "The patient cannot answer that.",
+    ) -> None:
+        self.facts = [re.sub(r"^\s*\d+\.\s*", "", f).strip() for f in facts]
+        self._words = [content_words(f) for f in self.facts]
+        self.min_overlap = min_overlap
+        self.unknown = unknown
+
+    def overlap(self, query: str) -> tuple[int, int]:
+        """(best overlap, index of that fact); ties go to the earlier fact."""
+        words = content_words(query)
+        best = max(
+            range(len(self.facts)), key=lambda i: (len(words & self._words[i]), -i), default=-1
+        )
+        return (len(words & self._words[best]) if best >= 0 else 0), best
+
+    def answer(self, query: str) -> str:
+        n, i = self.overlap(query)
+        return self.facts[i] if n >= self.min_overlap else self.unknown
+
+
+class PursuitOptions(BaseModel):
+    """The paper's α; question budget, draws and candidates kept small for a CPU run (paper: 20, 4, all)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    methods: tuple[str, ...] = METHODS
+    alpha: float = Field(0.1, gt=0, lt=1)
+    budget: int = Field(4, ge=0)
+    n_label_samples: int = Field(4, ge=1)
+    n_candidate_queries: int | None = Field(6, ge=1)
+    n_cal_per_length: int = Field(10, ge=1)
+    seed: int = 0
+
+
+class MediQOptions(PursuitOptions):
+    specialty: str = "internal_medicine"
+    split: int = Field(0, ge=0, le=2)
+    budget: int = Field(3, ge=0)
+    n_label_samples: int = Field(2, ge=1)
+    n_candidate_queries: int | None = Field(3, ge=1)
+    n_cal_per_length: int = Field(9, ge=1)
+    n_case_queries: int = Field(20, ge=1)
+    min_overlap: int = Field(2, ge=1)
+
+
+class _PursuitBench(Benchmark):
+    needs_model = True
+    data_subdir = "pursuit"
+
+    def __init__(self, options: BaseModel | None = None, data_dir: Path | None = None) -> None:
+        super().__init__(options, data_dir)
+        bad = [m for m in self.options.methods if m not in METHODS]  # type: ignore[attr-defined]
+        if bad:
+            raise InvalidInput(
+                f"{self.name} option methods: unknown {bad}; expected some of {METHODS}"
+            )
+        self.thresholds: Thresholds | None = None
+        self.thresholds_path: Path | None = None
+        self.posterior: Posterior | None = None
+
+    # subclasses: the calibration samples, the prior draws, and (problem, label, answerer, queries) per item
+    def calibration_samples(self) -> tuple[list[Sample], list[str]]:
+        raise NotImplementedError
+
+    def prior_samples(self) -> list[Sample]:
+        raise NotImplementedError
+
+    def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
+        raise NotImplementedError
+
+    def setup(self, ctx: Context) -> None:
+        from ratiocinator.models import catalog
+
+        opts = self.options
+        self.posterior = Posterior(ctx.backend)
+        if not {"ip", "cip"} & set(opts.methods):  # type: ignore[attr-defined]
+            return  # direct prediction needs no thresholds
+        key = canonical_json(
+            {"bench": self.name, "model": ctx.backend.info.identity, "options": opts.model_dump()}
+        )
+        path = (
+            catalog.home()
+            / "pursuit"
+            / f"{self.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+        )
+        if path.is_file():
+            self.thresholds = Thresholds.load(path)
+        else:
+            samples, queries = self.calibration_samples()
+            self.thresholds = calibrate(
+                ctx.backend,
+                samples,
+                queries,
+                alpha=opts.alpha,  # type: ignore[attr-defined]
+                lengths=range(opts.budget + 1),
+                n_per_length=opts.n_cal_per_length,  # type: ignore[attr-defined]
+                seed=opts.seed,
+                posterior=Posterior(ctx.backend),  # type: ignore[attr-defined]
+            )
+            self.thresholds.save(path)
+        self.thresholds_path = path
+
+    def run(self, item: Item, ctx: Context) -> Outcome:
+        opts: Any = self.options
+        problem, label, answerer, queries = self.case(item)
+        metrics: dict[str, float] = {}
+        output: dict[str, Any] = {
+            "label": label,
+            "thresholds": str(self.thresholds_path),
+            "qhat": self.thresholds.qhat if self.thresholds else None,
+        }
+        for method in opts.methods:
+            config = PursuitConfig(
+                method=method,
+                alpha=opts.alpha,
+                budget=opts.budget,
+                n_label_samples=opts.n_label_samples,
+                n_candidate_queries=opts.n_candidate_queries,
+                seed=opts.seed,
+            )
+            result = pursue(
+                ctx.backend,
+                problem,
+                queries,
+                answerer,
+                samples=self.prior_samples(),
+                config=config,
+                thresholds=self.thresholds,
+                posterior=self.posterior,
+            )
+            output[method] = {
+                "prediction": result.prediction,
+                "set": list(result.prediction_set),
+                "history": [list(h) for h in result.history],
+                "stop": result.stop_reason,
+            }
+            if method == "direct":
+                metrics["direct_acc"] = float(result.prediction == label)
+                continue
+            for k in range(opts.budget + 1):
+                metrics[f"{method}_acc@{k}"] = float(result.prediction_after(k) == label)
+            metrics[f"{method}_questions"] = float(len(result.history))
+            if method == "cip":
+                metrics["cip_set_size"] = float(len(result.prediction_set))
+        score = metrics.get(
+            f"cip_acc@{opts.budget}",
+            metrics.get("direct_acc", metrics.get(f"ip_acc@{opts.budget}", 0.0)),
+        )
+        return Outcome(output=output, score=score, metrics=metrics)
+
+
+# ------------------------------------------------------------------------------------- 20q
+
+
+class TwentyQuestions(_PursuitBench):
+    name = "pursuit-20q"
+    description = "20 Questions (20 AwA2 animals, closed yes/no bank): C-IP vs IP vs direct accuracy by questions"
+    Options = PursuitOptions
+
+    def _load(self) -> None:
+        if hasattr(self, "_classes"):
+            return
+        assert self.data_dir is not None
+        root = self.data_dir / "pursuit" / "20q"
+        lines = (root / "classes20.txt").read_text(encoding="utf-8").splitlines()
+        self._classes = [ln.split("\t")[-1].strip() for ln in lines if ln.strip()]
+        bank = root / "query_bank_closed"
+        self._queries = [
+            q.strip()
+            for q in (bank / "queries.txt").read_text(encoding="utf-8").splitlines()
+            if q.strip()
+        ]
+        self._answers = {}
+        for c in self._classes:
+            raw = json.loads(
+                (root / "query_bank_closed_yesno" / "dicts" / f"{c}.json").read_text(
+                    encoding="utf-8"
+                )
+            )
+            self._answers[c] = DictAnswerer({k.strip(): v for k, v in raw.items()})
+        names = ", ".join(self._classes)
+        self._problem = Problem(
+            system=f"You are playing the game of 20 questions. The animal is one of: {names}.",
+            question="Which animal is it? Answer with the name of the animal only.",
+            labels=tuple(self._classes),
+        )
+        self._samples = [
+            Sample(problem=self._problem, label=c, answerer=self._answers[c]) for c in self._classes
+        ]
+
+    def items(self) -> list[Item]:
+        self._load()
+        return [Item(id=c, inputs={"animal": c}) for c in self._classes]
+
+    def calibration_samples(self) -> tuple[list[Sample], list[str]]:
+        self._load()
+        return self._samples, self._queries
+
+    def prior_samples(self) -> list[Sample]:
+        self._load()
+        return self._samples
+
+    def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
+        self._load()
+        label = item.inputs["animal"]
+        return self._problem, label, self._answers[label], self._queries
+
+
+# ----------------------------------------------------------------------------------- MediQ
+
+
+def _mediq_problem(row: dict[str, str]) -> tuple[Problem, str, list[str]]:
+    options = ast.literal_eval(row["options"])
+    letters = tuple(sorted(options))
+    choices = "\n".join(f"{k}. {str(options[k]).strip().strip(chr(34)).strip()}" for k in letters)
+    first = ast.literal_eval(row["context"])[0]
+    problem = Problem(
+        system="You are a medical doctor. Answer the multiple-choice question about the patient with the letter of "
+        "the correct option only.",
+        question=f"Patient: {first}\nQuestion: {row['question']}\n{choices}\nAnswer with {', '.join(letters)}.",
+        labels=letters,
+    )
+    return problem, row["answer_idx"].strip(), list(ast.literal_eval(row["facts"]))
+
+
+class MediQ(_PursuitBench):
+    name = "pursuit-mediq"
+    description = "MediQ (one specialty's split): C-IP vs IP vs direct accuracy by questions"
+    Options = MediQOptions
+
+    def _rows(self, part: str) -> list[dict[str, str]]:
+        assert self.data_dir is not None
+        opts: Any = self.options
+        path = (
+            self.data_dir
+            / "pursuit"
+            / "mediq"
+            / "splits"
+            / opts.specialty
+            / f"split{opts.split}_{part}.csv"
+        )
+        if not path.is_file():
+            raise InvalidInput(
+                f"{self.name}: {path} does not exist (option specialty: internal_medicine, "
+                "neurology or pediatrics; split: 0-2)"
+            )
+        with path.open(encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+    def _load(self) -> None:
+        if hasattr(self, "_bank"):
+            return
+        assert self.data_dir is not None
+        opts: Any = self.options
+        banks = json.loads(
+            (self.data_dir / "pursuit" / "mediq" / "query_banks" / "split0.json").read_text()
+        )
+        self._bank = [q.strip() for q in banks[opts.specialty]]
+        self._cases = {}
+        for part in ("train", "cal", "test"):
+            self._cases[part] = []
+            for row in self._rows(part):
+                problem, label, facts = _mediq_problem(row)
+                answerer = FactAnswerer(facts, min_overlap=opts.min_overlap)
+                self._cases[part].append((row[""] or row.get("id", ""), problem, label, answerer))
+
+    def _case_queries(self, answerer: FactAnswerer) -> list[str]:
+        opts: Any = self.options
+        ranked = sorted(
+            range(len(self._bank)), key=lambda i: (-answerer.overlap(self._bank[i])[0], i)
+        )
+        return [self._bank[i] for i in ranked[: opts.n_case_queries]]
+
+    def items(self) -> list[Item]:
+        self._load()
+        return [
+            Item(
+                id=f"{cid}",
+                inputs={"case": cid, "question": p.question},
+                group=self.options.specialty,
+            )  # type: ignore[attr-defined]
+            for cid, p, _, _ in self._cases["test"]
+        ]
+
+    def calibration_samples(self) -> tuple[list[Sample], list[str]]:
+        self._load()
+        # like the reference, a calibration history asks random questions of the case's own set
+        samples = [
+            Sample(problem=p, label=y, answerer=a, queries=tuple(self._case_queries(a)))
+            for _, p, y, a in self._cases["cal"]
+        ]
+        return samples, self._bank
+
+    def prior_samples(self) -> list[Sample]:
+        self._load()
+        if not hasattr(self, "_prior"):
+            self._prior = [
+                Sample(problem=p, label=y, answerer=a) for _, p, y, a in self._cases["train"]
+            ]
+        return self._prior
+
+    def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
+        self._load()
+        for cid, problem, label, answerer in self._cases["test"]:
+            if cid == item.inputs["case"]:
+                return problem, label, answerer, self._case_queries(answerer)
+        raise InvalidInput(f"{self.name}: no test case {item.inputs['case']!r}")

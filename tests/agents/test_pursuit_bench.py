@@ -1,0 +1,143 @@
+"""The pursuit-20q / pursuit-mediq benchmarks on the shared data with a deterministic scorer, and the fact answerer."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from ratiocinator.agents.pursuit_conformal import Thresholds
+from ratiocinator.errors import InvalidInput
+from ratiocinator.evals import benchmark as registry
+from ratiocinator.evals.benchmarks.pursuit import FactAnswerer
+from ratiocinator.evals.results import load_results
+from ratiocinator.evals.runner import RunConfig, run
+from ratiocinator.models.scripted import ScriptedBackend
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+needs_data = pytest.mark.skipif(not (DATA / "pursuit").is_dir(), reason=f"no shared data at {DATA}")
+LINE = re.compile(r"^\d+\. (.+\?) (Yes\.|No\.)$", re.M)
+
+
+class AnimalScorer(ScriptedBackend):
+    """Scores each animal by how many answers of the history its answer dictionary agrees with."""
+
+    def __init__(self) -> None:
+        super().__init__(name="animal-scorer")
+        root = DATA / "pursuit" / "20q" / "query_bank_closed_yesno" / "dicts"
+        self.truth = {
+            p.stem: {k.strip(): v[0] for k, v in json.loads(p.read_text()).items()}
+            for p in root.iterdir()
+        }
+        self.calls = 0
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        self.calls += 1
+        history = LINE.findall(prompt[-1]["content"])
+        return [2.0 * sum(self.truth[c][q] == a for q, a in history) for c in continuations]
+
+
+def test_fact_answerer_picks_the_fact_that_shares_most_words():
+    patient = FactAnswerer(
+        [
+            "1. Patient is a 21-year-old male.",
+            "2. Patient complains of fever.",
+            "3. Culture of joint fluid shows a bacteria.",
+        ],
+        min_overlap=1,
+    )
+    assert patient.answer("Do you have a fever or chills?") == "Patient complains of fever."
+    assert (
+        patient.answer("What did the joint fluid culture show?")
+        == "Culture of joint fluid shows a bacteria."
+    )
+    assert patient.answer("Do you smoke?") == "The patient cannot answer that."
+
+
+def test_registered_with_their_options():
+    assert {"pursuit-20q", "pursuit-mediq"} <= set(registry.names())
+    cls = registry.get("pursuit-20q")
+    assert cls.data_subdir == "pursuit" and cls.needs_model
+    with pytest.raises(InvalidInput, match="unknown option"):
+        cls.parse_options({"budgett": 3})
+    with pytest.raises(InvalidInput, match=r"unknown \['oracle'\]"):
+        cls(cls.parse_options({"methods": "direct,oracle"}))
+
+
+@needs_data
+def test_pursuit_20q_beats_direct_prediction_with_a_truthful_scorer(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    backend = AnimalScorer()
+    options = {"budget": 5, "n_candidate_queries": 10, "n_cal_per_length": 10}
+    run(
+        RunConfig(
+            benchmark="pursuit-20q",
+            data_dir=str(DATA),
+            out=str(tmp_path / "r"),
+            limit=4,
+            options=options,
+            cache=False,
+        ),
+        backend=backend,
+    )
+    records = load_results(tmp_path / "r" / "results.jsonl")
+    assert [r.item_id for r in records] == ["giraffe", "zebra", "elephant", "killer whale"]
+    assert all(r.error is None for r in records)
+    for r in records:
+        assert r.metrics["direct_acc"] == r.metrics["cip_acc@0"] == r.metrics["ip_acc@0"]
+        assert set(r.metrics) >= {f"{m}_acc@{k}" for m in ("ip", "cip") for k in range(6)}
+        assert len(r.output["cip"]["history"]) == r.metrics["cip_questions"] <= 5
+        assert all(a in ("Yes.", "No.") for _, a in r.output["cip"]["history"])
+    mean = {
+        k: sum(r.metrics[k] for r in records) / 4 for k in ("direct_acc", "cip_acc@5", "ip_acc@5")
+    }
+    assert mean["direct_acc"] <= 0.25 and mean["cip_acc@5"] >= 0.75 and mean["ip_acc@5"] >= 0.5
+    (path,) = (
+        tmp_path / "home" / "pursuit"
+    ).iterdir()  # thresholds cached as JSON for the next run
+    assert sorted(Thresholds.load(path).qhat) == [0, 1, 2, 3, 4, 5] and records[0].output[
+        "thresholds"
+    ] == str(path)
+
+
+class LetterScorer(ScriptedBackend):
+    """Prefers option A, more so with each answered fact (a stand-in; checks plumbing, not medicine)."""
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        known = prompt[-1]["content"].count("\n") - prompt[-1]["content"].count("cannot answer")
+        return [float(known) if c == "A" else 0.0 for c in continuations]
+
+
+@needs_data
+def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    options = {"budget": 2, "n_candidate_queries": 2, "n_case_queries": 6, "n_cal_per_length": 9}
+    run(
+        RunConfig(
+            benchmark="pursuit-mediq",
+            data_dir=str(DATA),
+            out=str(tmp_path / "m"),
+            limit=2,
+            options=options,
+            cache=False,
+        ),
+        backend=LetterScorer(),
+    )
+    records = load_results(tmp_path / "m" / "results.jsonl")
+    assert len(records) == 2 and all(r.error is None for r in records)
+    for r in records:
+        assert r.output["label"] in "ABCD" and r.group == "internal_medicine"
+        assert r.metrics["direct_acc"] == float(r.output["label"] == "A")
+        assert len(r.output["ip"]["history"]) <= 2
+    bench = registry.get("pursuit-mediq")(
+        registry.get("pursuit-mediq").parse_options(options), DATA
+    )
+    bench._load()
+    ids = {part: {cid for cid, *_ in bench._cases[part]} for part in ("train", "cal", "test")}
+    assert (
+        not (ids["train"] & ids["cal"])
+        and not (ids["cal"] & ids["test"])
+        and not (ids["train"] & ids["test"])
+    )
