@@ -212,6 +212,7 @@ _BUILTIN: dict[str, str] = {
     "cqot": "ratiocinator.evals.benchmarks.cqot:CQoTBench",
     "pursuit-20q": "ratiocinator.evals.benchmarks.pursuit:TwentyQuestions",
     "pursuit-mediq": "ratiocinator.evals.benchmarks.pursuit:MediQ",
+    "critique": "ratiocinator.evals.benchmarks.critique:CritiqueBench",
 }
 _REGISTERED: dict[str, type[Benchmark]] = {}
 

@@ -13,7 +13,9 @@ from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.reasoning.cqot import PLAN_SYSTEM
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-needs_data = pytest.mark.skipif(not (DATA / "critique").is_dir(), reason="../shared/data/critique not found")
+needs_data = pytest.mark.skipif(
+    not (DATA / "critique").is_dir(), reason="../shared/data/critique not found"
+)
 
 
 @needs_data
@@ -58,3 +60,53 @@ def test_cqot_benchmark_scores_each_method_on_a_scripted_backend():
     assert outcome.metrics["standard"] == 0.0 and outcome.metrics["cot"] == 1.0
     assert outcome.metrics["cqot"] == 1.0 and outcome.score == 1.0
     assert outcome.output["cqot_status"] == "strict" and outcome.metrics["cqot_redrafts"] == 0.0
+
+
+def _always_correct(prompt, params):
+    return "fine \\boxed{1}"
+
+
+@needs_data
+def test_critique_on_planted_derivations_reports_the_sympy_baseline():
+    cls = get("critique")
+    bench = cls(cls.parse_options({"dataset": "planted", "planted_items": 3}), data_dir=DATA)
+    items = bench.items()
+    assert items[0].inputs["label"] == -1 and all(i.inputs["label"] >= 0 for i in items[1:])
+    clean = bench.run(items[0], Context(backend=ScriptedBackend(_always_correct)))
+    planted = bench.run(items[1], Context(backend=ScriptedBackend(_always_correct)))
+    assert clean.score == 1.0 and clean.metrics["on_correct"] == 1.0
+    assert planted.score == 0.0 and planted.metrics["on_erroneous"] == 0.0
+    assert planted.metrics["symbolic_only"] == 1.0 and planted.output["predicted"] == -1
+
+
+@needs_data
+def test_critique_step_sets_alternate_wrong_and_correct_solutions():
+    cls = get("critique")
+    items = cls(data_dir=DATA).items()
+    labels = [i.inputs["label"] for i in items[:6]]
+    assert [lab >= 0 for lab in labels] == [True, False] * 3
+
+
+@needs_data
+def test_critique_and_refine_scores_the_answer_before_and_after():
+    def reply(prompt, params):
+        text = prompt[-1].content
+        if text.startswith("Solve the problem"):
+            return "Step 1: 2 * 6 = 13 boys\nStep 2: Final answer: 19"
+        if "A careful check found" in text:
+            return "Step 1: 2 * 6 = 12 boys\nStep 2: 12 + 6 = 18\nStep 3: Final answer: 18"
+        return (
+            "wrong \\boxed{-1}"
+            if "13 boys" in text.split("<Solution Path>")[1]
+            else "ok \\boxed{1}"
+        )
+
+    cls = get("critique")
+    bench = cls(cls.parse_options({"dataset": "refine"}), data_dir=DATA)
+    outcome = bench.run(bench.items()[0], Context(backend=ScriptedBackend(reply)))
+    assert (
+        outcome.metrics["initial"] == 0.0
+        and outcome.metrics["refined"] == 1.0
+        and outcome.score == 1.0
+    )
+    assert outcome.metrics["flagged"] == 1.0 and outcome.metrics["rounds"] == 2.0

@@ -1,0 +1,182 @@
+"""`critique`: DeepCritic first-error identification on step-labelled solutions, and critique-and-refine accuracy.
+
+Datasets (`--set dataset=...`):
+- `processbench-gsm8k` (default), `processbench-math`, `mr-gsm8k`: step-wise solutions with the
+  0-based index of the first wrong step (-1 none), from `critique/` of the data directory (RUCBM/DeepCritic
+  copies, MIT). Score: the predicted first error equals the label. Metrics: `on_erroneous` and
+  `on_correct` (ProcessBench reports both, and their harmonic mean), `first_look` (the first
+  critiques alone, without the second look), `symbolic_only` (sympy's verdicts alone, where it had one
+  on every step it could read: steps without a verdict count as correct).
+- `planted`: derivations made by reasoning/symbolic_steps.py, one step changed so that sympy proves it
+  wrong (two in three items; the rest correct); the same scoring.
+- `refine`: Mr-GSM8K problems with a reference answer: the model solves, the critic looks, the first
+  error goes back to the model once. Score: the final answer after refinement is right; `initial`
+  is the answer before it.
+"""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome
+from ratiocinator.evals.benchmarks._stepdata import (
+    STEP_SETS,
+    final_number,
+    gsm8k_reference,
+    read_step_set,
+)
+from ratiocinator.evals.metrics import mamo_close
+
+Dataset = Literal["processbench-gsm8k", "processbench-math", "mr-gsm8k", "planted", "refine"]
+
+
+class CritiqueBenchOptions(BaseModel):
+    """Which data, how many planted items, and the critic's settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dataset: Dataset = "processbench-gsm8k"
+    planted_items: int = Field(30, ge=1)
+    critique_max_tokens: int = Field(256, ge=1)
+    second_look: bool = True
+    symbolic: bool = True
+    max_refinements: int = Field(1, ge=0)  # for dataset=refine
+
+
+def _first(marks: list[int | None]) -> int:
+    return next((i for i, m in enumerate(marks) if m == -1), -1)
+
+
+class CritiqueBench(Benchmark):
+    name = "critique"
+    description = (
+        "DeepCritic: first wrong step on ProcessBench / planted derivations; critique-and-refine"
+    )
+    needs_model = True
+    Options = CritiqueBenchOptions
+    data_subdir = "critique"
+
+    def items(self) -> list[Item]:
+        from ratiocinator.reasoning.symbolic_steps import generate_item, plant_error
+
+        opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]
+        assert self.data_dir is not None
+        if opts.dataset in STEP_SETS:
+            sols = read_step_set(self.data_dir, opts.dataset)
+            # erroneous and correct solutions alternate, so that a --limit takes both kinds
+            wrong, right = [s for s in sols if s.label >= 0], [s for s in sols if s.label < 0]
+            mixed = [s for pair in zip_longest(wrong, right) for s in pair if s is not None]
+            return [
+                Item(
+                    id=s.id,
+                    group=opts.dataset,
+                    inputs={"problem": s.problem, "steps": list(s.steps), "label": s.label},
+                )
+                for s in mixed
+            ]
+        if opts.dataset == "planted":
+            items = []
+            for seed in range(opts.planted_items):
+                d = generate_item(seed)
+                if seed % 3 == 0:
+                    steps, label = d.steps[1:], -1
+                else:
+                    steps, label = plant_error(d, seed)
+                items.append(
+                    Item(
+                        id=d.id,
+                        group="planted",
+                        inputs={
+                            "problem": d.problem(),
+                            "steps": list(steps),
+                            "label": label,
+                            "given": list(d.premises),
+                        },
+                    )
+                )
+            return items
+        items, seen = [], set()
+        for sol in read_step_set(self.data_dir, "mr-gsm8k"):
+            ref = gsm8k_reference(sol)
+            if ref is not None and sol.problem not in seen:
+                seen.add(sol.problem)
+                items.append(
+                    Item(
+                        id=f"refine/{sol.id.rsplit('/', 1)[-1]}",
+                        group="refine",
+                        inputs={"problem": sol.problem, "reference": ref},
+                    )
+                )
+        return items
+
+    def run(self, item: Item, ctx: Context) -> Outcome:
+        from ratiocinator.reasoning.critique import DeepCriticConfig, run_critique
+
+        opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]
+        refine = opts.dataset == "refine"
+        cfg = DeepCriticConfig(
+            critique_max_tokens=opts.critique_max_tokens,
+            second_look_max_tokens=opts.critique_max_tokens,
+            second_look=opts.second_look,
+            symbolic=opts.symbolic,
+            max_refinements=opts.max_refinements if refine else 0,
+            solve_max_tokens=max(opts.critique_max_tokens, 256),
+        )
+        result = run_critique(
+            ctx.backend,
+            item.inputs["problem"],
+            item.inputs.get("steps", ()),
+            given=item.inputs.get("given", ()),
+            config=cfg,
+        )
+        rounds = [
+            {
+                "steps": list(r.steps),
+                "first_error": r.first_error,
+                "judgements": [[c.initial, c.second, c.final] for c in r.critiques],
+                "symbolic": [c.symbolic for c in r.critiques],
+                "critiques": [c.merged for c in r.critiques],
+            }
+            for r in result.rounds
+        ]
+        if refine:
+            ref = item.inputs["reference"]
+
+            def right(steps: tuple[str, ...]) -> bool:
+                answer = final_number("\n".join(steps))
+                return answer is not None and mamo_close(answer, ref)
+
+            initial, final = right(result.rounds[0].steps), right(result.steps)
+            metrics = {
+                "initial": float(initial),
+                "refined": float(final),
+                "flagged": float(result.rounds[0].first_error >= 0),
+                "rounds": float(len(result.rounds)),
+            }
+            return Outcome(
+                output={"rounds": rounds, "reference": ref},
+                score=float(final),
+                metrics=metrics,
+                completion_tokens=result.completion_tokens,
+            )
+        label = item.inputs["label"]
+        (rnd,) = result.rounds
+        hit = rnd.first_error == label
+        metrics = {
+            "on_erroneous" if label >= 0 else "on_correct": float(hit),
+            "first_look": float(_first([c.initial for c in rnd.critiques]) == label),
+        }
+        sym = [c.symbolic_valid for c in rnd.critiques]
+        if any(v is not None for v in sym):
+            metrics["symbolic_only"] = float(
+                _first([-1 if v is False else 1 for v in sym]) == label
+            )
+        return Outcome(
+            output={"predicted": rnd.first_error, "label": label, "rounds": rounds},
+            score=float(hit),
+            metrics=metrics,
+            completion_tokens=result.completion_tokens,
+        )

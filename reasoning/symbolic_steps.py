@@ -1,0 +1,225 @@
+"""Symbolic derivation items and sympy step checks: generate premise-to-goal derivations, plant errors, judge steps.
+
+Used by reasoning/derivation.py (the model writes the steps) and reasoning/critique.py (a critic
+gets the sympy verdict on each symbolic step). Following "Generating Mathematical Derivations with
+Large Language Models" (Meadows et al., 2023), test items come from a symbolic engine: a premise
+equation and a definition are transformed by known operations (substitute, expand, move a term,
+divide, solve), so each item has a known derivation and goal that sympy has verified.
+
+A step is judged against the step before it *and the premises*: every definition `v = expr` is
+substituted into both, then solvers.symbolic.check_step decides (equivalent / implied / invalid).
+A step that becomes an identity after substitution (a premise restated, `0 = 0`) carries nothing
+towards the goal: it is `irrelevant`.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.symbolic import MathParseError, check_step, parse
+
+Verdict = Literal["valid", "invalid", "irrelevant", "unknown", "unparsed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DerivationItem:
+    """A premise equation, the definitions it may use, a goal, and a known derivation (premise .. goal)."""
+
+    id: str
+    premise: str
+    definitions: tuple[str, ...]
+    goal: str
+    steps: tuple[str, ...]  # steps[0] is the premise, steps[-1] the goal
+    operations: tuple[str, ...]  # the operation that produced steps[i + 1]
+
+    @property
+    def premises(self) -> tuple[str, ...]:
+        return (self.premise, *self.definitions)
+
+    def problem(self) -> str:
+        """The task in words: derive the goal from the premises."""
+        given = "; ".join(self.premises)
+        return f"Given {given}, derive the equation {self.goal}."
+
+
+@dataclass(frozen=True, kw_only=True)
+class StepJudgement:
+    """sympy's verdict on one step, with the reason in words."""
+
+    verdict: Verdict
+    detail: str = ""
+
+
+def _nonzero(rng: random.Random, low: int = -5, high: int = 5) -> int:
+    return rng.choice([k for k in range(low, high + 1) if k not in (0, 1, -1)])
+
+
+def _fmt(expr: object) -> str:
+    return str(expr).replace("**", "^")
+
+
+def generate_item(seed: int) -> DerivationItem:
+    """One derivation with a known answer, reproducible from `seed` (two templates, random coefficients)."""
+    import sympy as sp
+
+    rng = random.Random(seed)
+    x, t = sp.symbols("x t")
+    a, b, c, d = _nonzero(rng), rng.randint(-9, 9), _nonzero(rng), rng.randint(1, 9)
+    if seed % 2 == 0:  # linear: y = a x + b, x = c t + d  ->  t in terms of y
+        rhs = a * x + b
+        definition = sp.Eq(x, c * t + d, evaluate=False)
+    else:  # quadratic: y = a x^2 + b, x = t + d  ->  y as a polynomial in t
+        rhs = a * x**2 + b
+        definition = sp.Eq(x, t + d, evaluate=False)
+    steps = [f"y = {_fmt(rhs)}"]
+    ops = ["substitute"]
+    substituted = rhs.subs(x, definition.rhs)
+    steps.append(
+        "y = " + _fmt(rhs).replace("x", f"({_fmt(definition.rhs)})")
+    )  # as written, not expanded
+    expanded = sp.expand(substituted)
+    ops.append("expand")
+    steps.append(f"y = {_fmt(expanded)}")
+    const = expanded.subs(t, 0)
+    moved = sp.expand(expanded - const)
+    ops.append("subtract")
+    steps.append(
+        f"y - {_fmt(const)} = {_fmt(moved)}"
+        if const >= 0
+        else f"y + {_fmt(-const)} = {_fmt(moved)}"
+    )
+    left = steps[-1].split(" = ")[0]
+    if seed % 2 == 0:
+        coeff = moved.coeff(t)
+        ops.append("divide")
+        steps.append(
+            f"t = ({left})/{_fmt(coeff)}" if coeff > 0 else f"t = ({left})/({_fmt(coeff)})"
+        )
+    else:
+        ops.append("factor")
+        steps.append(f"{left} = {_fmt(sp.factor(moved))}")
+    item_id = f"deriv-{seed}"
+    return DerivationItem(
+        id=item_id,
+        premise=steps[0],
+        definitions=(f"x = {_fmt(definition.rhs)}",),
+        goal=steps[-1],
+        steps=tuple(steps),
+        operations=tuple(ops),
+    )
+
+
+def plant_error(item: DerivationItem, seed: int) -> tuple[tuple[str, ...], int]:
+    """The derivation's steps after the premise, one changed so that it no longer follows; (steps, 0-based index).
+
+    The change (a coefficient off by one, or a sign flipped) is checked by sympy to break the step.
+    """
+    rng = random.Random(seed)
+    body = list(item.steps[1:])
+    for _ in range(20):
+        k = rng.randrange(len(body))
+        numbers = list(re.finditer(r"(?<![\w^])\d+", body[k]))
+        if not numbers:
+            continue
+        m = rng.choice(numbers)
+        value = int(m.group())
+        new = str(value + rng.choice([1, 2])) if rng.random() < 0.7 else str(value * 2)
+        wrong = body[k][: m.start()] + new + body[k][m.end() :]
+        before = item.steps[k]  # the step before body[k] (steps[0] is the premise)
+        if judge_step(before, wrong, item.definitions).verdict == "invalid":
+            body[k] = wrong
+            return tuple(body), k
+    raise InvalidInput(f"{item.id}: could not plant a checkable error (seed {seed})")
+
+
+def _definitions(definitions: Sequence[str]) -> dict:
+    import sympy as sp
+
+    subs = {}
+    for text in definitions:
+        (rel,) = parse(text)
+        if not isinstance(rel, sp.Eq) or not isinstance(rel.lhs, sp.Symbol):
+            raise InvalidInput(f"definition {text!r}: expected `name = expression`")
+        subs[rel.lhs] = rel.rhs
+    return subs
+
+
+def _substituted(text: str, subs: dict) -> object:
+    import sympy as sp
+
+    alternatives = parse(text)
+    if len(alternatives) != 1 or not isinstance(alternatives[0], sp.Eq):
+        raise MathParseError(f"{text!r}: expected one equation")
+    rel = alternatives[0]
+    return sp.Eq(rel.lhs.xreplace(subs), rel.rhs.xreplace(subs), evaluate=False)
+
+
+def judge_step(before: str, after: str, definitions: Sequence[str] = ()) -> StepJudgement:
+    """Whether equation `after` follows from equation `before` given the definitions (substituted in both)."""
+    import sympy as sp
+
+    subs = _definitions(definitions)
+    try:
+        b = _substituted(before, subs)
+        a = _substituted(after, subs)
+    except MathParseError as exc:
+        return StepJudgement(verdict="unparsed", detail=str(exc))
+    if sp.simplify(a.lhs - a.rhs) == 0:
+        return StepJudgement(
+            verdict="irrelevant", detail="an identity once the definitions are substituted"
+        )
+    check = check_step(_fmt(b.lhs) + " = " + _fmt(b.rhs), _fmt(a.lhs) + " = " + _fmt(a.rhs))
+    if check.valid:
+        return StepJudgement(verdict="valid", detail=f"{check.kind}: {check.detail}")
+    return StepJudgement(
+        verdict="invalid" if check.kind == "invalid" else "unknown", detail=check.detail
+    )
+
+
+def equivalent(a: str, b: str, definitions: Sequence[str] = ()) -> bool:
+    """Whether two equations are equivalent given the definitions (each follows from the other)."""
+    return (
+        judge_step(a, b, definitions).verdict == "valid"
+        and judge_step(b, a, definitions).verdict == "valid"
+    )
+
+
+_ARITH = re.compile(
+    r"((?:\d+(?:\.\d+)?\s*[-+*/]\s*\(?)+\d+(?:\.\d+)?\)?)\s*=\s*(-?\d+(?:\.\d+)?)(?![\d.]*\s*[-+*/]\s*\d)"
+)
+
+
+def arithmetic_claims(text: str) -> list[tuple[str, str]]:
+    """The `expression = number` claims in a prose step ("18 - 6 = 12", "<<2*6=12>>", "3 \\times 4 = 12")."""
+    norm = text.replace(",", "")
+    norm = re.sub(r"\\times|×|\\cdot|·", "*", norm)
+    norm = re.sub(r"(?<=\d)\s*x\s*(?=\d)", "*", norm).replace("÷", "/").replace("\\div", "/")
+    norm = re.sub(r"\\[()\[\]]|\$", " ", norm)
+    return [(m.group(1).strip(), m.group(2)) for m in _ARITH.finditer(norm)]
+
+
+def check_arithmetic(text: str) -> list[tuple[str, bool]]:
+    """Each arithmetic claim of a step and whether sympy confirms it (exact, or equal to the shown decimals)."""
+    import sympy as sp
+
+    out = []
+    for lhs, rhs in arithmetic_claims(text):
+        # digits and operators only, so the in-process check cannot run away (no timeout needed)
+        try:
+            value = sp.nsimplify(parse(lhs)[0])
+            if not value.is_finite:
+                continue
+            ok = check_step(lhs, rhs, timeout=None).valid
+        except (MathParseError, TypeError, ValueError):
+            continue
+        decimals = len(rhs.split(".")[1]) if "." in rhs else 0
+        ok = ok or (
+            decimals > 0 and abs(float(value) - float(sp.Rational(rhs))) <= 0.5 * 10**-decimals
+        )
+        out.append((f"{lhs} = {rhs}", bool(ok)))
+    return out
