@@ -114,19 +114,41 @@ def generate(
 @app.command()
 def chat(
     model: ModelOpt = DEFAULT_MODEL,
-    system: Annotated[str | None, typer.Option(help="a system message")] = None,
+    command: Annotated[str | None, typer.Option("--command", "-c", help="one request: answer it and exit")] = None,
+    plain: Annotated[bool, typer.Option(help="talk to the model directly, without the tool agent")] = False,
+    thread: Annotated[str | None, typer.Option(help="continue this saved conversation (the agent's thread id)")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="SQLite file of the conversations (default: in the "
+                                                          "ratiocinator home)")] = None,
+    system: Annotated[str | None, typer.Option(help="a system message (plain mode)")] = None,
     temperature: Annotated[float, typer.Option(help="0 is greedy")] = 0.0,
     max_tokens: Annotated[int, typer.Option(help="at most this many new tokens per reply")] = 512,
     dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16")] = "auto",
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
 ) -> None:
-    """Chat with a model: streamed replies, /model NAME, /reset, /history, /quit. Reads stdin when piped."""
-    from ratiocinator.repl import ChatSession, run_repl
+    """Chat through the tool agent (plans validated, models solved, code sandboxed, math checked); -c for one request.
 
+    Streamed answers that say how they were verified; /tools, /history, /save, /load, /model, /compress,
+    /reset, /quit. Reads one request per line when stdin is piped.
+    """
+    from ratiocinator.models import catalog
+    from ratiocinator.repl import ChatSession, agent_turn, run_repl
+
+    interactive = command is None and sys.stdin.isatty()
+    store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
-                              dtype=dtype, threads=threads)
-        run_repl(session)
+                              dtype=dtype, threads=threads, plain=plain, checkpoint=store, thread_id=thread,
+                              ask_user=interactive)
+        if command is None:
+            run_repl(session, interactive=interactive)
+        elif not command.strip():
+            raise _err("-c: the request is empty")
+        elif plain:
+            for delta in session.reply(command):
+                sys.stdout.write(delta)
+            sys.stdout.write("\n")
+        elif agent_turn(session, command, sys.stdout) == "gave-up":
+            raise typer.Exit(1)
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None
 

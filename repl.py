@@ -1,27 +1,30 @@
-"""The chat REPL: multi-turn conversation with streamed replies and slash commands.
+"""The chat REPL: each request goes through the tool agent (agents/chat.py), streamed, with slash commands.
 
 Interactive on a terminal (prompt_toolkit: line editing, persistent input history); when stdin is
-not a TTY every input line is one user turn and replies go to stdout, so the REPL can be scripted.
-Commands: /model NAME (switch model, keep history), /reset (forget the conversation),
-/history (show it), /help, /quit.
+not a TTY every input line is one request and replies go to stdout, so the REPL can be scripted.
+Answers go to stdout, followed by how they were verified; progress notes (the route, the planner's
+decisions, tool calls and their results) go to stderr. `plain=True` chats with the model directly.
+Commands: /tools, /history, /save FILE, /load FILE, /model NAME, /compress, /reset, /help, /quit.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
-from ratiocinator.errors import RatiocinatorError
+from ratiocinator.errors import InvalidInput, RatiocinatorError
 from ratiocinator.models import Backend, Message, SamplingParams, load_backend
 
-HELP = "commands: /model NAME, /reset, /history, /help, /quit"
+HELP = "commands: /tools, /history, /save FILE, /load FILE, /model NAME, /compress, /reset, /help, /quit"
 
 
 @dataclass
 class ChatSession:
-    """A conversation with one backend; the backend is loaded lazily and can be swapped."""
+    """A conversation with one backend (loaded lazily, swappable); through the tool agent unless `plain`."""
 
     model: str
     system: str | None = None
@@ -31,7 +34,12 @@ class ChatSession:
     threads: int | None = None
     loader: Callable[..., Backend] = load_backend
     history: list[Message] = field(default_factory=list)
+    plain: bool = True
+    checkpoint: str | Path | None = None
+    thread_id: str | None = None
+    ask_user: bool = True
     _backend: Backend | None = None
+    _chat: Any = None
 
     @property
     def backend(self) -> Backend:
@@ -39,17 +47,34 @@ class ChatSession:
             self._backend = self.loader(self.model, dtype=self.dtype, threads=self.threads)
         return self._backend
 
+    @property
+    def chat(self) -> Any:
+        """The tool agent of this conversation (agents.chat.ChatAgent), built on first use."""
+        if self._chat is None:
+            from ratiocinator.agents.chat import CHAT_CONFIG, ChatAgent
+
+            config = CHAT_CONFIG.model_copy(update={
+                "temperature": self.temperature, "summarizer_max_tokens": self.max_tokens,
+                "planner_max_tokens": min(CHAT_CONFIG.planner_max_tokens, self.max_tokens)})
+            self._chat = ChatAgent(self.backend, checkpoint=self.checkpoint, thread_id=self.thread_id,
+                                   config=config, ask_user=self.ask_user)
+        return self._chat
+
     def switch(self, model: str) -> None:
         new = self.loader(model, dtype=self.dtype, threads=self.threads)  # fails before we drop the old one
         if self._backend is not None:
             self._backend.close()
         self._backend, self.model = new, model
+        if self._chat is not None:
+            self._chat.switch_backend(new)
 
     def reset(self) -> None:
         self.history.clear()
+        if self._chat is not None:
+            self._chat.new_thread()
 
     def reply(self, text: str) -> Iterator[str]:
-        """Stream the assistant's reply to `text`; the turn joins the history once it is complete."""
+        """Plain mode: stream the model's reply to `text`; the turn joins the history once complete."""
         turn = Message(role="user", content=text)
         conversation = ([Message(role="system", content=self.system)] if self.system else []) + [*self.history, turn]
         params = SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens)
@@ -59,32 +84,85 @@ class ChatSession:
             yield delta
         self.history += [turn, Message(role="assistant", content="".join(pieces))]
 
+    def turns(self) -> list[tuple[str, str]]:
+        """(role, content) of the conversation so far."""
+        if self.plain:
+            return [(m.role, m.content) for m in self.history]
+        return [(t.role, t.content) for t in self.chat.history()]
+
+    def save(self, path: Path) -> int:
+        rows = [{"role": r, "content": c} for r, c in self.turns()]
+        path.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
+        return len(rows)
+
+    def load(self, path: Path) -> int:
+        try:
+            rows = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"/load {path}: cannot read a saved conversation ({exc})") from None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) and {"role", "content"} <= set(r) for r in rows):
+            raise InvalidInput(f"/load {path}: expected a JSON list of {{role, content}} objects (what /save writes)")
+        if self.plain:
+            roles = {"conclusion": "assistant", "caller": "assistant", "observation": "tool"}
+            self.history = [Message(role=roles.get(r["role"], r["role"]), content=r["content"]) for r in rows
+                            if roles.get(r["role"], r["role"]) in ("user", "assistant", "system", "tool")]
+        else:
+            from ratiocinator.agents.toolagent import Turn
+
+            self.chat.new_thread([Turn(role=r["role"], content=r["content"]) for r in rows])
+        return len(rows)
+
 
 def handle_command(session: ChatSession, line: str, out: TextIO) -> bool:
     """Run a slash command; returns False when the REPL should end."""
     cmd, _, arg = line[1:].strip().partition(" ")
+    arg = arg.strip()
     if cmd in ("quit", "exit", "q"):
         return False
+    try:
+        _command(session, cmd, arg, out)
+    except RatiocinatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    return True
+
+
+def _command(session: ChatSession, cmd: str, arg: str, out: TextIO) -> None:
     if cmd == "reset":
         session.reset()
         print("(conversation reset)", file=sys.stderr)
     elif cmd == "history":
-        for m in session.history:
-            print(f"{m.role}: {m.content}", file=out)
+        for role, content in session.turns():
+            print(f"{role}: {content}", file=out)
     elif cmd == "model":
         if not arg:
             print(f"model: {session.model}", file=sys.stderr)
         else:
-            try:
-                session.switch(arg.strip())
-                print(f"(model: {session.model})", file=sys.stderr)
-            except RatiocinatorError as exc:
-                print(f"error: {exc}", file=sys.stderr)
+            session.switch(arg)
+            print(f"(model: {session.model})", file=sys.stderr)
+    elif cmd == "tools":
+        if session.plain:
+            print("(plain chat: no tools; start without --plain to use them)", file=sys.stderr)
+            return
+        from ratiocinator.agents.chat import ROUTES
+
+        for kind in ROUTES:
+            for t in session.chat.tools_for(kind):
+                print(f"[{kind}] {t.signature()}", file=out)
+    elif cmd in ("save", "load"):
+        if not arg:
+            raise InvalidInput(f"/{cmd} needs a file name, e.g. /{cmd} chat.json")
+        n = session.save(Path(arg)) if cmd == "save" else session.load(Path(arg))
+        print(f"({'saved' if cmd == 'save' else 'loaded'} {n} turns {'to' if cmd == 'save' else 'from'} {arg})",
+              file=sys.stderr)
+    elif cmd == "compress":
+        if session.plain:
+            raise InvalidInput("/compress works on the agent's conversation; start without --plain")
+        summary = session.chat.compress()
+        print(f"(conversation compressed to: {summary})" if summary else "(nothing to compress)", file=sys.stderr)
     elif cmd == "help":
         print(HELP, file=sys.stderr)
     else:
         print(f"unknown command /{cmd}; {HELP}", file=sys.stderr)
-    return True
 
 
 def _lines(interactive: bool) -> Iterator[str]:
@@ -109,11 +187,41 @@ def _lines(interactive: bool) -> Iterator[str]:
             continue
 
 
+def agent_turn(session: ChatSession, line: str, out: TextIO) -> str:
+    """One request through the agent: progress on stderr, the answer streamed to stdout, then how it was checked.
+
+    Returns the agent's status (answered, gave-up, interrupted).
+    """
+    from ratiocinator.agents.chat import verification_line
+
+    streamed = False
+    status = "answered"
+    for event in session.chat.reply(line):
+        if event.kind == "status":
+            print(f"  · {event.text}", file=sys.stderr, flush=True)
+        elif event.kind == "token":
+            out.write(event.text)
+            out.flush()
+            streamed = True
+        elif event.result is not None:
+            result = event.result
+            status = result.status
+            if result.status == "interrupted":
+                out.write(f"question: {result.question}\n")
+            else:
+                if not streamed:
+                    out.write(result.answer)
+                out.write("\n" + verification_line(result) + "\n")
+            out.flush()
+    return status
+
+
 def run_repl(session: ChatSession, *, interactive: bool | None = None, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     interactive = sys.stdin.isatty() if interactive is None else interactive
     if interactive:
-        print(f"ratiocinator chat · {session.model} · {HELP}", file=sys.stderr)
+        mode = "plain" if session.plain else f"agent, thread {session.chat.thread_id}"
+        print(f"ratiocinator chat · {session.model} · {mode} · {HELP}", file=sys.stderr)
     for line in _lines(interactive):
         if not line.strip():
             continue
@@ -122,11 +230,14 @@ def run_repl(session: ChatSession, *, interactive: bool | None = None, out: Text
                 break
             continue
         try:
-            for delta in session.reply(line):
-                out.write(delta)
+            if session.plain:
+                for delta in session.reply(line):
+                    out.write(delta)
+                    out.flush()
+                out.write("\n")
                 out.flush()
+            else:
+                agent_turn(session, line, out)
         except KeyboardInterrupt:
             print("\n(interrupted)", file=sys.stderr)
             continue
-        out.write("\n")
-        out.flush()

@@ -57,6 +57,20 @@ def _serializer() -> Any:
     return JsonPlusSerializer(allowed_msgpack_modules=[(module, "Turn"), (module, "PendingCall")])
 
 
+def make_checkpointer(path: str | Path | None) -> tuple[Any, sqlite3.Connection | None]:
+    """A SQLite saver on `path` (the conversation survives a restart), or an in-memory one for None."""
+    if path is None:
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        return InMemorySaver(serde=_serializer()), None
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    file = Path(path).expanduser()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(file), check_same_thread=False)
+    return SqliteSaver(conn, serde=_serializer()), conn
+
+
 class ToolAgent:
     """A compiled tool-agent graph with a checkpointer; see the module docstring."""
 
@@ -67,10 +81,8 @@ class ToolAgent:
         *,
         kind: Kind = "alpha-umi",
         config: ToolAgentConfig | None = None,
-        checkpoint: str | Path | None = None,
+        checkpoint: str | Path | Any = None,
     ) -> None:
-        from langgraph.checkpoint.memory import InMemorySaver
-
         if kind not in ("alpha-umi", "react"):
             raise InvalidInput(f"kind: expected 'alpha-umi' or 'react', got {kind!r}")
         if tools is None:
@@ -81,15 +93,10 @@ class ToolAgent:
         self.tools = as_tools(tools)
         self.config = config or ToolAgentConfig()
         self._conn: sqlite3.Connection | None = None
-        if checkpoint is not None:
-            from langgraph.checkpoint.sqlite import SqliteSaver
-
-            path = Path(checkpoint).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(path), check_same_thread=False)
-            self.checkpointer: Any = SqliteSaver(self._conn, serde=_serializer())
-        else:
-            self.checkpointer = InMemorySaver(serde=_serializer())
+        if checkpoint is None or isinstance(checkpoint, str | Path):
+            self.checkpointer, self._conn = make_checkpointer(checkpoint)
+        else:  # a saver shared with other agents (the chat's agents share one conversation)
+            self.checkpointer = checkpoint
         build = build_alpha_umi if kind == "alpha-umi" else build_react
         self.graph = build(backend, self.tools, self.config, self.checkpointer)
 

@@ -39,7 +39,7 @@ def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
 
     Args:
         domain: the PDDL domain text, or the name of a built-in domain ("blocksworld")
-        problem: the PDDL problem text, e.g. (define (problem p) (:domain blocksworld) (:objects a b) (:init ...) (:goal ...))
+        problem: the PDDL problem text: (define (problem NAME) (:domain DOMAIN) (:objects …) (:init …) (:goal …))
         timeout: seconds the planner may take
     """
     from ratiocinator.solvers.pddl import solve
@@ -63,7 +63,7 @@ def blocksworld(initial: list[list[str]], goal: list[list[str]], timeout: float 
     """Plan in blocksworld from towers of blocks, listed bottom to top, and validate the plan.
 
     Args:
-        initial: the towers now, each bottom to top, e.g. [["a", "b"], ["c"]] means b is on a, c on the table
+        initial: the towers now, each a list of blocks from the bottom (on the table) to the top
         goal: the towers wanted, each bottom to top (blocks left out may end anywhere)
         timeout: seconds the planner may take
     """
@@ -114,8 +114,8 @@ def check_math(steps: list[str], assumptions: dict[str, str] | None = None) -> V
     """Check a derivation: does each step follow from the one before? Plain text or LaTeX formulas.
 
     Args:
-        steps: the formulas in order, at least two, e.g. ["2*x + 3*x", "5*x"]
-        assumptions: optional symbol assumptions, e.g. {"x": "positive"}
+        steps: the formulas in order, one per step, at least two
+        assumptions: optional assumptions per symbol: positive, nonnegative, negative, real, integer or nonzero
     """
     from ratiocinator.solvers.symbolic import check_derivation
 
@@ -132,7 +132,7 @@ def check_math(steps: list[str], assumptions: dict[str, str] | None = None) -> V
 
 
 def solve_equation(equations: list[str], unknowns: list[str] | None = None) -> Verified:
-    """Solve one equation or a system exactly, e.g. ["x + y = 3", "x - y = 1"].
+    """Solve one equation or a system of equations exactly.
 
     Args:
         equations: the equations (an expression alone means expression = 0)
@@ -148,10 +148,10 @@ def solve_equation(equations: list[str], unknowns: list[str] | None = None) -> V
 
 
 def calculator(expression: str) -> Verified:
-    """Evaluate an arithmetic expression exactly, e.g. "17*23 + 4/6" or "sqrt(2)^2".
+    """Evaluate the user's arithmetic expression exactly (numbers, + - * / ^, parentheses, sqrt, sin, log).
 
     Args:
-        expression: numbers, + - * / ^ ( ) and functions such as sqrt, sin, log
+        expression: the expression from the request, written with + - * / ^ and parentheses
     """
     # sympy (through solvers.symbolic.parse, which screens the text first) instead of eval: exact
     # rationals, and nothing but formulas is ever interpreted.
@@ -180,7 +180,7 @@ def run_python(code: str, tests: list[str] | None = None, timeout: float = 10.0)
 
     Args:
         code: the program; what it prints is returned
-        tests: statements run after the code, each a test, e.g. ["assert add(2, 3) == 5"]
+        tests: assert statements run after the code, each one test
         timeout: wall-clock seconds for everything
     """
     from ratiocinator.selection.sandbox import Job

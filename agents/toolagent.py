@@ -54,6 +54,9 @@ class ToolAgentConfig(BaseModel):
     )
     constrained: bool = True
     stream_tokens: bool = True
+    planner_prompt: str = Field(
+        umi.PLANNER, description="the planner's template ({doc}, {history})"
+    )
     stop_on_repeat: bool = Field(
         True,
         description="a call identical to one that already succeeded in this request ends in the summarizer",
@@ -282,7 +285,9 @@ def build_alpha_umi(
         stop = _limits(state, config)
         if stop:
             return {"decision": "give up", "reason": stop}
-        prompt = umi.PLANNER.format(doc=roles.docs, history=roles.history(state.get("turns", [])))
+        prompt = config.planner_prompt.format(
+            doc=roles.docs, history=roles.history(state.get("turns", []))
+        )
         thought, decision = umi.parse_decision(
             roles.text("planner", prompt, config.planner_max_tokens)
         )
