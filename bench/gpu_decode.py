@@ -40,6 +40,7 @@ CONFIGS = {
 def _fastdecode() -> types.ModuleType:
     """Import models/fastdecode.py alone (it needs only torch) under a stub `ratiocinator` package."""
     for name, path in (("ratiocinator", ROOT), ("ratiocinator.models", ROOT / "models")):
+        # Stub packages: their __init__ would import the whole package (xgrammar, jsonschema, ...).
         if name not in sys.modules:
             pkg = types.ModuleType(name)
             pkg.__path__ = [str(path)]
@@ -61,6 +62,18 @@ def _model(name: str):
     with torch.device(DEVICE):
         model = cls(cfg_cls(**kw)).to(torch.bfloat16).eval()
     return model
+
+
+def _int4(model) -> None:
+    """int4 group-128 weights (lm_head too) through the package's compression layer (needs pydantic)."""
+    from ratiocinator.models.compress import CompressionConfig, WeightConfig
+    from ratiocinator.models.compress.pipeline import compress_model
+
+    compress_model(
+        model,
+        None,
+        CompressionConfig(weights=WeightConfig(scheme="int4", group_size=128, head="same")),
+    )
 
 
 def _sync() -> None:
@@ -148,8 +161,8 @@ def _measure(fd_mod, model, ids, name: str, batch: int, variant: str, tokens: in
         if variant == "generate":
             r = _run_generate(model, ids, tokens)
         else:
-            r = _run_step(fd_mod, model, ids, tokens, compile_=variant == "compiled",
-                          graphs=variant in ("graph", "compiled"))
+            r = _run_step(fd_mod, model, ids, tokens, compile_=variant.endswith("compiled"),
+                          graphs=variant.endswith(("graph", "compiled")))
     except Exception as exc:  # one failing variant must not lose the others
         print(f"{name:9} {batch:>5} {variant:9} FAILED {type(exc).__name__}: {exc}"[:400], flush=True)
         return {"model": name, "batch": batch, "variant": variant, "error": repr(exc)[:2000]}
@@ -171,7 +184,8 @@ def main() -> None:
     ap.add_argument("--batches", default="1,64")
     ap.add_argument("--prompt", type=int, default=128)
     ap.add_argument("--tokens", type=int, default=64)
-    ap.add_argument("--variants", default="generate,step,graph,compiled")
+    ap.add_argument("--variants", default="generate,step,graph,compiled",
+                    help="generate, step, graph, compiled, int4-graph, int4-compiled")
     ap.add_argument("--budget", type=float, default=420.0, help="skip compiled variants after this many seconds")
     ap.add_argument("--out", default="bench/results/gpu_decode.json")
     ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test (graph variants skipped)")
@@ -193,21 +207,30 @@ def main() -> None:
     refs: dict[tuple[str, int], list[int]] = {}
     variants = args.variants.split(",")
     # Cheap variants of every model first, then the compiled ones while the budget lasts.
-    passes = [[v for v in variants if v != "compiled"], [v for v in variants if v == "compiled"]]
+    # int4 variants last: they rewrite the model's linear layers in place (models/compress, int4 g128).
+    passes = [
+        [v for v in variants if v in ("generate", "step", "graph")],
+        [v for v in variants if v == "compiled"],
+        [v for v in variants if v.startswith("int4")],
+    ]
     for pass_variants in (p for p in passes if p):
         for name in args.models.split(","):
-            if pass_variants == ["compiled"] and time.perf_counter() - start > args.budget:
-                print(f"{name:9} compiled skipped (budget)", flush=True)
+            if pass_variants[0] != "generate" and time.perf_counter() - start > args.budget:
+                print(f"{name:9} {pass_variants} skipped (budget)", flush=True)
                 continue
             model = _model(name)
+            if pass_variants[0].startswith("int4"):
+                t0 = time.perf_counter()
+                _int4(model)
+                print(f"{name:9} int4 conversion {time.perf_counter() - t0:.1f} s", flush=True)
             for batch in (int(b) for b in args.batches.split(",")):
                 gen = torch.Generator(device=DEVICE).manual_seed(batch)
                 ids = torch.randint(100, model.config.vocab_size - 100, (batch, args.prompt), device=DEVICE,
                                     generator=gen)
                 for variant in pass_variants:
-                    if DEVICE != "cuda" and variant in ("graph", "compiled"):
+                    if DEVICE != "cuda" and variant.endswith(("graph", "compiled")):
                         continue
-                    if variant == "compiled" and time.perf_counter() - start > args.budget:
+                    if variant.endswith("compiled") and time.perf_counter() - start > args.budget:
                         print(f"{name:9} {batch:>5} {variant:9} skipped (budget)", flush=True)
                         continue
                     rows.append(_measure(fd_mod, model, ids, name, batch, variant, args.tokens, refs))
