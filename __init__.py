@@ -29,6 +29,20 @@ from ratiocinator.models import (
 
 __version__ = "0.1.0"
 
+#: public names loaded on first use (their modules import langgraph, pyomo, ...): name -> "module:attribute"
+_LAZY = {
+    "optimize_from_text": "ratiocinator.agents.optimization:optimize_from_text",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        module, _, attribute = _LAZY[name].partition(":")
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'ratiocinator' has no attribute {name!r}")
+
 __all__ = [
     "DEFAULT_MODEL",
     "Backend",
@@ -48,4 +62,5 @@ __all__ = [
     "ToolSpec",
     "UnsupportedFeature",
     "load_backend",
+    "optimize_from_text",
 ]

@@ -206,6 +206,8 @@ def _is_sequence_type(annotation: Any) -> bool:
 _BUILTIN: dict[str, str] = {
     "generate-smoke": "ratiocinator.evals.benchmarks.generate_smoke:GenerateSmoke",
     "planning-gold": "ratiocinator.evals.benchmarks.planning_gold:PlanningGold",
+    "optimization": "ratiocinator.evals.benchmarks.optimization:Optimization",
+    "mamo-ode": "ratiocinator.evals.benchmarks.mamo_ode:MamoODE",
     "selection": "ratiocinator.evals.benchmarks.selection:Selection",
     "nuclear-norm": "ratiocinator.evals.benchmarks.nuclear_norm:NuclearNorm",
     "toolbench-static": "ratiocinator.evals.benchmarks.toolbench_static:ToolBenchStatic",

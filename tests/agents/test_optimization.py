@@ -1,0 +1,192 @@
+"""The LLMOPT agent's edges, driven by a scripted model: self-correction on each failure, selection by agreement."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ratiocinator.agents import optimization as opt
+from ratiocinator.agents.optimization import (
+    LLMOPTConfig,
+    OptimizationResult,
+    build_optimization_graph,
+    formulation_schema,
+    optimize_from_text,
+    select,
+)
+from ratiocinator.errors import InvalidInput
+from ratiocinator.models.scripted import ScriptedBackend
+from ratiocinator.solvers.formulation import Formulation
+from ratiocinator.solvers.optimization import OptResult
+
+PROBLEM = "Make x and y to maximize 3 per x and 2 per y; together at most 4, and at most 3 of x."
+
+
+def formulation(
+    constraints: list[str],
+    objective: str = "3*x + 2*y",
+    sense: str = "maximize",
+    variables: tuple[str, ...] = ("x", "y"),
+) -> str:
+    return json.dumps(
+        {
+            "sets": [],
+            "parameters": [],
+            "variables": [{"name": v, "domain": "nonnegative_integer"} for v in variables],
+            "objective": {"sense": sense, "expression": objective},
+            "constraints": [{"name": f"c{i}", "expression": c} for i, c in enumerate(constraints)],
+        }
+    )
+
+
+GOOD = formulation(["x + y <= 4", "x <= 3"])  # optimum 11 at x = 3, y = 1
+OTHER = formulation(["x + y <= 5", "x <= 3"])  # optimum 13
+INFEASIBLE = formulation(["x + y <= 4", "x >= 5"])
+UNBOUNDED = formulation(["x <= 3"])
+BUILD_ERROR = formulation(["x + z <= 4"])
+ALL_ZERO = formulation(["x + y <= 4"], sense="minimize")
+
+
+def run(replies: list[str], **config) -> tuple[OptimizationResult, ScriptedBackend]:
+    backend = ScriptedBackend(replies)
+    return optimize_from_text(PROBLEM, backend=backend, config=LLMOPTConfig(**config)), backend
+
+
+def feedback_shown(backend: ScriptedBackend, request: int) -> str:
+    return backend.calls[request].prompt[-1].content
+
+
+def test_a_correct_first_formulation_is_verified_without_correction() -> None:
+    result, backend = run([GOOD])
+    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert (
+        result.values == {"x": pytest.approx(3), "y": pytest.approx(1)}
+        and result.sense == "maximize"
+    )
+    assert (
+        result.rounds == 0
+        and len(backend.calls) == 1
+        and result.initial_objective == pytest.approx(11)
+    )
+    assert "11" in result.answer and "x = 3" in result.answer and "y = 1" in result.answer
+    assert isinstance(result.formulation, Formulation)
+    assert backend.calls[0].params.schema == formulation_schema(LLMOPTConfig())
+    assert backend.calls[0].params.temperature == 0.0  # k = 1 is greedy
+
+
+@pytest.mark.parametrize(
+    ("bad", "status", "words"),
+    [
+        (BUILD_ERROR, "build_error", "'z'"),
+        (INFEASIBLE, "infeasible", "infeasible"),
+        (UNBOUNDED, "unbounded", "unbounded"),
+        (ALL_ZERO, "implausible", "Every variable is 0"),
+    ],
+)
+def test_each_failure_is_shown_to_the_model_which_fixes_it(
+    bad: str, status: str, words: str
+) -> None:
+    result, backend = run([bad, GOOD])
+    (track,) = result.attempts
+    assert [a.status for a in track] == [status, "ok"]
+    assert words in track[0].feedback and words in feedback_shown(backend, 1)
+    assert bad in [m.content for m in backend.calls[1].prompt]  # the model sees its own formulation
+    assert (
+        result.status == "verified" and result.objective == pytest.approx(11) and result.rounds == 1
+    )
+    assert backend.calls[1].params.temperature == LLMOPTConfig().correction_temperature
+    # without self-correction the item would have failed (or, for all zero, given the implausible 0)
+    assert result.initial_objective == (0 if status == "implausible" else None)
+
+
+def test_a_solver_timeout_is_fed_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = opt.solve
+    answers = iter([OptResult(status="timeout", objective=None)])
+
+    def slow_then_real(f, **kw):
+        return next(answers, None) or real(f, **kw)
+
+    monkeypatch.setattr(opt, "solve", slow_then_real)
+    result, backend = run([GOOD, GOOD], solver_timeout=3)
+    assert [a.status for a in result.attempts[0]] == ["timeout", "ok"]
+    assert "within 3 s" in feedback_shown(backend, 1) and result.status == "verified"
+
+
+def test_correction_rounds_are_bounded_and_the_failure_is_reported() -> None:
+    result, backend = run([INFEASIBLE] * 5, correction_rounds=2)
+    assert len(backend.calls) == 3 and result.rounds == 2
+    assert result.status == "failed" and result.objective is None and not result.executed
+    assert "No optimal solution" in result.answer
+
+
+def test_no_correction_rounds_means_one_request() -> None:
+    result, backend = run([INFEASIBLE], correction_rounds=0)
+    assert len(backend.calls) == 1 and result.status == "failed"
+
+
+def test_an_output_cut_at_max_tokens_is_fed_back_as_such() -> None:
+    result, backend = run([GOOD, GOOD], max_tokens=32)  # the scripted reply has more than 32 words
+    assert result.attempts[0][0].status == "truncated" and "cut off" in feedback_shown(backend, 1)
+
+
+def test_samples_agree_on_the_majority_value() -> None:
+    result, backend = run([OTHER, GOOD, formulation(["y + x <= 4", "x <= 3"])], samples=3)
+    assert backend.calls[0].params.n == 3 and backend.calls[0].params.temperature > 0
+    assert result.objective == pytest.approx(11) and result.agreement == 2 and result.samples == 3
+    assert "2 of 3 formulations agree" in result.answer
+
+
+def test_disagreeing_samples_keep_the_first_verified_and_only_failures_are_corrected() -> None:
+    result, backend = run([INFEASIBLE, OTHER, GOOD, UNBOUNDED], samples=3, correction_rounds=1)
+    # sample 0 is corrected (to an unbounded model, still failing); samples 1 and 2 disagree: 13 comes first
+    assert [len(t) for t in result.attempts] == [2, 1, 1] and len(
+        backend.calls
+    ) == 4  # 3 samples + 1 fix
+    assert result.objective == pytest.approx(13) and result.agreement == 1
+    assert result.initial_objective == pytest.approx(13)
+
+
+def test_select_prefers_verified_values_over_more_numerous_unverified_ones() -> None:
+    def mk(status: str, value: float | None) -> opt.Attempt:
+        return opt.Attempt(sample=0, round=0, formulation="{}", status=status, objective=value)
+
+    chosen, votes = select([mk("implausible", 0.0), mk("implausible", 0.0), mk("ok", 5.0)], 1e-4)
+    assert chosen.objective == 5.0 and votes == 1
+    chosen, votes = select(
+        [mk("timeout", 7.0), mk("implausible", 7.00001), mk("error", None)], 1e-4
+    )
+    assert chosen.objective == 7.0 and votes == 2
+    assert select([mk("error", None)], 1e-4) == (None, 0)
+
+
+def test_the_graph_is_compiled_and_inspectable() -> None:
+    graph = build_optimization_graph(ScriptedBackend([GOOD]))
+    assert {"formulate", "correct"} <= set(graph.get_graph().nodes)
+    state = graph.invoke({"problem": PROBLEM})
+    assert state["tracks"][0][0].status == "ok"
+
+
+def test_the_schema_admits_only_formulations() -> None:
+    schema = formulation_schema(LLMOPTConfig(max_string=50))
+    assert schema["required"] == ["sets", "parameters", "variables", "objective", "constraints"]
+    assert schema["$defs"]["ObjectiveSpec"]["properties"]["expression"]["maxLength"] == 50
+    minimal = ScriptedBackend([]).generate("x", opt._params(LLMOPTConfig(), 1, 0))[0].text
+    assert Formulation.model_validate_json(
+        minimal
+    ).variables  # the smallest valid output is a Formulation
+
+
+def test_bad_input_is_refused_with_the_argument_named() -> None:
+    with pytest.raises(InvalidInput, match="text"):
+        optimize_from_text("  ", backend=ScriptedBackend([GOOD]))
+    with pytest.raises(InvalidInput, match="backend"):
+        optimize_from_text(PROBLEM, backend=None)
+    with pytest.raises(InvalidInput, match="config"):
+        optimize_from_text(PROBLEM, backend=ScriptedBackend([GOOD]), config={"samples": 2})  # type: ignore[arg-type]
+
+
+def test_the_package_exports_optimize_from_text_lazily() -> None:
+    import ratiocinator as rc
+
+    assert rc.optimize_from_text is optimize_from_text
