@@ -20,17 +20,40 @@ run's seed and the history, so the policy is a function of the history alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypedDict, runtime_checkable
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.pursuit_conformal import Thresholds, entropy, prediction_set, size_bound
+from ratiocinator.agents.pursuit_types import (
+    Answerer,
+    DictAnswerer,
+    FunctionAnswerer,
+    History,
+    Posterior,
+    Problem,
+    Sample,
+)
 from ratiocinator.errors import InvalidInput
 
-History = tuple[tuple[str, str], ...]
+__all__ = [
+    "Answerer",
+    "DictAnswerer",
+    "FunctionAnswerer",
+    "Posterior",
+    "Problem",
+    "PursuitConfig",
+    "PursuitResult",
+    "PursuitState",
+    "Sample",
+    "build_pursuit_graph",
+    "calibrate",
+    "pursue",
+    "select_query",
+]
 
 
 class PursuitConfig(BaseModel):
@@ -49,114 +72,6 @@ class PursuitConfig(BaseModel):
         True  # stop once the prediction set holds one label (needs thresholds)
     )
     seed: int = 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class Problem:
-    """What the predictor sees besides the history: an instruction, the question, and the closed label set."""
-
-    system: str
-    question: str
-    labels: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
-            raise InvalidInput(
-                f"labels: expected at least two distinct labels, got {self.labels!r}"
-            )
-
-    def messages(self, history: History) -> list[dict[str, str]]:
-        if history:
-            facts = "".join(f"{i}. {q} {a}\n" for i, (q, a) in enumerate(history, 1))
-            info = f"Here is the information you have gathered.\n{facts}"
-        else:
-            info = "You have not gathered any information yet.\n"
-        return [
-            {"role": "system", "content": self.system},
-            {"role": "user", "content": f"{info}\n{self.question}"},
-        ]
-
-
-@runtime_checkable
-class Answerer(Protocol):
-    """Whoever answers the questions: a simulated user in evals, a function, a person through the graph."""
-
-    def answer(self, query: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class DictAnswerer:
-    """Answers from a dataset's answer dictionary (query -> answers; the first is used)."""
-
-    answers: Mapping[str, str | Sequence[str]]
-    default: str | None = None  # for a query not in the dictionary; None: an InvalidInput
-
-    def answer(self, query: str) -> str:
-        value = self.answers.get(query)
-        if value is None:
-            if self.default is None:
-                raise InvalidInput(f"answer dictionary: no answer for the query {query!r}")
-            return self.default
-        if isinstance(value, str):
-            return value
-        if not value:
-            raise InvalidInput(f"answer dictionary: the answers to {query!r} are empty")
-        return str(value[0])
-
-
-@dataclass(frozen=True)
-class FunctionAnswerer:
-    """Answers through a plain function of the query."""
-
-    fn: Callable[[str], str]
-
-    def answer(self, query: str) -> str:
-        return self.fn(query)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Sample:
-    """A draw from the prior: a problem, its true label and the answers it would give."""
-
-    problem: Problem
-    label: str
-    answerer: Answerer
-    queries: tuple[str, ...] | None = (
-        None  # its own query set for calibration (None: the shared bank)
-    )
-
-    @property
-    def label_index(self) -> int:
-        try:
-            return self.problem.labels.index(self.label)
-        except ValueError:
-            raise InvalidInput(
-                f"sample label {self.label!r} is not one of {self.problem.labels!r}"
-            ) from None
-
-
-class Posterior:
-    """p(label | history) from the backend's label log-probs, memoised per (problem, history)."""
-
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
-        self.memo: dict[tuple[Problem, History], np.ndarray] = {}
-        self.scored = 0  # backend.score calls made
-
-    def __call__(self, problem: Problem, history: History) -> np.ndarray:
-        key = (problem, tuple(history))
-        if key not in self.memo:
-            logp = np.asarray(
-                self.backend.score(problem.messages(history), list(problem.labels)), dtype=float
-            )
-            if logp.shape != (len(problem.labels),) or not np.all(np.isfinite(logp)):
-                raise InvalidInput(
-                    f"backend.score: expected {len(problem.labels)} finite log-probs, got {logp!r}"
-                )
-            p = np.exp(logp - logp.max())
-            self.memo[key] = p / p.sum()
-            self.scored += 1
-        return self.memo[key]
 
 
 def history_rng(seed: int, history: History) -> np.random.Generator:
