@@ -22,6 +22,7 @@ from ratiocinator.models.toolcalls import ToolCallParseError, parse_tool_call
 from ratiocinator.models.types import Completion, Message, SamplingParams, ToolCall, ToolSpec
 
 Mode = Literal["free", "constrained"]
+ANSWER_KEY = "answer"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,10 +68,12 @@ def _rename_refs(node: Any, prefix: str) -> Any:
     return node
 
 
-def tool_call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
+def tool_call_schema(tools: Sequence[ToolSpec], *, answer: bool = False) -> dict[str, Any]:
     """JSON schema of one call of any of `tools`: anyOf {"name": const, "arguments": parameters}.
 
     Each tool's `$defs` move to the root under `<tool name>__` so that `$ref`s still resolve.
+    `answer=True` adds the branch {"answer": string}: the model may reply instead of calling (what an
+    agent loop needs to ever finish under constrained decoding).
     """
     if not tools:
         raise InvalidInput("tools: expected at least one ToolSpec")
@@ -92,6 +95,15 @@ def tool_call_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
                 "additionalProperties": False,
             }
         )
+    if answer:
+        branches.append(
+            {
+                "type": "object",
+                "properties": {ANSWER_KEY: {"type": "string"}},
+                "required": [ANSWER_KEY],
+                "additionalProperties": False,
+            }
+        )
     schema: dict[str, Any] = {"anyOf": branches} if len(branches) > 1 else branches[0]
     if defs:
         schema["$defs"] = defs
@@ -104,15 +116,16 @@ def raw_text(completion: Completion) -> str:
         f"<tool_call>\n{json.dumps({'name': c.name, 'arguments': c.arguments})}\n</tool_call>"
         for c in completion.tool_calls
     ]
-    return "\n".join([completion.text, *blocks]) if blocks else completion.text
+    return "\n".join([t for t in (completion.text,) if t] + blocks) if blocks else completion.text
 
 
-def _params(
+def tool_params(
     params: SamplingParams | None,
     tools: Sequence[ToolSpec],
     config: ToolCallingConfig,
     constrained: bool,
 ) -> SamplingParams:
+    """The sampling parameters of a tool-call request: `params` with the tools (and the call schema)."""
     base = params or SamplingParams(max_tokens=config.max_tokens)
     if base.n != 1:
         raise InvalidInput(
@@ -151,7 +164,7 @@ def call_tool(
     if not tools:
         raise InvalidInput("tools: expected at least one ToolSpec to call")
     conversation = _messages(messages)
-    sampling = _params(params, tools, config, constrained=config.mode == "constrained")
+    sampling = tool_params(params, tools, config, constrained=config.mode == "constrained")
     completions: list[Completion] = []
     for attempt in range(config.retries + 1):
         (completion,) = backend.generate(conversation, sampling)
