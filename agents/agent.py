@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ratiocinator.agents.react import build_react
 from ratiocinator.agents.toolagent import (
     AgentState,
     TokenEvent,
     ToolAgentConfig,
     Turn,
     build_alpha_umi,
-    build_react,
     request_turns,
     verification,
 )

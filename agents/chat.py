@@ -76,6 +76,7 @@ CHAT_CONFIG = ToolAgentConfig(
     planner_max_tokens=96,
     summarizer_max_tokens=160,
     planner_prompt=CHAT_PLANNER,
+    require_tool=True,
 )
 
 

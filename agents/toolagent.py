@@ -10,8 +10,7 @@ backend that ignores constraints (or with `constrained=False`), the output goes 
 call, unknown tool, tool error, tool timeout) becomes an observation the planner reads. The step
 limit, the overall time limit and the planner's `give up` end in the give-up node, which says why.
 
-The ReAct baseline (the paper's single-LLM "backbone") does plan, call and conclusion in one output.
-Both graphs share the typed state, the tool node, streaming (node updates, and role tokens as
+The ReAct baseline (agents/react.py, the paper's single-LLM "backbone") shares the typed state, the tool node, streaming (node updates, and role tokens as
 `TokenEvent`s in the `custom` stream), checkpointing and `interrupt()` (the `ask_user` tool).
 """
 
@@ -28,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents import umi
 from ratiocinator.agents.tools import Tool, ToolResult
-from ratiocinator.errors import ModelOutputError
 from ratiocinator.models.types import Message, SamplingParams
 
 Status = Literal["running", "answered", "gave-up"]
@@ -56,6 +54,10 @@ class ToolAgentConfig(BaseModel):
     stream_tokens: bool = True
     planner_prompt: str = Field(
         umi.PLANNER, description="the planner's template ({doc}, {history})"
+    )
+    require_tool: bool = Field(
+        False,
+        description="a conclusion before any tool succeeded in this request goes to the caller instead",
     )
     stop_on_repeat: bool = Field(
         True,
@@ -146,8 +148,11 @@ class Roles:
         )
 
     def history(self, turns: Sequence[Turn]) -> str:
+        """The history for a prompt: earlier requests as question and conclusion only, this one in full."""
+        current = len(turns) - len(request_turns(turns))
+        kept = [t for i, t in enumerate(turns) if i >= current or t.role in ("user", "conclusion")]
         return umi.render_history(
-            [umi.HistoryTurn(role=t.role, content=t.content) for t in turns],
+            [umi.HistoryTurn(role=t.role, content=t.content) for t in kept],
             max_chars=self.config.history_chars,
         )
 
@@ -220,6 +225,10 @@ class Roles:
         return None, text, f"the call did not parse: {problem}"
 
 
+def _checked(turns: Sequence[Turn]) -> bool:
+    return any(t.role == "observation" and t.status == "ok" for t in request_turns(turns))
+
+
 def _succeeded_before(state: AgentState, call_text: str) -> bool:
     turns = request_turns(state.get("turns", []))
     return any(
@@ -235,7 +244,7 @@ def _remaining(state: AgentState) -> float:
     return state.get("deadline", time.time() + 1e9) - time.time()
 
 
-def _limits(state: AgentState, config: ToolAgentConfig) -> str | None:
+def limits(state: AgentState, config: ToolAgentConfig) -> str | None:
     if state.get("steps", 0) >= config.max_steps:
         return f"the step limit ({config.max_steps} planner steps) was reached before an answer"
     if _remaining(state) <= 0:
@@ -282,7 +291,7 @@ def build_alpha_umi(
     roles = Roles(backend, tools, config)
 
     def planner(state: AgentState) -> dict[str, Any]:
-        stop = _limits(state, config)
+        stop = limits(state, config)
         if stop:
             return {"decision": "give up", "reason": stop}
         prompt = config.planner_prompt.format(
@@ -295,6 +304,9 @@ def build_alpha_umi(
             decision = "caller"
         if decision == "caller" and not tools:
             decision = "conclusion"
+        turns = state.get("turns", [])
+        if decision == "conclusion" and tools and config.require_tool and not _checked(turns):
+            decision = "caller"  # an answer that a tool can check is checked before it is given
         update: dict[str, Any] = {
             "thought": thought,
             "decision": decision,
@@ -359,93 +371,5 @@ def build_alpha_umi(
 
     graph.add_edge("tool", "planner")
     graph.add_edge("summarizer", END)
-    graph.add_edge("give_up", END)
-    return graph.compile(checkpointer=checkpointer)
-
-
-def parse_backbone(text: str) -> tuple[umi.Decision, str]:
-    """The single-LLM output's decision and its payload (the answer, or the call text), by the reference rules."""
-    if "conclusion: give up" in text or "Next: give up" in text:
-        return "give up", text
-    if "conclusion:" in text:
-        return "conclusion", text[text.rindex("conclusion:") + len("conclusion:") :].strip()
-    return "caller", text
-
-
-def build_react(
-    backend: Any, tools: dict[str, Tool], config: ToolAgentConfig, checkpointer: Any = None
-) -> Any:
-    """The compiled single-model baseline: one role thinks, calls (or concludes) in one output."""
-    from langgraph.graph import END, START, StateGraph
-
-    from ratiocinator.models.toolcalls import ToolCallParseError, parse_tool_call
-
-    roles = Roles(backend, tools, config)
-    specs = [t.spec() for t in tools.values()]
-
-    def agent(state: AgentState) -> dict[str, Any]:
-        stop = _limits(state, config)
-        if stop:
-            return {"decision": "give up", "reason": stop}
-        prompt = umi.BACKBONE.format(
-            doc=roles.docs,
-            history=roles.history(state.get("turns", [])),
-            tool_names=", ".join(tools),
-        )
-        text = roles.text(
-            "agent", prompt, config.planner_max_tokens + config.caller_max_tokens
-        ).strip()
-        decision, payload = parse_backbone(text)
-        update: dict[str, Any] = {
-            "steps": state.get("steps", 0) + 1,
-            "decision": decision,
-            "call": None,
-        }
-        if decision == "give up":
-            return {
-                **update,
-                "reason": f"the model gave up: {text}",
-                "turns": [Turn(role="assistant", content=text)],
-            }
-        if decision == "conclusion" or not specs:
-            return {
-                **update,
-                "decision": "conclusion",
-                "status": "answered",
-                "answer": payload,
-                "turns": [Turn(role="conclusion", content=payload)],
-            }
-        try:
-            call = parse_tool_call(text, specs)
-        except (ToolCallParseError, ModelOutputError) as exc:
-            feedback = getattr(exc, "feedback", str(exc))
-            return {
-                **update,
-                "turns": [
-                    Turn(role="caller", content=text),
-                    Turn(role="observation", content=f"error: {feedback}", status="invalid-call"),
-                ],
-            }
-        pending = PendingCall(name=call.name, arguments=dict(call.arguments))
-        return {
-            **update,
-            "call": pending,
-            "turns": [Turn(role="caller", content=text, tool=call.name)],
-        }
-
-    def route(state: AgentState) -> str:
-        if state.get("decision") == "give up":
-            return "give_up"
-        if state.get("status") == "answered":
-            return END
-        return "tool" if state.get("call") else "agent"
-
-    graph = StateGraph(AgentState)
-    graph.add_node("agent", agent)
-    graph.add_node("tool", tool_node(tools, config))
-    graph.add_node("give_up", give_up_node)
-    graph.add_edge(START, "agent")
-    graph.add_conditional_edges("agent", route, ["tool", "agent", "give_up", END])
-    graph.add_edge("tool", "agent")
     graph.add_edge("give_up", END)
     return graph.compile(checkpointer=checkpointer)

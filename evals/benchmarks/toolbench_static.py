@@ -130,7 +130,8 @@ class ToolBenchStatic(Benchmark):
         return items
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.agents.toolagent import Roles, ToolAgentConfig, parse_backbone
+        from ratiocinator.agents.react import parse_backbone
+        from ratiocinator.agents.toolagent import Roles, ToolAgentConfig
 
         opts: ToolBenchStaticOptions = self.options  # type: ignore[assignment]
         d = self.dialogues[item.inputs["dialogue"]]

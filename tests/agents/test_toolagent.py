@@ -160,6 +160,15 @@ def test_a_repeated_successful_call_goes_to_the_summarizer():
     assert [s for _, s, _ in _observations(result)] == ["ok", "repeat"]
 
 
+def test_required_tool_turns_an_unchecked_conclusion_into_a_call():
+    agent, _ = _agent(
+        ["I know it. Next: conclusion.", "add", '{"a": 2, "b": 3}', *CONCLUDE], require_tool=True
+    )
+    result = agent.invoke("What is 2 + 3?")
+    assert _observations(result) == [("add", "ok", "5")] and result.answer == "2 + 3 = 5."
+    assert result.turns[1].content == "I know it. Next: caller."
+
+
 def test_planner_gives_up_with_its_reason():
     agent, _ = _agent(["No tool can tell the weather. Next: give up."])
     result = agent.invoke("Weather in Paris?")
@@ -202,9 +211,9 @@ def test_conversation_survives_a_restart(tmp_path):
     assert [t.role for t in again.history("t")][:2] == ["user", "assistant"]
     result = again.invoke("And again?", thread_id="t")
     assert result.answer == "Still 5." and result.turns[0].content == "And again?"
-    assert (
-        "What is 2 + 3?" in backend.calls[-2].prompt[0].content
-    )  # the planner saw the first request
+    planner_prompt = backend.calls[-2].prompt[0].content
+    assert "What is 2 + 3?" in planner_prompt and "conclusion: 2 + 3 = 5." in planner_prompt
+    assert "Action: add" not in planner_prompt  # earlier requests: question and conclusion only
 
 
 def test_stream_yields_node_updates_and_tokens():
