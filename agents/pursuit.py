@@ -20,7 +20,7 @@ run's seed and the history, so the policy is a function of the history alone.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
@@ -51,6 +51,7 @@ __all__ = [
     "Sample",
     "build_pursuit_graph",
     "calibrate",
+    "drive",
     "pursue",
     "select_query",
 ]
@@ -341,4 +342,17 @@ def pursue(
         posterior=posterior,
     )
     state = graph.invoke({"history": [], "trace": []}, {"recursion_limit": 4 * config.budget + 10})
+    return result_of(state)
+
+
+def drive(graph: Any, ask: Callable[[str], str], *, thread_id: str = "pursuit") -> PursuitResult:
+    """Run a graph built without an answerer (and with a checkpointer) to its end, asking `ask` at each
+    `interrupt()` and resuming with `Command(resume=answer)` — how a person answers in the CLI."""
+    from langgraph.types import Command
+
+    thread = {"configurable": {"thread_id": thread_id}, "recursion_limit": 1000}
+    state = graph.invoke({"history": [], "trace": []}, thread)
+    while state.get("__interrupt__"):
+        (pending,) = state["__interrupt__"]
+        state = graph.invoke(Command(resume=ask(pending.value["query"])), thread)
     return result_of(state)

@@ -141,3 +141,45 @@ def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
         and not (ids["cal"] & ids["test"])
         and not (ids["train"] & ids["test"])
     )
+
+
+@needs_data
+def test_pursue_command_asks_the_person_through_interrupts(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import ratiocinator.models
+    from ratiocinator.agents import pursuit_cli
+    from ratiocinator.cli import app
+
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    scorer = AnimalScorer()
+    monkeypatch.setattr(ratiocinator.models, "load_backend", lambda *a, **k: scorer)
+    asked: list[str] = []
+
+    def person(query: str) -> str:  # thinks of a zebra; answers "maybe" once, then y/n
+        asked.append(query)
+        return (
+            "maybe" if len(asked) == 1 else ("y" if scorer.truth["zebra"][query] == "Yes." else "n")
+        )
+
+    monkeypatch.setattr(pursuit_cli.typer, "prompt", person)
+    args = [
+        "pursue",
+        "--budget",
+        "6",
+        "--candidates",
+        "10",
+        "--n-cal",
+        "9",
+        "--data-dir",
+        str(DATA),
+    ]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    assert "please answer y or n" in out.output and "I think it is: zebra" in out.output
+    assert 2 <= len(asked) <= 7 and asked[0] == asked[1]  # the unclear answer is asked again
+    assert (
+        pursuit_cli.yes_no(" Yes. ") == "Yes."
+        and pursuit_cli.yes_no("N") == "No."
+        and pursuit_cli.yes_no("?") is None
+    )
