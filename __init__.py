@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 #: public names loaded on first use (their modules import langgraph, pyomo, ...): name -> "module:attribute"
 _LAZY = {
     "optimize_from_text": "ratiocinator.agents.optimization:optimize_from_text",
+    "plan_from_text": "ratiocinator.agents.planning:plan_from_text",
 }
 
 
@@ -63,4 +64,5 @@ __all__ = [
     "UnsupportedFeature",
     "load_backend",
     "optimize_from_text",
+    "plan_from_text",
 ]

@@ -208,13 +208,14 @@ _BUILTIN: dict[str, str] = {
     "planning-gold": "ratiocinator.evals.benchmarks.planning_gold:PlanningGold",
     "optimization": "ratiocinator.evals.benchmarks.optimization:Optimization",
     "mamo-ode": "ratiocinator.evals.benchmarks.mamo_ode:MamoODE",
+    "planning": "ratiocinator.evals.benchmarks.planning:Planning",
     "selection": "ratiocinator.evals.benchmarks.selection:Selection",
     "nuclear-norm": "ratiocinator.evals.benchmarks.nuclear_norm:NuclearNorm",
     "toolbench-static": "ratiocinator.evals.benchmarks.toolbench_static:ToolBenchStatic",
     "cqot": "ratiocinator.evals.benchmarks.cqot:CQoTBench",
+    "critique": "ratiocinator.evals.benchmarks.critique:CritiqueBench",
     "pursuit-20q": "ratiocinator.evals.benchmarks.pursuit:TwentyQuestions",
     "pursuit-mediq": "ratiocinator.evals.benchmarks.pursuit:MediQ",
-    "critique": "ratiocinator.evals.benchmarks.critique:CritiqueBench",
 }
 _REGISTERED: dict[str, type[Benchmark]] = {}
 
