@@ -33,6 +33,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "optimize_from_text": "ratiocinator.agents.optimization:optimize_from_text",
     "plan_from_text": "ratiocinator.agents.planning:plan_from_text",
+    "tool_agent": "ratiocinator.agents.agent:tool_agent",
+    "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
+    "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
+    "tool": "ratiocinator.agents.tools:tool",
 }
 
 
@@ -59,10 +63,14 @@ __all__ = [
     "RatiocinatorError",
     "ResponseCache",
     "SamplingParams",
+    "ToolAgent",
+    "ToolAgentConfig",
     "ToolCall",
     "ToolSpec",
     "UnsupportedFeature",
     "load_backend",
     "optimize_from_text",
     "plan_from_text",
+    "tool",
+    "tool_agent",
 ]
