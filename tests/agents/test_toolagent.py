@@ -252,3 +252,21 @@ def test_bad_kind_and_empty_request():
     agent, _ = _agent([])
     with pytest.raises(InvalidInput, match="request"):
         agent.invoke("  ")
+
+
+def test_public_api_tool_agent():
+    import ratiocinator as rc
+
+    agent = rc.tool_agent(
+        model=ScriptedBackend(CALL_ADD + CONCLUDE),
+        tools=[add],
+        config=rc.ToolAgentConfig(stream_tokens=False),
+    )
+    assert set(agent.graph.get_graph().nodes) >= {
+        "planner",
+        "caller",
+        "tool",
+        "summarizer",
+        "give_up",
+    }
+    assert agent.invoke("What is 2 + 3?").answer == "2 + 3 = 5."
