@@ -74,9 +74,9 @@ class FactAnswerer:
         self.min_overlap = min_overlap
         self.unknown = unknown
 
-    def overlap(self, query: str) -> tuple[int, int]:
-        """(best overlap, index of that fact); ties go to the earlier fact."""
-        words = content_words(query)
+    def overlap(self, query: str | set[str]) -> tuple[int, int]:
+        """(best overlap, index of that fact) for a query or its content words; ties go to the earlier fact."""
+        words = content_words(query) if isinstance(query, str) else query
         best = max(
             range(len(self.facts)), key=lambda i: (len(words & self._words[i]), -i), default=-1
         )
@@ -335,9 +335,10 @@ class MediQ(_PursuitBench):
 
     def _case_queries(self, answerer: FactAnswerer) -> list[str]:
         opts: Any = self.options
-        ranked = sorted(
-            range(len(self._bank)), key=lambda i: (-answerer.overlap(self._bank[i])[0], i)
-        )
+        if not hasattr(self, "_bank_words"):
+            self._bank_words = [content_words(q) for q in self._bank]
+        best = [answerer.overlap(w)[0] for w in self._bank_words]
+        ranked = sorted(range(len(self._bank)), key=lambda i: (-best[i], i))
         return [self._bank[i] for i in ranked[: opts.n_case_queries]]
 
     def items(self) -> list[Item]:
