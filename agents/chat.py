@@ -22,9 +22,14 @@ from ratiocinator.agents.builtin_tools import builtin_tools
 from ratiocinator.agents.toolagent import TokenEvent, ToolAgentConfig, Turn
 from ratiocinator.agents.tools import Tool, Verified, make_tool
 
-Kind = Literal["planning", "optimization", "coding", "math", "arithmetic", "general"]
+Kind = Literal[
+    "pddl", "blocksworld", "planning", "optimization", "coding", "math", "arithmetic", "general"
+]
+#: One checking tool per kind where possible: a 0.5B caller picks badly among similar tools.
 ROUTES: dict[Kind, tuple[str, ...]] = {
-    "planning": ("blocksworld", "plan"),
+    "pddl": ("plan",),
+    "blocksworld": ("blocksworld",),
+    "planning": ("plan",),  # plan_request (LLM+P) instead, when agents/planning.py is installed
     "optimization": ("optimize",),
     "coding": ("run_python",),
     "math": ("solve_equation", "check_math", "calculator"),
@@ -32,10 +37,9 @@ ROUTES: dict[Kind, tuple[str, ...]] = {
     "general": (),
 }
 _KEYWORDS: list[tuple[Kind, re.Pattern[str]]] = [
-    (
-        "planning",
-        re.compile(r"\b(plan|blocks?(world)?|stack|unstack|pddl|gripper|robot arm)\b", re.I),
-    ),
+    ("pddl", re.compile(r"\(define\s*\((domain|problem)\b", re.I)),
+    ("blocksworld", re.compile(r"\b(blocks?(world)?|unstack)\b", re.I)),
+    ("planning", re.compile(r"\b(plan|pddl|gripper|robot arm|logistics)\b", re.I)),
     (
         "optimization",
         re.compile(
@@ -174,7 +178,7 @@ class ChatAgent:
     def tools_for(self, kind: Kind) -> list[Tool]:
         names = list(ROUTES[kind])
         if kind == "planning" and "plan_request" in self._tools:
-            names = ["plan_request", *names]
+            names = ["plan_request"]
         if kind == "optimization" and "optimize_request" in self._tools:
             names = ["optimize_request"]
         if self.ask_user:

@@ -23,7 +23,9 @@ ARITH = [
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("Give me a plan to stack block a on block b", "planning"),
+        ("Give me a plan to stack block a on block b", "blocksworld"),
+        ("Plan a route for the gripper robot", "planning"),
+        ("(define (problem p1) (:domain d))", "pddl"),
         ("Maximize profit subject to the machine-hour constraints", "optimization"),
         ("Write a python function that reverses a string", "coding"),
         ("Solve x^2 - 5x + 6 = 0", "math"),
@@ -60,7 +62,7 @@ def test_repl_agent_mode_with_commands(tmp_path, monkeypatch, capsys):
     text = out.getvalue()
     assert text.startswith("17*23 = 391.\nverified: calculator: computed exactly by sympy\n")
     assert text.count("user: What is 17*23?") == 1  # shown before /reset, not after
-    assert "[planning] blocksworld(initial: array, goal: array, timeout: number)" in text
+    assert "[blocksworld] blocksworld(initial: array, goal: array, timeout: number)" in text
     rows = json.loads(saved.read_text())
     assert [r["role"] for r in rows] == [
         "user",
