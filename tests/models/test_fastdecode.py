@@ -22,7 +22,7 @@ def _tiny(kind: str) -> torch.nn.Module:
 
 
 def _reference(model, prompt_ids: list[int], steps: int) -> list[int]:
-    ids = torch.tensor([prompt_ids])
+    ids = torch.tensor([prompt_ids], device=model.device)
     with torch.inference_mode():
         out = model.generate(ids, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
                              pad_token_id=0, eos_token_id=None)
@@ -33,15 +33,16 @@ def _fast_greedy(fd: FastDecoder, model, prompt_ids: list[int], steps: int, slot
     cache = fd.allocate(slots, bucket_for(len(prompt_ids) + steps, fd.limit))
     past = DynamicCache(config=model.config)
     with torch.inference_mode():
-        out = model(input_ids=torch.tensor([prompt_ids]), past_key_values=past, use_cache=True)
+        out = model(input_ids=torch.tensor([prompt_ids], device=model.device), past_key_values=past, use_cache=True)
     fd.load_prefill(cache, slot, past, 0, len(prompt_ids))
     tok = int(out.logits[0, -1].argmax())
     got = [tok]
-    tokens = torch.zeros(slots, dtype=torch.long)
+    tokens = torch.zeros(slots, dtype=torch.long, device=model.device)
     for _ in range(steps - 1):
         tokens[slot] = tok
         tok = int(fd.step(tokens, cache)[slot].argmax())
         got.append(tok)
+    fd.release(cache)
     return got
 
 
@@ -119,3 +120,24 @@ def test_slots_are_reused_when_requests_finish_at_different_lengths(smollm_paths
     finally:
         for be in (two, wide, dynamic):
             be.close()
+
+
+def test_cuda_graphs_need_cuda_and_are_off_on_cpu():
+    model = _tiny("llama")
+    with pytest.raises(ValueError, match="cuda_graphs needs the model on a CUDA device"):
+        FastDecoder(model, cuda_graphs=True)
+    fd = FastDecoder(model)
+    assert not fd.cuda_graphs
+    cache = fd.allocate(2, 256)
+    fd.release(cache)
+    assert fd.allocate(2, 256) is not cache  # no pooling without graphs: each decode owns its cache
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (bench/gpu_backend.py checks it)")
+def test_cuda_graph_replay_equals_eager_generate():
+    model = _tiny("qwen2").to("cuda")
+    fd = FastDecoder(model, cuda_graphs=True)
+    for prompt in ([1, 5, 9, 13], [7] * 11):
+        want = _reference(model, prompt, 16)
+        assert _fast_greedy(fd, model, prompt, 16) == want
+    assert fd.captures == 1  # the second prompt replayed the pooled cache's graph
