@@ -88,3 +88,30 @@ def test_gave_up_answer_says_why():
 
     assert agent_turn(session, "Weather tomorrow?", out) == "gave-up"
     assert "(not answered: the planner gave up: I cannot know the weather.)" in out.getvalue()
+
+
+def test_repl_asks_the_user_and_resumes_with_the_next_line(monkeypatch):
+    script = [
+        "The number is unknown. Next: caller.",
+        "ask_user",
+        '{"question": "Which number?"}',
+        "Now square it. Next: caller.",
+        "calculator",
+        '{"expression": "7^2"}',
+        "Done. Next: conclusion.",
+        "7 squared is 49.",
+    ]
+    backend = ScriptedBackend(script)
+    session = ChatSession(model="s", loader=lambda *a, **k: backend, plain=False, ask_user=True)
+    monkeypatch.setattr("sys.stdin", io.StringIO("What is 2 + 3 plus my number?\n7\n"))
+    out = io.StringIO()
+    run_repl(session, interactive=False, out=out)
+    assert out.getvalue() == (
+        "question: Which number?\n7 squared is 49.\n"
+        "verified: calculator: computed exactly by sympy\n"
+    )
+    observations = [(t.tool, t.content) for t in session.chat.history() if t.role == "observation"]
+    assert observations == [
+        ("ask_user", "7"),
+        ("calculator", '{"exact": "49", "decimal": "49.0000000000000"}'),
+    ]
