@@ -6,8 +6,9 @@ tool like a Python function, or wrap it in prose. `parse_tool_call` reads all of
 tool name case- and underscore-insensitively, coerces arguments the schema types (`"3"` -> 3 for an
 integer) and validates them with jsonschema. Anything it cannot turn into exactly one valid call
 raises `ToolCallParseError`, whose `.feedback` says what was wrong in words a model can act on (see
-models/toolcalling.py for the retry that feeds it back). `parse_tool_calls` is the lenient
-many-calls variant the backends use to fill `Completion.tool_calls`.
+models/toolcalling.py for the retry that feeds it back). `extract_tool_calls` is its many-calls
+variant that never raises; `parse_tool_calls` is the strict hermes reading the backends use to
+fill `Completion.tool_calls`.
 
 Hand-written parts, and why: the scanning for candidate spans and the mapping of the many object
 shapes onto (name, arguments) are specific to tool calls; JSON repair is json_repair's, Python
