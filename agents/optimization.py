@@ -17,12 +17,15 @@ formulations are made and the optimal value most of them agree on is chosen (sam
 from __future__ import annotations
 
 import copy
+import json
 import math
 import time
 from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ratiocinator.agents import optimization_grammar as grammar
+from ratiocinator.agents.optimization_answer import english, select
 from ratiocinator.agents.optimization_prompts import (
     compact,
     correction_messages,
@@ -69,6 +72,10 @@ class LLMOPTConfig(BaseModel):
     )
     max_string: int = Field(400, ge=16, description="longest expression or name the schema admits")
     max_items: int = Field(60, ge=1, description="longest list the schema admits")
+    declare_first: bool = Field(
+        False,
+        description="write declarations, then objective and constraints under a grammar of the declared names",
+    )
 
 
 class Attempt(BaseModel):
@@ -233,52 +240,6 @@ def evaluate(completion: Completion, *, sample: int, round_: int, config: LLMOPT
     return attempt("ok", **found)
 
 
-def agree(a: float, b: float, tolerance: float) -> bool:
-    """Two optimal values agree within a relative tolerance (absolute near zero)."""
-    return abs(a - b) <= tolerance * max(1.0, abs(a), abs(b))
-
-
-def select(attempts: list[Attempt], tolerance: float) -> tuple[Attempt | None, int]:
-    """The attempt whose optimal value most others share (verified ones first; ties: the earliest sample)."""
-    for pool in ([a for a in attempts if a.status == "ok"], [a for a in attempts if a.executed]):
-        if not pool:
-            continue
-        groups: list[list[Attempt]] = []
-        for a in pool:
-            group = next((g for g in groups if agree(g[0].objective, a.objective, tolerance)), None)  # type: ignore[arg-type]
-            if group is None:
-                groups.append([a])
-            else:
-                group.append(a)
-        best = max(groups, key=len)  # max keeps the first of equal-sized groups
-        return best[0], len(best)
-    return None, 0
-
-
-def _number(x: float) -> str:
-    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.6g}"
-
-
-def english(chosen: Attempt | None, sense: str | None, agreement: int, samples: int) -> str:
-    """The answer in a sentence or two: optimal value, variable values, how it was checked."""
-    if chosen is None or chosen.objective is None:
-        return "No optimal solution was found: every formulation failed to build or solve."
-    parts = []
-    for name, value in chosen.values.items():
-        if isinstance(value, dict):
-            parts += [f"{name}[{k}] = {_number(v)}" for k, v in value.items()]
-        else:
-            parts.append(f"{name} = {_number(value)}")
-    shown = ", ".join(parts[:24]) + (f" and {len(parts) - 24} more" if len(parts) > 24 else "")
-    check_ = (
-        "checked independently from the variable values"
-        if chosen.status == "ok"
-        else f"not confirmed ({chosen.status})"
-    )
-    votes = f"; {agreement} of {samples} formulations agree" if samples > 1 else ""
-    return f"The optimal value ({sense or 'objective'}) is {_number(chosen.objective)}, at {shown} ({check_}{votes})."
-
-
 class _State(TypedDict, total=False):
     problem: str
     tracks: list[list[Attempt]]
@@ -302,6 +263,44 @@ def _params(config: LLMOPTConfig, n: int, round_: int) -> SamplingParams:
     )
 
 
+def _write(
+    backend: Any, conversations: list[Any], n: int, round_: int, config: LLMOPTConfig
+) -> list[Completion]:
+    """`n` formulations per conversation: in one constrained step, or declarations first (`declare_first`)."""
+    params = _params(config, n, round_)
+    if not config.declare_first:
+        return backend.generate(conversations, params)
+    declared = backend.generate(
+        conversations,
+        params.model_copy(update={"schema_": grammar.declarations_schema(params.schema)}),
+    )
+    outs = []
+    for j, c in enumerate(declared):
+        if c.finish_reason == "length":
+            outs.append(c)
+            continue
+        rules = grammar.relations_grammar(json.loads(c.text), config.max_items)
+        second = (
+            {"n": 1, "schema_": None, "grammar": rules}
+            if rules
+            else {"n": 1, "schema_": grammar.relations_schema(params.schema)}
+        )
+        (d,) = backend.generate(
+            [grammar.relation_messages(list(conversations[j // n]), c.text)],
+            params.model_copy(update=second),
+        )
+        text = grammar.merge(c.text, d.text) if d.finish_reason != "length" else c.text + d.text
+        outs.append(
+            Completion(
+                text=text,
+                finish_reason=d.finish_reason,
+                prompt_tokens=c.prompt_tokens + d.prompt_tokens,
+                completion_tokens=c.completion_tokens + d.completion_tokens,
+            )
+        )
+    return outs
+
+
 def build_optimization_graph(backend: Any, config: LLMOPTConfig | None = None) -> Any:
     """The compiled LangGraph: formulate -> (correct)* -> END; state holds every attempt per sample."""
     from langgraph.graph import END, START, StateGraph
@@ -309,9 +308,7 @@ def build_optimization_graph(backend: Any, config: LLMOPTConfig | None = None) -
     config = config or LLMOPTConfig()
 
     def formulate(state: _State) -> _State:
-        outs = backend.generate(
-            [formulation_messages(state["problem"])], _params(config, config.samples, 0)
-        )
+        outs = _write(backend, [formulation_messages(state["problem"])], config.samples, 0, config)
         tracks = [[evaluate(c, sample=i, round_=0, config=config)] for i, c in enumerate(outs)]
         return {
             "tracks": tracks,
@@ -335,7 +332,7 @@ def build_optimization_graph(backend: Any, config: LLMOPTConfig | None = None) -
             )
             for i in todo
         ]
-        outs = backend.generate(prompts, _params(config, 1, round_))
+        outs = _write(backend, prompts, 1, round_, config)
         tracks = [list(t) for t in state["tracks"]]
         for i, c in zip(todo, outs, strict=True):
             tracks[i].append(evaluate(c, sample=i, round_=round_, config=config))

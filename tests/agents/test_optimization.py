@@ -190,3 +190,58 @@ def test_the_package_exports_optimize_from_text_lazily() -> None:
     import ratiocinator as rc
 
     assert rc.optimize_from_text is optimize_from_text
+
+
+def test_declare_first_relates_only_declared_names_under_a_grammar() -> None:
+    import xgrammar.testing
+
+    declared = json.dumps(
+        {
+            "sets": [],
+            "parameters": [{"name": "cap", "value": 4}],
+            "variables": [{"name": v, "domain": "nonnegative_integer"} for v in ("x", "y")],
+        }
+    )
+    related = {
+        "objective": {"sense": "maximize", "expression": "3*x + 2*y"},
+        "constraints": [
+            {"name": "c", "expression": "x + y <= cap"},
+            {"name": "c", "expression": "x <= 3"},
+        ],
+    }
+    result, backend = run(
+        [declared, json.dumps(related, separators=(", ", ": "))], declare_first=True
+    )
+    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert [c.name for c in result.formulation.constraints] == ["c", "c_2"]  # labels made distinct
+    first, second = backend.calls[0].params, backend.calls[1].params
+    assert first.schema["required"] == ["sets", "parameters", "variables"]
+    assert second.schema is None and "name ::= " in second.grammar
+    assert xgrammar.testing._is_grammar_accept_string(
+        second.grammar, json.dumps(related, separators=(", ", ": "))
+    )
+    undeclared = {**related, "objective": {"sense": "maximize", "expression": "3*z"}}
+    assert not xgrammar.testing._is_grammar_accept_string(
+        second.grammar, json.dumps(undeclared, separators=(", ", ": "))
+    )
+
+
+def test_declare_first_keeps_the_schema_for_indexed_problems() -> None:
+    declared = json.dumps(
+        {
+            "sets": [{"name": "P", "elements": [1, 2]}],
+            "parameters": [],
+            "variables": [{"name": "x", "index": ["P"], "domain": "nonnegative"}],
+        }
+    )
+    related = json.dumps(
+        {
+            "objective": {"sense": "maximize", "expression": "sum(x[i] for i in P)"},
+            "constraints": [{"name": "cap", "expression": "x[i] <= 2", "forall": {"i": "P"}}],
+        }
+    )
+    result, backend = run([declared, related], declare_first=True)
+    assert backend.calls[1].params.grammar is None and backend.calls[1].params.schema[
+        "required"
+    ] == ["objective", "constraints"]
+    assert result.objective == pytest.approx(4) and result.values == {"x": {"1": 2.0, "2": 2.0}}
