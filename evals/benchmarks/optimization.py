@@ -59,6 +59,9 @@ class OptimizationOptions(BaseModel):
     correction_rounds: int = Field(2, ge=0, le=8)
     max_tokens: int = Field(512, ge=32)
     solver_timeout: float = Field(20.0, gt=0)
+    declare_first: bool = (
+        False  # agents.optimization_grammar: expressions name only declared symbols
+    )
 
 
 def _rows(path: Path, question: str, answer: str) -> list[tuple[str, str, str]]:
@@ -128,6 +131,7 @@ class Optimization(Benchmark):
             correction_rounds=opts.correction_rounds,
             max_tokens=opts.max_tokens,
             solver_timeout=opts.solver_timeout,
+            declare_first=opts.declare_first,
             seed=ctx.item_seed(item),
         )
         result = optimize_from_text(item.inputs["question"], backend=ctx.backend, config=config)
