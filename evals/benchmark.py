@@ -214,6 +214,7 @@ _BUILTIN: dict[str, str] = {
     "toolbench-static": "ratiocinator.evals.benchmarks.toolbench_static:ToolBenchStatic",
     "cqot": "ratiocinator.evals.benchmarks.cqot:CQoTBench",
     "critique": "ratiocinator.evals.benchmarks.critique:CritiqueBench",
+    "derivation": "ratiocinator.evals.benchmarks.derivation:DerivationBench",
     "pursuit-20q": "ratiocinator.evals.benchmarks.pursuit:TwentyQuestions",
     "pursuit-mediq": "ratiocinator.evals.benchmarks.pursuit:MediQ",
 }

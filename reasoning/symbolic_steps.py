@@ -181,12 +181,24 @@ def judge_step(before: str, after: str, definitions: Sequence[str] = ()) -> Step
     )
 
 
-def equivalent(a: str, b: str, definitions: Sequence[str] = ()) -> bool:
-    """Whether two equations are equivalent given the definitions (each follows from the other)."""
-    return (
-        judge_step(a, b, definitions).verdict == "valid"
-        and judge_step(b, a, definitions).verdict == "valid"
-    )
+def same_equation(a: str, b: str) -> bool:
+    """Whether two equations have equal sides (left with left, right with right, or swapped), up to algebra.
+
+    Stricter than equivalence: `y = 24 - 20*t` is equivalent to the goal `t = (y - 24)/(-20)` but does not
+    state it.
+    """
+    sides_a, sides_b = a.split("="), b.split("=")
+    if len(sides_a) != 2 or len(sides_b) != 2:
+        return False
+
+    def equal(x: str, y: str) -> bool:
+        try:
+            return check_step(x, y).kind == "equivalent"
+        except MathParseError:
+            return False
+
+    (la, ra), (lb, rb) = sides_a, sides_b
+    return (equal(la, lb) and equal(ra, rb)) or (equal(la, rb) and equal(ra, lb))
 
 
 _ARITH = re.compile(

@@ -110,3 +110,21 @@ def test_critique_and_refine_scores_the_answer_before_and_after():
         and outcome.score == 1.0
     )
     assert outcome.metrics["flagged"] == 1.0 and outcome.metrics["rounds"] == 2.0
+
+
+def test_derivation_benchmark_counts_error_kinds_of_the_first_attempt():
+    from ratiocinator.reasoning.symbolic_steps import generate_item
+
+    cls = get("derivation")
+    bench = cls(cls.parse_options({"items": 2, "max_feedback": 1}))
+    items = bench.items()
+    assert [i.group for i in items] == ["linear", "quadratic"]
+    known = generate_item(0).steps
+    # first attempt: a restated definition, then a jump straight to the goal; the fix writes it out
+    replies = [f"x = 5 - 5*t\n{known[-1]}\n", "\n".join(known[1:]) + "\n"]
+    outcome = bench.run(items[0], Context(backend=ScriptedBackend(replies)))
+    assert outcome.metrics["irrelevant"] == 1.0 and outcome.metrics["skipped"] == 1.0
+    assert outcome.metrics["first_valid"] == 0.0 and outcome.metrics["wrong"] == 0.0
+    assert (
+        outcome.score == 1.0 and outcome.metrics["attempts"] == 2.0
+    )  # the irrelevant line went back

@@ -1,0 +1,106 @@
+"""Tests of the checked-derivation graph and the symbolic item generator, on scripted backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratiocinator.errors import InvalidInput
+from ratiocinator.models.scripted import ScriptedBackend
+from ratiocinator.reasoning.derivation import (
+    EQUATIONS_GRAMMAR,
+    DerivationConfig,
+    build_derivation_graph,
+    check_lines,
+    run_derivation,
+)
+from ratiocinator.reasoning.symbolic_steps import generate_item, judge_step, plant_error
+
+ITEM = generate_item(0)  # y = 4*x + 4; x = 5 - 5*t  ->  t = (y - 24)/(-20)
+
+
+def test_generated_items_have_sympy_checked_known_derivations():
+    for seed in (0, 1):
+        item = generate_item(seed)
+        assert item == generate_item(seed)  # reproducible
+        assert item.steps[0] == item.premise and item.steps[-1] == item.goal
+        assert len(item.operations) == len(item.steps) - 1 == 4
+        assert check_lines(item, item.steps[1:]).fully_valid
+    body, k = plant_error(ITEM, 5)
+    assert judge_step(ITEM.steps[k], body[k], ITEM.definitions).verdict == "invalid"
+
+
+def test_error_kinds_are_told_apart():
+    good = check_lines(ITEM, ITEM.steps[1:])
+    assert (
+        good.fully_valid
+        and good.wrong == good.irrelevant == good.skipped == 0
+        and good.first_invalid == -1
+    )
+    lines = ["x = 5 - 5*t", "y = 24 - 20*t", "y - 24 = -21*t", "t = (y - 24)/(-20)"]
+    mixed = check_lines(ITEM, lines)
+    assert [j.verdict for j in mixed.judgements] == ["irrelevant", "valid", "invalid", "invalid"]
+    assert (
+        mixed.irrelevant == 1
+        and mixed.wrong == 2
+        and mixed.first_invalid == 2
+        and not mixed.fully_valid
+    )
+    jump = check_lines(ITEM, ["t = (y - 24)/(-20)"])
+    assert jump.fully_valid and jump.skipped == 3  # valid, but three operations in one line
+    short = check_lines(ITEM, ["y = 24 - 20*t"])
+    assert not short.reaches_goal and not short.fully_valid
+
+
+def test_a_valid_derivation_needs_no_feedback():
+    backend = ScriptedBackend(["\n".join(ITEM.steps[1:]) + "\n"])
+    result = run_derivation(backend, ITEM)
+    assert result.fully_valid and len(result.attempts) == 1
+    assert backend.calls[0].params.grammar == EQUATIONS_GRAMMAR
+    assert "Premises: y = 4*x + 4; x = 5 - 5*t" in backend.calls[0].prompt[0].content
+
+
+def test_the_first_invalid_line_is_fed_back_and_earlier_lines_are_kept():
+    first = "y = 4*(5 - 5*t) + 4\ny = 24 - 21*t\nt = (y - 24)/(-20)\n"
+    fixed = "y = 24 - 20*t\ny - 24 = -20*t\nt = (y - 24)/(-20)\n"
+    backend = ScriptedBackend([first, fixed])
+    result = run_derivation(backend, ITEM)
+    assert [a.fully_valid for a in result.attempts] == [False, True]
+    assert result.attempts[0].first_invalid == 1
+    assert result.attempts[1].lines[0] == "y = 4*(5 - 5*t) + 4"  # kept
+    feedback = backend.calls[1].prompt[-1].content
+    assert (
+        'line 2 of your derivation, "y = 24 - 21*t"' in feedback and "does not follow" in feedback
+    )
+    assert [m.role for m in backend.calls[1].prompt] == ["user", "assistant", "user"]
+
+
+def test_feedback_stops_at_its_limit_and_unreadable_output_counts_as_wrong():
+    backend = ScriptedBackend(["y = 1 = 2\n", "nonsense\n", "y = ((\n"])
+    result = run_derivation(backend, ITEM, DerivationConfig(max_feedback=2))
+    assert len(result.attempts) == 3 and not result.fully_valid
+    assert result.attempts[0].judgements[0].verdict == "unparsed"
+    assert result.attempts[1].lines == () and result.attempts[1].skipped == 4
+    with pytest.raises(InvalidInput, match="DerivationItem"):
+        run_derivation(backend, "y = x")
+    with pytest.raises(InvalidInput, match="max_feedback"):
+        DerivationConfig(max_feedback=-1)
+    assert set(build_derivation_graph(backend).get_graph().nodes) >= {"write", "feedback"}
+
+
+@pytest.mark.slow
+def test_real_model_writes_parseable_equations(smollm):
+    result = run_derivation(smollm, ITEM, DerivationConfig(max_tokens=24, max_feedback=0))
+    (attempt,) = result.attempts
+    assert attempt.lines and all("=" in line for line in attempt.lines)
+    assert all(
+        j.verdict != "unparsed" for j in attempt.judgements[:-1]
+    )  # only a cut-off last line may fail
+
+
+def test_a_valid_but_unfinished_derivation_is_sent_back_to_be_continued():
+    backend = ScriptedBackend(["y = 24 - 20*t\n", "t = (y - 24)/(-20)\n"])
+    result = run_derivation(backend, ITEM)
+    first, second = result.attempts
+    assert first.first_invalid == -1 and not first.reaches_goal
+    assert second.lines == ("y = 24 - 20*t", "t = (y - 24)/(-20)") and result.fully_valid
+    assert "is not the goal t = (y - 24)/(-20)" in backend.calls[1].prompt[-1].content
