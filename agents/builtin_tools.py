@@ -7,7 +7,6 @@ repeats it). Engines load when a tool first runs, so building the tool list stay
 from __future__ import annotations
 
 import functools
-import itertools
 from typing import Any
 
 from ratiocinator.agents.tools import Tool, Verified, make_tool
@@ -59,28 +58,51 @@ def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
     )
 
 
-def blocksworld(initial: list[list[str]], goal: list[list[str]], timeout: float = 30.0) -> Verified:
-    """Plan in blocksworld from towers of blocks, listed bottom to top, and validate the plan.
+def _on_pairs(pairs: list[list[str]], where: str) -> dict[str, str]:
+    """{upper: lower} from [upper, lower] pairs; duplicates are dropped, contradictions refused."""
+    on: dict[str, str] = {}
+    for pair in pairs:
+        if len(pair) != 2 or pair[0] == pair[1]:
+            raise InvalidInput(
+                f"{where}: each entry must be [upper, lower], two different blocks; got {pair}"
+            )
+        upper, lower = (b.strip().lower() for b in pair)
+        if on.get(upper, lower) != lower or (lower in on.values() and on.get(upper) != lower):
+            raise InvalidInput(
+                f"{where}: {pair} contradicts {sorted(on.items())}: a block holds one block at most"
+            )
+        on[upper] = lower
+    return on
+
+
+def blocksworld(
+    on: list[list[str]],
+    goal: list[list[str]],
+    blocks: list[str] | None = None,
+    timeout: float = 30.0,
+) -> Verified:
+    """Plan in blocksworld and validate the plan: [X, Y] means block X is on block Y; other blocks are on the table.
 
     Args:
-        initial: the towers now, each a list of blocks from the bottom (on the table) to the top
-        goal: the towers wanted, each bottom to top (blocks left out may end anywhere)
+        on: the blocks stacked now, each entry [X, Y] for "X is on Y"
+        goal: the stacking wanted, each entry [X, Y] for "X should be on Y"
+        blocks: blocks that are only on the table (optional)
         timeout: seconds the planner may take
     """
-    blocks = sorted({b for t in initial for b in t})
-    missing = sorted({b for t in goal for b in t} - set(blocks))
-    if missing:
-        raise InvalidInput(f"goal: blocks {missing} are not in the initial towers {initial}")
+    now, wanted = _on_pairs(on, "on"), _on_pairs(goal, "goal")
+    names = sorted(
+        {*now, *now.values(), *wanted, *wanted.values(), *(b.strip().lower() for b in blocks or ())}
+    )
+    if not wanted:
+        raise InvalidInput("goal: say which block should be on which, e.g. [X, Y] for X on Y")
     init = ["(arm-empty)"]
-    for tower in initial:
-        if tower:
-            init += [f"(on-table {tower[0]})", f"(clear {tower[-1]})"]
-            init += [f"(on {up} {down})" for down, up in itertools.pairwise(tower)]
-    facts = [f"(on {up} {down})" for t in goal for down, up in itertools.pairwise(t)]
-    facts += [f"(on-table {t[0]})" for t in goal if t]
+    init += [f"(on {x} {y})" for x, y in now.items()]
+    init += [f"(on-table {b})" for b in names if b not in now]
+    init += [f"(clear {b})" for b in names if b not in now.values()]
+    facts = " ".join(f"(on {x} {y})" for x, y in wanted.items())
     problem = (
-        f"(define (problem chat) (:domain blocksworld) (:objects {' '.join(blocks)})\n"
-        f"(:init {' '.join(init)})\n(:goal (and {' '.join(facts)})))"
+        f"(define (problem chat) (:domain blocksworld) (:objects {' '.join(names)})\n"
+        f"(:init {' '.join(init)})\n(:goal (and {facts})))"
     )
     return plan("blocksworld", problem, timeout)
 

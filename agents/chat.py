@@ -74,12 +74,16 @@ Write one short thought about the user's last request, then end with exactly one
 Next: caller. (an api must be called now)
 Next: conclusion. (an observation above already answers the user's last request)
 Next: give up. (no api can help)"""
+CHAT_SUMMARIZER = """Make a conclusion based on the conversation history:
+{history}
+Now answer the user's last request in one or two sentences with the result the observations show."""
 CHAT_CONFIG = ToolAgentConfig(
     max_steps=4,
     total_timeout=600.0,
     planner_max_tokens=96,
     summarizer_max_tokens=160,
     planner_prompt=CHAT_PLANNER,
+    summarizer_prompt=CHAT_SUMMARIZER,
     require_tool=True,
 )
 

@@ -55,6 +55,9 @@ class ToolAgentConfig(BaseModel):
     planner_prompt: str = Field(
         umi.PLANNER, description="the planner's template ({doc}, {history})"
     )
+    summarizer_prompt: str = Field(
+        umi.SUMMARIZER, description="the summarizer's template ({history})"
+    )
     require_tool: bool = Field(
         False,
         description="a conclusion before any tool succeeded in this request goes to the caller instead",
@@ -346,7 +349,9 @@ def build_alpha_umi(
         return "summarizer" if state.get("decision") == "conclusion" else "planner"
 
     def summarizer(state: AgentState) -> dict[str, Any]:
-        prompt = umi.SUMMARIZER.format(history=roles.history(request_turns(state.get("turns", []))))
+        prompt = config.summarizer_prompt.format(
+            history=roles.history(request_turns(state.get("turns", [])))
+        )
         answer = roles.text("summarizer", prompt, config.summarizer_max_tokens).strip()
         return {
             "status": "answered",

@@ -123,7 +123,7 @@ class Tool:
     def signature(self) -> str:
         """One line for prompts: `name(arg: type, …): description`."""
         props = self.parameters.get("properties", {})
-        args = ", ".join(f"{k}: {v.get('type', 'object')}" for k, v in props.items())
+        args = ", ".join(f"{k}: {_type_name(v)}" for k, v in props.items())
         return f"{self.name}({args}): {self.description}"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -188,6 +188,15 @@ class Tool:
             seconds=seconds,
             verified=how,
         )
+
+
+def _type_name(schema: dict[str, Any]) -> str:
+    """`integer`, `array`, `string | null` … for a property's schema (anyOf spelled out)."""
+    if "anyOf" in schema:
+        return " | ".join(_type_name(s) for s in schema["anyOf"])
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    return str(schema.get("type", "object"))
 
 
 async def _awaited(awaitable: Any) -> Any:

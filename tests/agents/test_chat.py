@@ -62,7 +62,10 @@ def test_repl_agent_mode_with_commands(tmp_path, monkeypatch, capsys):
     text = out.getvalue()
     assert text.startswith("17*23 = 391.\nverified: calculator: computed exactly by sympy\n")
     assert text.count("user: What is 17*23?") == 1  # shown before /reset, not after
-    assert "[blocksworld] blocksworld(initial: array, goal: array, timeout: number)" in text
+    assert (
+        "[blocksworld] blocksworld(on: array, goal: array, blocks: array | null, timeout: number)"
+        in text
+    )
     rows = json.loads(saved.read_text())
     assert [r["role"] for r in rows] == [
         "user",

@@ -109,7 +109,9 @@ def test_builtin_tools_check_their_answers():
 
 def test_planning_and_sandbox_tools_validate():
     tools = {t.name: t for t in builtin_tools(names=("blocksworld", "run_python"))}
-    bw = tools["blocksworld"].run({"initial": [["a", "b"]], "goal": [["b", "a"]]})
+    bw = tools["blocksworld"].run(
+        {"on": [["b", "a"], ["b", "a"]], "goal": [["a", "b"]]}
+    )  # b on a; want a on b
     assert bw.ok and bw.value["plan"] == [
         "(unstack b a)",
         "(putdown b)",
@@ -117,8 +119,8 @@ def test_planning_and_sandbox_tools_validate():
         "(stack a b)",
     ]
     assert "validator" in bw.verified
-    missing = tools["blocksworld"].run({"initial": [["a"]], "goal": [["z", "a"]]})
-    assert missing.status == "error" and "['z']" in missing.content
+    bad = tools["blocksworld"].run({"on": [["b", "a"], ["c", "a"]], "goal": [["a", "b"]]})
+    assert bad.status == "error" and "a block holds one block at most" in bad.content
     code = tools["run_python"].run(
         {
             "code": "def sq(n):\n    return n * n\nprint(sq(4))",
