@@ -37,6 +37,12 @@ _LAZY = {
     "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
     "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
     "tool": "ratiocinator.agents.tools:tool",
+    "build_cqot_graph": "ratiocinator.reasoning.cqot:build_cqot_graph",
+    "run_cqot": "ratiocinator.reasoning.cqot:run_cqot",
+    "build_critique_graph": "ratiocinator.reasoning.critique:build_critique_graph",
+    "run_critique": "ratiocinator.reasoning.critique:run_critique",
+    "build_derivation_graph": "ratiocinator.reasoning.derivation:build_derivation_graph",
+    "run_derivation": "ratiocinator.reasoning.derivation:run_derivation",
 }
 
 
@@ -47,6 +53,7 @@ def __getattr__(name: str) -> object:
         module, _, attribute = _LAZY[name].partition(":")
         return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'ratiocinator' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -68,9 +75,15 @@ __all__ = [
     "ToolCall",
     "ToolSpec",
     "UnsupportedFeature",
+    "build_cqot_graph",
+    "build_critique_graph",
+    "build_derivation_graph",
     "load_backend",
     "optimize_from_text",
     "plan_from_text",
+    "run_cqot",
+    "run_critique",
+    "run_derivation",
     "tool",
     "tool_agent",
 ]

@@ -1,1 +1,1 @@
-"""LLM-only reasoning loops as LangGraph graphs (critical questions, step-wise critique)."""
+"""LLM-only reasoning loops as LangGraph graphs (critical questions, step-wise critique, checked derivations)."""
