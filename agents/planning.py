@@ -275,11 +275,11 @@ def _translate(state: PlanningState, runtime: Runtime[PlanningContext]) -> dict[
         completions = backend.generate([convs[0]], params)
         chains = list(range(config.k))
     else:
-        chains = state["pending"]
-        completions = []
-        for chain in chains:  # each conversation has its own feedback
-            seed = None if greedy else config.seed + 1000 * rnd + chain
-            completions += backend.generate([convs[chain]], SamplingParams(**base, seed=seed))
+        chains = state["pending"]  # each conversation has its own feedback; one batched request
+        seed = None if greedy else config.seed + 1000 * rnd
+        completions = backend.generate(
+            [convs[c] for c in chains], SamplingParams(**base, seed=seed)
+        )
     new = []
     for chain, c in zip(chains, completions, strict=True):
         t = check(
