@@ -38,7 +38,8 @@ from ratiocinator.reasoning.critique_prompts import (
 from ratiocinator.reasoning.symbolic_steps import check_arithmetic, judge_step
 
 JUDGEMENT_GRAMMAR = 'root ::= "1" | "-1"'
-_BOXED = re.compile(r"\\boxed\{\s*(-?1)\s*\}")
+# the boxed form of the format, or its words without the box (small models drop \boxed)
+_BOXED = re.compile(r"\\boxed\{\s*(-?1)\s*\}|correctness of Step \d+ is:?\s*\**\s*(-?1)(?![\d.])")
 _STEP_PREFIX = re.compile(r"^\s*\**\s*Step\s*\d+\s*\**\s*[:.]\s*\**\s*", re.IGNORECASE)
 
 
@@ -139,9 +140,9 @@ def parse_steps(text: str) -> list[str]:
 
 
 def parse_judgement(text: str) -> int:
-    """1 or -1 from the last \\boxed{...} of a critique; 0 when there is none."""
+    """1 or -1 from the last judgement of a critique (boxed, or in the format's words); 0 when there is none."""
     found = _BOXED.findall(text)
-    return int(found[-1]) if found else 0
+    return int(found[-1][0] or found[-1][1]) if found else 0
 
 
 def symbolic_evidence(

@@ -159,6 +159,8 @@ def test_without_steps_the_generator_writes_them_first():
 
 def test_parsing_helpers_and_bad_input():
     assert parse_judgement("x \\boxed{1} then \\boxed{ -1 }") == -1 and parse_judgement("none") == 0
+    assert parse_judgement("**Judgement**: The correctness of Step 4 is: -1\nmore") == -1
+    assert parse_judgement("The correctness of Step 2 is: 1.5") == 0
     assert strip_step("**Step 3:** add") == "add"
     assert parse_steps("Step 1: a\nmore\nStep 2: b") == ["a\nmore", "b"] and parse_steps(
         "a\n\nb"
