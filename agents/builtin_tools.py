@@ -7,7 +7,9 @@ repeats it). Engines load when a tool first runs, so building the tool list stay
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from ratiocinator.agents.tools import Tool, Verified, make_tool
 from ratiocinator.errors import InvalidInput
@@ -58,6 +60,11 @@ def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
     )
 
 
+# Bounded so that a constrained caller cannot run on: names are short, entries are pairs.
+Block = Annotated[str, Field(min_length=1, max_length=24)]
+Pair = Annotated[list[Block], Field(min_length=2, max_length=2)]
+
+
 def _on_pairs(pairs: list[list[str]], where: str) -> dict[str, str]:
     """{upper: lower} from [upper, lower] pairs; duplicates are dropped, contradictions refused."""
     on: dict[str, str] = {}
@@ -76,9 +83,9 @@ def _on_pairs(pairs: list[list[str]], where: str) -> dict[str, str]:
 
 
 def blocksworld(
-    on: list[list[str]],
-    goal: list[list[str]],
-    blocks: list[str] | None = None,
+    on: Annotated[list[Pair], Field(max_length=26)],
+    goal: Annotated[list[Pair], Field(min_length=1, max_length=26)],
+    blocks: list[Block] | None = None,
     timeout: float = 30.0,
 ) -> Verified:
     """Plan in blocksworld and validate the plan: [X, Y] means block X is on block Y; other blocks are on the table.
@@ -132,7 +139,10 @@ def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30
     )
 
 
-def check_math(steps: list[str], assumptions: dict[str, str] | None = None) -> Verified:
+def check_math(
+    steps: Annotated[list[str], Field(min_length=2, max_length=20)],
+    assumptions: dict[str, str] | None = None,
+) -> Verified:
     """Check a derivation: does each step follow from the one before? Plain text or LaTeX formulas.
 
     Args:
@@ -153,7 +163,10 @@ def check_math(steps: list[str], assumptions: dict[str, str] | None = None) -> V
     )
 
 
-def solve_equation(equations: list[str], unknowns: list[str] | None = None) -> Verified:
+def solve_equation(
+    equations: Annotated[list[str], Field(min_length=1, max_length=10)],
+    unknowns: Annotated[list[str], Field(max_length=10)] | None = None,
+) -> Verified:
     """Solve one equation or a system of equations exactly.
 
     Args:
@@ -197,7 +210,11 @@ def _sandbox() -> Any:
     return Sandbox()
 
 
-def run_python(code: str, tests: list[str] | None = None, timeout: float = 10.0) -> Verified:
+def run_python(
+    code: str,
+    tests: Annotated[list[str], Field(max_length=20)] | None = None,
+    timeout: float = 10.0,
+) -> Verified:
     """Run Python code in the sandbox (no network, read-only filesystem); optionally assert statements after it.
 
     Args:
