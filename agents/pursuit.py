@@ -65,13 +65,16 @@ class PursuitConfig(BaseModel):
     method: Literal["cip", "ip", "direct"] = "cip"
     alpha: float = Field(0.1, gt=0, lt=1)
     budget: int = Field(20, ge=0)  # most questions asked
-    n_label_samples: int = Field(
-        4, ge=1
-    )  # labels drawn from the prior to simulate each query's answer
-    n_candidate_queries: int | None = Field(None, ge=1)  # None: every unasked query of the bank
-    stop_on_singleton: bool = (
-        True  # stop once the prediction set holds one label (needs thresholds)
-    )
+    #: labels drawn to simulate each candidate query's answer
+    n_label_samples: int = Field(4, ge=1)
+    #: "prior": uniformly from the samples (the reference's 20Q scripts); "posterior": in proportion
+    #: to p(sample's label | history) under the sample's own problem (the expectation given the
+    #: history that the paper's bound is about; one posterior per sample's problem and history)
+    draw_labels_from: Literal["prior", "posterior"] = "prior"
+    #: None: every unasked query of the bank
+    n_candidate_queries: int | None = Field(None, ge=1)
+    #: stop once the prediction set holds one label (needs thresholds)
+    stop_on_singleton: bool = True
     seed: int = 0
 
 
@@ -107,9 +110,12 @@ def select_query(
     if config.n_candidate_queries is not None and config.n_candidate_queries < len(unasked):
         picked = rng.choice(len(unasked), size=config.n_candidate_queries, replace=False)
         unasked = [unasked[i] for i in sorted(picked)]
-    drawn = [
-        samples[i] for i in rng.choice(len(samples), size=config.n_label_samples, replace=True)
-    ]
+    weights = None
+    if config.draw_labels_from == "posterior":
+        weights = np.array([posterior(s.problem, history)[s.label_index] for s in samples])
+        weights = weights / weights.sum()
+    picks = rng.choice(len(samples), size=config.n_label_samples, replace=True, p=weights)
+    drawn = [samples[i] for i in picks]
     label_idx = [s.label_index for s in drawn]
     objective: dict[str, float] = {}
     for q in unasked:

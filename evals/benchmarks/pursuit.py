@@ -96,6 +96,7 @@ class PursuitOptions(BaseModel):
     alpha: float = Field(0.1, gt=0, lt=1)
     budget: int = Field(4, ge=0)
     n_label_samples: int = Field(4, ge=1)
+    draw_labels_from: str = Field("prior", pattern="^(prior|posterior)$")
     n_candidate_queries: int | None = Field(6, ge=1)
     n_cal_per_length: int = Field(10, ge=1)
     seed: int = 0
@@ -184,6 +185,7 @@ class _PursuitBench(Benchmark):
                 alpha=opts.alpha,
                 budget=opts.budget,
                 n_label_samples=opts.n_label_samples,
+                draw_labels_from=opts.draw_labels_from,
                 n_candidate_queries=opts.n_candidate_queries,
                 seed=opts.seed,
             )

@@ -277,3 +277,15 @@ def test_bad_inputs_are_clear_errors():
         Problem(system="s", question="q", labels=("a", "a"))
     with pytest.raises(InvalidInput, match="needs draws from the prior"):
         select_query(Posterior(ToyBackend()), (), QUERIES, [], PursuitConfig(), STRICT)
+
+
+def test_labels_drawn_from_the_posterior_follow_the_history():
+    history = (("Does it swim?", "Yes."), ("Is it furry?", "No."))  # p(fish) ~ 0.95, p(dog) ~ 0.002
+    samples = [SAMPLES[2], SAMPLES[1]]  # fish, dog
+    for draw, expect in (("posterior", 3), ("prior", 4)):
+        post = Posterior(ToyBackend())
+        config = PursuitConfig(method="ip", n_label_samples=8, draw_labels_from=draw)
+        select_query(post, history, QUERIES, samples, config, None)
+        # three unasked queries; fish and dog answer only "Does it bark?" differently, so drawing both
+        # scores 4 histories, drawing fish alone 3 (plus the current history, for the weights)
+        assert post.scored - (1 if draw == "posterior" else 0) == expect
