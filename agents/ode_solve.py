@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.errors import InvalidInput
-from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline
+from ratiocinator.solvers.deadline import call_with_deadline
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TEXT_OK = re.compile(r"^[A-Za-z0-9_\s+\-*/^().,='\[\]]*$")
@@ -257,27 +257,32 @@ def _numeric(spec: ODESpec) -> float:
     return _real(value, "quantity")
 
 
+def _say(exc: BaseException) -> str:
+    return (
+        str(exc) if isinstance(exc, InvalidInput | TimeoutError) else f"{type(exc).__name__}: {exc}"
+    )
+
+
 def solve_ode(
     spec: ODESpec, config: ODEConfig | None = None
 ) -> tuple[float, Literal["dsolve", "numeric"]]:
     """The quantity at the point: sympy dsolve in a bounded child process, else scipy solve_ivp."""
     config = config or ODEConfig()
-    _parse(spec)  # parse errors are reported as they are, not hidden behind the fallback
+    try:
+        _parse(spec)  # parse errors are reported as they are, not hidden behind the fallback
+    except ODEError:
+        raise
+    except Exception as exc:  # sympy raises many kinds of errors on text it cannot make sense of
+        raise ODEError(f"the ODE cannot be read: {type(exc).__name__}: {exc}") from None
     try:
         return call_with_deadline(
             lambda: _dsolve(spec), config.dsolve_timeout, what="dsolve"
         ), "dsolve"
-    except (
-        ODEError,
-        DeadlineExceeded,
-        NotImplementedError,
-        ValueError,
-        TypeError,
-        ZeroDivisionError,
-    ) as first:
+    # any failure of dsolve (a form it cannot solve, its deadline, a sympy error): integrate numerically
+    except Exception as first:
         try:
             return call_with_deadline(
                 lambda: _numeric(spec), config.numeric_timeout, what="solve_ivp"
             ), "numeric"
         except Exception as exc:
-            raise ODEError(f"dsolve: {first}; numeric fallback: {exc}") from None
+            raise ODEError(f"dsolve: {_say(first)}; numeric fallback: {_say(exc)}") from None

@@ -74,11 +74,15 @@ def test_the_numeric_fallback_answers_when_dsolve_cannot() -> None:
         ({"initial_conditions": ["z(0) = 1"]}, "expected f(t0) = value"),
         ({"equations": ["y' = k*y"], "initial_conditions": ["y(0) = 1"]}, "depends on ['k']"),
         ({"functions": ["exp"]}, "plain identifiers"),
+        (
+            {"initial_conditions": ["y(0, 1) = 2"]},
+            "dsolve: AttributeError",
+        ),  # a sympy error becomes an ODEError
     ],
 )
 def test_bad_odes_raise_errors_that_say_what_is_wrong(kw: dict, message: str) -> None:
     with pytest.raises(ODEError, match=re.escape(message)):
-        solve_ode(spec(**kw), ODEConfig(dsolve_timeout=3, numeric_timeout=3))
+        solve_ode(spec(**kw), ODEConfig(dsolve_timeout=3, numeric_timeout=1))
 
 
 def test_the_agent_fixes_an_ode_that_fails_and_stops_after_its_rounds() -> None:
