@@ -184,7 +184,9 @@ def _alt(items: list[str]) -> str:
 def candidate_objects(text: str, domain: PlanningDomain) -> list[str]:
     """Names an object of this problem may have: the text's words, its runs of two or three words joined
     by `-` (coffee table -> coffee-table), and the example problem's objects with their numbers run on
-    (shot1 -> shot1 .. shot20, or up to the largest count in the text: `4 shot glasses` are shot1..shot4)."""
+    (l0 -> l0 .. l20, or up to the largest count in the text). A kind the text names (b1 -> `b`)
+    runs only up to the largest count in the text, as `object_errors` judges: with `You have 3
+    blocks`, the example's b4 and b5 cannot be copied."""
     from ratiocinator.solvers.pddl_compat import problem_objects
 
     names: list[str] = []
@@ -192,10 +194,16 @@ def candidate_objects(text: str, domain: PlanningDomain) -> list[str]:
         words = re.findall(r"[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*", line)
         names += words
         names += ["-".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)]
-    top = max([20, *(c + 1 for c in _counts(text))])
+    counts = _counts(text)
+    top = max([20, *(c + 1 for c in counts)])
+    named = {_stem(n) for n in named_objects(text)}
     for name, _ in problem_objects(domain.example_pddl) if domain.example_pddl else []:
         numbered = re.fullmatch(r"(.*?[a-z_-])(\d+)", name.lower())
-        names += [f"{numbered.group(1)}{i}" for i in range(top + 1)] if numbered else [name.lower()]
+        if numbered is None:
+            names.append(name.lower())
+            continue
+        last = max(counts) if counts and _stem(name) in named else top
+        names += [f"{numbered.group(1)}{i}" for i in range(last + 1)]
     return list(dict.fromkeys(names))
 
 

@@ -68,6 +68,7 @@ def test_correct_translation_plans_and_is_verified():
     params = backend.calls[0].params
     assert params.temperature == 0.0 and params.n == 1  # k = 1 is the paper's greedy translation
     assert '"(on" " " obj " " obj ")"' in params.grammar and '"b3"' in params.grammar
+    assert '"b4"' not in params.grammar  # 3 blocks: the example's b4, b5 cannot be copied
     prompt = backend.calls[0].prompt[0].content
     assert "An example planning problem is" in prompt and "(define (problem BW-rand-5)" in prompt
 
