@@ -116,6 +116,7 @@ def chat(
     model: ModelOpt = DEFAULT_MODEL,
     command: Annotated[str | None, typer.Option("--command", "-c", help="one request: answer it and exit")] = None,
     plain: Annotated[bool, typer.Option(help="talk to the model directly, without the tool agent")] = False,
+    ask: Annotated[bool, typer.Option(help="offer the agent an ask_user tool (it may ask you questions)")] = False,
     thread: Annotated[str | None, typer.Option(help="continue this saved conversation (the agent's thread id)")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="SQLite file of the conversations (default: in the "
                                                           "ratiocinator home)")] = None,
@@ -138,7 +139,7 @@ def chat(
     try:
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, plain=plain, checkpoint=store, thread_id=thread,
-                              ask_user=interactive)
+                              ask_user=ask and interactive)
         if command is None:
             run_repl(session, interactive=interactive)
         elif not command.strip():

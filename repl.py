@@ -37,7 +37,7 @@ class ChatSession:
     plain: bool = True
     checkpoint: str | Path | None = None
     thread_id: str | None = None
-    ask_user: bool = True
+    ask_user: bool = False
     _backend: Backend | None = None
     _chat: Any = None
 

@@ -115,7 +115,7 @@ class ChatAgent:
         checkpoint: str | Path | None = None,
         thread_id: str | None = None,
         config: ToolAgentConfig = CHAT_CONFIG,
-        ask_user: bool = True,
+        ask_user: bool = False,
     ) -> None:
         self.backend, self.config = backend, config
         self.checkpointer, self._conn = make_checkpointer(checkpoint)
