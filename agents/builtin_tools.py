@@ -79,6 +79,16 @@ def _on_pairs(pairs: list[list[str]], where: str) -> dict[str, str]:
                 f"{where}: {pair} contradicts {sorted(on.items())}: a block holds one block at most"
             )
         on[upper] = lower
+    for start in on:  # a tower has a bottom: following "is on" from any block must reach the table
+        seen, block = {start}, start
+        while block in on:
+            block = on[block]
+            if block in seen:
+                raise InvalidInput(
+                    f"{where}: {sorted(on.items())} stacks blocks in a circle; a tower "
+                    "stands on the table"
+                )
+            seen.add(block)
     return on
 
 
@@ -91,8 +101,8 @@ def blocksworld(
     """Plan in blocksworld and validate the plan: [X, Y] means block X is on block Y; other blocks are on the table.
 
     Args:
-        on: the blocks stacked now, each entry [X, Y] for "X is on Y"
-        goal: the stacking wanted, each entry [X, Y] for "X should be on Y"
+        on: the start state only: each entry [X, Y] for "X is on Y now"
+        goal: the end state only: each entry [X, Y] for "X should be on Y at the end"
         blocks: blocks that are only on the table (optional)
         timeout: seconds the planner may take
     """

@@ -121,6 +121,8 @@ def test_planning_and_sandbox_tools_validate():
     assert "validator" in bw.verified
     bad = tools["blocksworld"].run({"on": [["b", "a"], ["c", "a"]], "goal": [["a", "b"]]})
     assert bad.status == "error" and "a block holds one block at most" in bad.content
+    circle = tools["blocksworld"].run({"on": [["b", "a"], ["a", "b"]], "goal": [["a", "b"]]})
+    assert circle.status == "error" and "in a circle" in circle.content
     code = tools["run_python"].run(
         {
             "code": "def sq(n):\n    return n * n\nprint(sq(4))",
