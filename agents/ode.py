@@ -136,7 +136,11 @@ def build_ode_graph(backend: Any, config: ODEConfig | None = None) -> Any:
             Message(role="assistant", content=last.spec),
             Message(role="user", content=f"This fails: {last.error}\nWrite the corrected JSON."),
         ]
-        (c,) = backend.generate([prompt], params)
+        temperature = config.correction_temperature
+        fix_params = params.model_copy(
+            update={"temperature": temperature, "seed": round_ if temperature else None}
+        )
+        (c,) = backend.generate([prompt], fix_params)
         p, n = state["tokens"]
         return {
             "attempts": [*state["attempts"], _attempt(c, round_, config)],

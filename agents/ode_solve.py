@@ -52,6 +52,9 @@ class ODEConfig(BaseModel):
 
     correction_rounds: int = Field(2, ge=0, le=8)
     max_tokens: int = Field(320, ge=32)
+    correction_temperature: float = Field(
+        0.7, ge=0.0, description="a greedy fix would often repeat the error"
+    )
     dsolve_timeout: float = Field(
         10.0, gt=0, description="seconds for sympy dsolve before the numeric fallback"
     )
@@ -129,6 +132,10 @@ def _parse(spec: ODESpec) -> tuple[Any, list[Any], list[Any], dict[Any, Any], An
             raise ODEError(f"{where} {text!r}: expected one '=' (left = right)")
         return sides[0], sides[1]
 
+    if len(spec.equations) != len(names):
+        raise ODEError(
+            f"{len(names)} unknown functions {names} need {len(names)} equations, got {len(spec.equations)}"
+        )
     equations = []
     for i, raw in enumerate(spec.equations):
         where = f"equations[{i}]"

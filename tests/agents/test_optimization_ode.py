@@ -78,6 +78,7 @@ def test_the_numeric_fallback_answers_when_dsolve_cannot() -> None:
             {"initial_conditions": ["y(0, 1) = 2"]},
             "dsolve: AttributeError",
         ),  # a sympy error becomes an ODEError
+        ({"functions": ["y", "z"]}, "2 unknown functions ['y', 'z'] need 2 equations, got 1"),
     ],
 )
 def test_bad_odes_raise_errors_that_say_what_is_wrong(kw: dict, message: str) -> None:
@@ -97,6 +98,7 @@ def test_the_agent_fixes_an_ode_that_fails_and_stops_after_its_rounds() -> None:
         and result.rounds == 1
     )
     assert result.initial_value is None and "depends on" in backend.calls[1].prompt[-1].content
+    assert backend.calls[0].params.temperature == 0 and backend.calls[1].params.temperature == 0.7
     assert "y at t = 1 is -0.416147" in result.answer
     stuck = ScriptedBackend([bad] * 3)
     failed = solve_ode_from_text(
