@@ -53,15 +53,26 @@ class ChatSession:
         if self._chat is None:
             from ratiocinator.agents.chat import CHAT_CONFIG, ChatAgent
 
-            config = CHAT_CONFIG.model_copy(update={
-                "temperature": self.temperature, "summarizer_max_tokens": self.max_tokens,
-                "planner_max_tokens": min(CHAT_CONFIG.planner_max_tokens, self.max_tokens)})
-            self._chat = ChatAgent(self.backend, checkpoint=self.checkpoint, thread_id=self.thread_id,
-                                   config=config, ask_user=self.ask_user)
+            config = CHAT_CONFIG.model_copy(
+                update={
+                    "temperature": self.temperature,
+                    "summarizer_max_tokens": self.max_tokens,
+                    "planner_max_tokens": min(CHAT_CONFIG.planner_max_tokens, self.max_tokens),
+                }
+            )
+            self._chat = ChatAgent(
+                self.backend,
+                checkpoint=self.checkpoint,
+                thread_id=self.thread_id,
+                config=config,
+                ask_user=self.ask_user,
+            )
         return self._chat
 
     def switch(self, model: str) -> None:
-        new = self.loader(model, dtype=self.dtype, threads=self.threads)  # fails before we drop the old one
+        new = self.loader(
+            model, dtype=self.dtype, threads=self.threads
+        )  # fails before we drop the old one
         if self._backend is not None:
             self._backend.close()
         self._backend, self.model = new, model
@@ -76,7 +87,10 @@ class ChatSession:
     def reply(self, text: str) -> Iterator[str]:
         """Plain mode: stream the model's reply to `text`; the turn joins the history once complete."""
         turn = Message(role="user", content=text)
-        conversation = ([Message(role="system", content=self.system)] if self.system else []) + [*self.history, turn]
+        conversation = ([Message(role="system", content=self.system)] if self.system else []) + [
+            *self.history,
+            turn,
+        ]
         params = SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens)
         pieces: list[str] = []
         for delta in self.backend.stream(conversation, params):
@@ -100,12 +114,19 @@ class ChatSession:
             rows = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise InvalidInput(f"/load {path}: cannot read a saved conversation ({exc})") from None
-        if not isinstance(rows, list) or not all(isinstance(r, dict) and {"role", "content"} <= set(r) for r in rows):
-            raise InvalidInput(f"/load {path}: expected a JSON list of {{role, content}} objects (what /save writes)")
+        if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and {"role", "content"} <= set(r) for r in rows
+        ):
+            raise InvalidInput(
+                f"/load {path}: expected a JSON list of {{role, content}} objects (what /save writes)"
+            )
         if self.plain:
             roles = {"conclusion": "assistant", "caller": "assistant", "observation": "tool"}
-            self.history = [Message(role=roles.get(r["role"], r["role"]), content=r["content"]) for r in rows
-                            if roles.get(r["role"], r["role"]) in ("user", "assistant", "system", "tool")]
+            self.history = [
+                Message(role=roles.get(r["role"], r["role"]), content=r["content"])
+                for r in rows
+                if roles.get(r["role"], r["role"]) in ("user", "assistant", "system", "tool")
+            ]
         else:
             from ratiocinator.agents.toolagent import Turn
 
@@ -152,13 +173,18 @@ def _command(session: ChatSession, cmd: str, arg: str, out: TextIO) -> None:
         if not arg:
             raise InvalidInput(f"/{cmd} needs a file name, e.g. /{cmd} chat.json")
         n = session.save(Path(arg)) if cmd == "save" else session.load(Path(arg))
-        print(f"({'saved' if cmd == 'save' else 'loaded'} {n} turns {'to' if cmd == 'save' else 'from'} {arg})",
-              file=sys.stderr)
+        print(
+            f"({'saved' if cmd == 'save' else 'loaded'} {n} turns {'to' if cmd == 'save' else 'from'} {arg})",
+            file=sys.stderr,
+        )
     elif cmd == "compress":
         if session.plain:
             raise InvalidInput("/compress works on the agent's conversation; start without --plain")
         summary = session.chat.compress()
-        print(f"(conversation compressed to: {summary})" if summary else "(nothing to compress)", file=sys.stderr)
+        print(
+            f"(conversation compressed to: {summary})" if summary else "(nothing to compress)",
+            file=sys.stderr,
+        )
     elif cmd == "help":
         print(HELP, file=sys.stderr)
     else:
@@ -211,12 +237,17 @@ def agent_turn(session: ChatSession, line: str, out: TextIO) -> str:
             else:
                 if not streamed:
                     out.write(result.answer)
+                checked = [t for t in result.turns if t.role == "observation" and t.verified]
+                if checked:  # the checked result itself, not only the model's words about it
+                    out.write(f"\nresult ({checked[-1].tool}): {checked[-1].content}")
                 out.write("\n" + verification_line(result) + "\n")
             out.flush()
     return status
 
 
-def run_repl(session: ChatSession, *, interactive: bool | None = None, out: TextIO | None = None) -> None:
+def run_repl(
+    session: ChatSession, *, interactive: bool | None = None, out: TextIO | None = None
+) -> None:
     out = out or sys.stdout
     interactive = sys.stdin.isatty() if interactive is None else interactive
     if interactive:

@@ -60,7 +60,10 @@ def test_repl_agent_mode_with_commands(tmp_path, monkeypatch, capsys):
     out = io.StringIO()
     run_repl(session, interactive=False, out=out)
     text = out.getvalue()
-    assert text.startswith("17*23 = 391.\nverified: calculator: computed exactly by sympy\n")
+    assert text.startswith(
+        '17*23 = 391.\nresult (calculator): {"exact": "391", "decimal": "391.000000000000"}\n'
+        "verified: calculator: computed exactly by sympy\n"
+    )
     assert text.count("user: What is 17*23?") == 1  # shown before /reset, not after
     assert (
         "[blocksworld] blocksworld(on: array, goal: array, blocks: array | null, timeout: number)"
@@ -111,6 +114,7 @@ def test_repl_asks_the_user_and_resumes_with_the_next_line(monkeypatch):
     run_repl(session, interactive=False, out=out)
     assert out.getvalue() == (
         "question: Which number?\n7 squared is 49.\n"
+        'result (calculator): {"exact": "49", "decimal": "49.0000000000000"}\n'
         "verified: calculator: computed exactly by sympy\n"
     )
     observations = [(t.tool, t.content) for t in session.chat.history() if t.role == "observation"]
