@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import re
-import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from ratiocinator.errors import (
 )
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
+from ratiocinator.models.http import JSONClient
 from ratiocinator.models.structured import parse_output, schema_dict
 from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import (
@@ -52,7 +52,6 @@ from ratiocinator.models.types import (
 )
 
 _SPEC = re.compile(r"^(?P<model>[^@]+?)(?:@(?P<url>https?://\S+))?$")
-_RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 _TOKEN_ID = re.compile(r"^token_id:(-?\d+)$")
 
 
@@ -103,19 +102,19 @@ class OpenAIBackend(BaseBackend):
         super().__init__(cache=cache)
         self.config = config
         self.name = name or f"openai:{config.model}@{config.base_url}"
-        headers = {}
-        key = os.environ.get(config.api_key_env)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
-        self._http = httpx.Client(
-            base_url=config.base_url,
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout_s, connect=config.connect_timeout_s),
+        self._client = JSONClient(
+            config.base_url,
+            api_key=os.environ.get(config.api_key_env),
+            api_key_env=config.api_key_env,
+            timeout_s=config.timeout_s,
+            connect_timeout_s=config.connect_timeout_s,
+            max_retries=config.max_retries,
+            backoff_s=config.backoff_s,
         )
         self._pool = ThreadPoolExecutor(
             max_workers=config.max_concurrency, thread_name_prefix="openai"
         )
-        listed = self._request("GET", "/models").get("data", [])
+        listed = self._client.request("GET", "/models").get("data", [])
         entry = next((m for m in listed if m.get("id") == config.model), None)
         if entry is None:
             ids = ", ".join(str(m.get("id")) for m in listed) or "none"
@@ -129,7 +128,7 @@ class OpenAIBackend(BaseBackend):
     def _detect_vllm(self) -> bool:
         root = re.sub(r"/v1/?$", "", self.config.base_url)
         try:
-            r = self._http.get(root + "/version", timeout=self.config.connect_timeout_s)
+            r = self._client.http.get(root + "/version", timeout=self.config.connect_timeout_s)
         except httpx.HTTPError:
             return False
         return r.status_code == 200 and "version" in r.text and "owned_by" not in r.text
@@ -147,56 +146,6 @@ class OpenAIBackend(BaseBackend):
             context_length=self._context,
             identity=ident,
         )
-
-    # --- HTTP -----------------------------------------------------------------------------------
-
-    def _refusal(self, path: str, r: httpx.Response) -> Exception:
-        try:
-            body = r.json()
-            err = body.get("error", body)
-            msg = err.get("message", err) if isinstance(err, dict) else err
-        except ValueError:
-            msg = r.text[:500]
-        what = f"{self.config.base_url}{path} refused the request (HTTP {r.status_code}): {msg}"
-        if r.status_code in (401, 403):
-            return InvalidInput(f"{what}. Set ${self.config.api_key_env} to a valid API key.")
-        if r.status_code == 404:
-            return UnsupportedFeature(f"{what}. The server has no such endpoint or model.")
-        return InvalidInput(what)
-
-    def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, stream: bool = False
-    ) -> httpx.Response:
-        """One request with retries on 429/5xx/connection errors; raises on any other 4xx."""
-        last = ""
-        for attempt in range(self.config.max_retries + 1):
-            if attempt:
-                time.sleep(self.config.backoff_s * 2 ** (attempt - 1))
-            try:
-                req = self._http.build_request(method, path, json=body)
-                r = self._http.send(req, stream=stream)
-            except (httpx.TransportError, httpx.TimeoutException) as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                continue
-            if r.status_code < 400:
-                return r
-            if stream:
-                r.read()
-            if r.status_code in _RETRY_STATUS:
-                last = f"HTTP {r.status_code}: {r.text[:300]}"
-                wait = r.headers.get("retry-after")
-                if wait and wait.replace(".", "", 1).isdigit():
-                    time.sleep(min(float(wait), 30.0))
-                continue
-            raise self._refusal(path, r)
-        raise BackendUnavailable(
-            f"{self.config.base_url}{path}: no answer after {self.config.max_retries + 1} tries ({last})"
-        )
-
-    def _request(
-        self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        return self._send(method, path, body).json()
 
     # --- requests -------------------------------------------------------------------------------
 
@@ -291,7 +240,7 @@ class OpenAIBackend(BaseBackend):
         key = ids[0]
         if len(ids) == 1 and key in self._vocab_cache:
             return self._vocab_cache[key]
-        text = self._request(
+        text = self._client.request(
             "POST", self._root("/detokenize"), {"model": self.config.model, "tokens": ids}
         )["prompt"]
         if len(ids) == 1:
@@ -374,7 +323,7 @@ class OpenAIBackend(BaseBackend):
 
     def _one(self, prompt: PromptItem, params: SamplingParams) -> list[Completion]:
         path, body = self._body(prompt, params)
-        data = self._request("POST", path, body)
+        data = self._client.request("POST", path, body)
         choices = sorted(data.get("choices", []), key=lambda c: c.get("index", 0))
         if len(choices) != params.n:
             raise ModelOutputError(
@@ -405,7 +354,7 @@ class OpenAIBackend(BaseBackend):
             raise InvalidInput(f"stream: n must be 1, got {params.n}")
         (item,) = normalize_prompts(prompt)
         path, body = self._body(item, params, stream=True)
-        r = self._send("POST", path, body, stream=True)
+        r = self._client.send("POST", path, body, stream=True)
         try:
             for line in r.iter_lines():
                 if not line.startswith("data:"):
@@ -427,9 +376,9 @@ class OpenAIBackend(BaseBackend):
 
     def _tokenize(self, body: dict[str, Any]) -> list[int]:
         return list(
-            self._request("POST", self._root("/tokenize"), {"model": self.config.model, **body})[
-                "tokens"
-            ]
+            self._client.request(
+                "POST", self._root("/tokenize"), {"model": self.config.model, **body}
+            )["tokens"]
         )
 
     def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]:
@@ -458,7 +407,7 @@ class OpenAIBackend(BaseBackend):
             if not c_ids:
                 raise InvalidInput(f"continuation {c!r} has no tokens")
             ids = p_ids + c_ids
-            data = self._request(
+            data = self._client.request(
                 "POST",
                 "/completions",
                 {
@@ -478,4 +427,4 @@ class OpenAIBackend(BaseBackend):
     def close(self) -> None:
         super().close()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._http.close()
+        self._client.close()

@@ -9,9 +9,7 @@ requires UnsupportedFeature, never a silent fallback.
 from __future__ import annotations
 
 import importlib.util
-import json
 import math
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -45,34 +43,6 @@ ADD = ToolSpec(
 )
 
 
-def write_lora(directory: Path, scale: float, *, seed: int = 0) -> Path:
-    """A rank-8 LoRA on SmolLM2's q/v projections, in PEFT's file layout (B = 0 when scale is 0)."""
-    import torch
-    from safetensors.torch import save_file
-
-    g = torch.Generator().manual_seed(seed)
-    tensors = {}
-    for i in range(30):
-        for proj, out in (("q_proj", 576), ("v_proj", 192)):
-            key = f"base_model.model.model.layers.{i}.self_attn.{proj}"
-            tensors[f"{key}.lora_A.weight"] = torch.randn(8, 576, generator=g) * 0.1
-            tensors[f"{key}.lora_B.weight"] = torch.randn(out, 8, generator=g) * scale
-    directory.mkdir(parents=True)
-    save_file(tensors, directory / "adapter_model.safetensors")
-    config = {
-        "peft_type": "LORA",
-        "task_type": "CAUSAL_LM",
-        "r": 8,
-        "lora_alpha": 16,
-        "bias": "none",
-        "target_modules": ["q_proj", "v_proj"],
-        "lora_dropout": 0.0,
-        "base_model_name_or_path": SMOLLM,
-    }
-    (directory / "adapter_config.json").write_text(json.dumps(config))
-    return directory
-
-
 class Pet(BaseModel):
     name: str = Field(max_length=12)
     species: str = Field(json_schema_extra={"enum": ["cat", "dog", "fish"]})
@@ -99,7 +69,7 @@ def backend(request, smollm):
         b = VLLMBackend(
             catalog.prepare(SMOLLM),
             name=f"vllm:{SMOLLM}",
-            config=VLLMConfig(dtype="float32", enable_lora=True),
+            config=VLLMConfig(dtype="float32"),
         )
         yield b
         b.close()
@@ -250,22 +220,6 @@ def test_greedy_output_agrees_with_transformers(backend, smollm):
     ref = [c.text for c in smollm.generate(CONVS, params, cache=False)]
     for a, b in zip(ours, ref, strict=True):
         assert a.split()[:4] == b.split()[:4], (a, b)
-
-
-def test_lora_adapters_apply_per_request(backend, tmp_path):
-    """One engine, several roles: each request decodes through its own adapter, the base stays the base."""
-    if backend.info.backend != "vllm":
-        pytest.skip("LoRA per request is the in-process vLLM backend's feature")
-    params = SamplingParams(max_tokens=8)
-    (base,) = backend.generate(CONVS[0], params, cache=False)
-    zero = backend.adapter("zero", write_lora(tmp_path / "zero", 0.0))
-    loud = backend.adapter("loud", write_lora(tmp_path / "loud", 1.0))
-    assert zero.generate(CONVS[0], params, cache=False)[0].text == base.text  # B = 0: no change
-    assert loud.generate(CONVS[0], params, cache=False)[0].text != base.text
-    assert backend.generate(CONVS[0], params, cache=False)[0].text == base.text
-    assert (
-        len({backend.info.identity, zero.info.identity, loud.info.identity}) == 3
-    )  # separate cache keys
 
 
 def test_openai_errors_name_what_the_server_refused(backend):
