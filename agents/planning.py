@@ -34,6 +34,7 @@ from ratiocinator.agents.planning_grammar import (
     available_domains,
     bounds,
     candidate_objects,
+    dedupe_objects,
     guess_domain,
     load_domain,
     object_errors,
@@ -198,6 +199,8 @@ def check(
             message=f"it was cut off after {max_tokens} tokens "
             "before it ended; state only the facts the text gives, one per line",
         )
+    pddl = dedupe_objects(pddl)[0]
+    done["pddl"] = pddl
     try:
         parsed = parse_texts(domain.pddl, pddl)[0]
     except PDDLError as exc:

@@ -341,6 +341,42 @@ def token_budget(text: str, domain: PlanningDomain, factor: float, cap: int) -> 
 # ---------------------------------------------------------------- objects: text vs translation
 
 
+def dedupe_objects(problem: str) -> tuple[str, list[str]]:
+    """The problem with each object declared once, and the names that were repeated.
+
+    A sound rewrite (cf. solvers/pddl_compat): `b1 b2 b1` declares the same object twice, which UP
+    rejects ("Name b1 already defined"); a small model under the grammar repeats names often. Names
+    repeated with different types are left alone for the parser to report.
+    """
+    from ratiocinator.solvers.pddl_compat import problem_objects
+
+    pairs = problem_objects(problem)
+    seen: dict[str, str | None] = {}
+    repeated = []
+    for name, kind in pairs:
+        key = name.lower()
+        if key in seen:
+            if seen[key] != kind:
+                return problem, []
+            repeated.append(name)
+        else:
+            seen[key] = kind
+    if not repeated:
+        return problem, []
+    start = problem.lower().find("(:objects")
+    level, end = 0, start
+    for end in range(start, len(problem)):
+        level += {"(": 1, ")": -1}.get(problem[end], 0)
+        if level == 0:
+            break
+    by_kind: dict[str | None, list[str]] = {}
+    for name, kind in seen.items():
+        by_kind.setdefault(kind, []).append(name)
+    lines = [" ".join(names) + (f" - {kind}" if kind else "") for kind, names in by_kind.items()]
+    block = "(:objects\n" + "\n".join(lines) + "\n)"
+    return problem[:start] + block + problem[end + 1 :], list(dict.fromkeys(repeated))
+
+
 def _stem(name: str) -> str:
     return re.sub(r"[\d_-]+", "", name.lower())
 

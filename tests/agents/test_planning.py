@@ -149,6 +149,12 @@ def test_retries_are_bounded_and_failure_says_why():
     assert len(backend.calls) == 1
 
 
+def test_repeated_object_declarations_are_merged():
+    repeated = GOOD.replace("b1 b2 b3\n", "b1 b2 b3 b1 b2 b3\n")
+    result = plan_from_text(TEXT, backend=ScriptedBackend([repeated]), domain="blocksworld")
+    assert result.verified and "(:objects\nb1 b2 b3\n)" in result.problem_pddl
+
+
 def test_truncated_output_is_reported_as_such():
     backend = ScriptedBackend([GOOD + " x" * 300, GOOD])
     result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
