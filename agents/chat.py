@@ -138,13 +138,9 @@ class ChatAgent:
             plan_from_text = None
         if plan_from_text is not None:
 
-            def plan_request(request: str = "") -> Verified:
-                """Turn the user's planning request into a validated plan (LLM+P: words -> PDDL -> planner -> validator).
-
-                Args:
-                    request: the planning problem in words; empty means the user's request as written
-                """
-                r = plan_from_text(request or self._request, backend=self.backend)
+            def plan_request() -> Verified:
+                """Turn the user's planning request into a validated plan (LLM+P: words -> PDDL -> planner -> validator)."""
+                r = plan_from_text(self._request, backend=self.backend)
                 if r.status != "verified" or r.plan is None:
                     raise RuntimeError(f"no verified plan: {r.message}")
                 return Verified(
@@ -160,21 +156,18 @@ class ChatAgent:
             optimize_from_text = None
         if optimize_from_text is not None:
 
-            def optimize_request(request: str = "") -> Verified:
-                """Turn the user's optimization problem into a model, solve it and check the solution (LLMOPT).
-
-                Args:
-                    request: the problem in words; empty means the user's request as written
-                """
-                r = optimize_from_text(request or self._request, backend=self.backend)
-                status = getattr(r, "status", "")
-                if status not in ("solved", "optimal", "feasible", "verified"):
-                    raise RuntimeError(f"not solved: {getattr(r, 'message', status)}")
-                value = r.model_dump() if hasattr(r, "model_dump") else r
-                return Verified(
-                    value=value,
-                    how="solved by the solver and the solution re-checked against the model",
+            def optimize_request() -> Verified:
+                """Turn the user's optimization problem into a model, solve it and check the solution (LLMOPT)."""
+                r = optimize_from_text(self._request, backend=self.backend)
+                if r.status == "failed":
+                    raise RuntimeError(f"not solved: {r.answer}")
+                value = {"answer": r.answer, "objective": r.objective, "values": r.values}
+                how = (
+                    "solved by the solver; objective and constraints re-checked from the values"
+                    if r.status == "verified"
+                    else "solved, but NOT verified (the samples disagree or the check failed)"
                 )
+                return Verified(value=value, how=how)
 
             made.append(make_tool(optimize_request, timeout=300))
         return made

@@ -122,3 +122,11 @@ def test_repl_asks_the_user_and_resumes_with_the_next_line(monkeypatch):
         ("ask_user", "7"),
         ("calculator", '{"exact": "49", "decimal": "49.0000000000000"}'),
     ]
+
+
+def test_planning_and_optimization_go_to_the_llmp_and_llmopt_graphs():
+    chat = ChatAgent(ScriptedBackend([]))
+    assert [t.name for t in chat.tools_for("planning")] == ["plan_request"]
+    assert [t.name for t in chat.tools_for("optimization")] == ["optimize_request"]
+    assert [t.name for t in chat.tools_for("blocksworld")] == ["blocksworld"]
+    assert chat.agent("planning").tools["plan_request"].parameters["properties"] == {}  # it takes the request
