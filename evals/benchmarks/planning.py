@@ -128,7 +128,19 @@ class Planning(PlanningGold):
                 metrics["agreement"] = result.agreement
         valid = False
         if steps is not None:
-            report = validate(domain.validation_pddl or domain.pddl, gold, steps)
+            try:
+                report = validate(domain.validation_pddl or domain.pddl, gold, steps)
+            except (
+                Exception
+            ) as exc:  # UP rejects an argument of the wrong type (a model's own plan)
+                output["gold_check"] = f"{type(exc).__name__}: {exc}"
+                return Outcome(
+                    output=output,
+                    score=0.0,
+                    metrics={**metrics, "valid": 0.0},
+                    prompt_tokens=tokens[0],
+                    completion_tokens=tokens[1],
+                )
             valid = report.valid
             output["gold_check"] = "valid" if valid else report.reason
             if valid and opts.optimal:

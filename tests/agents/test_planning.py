@@ -332,6 +332,10 @@ def test_eval_benchmark_scores_against_the_gold_problem():
     item = direct.items()[0]
     out = direct.run(item, Context(backend=ScriptedBackend(["(move robot1 room9 room2)\n"])))
     assert out.score == 0.0 and "unknown object(s) room9" in out.output["gold_check"]
+    out = direct.run(
+        item, Context(backend=ScriptedBackend(["(move ball1 room1 room2)\n"]))
+    )  # ball1: not a robot
+    assert out.score == 0.0 and "ball1" in out.output["gold_check"]
 
 
 def test_top_level_export_is_lazy():
