@@ -125,6 +125,8 @@ def chat(
     max_tokens: Annotated[int, typer.Option(help="at most this many new tokens per reply")] = 512,
     dtype: Annotated[str, typer.Option(help="auto, float32, bfloat16")] = "auto",
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
+    compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int8, int4+eora64, "
+                                                       "int4+gear-kv4 (a saved checkpoint: --model hf:DIR)")] = None,
 ) -> None:
     """Chat through the tool agent (plans validated, models solved, code sandboxed, math checked); -c for one request.
 
@@ -138,7 +140,8 @@ def chat(
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
-                              dtype=dtype, threads=threads, plain=plain, checkpoint=store, thread_id=thread,
+                              dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
+                              thread_id=thread,
                               ask_user=ask and interactive)
         if command is None:
             run_repl(session, interactive=interactive)

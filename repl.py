@@ -32,6 +32,7 @@ class ChatSession:
     max_tokens: int = 512
     dtype: str = "auto"
     threads: int | None = None
+    compress: str | None = None  # a compression spec for the model, e.g. "int4+eora64" (CompressionConfig.parse)
     loader: Callable[..., Backend] = load_backend
     history: list[Message] = field(default_factory=list)
     plain: bool = True
@@ -44,8 +45,16 @@ class ChatSession:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = self.loader(self.model, dtype=self.dtype, threads=self.threads)
+            self._backend = self._load(self.model)
         return self._backend
+
+    def _load(self, model: str) -> Backend:
+        if self.compress is None:
+            return self.loader(model, dtype=self.dtype, threads=self.threads)
+        from ratiocinator.models.compress.config import CompressionConfig
+
+        cfg = CompressionConfig.parse(self.compress)
+        return self.loader(model, dtype=self.dtype, threads=self.threads, compress=cfg)
 
     @property
     def chat(self) -> Any:
@@ -70,9 +79,7 @@ class ChatSession:
         return self._chat
 
     def switch(self, model: str) -> None:
-        new = self.loader(
-            model, dtype=self.dtype, threads=self.threads
-        )  # fails before we drop the old one
+        new = self._load(model)  # fails before we drop the old one
         if self._backend is not None:
             self._backend.close()
         self._backend, self.model = new, model

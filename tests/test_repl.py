@@ -45,3 +45,20 @@ def test_unknown_command_keeps_the_loop(capsys):
     assert handle_command(session, "/frobnicate", io.StringIO()) is True
     assert "unknown command /frobnicate" in capsys.readouterr().err
     assert handle_command(session, "/quit", io.StringIO()) is False
+
+
+def test_compress_spec_reaches_the_loader_for_every_model():
+    seen = []
+
+    def loader(name, **kw):
+        seen.append((name, kw.get("compress")))
+        return ScriptedBackend(["ok"], name=name)
+
+    session = ChatSession(model="a", loader=loader, compress="int4+eora64")
+    assert session.backend.info.model == "a"
+    session.switch("b")
+    assert [n for n, _ in seen] == ["a", "b"]
+    assert all(cfg is not None and cfg.describe() == "int4-g128+eora64" for _, cfg in seen)
+    plain = ChatSession(model="a", loader=loader)
+    assert plain.backend.info.model == "a"
+    assert seen[-1] == ("a", None)
