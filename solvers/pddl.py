@@ -164,7 +164,12 @@ def _instance(problem: Problem, step: str, index: int) -> Any:
     if missing:
         raise _StepError(index, f"{step!r}: unknown object(s) {', '.join(missing)}; the problem has "
                          f"{', '.join(sorted(objects))}")
-    return ActionInstance(action, [objects[a.lower()] for a in args])
+    chosen = [objects[a.lower()] for a in args]
+    for param, obj in zip(action.parameters, chosen, strict=True):
+        if not obj.type.is_compatible(param.type):
+            raise _StepError(index, f"{step!r}: {obj.name} is a {obj.type}, but {action.name}'s ?{param.name} "
+                             f"takes a {param.type}")
+    return ActionInstance(action, chosen)
 
 
 def _validate_parsed(problem: Problem, steps: list[str]) -> ValidationReport:

@@ -223,3 +223,13 @@ def test_a_cached_domain_gives_independent_problems_and_the_same_answers() -> No
     assert validate(DOMAIN, REVERSE3, OPTIMAL_REVERSE3).valid
     assert not validate(DOMAIN, REVERSE3, OPTIMAL_REVERSE3[1:]).valid
     assert parse(DOMAIN, REVERSE3).kind == fresh.kind  # kind is computed afresh outside solve / validate
+
+
+def test_a_wrong_typed_argument_is_an_invalid_step_not_a_crash() -> None:
+    data = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning" / "grippers"
+    if not data.is_dir():
+        pytest.skip("needs ../shared/data/planning")
+    domain, problem = (data / "domain.pddl").read_text(), (data / "p01.pddl").read_text()
+    report = validate(domain, problem, ["(move room1 robot1 room2)"])
+    assert not report.valid and report.failed_step == 1
+    assert "robot1 is a room" not in report.reason and "takes a robot" in report.reason
