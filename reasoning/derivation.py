@@ -13,7 +13,8 @@ continued; one without an equation, to be written.
 Error kinds (counted per line, as the paper names them):
 - wrong equation: the line is not shown to follow from the one before (sympy: invalid, unreadable or
   undecided);
-- irrelevant equation: an identity once the definitions are substituted (it restates a definition);
+- irrelevant equation: an identity once the definitions are substituted (it restates a definition),
+  or a repeat of the premise or of an earlier line (it follows, trivially, and moves nowhere);
 - skipped step: the model wrote fewer lines than the known derivation has operations, so some line
   applied several at once (counted once per missing step).
 A derivation is fully valid when every line follows and the last one states the goal (its two sides
@@ -151,11 +152,21 @@ def parse_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and "=" in line]
 
 
+def _canonical(line: str) -> str:
+    return "".join(line.split())
+
+
 def check_lines(item: DerivationItem, lines: Sequence[str]) -> Attempt:
     """sympy's verdict on each line (against the previous relevant line, the first against the premise)."""
     judgements = []
     before = item.premise
-    for line in lines:
+    seen = {_canonical(item.premise): "the premise"}
+    for i, line in enumerate(lines):
+        earlier = seen.get(_canonical(line))
+        if earlier is not None:  # a repeat follows from itself, trivially: not a step
+            judgements.append(StepJudgement(verdict="irrelevant", detail=f"repeats {earlier}"))
+            continue
+        seen[_canonical(line)] = f"line {i + 1}"
         judgements.append(judge_step(before, line, item.definitions))
         # the chain goes on from the last line that says something
         if judgements[-1].verdict != "irrelevant":
@@ -197,6 +208,8 @@ def build_derivation_graph(backend: Any, config: DerivationConfig | None = None)
         (c,) = backend.generate([messages], params)
         attempts = state.get("attempts", [])
         lines = parse_lines(c.text)
+        if c.finish_reason == "length" and lines and not c.text.endswith("\n"):
+            lines = lines[:-1]  # cut off by the token limit mid-line: unfinished, not a wrong step
         if (
             attempts
         ):  # after feedback: keep the lines before the first invalid one (all, if none is)
@@ -219,7 +232,9 @@ def build_derivation_graph(backend: Any, config: DerivationConfig | None = None)
             text = UNFINISHED_PROMPT.format(goal=state["item"].goal)
         else:
             judgement = last.judgements[k]
-            if judgement.verdict == "irrelevant":
+            if judgement.verdict == "irrelevant" and judgement.detail.startswith("repeats"):
+                problem = f"{judgement.detail}: it does not move towards the goal."
+            elif judgement.verdict == "irrelevant":
                 problem = "is an identity once the definitions are substituted: it does not move towards the goal."
             else:
                 before = next(

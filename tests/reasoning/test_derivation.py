@@ -104,3 +104,21 @@ def test_a_valid_but_unfinished_derivation_is_sent_back_to_be_continued():
     assert first.first_invalid == -1 and not first.reaches_goal
     assert second.lines == ("y = 24 - 20*t", "t = (y - 24)/(-20)") and result.fully_valid
     assert "is not the goal t = (y - 24)/(-20)" in backend.calls[1].prompt[-1].content
+
+
+def test_a_repeated_line_is_irrelevant_and_a_cut_off_line_is_not_judged():
+    steps = list(ITEM.steps[1:])
+    looped = check_lines(ITEM, [steps[0], steps[0], ITEM.premise, *steps[1:]])
+    assert [j.verdict for j in looped.judgements][:3] == ["valid", "irrelevant", "irrelevant"]
+    assert looped.judgements[1].detail == "repeats line 1" and looped.judgements[2].detail == "repeats the premise"
+    assert looped.irrelevant == 2 and looped.wrong == 0 and not looped.fully_valid
+    # A reply cut by max_tokens in the middle of its last line: that fragment is dropped, not called wrong.
+    class Cut(ScriptedBackend):
+        def _complete(self, prompt, params):
+            c = super()._complete(prompt, params)
+            return c.model_copy(update={"finish_reason": "length"}) if len(self.calls) == 1 else c
+
+    backend = Cut(["\n".join(steps[:2]) + "\ny - 24 = -2", "\n".join(steps[2:]) + "\n"])
+    result = run_derivation(backend, ITEM)
+    assert result.attempts[0].lines == tuple(steps[:2]) and result.attempts[0].wrong == 0
+    assert result.fully_valid and len(result.attempts) == 2
