@@ -166,9 +166,9 @@ def _instance(problem: Problem, step: str, index: int) -> Any:
                          f"{', '.join(sorted(objects))}")
     chosen = [objects[a.lower()] for a in args]
     for param, obj in zip(action.parameters, chosen, strict=True):
-        if not obj.type.is_compatible(param.type):
-            raise _StepError(index, f"{step!r}: {obj.name} is a {obj.type}, but {action.name}'s ?{param.name} "
-                             f"takes a {param.type}")
+        if not param.type.is_compatible(obj.type):  # obj's type is param's type or a subtype of it
+            raise _StepError(index, f"{step!r}: {obj.name} is a {getattr(obj.type, 'name', obj.type)}, but "
+                             f"{action.name}'s ?{param.name} takes a {getattr(param.type, 'name', param.type)}")
     return ActionInstance(action, chosen)
 
 
