@@ -78,6 +78,17 @@ def gsm8k_reference(solution: StepSolution) -> str | None:
     return None
 
 
+def gsm8k_questions(data_dir: Path) -> list[tuple[str, str, str]]:
+    """(id suffix, problem, reference answer) of each distinct Mr-GSM8K problem with a correct solution."""
+    out, seen = [], set()
+    for sol in read_step_set(data_dir, "mr-gsm8k"):
+        ref = gsm8k_reference(sol)
+        if ref is not None and sol.problem not in seen:
+            seen.add(sol.problem)
+            out.append((sol.id.rsplit("/", 1)[-1], sol.problem, ref))
+    return out
+
+
 def final_segment(text: str) -> str:
     """What follows the last 'Final answer:' of a reply, or its last 200 characters."""
     idx = text.lower().rfind("final answer")

@@ -24,8 +24,7 @@ from ratiocinator.evals.benchmarks._stepdata import (
     FINAL_ANSWER_INSTRUCTION,
     final_number,
     final_segment,
-    gsm8k_reference,
-    read_step_set,
+    gsm8k_questions,
 )
 from ratiocinator.evals.metrics import mamo_close
 
@@ -114,19 +113,10 @@ class CQoTBench(Benchmark):
 
     def _gsm8k(self) -> list[Item]:
         assert self.data_dir is not None
-        items, seen = [], set()
-        for sol in read_step_set(self.data_dir, "mr-gsm8k"):
-            ref = gsm8k_reference(sol)
-            if ref is not None and sol.problem not in seen:
-                seen.add(sol.problem)
-                items.append(
-                    Item(
-                        id=f"gsm8k/{sol.id.rsplit('/', 1)[-1]}",
-                        group="gsm8k",
-                        inputs={"question": sol.problem, "reference": ref},
-                    )
-                )
-        return items
+        return [
+            Item(id=f"gsm8k/{key}", group="gsm8k", inputs={"question": problem, "reference": ref})
+            for key, problem, ref in gsm8k_questions(self.data_dir)
+        ]
 
     def items(self) -> list[Item]:
         opts: CQoTBenchOptions = self.options  # type: ignore[assignment]

@@ -25,7 +25,7 @@ from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome
 from ratiocinator.evals.benchmarks._stepdata import (
     STEP_SETS,
     final_number,
-    gsm8k_reference,
+    gsm8k_questions,
     read_step_set,
 )
 from ratiocinator.evals.metrics import mamo_close
@@ -98,19 +98,10 @@ class CritiqueBench(Benchmark):
                     )
                 )
             return items
-        items, seen = [], set()
-        for sol in read_step_set(self.data_dir, "mr-gsm8k"):
-            ref = gsm8k_reference(sol)
-            if ref is not None and sol.problem not in seen:
-                seen.add(sol.problem)
-                items.append(
-                    Item(
-                        id=f"refine/{sol.id.rsplit('/', 1)[-1]}",
-                        group="refine",
-                        inputs={"problem": sol.problem, "reference": ref},
-                    )
-                )
-        return items
+        return [
+            Item(id=f"refine/{key}", group="refine", inputs={"problem": problem, "reference": ref})
+            for key, problem, ref in gsm8k_questions(self.data_dir)
+        ]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         from ratiocinator.reasoning.critique import DeepCriticConfig, run_critique
