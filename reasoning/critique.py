@@ -217,6 +217,13 @@ def build_critique_graph(backend: Any, config: DeepCriticConfig | None = None) -
             marks[k] = parse_judgement(f"\\boxed{{{c.text.strip()}}}")
         return marks, sum(c.completion_tokens for c in replies)
 
+    def ask(prompts: list[str], max_tokens: int) -> tuple[list[tuple[str, int]], int]:
+        """One critique per step (prompt i is about step i): (text, judgement) each, and tokens used."""
+        replies = backend.generate([[Message(role="user", content=p)] for p in prompts], params(max_tokens))
+        texts = [c.text.strip() for c in replies]
+        marks, extra = judge(prompts, texts, list(range(len(prompts))))
+        return list(zip(texts, marks, strict=True)), sum(c.completion_tokens for c in replies) + extra
+
     def solve(state: CritiqueState) -> CritiqueState:
         (c,) = backend.generate(
             [[Message(role="user", content=SOLVE_PROMPT.format(problem=state["problem"]))]],
@@ -245,16 +252,8 @@ def build_critique_graph(backend: Any, config: DeepCriticConfig | None = None) -
             )
             for i in range(len(steps))
         ]
-        replies = backend.generate(
-            [[Message(role="user", content=p)] for p in prompts], params(cfg.critique_max_tokens)
-        )
-        texts = [c.text.strip() for c in replies]
-        marks, extra = judge(prompts, texts, list(range(len(steps))))
-        used = sum(c.completion_tokens for c in replies) + extra
-        return {
-            "critiques": list(zip(texts, marks, strict=True)),
-            "completion_tokens": state.get("completion_tokens", 0) + used,
-        }
+        judged, used = ask(prompts, cfg.critique_max_tokens)
+        return {"critiques": judged, "completion_tokens": state.get("completion_tokens", 0) + used}
 
     def second_look(state: CritiqueState) -> CritiqueState:
         steps = state["steps"]
@@ -271,16 +270,8 @@ def build_critique_graph(backend: Any, config: DeepCriticConfig | None = None) -
             )
             for i in range(len(steps))
         ]
-        replies = backend.generate(
-            [[Message(role="user", content=p)] for p in prompts], params(cfg.second_look_max_tokens)
-        )
-        texts = [c.text.strip() for c in replies]
-        marks, extra = judge(prompts, texts, list(range(len(steps))))
-        used = sum(c.completion_tokens for c in replies) + extra
-        return {
-            "second": list(zip(texts, marks, strict=True)),
-            "completion_tokens": state.get("completion_tokens", 0) + used,
-        }
+        judged, used = ask(prompts, cfg.second_look_max_tokens)
+        return {"second": judged, "completion_tokens": state.get("completion_tokens", 0) + used}
 
     def merge(state: CritiqueState) -> CritiqueState:
         out = []
