@@ -200,17 +200,24 @@ def execute_local(spec: WorkerSpec, items: list[Item], on_record: Callable[[Resu
             return pool.submit(execute_item, bench, item, ctx, config_hash=spec.config_hash, model=model)
     pending: Iterable[Item] = iter(items)
     running: set[Future[ResultRecord]] = set()
+    order: dict[Future[ResultRecord], int] = {}  # items finished together are recorded in item order
+
+    def record(done: set[Future[ResultRecord]]) -> None:
+        for f in sorted(done, key=order.__getitem__):
+            on_record(f.result())
+            del order[f]
+
     try:
-        for item in pending:  # keep at most 2 × workers in flight so that an interrupt loses little
-            running.add(submit(item))
+        for index, item in enumerate(pending):  # at most 2 × workers in flight: an interrupt loses little
+            future = submit(item)
+            order[future] = index
+            running.add(future)
             while len(running) >= 2 * workers:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
-                for f in done:
-                    on_record(f.result())
+                record(done)
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
-            for f in done:
-                on_record(f.result())
+            record(done)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
