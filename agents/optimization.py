@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ratiocinator.agents import optimization_grammar as grammar
 from ratiocinator.agents.optimization_answer import english, select
+from ratiocinator.agents.optimization_numbers import formulation_numbers, share_from_text
 from ratiocinator.agents.optimization_prompts import (
     compact,
     correction_messages,
@@ -69,6 +70,11 @@ class LLMOPTConfig(BaseModel):
     max_abs_objective: float = Field(1e12, gt=0, description="a larger |objective| is implausible")
     reject_all_zero: bool = Field(
         True, description="an optimum where every variable is 0 is implausible"
+    )
+    min_numbers_from_text: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="fewer of the formulation's constants (3+) stated in the problem is implausible "
+        "(a copied example); 0 turns the check off",
     )
     max_string: int = Field(400, ge=16, description="longest expression or name the schema admits")
     max_items: int = Field(60, ge=1, description="longest list the schema admits")
@@ -156,8 +162,13 @@ def _all_zero(values: dict[str, Any]) -> bool:
     return bool(numbers) and all(abs(x) < 1e-9 for x in numbers)
 
 
-def evaluate(completion: Completion, *, sample: int, round_: int, config: LLMOPTConfig) -> Attempt:
-    """Parse, check, build and solve one formulation; say what is wrong in words the model can act on."""
+def evaluate(completion: Completion, *, sample: int, round_: int, config: LLMOPTConfig,
+             problem: str | None = None) -> Attempt:
+    """Parse, check, build and solve one formulation; say what is wrong in words the model can act on.
+
+    With `problem`, a verified optimum of a formulation whose constants mostly do not occur in the
+    problem is implausible (it models another problem, typically the prompt's example).
+    """
     text = completion.text.strip()
 
     def attempt(status: AttemptStatus, feedback: str = "", **kw: Any) -> Attempt:
@@ -237,6 +248,16 @@ def evaluate(completion: Completion, *, sample: int, round_: int, config: LLMOPT
             "is missing, or the objective's sense is wrong.",
             **found,
         )
+    if problem is not None and config.min_numbers_from_text > 0:
+        share, foreign = share_from_text(text, problem)
+        if share < config.min_numbers_from_text and len(formulation_numbers(text)) >= 3:
+            listed = ", ".join(f"{x:g}" for x in foreign[:8])
+            return attempt(
+                "implausible",
+                f"Most numbers of this formulation ({listed}) do not occur in the problem: it "
+                "describes another problem. Use the numbers the problem states.",
+                **found,
+            )
     return attempt("ok", **found)
 
 
@@ -309,7 +330,10 @@ def build_optimization_graph(backend: Any, config: LLMOPTConfig | None = None) -
 
     def formulate(state: _State) -> _State:
         outs = _write(backend, [formulation_messages(state["problem"])], config.samples, 0, config)
-        tracks = [[evaluate(c, sample=i, round_=0, config=config)] for i, c in enumerate(outs)]
+        tracks = [
+            [evaluate(c, sample=i, round_=0, config=config, problem=state["problem"])]
+            for i, c in enumerate(outs)
+        ]
         return {
             "tracks": tracks,
             "round": 0,
@@ -335,7 +359,9 @@ def build_optimization_graph(backend: Any, config: LLMOPTConfig | None = None) -
         outs = _write(backend, prompts, 1, round_, config)
         tracks = [list(t) for t in state["tracks"]]
         for i, c in zip(todo, outs, strict=True):
-            tracks[i].append(evaluate(c, sample=i, round_=round_, config=config))
+            tracks[i].append(
+                evaluate(c, sample=i, round_=round_, config=config, problem=state["problem"])
+            )
         return {
             "tracks": tracks,
             "round": round_,

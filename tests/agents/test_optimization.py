@@ -245,3 +245,25 @@ def test_declare_first_keeps_the_schema_for_indexed_problems() -> None:
         "required"
     ] == ["objective", "constraints"]
     assert result.objective == pytest.approx(4) and result.values == {"x": {"1": 2.0, "2": 2.0}}
+
+
+def test_a_formulation_of_another_problem_is_sent_back_for_its_numbers() -> None:
+    copied = formulation(["x + y <= 40", "x <= 25"], objective="7*x + 9*y")  # a correct model of another text
+    result, backend = run([copied, GOOD])
+    (track,) = result.attempts
+    assert [a.status for a in track] == ["implausible", "ok"]
+    assert "do not occur in the problem" in feedback_shown(backend, 1) and "40" in track[0].feedback
+    assert result.status == "verified" and result.objective == pytest.approx(11)
+    # off by config: the copied model is accepted as it stands (the check is what catches it)
+    unchecked, _ = run([copied], min_numbers_from_text=0.0)
+    assert unchecked.status == "verified" and unchecked.objective == pytest.approx(360)  # y = 40
+
+
+def test_numbers_stated_in_words_percentages_and_thousands_count_as_stated() -> None:
+    from ratiocinator.agents.optimization_numbers import share_from_text, text_numbers
+
+    stated = text_numbers("Three machines; 20% of $1,500 goes to rent; half a dozen.")
+    assert {3.0, 20.0, 0.2, 1500.0, 0.5, 12.0} <= stated
+    share, foreign = share_from_text(formulation(["x + y <= 1500", "x <= 0.2*y"], objective="3*x + 7*y"),
+                                     "Three machines; 20% of $1,500 goes to rent.")
+    assert foreign == [7.0] and share == pytest.approx(3 / 4)
