@@ -9,8 +9,9 @@ The graph: translate -> check -> (translate again with the error | select) -> EN
 asks the model for the problem PDDL with the paper's prompt (the one-shot example `p_example.nl` /
 `p_example.pddl` of the domain) under an EBNF grammar built from the domain (planning_grammar), so
 every output parses as PDDL. `check` parses it with the solvers layer, compares its objects with
-those the English names, plans and validates; a translation that fails is shown the precise error
-and retried (at most `retries` rounds). k translations are sampled (temperature > 0 when k > 1)
+those the English names, plans and validates (after the sound rewrites of planning_repair: repeated
+facts and objects, undeclared objects the text names, a :goal cut off at the token limit); a
+translation that fails is shown the precise error and retried (at most `retries` rounds, sampled). k translations are sampled (temperature > 0 when k > 1)
 and `select` takes the majority over their goal states (translations with the same init and goal
 facts plan alike); the paper used one greedy translation, which is k=1 here.
 
@@ -19,6 +20,7 @@ The paper's LLM-as-planner baseline (the model writes the plan itself) is in pla
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -34,7 +36,6 @@ from ratiocinator.agents.planning_grammar import (
     available_domains,
     bounds,
     candidate_objects,
-    dedupe_objects,
     guess_domain,
     load_domain,
     object_errors,
@@ -42,6 +43,7 @@ from ratiocinator.agents.planning_grammar import (
     token_budget,
     vocabulary,
 )
+from ratiocinator.agents.planning_repair import repair
 from ratiocinator.models.types import Message, SamplingParams
 
 TranslationStatus = Literal[
@@ -66,8 +68,9 @@ class LLMPConfig(BaseModel):
         0.7,
         ge=0.0,
         le=2.0,
-        description="sampling temperature when k > 1 (k = 1 is greedy, "
-        "as the paper's temperature 0)",
+        description="sampling temperature when k > 1, and of every feedback round (k = 1 is greedy "
+        "at first, as the paper's temperature 0; a greedy retry of a weak model repeated its "
+        "translation word for word whatever the feedback)",
     )
     retries: int = Field(
         2, ge=0, le=10, description="rounds of error feedback per translation (the paper: none)"
@@ -114,6 +117,7 @@ class Translation:
     planner: str = ""
     optimal: bool = False
     key: str | None = None  # the parsed init and goal facts, for agreement between translations
+    repairs: tuple[str, ...] = ()  # sound rewrites made before parsing (agents/planning_repair.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +180,9 @@ def _facts(parsed: Any) -> str:
     return json.dumps({"init": init, "goal": sorted(str(g) for g in parsed.goals)})
 
 
+_vocabulary = functools.lru_cache(maxsize=64)(vocabulary)  # UP parses the domain: once per domain
+
+
 def check(
     text: str,
     domain: PlanningDomain,
@@ -191,16 +198,17 @@ def check(
     from ratiocinator.solvers.pddl import solve
     from ratiocinator.solvers.pddl_reader import PDDLError, parse_texts
 
-    done = {"chain": chain, "round": round, "pddl": pddl}
-    if truncated:
+    done: dict[str, Any] = {"chain": chain, "round": round, "pddl": pddl}
+    fixed = repair(pddl, text, _vocabulary(domain), domain, truncated=truncated)
+    if fixed is None:
         return Translation(
             **done,
             status="truncated",
             message=f"it was cut off after {max_tokens} tokens "
             "before it ended; state only the facts the text gives, one per line",
         )
-    pddl = dedupe_objects(pddl)[0]
-    done["pddl"] = pddl
+    done.update(pddl=fixed.pddl, repairs=fixed.repairs)
+    pddl = fixed.pddl
     try:
         parsed = parse_texts(domain.pddl, pddl)[0]
     except PDDLError as exc:
@@ -279,10 +287,8 @@ def _translate(state: PlanningState, runtime: Runtime[PlanningContext]) -> dict[
         chains = list(range(config.k))
     else:
         chains = state["pending"]  # each conversation has its own feedback; one batched request
-        seed = None if greedy else config.seed + 1000 * rnd
-        completions = backend.generate(
-            [convs[c] for c in chains], SamplingParams(**base, seed=seed)
-        )
+        retry = {**base, "temperature": config.temperature, "seed": config.seed + 1000 * rnd}
+        completions = backend.generate([convs[c] for c in chains], SamplingParams(**retry))
     new = []
     for chain, c in zip(chains, completions, strict=True):
         t = check(

@@ -133,6 +133,10 @@ class Vocabulary:
     action_costs: bool  # the domain increases (total-cost): init sets it to 0, metric minimizes it
     #: for the grammar of a plan (the LLM-as-planner baseline)
     actions: tuple[tuple[str, int], ...] = ()
+    #: each predicate's parameter types ('' untyped), and each type's parent type (None at the top)
+    signatures: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    parents: tuple[tuple[str, str | None], ...] = ()
+    constants: tuple[str, ...] = ()  # the domain's :constants, which a problem uses undeclared
 
 
 def vocabulary(domain: PlanningDomain) -> Vocabulary:
@@ -155,13 +159,19 @@ def vocabulary(domain: PlanningDomain) -> Vocabulary:
         parse_texts(domain.pddl, empty)  # raises the domain's own error
         raise AssertionError("unreachable")
     costs = "total-cost" in domain.pddl.lower()
-    preds, funcs = [], []
+    preds, funcs, signatures = [], [], []
     for f in parsed.fluents:
         if f.name == "total-cost":
             continue
         (preds if f.type.is_bool_type() else funcs).append((f.name, f.arity))
+        if f.type.is_bool_type():
+            kinds = tuple(p.type.name if p.type.is_user_type() else "" for p in f.signature)
+            signatures.append((f.name, kinds))
     typed = ":typing" in domain.pddl.lower() or "(:types" in domain.pddl.lower()
     types = tuple(t.name for t in parsed.user_types) if typed else ()
+    parents = tuple(
+        (t.name, t.father.name if t.father is not None else None) for t in parsed.user_types
+    )
     actions = tuple((a.name, len(a.parameters)) for a in parsed.actions)
     return Vocabulary(
         domain=name,
@@ -170,6 +180,20 @@ def vocabulary(domain: PlanningDomain) -> Vocabulary:
         types=types,
         action_costs=costs,
         actions=actions,
+        signatures=tuple(signatures),
+        parents=parents if typed else (),
+        constants=_constants(domain.pddl),
+    )
+
+
+def _constants(domain_pddl: str) -> tuple[str, ...]:
+    """The names in the domain's `(:constants ...)` block (types dropped)."""
+    found = re.search(r"\(:constants([^()]*)\)", domain_pddl, re.I)
+    if found is None:
+        return ()
+    words = found.group(1).split()
+    return tuple(
+        w.lower() for i, w in enumerate(words) if w != "-" and (i == 0 or words[i - 1] != "-")
     )
 
 

@@ -92,6 +92,10 @@ def _finish(reason: Any) -> str:
 class OpenAIBackend(BaseBackend):
     """A model served behind an OpenAI-compatible HTTP API."""
 
+    #: requests from several threads at once are safe (one httpx client) and are what lets the
+    #: server batch: the eval runner's SharedBackend then keeps `--workers` requests in flight
+    concurrent = True
+
     def __init__(
         self,
         config: OpenAIConfig,

@@ -155,13 +155,74 @@ def test_repeated_object_declarations_are_merged():
     assert result.verified and "(:objects\nb1 b2 b3\n)" in result.problem_pddl
 
 
-def test_truncated_output_is_reported_as_such():
-    backend = ScriptedBackend([GOOD + " x" * 300, GOOD])
+def test_output_cut_off_before_its_goal_is_reported_as_truncated():
+    cut = GOOD[: GOOD.index("(:goal")] + "(on b3 b1)\n" * 300
+    backend = ScriptedBackend([cut, GOOD])
     result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
-    assert (
-        result.translations[0].status == "truncated"
-        and "cut off after" in result.translations[0].message
+    first = result.translations[0]
+    assert first.status == "truncated" and "cut off after" in first.message
+    assert result.verified and result.translations[1].round == 1
+
+
+def test_output_cut_off_inside_its_goal_is_closed_and_repeats_dropped():
+    from ratiocinator.agents.planning import check
+
+    # what Qwen2.5-0.5B did on grippers p01: the goal literal repeated until the token limit
+    cut = GOOD.replace("(on b1 b2)\n))\n)", "(on b1 b2)\n" * 30 + "(on b1")
+    cut = cut.replace("(clear b2)\n", "(clear b2)\n(clear b2)\n")
+    domain = load_domain("blocksworld", data_dir=DATA)
+    t = check(TEXT, domain, cut, LLMPConfig(), truncated=True, max_tokens=99)
+    assert t.status == "solved" and t.pddl == GOOD  # closed after the last whole literal, facts once
+    assert t.repairs == (
+        "cut off at the token limit: closed after its 30 complete goal literal(s)",
+        "30 repeated fact(s) dropped",  # 29 in the goal, 1 in :init
     )
+
+
+def test_objects_the_text_names_are_declared_when_used_undeclared():
+    # barman's cocktail2, termes' pos-0-0: used in facts, named in the text, missing in :objects
+    missing = GOOD.replace("b1 b2 b3\n", "b1 b2\n")
+    result = plan_from_text(TEXT, backend=ScriptedBackend([missing]), domain="blocksworld")
+    assert result.verified and "(:objects\nb1 b2\nb3\n)" in result.problem_pddl
+    assert result.translations[0].repairs == (
+        "objects the text names, used but not declared, declared: b3",
+    )
+    # b9 is not in the text: left for the parser to reject (and the model to fix)
+    invented = GOOD.replace("(on b3 b1)", "(on b3 b9)")
+    result = plan_from_text(
+        TEXT,
+        backend=ScriptedBackend([invented]),
+        domain="blocksworld",
+        config=LLMPConfig(retries=0),
+    )
+    assert result.translations[0].status == "parse-error" and "b9" in result.translations[0].message
+
+
+def test_undeclared_objects_get_the_most_specific_type_their_uses_agree_on():
+    from ratiocinator.agents.planning_repair import declare_text_objects
+
+    domain = load_domain("grippers", data_dir=DATA)
+    vocab = vocabulary(domain)
+    assert dict(vocab.signatures)["carry"] == ("robot", "object", "gripper")
+    text = "robot1 is in room1. ball1 is in room2. robot1 has a free left gripper lgripper1."
+    problem = (
+        "(define (problem p)\n(:domain gripper-strips)\n(:objects\nrobot1 - robot\n)\n"
+        "(:init\n(at-robby robot1 room1)\n(at ball1 room2)\n(free robot1 lgripper1)\n"
+        "(at robot1 room1)\n)\n(:goal\n(and\n(at ball1 room1)\n))\n)"
+    )
+    fixed, added = declare_text_objects(problem, text, vocab, domain)
+    assert added == ["room1", "ball1", "room2", "lgripper1"]  # in order of first use
+    assert "room1 room2 - room\nball1 - object\nlgripper1 - gripper\n)" in fixed
+    # robot1 is declared a robot and used as an object: not ours to judge, left to the parser
+    assert fixed.count("robot1 - robot") == 1
+
+
+def test_feedback_rounds_are_sampled_even_when_the_first_translation_is_greedy():
+    backend = ScriptedBackend(["(define (problem", GOOD])
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(seed=5))
+    assert result.verified
+    first, retry = backend.calls[0].params, backend.calls[1].params
+    assert first.temperature == 0.0 and (retry.temperature, retry.seed) == (0.7, 1005)
 
 
 OTHER = GOOD.replace(

@@ -1,0 +1,180 @@
+"""Sound rewrites of a model's problem PDDL before it is parsed: repeats dropped, text-named objects declared, a cut-off :goal closed.
+
+A small model under the problem grammar (planning_grammar.problem_grammar) makes three mistakes that
+lose a translation without its facts being wrong, each seen in the LLM+P runs with Qwen2.5-0.5B:
+- it repeats a fact, often until the token limit (grippers: `(at ball1 room1)` forty times);
+- it uses an object that the English text names but leaves it out of `:objects` (barman's
+  cocktail2, termes' pos-0-0: the parser rejects the whole problem);
+- it is cut off while listing goal literals (because of the repeats), so the problem never closes.
+Each rewrite here keeps the model's meaning and says what it did: a fact stated twice is stated once;
+an object is declared only if the text names it, with the one type its uses agree on (the most
+specific of the predicates' parameter types); a cut-off problem is closed after its last complete
+goal literal, and only when it was cut inside `:goal` (cut earlier, it has no goal to keep). No
+library does this: it is about the layout our grammar produces.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ratiocinator.agents.planning_grammar import (
+    PlanningDomain,
+    Vocabulary,
+    candidate_objects,
+    dedupe_objects,
+)
+
+_ATOM = re.compile(r"\(\s*([^\s()]+)((?:\s+[^\s()]+)*)\s*\)")
+_GOAL_OPEN = "(:goal\n(and\n"
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """The rewritten problem and one line per rewrite made (empty: unchanged)."""
+
+    pddl: str
+    repairs: tuple[str, ...] = ()
+
+
+def _section(problem: str, name: str) -> tuple[int, int] | None:
+    """[start, end) of the `(name ...)` block (end past its closing parenthesis), or None."""
+    start = problem.lower().find("(" + name)
+    if start < 0:
+        return None
+    level = 0
+    for i in range(start, len(problem)):
+        level += {"(": 1, ")": -1}.get(problem[i], 0)
+        if level == 0:
+            return start, i + 1
+    return None
+
+
+def drop_repeated_facts(problem: str) -> tuple[str, int]:
+    """Each fact line of :init and :goal kept once (a problem's facts are a set); how many were dropped."""
+    dropped = 0
+    for name in (":init", ":goal"):
+        span = _section(problem, name)
+        if span is None:
+            continue
+        lines, seen, kept = problem[span[0] : span[1]].split("\n"), set(), []
+        for line in lines:
+            key = " ".join(line.split()).lower()
+            if key.startswith("(") and key.endswith(")") and key.count("(") == key.count(")"):
+                if key in seen:
+                    dropped += 1
+                    continue
+                seen.add(key)
+            kept.append(line)
+        problem = problem[: span[0]] + "\n".join(kept) + problem[span[1] :]
+    return problem, dropped
+
+
+def close_cut_goal(problem: str, vocab: Vocabulary) -> tuple[str, int] | None:
+    """A problem cut off inside `(:goal (and ...` closed after its last complete literal line, with
+    the number of literals kept; None when it was cut before its goal or kept no literal."""
+    at = problem.find(_GOAL_OPEN)
+    if at < 0:
+        return None
+    literals = []
+    for line in problem[at + len(_GOAL_OPEN) :].split("\n"):
+        text = line.strip()
+        if not (text.startswith("(") and text.endswith(")") and text.count("(") == text.count(")")):
+            break
+        literals.append(text)
+    if not literals:
+        return None
+    metric = "(:metric minimize (total-cost))\n" if vocab.action_costs else ""
+    closed = problem[: at + len(_GOAL_OPEN)] + "\n".join(literals) + "\n))\n" + metric + ")"
+    return closed, len(literals)
+
+
+def _declared(problem: str) -> dict[str, str | None]:
+    from ratiocinator.solvers.pddl_compat import problem_objects
+
+    return {name.lower(): kind for name, kind in problem_objects(problem)}
+
+
+def _most_specific(kinds: set[str], parents: dict[str, str | None]) -> str | None:
+    """The one type in `kinds` that is a subtype of (or equal to) every other, else None."""
+
+    def ancestors(t: str) -> set[str]:
+        seen = {t}
+        while parents.get(t) is not None and parents[t] not in seen:
+            t = parents[t]  # type: ignore[assignment]
+            seen.add(t)
+        return seen
+
+    for k in kinds:
+        if kinds <= ancestors(k):
+            return k
+    return None
+
+
+def declare_text_objects(
+    problem: str, text: str, vocab: Vocabulary, domain: PlanningDomain
+) -> tuple[str, list[str]]:
+    """Objects used in facts, named by the text, but missing from `:objects`, declared with the type
+    their uses agree on; the names declared. Names whose uses disagree on a type are left alone."""
+    declared = _declared(problem)
+    signatures = dict(vocab.signatures)
+    parents = dict(vocab.parents)
+    allowed = set(candidate_objects(text, domain))
+    uses: dict[str, set[str]] = {}
+    for name in (":init", ":goal"):
+        span = _section(problem, name)
+        if span is None:
+            continue
+        for m in _ATOM.finditer(problem[span[0] : span[1]]):
+            kinds = signatures.get(m.group(1).lower())
+            args = m.group(2).split()
+            if kinds is None or len(kinds) != len(args):
+                continue
+            for arg, kind in zip(args, kinds, strict=True):
+                key = arg.lower()
+                if key not in declared and key not in vocab.constants and key in allowed:
+                    uses.setdefault(key, set()).add(kind)
+    add: dict[str, str] = {}
+    for name, kinds in uses.items():
+        if vocab.types:
+            kind = _most_specific(kinds - {""}, parents) if kinds - {""} else None
+            if kind is not None:
+                add[name] = kind
+        else:
+            add[name] = ""
+    if not add:
+        return problem, []
+    span = _section(problem, ":objects")
+    if span is None:
+        return problem, []
+    lines = [
+        " ".join(n for n in add if add[n] == k) + (f" - {k}" if k else "")
+        for k in dict.fromkeys(add.values())
+    ]
+    block = problem[span[0] : span[1] - 1].rstrip("\n") + "\n" + "\n".join(lines) + "\n)"
+    return problem[: span[0]] + block + problem[span[1] :], list(add)
+
+
+def repair(
+    problem: str, text: str, vocab: Vocabulary, domain: PlanningDomain, *, truncated: bool = False
+) -> Repaired | None:
+    """All rewrites, in order; None when the problem was cut off before its goal (not repairable)."""
+    notes = []
+    if truncated:
+        closed = close_cut_goal(problem, vocab)
+        if closed is None:
+            return None
+        problem = closed[0]
+        notes.append(
+            f"cut off at the token limit: closed after its {closed[1]} complete goal literal(s)"
+        )
+    problem, repeated = dedupe_objects(problem)
+    if repeated:
+        notes.append(f"objects declared twice merged: {', '.join(repeated)}")
+    problem, dropped = drop_repeated_facts(problem)
+    if dropped:
+        notes.append(f"{dropped} repeated fact(s) dropped")
+    problem, added = declare_text_objects(problem, text, vocab, domain)
+    if added:
+        notes.append(f"objects the text names, used but not declared, declared: {', '.join(added)}")
+    return Repaired(problem, tuple(notes))
