@@ -65,6 +65,8 @@ def run_command(
     workers: Annotated[int, typer.Option(help="items in parallel (threads, or processes where needed)")] = 1,
     out: Annotated[Path | None, typer.Option(help="run directory (default eval-runs/BENCH-MODEL-sSEED)")] = None,
     resume: Annotated[bool, typer.Option(help="continue the run in --out, skipping finished items")] = False,
+    retry_errors: Annotated[bool, typer.Option(help="with --resume: run again the items that ended in an "
+                                                    "error (a server that went away, say)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     data_dir: Annotated[Path | None, typer.Option(help="folder with the benchmark's data (e.g. ../shared/data)")] = None,
     dataset: Annotated[str | None, typer.Option(help="the benchmark's dataset option, if it has one")] = None,
@@ -93,7 +95,7 @@ def run_command(
         config = RunConfig(benchmark=benchmark, model=model, options=options, seed=seed, limit=limit,
                            workers=workers, executor=executor, ray_address=ray_address,  # type: ignore[arg-type]
                            data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
-                           resume=resume, cache=cache, cache_path=str(cache_path) if cache_path else None,
+                           resume=resume, retry_errors=retry_errors, cache=cache, cache_path=str(cache_path) if cache_path else None,
                            dtype=dtype, threads=threads, compress=compress)
     except ValidationError as exc:
         e = exc.errors()[0]
@@ -111,6 +113,9 @@ def run_command(
     report = markdown(load_run(result.out_dir))
     (result.out_dir / "report.md").write_text(report)
     typer.echo(f"{result.ran} items run, {result.skipped} already done; {result.out_dir}", err=True)
+    if result.summary.n_errors:
+        typer.echo(f"{result.summary.n_errors} item(s) ended in an error; to run them again: the same command "
+                   "with --resume --retry-errors", err=True)
     if as_json:
         typer.echo(json.dumps({"out_dir": str(result.out_dir), "ran": result.ran, "skipped": result.skipped,
                                "seconds": result.seconds, "summary": result.summary.model_dump(mode="json")},

@@ -4,7 +4,8 @@ Every finished item is appended to results.jsonl as one JSON line, flushed and f
 next one is written, by a single writer. So after any interruption (Ctrl-C, SIGKILL, power loss)
 the file holds complete lines plus at most one partial last line; `load_results` drops that partial
 line (truncating the file back to the last complete line) so the item is redone, and a damaged line
-anywhere else is an error. Duplicate item ids are never written: the runner skips finished items.
+anywhere else is an error. Duplicate item ids are never written: the runner skips finished items
+(`--retry-errors` first rewrites the file without the records that ended in an error).
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ def load_results(path: Path, *, repair: bool = True) -> list[ResultRecord]:
             f.flush()
             os.fsync(f.fileno())
     return records
+
+
+def drop_errors(path: Path, records: list[ResultRecord]) -> list[ResultRecord]:
+    """Rewrite results.jsonl without the records that ended in an error (their items are then redone,
+    e.g. after the model server went away); the file is replaced atomically. The kept records."""
+    kept = [r for r in records if r.error is None]
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in kept:
+            f.write(r.model_dump_json() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return kept
 
 
 class ResultsWriter:

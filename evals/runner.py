@@ -55,6 +55,7 @@ from ratiocinator.evals.results import (
     ResultRecord,
     ResultsWriter,
     append_json_line,
+    drop_errors,
     load_results,
     read_json,
     write_json,
@@ -82,6 +83,7 @@ class RunConfig(BaseModel):
     data_dir: str | None = None
     out: str | None = None  # None: eval-runs/<benchmark>-<model>-s<seed>
     resume: bool = False
+    retry_errors: bool = False  # with resume: items recorded with an error are run again
     cache: bool = True
     cache_path: str | None = None  # None: the package's default response cache
     threads: int | None = None
@@ -294,6 +296,8 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
         if r.config_hash != config_hash:
             raise InvalidInput(f"{results_path}: item {r.item_id} was run with config {r.config_hash}, this run "
                                f"is {config_hash}; results of two configs cannot share a run directory")
+    if config.retry_errors and any(r.error is not None for r in records):
+        records = drop_errors(results_path, records)
     done = {r.item_id for r in records}
     todo = [it for it in items if it.id not in done]
 

@@ -144,6 +144,22 @@ def test_changed_inputs_are_refused_on_resume(tmp_path: Path) -> None:
         run(RunConfig(benchmark="counting-toy", out=str(out), resume=True))
 
 
+def test_retry_errors_reruns_only_the_items_that_ended_in_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    clean = run(RunConfig(benchmark="counting-toy", out=str(out), limit=3))
+    path = out / "results.jsonl"
+    records = load_results(path)
+    failed = records[1].model_copy(update={"error": "BackendUnavailable: server gone", "score": None})
+    path.write_text("".join(r.model_dump_json() + "\n" for r in (records[0], failed, records[2])))
+    again = run(RunConfig(benchmark="counting-toy", out=str(out), limit=3, resume=True))
+    assert (again.ran, again.summary.n_errors) == (0, 1)  # plain --resume keeps the error
+    retried = run(RunConfig(benchmark="counting-toy", out=str(out), limit=3, resume=True, retry_errors=True))
+    assert (retried.ran, retried.skipped, retried.summary.n_errors) == (1, 2, 0)
+    after = load_results(path)
+    assert sorted(r.item_id for r in after) == sorted(r.item_id for r in records)  # no duplicates
+    assert retried.summary.rows == clean.summary.rows
+
+
 def test_records_round_trip_and_parallel_order_does_not_matter(tmp_path: Path) -> None:
     one = run(RunConfig(benchmark="counting-toy", out=str(tmp_path / "a"), workers=1))
     four = run(RunConfig(benchmark="counting-toy", out=str(tmp_path / "b"), workers=4))
