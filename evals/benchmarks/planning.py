@@ -112,6 +112,7 @@ class Planning(PlanningGold):
                         "round": t.round,
                         "status": t.status,
                         "message": t.message,
+                        "repairs": list(t.repairs),
                         "pddl": t.pddl,
                     }
                     for t in result.translations
@@ -123,6 +124,8 @@ class Planning(PlanningGold):
                 "solved_first": sum(t.status == "solved" for t in first) / max(1, len(first)),
                 "rounds": float(max((t.round for t in result.translations), default=0)),
                 "translations": float(len(result.translations)),
+                "repaired": sum(bool(t.repairs) for t in result.translations)
+                / max(1, len(result.translations)),
             }
             if result.verified:
                 metrics["agreement"] = result.agreement
