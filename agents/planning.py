@@ -11,7 +11,8 @@ asks the model for the problem PDDL with the paper's prompt (the one-shot exampl
 every output parses as PDDL. `check` parses it with the solvers layer, compares its objects with
 those the English names, plans and validates (after the sound rewrites of planning_repair: repeated
 facts and objects, undeclared objects the text names, a :goal cut off at the token limit); a
-translation that fails is shown the precise error and retried (at most `retries` rounds, sampled). k translations are sampled (temperature > 0 when k > 1)
+translation that fails is shown the precise error and retried (at most `retries` rounds, sampled;
+a chain that repeats a translation already shown wrong stops). k translations are sampled (temperature > 0 when k > 1)
 and `select` takes the majority over their goal states (translations with the same init and goal
 facts plan alike); the paper used one greedy translation, which is k=1 here.
 
@@ -304,8 +305,11 @@ def _translate(state: PlanningState, runtime: Runtime[PlanningContext]) -> dict[
         new.append(t)
     conversations = [list(c) for c in convs] if rnd else [list(convs[0]) for _ in range(config.k)]
     pending = []
+    seen = {(t.chain, t.pddl) for t in state.get("translations", [])}
     for t in new:
-        if t.status != "solved" and rnd < config.retries:
+        # a chain that repeats a translation already shown wrong has stopped listening: the next
+        # round would cost as much and say the same (Qwen2.5-0.5B on blocksworld, even sampled)
+        if t.status != "solved" and rnd < config.retries and (t.chain, t.pddl) not in seen:
             conversations[t.chain] += [
                 Message(role="assistant", content=t.pddl),
                 Message(role="user", content=feedback(t.message)),

@@ -149,6 +149,23 @@ def test_retries_are_bounded_and_failure_says_why():
     assert len(backend.calls) == 1
 
 
+def test_a_chain_that_repeats_a_wrong_translation_is_not_retried_again():
+    unsolvable = GOOD.replace("(on b1 b2)\n", "(on b1 b2)\n(on b2 b1)\n")
+    other = GOOD.replace("(on b1 b2)\n", "(on b2 b1)\n(on b1 b2)\n")
+    backend = ScriptedBackend([unsolvable, unsolvable, other, GOOD])
+    result = plan_from_text(
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=3)
+    )
+    assert len(backend.calls) == 2 and [t.round for t in result.translations] == [0, 1]
+    assert result.status == "failed"
+    # a different wrong translation is worth another round
+    backend = ScriptedBackend([unsolvable, other, GOOD])
+    result = plan_from_text(
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=3)
+    )
+    assert len(backend.calls) == 3 and result.verified
+
+
 def test_repeated_object_declarations_are_merged():
     repeated = GOOD.replace("b1 b2 b3\n", "b1 b2 b3 b1 b2 b3\n")
     result = plan_from_text(TEXT, backend=ScriptedBackend([repeated]), domain="blocksworld")
@@ -172,7 +189,9 @@ def test_output_cut_off_inside_its_goal_is_closed_and_repeats_dropped():
     cut = cut.replace("(clear b2)\n", "(clear b2)\n(clear b2)\n")
     domain = load_domain("blocksworld", data_dir=DATA)
     t = check(TEXT, domain, cut, LLMPConfig(), truncated=True, max_tokens=99)
-    assert t.status == "solved" and t.pddl == GOOD  # closed after the last whole literal, facts once
+    assert (
+        t.status == "solved" and t.pddl == GOOD
+    )  # closed after the last whole literal, facts once
     assert t.repairs == (
         "cut off at the token limit: closed after its 30 complete goal literal(s)",
         "30 repeated fact(s) dropped",  # 29 in the goal, 1 in :init
