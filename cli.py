@@ -32,11 +32,9 @@ def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: st
     from rich.console import Console
 
     from ratiocinator.models import load_backend
-    from ratiocinator.models.compress.config import CompressionConfig
 
-    cfg = CompressionConfig.parse(compress) if compress else None
     with Console(stderr=True).status(f"loading {model}{f' ({compress})' if compress else ''} …"):
-        return load_backend(model, dtype=dtype, threads=threads, cache=True if cache else None, compress=cfg)
+        return load_backend(model, dtype=dtype, threads=threads, cache=True if cache else None, compress=compress)
 
 
 def _read_schema(path: Path) -> dict[str, Any]:

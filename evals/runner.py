@@ -120,11 +120,9 @@ class WorkerSpec:
         if self.model is None:
             return None
         from ratiocinator.models import ResponseCache, load_backend
-        from ratiocinator.models.compress.config import CompressionConfig
 
         cache = ResponseCache(self.cache_path) if self.cache_path else None
-        compress = CompressionConfig.parse(self.compress) if self.compress else None
-        return load_backend(self.model, dtype=self.dtype, threads=self.threads, cache=cache, compress=compress)
+        return load_backend(self.model, dtype=self.dtype, threads=self.threads, cache=cache, compress=self.compress)
 
     def build(self, backend: Any = None) -> tuple[Benchmark, Context]:
         bench = self.benchmark_cls(self.options, self.data_dir)

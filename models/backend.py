@@ -174,11 +174,15 @@ def load_backend(
 ) -> Backend:
     """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network.
 
-    `compress` (a `models.compress.CompressionConfig`) compresses the weights and/or KV cache once
-    after loading.
+    `compress` (a `models.compress.CompressionConfig`, or its spec such as "int4+eora64+gear-kv4")
+    compresses the weights and/or KV cache once after loading.
     """
     from ratiocinator.models.hf import HFBackend, HFConfig
 
+    if isinstance(compress, str):
+        from ratiocinator.models.compress import CompressionConfig
+
+        compress = CompressionConfig.parse(compress) if compress.strip() else None
     if not isinstance(spec, str) or not spec.strip():
         raise InvalidInput(f"model spec: expected 'embedded:NAME' or 'hf:PATH', got {spec!r}")
     spec = spec.strip()

@@ -63,6 +63,10 @@ def test_openai_spec_without_a_server_url_says_how_to_give_one(monkeypatch):
 def test_compression_is_refused_on_server_backends():
     with pytest.raises(UnsupportedFeature, match="compression"):
         load_backend("openai:m@http://127.0.0.1:9/v1", compress=object())
+    with pytest.raises(UnsupportedFeature, match="compression"):  # a spec string is parsed first
+        load_backend("openai:m@http://127.0.0.1:9/v1", compress="int4+eora64")
+    with pytest.raises(InvalidInput, match="int5"):
+        load_backend("openai:m@http://127.0.0.1:9/v1", compress="int5")
 
 
 def test_empty_spec():
