@@ -79,8 +79,10 @@ class LLMOPTConfig(BaseModel):
     max_string: int = Field(400, ge=16, description="longest expression or name the schema admits")
     max_items: int = Field(60, ge=1, description="longest list the schema admits")
     declare_first: bool = Field(
-        False,
-        description="write declarations, then objective and constraints under a grammar of the declared names",
+        True,
+        description="write declarations, then objective and constraints under a grammar of the declared "
+        "names (NL4Opt, Qwen2.5-0.5B on vLLM, 8 items: 7/8 formulations built and solved, against 0/8 "
+        "in one step, where it used names it never declared)",
     )
 
 

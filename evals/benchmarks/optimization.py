@@ -59,9 +59,7 @@ class OptimizationOptions(BaseModel):
     correction_rounds: int = Field(2, ge=0, le=8)
     max_tokens: int = Field(512, ge=32)
     solver_timeout: float = Field(20.0, gt=0)
-    declare_first: bool = (
-        False  # agents.optimization_grammar: expressions name only declared symbols
-    )
+    declare_first: bool = True  # agents.optimization_grammar: expressions name only declared symbols
 
 
 def _rows(path: Path, question: str, answer: str) -> list[tuple[str, str, str]]:

@@ -49,6 +49,7 @@ ALL_ZERO = formulation(["x + y <= 4"], sense="minimize")
 
 
 def run(replies: list[str], **config) -> tuple[OptimizationResult, ScriptedBackend]:
+    config.setdefault("declare_first", False)  # one reply per formulation (the two-step path: below)
     backend = ScriptedBackend(replies)
     return optimize_from_text(PROBLEM, backend=backend, config=LLMOPTConfig(**config)), backend
 
@@ -161,7 +162,7 @@ def test_select_prefers_verified_values_over_more_numerous_unverified_ones() -> 
 
 
 def test_the_graph_is_compiled_and_inspectable() -> None:
-    graph = build_optimization_graph(ScriptedBackend([GOOD]))
+    graph = build_optimization_graph(ScriptedBackend([GOOD]), LLMOPTConfig(declare_first=False))
     assert {"formulate", "correct"} <= set(graph.get_graph().nodes)
     state = graph.invoke({"problem": PROBLEM})
     assert state["tracks"][0][0].status == "ok"
