@@ -381,11 +381,22 @@ def build_optimization_graph(backend: Any, config: LLMOPTConfig | None = None) -
     return graph.compile()
 
 
+def _final(track: list[Attempt]) -> Attempt:
+    """What a sample ends with: its last verified attempt, else its last one that built and solved
+    (a correction that no longer builds does not undo an earlier optimum: seen on Mamo complex), else
+    its last attempt."""
+    for ok in (lambda a: a.status == "ok", lambda a: a.executed):
+        kept = [a for a in track if ok(a)]
+        if kept:
+            return kept[-1]
+    return track[-1]
+
+
 def _result(
     problem: str, state: _State, config: LLMOPTConfig, seconds: float
 ) -> OptimizationResult:
     tracks = state["tracks"]
-    chosen, votes = select([t[-1] for t in tracks], config.agreement)
+    chosen, votes = select([_final(t) for t in tracks], config.agreement)
     first, _ = select([t[0] for t in tracks], config.agreement)
     formulation = (
         Formulation.model_validate_json(chosen.formulation) if chosen is not None else None

@@ -260,6 +260,15 @@ def test_a_formulation_of_another_problem_is_sent_back_for_its_numbers() -> None
     assert unchecked.status == "verified" and unchecked.objective == pytest.approx(360)  # y = 40
 
 
+def test_a_correction_that_breaks_the_model_does_not_undo_an_earlier_optimum() -> None:
+    copied = formulation(["x + y <= 40", "x <= 25"], objective="7*x + 9*y")  # solves, but implausible
+    result, _ = run([copied, BUILD_ERROR, INFEASIBLE], correction_rounds=2)
+    (track,) = result.attempts
+    assert [a.status for a in track] == ["implausible", "build_error", "infeasible"]
+    assert result.executed and result.status == "unverified"
+    assert result.objective == pytest.approx(360)
+
+
 def test_numbers_stated_in_words_percentages_and_thousands_count_as_stated() -> None:
     from ratiocinator.agents.optimization_numbers import share_from_text, text_numbers
 
