@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ def select(attempts: list[Attempt], tolerance: float) -> tuple[Attempt | None, i
 
 
 def _number(x: float) -> str:
+    if not math.isfinite(x):  # a variable that no constraint or objective uses is left unset (NaN)
+        return "unset"
     return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.6g}"
 
 

@@ -171,6 +171,8 @@ class Checked:
                     worst.append((max(v, 0.0), f"{spec.name}{scope or ''}: {a:.6g} {op} {b:.6g}"))
         for name, spec in self.variables.items():
             for index, x in values[name].items():
+                if math.isnan(x):  # unset by the solver: in no expression, so nothing to violate
+                    continue
                 lo, hi, integral = bounds(spec)
                 v = max((lo - x) if lo is not None else 0.0, (x - hi) if hi is not None else 0.0,
                         abs(x - round(x)) if integral else 0.0)

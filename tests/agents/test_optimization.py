@@ -269,6 +269,18 @@ def test_a_correction_that_breaks_the_model_does_not_undo_an_earlier_optimum() -
     assert result.objective == pytest.approx(360)
 
 
+def test_a_variable_the_solver_leaves_unset_is_said_so() -> None:
+    from ratiocinator.agents.optimization_answer import english
+
+    unused = formulation(["x + y <= 4", "x <= 3"], variables=("x", "y", "z"))  # z appears nowhere
+    result, _ = run([unused])
+    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert "z = unset" in result.answer or "z = 0" in result.answer
+    (attempt,) = result.attempts[0]
+    nan = attempt.model_copy(update={"values": {**attempt.values, "z": float("nan")}})
+    assert "z = unset" in english(nan, "maximize", 1, 1)
+
+
 def test_numbers_stated_in_words_percentages_and_thousands_count_as_stated() -> None:
     from ratiocinator.agents.optimization_numbers import share_from_text, text_numbers
 
