@@ -88,14 +88,14 @@ class FactAnswerer:
 
 
 class PursuitOptions(BaseModel):
-    """The paper's α; question budget, draws and candidates kept small for a CPU run (paper: 20, 4, all)."""
+    """The paper's α and the reference's 64 draws; question budget and candidates kept small for a CPU run (paper: 20, all)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     methods: tuple[str, ...] = METHODS
     alpha: float = Field(0.1, gt=0, lt=1)
     budget: int = Field(4, ge=0)
-    n_label_samples: int = Field(4, ge=1)
+    n_label_samples: int = Field(64, ge=1)
     draw_labels_from: str = Field("prior", pattern="^(prior|posterior)$")
     n_candidate_queries: int | None = Field(6, ge=1)
     n_cal_per_length: int = Field(10, ge=1)
