@@ -34,8 +34,8 @@ def select(attempts: list[Attempt], tolerance: float) -> tuple[Attempt | None, i
 
 
 def _number(x: float) -> str:
-    if not math.isfinite(x):  # a variable that no constraint or objective uses is left unset (NaN)
-        return "unset"
+    if not math.isfinite(x):  # NaN: a variable in no constraint or objective, left unset
+        return "unset" if math.isnan(x) else str(x)
     return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.6g}"
 
 

@@ -44,7 +44,7 @@ from ratiocinator.agents.planning_grammar import (
     token_budget,
     vocabulary,
 )
-from ratiocinator.agents.planning_repair import repair
+from ratiocinator.agents.planning_repair import Repaired, repair
 from ratiocinator.models.types import Message, SamplingParams
 
 TranslationStatus = Literal[
@@ -177,8 +177,10 @@ def feedback(message: str) -> str:
 
 
 def _facts(parsed: Any) -> str:
+    """The translation's init and goal facts as a set (order and an outer `and` do not matter)."""
     init = sorted(str(f) for f, v in parsed.explicit_initial_values.items() if str(v) != "false")
-    return json.dumps({"init": init, "goal": sorted(str(g) for g in parsed.goals)})
+    goal = [a for g in parsed.goals for a in (g.args if g.is_and() else (g,))]
+    return json.dumps({"init": init, "goal": sorted({str(g) for g in goal})})
 
 
 _vocabulary = functools.lru_cache(maxsize=64)(vocabulary)  # UP parses the domain: once per domain
@@ -200,7 +202,12 @@ def check(
     from ratiocinator.solvers.pddl_reader import PDDLError, parse_texts
 
     done: dict[str, Any] = {"chain": chain, "round": round, "pddl": pddl}
-    fixed = repair(pddl, text, _vocabulary(domain), domain, truncated=truncated)
+    try:
+        vocab = _vocabulary(domain)
+    except PDDLError:  # a domain UP cannot read: the parse below says so
+        fixed = None if truncated else Repaired(pddl)
+    else:
+        fixed = repair(pddl, text, vocab, domain, truncated=truncated)
     if fixed is None:
         return Translation(
             **done,
@@ -305,11 +312,11 @@ def _translate(state: PlanningState, runtime: Runtime[PlanningContext]) -> dict[
         new.append(t)
     conversations = [list(c) for c in convs] if rnd else [list(convs[0]) for _ in range(config.k)]
     pending = []
-    seen = {(t.chain, t.pddl) for t in state.get("translations", [])}
+    seen = {(t.chain, t.key or t.pddl) for t in state.get("translations", [])}
     for t in new:
         # a chain that repeats a translation already shown wrong has stopped listening: the next
         # round would cost as much and say the same (Qwen2.5-0.5B on blocksworld, even sampled)
-        if t.status != "solved" and rnd < config.retries and (t.chain, t.pddl) not in seen:
+        if t.status != "solved" and rnd < config.retries and (t.chain, t.key or t.pddl) not in seen:
             conversations[t.chain] += [
                 Message(role="assistant", content=t.pddl),
                 Message(role="user", content=feedback(t.message)),
@@ -444,7 +451,7 @@ def plan_from_text(
     dom = resolve_domain(text, domain)
     objects = candidate_objects(text, dom) if config.objects_from_text else None
     limit = bounds(text, dom, config.length_factor)
-    grammar = problem_grammar(vocabulary(dom), objects, limit) if config.grammar else None
+    grammar = problem_grammar(_vocabulary(dom), objects, limit) if config.grammar else None
     budget = token_budget(text, dom, config.length_factor, config.max_tokens)
     if _GRAPH is None:
         _GRAPH = build_planning_graph()

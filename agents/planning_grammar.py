@@ -139,6 +139,13 @@ class Vocabulary:
     constants: tuple[str, ...] = ()  # the domain's :constants, which a problem uses undeclared
 
 
+def _constants(domain_pddl: str, empty_problem: str) -> tuple[str, ...]:
+    """The domain's `:constants`: the objects of a problem that declares none."""
+    from ratiocinator.solvers.pddl_reader import parse_texts
+
+    return tuple(o.name.lower() for o in parse_texts(domain_pddl, empty_problem)[0].all_objects)
+
+
 def vocabulary(domain: PlanningDomain) -> Vocabulary:
     """Read predicates, functions and types with unified-planning (the domain parsed with its example problem)."""
     from ratiocinator.solvers.pddl_reader import PDDLError, parse_texts
@@ -182,18 +189,7 @@ def vocabulary(domain: PlanningDomain) -> Vocabulary:
         actions=actions,
         signatures=tuple(signatures),
         parents=parents if typed else (),
-        constants=_constants(domain.pddl),
-    )
-
-
-def _constants(domain_pddl: str) -> tuple[str, ...]:
-    """The names in the domain's `(:constants ...)` block (types dropped)."""
-    found = re.search(r"\(:constants([^()]*)\)", domain_pddl, re.I)
-    if found is None:
-        return ()
-    words = found.group(1).split()
-    return tuple(
-        w.lower() for i, w in enumerate(words) if w != "-" and (i == 0 or words[i - 1] != "-")
+        constants=_constants(domain.pddl, empty),
     )
 
 

@@ -6,10 +6,14 @@ lose a translation without its facts being wrong, each seen in the LLM+P runs wi
 - it uses an object that the English text names but leaves it out of `:objects` (barman's
   cocktail2, termes' pos-0-0: the parser rejects the whole problem);
 - it is cut off while listing goal literals (because of the repeats), so the problem never closes.
-Each rewrite here keeps the model's meaning and says what it did: a fact stated twice is stated once;
-an object is declared only if the text names it, with the one type its uses agree on (the most
-specific of the predicates' parameter types); a cut-off problem is closed after its last complete
-goal literal, and only when it was cut inside `:goal` (cut earlier, it has no goal to keep). No
+Each rewrite says what it did (`Translation.repairs`). The first two keep the model's meaning
+exactly; the third assumes that a model repeating goal literals had written all it meant to. A fact
+stated twice (at the top level of :init or of the goal's conjunction) is stated once;
+an object is declared only if it is one of the text's candidate names (its words, and the example's
+numbered names within the text's counts: planning_grammar.candidate_objects), with the one type its
+uses agree on (the most specific of the predicates' parameter types); a cut-off problem is closed
+after its last complete goal literal, and only when it was cut inside `:goal` while repeating goal
+literals (cut earlier it has no goal; cut without repeats, literals it meant to write may be lost). No
 library does this: it is about the layout our grammar produces.
 """
 
@@ -51,28 +55,32 @@ def _section(problem: str, name: str) -> tuple[int, int] | None:
 
 
 def drop_repeated_facts(problem: str) -> tuple[str, int]:
-    """Each fact line of :init and :goal kept once (a problem's facts are a set); how many were dropped."""
+    """Each fact of :init and of the goal's top-level `(and` kept once (a conjunction of facts is a
+    set); how many were dropped. Lines inside a nested `(or ...)` or `(not ...)` are left alone."""
     dropped = 0
-    for name in (":init", ":goal"):
+    for name, depth in ((":init", 1), (":goal", 2)):
         span = _section(problem, name)
         if span is None:
             continue
-        lines, seen, kept = problem[span[0] : span[1]].split("\n"), set(), []
-        for line in lines:
+        kept, seen, level = [], set(), 0
+        for line in problem[span[0] : span[1]].split("\n"):
             key = " ".join(line.split()).lower()
-            if key.startswith("(") and key.endswith(")") and key.count("(") == key.count(")"):
+            whole = key.startswith("(") and key.endswith(")") and key.count("(") == key.count(")")
+            if whole and level == depth:
                 if key in seen:
                     dropped += 1
                     continue
                 seen.add(key)
             kept.append(line)
+            level += line.count("(") - line.count(")")
         problem = problem[: span[0]] + "\n".join(kept) + problem[span[1] :]
     return problem, dropped
 
 
 def close_cut_goal(problem: str, vocab: Vocabulary) -> tuple[str, int] | None:
-    """A problem cut off inside `(:goal (and ...` closed after its last complete literal line, with
-    the number of literals kept; None when it was cut before its goal or kept no literal."""
+    """A problem cut off while repeating goal literals, closed after its last complete literal, with
+    the number of literals kept; None when it was cut before its goal, kept no literal, or repeated
+    none (then the cut may have dropped literals the model still meant to write)."""
     at = problem.find(_GOAL_OPEN)
     if at < 0:
         return None
@@ -82,7 +90,7 @@ def close_cut_goal(problem: str, vocab: Vocabulary) -> tuple[str, int] | None:
         if not (text.startswith("(") and text.endswith(")") and text.count("(") == text.count(")")):
             break
         literals.append(text)
-    if not literals:
+    if not literals or len({" ".join(t.split()).lower() for t in literals}) == len(literals):
         return None
     metric = "(:metric minimize (total-cost))\n" if vocab.action_costs else ""
     closed = problem[: at + len(_GOAL_OPEN)] + "\n".join(literals) + "\n))\n" + metric + ")"
@@ -114,8 +122,8 @@ def _most_specific(kinds: set[str], parents: dict[str, str | None]) -> str | Non
 def declare_text_objects(
     problem: str, text: str, vocab: Vocabulary, domain: PlanningDomain
 ) -> tuple[str, list[str]]:
-    """Objects used in facts, named by the text, but missing from `:objects`, declared with the type
-    their uses agree on; the names declared. Names whose uses disagree on a type are left alone."""
+    """Objects used in facts, among the text's candidate names, but missing from `:objects`, declared
+    with the type their uses agree on; the names declared. Names whose uses disagree are left alone."""
     declared = _declared(problem)
     signatures = dict(vocab.signatures)
     parents = dict(vocab.parents)
@@ -151,8 +159,10 @@ def declare_text_objects(
         " ".join(n for n in add if add[n] == k) + (f" - {k}" if k else "")
         for k in dict.fromkeys(add.values())
     ]
-    block = problem[span[0] : span[1] - 1].rstrip("\n") + "\n" + "\n".join(lines) + "\n)"
-    return problem[: span[0]] + block + problem[span[1] :], list(add)
+    # first in the block: appended last, `name - type` would also type the untyped names before it
+    head = span[0] + len("(:objects")
+    block = "\n" + "\n".join(lines) + problem[head : span[1]]
+    return problem[:head] + block + problem[span[1] :], list(add)
 
 
 def repair(

@@ -88,6 +88,8 @@ def run_command(
     from ratiocinator.evals.report import load_run, markdown
     from ratiocinator.evals.runner import RunConfig, run
 
+    if retry_errors and not resume:
+        raise _err("--retry-errors needs --resume: it runs again the failed items of an existing run")
     options = _parse_sets(set_ or [])
     if dataset is not None:
         options["dataset"] = dataset

@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
@@ -84,6 +84,12 @@ class RunConfig(BaseModel):
     out: str | None = None  # None: eval-runs/<benchmark>-<model>-s<seed>
     resume: bool = False
     retry_errors: bool = False  # with resume: items recorded with an error are run again
+
+    @model_validator(mode="after")
+    def _retry_needs_resume(self) -> RunConfig:
+        if self.retry_errors and not self.resume:
+            raise ValueError("retry_errors: re-running the items that ended in an error needs resume")
+        return self
     cache: bool = True
     cache_path: str | None = None  # None: the package's default response cache
     threads: int | None = None
@@ -294,9 +300,7 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
         if r.config_hash != config_hash:
             raise InvalidInput(f"{results_path}: item {r.item_id} was run with config {r.config_hash}, this run "
                                f"is {config_hash}; results of two configs cannot share a run directory")
-    if config.retry_errors and any(r.error is not None for r in records):
-        records = drop_errors(results_path, records)
-    done = {r.item_id for r in records}
+    done = {r.item_id for r in records if not (config.retry_errors and r.error is not None)}
     todo = [it for it in items if it.id not in done]
 
     cache_path = None
@@ -333,6 +337,9 @@ def _run_items(config: RunConfig, spec: WorkerSpec, cls: type[Benchmark], items:
     out.mkdir(parents=True, exist_ok=True)
     if config.resume and (out / CONFIG_FILE).exists():
         _check_resume(out, identity, provenance)
+        if config.retry_errors and any(r.error is not None for r in records):
+            records[:] = drop_errors(results_path, records)  # only once the resume is accepted
+            done = {r.item_id for r in records}
     else:
         write_json(out / CONFIG_FILE, {"identity": identity, "config_hash": config_hash,
                                        "config": config.model_dump(mode="json"), "data_dir": str(data_dir) if data_dir else None,

@@ -93,7 +93,8 @@ class OpenAIBackend(BaseBackend):
     """A model served behind an OpenAI-compatible HTTP API."""
 
     #: requests from several threads at once are safe (one httpx client) and are what lets the
-    #: server batch: the eval runner's SharedBackend then keeps `--workers` requests in flight
+    #: server batch: the eval runner's SharedBackend does not serialise them, so up to
+    #: `OpenAIConfig.max_concurrency` requests (the client's pool) are in flight at once
     concurrent = True
 
     def __init__(

@@ -153,6 +153,10 @@ class VLLMBackend(BaseBackend):
         else:
             kwargs["kv_cache_memory_bytes"] = self.config.kv_cache_mib << 20
             kwargs.update(CPU_ENGINE_ARGS)
+            # without chunked prefill, one step must fit a whole prompt
+            kwargs["max_num_batched_tokens"] = max(
+                CPU_ENGINE_ARGS["max_num_batched_tokens"], self.config.max_model_len
+            )
         if self.config.enable_lora:
             kwargs.update(enable_lora=True, max_lora_rank=self.config.max_lora_rank)
         self.llm = vllm.LLM(**kwargs)

@@ -275,7 +275,7 @@ def test_a_variable_the_solver_leaves_unset_is_said_so() -> None:
     unused = formulation(["x + y <= 4", "x <= 3"], variables=("x", "y", "z"))  # z appears nowhere
     result, _ = run([unused])
     assert result.status == "verified" and result.objective == pytest.approx(11)
-    assert "z = unset" in result.answer or "z = 0" in result.answer
+    assert "z = unset" in result.answer
     (attempt,) = result.attempts[0]
     nan = attempt.model_copy(update={"values": {**attempt.values, "z": float("nan")}})
     assert "z = unset" in english(nan, "maximize", 1, 1)

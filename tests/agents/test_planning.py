@@ -151,8 +151,9 @@ def test_retries_are_bounded_and_failure_says_why():
 
 def test_a_chain_that_repeats_a_wrong_translation_is_not_retried_again():
     unsolvable = GOOD.replace("(on b1 b2)\n", "(on b1 b2)\n(on b2 b1)\n")
-    other = GOOD.replace("(on b1 b2)\n", "(on b2 b1)\n(on b1 b2)\n")
-    backend = ScriptedBackend([unsolvable, unsolvable, other, GOOD])
+    other = GOOD.replace("(on b1 b2)\n", "(on b1 b2)\n(on b1 b3)\n")  # other facts, also unsolvable
+    reordered = GOOD.replace("(on b1 b2)\n", "(on b2 b1)\n(on b1 b2)\n")  # the same facts
+    backend = ScriptedBackend([unsolvable, reordered, other, GOOD])
     result = plan_from_text(
         TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=3)
     )
@@ -198,11 +199,30 @@ def test_output_cut_off_inside_its_goal_is_closed_and_repeats_dropped():
     )
 
 
+def test_a_goal_cut_off_without_repeats_is_not_closed():
+    from ratiocinator.agents.planning import check
+
+    # cut while still writing distinct literals: what it meant to add is unknown, so no repair
+    cut = GOOD.replace("(on b1 b2)\n))\n)", "(on b1 b2)\n(on b3 b1)\n(on b2")
+    domain = load_domain("blocksworld", data_dir=DATA)
+    t = check(TEXT, domain, cut, LLMPConfig(), truncated=True, max_tokens=99)
+    assert t.status == "truncated" and t.repairs == ()
+
+
+def test_only_top_level_facts_are_deduplicated():
+    from ratiocinator.agents.planning_repair import drop_repeated_facts
+
+    nested = "(define (problem p)\n(:init\n(a)\n(a)\n)\n(:goal\n(and\n(or\n(at a b)\n(at c d))\n(or\n(at a b)\n(at e f))\n(g)\n(g)\n))\n)"
+    fixed, dropped = drop_repeated_facts(nested)
+    assert dropped == 2 and fixed.count("(at a b)") == 2 and fixed.count("(g)") == 1
+    assert fixed.count("(a)") == 1
+
+
 def test_objects_the_text_names_are_declared_when_used_undeclared():
     # barman's cocktail2, termes' pos-0-0: used in facts, named in the text, missing in :objects
     missing = GOOD.replace("b1 b2 b3\n", "b1 b2\n")
     result = plan_from_text(TEXT, backend=ScriptedBackend([missing]), domain="blocksworld")
-    assert result.verified and "(:objects\nb1 b2\nb3\n)" in result.problem_pddl
+    assert result.verified and "(:objects\nb3\nb1 b2\n)" in result.problem_pddl
     assert result.translations[0].repairs == (
         "objects the text names, used but not declared, declared: b3",
     )
@@ -231,7 +251,14 @@ def test_undeclared_objects_get_the_most_specific_type_their_uses_agree_on():
     )
     fixed, added = declare_text_objects(problem, text, vocab, domain)
     assert added == ["room1", "ball1", "room2", "lgripper1"]  # in order of first use
-    assert "room1 room2 - room\nball1 - object\nlgripper1 - gripper\n)" in fixed
+    assert (
+        "(:objects\nroom1 room2 - room\nball1 - object\nlgripper1 - gripper\nrobot1 - robot\n)"
+        in fixed
+    )
+    # declared first in the block, so that untyped names already there keep their type
+    untyped = problem.replace("robot1 - robot\n", "robot1 - robot\nball7 ball8\n")
+    fixed, _ = declare_text_objects(untyped, text, vocab, domain)
+    assert fixed.index("lgripper1 - gripper") < fixed.index("ball7 ball8\n)")
     # robot1 is declared a robot and used as an object: not ours to judge, left to the parser
     assert fixed.count("robot1 - robot") == 1
 
@@ -422,3 +449,13 @@ def test_top_level_export_is_lazy():
     import ratiocinator as rc
 
     assert rc.plan_from_text is plan_from_text
+
+
+def test_domain_constants_are_known_to_the_repairs():
+    domain = load_domain(
+        "(define (domain t) (:requirements :typing) (:types blk) (:constants table - blk)"
+        " (:predicates (on ?x ?y - blk))"
+        " (:action a :parameters (?x - blk) :precondition (on ?x table) :effect (not (on ?x table))))"
+    )
+    assert vocabulary(domain).constants == ("table",)
+    assert vocabulary(load_domain("grippers", data_dir=DATA)).constants == ()

@@ -158,6 +158,8 @@ def test_retry_errors_reruns_only_the_items_that_ended_in_an_error(tmp_path: Pat
     after = load_results(path)
     assert sorted(r.item_id for r in after) == sorted(r.item_id for r in records)  # no duplicates
     assert retried.summary.rows == clean.summary.rows
+    with pytest.raises(ValueError, match="needs resume"):
+        RunConfig(benchmark="counting-toy", out=str(out), retry_errors=True)
 
 
 def test_records_round_trip_and_parallel_order_does_not_matter(tmp_path: Path) -> None:

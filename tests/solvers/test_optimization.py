@@ -262,3 +262,15 @@ def test_solver_time_limit_is_enforced() -> None:
     result = solve(market_split(), timeout=1.5)
     assert time.monotonic() - start < 3.5
     assert result.status == "timeout" and result.objective is None and not result.verified
+
+
+def test_a_variable_in_no_expression_is_unset_and_the_check_still_holds() -> None:
+    spec = {
+        "sets": [], "parameters": [],
+        "variables": [{"name": "x", "domain": "nonnegative_integer"}, {"name": "z", "domain": "nonnegative_integer"}],
+        "objective": {"sense": "maximize", "expression": "3*x"},
+        "constraints": [{"name": "cap", "expression": "x <= 4"}],
+    }
+    result = solve(spec)
+    assert result.status == "optimal" and result.objective == pytest.approx(12)
+    assert result.verified and result.values["x"] == pytest.approx(4)
