@@ -139,11 +139,25 @@ class Vocabulary:
     constants: tuple[str, ...] = ()  # the domain's :constants, which a problem uses undeclared
 
 
-def _constants(domain_pddl: str, empty_problem: str) -> tuple[str, ...]:
-    """The domain's `:constants`: the objects of a problem that declares none."""
-    from ratiocinator.solvers.pddl_reader import parse_texts
+def _constants(domain_pddl: str) -> tuple[str, ...]:
+    """The names in the domain's `(:constants ...)` block, types dropped (comments and `either` too).
 
-    return tuple(o.name.lower() for o in parse_texts(domain_pddl, empty_problem)[0].all_objects)
+    Read from the text: UP cannot parse some llm-pddl domains without a problem (tyreworld's actions
+    name `wrench`, an object its problems declare; solvers/pddl_compat moves it into the constants).
+    """
+    text = re.sub(r";[^\n]*", "", domain_pddl)
+    found = re.search(r"\(\s*:constants\b", text, re.I)
+    if found is None:
+        return ()
+    depth, end = 1, found.end()
+    while end < len(text) and depth:
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        end += 1
+    body = re.sub(r"\(\s*either[^)]*\)", "", text[found.end() : end - 1], flags=re.I)
+    words = body.split()
+    return tuple(
+        w.lower() for k, w in enumerate(words) if w != "-" and (k == 0 or words[k - 1] != "-")
+    )
 
 
 def vocabulary(domain: PlanningDomain) -> Vocabulary:
@@ -189,7 +203,7 @@ def vocabulary(domain: PlanningDomain) -> Vocabulary:
         actions=actions,
         signatures=tuple(signatures),
         parents=parents if typed else (),
-        constants=_constants(domain.pddl, empty),
+        constants=_constants(domain.pddl),
     )
 
 
