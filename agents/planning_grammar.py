@@ -375,6 +375,19 @@ def token_budget(text: str, domain: PlanningDomain, factor: float, cap: int) -> 
 # ---------------------------------------------------------------- objects: text vs translation
 
 
+def section_span(problem: str, name: str) -> tuple[int, int] | None:
+    """[start, end) of the first `(name ...)` block (end past its closing parenthesis); None if absent or unclosed."""
+    start = problem.lower().find("(" + name)
+    if start < 0:
+        return None
+    level = 0
+    for i in range(start, len(problem)):
+        level += {"(": 1, ")": -1}.get(problem[i], 0)
+        if level == 0:
+            return start, i + 1
+    return None
+
+
 def dedupe_objects(problem: str) -> tuple[str, list[str]]:
     """The problem with each object declared once, and the names that were repeated.
 
@@ -397,18 +410,15 @@ def dedupe_objects(problem: str) -> tuple[str, list[str]]:
             seen[key] = kind
     if not repeated:
         return problem, []
-    start = problem.lower().find("(:objects")
-    level, end = 0, start
-    for end in range(start, len(problem)):
-        level += {"(": 1, ")": -1}.get(problem[end], 0)
-        if level == 0:
-            break
+    span = section_span(problem, ":objects")
+    if span is None:
+        return problem, []
     by_kind: dict[str | None, list[str]] = {}
     for name, kind in seen.items():
         by_kind.setdefault(kind, []).append(name)
     lines = [" ".join(names) + (f" - {kind}" if kind else "") for kind, names in by_kind.items()]
     block = "(:objects\n" + "\n".join(lines) + "\n)"
-    return problem[:start] + block + problem[end + 1 :], list(dict.fromkeys(repeated))
+    return problem[: span[0]] + block + problem[span[1] :], list(dict.fromkeys(repeated))
 
 
 def _stem(name: str) -> str:

@@ -27,6 +27,7 @@ from ratiocinator.agents.planning_grammar import (
     Vocabulary,
     candidate_objects,
     dedupe_objects,
+    section_span,
 )
 
 _ATOM = re.compile(r"\(\s*([^\s()]+)((?:\s+[^\s()]+)*)\s*\)")
@@ -41,25 +42,12 @@ class Repaired:
     repairs: tuple[str, ...] = ()
 
 
-def _section(problem: str, name: str) -> tuple[int, int] | None:
-    """[start, end) of the `(name ...)` block (end past its closing parenthesis), or None."""
-    start = problem.lower().find("(" + name)
-    if start < 0:
-        return None
-    level = 0
-    for i in range(start, len(problem)):
-        level += {"(": 1, ")": -1}.get(problem[i], 0)
-        if level == 0:
-            return start, i + 1
-    return None
-
-
 def drop_repeated_facts(problem: str) -> tuple[str, int]:
     """Each fact of :init and of the goal's top-level `(and` kept once (a conjunction of facts is a
     set); how many were dropped. Lines inside a nested `(or ...)` or `(not ...)` are left alone."""
     dropped = 0
     for name, depth in ((":init", 1), (":goal", 2)):
-        span = _section(problem, name)
+        span = section_span(problem, name)
         if span is None:
             continue
         kept, seen, level = [], set(), 0
@@ -130,7 +118,7 @@ def declare_text_objects(
     allowed = set(candidate_objects(text, domain))
     uses: dict[str, set[str]] = {}
     for name in (":init", ":goal"):
-        span = _section(problem, name)
+        span = section_span(problem, name)
         if span is None:
             continue
         for m in _ATOM.finditer(problem[span[0] : span[1]]):
@@ -152,7 +140,7 @@ def declare_text_objects(
             add[name] = ""
     if not add:
         return problem, []
-    span = _section(problem, ":objects")
+    span = section_span(problem, ":objects")
     if span is None:
         return problem, []
     lines = [
