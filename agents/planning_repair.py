@@ -42,6 +42,13 @@ class Repaired:
     repairs: tuple[str, ...] = ()
 
 
+def _fact(line: str) -> str | None:
+    """A line that is one whole parenthesized fact, normalised (spaces, case) for comparison; else None."""
+    key = " ".join(line.split()).lower()
+    whole = key.startswith("(") and key.endswith(")") and key.count("(") == key.count(")")
+    return key if whole else None
+
+
 def drop_repeated_facts(problem: str) -> tuple[str, int]:
     """Each fact of :init and of the goal's top-level `(and` kept once (a conjunction of facts is a
     set); how many were dropped. Lines inside a nested `(or ...)` or `(not ...)` are left alone."""
@@ -52,9 +59,8 @@ def drop_repeated_facts(problem: str) -> tuple[str, int]:
             continue
         kept, seen, level = [], set(), 0
         for line in problem[span[0] : span[1]].split("\n"):
-            key = " ".join(line.split()).lower()
-            whole = key.startswith("(") and key.endswith(")") and key.count("(") == key.count(")")
-            if whole and level == depth:
+            key = _fact(line)
+            if key is not None and level == depth:
                 if key in seen:
                     dropped += 1
                     continue
@@ -72,13 +78,14 @@ def close_cut_goal(problem: str, vocab: Vocabulary) -> tuple[str, int] | None:
     at = problem.find(_GOAL_OPEN)
     if at < 0:
         return None
-    literals = []
+    literals, keys = [], set()
     for line in problem[at + len(_GOAL_OPEN) :].split("\n"):
-        text = line.strip()
-        if not (text.startswith("(") and text.endswith(")") and text.count("(") == text.count(")")):
+        key = _fact(line)
+        if key is None:
             break
-        literals.append(text)
-    if not literals or len({" ".join(t.split()).lower() for t in literals}) == len(literals):
+        literals.append(line.strip())
+        keys.add(key)
+    if not literals or len(keys) == len(literals):
         return None
     metric = "(:metric minimize (total-cost))\n" if vocab.action_costs else ""
     closed = problem[: at + len(_GOAL_OPEN)] + "\n".join(literals) + "\n))\n" + metric + ")"
