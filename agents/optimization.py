@@ -33,6 +33,7 @@ from ratiocinator.agents.optimization_prompts import (
     formulation_messages,
 )
 from ratiocinator.errors import InvalidInput
+from ratiocinator.models.sampling import sample_each
 from ratiocinator.models.types import Completion, SamplingParams
 from ratiocinator.solvers.formulation import Formulation, FormulationError, check
 from ratiocinator.solvers.optimization import solve
@@ -289,29 +290,47 @@ def _params(config: LLMOPTConfig, n: int, round_: int) -> SamplingParams:
 def _write(
     backend: Any, conversations: list[Any], n: int, round_: int, config: LLMOPTConfig
 ) -> list[Completion]:
-    """`n` formulations per conversation: in one constrained step, or declarations first (`declare_first`)."""
+    """`n` formulations per conversation: in one constrained step, or declarations first (`declare_first`).
+
+    Identical requests are drawn as samples of one request (models.sampling): two corrections of the
+    same formulation, or two samples that declared the same elements, would otherwise come back the same.
+    """
     params = _params(config, n, round_)
-    if not config.declare_first:
-        return backend.generate(conversations, params)
-    declared = backend.generate(
-        conversations,
-        params.model_copy(update={"schema_": grammar.declarations_schema(params.schema)}),
+    first = (
+        params.model_copy(update={"schema_": grammar.declarations_schema(params.schema)})
+        if config.declare_first
+        else params
     )
-    outs = []
+    declared = (
+        sample_each(backend, conversations, first)
+        if n == 1
+        else backend.generate(conversations, first)
+    )
+    if not config.declare_first:
+        return declared
+    groups: dict[tuple[int, str], list[int]] = {}  # (conversation, declarations) -> samples
     for j, c in enumerate(declared):
-        if c.finish_reason == "length":
-            outs.append(c)
-            continue
-        rules = grammar.relations_grammar(json.loads(c.text), config.max_items)
+        if c.finish_reason != "length":
+            groups.setdefault((j // n, c.text), []).append(j)
+    relations: dict[int, Completion] = {}
+    for (conv, text), members in groups.items():
+        rules = grammar.relations_grammar(json.loads(text), config.max_items)
         second = (
-            {"n": 1, "schema_": None, "grammar": rules}
+            {"n": len(members), "schema_": None, "grammar": rules}
             if rules
-            else {"n": 1, "schema_": grammar.relations_schema(params.schema)}
+            else {"n": len(members), "schema_": grammar.relations_schema(params.schema)}
         )
-        (d,) = backend.generate(
-            [grammar.relation_messages(list(conversations[j // n]), c.text)],
+        drawn = backend.generate(
+            [grammar.relation_messages(list(conversations[conv]), text)],
             params.model_copy(update=second),
         )
+        relations.update(zip(members, drawn, strict=True))
+    outs = []
+    for j, c in enumerate(declared):
+        d = relations.get(j)
+        if d is None:  # the declarations were cut off: nothing to relate
+            outs.append(c)
+            continue
         text = grammar.merge(c.text, d.text) if d.finish_reason != "length" else c.text + d.text
         outs.append(
             Completion(

@@ -45,6 +45,7 @@ from ratiocinator.agents.planning_grammar import (
     vocabulary,
 )
 from ratiocinator.agents.planning_repair import Repaired, repair
+from ratiocinator.models.sampling import sample_each
 from ratiocinator.models.types import Message, SamplingParams
 
 TranslationStatus = Literal[
@@ -296,7 +297,8 @@ def _translate(state: PlanningState, runtime: Runtime[PlanningContext]) -> dict[
     else:
         chains = state["pending"]  # each conversation has its own feedback; one batched request
         retry = {**base, "temperature": config.temperature, "seed": config.seed + 1000 * rnd}
-        completions = backend.generate([convs[c] for c in chains], SamplingParams(**retry))
+        # chains that reached the same conversation get different draws, not one repeated
+        completions = sample_each(backend, [convs[c] for c in chains], SamplingParams(**retry))
     new = []
     for chain, c in zip(chains, completions, strict=True):
         t = check(

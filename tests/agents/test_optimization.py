@@ -289,3 +289,38 @@ def test_numbers_stated_in_words_percentages_and_thousands_count_as_stated() -> 
     share, foreign = share_from_text(formulation(["x + y <= 1500", "x <= 0.2*y"], objective="3*x + 7*y"),
                                      "Three machines; 20% of $1,500 goes to rent.")
     assert foreign == [7.0] and share == pytest.approx(3 / 4)
+
+
+def test_samples_that_declared_the_same_elements_get_different_relations() -> None:
+    declared = json.dumps(
+        {
+            "sets": [],
+            "parameters": [],
+            "variables": [{"name": v, "domain": "nonnegative_integer"} for v in ("x", "y")],
+        }
+    )
+    other_declared = declared.replace('"y"', '"z"')
+
+    def related(constraint: str) -> str:
+        return json.dumps(
+            {
+                "objective": {"sense": "maximize", "expression": "3*x + 2*" + constraint[4]},
+                "constraints": [{"name": "c", "expression": constraint}, {"name": "d", "expression": "x <= 3"}],
+            },
+            separators=(", ", ": "),
+        )
+
+    replies = [declared, declared, other_declared, related("x + y <= 4"), related("x + y <= 5"), related("x + z <= 4")]
+    result, backend = run(replies, declare_first=True, samples=3)
+    # samples 0 and 1 declared alike: their relations are two draws of one request (n = 2)
+    assert backend.calls[3].params is backend.calls[4].params and backend.calls[3].params.n == 2
+    assert backend.calls[5].params.n == 1
+    assert [t[0].objective for t in result.attempts] == pytest.approx([11, 13, 11])
+    assert result.objective == pytest.approx(11) and result.agreement == 2
+
+
+def test_identical_corrections_are_different_draws_of_one_request() -> None:
+    result, backend = run([INFEASIBLE, INFEASIBLE, GOOD, OTHER], samples=2, correction_rounds=1)
+    fix = backend.calls[2:]
+    assert len(fix) == 2 and fix[0].params is fix[1].params and fix[0].params.n == 2
+    assert [t[-1].objective for t in result.attempts] == pytest.approx([11, 13])

@@ -303,6 +303,21 @@ def test_k_translations_retry_only_the_failed_chains():
     assert result.problem_pddl == OTHER and result.agreement == pytest.approx(2 / 3)
 
 
+def test_chains_that_failed_the_same_way_get_different_draws_of_one_request():
+    # chains 1 and 2 wrote the same broken translation: their feedback conversations are equal, and
+    # one seeded request per chain would return one retry twice; they are drawn as n = 2 instead
+    backend = ScriptedBackend([GOOD, "(define (problem", "(define (problem", OTHER, GOOD])
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(k=3))
+    retry = backend.calls[3:]
+    assert len(retry) == 2 and retry[0].params is retry[1].params
+    assert (retry[0].params.n, retry[0].params.seed) == (2, 1000)
+    assert [(t.chain, t.round, t.status) for t in result.translations][3:] == [
+        (1, 1, "solved"),
+        (2, 1, "solved"),
+    ]
+    assert result.translations[3].pddl == OTHER and result.translations[4].pddl == GOOD
+
+
 def test_select_breaks_ties_by_cost_then_chain():
     from ratiocinator.agents.planning import Translation
 
