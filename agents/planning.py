@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ TranslationStatus = Literal[
     "truncated",
     "parse-error",
     "wrong-objects",
+    "incomplete",
     "unsolvable",
     "not-found",
     "timeout",
@@ -90,6 +92,14 @@ class LLMPConfig(BaseModel):
         True,
         description="object names limited to the text's words and the example's names (issue: "
         "'objects named in the English text should be the only objects')",
+    )
+    max_unused_objects: int | None = Field(
+        1,
+        ge=0,
+        description="a translation that declares more objects than this which appear in no :init "
+        "or :goal fact is sent back as incomplete (it dropped part of the text: the 0.5B described 2 "
+        "of tyreworld's 9 hubs and planned that); the gold problems leave at most one (an empty "
+        "room in grippers); None turns the check off",
     )
     grammar: bool = Field(
         True, description="constrain the PDDL (and the baseline's plan) by the domain's grammar"
@@ -184,6 +194,15 @@ def _facts(parsed: Any) -> str:
     return json.dumps({"init": init, "goal": sorted({str(g) for g in goal})})
 
 
+def unused_objects(pddl: str, facts: str) -> list[str]:
+    """The objects the problem declares that no :init or :goal fact names (`facts`: `_facts`' JSON)."""
+    from ratiocinator.solvers.pddl_compat import problem_objects
+
+    named = json.loads(facts)
+    used = {w.lower() for f in (*named["init"], *named["goal"]) for w in re.findall(r"[\w-]+", f)}
+    return [name for name, _ in problem_objects(pddl) if name.lower() not in used]
+
+
 _vocabulary = functools.lru_cache(maxsize=64)(vocabulary)  # UP parses the domain: once per domain
 
 
@@ -226,6 +245,16 @@ def check(
     wrong = object_errors(text, [o.name for o in parsed.all_objects])
     if wrong:
         return Translation(**done, status="wrong-objects", message=wrong, key=key)
+    unused = unused_objects(pddl, key)
+    if config.max_unused_objects is not None and len(unused) > config.max_unused_objects:
+        shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
+        return Translation(
+            **done,
+            status="incomplete",
+            message=f"{shown} are declared but appear in no :init or :goal fact; state every fact "
+            "the text gives about each of them",
+            key=key,
+        )
     result = solve(
         domain.pddl, pddl, planner=config.planner, optimal=config.optimal, timeout=config.timeout
     )

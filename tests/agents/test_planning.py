@@ -318,6 +318,26 @@ def test_chains_that_failed_the_same_way_get_different_draws_of_one_request():
     assert result.translations[3].pddl == OTHER and result.translations[4].pddl == GOOD
 
 
+PARTIAL = GOOD.replace("(on-table b2)\n", "").replace("(clear b2)\n", "(clear b1)\n").replace(
+    "(on b3 b1)\n", ""
+).replace("(clear b3)\n", "").replace("(on b1 b2)\n", "(clear b1)\n")  # says nothing of b2 and b3
+
+
+def test_a_translation_that_leaves_objects_out_of_every_fact_is_sent_back():
+    backend = ScriptedBackend([PARTIAL, GOOD])
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
+    first, second = result.translations
+    assert first.status == "incomplete" and first.plan is None  # never planned: it plans a smaller problem
+    assert first.message.startswith("b2, b3 are declared but appear in no :init or :goal fact")
+    assert "b2, b3 are declared" in backend.calls[1].prompt[-1].content
+    assert second.status == "solved" and result.verified
+    # one unused object is allowed (gold grippers problems have an empty room); None turns it off
+    one = PARTIAL.replace("(arm-empty)\n", "(arm-empty)\n(on-table b2)\n")
+    assert plan_from_text(TEXT, backend=ScriptedBackend([one]), domain="blocksworld").verified
+    off = LLMPConfig(max_unused_objects=None)
+    assert plan_from_text(TEXT, backend=ScriptedBackend([PARTIAL]), domain="blocksworld", config=off).verified
+
+
 def test_select_breaks_ties_by_cost_then_chain():
     from ratiocinator.agents.planning import Translation
 
