@@ -36,6 +36,7 @@ class PlanningOptions(BaseModel):
     length_factor: float = Field(2.0, gt=0)
     grammar: bool = True
     objects_from_text: bool = True
+    max_unused_objects: int | None = Field(1, ge=0)  # agents.planning.LLMPConfig; None: off
     show_domain: bool = False
     per_domain: int | None = Field(None, ge=1)  # the first N problems of each domain
     timeout: float = Field(30.0, gt=0)  # seconds per planner call
