@@ -1,7 +1,9 @@
 """ratiocinator: small local language models made reliable by exact engines.
 
 The public API: `load_backend` and the `Backend` protocol (one shared inference backend), the typed
-values it exchanges, and the error hierarchy. Graph factories join here as the layers land.
+values it exchanges, the error hierarchy, and for every registered method (ratiocinator.methods) its
+`run` (under the method's API name, e.g. `run_cqot`), its config and its result class, loaded on
+first use.
 """
 
 from ratiocinator.errors import (
@@ -14,6 +16,7 @@ from ratiocinator.errors import (
     RatiocinatorError,
     UnsupportedFeature,
 )
+from ratiocinator.methods import METHODS
 from ratiocinator.models import (
     DEFAULT_MODEL,
     Backend,
@@ -37,13 +40,17 @@ _LAZY = {
     "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
     "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
     "tool": "ratiocinator.agents.tools:tool",
-    "build_cqot_graph": "ratiocinator.reasoning.cqot:build_cqot_graph",
-    "run_cqot": "ratiocinator.reasoning.cqot:run_cqot",
     "build_critique_graph": "ratiocinator.reasoning.critique:build_critique_graph",
     "run_critique": "ratiocinator.reasoning.critique:run_critique",
     "build_derivation_graph": "ratiocinator.reasoning.derivation:build_derivation_graph",
     "run_derivation": "ratiocinator.reasoning.derivation:run_derivation",
 }
+
+for _m in METHODS:  # every method's run, config and result, from the registry
+    if _m.api_name:
+        _LAZY[_m.api_name] = f"{_m.kit}:run"
+    _LAZY[_m.config_name] = f"{_m.kit}:{_m.config_name}"
+    _LAZY[_m.result_name] = f"{_m.kit}:{_m.result_name}"
 
 
 def __getattr__(name: str) -> object:
@@ -70,20 +77,9 @@ __all__ = [
     "RatiocinatorError",
     "ResponseCache",
     "SamplingParams",
-    "ToolAgent",
-    "ToolAgentConfig",
     "ToolCall",
     "ToolSpec",
     "UnsupportedFeature",
-    "build_cqot_graph",
-    "build_critique_graph",
-    "build_derivation_graph",
     "load_backend",
-    "optimize_from_text",
-    "plan_from_text",
-    "run_cqot",
-    "run_critique",
-    "run_derivation",
-    "tool",
-    "tool_agent",
+    *sorted(_LAZY),
 ]

@@ -219,6 +219,41 @@ def models_prepare(
     typer.echo(f"{model.spec}: ready at {path}", err=True)
 
 
+@app.command("methods")
+def methods_command(
+    as_json: Annotated[bool, typer.Option("--json", help="print the registry as JSON")] = False,
+    name: Annotated[str | None, typer.Argument(help="one method: its config fields in full")] = None,
+) -> None:
+    """The registered methods: name, paper, what each does, its entry point and its config defaults."""
+    from ratiocinator import methods
+
+    try:
+        chosen = [methods.get(name)] if name else list(methods.METHODS)
+        described = [m.describe() for m in chosen]
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(described, indent=2, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if name:
+        (d,) = described
+        console.print(f"[bold]{d['name']}[/bold]: {d['description']}\npaper: {d['paper']}\n"
+                      f"run: {d['entry_point']}({d['input']}, *, backend, config=None)")
+        table = Table("field", "type", "default", "description")
+        for f in d["fields"]:
+            table.add_row(f["name"], f["type"], repr(f["default"]), f["description"])
+        console.print(table)
+        return
+    table = Table("method", "paper", "what it does")
+    for d in described:
+        table.add_row(d["name"], d["paper"], d["description"])
+    console.print(table)
+
+
 def _stderr_console() -> Any:
     from rich.console import Console
 

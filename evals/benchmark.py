@@ -154,6 +154,9 @@ class Benchmark(ABC):
     data_subdir: ClassVar[str | None] = None
     #: False when `run` must not be called from two threads at once; workers are then processes
     thread_safe: ClassVar[bool] = True
+    #: the registered method (ratiocinator.methods) this benchmark runs, if any; its config is the
+    #: option `config` of `Options`, so `--set` reaches every field of it
+    method: ClassVar[str | None] = None
 
     def __init__(self, options: BaseModel | None = None, data_dir: Path | None = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -161,14 +164,32 @@ class Benchmark(ABC):
 
     @classmethod
     def parse_options(cls, values: Mapping[str, Any]) -> BaseModel:
-        """Validate `--set` values against `Options`; an error names the key and what was expected."""
+        """Validate `--set` values against `Options`; an error names the key and what was expected.
+
+        A benchmark that runs a method holds the method's config as its option `config`: every field
+        of that config is set by its own name (`--set k=3`, or `--set config.k=3`), on top of the
+        benchmark's default config.
+        """
         from pydantic import ValidationError
 
         values = dict(values)
-        for key, value in values.items():  # "a,b" (from the command line) for a list/tuple option
-            field_ = cls.Options.model_fields.get(key)
-            if field_ is not None and isinstance(value, str) and _is_sequence_type(field_.annotation):
-                values[key] = [v.strip() for v in value.split(",") if v.strip()]
+        config_cls = method_config_class(cls.Options)
+        if config_cls is not None:
+            nested = dict(values.pop("config", None) or {})
+            for key in list(values):
+                name = key.removeprefix("config.")
+                if name in config_cls.model_fields and (
+                    key.startswith("config.") or key not in cls.Options.model_fields
+                ):
+                    nested[name] = values.pop(key)
+            if nested:
+                default = cls.Options.model_fields["config"].get_default(call_default_factory=True)
+                nested = {**default.model_dump(), **_split_lists(config_cls, nested)}
+                try:
+                    values["config"] = config_cls(**nested)
+                except InvalidInput as exc:
+                    raise InvalidInput(f"{cls.name} options: {exc}") from None
+        values = _split_lists(cls.Options, values)
         try:
             return cls.Options.model_validate(values)
         except ValidationError as exc:
@@ -177,7 +198,11 @@ class Benchmark(ABC):
                 + ("unknown option" if e["type"] == "extra_forbidden" else e["msg"])
                 for e in exc.errors()
             )
-            known = ", ".join(f"{k} (default {f.default!r})" for k, f in cls.Options.model_fields.items())
+            fields = {k: f.default for k, f in cls.Options.model_fields.items() if k != "config"}
+            if config_cls is not None:
+                default = cls.Options.model_fields["config"].get_default(call_default_factory=True)
+                fields.update(default.model_dump())
+            known = ", ".join(f"{k} (default {v!r})" for k, v in fields.items())
             raise InvalidInput(f"{cls.name} options: {problems}. Known options: {known or 'none'}") from None
 
     def setup(self, ctx: Context) -> None:  # noqa: B027  (an optional hook)
@@ -190,6 +215,27 @@ class Benchmark(ABC):
     @abstractmethod
     def run(self, item: Item, ctx: Context) -> Outcome:
         """Run and score one item."""
+
+
+def method_config_class(options: type[BaseModel]) -> type[BaseModel] | None:
+    """The method config class an Options model holds as its field `config`, if any."""
+    from ratiocinator.kit import MethodConfig
+
+    field_ = options.model_fields.get("config")
+    annotation = field_.annotation if field_ is not None else None
+    if isinstance(annotation, type) and issubclass(annotation, MethodConfig):
+        return annotation
+    return None
+
+
+def _split_lists(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """"a,b" (from the command line) for a list or tuple field becomes ["a", "b"]."""
+    out = dict(values)
+    for key, value in values.items():
+        field_ = model.model_fields.get(key)
+        if field_ is not None and isinstance(value, str) and _is_sequence_type(field_.annotation):
+            out[key] = [v.strip() for v in value.split(",") if v.strip()]
+    return out
 
 
 def _is_sequence_type(annotation: Any) -> bool:

@@ -76,6 +76,7 @@ class ScriptedBackend(BaseBackend):
         self.name = name
         self.context_length = context_length
         self.calls: list[ScriptedCall] = []
+        self.completions: list[Completion] = []  # what each call returned, in order
 
     @property
     def info(self) -> BackendInfo:
@@ -117,8 +118,10 @@ class ScriptedBackend(BaseBackend):
             text, calls = parse_tool_calls(text, params.tools)
             finish = "tool_calls" if calls else finish
         n_prompt = len(prompt.split()) if isinstance(prompt, str) else sum(len(m.content.split()) for m in prompt)
-        return Completion(text=text, finish_reason=finish, prompt_tokens=n_prompt,  # type: ignore[arg-type]
-                          completion_tokens=min(len(words), params.max_tokens), tool_calls=calls)
+        completion = Completion(text=text, finish_reason=finish, prompt_tokens=n_prompt,  # type: ignore[arg-type]
+                                completion_tokens=min(len(words), params.max_tokens), tool_calls=calls)
+        self.completions.append(completion)
+        return completion
 
     def _generate(self, prompts: list[PromptItem], params: SamplingParams) -> list[list[Completion]]:
         return [[self._complete(p, params) for _ in range(params.n)] for p in prompts]

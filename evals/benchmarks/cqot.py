@@ -7,8 +7,8 @@ Items (data directory, `critique/`):
 - `gsm8k`: Mr-GSM8K problems whose stored solution is correct throughout; the reference is its
   "#### N" answer, compared with Mamo's numeric rule.
 Every method gets the same question with the same instruction to end on "Final answer: ...";
-standard and CoT ("Let's think step by step.") are greedy, CQoT runs reasoning/cqot.py with the
-paper's defaults except the token limits (options). The score is CQoT's; `standard`, `cot`, `cqot`
+standard and CoT ("Let's think step by step.") are greedy, CQoT runs reasoning/cqot/ with the
+paper's defaults except the token limits (its config is the option `config`). The score is CQoT's; `standard`, `cot`, `cqot`
 are reported beside it. The paper (MT-Bench judged 1-10 by GPT-4o) reports +4.5-5.7% for CQoT.
 """
 
@@ -27,6 +27,7 @@ from ratiocinator.evals.benchmarks._stepdata import (
     gsm8k_questions,
 )
 from ratiocinator.evals.metrics import mamo_close
+from ratiocinator.reasoning.cqot import CQoTConfig
 
 METHODS = ("standard", "cot", "cqot")
 COT_SUFFIX = "\nLet's think step by step."
@@ -61,14 +62,13 @@ _MTBENCH_KEYS: dict[str, str] = {
 
 
 class CQoTBenchOptions(BaseModel):
-    """Which sets, and the token limits of each method (small defaults for a CPU)."""
+    """Which sets, the baselines' token limit, and CQoT's config (smaller token limits for a CPU)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sets: tuple[str, ...] = ("gsm8k", "mtbench")
-    max_tokens: int = Field(256, ge=1)  # standard and CoT replies, and CQoT's final answer
-    plan_max_tokens: int = Field(256, ge=1)
-    max_redrafts: int = Field(10, ge=0)
+    max_tokens: int = Field(256, ge=1)  # the standard and CoT replies
+    config: CQoTConfig = CQoTConfig(plan_max_tokens=256, answer_max_tokens=256)
 
 
 def _first_turn(cell: str) -> str:
@@ -85,6 +85,7 @@ class CQoTBench(Benchmark):
         "standard vs CoT vs critical-questions-of-thought accuracy (MT-Bench exact, GSM8K)"
     )
     needs_model = True
+    method = "cqot"
     Options = CQoTBenchOptions
     data_subdir = "critique"
 
@@ -143,7 +144,7 @@ class CQoTBench(Benchmark):
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         from ratiocinator.models import Message, SamplingParams
-        from ratiocinator.reasoning.cqot import CQoTConfig, run_cqot
+        from ratiocinator.reasoning.cqot import run as run_cqot
 
         opts: CQoTBenchOptions = self.options  # type: ignore[assignment]
         question = item.inputs["question"] + FINAL_ANSWER_INSTRUCTION
@@ -155,19 +156,15 @@ class CQoTBench(Benchmark):
             ],
             params,
         )
-        cfg = CQoTConfig(
-            plan_max_tokens=opts.plan_max_tokens,
-            answer_max_tokens=opts.max_tokens,
-            max_redrafts=opts.max_redrafts,
-            seed=ctx.item_seed(item),
-        )
-        cq = run_cqot(ctx.backend, question, cfg)
+        cfg = opts.config.model_copy(update={"seed": ctx.item_seed(item)})
+        cq = run_cqot(question, backend=ctx.backend, config=cfg)
         replies = {"standard": standard.text, "cot": cot.text, "cqot": cq.answer}
         right = {m: self.correct(replies[m], dict(item.inputs)) for m in METHODS}
         output = {
             "replies": replies,
             "correct": right,
-            "cqot_status": cq.status,
+            "cqot_status": cq.acceptance,
+            "verdict": cq.verdict.to_json(),
             "cqot_yes": [d.yes for d in cq.drafts],
             "plan": cq.plan,
         }
@@ -177,7 +174,8 @@ class CQoTBench(Benchmark):
             output=output,
             score=float(right["cqot"]),
             metrics=metrics,
+            prompt_tokens=standard.prompt_tokens + cot.prompt_tokens + cq.usage.prompt_tokens,
             completion_tokens=standard.completion_tokens
             + cot.completion_tokens
-            + cq.completion_tokens,
+            + cq.usage.completion_tokens,
         )

@@ -10,7 +10,7 @@ import pytest
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.models.scripted import ScriptedBackend
-from ratiocinator.reasoning.cqot import PLAN_SYSTEM
+from ratiocinator.reasoning.cqot.prompts import PLAN_SYSTEM
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_data = pytest.mark.skipif(
