@@ -36,6 +36,8 @@ class Method:
     input: str  # what `run` takes first, in words
     overrides: Mapping[str, Any] = field(default_factory=dict)  # a variant's config changes
     api_name: str | None = None  # the name `ratiocinator.<api_name>` gives this method's `run`
+    #: the kind of chat request this method answers (agents/chat offers it as a tool for that kind)
+    chat_kind: str | None = None
 
     def module(self) -> Any:
         return importlib.import_module(self.kit)
@@ -84,6 +86,7 @@ class Method:
             "config": f"{self.kit}:{self.config_name}",
             "result": f"{self.kit}:{self.result_name}",
             "overrides": dict(self.overrides),
+            "chat_kind": self.chat_kind,
             "fields": fields,
         }
 

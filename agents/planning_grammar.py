@@ -12,7 +12,6 @@ text names that the translation lacks, and which it declares that the text does 
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,13 +44,10 @@ class PlanningDomain:
 
 
 def planning_data_dirs() -> list[Path]:
-    """Folders that may hold the LLM+P domains: $RATIOCINATOR_DATA/planning, then shared/data next to the checkout."""
-    roots = [Path(os.environ["RATIOCINATOR_DATA"])] if os.environ.get("RATIOCINATOR_DATA") else []
-    roots += [
-        Path(__file__).resolve().parents[2] / "shared" / "data",
-        Path.cwd().parent / "shared" / "data",
-    ]
-    return [r / "planning" for r in roots]
+    """Folders that may hold the LLM+P domains: `planning/` under each data root (ratiocinator.datadirs)."""
+    from ratiocinator.datadirs import data_roots
+
+    return [r / "planning" for r in data_roots()]
 
 
 def _read(path: Path) -> str:

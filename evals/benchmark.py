@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
@@ -39,10 +38,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ratiocinator.datadirs import VENDORED, data_roots, find
 from ratiocinator.errors import InvalidInput
 
 #: Data shipped with the package (small, permissively licensed sets, each with its licence).
-VENDORED_DATA = Path(__file__).parent / "data"
+VENDORED_DATA = VENDORED
 
 
 class NoOptions(BaseModel):
@@ -298,28 +298,11 @@ def get(name: str) -> type[Benchmark]:
 
 def default_data_dirs() -> list[Path]:
     """Where the team's offline data is looked for when no --data-dir is given, in order."""
-    found = []
-    env = os.environ.get("RATIOCINATOR_DATA")
-    if env:
-        found.append(Path(env))
-    package_root = Path(__file__).resolve().parents[1]
-    found += [package_root.parent / "shared" / "data", Path.cwd().parent / "shared" / "data",
-              Path.cwd() / "shared" / "data"]
-    return found
+    return data_roots()
 
 
 def resolve_data_dir(cls: type[Benchmark], data_dir: Path | str | None) -> Path | None:
     """The data directory a benchmark reads (None for vendored-only ones); checks that its sub-folder exists."""
     if cls.data_subdir is None:
         return Path(data_dir).resolve() if data_dir is not None else None
-    candidates = [Path(data_dir)] if data_dir is not None else default_data_dirs()
-    for root in candidates:
-        if (root / cls.data_subdir).is_dir():
-            return root.resolve()
-    if data_dir is not None:
-        raise InvalidInput(f"--data-dir {data_dir}: {cls.name} reads {cls.data_subdir}/ under the data "
-                           f"directory, and {Path(data_dir) / cls.data_subdir} is not a directory; pass the "
-                           "folder that holds it (e.g. ../shared/data)")
-    raise InvalidInput(f"{cls.name} needs its data ({cls.data_subdir}/) and no data directory was found; pass "
-                       "--data-dir DIR (the folder that holds it, e.g. ../shared/data) or set "
-                       f"$RATIOCINATOR_DATA. Looked in: {', '.join(str(c) for c in candidates)}")
+    return find(cls.data_subdir, data_dir, who=cls.name)

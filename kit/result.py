@@ -18,3 +18,7 @@ class MethodResult:
     @property
     def verified(self) -> bool:
         return self.verdict.verified
+
+    def report(self) -> str:
+        """What a user reads: the answer (each method says it), then the verdict in words."""
+        return str(self.verdict)

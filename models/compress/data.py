@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -29,11 +28,11 @@ _CODE = ("code/humaneval/problems.jsonl",)
 
 
 def data_root() -> Path:
-    """`$RATIOCINATOR_DATA`, else the team's shared/data beside the checkout (../shared/data)."""
-    env = os.environ.get("RATIOCINATOR_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    """The first data root that holds the texts (ratiocinator.datadirs), else the first root looked in."""
+    from ratiocinator.datadirs import data_roots
+
+    roots = data_roots()
+    return next((r for r in roots if (r / _ENGLISH[0]).is_file()), roots[0])
 
 
 def _text(record: dict[str, Any]) -> str | None:

@@ -38,3 +38,6 @@ class CQoTResult(MethodResult):
     @property
     def redrafts(self) -> int:
         return len(self.drafts) - 1
+
+    def report(self) -> str:
+        return f"{self.answer}\n({self.verdict})"
