@@ -2,7 +2,8 @@
 scripted backend, and returns a result with a Verdict and the Usage its backend counted.
 
 Each method's case lives in tests/kits/case_<name>.py: `make_input()`, `make_backend()` and
-optionally `check(result)` (method-specific assertions).
+optionally `run_kwargs()` (extra keyword arguments of run) and `check(result)` (method-specific
+assertions).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def test_each_method_runs_end_to_end_on_a_scripted_backend(name):
     case = _case(name)
     m = methods.get(name)
     backend = case.make_backend()
-    result = m.run(case.make_input(), backend=backend, config=None)
+    extra = case.run_kwargs() if hasattr(case, "run_kwargs") else {}
+    result = m.run(case.make_input(), backend=backend, config=None, **extra)
     assert isinstance(result, m.result_class)
     assert isinstance(result.verdict, Verdict) and result.verdict.reason
     assert isinstance(result.usage, Usage) and result.usage.seconds > 0
