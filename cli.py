@@ -115,6 +115,7 @@ def chat(
     command: Annotated[str | None, typer.Option("--command", "-c", help="one request: answer it and exit")] = None,
     plain: Annotated[bool, typer.Option(help="talk to the model directly, without the tool agent")] = False,
     ask: Annotated[bool, typer.Option(help="offer the agent an ask_user tool (it may ask you questions)")] = False,
+    time_limit: Annotated[float, typer.Option(help="seconds one request may take; an answer cut short says so")] = 600.0,
     thread: Annotated[str | None, typer.Option(help="continue this saved conversation (the agent's thread id)")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="SQLite file of the conversations (default: in the "
                                                           "ratiocinator home)")] = None,
@@ -139,7 +140,7 @@ def chat(
     try:
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
-                              thread_id=thread,
+                              thread_id=thread, time_limit=time_limit,
                               ask_user=ask and interactive)
         if command is None:
             run_repl(session, interactive=interactive)
@@ -149,7 +150,7 @@ def chat(
             for delta in session.reply(command):
                 sys.stdout.write(delta)
             sys.stdout.write("\n")
-        elif agent_turn(session, command, sys.stdout) == "gave-up":
+        elif agent_turn(session, command, sys.stdout) == "gave_up":
             raise typer.Exit(1)
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None

@@ -1,12 +1,15 @@
 """The built-in tools wired to the exact engines: plan, optimize, check_math, solve_equation, run_python, calculator, ask_user.
 
 Each returns a `Verified` value whose sentence says how the answer was checked (the chat answer
-repeats it). Engines load when a tool first runs, so building the tool list stays cheap.
+repeats it), and whether the check holds. Built-in planning domains are data files found by
+`ratiocinator.datadirs` (planning/<domain>/domain.pddl; the package ships blocksworld). Engines
+load when a tool first runs, so building the tool list stays cheap.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -15,24 +18,26 @@ from ratiocinator.agents.tools import Tool, Verified, make_tool
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.formulation import Formulation
 
-#: The 4-operator blocksworld of the LLM+P benchmark, so that `plan(domain="blocksworld", …)` needs no file.
-BLOCKSWORLD = """(define (domain blocksworld)
-  (:requirements :strips)
-  (:predicates (clear ?x) (on-table ?x) (arm-empty) (holding ?x) (on ?x ?y))
-  (:action pickup :parameters (?ob)
-    :precondition (and (clear ?ob) (on-table ?ob) (arm-empty))
-    :effect (and (holding ?ob) (not (clear ?ob)) (not (on-table ?ob)) (not (arm-empty))))
-  (:action putdown :parameters (?ob)
-    :precondition (holding ?ob)
-    :effect (and (clear ?ob) (arm-empty) (on-table ?ob) (not (holding ?ob))))
-  (:action stack :parameters (?ob ?underob)
-    :precondition (and (clear ?underob) (holding ?ob))
-    :effect (and (arm-empty) (clear ?ob) (on ?ob ?underob) (not (clear ?underob)) (not (holding ?ob))))
-  (:action unstack :parameters (?ob ?underob)
-    :precondition (and (on ?ob ?underob) (clear ?ob) (arm-empty))
-    :effect (and (holding ?ob) (clear ?underob) (not (on ?ob ?underob)) (not (clear ?ob)) (not (arm-empty)))))
-"""
-KNOWN_DOMAINS = {"blocksworld": BLOCKSWORLD, "blocks": BLOCKSWORLD}
+#: Built-in domains by the names a tool call may give: the folder under planning/ of the data roots.
+KNOWN_DOMAINS = {"blocksworld": "blocksworld", "blocks": "blocksworld"}
+_DOMAIN_NAME = re.compile(r"\(\s*define\s*\(\s*domain\s+([^\s()]+)", re.IGNORECASE)
+_PROBLEM_DOMAIN = re.compile(r"\(\s*:domain\s+[^\s()]+\s*\)", re.IGNORECASE)
+
+
+def builtin_domain(name: str) -> tuple[str, str]:
+    """(PDDL text, its domain name) of a built-in domain: `planning/<folder>/domain.pddl`, found by datadirs.
+
+    The package ships the 4-operator blocksworld of the LLM+P benchmark (data/planning/blocksworld/);
+    the team's shared/data copy, when present, is the same file.
+    """
+    from ratiocinator import datadirs
+
+    folder = f"planning/{KNOWN_DOMAINS[name]}"
+    text = (datadirs.find(folder, who=f"the {name} domain") / folder / "domain.pddl").read_text()
+    found = _DOMAIN_NAME.search(text)
+    if found is None:
+        raise InvalidInput(f"{folder}/domain.pddl: no (define (domain NAME) ...) in it")
+    return text, found.group(1)
 
 
 def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
@@ -45,7 +50,10 @@ def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
     """
     from ratiocinator.solvers.pddl import solve
 
-    text = KNOWN_DOMAINS.get(domain.strip().lower(), domain)
+    text, key = domain, domain.strip().lower()
+    if key in KNOWN_DOMAINS:  # the problem is meant for the built-in domain, whatever name it gives it
+        text, name = builtin_domain(key)
+        problem = _PROBLEM_DOMAIN.sub(f"(:domain {name})", problem, count=1)
     result = solve(text, problem, timeout=max(1.0, min(timeout, 120.0)))
     if not result.solved:
         raise RuntimeError(f"no plan: {result.status}. {result.message}".strip())
@@ -56,7 +64,9 @@ def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
         else f"plan found by {result.planner} (not validated)"
     )
     return Verified(
-        value={"plan": steps, "steps": len(steps), "validated": result.validated}, how=how
+        value={"plan": steps, "steps": len(steps), "validated": result.validated},
+        how=how,
+        checked=bool(result.validated),
     )
 
 
@@ -146,6 +156,7 @@ def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30
     return Verified(
         value={"status": result.status, "objective": result.objective, "values": result.values},
         how=how,
+        checked=bool(result.verified),
     )
 
 

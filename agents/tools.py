@@ -42,7 +42,7 @@ from pydantic import BaseModel, ValidationError
 from ratiocinator.errors import InvalidInput
 from ratiocinator.models.types import ToolSpec
 
-ToolStatus = Literal["ok", "error", "timeout", "invalid-arguments", "unknown-tool"]
+ToolStatus = Literal["ok", "error", "timeout", "invalid_arguments", "unknown_tool"]
 DEFAULT_TIMEOUT = 30.0
 MAX_OBSERVATION_CHARS = 2000
 
@@ -58,6 +58,7 @@ class ToolResult:
     value: Any = None
     seconds: float = 0.0
     verified: str | None = None  # how the result was checked, when the tool checks it
+    checked: bool = True  # False: the tool says how it tried, and that its result is NOT verified
 
     @property
     def ok(self) -> bool:
@@ -66,10 +67,11 @@ class ToolResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Verified:
-    """A tool's return value together with a sentence saying how it was checked."""
+    """A tool's return value together with a sentence saying how it was checked (`checked=False`: the check failed)."""
 
     value: Any
     how: str
+    checked: bool = True
 
 
 def _control_flow(exc: BaseException) -> bool:
@@ -150,7 +152,7 @@ class Tool:
             return ToolResult(
                 name=self.name,
                 arguments=dict(arguments),
-                status="invalid-arguments",
+                status="invalid_arguments",
                 content=f"invalid arguments for {self.name}: {problems}",
                 seconds=time.monotonic() - start,
             )
@@ -176,9 +178,9 @@ class Tool:
                 seconds=seconds,
                 content=f"{self.name} raised {type(value).__name__}: {value}",
             )
-        how = None
+        how, checked = None, True
         if isinstance(value, Verified):
-            value, how = value.value, value.how
+            value, how, checked = value.value, value.how, value.checked
         return ToolResult(
             name=self.name,
             arguments=dict(arguments),
@@ -187,6 +189,7 @@ class Tool:
             value=value,
             seconds=seconds,
             verified=how,
+            checked=checked,
         )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
 from ratiocinator.agents.builtin_tools import builtin_tools
-from ratiocinator.agents.tools import as_tools, make_tool, tool
+from ratiocinator.agents.tools import Verified, as_tools, make_tool, tool
 from ratiocinator.errors import InvalidInput
 
 
@@ -62,7 +63,7 @@ def test_async_tool_and_custom_name():
 
 def test_invalid_arguments_are_a_result_not_an_exception():
     result = make_tool(scale).run({"p": {"x": "left"}})
-    assert result.status == "invalid-arguments"
+    assert result.status == "invalid_arguments"
     assert "p.x" in result.content and "p.y" in result.content
 
 
@@ -131,3 +132,45 @@ def test_planning_and_sandbox_tools_validate():
     )
     assert code.value["stdout"] == "16\n" and code.value["tests"] == ["pass", "fail"]
     assert code.verified == "ran in the sandbox; 1/2 tests passed"
+
+
+def test_a_tool_may_say_its_check_did_not_hold():
+    def guess(a: int) -> Verified:
+        """Guess.
+
+        Args:
+            a: anything
+        """
+        return Verified(value=a, how="NOT verified", checked=False)
+
+    result = make_tool(guess).run({"a": 1})
+    assert result.ok and result.verified == "NOT verified" and result.checked is False
+    assert make_tool(scale).run({"p": {"x": 1, "y": 2}}).checked  # the default
+
+
+def test_the_blocksworld_domain_is_package_data_found_through_datadirs(tmp_path, monkeypatch):
+    from fnmatch import fnmatch
+
+    import tomllib
+
+    import ratiocinator
+    from ratiocinator import datadirs
+    from ratiocinator.agents.builtin_tools import builtin_domain, plan
+
+    packaged = datadirs.PACKAGED / "planning" / "blocksworld" / "domain.pddl"
+    assert packaged.is_file()
+    root = Path(ratiocinator.__file__).resolve().parent
+    patterns = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch(str(packaged.relative_to(root)), p) for p in patterns["ratiocinator"])
+    text, name = builtin_domain("blocksworld")
+    assert name == "blocksworld-4ops" and "(:action unstack" in text
+    # the one resolver decides: a data directory of the user's wins over the packaged copy
+    mine = tmp_path / "planning" / "blocksworld"
+    mine.mkdir(parents=True)
+    (mine / "domain.pddl").write_text(packaged.read_text().replace("blocksworld-4ops", "my-blocks"))
+    monkeypatch.setenv(datadirs.ENV, str(tmp_path))
+    assert builtin_domain("blocks")[1] == "my-blocks"
+    # a problem for "blocksworld" is read against the built-in domain, whatever it names
+    problem = "(define (problem p) (:domain blocksworld) (:objects a b) (:init (arm-empty) (on-table a) (on b a) (clear b)) (:goal (on-table b)))"
+    out = plan("blocksworld", problem)
+    assert out.value["plan"] == ["(unstack b a)", "(putdown b)"] and out.checked
