@@ -82,3 +82,11 @@ def test_chat_reads_stdin_when_not_a_tty():
     assert lines[0].strip()  # the streamed reply
     assert any(line.startswith("user: Hello there") for line in lines)
     assert "(conversation reset)" in r.stderr
+
+
+def test_chat_time_limit_is_an_option_and_must_be_positive():
+    """The request limit is user-facing (`--time-limit`); a bad value is refused before any model loads."""
+    r = run("chat", "--help", timeout=120)
+    assert r.returncode == 0 and "--time-limit" in r.stdout
+    r = run("chat", "--model", SMOLLM, "--time-limit", "0", "-c", "What is 2 + 3?", timeout=120)
+    assert r.returncode == 2 and "time limit: expected positive seconds, got 0.0" in r.stderr

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
+from ratiocinator import methods
 from ratiocinator.agents.chat import ChatAgent, classify
+from ratiocinator.errors import InvalidInput
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.repl import ChatSession, run_repl
 
@@ -46,9 +49,10 @@ def test_arithmetic_request_streams_and_says_how_it_was_verified():
     assert any(n.startswith("calculator [ok]:") and "391" in n for n in notes)
     assert "".join(e.text for e in events if e.kind == "token") == "17*23 = 391."
     (result,) = [e.result for e in events if e.kind == "result"]
-    assert result.status == "answered" and result.verified == (
+    assert result.status == "answered" and result.checks == (
         "calculator: computed exactly by sympy",
     )
+    assert result.verdict.verified
 
 
 def test_repl_agent_mode_with_commands(tmp_path, monkeypatch, capsys):
@@ -92,7 +96,7 @@ def test_gave_up_answer_says_why():
     out = io.StringIO()
     from ratiocinator.repl import agent_turn
 
-    assert agent_turn(session, "Weather tomorrow?", out) == "gave-up"
+    assert agent_turn(session, "Weather tomorrow?", out) == "gave_up"
     assert "(not answered: the planner gave up: I cannot know the weather.)" in out.getvalue()
 
 
@@ -124,9 +128,149 @@ def test_repl_asks_the_user_and_resumes_with_the_next_line(monkeypatch):
     ]
 
 
-def test_planning_and_optimization_go_to_the_llmp_and_llmopt_graphs():
+def _without_chat_methods():
+    return tuple(m for m in methods.METHODS if not m.chat_kind)
+
+
+def test_without_a_registered_method_a_kind_offers_its_solver_tools(monkeypatch):
+    monkeypatch.setattr(methods, "METHODS", _without_chat_methods())
     chat = ChatAgent(ScriptedBackend([]))
-    assert [t.name for t in chat.tools_for("planning")] == ["plan_request"]
-    assert [t.name for t in chat.tools_for("optimization")] == ["optimize_request"]
+    assert [t.name for t in chat.tools_for("planning")] == ["plan"]
+    assert [t.name for t in chat.tools_for("optimization")] == ["optimize"]
     assert [t.name for t in chat.tools_for("blocksworld")] == ["blocksworld"]
-    assert chat.agent("planning").tools["plan_request"].parameters["properties"] == {}  # it takes the request
+    assert [t.name for t in ChatAgent(ScriptedBackend([]), ask_user=True).tools_for("math")] == [
+        "solve_equation", "check_math", "calculator", "ask_user"
+    ]
+
+
+def _cqot_for_planning():
+    cqot = methods.get("cqot")
+    return methods.Method(
+        name="cqot-chat", description="answers by critical questions", kit=cqot.kit,
+        config_name=cqot.config_name, result_name=cqot.result_name, input=cqot.input, chat_kind="planning",
+    )
+
+
+def _chat_reply(method_tool_name, method_reply):
+    """The chat's roles: call the method's tool, then conclude; every other prompt goes to `method_reply`."""
+
+    def reply(prompt, params):
+        text = prompt[-1].content
+        if params.grammar is not None:
+            return method_tool_name
+        if text.startswith("You have access to the following apis"):
+            if params.schema is not None:  # the tool's arguments: it takes none
+                return "{}"
+            return "Done. Next: conclusion." if "observation:" in text else "Use it. Next: caller."
+        if text.startswith("Make a conclusion"):
+            return "The plan is ready."
+        return method_reply(prompt, params)
+
+    return reply
+
+
+def test_a_registered_method_answers_its_kind_of_request(monkeypatch):
+    """The registry drives the chat: cqot registered for planning requests runs on the request itself."""
+    from ratiocinator.reasoning.cqot.prompts import PLAN_SYSTEM
+
+    def cqot_reply(prompt, params):
+        if params.schema is not None:
+            return json.dumps({f"q{i}": "Yes" for i in range(1, 9)})
+        return "1. go left 2. go right" if prompt[0].content == PLAN_SYSTEM else "Final answer: left, then right"
+
+    monkeypatch.setattr(methods, "METHODS", (*_without_chat_methods(), _cqot_for_planning()))
+    backend = ScriptedBackend(_chat_reply("cqot_chat", cqot_reply))
+    chat = ChatAgent(backend)
+    assert [t.name for t in chat.tools_for("planning")] == ["cqot_chat"]
+    assert chat.tools_for("planning")[0].parameters["properties"] == {}  # it takes the request
+    events = list(chat.reply("Plan a route for the gripper robot"))
+    assert events[0].text == "[planning] tools: cqot_chat"
+    (result,) = [e.result for e in events if e.kind == "result"]
+    (obs,) = [t for t in result.turns if t.role == "observation"]
+    assert obs.status == "ok" and obs.content.startswith("Final answer: left, then right\n(unverified: ")
+    # the method saw the user's request itself (cqot's plan prompt)
+    assert any(c.prompt[-1].content.startswith("Plan a route for the gripper robot") for c in backend.calls)
+    # CQoT's verdict is unverified, so the chat's answer is not verified, and says why
+    assert result.status == "answered" and not result.verdict.verified and not obs.checked
+    from ratiocinator.agents.chat import verification_line
+
+    assert verification_line(result).startswith("(not verified: cqot_chat: unverified: the plan passed 8 of 8")
+
+
+def test_a_method_whose_verdict_is_verified_verifies_the_chat_answer(monkeypatch):
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    from ratiocinator.kit import MethodResult, verified
+
+    kit = types.ModuleType("chat_test_kit")
+
+    @dataclass(frozen=True, kw_only=True)
+    class Result(MethodResult):
+        answer: str
+
+        def report(self):
+            return f"{self.answer}\n({self.verdict})"
+
+    def run(request, *, backend, config=None):
+        return Result(answer=f"plan for {request!r}: (pickup a)", verdict=verified("validated by the test"))
+
+    kit.run, kit.Result = run, Result
+    monkeypatch.setitem(sys.modules, "chat_test_kit", kit)
+    method = methods.Method(name="test-planner", description="plans in a test", kit="chat_test_kit",
+                            config_name="Config", result_name="Result", input="a request",
+                            chat_kind="planning")
+    monkeypatch.setattr(methods, "METHODS", (*_without_chat_methods(), method))
+    chat = ChatAgent(ScriptedBackend(_chat_reply("test_planner", None)))
+    (result,) = [e.result for e in chat.reply("Plan a route for the gripper robot") if e.kind == "result"]
+    assert result.verdict.verified and result.checks == ("test_planner: validated by the test",)
+    assert "plan for 'Plan a route for the gripper robot': (pickup a)" in result.checked.content
+
+
+def test_a_registered_method_that_cannot_be_imported_is_an_error_not_a_missing_tool(monkeypatch):
+    """Regression: chat.py hid import errors of the package's own modules (`except ImportError`)."""
+    broken = methods.Method(name="broken", description="x", kit="ratiocinator.agents.no_such_kit",
+                            config_name="C", result_name="R", input="x", chat_kind="planning")
+    monkeypatch.setattr(methods, "METHODS", (*_without_chat_methods(), broken))
+    with pytest.raises(ModuleNotFoundError, match="no_such_kit"):
+        ChatAgent(ScriptedBackend([]))
+    import ratiocinator.agents.chat as chat_package
+
+    folder = Path(chat_package.__file__).parent
+    assert not [p.name for p in folder.glob("*.py") if "except ImportError" in p.read_text()]
+
+
+class _Clock:
+    def __init__(self, step):
+        self.now, self.step = 0.0, step
+
+    def __call__(self):
+        self.now += self.step
+        return self.now
+
+
+def test_the_request_time_limit_is_reported_in_the_answer(monkeypatch):
+    """Regression: on a loaded machine the 600 s limit ended a chat request; the answer must say so.
+
+    Driven by an injected clock (every reading 400 s later), not by the machine's speed.
+    """
+    backend = ScriptedBackend(ARITH)
+    session = ChatSession(model="s", loader=lambda *a, **k: backend, plain=False, ask_user=False)
+    session._chat = ChatAgent(backend, config=session.chat.config, clock=_Clock(400.0))
+    out = io.StringIO()
+    from ratiocinator.repl import agent_turn
+
+    assert agent_turn(session, "What is 17*23?", out) == "gave_up"
+    text = out.getvalue()
+    assert "I could not answer this: the time limit (600 s) was reached before an answer" in text
+    assert "(not answered: the time limit (600 s) was reached before an answer)" in text
+
+
+def test_the_chat_time_limit_is_an_option():
+    backend = ScriptedBackend(ARITH)
+    session = ChatSession(model="s", loader=lambda *a, **k: backend, plain=False, time_limit=1e6)
+    assert session.chat.config.total_timeout == 1e6
+    assert session.chat.config.max_steps == 4  # the rest is the chat's config
+    with pytest.raises(InvalidInput, match="time limit"):
+        _ = ChatSession(model="s", loader=lambda *a, **k: backend, plain=False, time_limit=0).chat

@@ -1,4 +1,8 @@
-"""The chat REPL driven through a pseudo-terminal with the embedded Qwen model, as a user would (slow)."""
+"""The chat REPL driven through a pseudo-terminal with the embedded Qwen model, as a user would (slow).
+
+The request time limit is set far beyond any real run (`--time-limit`): how fast the machine is must
+not change the answers (the chat's default of 600 s once ended a request here on a loaded machine).
+"""
 
 from __future__ import annotations
 
@@ -30,10 +34,12 @@ def test_repl_answers_a_blocksworld_plan_and_an_arithmetic_question(tmp_path):
             "64",
             "--checkpoint",
             str(tmp_path / "chat.sqlite"),
+            "--time-limit",
+            "1000000",
         ],
         env=env,
         encoding="utf-8",
-        timeout=600,
+        timeout=3600,  # pexpect's wait for each expected line: a bound for a hung process only
         dimensions=(50, 200),
     )
     if os.environ.get("RATIOCINATOR_SHOW_SCREEN"):
