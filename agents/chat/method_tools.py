@@ -30,7 +30,12 @@ def tool_name(method: Any) -> str:
 
 
 def method_tool(method: Any, request: Callable[[], str], backend: Callable[[], Any]) -> Tool:
-    """A tool that runs `method` on the current request (`request()`) and backend (`backend()`)."""
+    """A tool that runs `method` on the current request (`request()`) and backend (`backend()`).
+
+    The method's kit is imported here, so that a kit that does not import is an error at once, not
+    a tool that fails (or is missing) later.
+    """
+    method.module()
 
     def run_method() -> Verified:
         """Run the method on the user's request."""
