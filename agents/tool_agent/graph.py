@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -58,11 +58,10 @@ def recursion_limit(config: Any) -> int:
 
 
 def invoke_once(
-    graph: Any, request: str, *, backend: Any, config: Any, tools: dict[str, Tool],
-    clock: Callable[[], float] | None = None,
+    graph: Any, request: str, *, backend: Any, config: Any, tools: dict[str, Tool]
 ) -> tuple[dict[str, Any], str | None, Any]:
     """Run one request on a graph without checkpoints: (final state, pending question or None, Usage)."""
-    context = tool_context(backend, config, tools, clock=clock)
+    context = tool_context(backend, config, tools)
     start = time.perf_counter()
     state = nodes.start_state(request, config, context.clock)
     out = graph.invoke(state, context=context, config={"recursion_limit": recursion_limit(config)})
