@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models import ResponseCache, SamplingParams, ToolSpec
-from ratiocinator.models.structured import parse_output
+from ratiocinator.models.schema import parse_output
 
 pytestmark = pytest.mark.slow
 
