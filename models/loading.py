@@ -105,9 +105,10 @@ def load_backend(
 
 def _load_hf(spec: str, kind: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
              cache: ResponseCache | bool | None, compress: Any) -> Backend:
-    from ratiocinator.models.hf import HFBackend, HFConfig
+    from ratiocinator.models.hf import HFBackend, HFConfig, resolve_device
 
     config = HFConfig(dtype=dtype, threads=threads, device=device or "cpu", compress=compress)
+    resolve_device(config.device, spec)  # a GPU torch cannot see fails before any weights are converted
     if kind == "embedded":
         try:
             model = catalog.get(rest)
