@@ -143,7 +143,12 @@ class LocalPool:
             return
         if backend is None and spec.benchmark_cls.needs_model:
             self.backend, self._owned = spec.load_backend(), True
-        self._bench, self._ctx = spec.build(self.backend)
+        try:
+            self._bench, self._ctx = spec.build(self.backend)
+        except BaseException:
+            if self._owned:
+                self.backend.close()
+            raise
         self._model = self._ctx.backend.info.model if self._ctx.backend is not None else None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval")
 
@@ -188,16 +193,6 @@ class LocalPool:
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._owned:
             self.backend.close()
-
-
-def execute_local(spec: WorkerSpec, items: list[Item], on_record: Callable[[ResultRecord], None], *,
-                  workers: int, backend: Any = None) -> None:
-    """Run items on a LocalPool (threads, or processes where the benchmark needs them)."""
-    pool = LocalPool(spec, workers=workers, backend=backend)
-    try:
-        pool.run(items, on_record)
-    finally:
-        pool.close()
 
 
 def default_out(config: RunConfig, model: str | None) -> Path:
