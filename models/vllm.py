@@ -403,8 +403,8 @@ def engine_threads(threads: int | None, name: str) -> int:
         return torch.get_num_threads()
     got = apply_threads(threads)
     if got != threads:
-        raise UnsupportedFeature(f"{name}: threads {threads}: this process runs {got} torch threads and a vLLM "
-                                 "engine started in it earlier fixed that count; set threads in a new process")
+        raise UnsupportedFeature(f"{name}: threads {threads}: torch keeps {got} thread(s) in this process (a vLLM "
+                                 "engine started here earlier fixed the count); set threads in a new process")
     return got
 
 
