@@ -133,7 +133,7 @@ class ChatAgent:
         """Tools over the LLM+P / LLMOPT graphs, when those modules are installed (they take the request itself)."""
         made = []
         try:
-            from ratiocinator.agents.planning import plan_from_text
+            from ratiocinator.agents.llmp import plan_from_text
         except ImportError:
             plan_from_text = None
         if plan_from_text is not None:
@@ -141,7 +141,7 @@ class ChatAgent:
             def plan_request() -> Verified:
                 """Turn the user's planning request into a validated plan (LLM+P: words -> PDDL -> planner -> validator)."""
                 r = plan_from_text(self._request, backend=self.backend)
-                if r.status != "verified" or r.plan is None:
+                if not r.verified or r.plan is None:
                     raise RuntimeError(f"no verified plan: {r.message}")
                 return Verified(
                     value={"plan": list(r.plan), "explanation": r.explanation},

@@ -1,4 +1,4 @@
-"""LLM+P on real embedded models: grammar-constrained translations always parse; one end-to-end item."""
+"""LLM+P (agents/llmp/) on real embedded models: grammar-constrained translations always parse; one end-to-end item."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from ratiocinator.agents.planning import LLMPConfig, plan_from_text, translation_prompt
-from ratiocinator.agents.planning_grammar import (
-    Bounds,
-    candidate_objects,
-    dedupe_objects,
+from ratiocinator.agents.llmp import (
+    LLMPConfig,
     load_domain,
-    problem_grammar,
+    plan_from_text,
+    translation_prompt,
     vocabulary,
 )
+from ratiocinator.agents.llmp.grammar import Bounds, candidate_objects, problem_grammar
+from ratiocinator.agents.llmp.objects import dedupe_objects
 from ratiocinator.models.types import SamplingParams
 from ratiocinator.solvers.pddl_reader import PDDLError, parse_texts
 
@@ -62,13 +62,14 @@ def test_one_item_end_to_end_with_the_embedded_model(qwen):
 
     text = (DATA / "blocksworld" / "p01.nl").read_text()
     result = plan_from_text(text, backend=qwen, domain="blocksworld", config=LLMPConfig(retries=1))
-    assert result.translations and result.completion_tokens > 0
-    assert all(t.status not in ("truncated", "planner-error") for t in result.translations)
+    assert result.translations and result.usage.completion_tokens > 0
+    assert all(t.status not in ("truncated", "planner_error") for t in result.translations)
     for t in result.translations:
         assert t.pddl.startswith("(define (problem ") and "(:domain blocksworld-4ops)" in t.pddl
     if result.verified:
         assert validate(load_domain("blocksworld").pddl, result.problem_pddl, result.plan).valid
+        assert "as translated" in result.verdict.reason
     else:
-        assert result.status == "failed" and result.message.startswith(
+        assert result.verdict.status == "failed" and result.message.startswith(
             "no translation could be planned"
         )

@@ -1,6 +1,6 @@
 """Sound rewrites of a model's problem PDDL before it is parsed: repeats dropped, text-named objects declared, a cut-off :goal closed.
 
-A small model under the problem grammar (planning_grammar.problem_grammar) makes three mistakes that
+A small model under the problem grammar (grammar.problem_grammar) makes three mistakes that
 lose a translation without its facts being wrong, each seen in the LLM+P runs with Qwen2.5-0.5B:
 - it repeats a fact, often until the token limit (grippers: `(at ball1 room1)` forty times);
 - it uses an object that the English text names but leaves it out of `:objects` (barman's
@@ -10,7 +10,7 @@ Each rewrite says what it did (`Translation.repairs`). The first two keep the mo
 exactly; the third assumes that a model repeating goal literals had written all it meant to. A fact
 stated twice (at the top level of :init or of the goal's conjunction) is stated once;
 an object is declared only if it is one of the text's candidate names (its words, and the example's
-numbered names within the text's counts: planning_grammar.candidate_objects), with the one type its
+numbered names within the text's counts: grammar.candidate_objects), with the one type its
 uses agree on (the most specific of the predicates' parameter types); a cut-off problem is closed
 after its last complete goal literal, and only when it was cut inside `:goal` while repeating goal
 literals (cut earlier it has no goal; cut without repeats, literals it meant to write may be lost). No
@@ -22,13 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ratiocinator.agents.planning_grammar import (
-    PlanningDomain,
-    Vocabulary,
-    candidate_objects,
-    dedupe_objects,
-    section_span,
-)
+from ratiocinator.agents.llmp.domain import PlanningDomain, Vocabulary
+from ratiocinator.agents.llmp.grammar import candidate_objects
+from ratiocinator.agents.llmp.objects import dedupe_objects, section_span
 
 _ATOM = re.compile(r"\(\s*([^\s()]+)((?:\s+[^\s()]+)*)\s*\)")
 _GOAL_OPEN = "(:goal\n(and\n"

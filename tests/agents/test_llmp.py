@@ -1,4 +1,4 @@
-"""LLM+P graph with scripted backends: every retry and selection edge, the grammar, the eval benchmark."""
+"""LLM+P (agents/llmp/) with scripted backends: every retry and selection edge, each node alone, the grammar, the eval benchmark."""
 
 from __future__ import annotations
 
@@ -7,25 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from ratiocinator.agents.planning import (
+from ratiocinator.agents.llmp import (
     LLMPConfig,
-    PlanResult,
-    build_planning_graph,
-    plan_from_text,
-    select,
-)
-from ratiocinator.agents.planning_baseline import direct_plan
-from ratiocinator.agents.planning_grammar import (
+    LLMPResult,
+    Translation,
     available_domains,
-    bounds,
-    candidate_objects,
+    build_graph,
+    check,
     load_domain,
-    object_errors,
-    plan_grammar,
-    problem_grammar,
+    nodes,
+    plan_from_text,
+    run,
+    select,
     vocabulary,
 )
+from ratiocinator.agents.llmp.grammar import (
+    bounds,
+    candidate_objects,
+    plan_grammar,
+    problem_grammar,
+)
+from ratiocinator.agents.llmp.objects import object_errors
+from ratiocinator.agents.llmp.repair import declare_text_objects, drop_repeated_facts
 from ratiocinator.errors import InvalidInput
+from ratiocinator.kit import StaticRuntime, Usage, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.solvers.pddl import PlanResult as SolverResult
 
@@ -61,7 +66,7 @@ b1 b2 b3
 def test_correct_translation_plans_and_is_verified():
     backend = ScriptedBackend([GOOD])
     result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
-    assert isinstance(result, PlanResult) and result.verified
+    assert isinstance(result, LLMPResult) and result.verified
     assert result.plan == ("(unstack b3 b1)", "(putdown b3)", "(pickup b1)", "(stack b1 b2)")
     assert result.explanation.startswith("1. Unstack with ob = b3 and underob = b1.")
     assert result.agreement == 1.0 and len(result.translations) == 1
@@ -76,14 +81,14 @@ def test_correct_translation_plans_and_is_verified():
 @pytest.mark.parametrize(
     ("bad", "status", "said"),
     [
-        ("(define (problem", "parse-error", "line 1"),
-        (GOOD.replace("(on b3 b1)", "(on b3 b9)"), "parse-error", "b9"),
-        (GOOD.replace("b1 b2 b3\n", "b1 b2 b3 b4 b5\n"), "wrong-objects", "declares b4, b5"),
+        ("(define (problem", "parse_error", "line 1"),
+        (GOOD.replace("(on b3 b1)", "(on b3 b9)"), "parse_error", "b9"),
+        (GOOD.replace("b1 b2 b3\n", "b1 b2 b3 b4 b5\n"), "wrong_objects", "declares b4, b5"),
         (
             GOOD.replace("b1 b2 b3\n", "b1 b2\n")
             .replace("(on b3 b1)\n", "")
             .replace("(clear b3)\n", ""),
-            "wrong-objects",
+            "wrong_objects",
             "names b3 but :objects does not declare it",
         ),
         (GOOD.replace("(on b1 b2)\n", "(on b1 b2)\n(on b2 b1)\n"), "unsolvable", "no plan reaches"),
@@ -136,14 +141,14 @@ def test_retries_are_bounded_and_failure_says_why():
     result = plan_from_text(
         TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=1)
     )
-    assert result.status == "failed" and not result.verified and result.plan is None
+    assert result.verdict.status == "failed" and not result.verified and result.plan is None
     assert len(backend.calls) == 2 and [t.round for t in result.translations] == [0, 1]
-    assert "translation 1: parse-error" in result.message
+    assert "translation 1: parse_error" in result.message
     backend = ScriptedBackend(["(define (problem"])
     assert (
         plan_from_text(
             TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=0)
-        ).status
+        ).verdict.status
         == "failed"
     )
     assert len(backend.calls) == 1
@@ -158,7 +163,7 @@ def test_a_chain_that_repeats_a_wrong_translation_is_not_retried_again():
         TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=3)
     )
     assert len(backend.calls) == 2 and [t.round for t in result.translations] == [0, 1]
-    assert result.status == "failed"
+    assert result.verdict.status == "failed"
     # a different wrong translation is worth another round
     backend = ScriptedBackend([unsolvable, other, GOOD])
     result = plan_from_text(
@@ -183,8 +188,6 @@ def test_output_cut_off_before_its_goal_is_reported_as_truncated():
 
 
 def test_output_cut_off_inside_its_goal_is_closed_and_repeats_dropped():
-    from ratiocinator.agents.planning import check
-
     # what Qwen2.5-0.5B did on grippers p01: the goal literal repeated until the token limit
     cut = GOOD.replace("(on b1 b2)\n))\n)", "(on b1 b2)\n" * 30 + "(on b1")
     cut = cut.replace("(clear b2)\n", "(clear b2)\n(clear b2)\n")
@@ -200,8 +203,6 @@ def test_output_cut_off_inside_its_goal_is_closed_and_repeats_dropped():
 
 
 def test_a_goal_cut_off_without_repeats_is_not_closed():
-    from ratiocinator.agents.planning import check
-
     # cut while still writing distinct literals: what it meant to add is unknown, so no repair
     cut = GOOD.replace("(on b1 b2)\n))\n)", "(on b1 b2)\n(on b3 b1)\n(on b2")
     domain = load_domain("blocksworld", data_dir=DATA)
@@ -210,8 +211,6 @@ def test_a_goal_cut_off_without_repeats_is_not_closed():
 
 
 def test_only_top_level_facts_are_deduplicated():
-    from ratiocinator.agents.planning_repair import drop_repeated_facts
-
     nested = "(define (problem p)\n(:init\n(a)\n(a)\n)\n(:goal\n(and\n(or\n(at a b)\n(at c d))\n(or\n(at a b)\n(at e f))\n(g)\n(g)\n))\n)"
     fixed, dropped = drop_repeated_facts(nested)
     assert dropped == 2 and fixed.count("(at a b)") == 2 and fixed.count("(g)") == 1
@@ -234,12 +233,10 @@ def test_objects_the_text_names_are_declared_when_used_undeclared():
         domain="blocksworld",
         config=LLMPConfig(retries=0),
     )
-    assert result.translations[0].status == "parse-error" and "b9" in result.translations[0].message
+    assert result.translations[0].status == "parse_error" and "b9" in result.translations[0].message
 
 
 def test_undeclared_objects_get_the_most_specific_type_their_uses_agree_on():
-    from ratiocinator.agents.planning_repair import declare_text_objects
-
     domain = load_domain("grippers", data_dir=DATA)
     vocab = vocabulary(domain)
     assert dict(vocab.signatures)["carry"] == ("robot", "object", "gripper")
@@ -295,7 +292,7 @@ def test_k_translations_retry_only_the_failed_chains():
     result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(k=3))
     assert [(t.chain, t.round, t.status) for t in result.translations] == [
         (0, 0, "solved"),
-        (1, 0, "parse-error"),
+        (1, 0, "parse_error"),
         (2, 0, "solved"),
         (1, 1, "solved"),
     ]
@@ -339,17 +336,15 @@ def test_a_translation_that_leaves_objects_out_of_every_fact_is_sent_back():
 
 
 def test_select_breaks_ties_by_cost_then_chain():
-    from ratiocinator.agents.planning import Translation
-
     a = Translation(chain=0, round=0, pddl="a", status="solved", plan=("x",) * 3, cost=3.0, key="A")
     b = Translation(chain=1, round=0, pddl="b", status="solved", plan=("x",), cost=1.0, key="B")
-    c = Translation(chain=2, round=0, pddl="c", status="parse-error", key=None)
+    c = Translation(chain=2, round=0, pddl="c", status="parse_error", key=None)
     assert select([a, b, c]) == (b, 1, 2)
     assert select([c]) == (None, 0, 0)
 
 
 def test_graph_is_compiled_and_domain_errors_are_clear():
-    assert set(build_planning_graph().get_graph().nodes) >= {"translate", "select"}
+    assert set(build_graph().get_graph().nodes) >= {"translate", "select"}
     with pytest.raises(InvalidInput, match="no-such-domain"):
         plan_from_text(TEXT, backend=ScriptedBackend([]), domain="no-such-domain")
     with pytest.raises(InvalidInput, match="empty"):
@@ -440,17 +435,6 @@ def test_every_gold_problem_fits_its_domain_grammar():
     assert not _is_grammar_accept_string(plan, "(pickup b1 b2)\n")
 
 
-def test_llm_as_planner_baseline():
-    backend = ScriptedBackend(["(unstack b3 b1)\n(putdown b3)\n"])
-    answer = direct_plan(TEXT, backend=backend, domain="blocksworld")
-    assert answer.steps == ("(unstack b3 b1)", "(putdown b3)")
-    prompt = backend.calls[0].prompt[0].content
-    assert (
-        "A plan for the example problem is" in prompt and "(unstack b3 b2)" in prompt
-    )  # the example, solved
-    assert backend.calls[0].params.grammar.startswith("root ::= (step")
-
-
 def test_eval_benchmark_scores_against_the_gold_problem():
     from ratiocinator.evals.benchmark import Context, SharedBackend, get
 
@@ -463,10 +447,16 @@ def test_eval_benchmark_scores_against_the_gold_problem():
         0
     ].inputs
     gold = (DATA / "grippers" / "p01.pddl").read_text()
-    out = bench.run(items[1], Context(backend=SharedBackend(ScriptedBackend([gold]))))
+    scripted = ScriptedBackend([gold])
+    out = bench.run(items[1], Context(backend=SharedBackend(scripted)))
     assert (
         out.score == 1.0 and out.output["gold_check"] == "valid" and out.metrics["verified"] == 1.0
     )
+    assert out.output["status"] == "verified" and out.output["verdict"]["status"] == "verified"
+    assert out.output["translations"][0]["status"] == "solved"
+    # the tokens are the run's usage, counted by the backend wrapper
+    assert out.completion_tokens == sum(c.completion_tokens for c in scripted.completions) > 0
+    assert out.prompt_tokens == sum(c.prompt_tokens for c in scripted.completions) > 0
     direct = cls(
         cls.parse_options({"domains": "grippers", "per_domain": 1, "method": "llm-as-planner"}),
         DATA.parent,
@@ -474,6 +464,8 @@ def test_eval_benchmark_scores_against_the_gold_problem():
     item = direct.items()[0]
     out = direct.run(item, Context(backend=ScriptedBackend(["(move robot1 room9 room2)\n"])))
     assert out.score == 0.0 and "unknown object(s) room9" in out.output["gold_check"]
+    assert out.output["plan"] == ["(move robot1 room9 room2)"] and out.output["raw"]
+    assert out.output["verdict"]["status"] == "unverified" and out.completion_tokens > 0
     out = direct.run(
         item, Context(backend=ScriptedBackend(["(move ball1 room1 room2)\n"]))
     )  # ball1: not a robot
@@ -483,7 +475,7 @@ def test_eval_benchmark_scores_against_the_gold_problem():
 def test_top_level_export_is_lazy():
     import ratiocinator as rc
 
-    assert rc.plan_from_text is plan_from_text
+    assert rc.plan_from_text is plan_from_text is run
 
 
 def test_domain_constants_are_known_to_the_repairs():
@@ -494,3 +486,89 @@ def test_domain_constants_are_known_to_the_repairs():
     )
     assert vocabulary(domain).constants == ("table",)
     assert vocabulary(load_domain("grippers", data_dir=DATA)).constants == ()
+
+
+def test_the_benchmark_holds_llmps_config_and_the_baseline_shares_its_values():
+    from ratiocinator.agents.llm_as_planner import LLMAsPlannerConfig
+    from ratiocinator.evals.benchmark import get
+    from ratiocinator.evals.benchmarks.planning import baseline_config
+
+    cls = get("planning")
+    assert cls.method == "llmp"
+    opts = cls.parse_options({"k": 3, "config.retries": 0, "timeout": 5, "method": "llm-as-planner"})
+    assert (opts.config.k, opts.config.retries, opts.config.timeout) == (3, 0, 5.0)
+    assert opts.method == "llm-as-planner" and opts.config.max_unused_objects == 1
+    shared = baseline_config(opts.config.model_copy(update={"max_tokens": 99, "grammar": False}))
+    assert shared == LLMAsPlannerConfig(max_tokens=99, grammar=False, timeout=5.0)
+    with pytest.raises(InvalidInput, match="k"):
+        cls.parse_options({"k": 0})
+
+
+def test_the_verdict_says_what_was_checked_and_usage_is_counted():
+    backend = ScriptedBackend(["(define (problem", GOOD])
+    result = run(TEXT, backend=backend, domain="blocksworld")
+    assert result.verdict.status == "verified"
+    reason = result.verdict.reason
+    assert "valid for the problem as translated" in reason
+    assert "the translation was not checked against your text" in reason and "1 of 1" in reason
+    assert isinstance(result.usage, Usage) and result.usage.calls == 2 and result.usage.seconds > 0
+    assert result.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)
+    assert result.usage.prompt_tokens == sum(c.prompt_tokens for c in backend.completions)
+    assert result.report().startswith("(unstack b3 b1)\n") and "verified: the plan was" in result.report()
+    failed = run(TEXT, backend=ScriptedBackend(["(define (problem"]), domain="blocksworld",
+                 config=LLMPConfig(retries=0))
+    assert failed.verdict.status == "failed" and failed.verdict.reason == failed.message
+    assert failed.report().startswith("no plan\n(failed: no translation could be planned")
+
+
+@pytest.mark.parametrize(
+    ("solver_status", "status"),
+    [("not-found", "not_found"), ("unsolvable", "unsolvable"), ("error", "planner_error")],
+)
+def test_planner_statuses_are_snake_case(monkeypatch, solver_status, status):
+    import ratiocinator.solvers.pddl as pddl
+
+    def ends(*args, **kwargs):
+        return SolverResult(status=solver_status, plan=None, cost=None, planner="fd", seconds=0.1,
+                            validated=False, message="the planner crashed")
+
+    monkeypatch.setattr(pddl, "solve", ends)
+    domain = load_domain("blocksworld", data_dir=DATA)
+    t = check(TEXT, domain, GOOD, LLMPConfig())
+    assert t.status == status and t.planner == "fd" and t.key is not None
+    assert ("the planner crashed" in t.message) == (status == "planner_error")
+
+
+def _context(backend, **config):
+    return StaticRuntime(method_context(backend, LLMPConfig(**config)))
+
+
+def test_the_translate_node_alone_checks_and_feeds_back():
+    domain = load_domain("blocksworld", data_dir=DATA)
+    state = nodes.initial_state(TEXT, domain, LLMPConfig())
+    assert state["round"] == 0 and '"b3"' in state["grammar"] and len(state["conversations"]) == 1
+    runtime = _context(ScriptedBackend(["(define (problem"]))
+    update = nodes.translate(state, runtime)
+    (t,) = update["translations"]
+    assert (t.chain, t.round, t.status) == (0, 0, "parse_error")
+    assert update["pending"] == [0] and update["round"] == 1
+    assert [m.role for m in update["conversations"][0]] == ["user", "assistant", "user"]
+    assert nodes.route({**state, **update}) == "translate"
+    assert runtime.context.usage.usage().calls == 1  # counted by the context's backend
+    # the last round sends nothing back
+    last = nodes.translate({**state, **update}, _context(ScriptedBackend(["(define (problem"]), retries=1))
+    assert last["pending"] == [] and nodes.route({**state, **last}) == "select"
+
+
+def test_the_select_node_alone_explains_the_majority_plan():
+    domain = load_domain("blocksworld", data_dir=DATA)
+    good = check(TEXT, domain, GOOD, LLMPConfig())
+    other = check(TEXT, domain, OTHER, LLMPConfig(), chain=1)
+    broken = check(TEXT, domain, "(define (problem", LLMPConfig(), chain=2)
+    state = {"domain": domain, "translations": [good, other, broken]}
+    update = nodes.select_plan(state, _context(ScriptedBackend([])))
+    assert update["selected"] is good and (update["agreeing"], update["planned"]) == (1, 2)
+    assert update["explanation"].startswith("1. Unstack with ob = b3 and underob = b1.")
+    none = nodes.select_plan({"domain": domain, "translations": [broken]}, _context(ScriptedBackend([])))
+    assert none["selected"] is None and none["message"].startswith("no translation could be planned")
+    assert "translation 3: parse_error" in none["message"]
