@@ -101,4 +101,4 @@ def pursue_command(
         f"I think it is: {result.prediction}  (prediction set: {', '.join(result.prediction_set) or 'empty'}; "
         f"{len(result.history)} question(s); stopped: {result.stop_reason.replace('_', ' ')})"
     )
-    typer.echo(f"({result.verdict})")
+    typer.echo(str(result.verdict))
