@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ratiocinator.agents.pursuit.config import PursuitConfig
 from ratiocinator.agents.pursuit.types import Posterior, Sample
 from ratiocinator.errors import InvalidInput
 
@@ -146,7 +147,7 @@ def calibrate(
     samples: Sequence[Sample],
     queries: Sequence[str],
     *,
-    alpha: float = 0.1,
+    alpha: float = PursuitConfig.model_fields["alpha"].default,
     lengths: Sequence[int],
     n_per_length: int,
     seed: int = 0,
