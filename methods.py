@@ -103,6 +103,27 @@ METHODS: tuple[Method, ...] = (
         input="a question (str)",
         api_name="run_cqot",
     ),
+    Method(
+        name="c-ip",
+        description="conformal information pursuit: asks the question that most shrinks the expected "
+        "conformal prediction set until the set is one label or the question budget is spent",
+        kit="ratiocinator.agents.pursuit",
+        config_name="PursuitConfig",
+        result_name="PursuitResult",
+        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer); "
+        "keyword thresholds= (calibrate)",
+        api_name="run_pursuit",
+    ),
+    Method(
+        name="ip",
+        description="information pursuit (the C-IP paper's baseline): asks the question that most "
+        "lowers the expected posterior entropy, up to the question budget",
+        kit="ratiocinator.agents.pursuit",
+        config_name="PursuitConfig",
+        result_name="PursuitResult",
+        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer)",
+        overrides={"method": "ip"},
+    ),
 )
 
 
