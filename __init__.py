@@ -40,10 +40,6 @@ _LAZY = {
     "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
     "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
     "tool": "ratiocinator.agents.tools:tool",
-    "build_critique_graph": "ratiocinator.reasoning.critique:build_critique_graph",
-    "run_critique": "ratiocinator.reasoning.critique:run_critique",
-    "build_derivation_graph": "ratiocinator.reasoning.derivation:build_derivation_graph",
-    "run_derivation": "ratiocinator.reasoning.derivation:run_derivation",
 }
 
 for _m in METHODS:  # every method's run, config and result, from the registry

@@ -104,6 +104,36 @@ METHODS: tuple[Method, ...] = (
         api_name="run_cqot",
     ),
     Method(
+        name="deepcritic",
+        description="DeepCritic: each step of a step-wise solution gets a critique and a second look, with "
+        "sympy's verdict on its equations and arithmetic as evidence; reports the first wrong step",
+        kit="ratiocinator.reasoning.critique",
+        config_name="DeepCriticConfig",
+        result_name="CritiqueResult",
+        input="a problem (str); steps=[...] the solution to critique (none: the model writes one first)",
+        api_name="run_critique",
+    ),
+    Method(
+        name="deepcritic-refine",
+        description="DeepCritic with refinement: the model solves, the critic finds the first wrong step, "
+        "the model rewrites from there, and the new solution is critiqued again",
+        kit="ratiocinator.reasoning.critique",
+        config_name="DeepCriticConfig",
+        result_name="CritiqueResult",
+        input="a problem (str); steps=[...] optional (none: the model writes the solution first)",
+        overrides={"max_refinements": 1},
+    ),
+    Method(
+        name="derivation",
+        description="sympy-checked derivations: the model writes equations from premises to a goal, sympy "
+        "checks each line and the first that does not follow is fed back",
+        kit="ratiocinator.reasoning.derivation",
+        config_name="DerivationConfig",
+        result_name="DerivationResult",
+        input="a DerivationItem (premises, goal; reasoning.derivation.generate_item(seed))",
+        api_name="run_derivation",
+    ),
+    Method(
         name="c-ip",
         description="conformal information pursuit: asks the question that most shrinks the expected "
         "conformal prediction set until the set is one label or the question budget is spent",
