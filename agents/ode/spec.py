@@ -1,0 +1,24 @@
+"""What the model writes for a Mamo ODE problem (`ODESpec`), and the error an unusable one raises (`ODEError`)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ratiocinator.errors import InvalidInput
+
+
+class ODESpec(BaseModel):
+    """What the model writes: the ODE system, its initial conditions, and the quantity asked at a point."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    functions: list[str] = Field(min_length=1, max_length=4)
+    variable: str = Field(max_length=8)
+    equations: list[str] = Field(min_length=1, max_length=4)
+    initial_conditions: list[str] = Field(max_length=8)
+    quantity: str = Field(max_length=200)
+    at: float
+
+
+class ODEError(InvalidInput):
+    """An ODE the model wrote that does not parse or cannot be solved; the message says where."""
