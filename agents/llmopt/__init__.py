@@ -7,7 +7,7 @@
 
 from ratiocinator.agents.llmopt.answer import agree, english, select
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
-from ratiocinator.agents.llmopt.evaluate import evaluate
+from ratiocinator.agents.llmopt.engine import evaluate
 from ratiocinator.agents.llmopt.grammar import formulation_schema
 from ratiocinator.agents.llmopt.graph import build_graph, run
 from ratiocinator.agents.llmopt.result import Attempt, AttemptStatus, LLMOPTResult

@@ -16,7 +16,7 @@ from langgraph.runtime import Runtime
 
 from ratiocinator.agents.llmopt import grammar
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
-from ratiocinator.agents.llmopt.evaluate import evaluate
+from ratiocinator.agents.llmopt.engine import evaluate
 from ratiocinator.agents.llmopt.prompts import correction_messages, formulation_messages
 from ratiocinator.agents.llmopt.result import Attempt
 from ratiocinator.kit import MethodContext

@@ -8,8 +8,8 @@
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.graph import build_graph, run
 from ratiocinator.agents.ode.result import ODEAttempt, ODEResult
-from ratiocinator.agents.ode.solve import ODEMethod, solve_ode
-from ratiocinator.agents.ode.spec import ODEError, ODESpec
+from ratiocinator.agents.ode.solve import solve_ode
+from ratiocinator.agents.ode.spec import ODEError, ODEMethod, ODESpec
 
 __all__ = [
     "ODEAttempt",

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from ratiocinator.agents.ode.solve import ODEMethod
-from ratiocinator.agents.ode.spec import ODESpec
+from ratiocinator.agents.ode.spec import ODEMethod, ODESpec
 from ratiocinator.kit import MethodResult
 
 

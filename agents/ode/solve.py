@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.parse import parse
-from ratiocinator.agents.ode.spec import ODEError, ODESpec
+from ratiocinator.agents.ode.spec import ODEError, ODEMethod, ODESpec
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.deadline import call_with_deadline
-
-#: which solver gave the value: sympy's dsolve (exact) or scipy's solve_ivp (numeric)
-ODEMethod = Literal["dsolve", "numeric"]
 
 
 def _real(value: Any, where: str) -> float:

@@ -1,10 +1,15 @@
-"""What the model writes for a Mamo ODE problem (`ODESpec`), and the error an unusable one raises (`ODEError`)."""
+"""What the model writes for a Mamo ODE problem (`ODESpec`), the error an unusable one raises, and which solver answered."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.errors import InvalidInput
+
+#: which solver gave the value: sympy's dsolve (exact) or scipy's solve_ivp (numeric)
+ODEMethod = Literal["dsolve", "numeric"]
 
 
 class ODESpec(BaseModel):
