@@ -134,6 +134,27 @@ METHODS: tuple[Method, ...] = (
         api_name="run_derivation",
     ),
     Method(
+        name="llmopt",
+        description="LLMOPT: an optimization problem in English becomes a five-element formulation, an "
+        "exact solver solves and re-checks it, and the engine's feedback drives self-correction",
+        kit="ratiocinator.agents.llmopt",
+        config_name="LLMOPTConfig",
+        result_name="LLMOPTResult",
+        input="an optimization problem in English (str)",
+        api_name="optimize_from_text",
+        chat_kind="optimization",
+    ),
+    Method(
+        name="mamo-ode",
+        description="Mamo ODE: a word problem becomes an ordinary differential equation that sympy dsolve "
+        "(or scipy solve_ivp) solves for the value asked",
+        kit="ratiocinator.agents.ode",
+        config_name="ODEConfig",
+        result_name="ODEResult",
+        input="an ODE word problem in English (str)",
+        api_name="solve_ode_from_text",
+    ),
+    Method(
         name="c-ip",
         description="conformal information pursuit: asks the question that most shrinks the expected "
         "conformal prediction set until the set is one label or the question budget is spent",
