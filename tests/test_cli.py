@@ -82,3 +82,10 @@ def test_chat_reads_stdin_when_not_a_tty():
     assert lines[0].strip()  # the streamed reply
     assert any(line.startswith("user: Hello there") for line in lines)
     assert "(conversation reset)" in r.stderr
+
+
+def test_pursue_is_a_command_and_a_missing_data_dir_exits_2(tmp_path):
+    """`pursue` lives in pursue.py beside cli.py (it reads the pursuit-20q data of evals/)."""
+    assert "Think of an animal" in run("pursue", "--help").stdout
+    r = run("pursue", "--data-dir", str(tmp_path))
+    assert r.returncode == 2 and "pursuit" in r.stderr and r.stdout == ""

@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from ratiocinator.agents.optimization import LLMOPTConfig, OptimizationResult, optimize_from_text
+from ratiocinator.agents.llmopt import LLMOPTConfig, LLMOPTResult
+from ratiocinator.agents.llmopt import run as optimize_from_text
 from ratiocinator.solvers.formulation import Formulation
 from ratiocinator.solvers.optimization import solve
 
@@ -25,7 +26,7 @@ def test_a_real_model_defines_and_solves_a_small_problem(qwen) -> None:
     result = optimize_from_text(
         PROBLEM, backend=qwen, config=LLMOPTConfig(correction_rounds=0, max_tokens=256)
     )
-    assert isinstance(result, OptimizationResult) and result.completion_tokens > 0
+    assert isinstance(result, LLMOPTResult) and result.usage.completion_tokens > 0
     first = result.attempts[0][0]
     assert first.status != "truncated"
     formulation = Formulation.model_validate_json(first.formulation)  # constrained decoding parses
@@ -34,8 +35,8 @@ def test_a_real_model_defines_and_solves_a_small_problem(qwen) -> None:
         again = solve(formulation)
         assert math.isclose(again.objective, result.objective, rel_tol=1e-6, abs_tol=1e-6)
         assert (
-            result.status in ("verified", "unverified")
+            result.verdict.status in ("verified", "unverified")
             and str(round(result.objective)) in result.answer
         )
     else:
-        assert result.status == "failed" and first.feedback
+        assert result.verdict.status == "failed" and first.feedback

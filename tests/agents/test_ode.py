@@ -1,4 +1,4 @@
-"""Mamo's ODE part (parse, dsolve, numeric fallback, correction loop), Mamo's tolerance, and the two benchmarks."""
+"""The Mamo ODE kit (parse, dsolve, numeric fallback, correction loop), Mamo's tolerance, and the two benchmarks."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ratiocinator.agents.ode import ODEConfig, ODEError, ODESpec, solve_ode, solve_ode_from_text
+from ratiocinator.agents.ode import ODEConfig, ODEError, ODESpec, build_graph, nodes, solve_ode
+from ratiocinator.agents.ode import run as solve_ode_from_text
+from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmarks.mamo_tolerance import answer_text, mamo_correct, strict_correct
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
+from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 
 TANK = ODESpec(
@@ -93,7 +96,7 @@ def test_the_agent_fixes_an_ode_that_fails_and_stops_after_its_rounds() -> None:
         "A spring ...", backend=backend, config=ODEConfig(dsolve_timeout=30)  # generous: the test is not about time
     )
     assert (
-        result.status == "solved"
+        result.verdict.status == "verified"
         and result.value == pytest.approx(math.cos(2))
         and result.rounds == 1
     )
@@ -104,7 +107,50 @@ def test_the_agent_fixes_an_ode_that_fails_and_stops_after_its_rounds() -> None:
     failed = solve_ode_from_text(
         "A spring ...", backend=stuck, config=ODEConfig(correction_rounds=1, dsolve_timeout=30)
     )
-    assert failed.status == "failed" and failed.value is None and len(stuck.calls) == 2
+    assert failed.verdict.status == "failed" and failed.value is None and len(stuck.calls) == 2
+    assert "depends on" in failed.verdict.reason and failed.report().startswith("No value:")
+
+
+def test_the_verdict_says_which_solver_computed_the_value_and_the_usage_is_the_backends() -> None:
+    backend = ScriptedBackend([spec().model_dump_json()])
+    exact = solve_ode_from_text("A spring ...", backend=backend, config=ODEConfig(dsolve_timeout=30))
+    assert exact.verdict.reason == (
+        "the value of the ODE below, computed exactly by sympy's dsolve; the ODE itself was not "
+        "checked against your text"
+    )
+    assert exact.usage.calls == 1
+    assert exact.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)
+    report = exact.report()
+    assert report.index(exact.answer) < report.index("verified:") < report.index("ODE: ")
+    numeric = solve_ode_from_text(
+        "A tank ...", backend=ScriptedBackend([TANK.model_dump_json()]),
+        config=ODEConfig(dsolve_timeout=0.05),
+    )
+    assert numeric.method == "numeric" and numeric.verdict.status == "unverified"
+    assert "solve_ivp" in numeric.verdict.reason and "not checked against your text" in numeric.verdict.reason
+
+
+def test_a_node_runs_alone_with_a_static_runtime() -> None:
+    bad = spec(equations=["y' = k*y"], initial_conditions=["y(0) = 1"]).model_dump_json()
+    backend = ScriptedBackend([bad, spec().model_dump_json()])
+    ctx = method_context(backend, ODEConfig(dsolve_timeout=30, correction_rounds=1))
+    update = nodes.write({"problem": "A spring ..."}, StaticRuntime(ctx))
+    assert update["round"] == 0 and "depends on" in update["attempts"][0].error
+    assert nodes.route(update, StaticRuntime(ctx)) == "fix"
+    fixed = nodes.fix({"problem": "A spring ...", **update}, StaticRuntime(ctx))
+    assert fixed["round"] == 1 and fixed["attempts"][-1].method == "dsolve"
+    assert backend.calls[1].params.seed == 1 and backend.calls[1].params.temperature == 0.7
+    assert nodes.route(fixed, StaticRuntime(ctx)) == "__end__" and ctx.usage.usage().calls == 2
+
+
+def test_the_graph_is_compiled_once_and_bad_input_is_refused() -> None:
+    assert build_graph() is build_graph() and {"write", "fix"} <= set(build_graph().get_graph().nodes)
+    with pytest.raises(InvalidInput, match="text"):
+        solve_ode_from_text(" ", backend=ScriptedBackend([]))
+    with pytest.raises(InvalidInput, match="backend"):
+        solve_ode_from_text("A spring ...", backend=None)
+    with pytest.raises(InvalidInput, match="config"):
+        solve_ode_from_text("A spring ...", backend=ScriptedBackend([]), config={"max_tokens": 64})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
-"""Declare-then-relate decoding for the LLMOPT agent: the objective and constraints may name only what was declared.
+"""What LLMOPT's formulation is decoded under: the formulation's JSON schema, and declare-then-relate decoding.
 
-A small model often writes `10*boat + 8*canoe` after declaring only `ducks`. With `declare_first` the
-formulation is written in two constrained steps: the sets, parameters and variables under a JSON
+`formulation_schema` is `solvers.formulation.Formulation`'s schema narrowed for a small model.
+
+Declare-then-relate: the objective and constraints may name only what was declared. A small model
+often writes `10*boat + 8*canoe` after declaring only `ducks`. With `declare_first` the formulation is written in two constrained steps: the sets, parameters and variables under a JSON
 schema, then the objective and constraints under an EBNF grammar (xgrammar dialect) built from those
 declarations, whose only identifiers are the declared names. So every expression parses and names only
 declared symbols. Indexed problems (sets declared) keep the JSON schema for the second step: their
@@ -14,12 +16,43 @@ import copy
 import json
 from typing import Any
 
+from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.models.types import Message
+from ratiocinator.solvers.formulation import Formulation
 
 RELATIONS_REQUEST = (
     "Now write the objective and the constraints, using only the names declared above."
 )
 _PARTS = ("sets", "parameters", "variables")
+
+
+def formulation_schema(config: LLMOPTConfig | None = None) -> dict[str, Any]:
+    """The JSON schema of `solvers.formulation.Formulation`, narrowed for decoding by a small model.
+
+    Every element is required (an empty list is allowed), parameter values are numbers or lists of
+    them, variables state their domain, and strings and lists are bounded so that a degenerate output
+    ends instead of running to max_tokens. Everything it admits is a valid Formulation.
+    """
+    config = config or LLMOPTConfig()
+    schema = copy.deepcopy(Formulation.model_json_schema())
+    defs = schema["$defs"]
+    number = {"type": "number"}
+    row = {"type": "array", "items": number, "maxItems": config.max_items}
+    defs["ParameterSpec"]["properties"]["value"] = {
+        "anyOf": [number, row, {"type": "array", "items": row, "maxItems": config.max_items}]
+    }
+    defs["VariableSpec"]["required"] = ["name", "domain"]
+    for spec in defs.values():
+        for prop in spec["properties"].values():
+            if prop.get("type") == "string" and "enum" not in prop:
+                prop["maxLength"] = config.max_string
+            if prop.get("type") == "array" and "maxItems" not in prop:
+                prop["maxItems"] = config.max_items
+    schema["properties"].pop("name", None)
+    for key in ("sets", "parameters", "variables", "constraints"):
+        schema["properties"][key]["maxItems"] = config.max_items
+    schema["required"] = ["sets", "parameters", "variables", "objective", "constraints"]
+    return schema
 
 
 def declarations_schema(full: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""The conformal side of Conformal Information Pursuit: thresholds per history length, prediction sets, the size bound.
+"""The conformal side of conformal information pursuit: calibration, thresholds per history length, prediction sets, the size bound.
 
-From "Conformal Information Pursuit for Interactively Guiding Large Language Models" (Chan et al.;
-reference code ryanchankh/Conformal-IP):
+From "Conformal Information Pursuit for Interactively Guiding Large Language Models" (Chan et al.,
+2025; reference code ryanchankh/Conformal-IP):
 - the score of a calibration history is -p(true label | history);
 - q̂_k is the quantile of the scores of histories of length k at level ceil((n+1)(1-α))/n with
   numpy's `method="higher"` (the finite-sample level of split conformal prediction, which is what
@@ -19,10 +19,13 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ratiocinator.agents.pursuit.config import PursuitConfig
+from ratiocinator.agents.pursuit.types import Posterior, Sample
 from ratiocinator.errors import InvalidInput
 
 
@@ -137,3 +140,43 @@ def entropy(probs: np.ndarray) -> float:
     """Mean base-2 entropy of the rows of `probs` (the information-pursuit objective; p clamped at 1e-5)."""
     p = np.clip(probs, 1e-5, None)
     return float(-(p * np.log2(p)).sum(axis=-1).mean())
+
+
+def calibrate(
+    backend: Any,
+    samples: Sequence[Sample],
+    queries: Sequence[str],
+    *,
+    alpha: float = PursuitConfig.model_fields["alpha"].default,
+    lengths: Sequence[int],
+    n_per_length: int,
+    seed: int = 0,
+    posterior: Posterior | None = None,
+) -> Thresholds:
+    """q̂_k for each history length k from random calibration histories (reference: `sample_length_k_history`).
+
+    Each calibration history draws a sample uniformly (with replacement) and k distinct queries of
+    the bank uniformly; its score is -p(sample's label | history).
+    """
+    if not samples:
+        raise InvalidInput("samples: calibration needs at least one calibration Sample")
+    posterior = posterior or Posterior(backend)
+    rng = np.random.default_rng(seed)
+    scores: dict[int, list[float]] = {}
+    for k in lengths:
+        if not 0 <= k <= len(queries):
+            raise InvalidInput(
+                f"lengths: history length {k} is outside 0..{len(queries)} (the query bank's size)"
+            )
+        scores[k] = []
+        for _ in range(n_per_length):
+            s = samples[int(rng.integers(len(samples)))]
+            bank = s.queries if s.queries is not None else queries
+            if k > len(bank):
+                raise InvalidInput(
+                    f"lengths: history length {k} exceeds a calibration sample's {len(bank)} queries"
+                )
+            picked = rng.choice(len(bank), size=k, replace=False)
+            history = tuple((bank[i], s.answerer.answer(bank[i])) for i in picked)
+            scores[k].append(-float(posterior(s.problem, history)[s.label_index]))
+    return Thresholds.from_scores(scores, alpha)

@@ -1,12 +1,10 @@
-"""How the LLMOPT agent picks among its formulations (agreement of optimal values) and says the answer in English."""
+"""How LLMOPT picks among its formulations (agreement of optimal values) and says the answer in English."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from ratiocinator.agents.optimization import Attempt
+from ratiocinator.agents.llmopt.result import Attempt
 
 __all__ = ["agree", "english", "select"]
 

@@ -1,7 +1,7 @@
-"""The pieces conformal information pursuit works on: the problem, who answers, draws from the prior, the posterior.
+"""What conformal information pursuit works on: the problem, the task (problem, query bank, prior draws, who answers), the posterior.
 
-Part of agents/pursuit.py ("Conformal Information Pursuit for Interactively Guiding Large Language
-Models", Chan et al.); split out to keep each file small.
+Conformal information pursuit (Chan et al., 2025): `PursuitTask` is the input of `run`; `Posterior`
+turns the backend's label log-probs into p(label | history), memoised per (problem, history).
 """
 
 from __future__ import annotations
@@ -101,13 +101,54 @@ class Sample:
             ) from None
 
 
-class Posterior:
-    """p(label | history) from the backend's label log-probs, memoised per (problem, history)."""
+@dataclass(frozen=True, kw_only=True)
+class PursuitTask:
+    """One pursuit's input: the problem (with its label set), the query bank, draws from the prior, who answers.
 
-    def __init__(self, backend: Any) -> None:
+    `answerer` answers each question (an `Answerer` or a plain function of the query); None only for
+    `drive`, where a person answers through LangGraph's `interrupt()`. `samples` are the prior draws
+    that query selection simulates answers with (C-IP and IP need at least one).
+    """
+
+    problem: Problem
+    queries: tuple[str, ...]
+    samples: tuple[Sample, ...] = ()
+    answerer: Answerer | Callable[[str], str] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "queries", tuple(self.queries))
+        object.__setattr__(self, "samples", tuple(self.samples))
+        if len(set(self.queries)) != len(self.queries):
+            raise InvalidInput("queries: the query bank holds duplicates")
+        if self.answerer is not None and not isinstance(self.answerer, Answerer):
+            if not callable(self.answerer):
+                raise InvalidInput(
+                    f"answerer: expected an Answerer or a function of the query, got {self.answerer!r}"
+                )
+            object.__setattr__(self, "answerer", FunctionAnswerer(self.answerer))
+
+
+class Posterior:
+    """p(label | history) from the backend's label log-probs, memoised per (problem, history).
+
+    `using(backend)` is a view on another backend (a run's counting one) that shares the memo, so a
+    benchmark can keep one memo across runs while each run counts the calls it makes.
+    """
+
+    def __init__(
+        self, backend: Any, memo: dict[tuple[Problem, History], np.ndarray] | None = None
+    ) -> None:
         self.backend = backend
-        self.memo: dict[tuple[Problem, History], np.ndarray] = {}
-        self.scored = 0  # backend.score calls made
+        self.memo: dict[tuple[Problem, History], np.ndarray] = {} if memo is None else memo
+
+    @property
+    def scored(self) -> int:
+        """The distinct histories scored (one `backend.score` call each), by this posterior and its views."""
+        return len(self.memo)
+
+    def using(self, backend: Any) -> Posterior:
+        """The same memo, scoring misses on `backend`."""
+        return Posterior(backend, self.memo)
 
     def __call__(self, problem: Problem, history: History) -> np.ndarray:
         key = (problem, tuple(history))
@@ -121,5 +162,4 @@ class Posterior:
                 )
             p = np.exp(logp - logp.max())
             self.memo[key] = p / p.sum()
-            self.scored += 1
         return self.memo[key]

@@ -1,4 +1,4 @@
-"""The prompts of the LLMOPT agent: five-element formulation, one-shot example, self-correction feedback."""
+"""The prompts of LLMOPT: five-element formulation, one-shot example, self-correction feedback."""
 
 from __future__ import annotations
 

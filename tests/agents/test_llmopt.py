@@ -1,4 +1,4 @@
-"""The LLMOPT agent's edges, driven by a scripted model: self-correction on each failure, selection by agreement."""
+"""The LLMOPT kit's edges, driven by a scripted model: self-correction on each failure, selection by agreement."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import json
 
 import pytest
 
-from ratiocinator.agents import optimization as opt
-from ratiocinator.agents.optimization import (
+from ratiocinator.agents.llmopt import (
+    Attempt,
     LLMOPTConfig,
-    OptimizationResult,
-    build_optimization_graph,
+    LLMOPTResult,
+    build_graph,
+    engine,
     formulation_schema,
-    optimize_from_text,
+    nodes,
     select,
 )
+from ratiocinator.agents.llmopt import run as optimize_from_text
 from ratiocinator.errors import InvalidInput
+from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.solvers.formulation import Formulation
 from ratiocinator.solvers.optimization import OptResult
@@ -48,7 +51,7 @@ BUILD_ERROR = formulation(["x + z <= 4"])
 ALL_ZERO = formulation(["x + y <= 4"], sense="minimize")
 
 
-def run(replies: list[str], **config) -> tuple[OptimizationResult, ScriptedBackend]:
+def run(replies: list[str], **config) -> tuple[LLMOPTResult, ScriptedBackend]:
     config.setdefault("declare_first", False)  # one reply per formulation (the two-step path: below)
     backend = ScriptedBackend(replies)
     return optimize_from_text(PROBLEM, backend=backend, config=LLMOPTConfig(**config)), backend
@@ -60,7 +63,7 @@ def feedback_shown(backend: ScriptedBackend, request: int) -> str:
 
 def test_a_correct_first_formulation_is_verified_without_correction() -> None:
     result, backend = run([GOOD])
-    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert result.verdict.status == "verified" and result.objective == pytest.approx(11)
     assert (
         result.values == {"x": pytest.approx(3), "y": pytest.approx(1)}
         and result.sense == "maximize"
@@ -94,7 +97,7 @@ def test_each_failure_is_shown_to_the_model_which_fixes_it(
     assert words in track[0].feedback and words in feedback_shown(backend, 1)
     assert bad in [m.content for m in backend.calls[1].prompt]  # the model sees its own formulation
     assert (
-        result.status == "verified" and result.objective == pytest.approx(11) and result.rounds == 1
+        result.verdict.status == "verified" and result.objective == pytest.approx(11) and result.rounds == 1
     )
     assert backend.calls[1].params.temperature == LLMOPTConfig().correction_temperature
     # without self-correction the item would have failed (or, for all zero, given the implausible 0)
@@ -102,28 +105,28 @@ def test_each_failure_is_shown_to_the_model_which_fixes_it(
 
 
 def test_a_solver_timeout_is_fed_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = opt.solve
+    real = engine.solve
     answers = iter([OptResult(status="timeout", objective=None)])
 
     def slow_then_real(f, **kw):
         return next(answers, None) or real(f, **kw)
 
-    monkeypatch.setattr(opt, "solve", slow_then_real)
+    monkeypatch.setattr(engine, "solve", slow_then_real)
     result, backend = run([GOOD, GOOD], solver_timeout=3)
     assert [a.status for a in result.attempts[0]] == ["timeout", "ok"]
-    assert "within 3 s" in feedback_shown(backend, 1) and result.status == "verified"
+    assert "within 3 s" in feedback_shown(backend, 1) and result.verdict.status == "verified"
 
 
 def test_correction_rounds_are_bounded_and_the_failure_is_reported() -> None:
     result, backend = run([INFEASIBLE] * 5, correction_rounds=2)
     assert len(backend.calls) == 3 and result.rounds == 2
-    assert result.status == "failed" and result.objective is None and not result.executed
+    assert result.verdict.status == "failed" and result.objective is None and not result.executed
     assert "No optimal solution" in result.answer
 
 
 def test_no_correction_rounds_means_one_request() -> None:
     result, backend = run([INFEASIBLE], correction_rounds=0)
-    assert len(backend.calls) == 1 and result.status == "failed"
+    assert len(backend.calls) == 1 and result.verdict.status == "failed"
 
 
 def test_an_output_cut_at_max_tokens_is_fed_back_as_such() -> None:
@@ -149,8 +152,8 @@ def test_disagreeing_samples_keep_the_first_verified_and_only_failures_are_corre
 
 
 def test_select_prefers_verified_values_over_more_numerous_unverified_ones() -> None:
-    def mk(status: str, value: float | None) -> opt.Attempt:
-        return opt.Attempt(sample=0, round=0, formulation="{}", status=status, objective=value)
+    def mk(status: str, value: float | None) -> Attempt:
+        return Attempt(sample=0, round=0, formulation="{}", status=status, objective=value)
 
     chosen, votes = select([mk("implausible", 0.0), mk("implausible", 0.0), mk("ok", 5.0)], 1e-4)
     assert chosen.objective == 5.0 and votes == 1
@@ -161,10 +164,12 @@ def test_select_prefers_verified_values_over_more_numerous_unverified_ones() -> 
     assert select([mk("error", None)], 1e-4) == (None, 0)
 
 
-def test_the_graph_is_compiled_and_inspectable() -> None:
-    graph = build_optimization_graph(ScriptedBackend([GOOD]), LLMOPTConfig(declare_first=False))
+def test_the_graph_is_compiled_once_and_inspectable() -> None:
+    graph = build_graph()
+    assert graph is build_graph()  # compiled once per process
     assert {"formulate", "correct"} <= set(graph.get_graph().nodes)
-    state = graph.invoke({"problem": PROBLEM})
+    context = method_context(ScriptedBackend([GOOD]), LLMOPTConfig(declare_first=False))
+    state = graph.invoke({"problem": PROBLEM}, context=context)
     assert state["tracks"][0][0].status == "ok"
 
 
@@ -172,7 +177,7 @@ def test_the_schema_admits_only_formulations() -> None:
     schema = formulation_schema(LLMOPTConfig(max_string=50))
     assert schema["required"] == ["sets", "parameters", "variables", "objective", "constraints"]
     assert schema["$defs"]["ObjectiveSpec"]["properties"]["expression"]["maxLength"] == 50
-    minimal = ScriptedBackend([]).generate("x", opt._params(LLMOPTConfig(), 1, 0))[0].text
+    minimal = ScriptedBackend([]).generate("x", nodes.params(LLMOPTConfig(), 1, 0))[0].text
     assert Formulation.model_validate_json(
         minimal
     ).variables  # the smallest valid output is a Formulation
@@ -185,12 +190,6 @@ def test_bad_input_is_refused_with_the_argument_named() -> None:
         optimize_from_text(PROBLEM, backend=None)
     with pytest.raises(InvalidInput, match="config"):
         optimize_from_text(PROBLEM, backend=ScriptedBackend([GOOD]), config={"samples": 2})  # type: ignore[arg-type]
-
-
-def test_the_package_exports_optimize_from_text_lazily() -> None:
-    import ratiocinator as rc
-
-    assert rc.optimize_from_text is optimize_from_text
 
 
 def test_declare_first_relates_only_declared_names_under_a_grammar() -> None:
@@ -213,7 +212,7 @@ def test_declare_first_relates_only_declared_names_under_a_grammar() -> None:
     result, backend = run(
         [declared, json.dumps(related, separators=(", ", ": "))], declare_first=True
     )
-    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert result.verdict.status == "verified" and result.objective == pytest.approx(11)
     assert [c.name for c in result.formulation.constraints] == ["c", "c_2"]  # labels made distinct
     first, second = backend.calls[0].params, backend.calls[1].params
     assert first.schema["required"] == ["sets", "parameters", "variables"]
@@ -254,10 +253,10 @@ def test_a_formulation_of_another_problem_is_sent_back_for_its_numbers() -> None
     (track,) = result.attempts
     assert [a.status for a in track] == ["implausible", "ok"]
     assert "do not occur in the problem" in feedback_shown(backend, 1) and "40" in track[0].feedback
-    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert result.verdict.status == "verified" and result.objective == pytest.approx(11)
     # off by config: the copied model is accepted as it stands (the check is what catches it)
     unchecked, _ = run([copied], min_numbers_from_text=0.0)
-    assert unchecked.status == "verified" and unchecked.objective == pytest.approx(360)  # y = 40
+    assert unchecked.verdict.status == "verified" and unchecked.objective == pytest.approx(360)  # y = 40
 
 
 def test_a_correction_that_breaks_the_model_does_not_undo_an_earlier_optimum() -> None:
@@ -265,16 +264,16 @@ def test_a_correction_that_breaks_the_model_does_not_undo_an_earlier_optimum() -
     result, _ = run([copied, BUILD_ERROR, INFEASIBLE], correction_rounds=2)
     (track,) = result.attempts
     assert [a.status for a in track] == ["implausible", "build_error", "infeasible"]
-    assert result.executed and result.status == "unverified"
+    assert result.executed and result.verdict.status == "unverified"
     assert result.objective == pytest.approx(360)
 
 
 def test_a_variable_the_solver_leaves_unset_is_said_so() -> None:
-    from ratiocinator.agents.optimization_answer import english
+    from ratiocinator.agents.llmopt.answer import english
 
     unused = formulation(["x + y <= 4", "x <= 3"], variables=("x", "y", "z"))  # z appears nowhere
     result, _ = run([unused])
-    assert result.status == "verified" and result.objective == pytest.approx(11)
+    assert result.verdict.status == "verified" and result.objective == pytest.approx(11)
     assert "z = unset" in result.answer
     (attempt,) = result.attempts[0]
     nan = attempt.model_copy(update={"values": {**attempt.values, "z": float("nan")}})
@@ -282,7 +281,7 @@ def test_a_variable_the_solver_leaves_unset_is_said_so() -> None:
 
 
 def test_numbers_stated_in_words_percentages_and_thousands_count_as_stated() -> None:
-    from ratiocinator.agents.optimization_numbers import share_from_text, text_numbers
+    from ratiocinator.agents.llmopt.numbers import share_from_text, text_numbers
 
     stated = text_numbers("Three machines; 20% of $1,500 goes to rent; half a dozen.")
     assert {3.0, 20.0, 0.2, 1500.0, 0.5, 12.0} <= stated
@@ -324,3 +323,53 @@ def test_identical_corrections_are_different_draws_of_one_request() -> None:
     fix = backend.calls[2:]
     assert len(fix) == 2 and fix[0].params is fix[1].params and fix[0].params.n == 2
     assert [t[-1].objective for t in result.attempts] == pytest.approx([11, 13])
+
+
+def test_a_node_runs_alone_with_a_static_runtime() -> None:
+    backend = ScriptedBackend([INFEASIBLE, GOOD])
+    ctx = method_context(backend, LLMOPTConfig(declare_first=False, seed=4))
+    update = nodes.formulate({"problem": PROBLEM}, StaticRuntime(ctx))
+    assert update["round"] == 0 and [a.status for a in update["tracks"][0]] == ["infeasible"]
+    assert nodes.needs_correction(update, StaticRuntime(ctx)) == "correct"
+    fixed = nodes.correct({"problem": PROBLEM, **update}, StaticRuntime(ctx))
+    assert fixed["round"] == 1 and [a.status for a in fixed["tracks"][0]] == ["infeasible", "ok"]
+    assert backend.calls[1].params.seed == 5  # correction round r is sampled with seed + r
+    assert nodes.needs_correction(fixed, StaticRuntime(ctx)) == "__end__"
+    assert ctx.usage.usage().calls == 2
+
+
+def test_the_verdict_says_what_was_checked_and_the_usage_is_the_backends() -> None:
+    result, backend = run([GOOD])
+    assert result.verdict.reason == (
+        "the optimum of the formulation below, re-checked against it; the formulation itself was "
+        "not checked against your text"
+    )
+    assert result.usage.calls == len(backend.calls) == 1
+    assert result.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)
+    assert result.usage.prompt_tokens == sum(c.prompt_tokens for c in backend.completions) > 0
+    report = result.report()
+    assert report.index(result.answer) < report.index("verified:") < report.index("Formulation:")
+    assert '"expression": "x + y <= 4"' in report  # the formulation the verdict speaks of, below it
+    failed, _ = run([INFEASIBLE], correction_rounds=0)
+    assert failed.verdict.status == "failed" and "infeasible" in failed.verdict.reason
+    assert "Formulation:" not in failed.report()
+
+
+def test_an_unconfirmed_optimum_is_unverified_and_says_why() -> None:
+    result, _ = run([ALL_ZERO], correction_rounds=0)
+    assert result.verdict.status == "unverified" and result.objective == 0
+    assert "not confirmed" in result.verdict.reason and "not checked against your text" in result.verdict.reason
+
+
+def test_the_usage_of_the_two_step_path_counts_both_steps() -> None:
+    declared = json.dumps(
+        {"sets": [], "parameters": [], "variables": [{"name": "x", "domain": "nonnegative_integer"}]}
+    )
+    related = json.dumps(
+        {"objective": {"sense": "maximize", "expression": "x"}, "constraints": [{"name": "c", "expression": "x <= 3"}]},
+        separators=(", ", ": "),
+    )
+    result, backend = run([declared, related], declare_first=True, min_numbers_from_text=0.0)
+    assert result.verdict.verified and result.objective == pytest.approx(3)
+    assert result.usage.calls == 2
+    assert result.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)

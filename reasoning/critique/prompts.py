@@ -1,4 +1,9 @@
-"""The prompts of the DeepCritic graph (reasoning/critique.py), worded as in RUCBM/DeepCritic where they come from it."""
+"""DeepCritic's prompts (worded as in RUCBM/DeepCritic where they come from it) and the grammar of a judgement asked again."""
+
+#: a judgement asked again (the critique was cut off before its box) is decoded under this grammar
+JUDGEMENT_GRAMMAR = 'root ::= "1" | "-1"'
+
+JUDGEMENT_AGAIN_PROMPT = "Give your final judgement on Step {index}: 1 if it is correct, -1 if it is incorrect."
 
 INITIAL_PROMPT = """You are a math expert and are tasked with evaluating the solution path for a mathematical problem.
 The solution is presented as a step-by-step chain of thought.
