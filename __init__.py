@@ -34,7 +34,6 @@ __version__ = "0.1.0"
 
 #: public names loaded on first use (their modules import langgraph, pyomo, ...): name -> "module:attribute"
 _LAZY = {
-    "plan_from_text": "ratiocinator.agents.planning:plan_from_text",
     "tool_agent": "ratiocinator.agents.agent:tool_agent",
     "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
     "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",

@@ -145,6 +145,28 @@ METHODS: tuple[Method, ...] = (
         chat_kind="optimization",
     ),
     Method(
+        name="llmp",
+        description="LLM+P: the English problem becomes the domain's problem PDDL (grammar, error "
+        "feedback, k-sample majority); a planner plans it and unified-planning validates the plan",
+        kit="ratiocinator.agents.llmp",
+        config_name="LLMPConfig",
+        result_name="LLMPResult",
+        input="a planning problem in English (str); domain= a domain name, folder, domain.pddl path or "
+        "PDDL text (none: guessed from the text)",
+        api_name="plan_from_text",
+        chat_kind="planning",
+    ),
+    Method(
+        name="llm-as-planner",
+        description="LLM-as-planner (LLM+P's baseline): the model writes the plan itself under the "
+        "domain's action grammar; validated only against a problem PDDL you give",
+        kit="ratiocinator.agents.llm_as_planner",
+        config_name="LLMAsPlannerConfig",
+        result_name="LLMAsPlannerResult",
+        input="a planning problem in English (str); domain= as llmp's; problem= a problem PDDL to "
+        "validate the plan against (none: unverified)",
+    ),
+    Method(
         name="mamo-ode",
         description="Mamo ODE: a word problem becomes an ordinary differential equation that sympy dsolve "
         "(or scipy solve_ivp) solves for the value asked",
