@@ -103,6 +103,18 @@ METHODS: tuple[Method, ...] = (
         input="a question (str)",
         api_name="run_cqot",
     ),
+    Method(
+        name="b4",
+        description="B4 code selection: candidate solutions and tests sampled from the model (or given) run "
+        "in the sandbox, and the candidate with the best Beta-Bernoulli posterior is chosen (CodeT, "
+        "MBR-exec, MaxPass and random as strategies)",
+        kit="ratiocinator.agents.code_selection",
+        config_name="CodeSelectionConfig",
+        result_name="CodeSelectionResult",
+        input="a code task (CodeSelectionTask: a completion prompt and its entry point; optional "
+        "candidates, tests and trusted tests)",
+        api_name="select_code",
+    ),
 )
 
 
