@@ -288,3 +288,20 @@ def test_the_selection_benchmark_routes_its_b4_options_through_the_config():
     assert opts.config.alpha_xy == 500 and opts.config.beta0 == 1e5
     with pytest.raises(InvalidInput, match="n_solutions set, but this benchmark samples nothing"):
         Selection(Selection.parse_options({"n_solutions": 3})).items()
+
+
+# -- a real model -------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_default_model_samples_candidates_and_tests_end_to_end(qwen, executor):
+    task = CodeSelectionTask(prompt=PROMPT, entry_point="add", trusted_tests=("assert add(2, 3) == 5",))
+    config = CodeSelectionConfig(n_solutions=4, n_test_samples=2, max_tokens=48, test_max_tokens=96)
+    result = run(task, backend=qwen, config=config, executor=executor)
+    assert result.candidates_generated and result.tests_generated and result.usage.calls == 2
+    assert result.matrix.candidates >= 1 and result.matrix.tests >= 1
+    assert all(t.startswith("assert ") and "add" in t for t in result.tests)  # CodeT's parsing
+    assert result.solution is not None and result.trusted_total == 1
+    # the trusted test decides the verdict, whatever the generated tests said
+    assert result.verdict.status == ("verified" if result.trusted_passed == 1 else "failed")
+    print(result.report())
