@@ -22,7 +22,7 @@ from ratiocinator.agents.code_selection.result import CodeSelectionResult, Matri
 from ratiocinator.agents.code_selection.task import CodeSelectionTask
 from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import MethodContext, Verdict, failed, invoke, unverified, verified
-from ratiocinator.selection.execution import Executor
+from ratiocinator.selection.execution import STATUSES, Executor
 
 
 @functools.cache
@@ -56,7 +56,10 @@ def run(
     (its workers, its on-disk matrix cache); by default one with the config's sandbox limits.
     """
     if not isinstance(task, CodeSelectionTask):
-        raise InvalidInput(f"task: expected a CodeSelectionTask, got {type(task).__name__}")
+        raise InvalidInput(
+            f"task: expected a CodeSelectionTask, got {type(task).__name__} (CodeSelectionTask."
+            "from_problem and .from_code_task convert selection's problems and tasks)"
+        )
     cfg = config or CodeSelectionConfig()
     state, usage = invoke(
         build_graph(),
@@ -97,7 +100,7 @@ def summarize(state: nodes.CodeSelectionState) -> MatrixSummary:
         loaded=int(matrix.loaded.sum()),
         tests=len(matrix.tests),
         passing_cells=int(rows.sum()),
-        timeout_cells=int((matrix.status[matrix.loaded] == 3).sum()),
+        timeout_cells=int((matrix.status[matrix.loaded] == STATUSES.index("timeout")).sum()),
         groups=len({tuple(r) for r in rows.tolist()}),
     )
 
