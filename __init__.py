@@ -38,6 +38,7 @@ _LAZY = {
     "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
     "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
     "tool": "ratiocinator.agents.tools:tool",
+    "CodeSelectionTask": "ratiocinator.agents.code_selection:CodeSelectionTask",
 }
 
 for _m in METHODS:  # every method's run, config and result, from the registry

@@ -177,6 +177,18 @@ METHODS: tuple[Method, ...] = (
         api_name="solve_ode_from_text",
     ),
     Method(
+        name="b4",
+        description="B4 code selection: candidate solutions and tests sampled from the model (or given) run "
+        "in the sandbox, and the candidate with the best Beta-Bernoulli posterior is chosen (CodeT, "
+        "MBR-exec, MaxPass and random as strategies)",
+        kit="ratiocinator.agents.code_selection",
+        config_name="CodeSelectionConfig",
+        result_name="CodeSelectionResult",
+        input="a code task (CodeSelectionTask: a completion prompt and its entry point; optional "
+        "candidates, tests and trusted tests)",
+        api_name="select_code",
+    ),
+    Method(
         name="c-ip",
         description="conformal information pursuit: asks the question that most shrinks the expected "
         "conformal prediction set until the set is one label or the question budget is spent",
