@@ -299,9 +299,9 @@ app.command("optimize")(_solvers_cli.optimize_command)
 from ratiocinator.evals.cli import eval_app  # noqa: E402  (typer only; the runner loads per command)
 
 app.add_typer(eval_app, name="eval")
-from ratiocinator.agents import pursuit_cli as _pursuit_cli  # noqa: E402  (typer only; the graph loads per command)
+from ratiocinator import pursue as _pursue  # noqa: E402  (typer only; the graph and the data load per command)
 
-app.command("pursue")(_pursuit_cli.pursue_command)
+app.command("pursue")(_pursue.pursue_command)
 
 
 def main() -> None:

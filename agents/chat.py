@@ -133,7 +133,7 @@ class ChatAgent:
         """Tools over the LLM+P / LLMOPT graphs, when those modules are installed (they take the request itself)."""
         made = []
         try:
-            from ratiocinator.agents.planning import plan_from_text
+            from ratiocinator.agents.llmp import plan_from_text
         except ImportError:
             plan_from_text = None
         if plan_from_text is not None:
@@ -141,7 +141,7 @@ class ChatAgent:
             def plan_request() -> Verified:
                 """Turn the user's planning request into a validated plan (LLM+P: words -> PDDL -> planner -> validator)."""
                 r = plan_from_text(self._request, backend=self.backend)
-                if r.status != "verified" or r.plan is None:
+                if not r.verified or r.plan is None:
                     raise RuntimeError(f"no verified plan: {r.message}")
                 return Verified(
                     value={"plan": list(r.plan), "explanation": r.explanation},
@@ -151,7 +151,7 @@ class ChatAgent:
 
             made.append(make_tool(plan_request, timeout=300))
         try:
-            from ratiocinator.agents.optimization import optimize_from_text
+            from ratiocinator.agents.llmopt import run as optimize_from_text
         except ImportError:
             optimize_from_text = None
         if optimize_from_text is not None:
@@ -159,12 +159,12 @@ class ChatAgent:
             def optimize_request() -> Verified:
                 """Turn the user's optimization problem into a model, solve it and check the solution (LLMOPT)."""
                 r = optimize_from_text(self._request, backend=self.backend)
-                if r.status == "failed":
+                if r.verdict.status == "failed":
                     raise RuntimeError(f"not solved: {r.answer}")
                 value = {"answer": r.answer, "objective": r.objective, "values": r.values}
                 how = (
                     "solved by the solver; objective and constraints re-checked from the values"
-                    if r.status == "verified"
+                    if r.verdict.status == "verified"
                     else "solved, but NOT verified (the samples disagree or the check failed)"
                 )
                 return Verified(value=value, how=how)

@@ -84,6 +84,13 @@ def test_chat_reads_stdin_when_not_a_tty():
     assert "(conversation reset)" in r.stderr
 
 
+def test_pursue_is_a_command_and_a_missing_data_dir_exits_2(tmp_path):
+    """`pursue` lives in pursue.py beside cli.py (it reads the pursuit-20q data of evals/)."""
+    assert "Think of an animal" in run("pursue", "--help").stdout
+    r = run("pursue", "--data-dir", str(tmp_path))
+    assert r.returncode == 2 and "pursuit" in r.stderr and r.stdout == ""
+
+
 @pytest.mark.parametrize("command", [("generate", "x"), ("chat", "--plain", "-c", "x"), ("eval", "run", "generate-smoke")])
 def test_bad_device_exits_2_naming_it(command):
     r = run(*command, "--device", "gpu")
