@@ -16,7 +16,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.code_selection import nodes
+import ratiocinator.agents.code_selection.nodes as nodes
 from ratiocinator.agents.code_selection.config import CodeSelectionConfig
 from ratiocinator.agents.code_selection.result import CodeSelectionResult, MatrixSummary
 from ratiocinator.agents.code_selection.task import CodeSelectionTask

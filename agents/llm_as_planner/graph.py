@@ -19,7 +19,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.llm_as_planner import nodes
+import ratiocinator.agents.llm_as_planner.nodes as nodes
 from ratiocinator.agents.llm_as_planner.config import LLMAsPlannerConfig
 from ratiocinator.agents.llm_as_planner.result import LLMAsPlannerResult
 from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain

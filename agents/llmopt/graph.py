@@ -21,7 +21,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.llmopt import nodes
+import ratiocinator.agents.llmopt.nodes as nodes
 from ratiocinator.agents.llmopt.answer import english, select
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.result import Attempt, LLMOPTResult

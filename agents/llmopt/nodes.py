@@ -14,7 +14,7 @@ from typing import Any, Literal, TypedDict
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
-from ratiocinator.agents.llmopt import grammar
+import ratiocinator.agents.llmopt.grammar as grammar
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.engine import evaluate
 from ratiocinator.agents.llmopt.prompts import correction_messages, formulation_messages

@@ -28,7 +28,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.llmp import nodes
+import ratiocinator.agents.llmp.nodes as nodes
 from ratiocinator.agents.llmp.config import LLMPConfig
 from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain
 from ratiocinator.agents.llmp.result import LLMPResult

@@ -17,7 +17,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.ode import nodes
+import ratiocinator.agents.ode.nodes as nodes
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.result import ODEAttempt, ODEResult
 from ratiocinator.agents.ode.spec import ODESpec

@@ -29,7 +29,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.pursuit import nodes
+import ratiocinator.agents.pursuit.nodes as nodes
 from ratiocinator.agents.pursuit.config import PursuitConfig
 from ratiocinator.agents.pursuit.conformal import Thresholds
 from ratiocinator.agents.pursuit.nodes import PursuitContext

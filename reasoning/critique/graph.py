@@ -28,9 +28,9 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+import ratiocinator.reasoning.critique.nodes as nodes
 from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import MethodContext, invoke
-from ratiocinator.reasoning.critique import nodes
 from ratiocinator.reasoning.critique.config import DeepCriticConfig
 from ratiocinator.reasoning.critique.findings import critique_verdict
 from ratiocinator.reasoning.critique.result import CritiqueResult

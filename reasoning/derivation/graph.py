@@ -21,9 +21,9 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+import ratiocinator.reasoning.derivation.nodes as nodes
 from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import MethodContext, Verdict, failed, gave_up, invoke, verified
-from ratiocinator.reasoning.derivation import nodes
 from ratiocinator.reasoning.derivation.config import DerivationConfig
 from ratiocinator.reasoning.derivation.result import WRONG, Attempt, DerivationResult
 from ratiocinator.reasoning.symbolic_steps import DerivationItem
