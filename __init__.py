@@ -34,16 +34,11 @@ __version__ = "0.1.0"
 
 #: public names loaded on first use (their modules import langgraph, pyomo, ...): name -> "module:attribute"
 _LAZY = {
-    "optimize_from_text": "ratiocinator.agents.optimization:optimize_from_text",
-    "plan_from_text": "ratiocinator.agents.planning:plan_from_text",
     "tool_agent": "ratiocinator.agents.agent:tool_agent",
     "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
     "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
     "tool": "ratiocinator.agents.tools:tool",
-    "build_critique_graph": "ratiocinator.reasoning.critique:build_critique_graph",
-    "run_critique": "ratiocinator.reasoning.critique:run_critique",
-    "build_derivation_graph": "ratiocinator.reasoning.derivation:build_derivation_graph",
-    "run_derivation": "ratiocinator.reasoning.derivation:run_derivation",
+    "CodeSelectionTask": "ratiocinator.agents.code_selection:CodeSelectionTask",
 }
 
 for _m in METHODS:  # every method's run, config and result, from the registry

@@ -20,7 +20,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split
 models_app = typer.Typer(no_args_is_help=True, help="Embedded models: list them, prepare (verify + convert) one.")
 app.add_typer(models_app, name="models")
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="embedded:NAME or hf:PATH")]
+ModelOpt = Annotated[str, typer.Option("--model", "-m", help="embedded:NAME, hf:PATH, vllm:NAME|PATH, "
+                                                              "openai:MODEL@URL, or a bare embedded NAME")]
 
 
 def _err(message: str, code: int = 2) -> typer.Exit:
@@ -28,13 +29,31 @@ def _err(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: str | None = None) -> Any:
+DeviceOpt = Annotated[str | None, typer.Option(help="cpu, cuda or cuda:N (default: the backend's, cpu for "
+                                                  "embedded: and hf: models)")]
+
+
+def _device(device: str | None) -> str | None:
+    """--device checked before anything loads: a bad value exits 2 naming it."""
+    if device is None:
+        return None
+    from ratiocinator.models.device import check_device
+
+    try:
+        return check_device(device)
+    except RatiocinatorError as exc:
+        raise _err(f"--device: {exc}") from None
+
+
+def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: str | None = None,
+          device: str | None = None) -> Any:
     from rich.console import Console
 
     from ratiocinator.models import load_backend
 
     with Console(stderr=True).status(f"loading {model}{f' ({compress})' if compress else ''} …"):
-        return load_backend(model, dtype=dtype, threads=threads, cache=True if cache else None, compress=compress)
+        return load_backend(model, dtype=dtype, threads=threads, device=device, cache=True if cache else None,
+                            compress=compress)
 
 
 def _read_schema(path: Path) -> dict[str, Any]:
@@ -71,9 +90,12 @@ def generate(
     cache: Annotated[bool, typer.Option(help="use the response cache")] = False,
     compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int8, int4+eora64, "
                                                        "int4+gear-kv4 (a saved checkpoint: --model hf:DIR)")] = None,
+    device: DeviceOpt = None,
 ) -> None:
     """Generate one reply on stdout (only the generated text)."""
     from ratiocinator.models import Message, SamplingParams
+
+    device = _device(device)
 
     if prompt == "-":
         prompt = sys.stdin.read()
@@ -89,7 +111,7 @@ def generate(
     except ValueError as exc:
         raise _err(str(exc)) from None
     try:
-        backend = _load(model, dtype, threads, cache, compress)
+        backend = _load(model, dtype, threads, cache, compress, device)
         if raw:
             request: Any = prompt
         else:
@@ -126,22 +148,28 @@ def chat(
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
     compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int8, int4+eora64, "
                                                        "int4+gear-kv4 (a saved checkpoint: --model hf:DIR)")] = None,
+    device: DeviceOpt = None,
 ) -> None:
     """Chat through the tool agent (plans validated, models solved, code sandboxed, math checked); -c for one request.
 
     Streamed answers that say how they were verified; /tools, /history, /save, /load, /model, /compress,
     /reset, /quit. Reads one request per line when stdin is piped.
     """
-    from ratiocinator.models import catalog
+    import functools
+
+    from ratiocinator.models import catalog, load_backend
     from ratiocinator.repl import ChatSession, agent_turn, run_repl
 
+    device = _device(device)
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
                               thread_id=thread, time_limit=time_limit,
-                              ask_user=ask and interactive)
+                              ask_user=ask and interactive,
+                              # every model of the session (/model too) loads on --device
+                              loader=functools.partial(load_backend, device=device))
         if command is None:
             run_repl(session, interactive=interactive)
         elif not command.strip():
@@ -272,9 +300,9 @@ app.command("optimize")(_solvers_cli.optimize_command)
 from ratiocinator.evals.cli import eval_app  # noqa: E402  (typer only; the runner loads per command)
 
 app.add_typer(eval_app, name="eval")
-from ratiocinator.agents import pursuit_cli as _pursuit_cli  # noqa: E402  (typer only; the graph loads per command)
+from ratiocinator import pursue as _pursue  # noqa: E402  (typer only; the graph and the data load per command)
 
-app.command("pursue")(_pursuit_cli.pursue_command)
+app.command("pursue")(_pursue.pursue_command)
 
 
 def main() -> None:

@@ -103,6 +103,112 @@ METHODS: tuple[Method, ...] = (
         input="a question (str)",
         api_name="run_cqot",
     ),
+    Method(
+        name="deepcritic",
+        description="DeepCritic: each step of a step-wise solution gets a critique and a second look, with "
+        "sympy's verdict on its equations and arithmetic as evidence; reports the first wrong step",
+        kit="ratiocinator.reasoning.critique",
+        config_name="DeepCriticConfig",
+        result_name="CritiqueResult",
+        input="a problem (str); steps=[...] the solution to critique (none: the model writes one first)",
+        api_name="run_critique",
+    ),
+    Method(
+        name="deepcritic-refine",
+        description="DeepCritic with refinement: the model solves, the critic finds the first wrong step, "
+        "the model rewrites from there, and the new solution is critiqued again",
+        kit="ratiocinator.reasoning.critique",
+        config_name="DeepCriticConfig",
+        result_name="CritiqueResult",
+        input="a problem (str); steps=[...] optional (none: the model writes the solution first)",
+        overrides={"max_refinements": 1},
+    ),
+    Method(
+        name="derivation",
+        description="sympy-checked derivations: the model writes equations from premises to a goal, sympy "
+        "checks each line and the first that does not follow is fed back",
+        kit="ratiocinator.reasoning.derivation",
+        config_name="DerivationConfig",
+        result_name="DerivationResult",
+        input="a DerivationItem (premises, goal; reasoning.derivation.generate_item(seed))",
+        api_name="run_derivation",
+    ),
+    Method(
+        name="llmopt",
+        description="LLMOPT: an optimization problem in English becomes a five-element formulation, an "
+        "exact solver solves and re-checks it, and the engine's feedback drives self-correction",
+        kit="ratiocinator.agents.llmopt",
+        config_name="LLMOPTConfig",
+        result_name="LLMOPTResult",
+        input="an optimization problem in English (str)",
+        api_name="optimize_from_text",
+        chat_kind="optimization",
+    ),
+    Method(
+        name="llmp",
+        description="LLM+P: the English problem becomes the domain's problem PDDL (grammar, error "
+        "feedback, k-sample majority); a planner plans it and unified-planning validates the plan",
+        kit="ratiocinator.agents.llmp",
+        config_name="LLMPConfig",
+        result_name="LLMPResult",
+        input="a planning problem in English (str); domain= a domain name, folder, domain.pddl path or "
+        "PDDL text (none: guessed from the text)",
+        api_name="plan_from_text",
+        chat_kind="planning",
+    ),
+    Method(
+        name="llm-as-planner",
+        description="LLM-as-planner (LLM+P's baseline): the model writes the plan itself under the "
+        "domain's action grammar; validated only against a problem PDDL you give",
+        kit="ratiocinator.agents.llm_as_planner",
+        config_name="LLMAsPlannerConfig",
+        result_name="LLMAsPlannerResult",
+        input="a planning problem in English (str); domain= as llmp's; problem= a problem PDDL to "
+        "validate the plan against (none: unverified)",
+    ),
+    Method(
+        name="mamo-ode",
+        description="Mamo ODE: a word problem becomes an ordinary differential equation that sympy dsolve "
+        "(or scipy solve_ivp) solves for the value asked",
+        kit="ratiocinator.agents.ode",
+        config_name="ODEConfig",
+        result_name="ODEResult",
+        input="an ODE word problem in English (str)",
+        api_name="solve_ode_from_text",
+    ),
+    Method(
+        name="b4",
+        description="B4 code selection: candidate solutions and tests sampled from the model (or given) run "
+        "in the sandbox, and the candidate with the best Beta-Bernoulli posterior is chosen (CodeT, "
+        "MBR-exec, MaxPass and random as strategies)",
+        kit="ratiocinator.agents.code_selection",
+        config_name="CodeSelectionConfig",
+        result_name="CodeSelectionResult",
+        input="a code task (CodeSelectionTask: a completion prompt and its entry point; optional "
+        "candidates, tests and trusted tests)",
+        api_name="select_code",
+    ),
+    Method(
+        name="c-ip",
+        description="conformal information pursuit: asks the question that most shrinks the expected "
+        "conformal prediction set until the set is one label or the question budget is spent",
+        kit="ratiocinator.agents.pursuit",
+        config_name="PursuitConfig",
+        result_name="PursuitResult",
+        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer); "
+        "keyword thresholds= (calibrate)",
+        api_name="run_pursuit",
+    ),
+    Method(
+        name="ip",
+        description="information pursuit (the C-IP paper's baseline): asks the question that most "
+        "lowers the expected posterior entropy, up to the question budget",
+        kit="ratiocinator.agents.pursuit",
+        config_name="PursuitConfig",
+        result_name="PursuitResult",
+        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer)",
+        overrides={"method": "ip"},
+    ),
 )
 
 

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from ratiocinator.errors import RatiocinatorError
-    from ratiocinator.models.backend import load_backend
+    from ratiocinator.models import load_backend
     from ratiocinator.models.cache import ResponseCache
     from ratiocinator.selection.execution import ExecutionConfig, Executor
     from ratiocinator.selection.generate import GenerateConfig, load_problems, run

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from toolcall_tasks import tasks
 
-    from ratiocinator.models.backend import load_backend
+    from ratiocinator.models import load_backend
     from ratiocinator.models.cache import ResponseCache
 
     load_start, started = os.getloadavg(), time.time()

@@ -1,6 +1,6 @@
 """The `ratiocinator eval` commands: run a benchmark (resumable), list benchmarks, report and compare runs.
 
-    ratiocinator eval BENCHMARK [--model M] [--limit N] [--seed S] [--workers K] [--out DIR] [--resume] [--json]
+    ratiocinator eval BENCHMARK [--model M] [--device D] [--limit N] [--seed S] [--workers K] [--out DIR] [--resume] [--json]
     ratiocinator eval list [--json]
     ratiocinator eval report DIR [--compare DIR2 ...] [--plot PNG] [--json]
 
@@ -58,7 +58,8 @@ def _parse_sets(pairs: list[str]) -> dict[str, Any]:
 @eval_app.command("run")
 def run_command(
     benchmark: Annotated[str, typer.Argument(help="a benchmark name (see `ratiocinator eval list`)")],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="embedded:NAME or hf:PATH (model "
+    model: Annotated[str | None, typer.Option("--model", "-m", help="embedded:NAME, hf:PATH, vllm:NAME|PATH, "
+                                                                    "openai:MODEL@URL or a bare embedded NAME (model "
                                                                     "benchmarks; default: the default model)")] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N items")] = None,
     seed: Annotated[int, typer.Option(help="the run's seed (per-item seeds derive from it)")] = 0,
@@ -79,6 +80,8 @@ def run_command(
     threads: Annotated[int | None, typer.Option(help="torch CPU threads")] = None,
     compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int4+eora64+gear-kv4 "
                                                        "(or load a saved checkpoint with --model hf:DIR)")] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda or cuda:N (default: the backend's, cpu for "
+                                                     "embedded: and hf: models)")] = None,
     progress: Annotated[bool | None, typer.Option(help="progress bar on stderr (default: when a terminal)")] = None,
 ) -> None:
     """Run a benchmark (or resume it) and print its report."""
@@ -90,6 +93,13 @@ def run_command(
 
     if retry_errors and not resume:
         raise _err("--retry-errors needs --resume: it runs again the failed items of an existing run")
+    if device is not None:
+        from ratiocinator.models.device import check_device
+
+        try:
+            device = check_device(device)
+        except RatiocinatorError as exc:
+            raise _err(f"--device: {exc}") from None
     options = _parse_sets(set_ or [])
     if dataset is not None:
         options["dataset"] = dataset
@@ -98,7 +108,7 @@ def run_command(
                            workers=workers, executor=executor, ray_address=ray_address,  # type: ignore[arg-type]
                            data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
                            resume=resume, retry_errors=retry_errors, cache=cache, cache_path=str(cache_path) if cache_path else None,
-                           dtype=dtype, threads=threads, compress=compress)
+                           dtype=dtype, threads=threads, compress=compress, device=device)
     except ValidationError as exc:
         e = exc.errors()[0]
         raise _err(f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')}: {e['msg']}") from None

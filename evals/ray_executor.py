@@ -21,6 +21,7 @@ from typing import Any
 from ratiocinator.errors import MissingPackage
 from ratiocinator.evals.benchmark import Item
 from ratiocinator.evals.results import ResultRecord
+from ratiocinator.evals.worker import WorkerSpec, execute_item
 
 PIP = 'pip install "ray>=2.40,<3"'
 
@@ -28,16 +29,13 @@ PIP = 'pip install "ray>=2.40,<3"'
 class RayWorker:
     """The body of one Ray actor: a benchmark and its model, built once."""
 
-    def __init__(self, spec: Any) -> None:
-        from ratiocinator.evals.runner import execute_item
-
-        self._execute = execute_item
+    def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self.bench, self.ctx = spec.build()
         self.model = self.ctx.backend.info.model if self.ctx.backend is not None else None
 
     def run(self, item: Item) -> ResultRecord:
-        return self._execute(self.bench, item, self.ctx, config_hash=self.spec.config_hash, model=self.model)
+        return execute_item(self.bench, item, self.ctx, config_hash=self.spec.config_hash, model=self.model)
 
     def pid(self) -> int:
         return os.getpid()
@@ -61,7 +59,7 @@ def _ship_by_value(cls: type) -> None:
         cloudpickle.register_pickle_by_value(module)
 
 
-def execute_ray(spec: Any, items: list[Item], on_record: Callable[[ResultRecord], None], *, workers: int,
+def execute_ray(spec: WorkerSpec, items: list[Item], on_record: Callable[[ResultRecord], None], *, workers: int,
                 address: str | None = None) -> None:
     """Run `items` on `workers` Ray actors, handing each record to `on_record` (in this thread) as it finishes."""
     ray = require_ray()

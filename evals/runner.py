@@ -10,7 +10,9 @@ config that differs from the recorded one is refused (so results of two configs 
 
 Model calls go through the SQLite response cache (`ResponseCache`), so a re-run with the same seed
 and config is bit-identical and costs no decoding. Items run on a pool of `workers` threads (model
-calls serialised, solver and sandbox work in parallel) or on Ray actors (`executor="ray"`).
+calls serialised, solver and sandbox work in parallel), on `workers` spawned processes for benchmarks
+that are not thread safe (each loads its own model; this process then loads none), or on Ray actors
+(`executor="ray"`). What runs inside a worker is in evals/worker.py.
 """
 
 from __future__ import annotations
@@ -33,18 +35,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
-from ratiocinator.evals.benchmark import (
-    Benchmark,
-    Context,
-    Item,
-    SharedBackend,
-    canonical_json,
-    sha256_text,
-)
+from ratiocinator.evals.benchmark import Benchmark, Item, canonical_json, sha256_text
 from ratiocinator.evals.progress import NoProgress, ProgressSink
 from ratiocinator.evals.provenance import model_provenance, versions
 from ratiocinator.evals.results import (
@@ -61,9 +56,17 @@ from ratiocinator.evals.results import (
     write_json,
 )
 from ratiocinator.evals.summary import Summary, summarize
+from ratiocinator.evals.worker import (
+    WorkerSpec,
+    execute_item,
+    init_process,
+    process_provenance,
+    raise_remote,
+    run_in_process,
+)
 
 #: fields of RunConfig that determine the results; a resumed run must match them
-IDENTITY_FIELDS = ("benchmark", "model", "options", "seed", "dtype", "compress")
+IDENTITY_FIELDS = ("benchmark", "model", "options", "seed", "dtype", "compress", "device")
 
 
 class RunConfig(BaseModel):
@@ -94,6 +97,14 @@ class RunConfig(BaseModel):
     cache_path: str | None = None  # None: the package's default response cache
     threads: int | None = None
     compress: str | None = None  # a compression spec, e.g. "int4+eora64+gear-kv4" (CompressionConfig.parse)
+    device: str | None = None  # cpu, cuda or cuda:N; None: the backend's default
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str | None) -> str | None:
+        from ratiocinator.models.device import check_device
+
+        return None if value is None else check_device(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,125 +118,81 @@ class RunResult:
     seconds: float
 
 
-@dataclass(frozen=True, kw_only=True)
-class WorkerSpec:
-    """Everything a worker (a thread, a Ray actor) needs to rebuild the benchmark and its model."""
-
-    benchmark_cls: type[Benchmark]
-    options: BaseModel
-    data_dir: Path | None
-    model: str | None
-    dtype: str
-    threads: int | None
-    cache_path: str | None
-    seed: int
-    config_hash: str
-    compress: str | None = None
-
-    def load_backend(self) -> Any:
-        if self.model is None:
-            return None
-        from ratiocinator.models import ResponseCache, load_backend
-
-        cache = ResponseCache(self.cache_path) if self.cache_path else None
-        return load_backend(self.model, dtype=self.dtype, threads=self.threads, cache=cache, compress=self.compress)
-
-    def build(self, backend: Any = None) -> tuple[Benchmark, Context]:
-        bench = self.benchmark_cls(self.options, self.data_dir)
-        if backend is None and self.benchmark_cls.needs_model:
-            backend = self.load_backend()
-        ctx = Context(backend=SharedBackend(backend) if backend is not None else None, seed=self.seed)
-        bench.setup(ctx)
-        return bench, ctx
+def uses_processes(cls: type[Benchmark], workers: int) -> bool:
+    """Whether `workers` local workers of `cls` are spawned processes (benchmarks that are not thread safe)."""
+    return workers > 1 and not cls.thread_safe
 
 
-def _json_value(value: Any) -> Any:
-    import json
+class LocalPool:
+    """The local executor: items on threads or on spawned processes, records handed back in this thread.
 
-    return json.loads(canonical_json(value))
-
-
-def execute_item(bench: Benchmark, item: Item, ctx: Context, *, config_hash: str, model: str | None) -> ResultRecord:
-    """Run one item and turn what happened (an Outcome or an exception) into its record."""
-    import math
-
-    start = time.perf_counter()
-    base = {"item_id": item.id, "inputs_hash": item.inputs_hash, "inputs": _json_value(dict(item.inputs)),
-            "group": item.group, "model": model, "config_hash": config_hash}
-    try:
-        outcome = bench.run(item, ctx)
-        score = float(outcome.score)
-        if not math.isfinite(score):
-            raise InvalidInput(f"{bench.name}: item {item.id} scored {score}; a score must be a finite number")
-        return ResultRecord(**base, output=_json_value(outcome.output), score=score,
-                            metrics={k: float(v) for k, v in outcome.metrics.items()},
-                            seconds=time.perf_counter() - start, prompt_tokens=outcome.prompt_tokens,
-                            completion_tokens=outcome.completion_tokens)
-    except Exception as exc:  # the item failed, the run goes on; the error is in its record
-        return ResultRecord(**base, error=f"{type(exc).__name__}: {exc}"[:2000], seconds=time.perf_counter() - start)
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_process(spec: WorkerSpec) -> None:
-    import warnings
-
-    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")  # up-lpg, at import
-    bench, ctx = spec.build()
-    _WORKER.update(bench=bench, ctx=ctx, spec=spec,
-                   model=ctx.backend.info.model if ctx.backend is not None else None)
-
-
-def _run_in_process(item: Item) -> ResultRecord:
-    return execute_item(_WORKER["bench"], item, _WORKER["ctx"], config_hash=_WORKER["spec"].config_hash,
-                        model=_WORKER["model"])
-
-
-def execute_local(spec: WorkerSpec, items: list[Item], on_record: Callable[[ResultRecord], None], *,
-                  workers: int, backend: Any = None) -> None:
-    """Run items on a pool, handing each record to `on_record` (in this thread) as it finishes.
-
-    Threads for thread-safe benchmarks (one model in memory, calls serialised); for the others
-    (`thread_safe = False`, e.g. unified-planning's global environment) `workers` > 1 means that many
-    spawned processes, each building its own benchmark (and model).
+    Threads for thread-safe benchmarks: this process builds the benchmark and holds the one model
+    (calls serialised). For the others (`thread_safe = False`, e.g. unified-planning's global
+    environment) `workers` > 1 means that many spawned processes, each building its own benchmark and
+    model: this process then loads none, so K workers hold K models, not K + 1.
     """
-    pool: Executor
-    if workers > 1 and not spec.benchmark_cls.thread_safe:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_process, initargs=(spec,))
 
-        def submit(item: Item) -> Future[ResultRecord]:
-            return pool.submit(_run_in_process, item)
-    else:
-        bench, ctx = spec.build(backend)
-        model = ctx.backend.info.model if ctx.backend is not None else None
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval")
+    def __init__(self, spec: WorkerSpec, *, workers: int, backend: Any = None) -> None:
+        self.spec, self.workers = spec, workers
+        self.processes = uses_processes(spec.benchmark_cls, workers)
+        self.backend, self._owned = backend, False
+        self._pool: Executor
+        if self.processes:
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=init_process, initargs=(spec,))
+            return
+        if backend is None and spec.benchmark_cls.needs_model:
+            self.backend, self._owned = spec.load_backend(), True
+        try:
+            self._bench, self._ctx = spec.build(self.backend)
+        except BaseException:
+            if self._owned:
+                self.backend.close()
+            raise
+        self._model = self._ctx.backend.info.model if self._ctx.backend is not None else None
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eval")
 
-        def submit(item: Item) -> Future[ResultRecord]:
-            return pool.submit(execute_item, bench, item, ctx, config_hash=spec.config_hash, model=model)
-    pending: Iterable[Item] = iter(items)
-    running: set[Future[ResultRecord]] = set()
-    order: dict[Future[ResultRecord], int] = {}  # items finished together are recorded in item order
+    def provenance(self) -> dict[str, Any] | None:
+        """The model's provenance as the workers loaded it (asked of one worker process when they are processes)."""
+        if not self.processes:
+            return model_provenance(self.spec.model, self.backend)
+        status, value = self._pool.submit(process_provenance).result()
+        if status == "error":
+            raise_remote(*value)
+        return value
 
-    def record(done: set[Future[ResultRecord]]) -> None:
-        for f in sorted(done, key=order.__getitem__):
-            on_record(f.result())
-            del order[f]
+    def submit(self, item: Item) -> Future[ResultRecord]:
+        if self.processes:
+            return self._pool.submit(run_in_process, item)
+        return self._pool.submit(execute_item, self._bench, item, self._ctx, config_hash=self.spec.config_hash,
+                                 model=self._model)
 
-    try:
-        for index, item in enumerate(pending):  # at most 2 × workers in flight: an interrupt loses little
-            future = submit(item)
+    def run(self, items: Iterable[Item], on_record: Callable[[ResultRecord], None]) -> None:
+        """Run items, handing each record to `on_record` (in this thread) as it finishes, in item order when
+        several finish together; at most 2 × workers in flight, so an interrupt loses little."""
+        running: set[Future[ResultRecord]] = set()
+        order: dict[Future[ResultRecord], int] = {}
+
+        def record(done: set[Future[ResultRecord]]) -> None:
+            for f in sorted(done, key=order.__getitem__):
+                on_record(f.result())
+                del order[f]
+
+        for index, item in enumerate(items):
+            future = self.submit(item)
             order[future] = index
             running.add(future)
-            while len(running) >= 2 * workers:
+            while len(running) >= 2 * self.workers:
                 done, running = wait(running, return_when=FIRST_COMPLETED)
                 record(done)
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             record(done)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._owned:
+            self.backend.close()
 
 
 def default_out(config: RunConfig, model: str | None) -> Path:
@@ -273,6 +240,10 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
 
         compress = CompressionConfig.parse(config.compress).describe()  # fails fast on a bad spec
         identity["compress"] = compress  # only when set: uncompressed runs keep their hashes
+    if config.device is not None:
+        if not cls.needs_model:
+            raise InvalidInput(f"{cls.name} runs no model; drop --device {config.device}")
+        identity["device"] = config.device  # only when set, as compress: runs without it keep their hashes
     config_hash = sha256_text(canonical_json(identity))[:16]
 
     bench = cls(options, data_dir)
@@ -310,25 +281,26 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
         cache_path = config.cache_path or str(catalog.home() / "cache" / "responses.sqlite")
     spec = WorkerSpec(benchmark_cls=cls, options=options, data_dir=data_dir, model=model, dtype=config.dtype,
                       threads=config.threads, cache_path=cache_path, seed=config.seed, config_hash=config_hash,
-                      compress=compress)
+                      compress=compress, device=config.device)
     if config.executor == "ray":
         from ratiocinator.evals.ray_executor import require_ray
 
         require_ray()  # before anything is written
-    owned = cls.needs_model and bool(todo) and config.executor == "local" and backend is None
-    if owned:
-        backend = spec.load_backend()
-    provenance = model_provenance(model, backend) if cls.needs_model else None
+    # The local pool loads the model where the items run: here for threads, in each process otherwise.
+    pool = LocalPool(spec, workers=config.workers, backend=backend) if todo and config.executor == "local" else None
     try:
-        return _run_items(config, spec, cls, items, todo, records, out, identity, provenance, backend, progress)
+        provenance = None
+        if cls.needs_model:
+            provenance = pool.provenance() if pool is not None else model_provenance(model, backend)
+        return _run_items(config, spec, cls, items, todo, records, out, identity, provenance, pool, progress)
     finally:
-        if owned:
-            backend.close()
+        if pool is not None:
+            pool.close()
 
 
 def _run_items(config: RunConfig, spec: WorkerSpec, cls: type[Benchmark], items: list[Item], todo: list[Item],
                records: list[ResultRecord], out: Path, identity: dict[str, Any], provenance: dict[str, Any] | None,
-               backend: Any, progress: ProgressSink | None) -> RunResult:
+               pool: LocalPool | None, progress: ProgressSink | None) -> RunResult:
     started = time.perf_counter()
     config_hash, data_dir, model = spec.config_hash, spec.data_dir, spec.model
     results_path = out / RESULTS_FILE
@@ -368,7 +340,8 @@ def _run_items(config: RunConfig, spec: WorkerSpec, cls: type[Benchmark], items:
 
                 execute_ray(spec, todo, on_record, workers=config.workers, address=config.ray_address)
             else:
-                execute_local(spec, todo, on_record, workers=config.workers, backend=backend)
+                assert pool is not None
+                pool.run(todo, on_record)
         finally:
             sink.close()
     summary = summarize(records, benchmark=cls.name, model=model, config_hash=config_hash)

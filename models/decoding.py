@@ -78,6 +78,10 @@ def left_pad(seqs: Sequence[list[int]], pad_id: int) -> tuple[torch.Tensor, torc
     return ids, mask
 
 
+def _closed() -> Any:
+    raise RuntimeError("the decoder is closed")
+
+
 class Decoder:
     """Runs rows to completion on one model; see the module docstring."""
 
@@ -88,6 +92,13 @@ class Decoder:
         self.stop_ids, self.pad_id, self.vocab_size = set(stop_ids), pad_id, vocab_size
         self.device, self.max_batch = device, max_batch
         self.new_cache, self.fast = new_cache, fast
+
+    def close(self) -> None:
+        """Drop the model, its static caches and compiled steps (HFBackend.close frees the weights)."""
+        if self.fast is not None:
+            self.fast.close()
+        self.model = self.tokenizer = self.fast = None
+        self.new_cache = _closed
 
     # --- shared per-step logic --------------------------------------------------------------------
 

@@ -110,6 +110,15 @@ class FastDecoder:
         self._pool: dict[tuple[int, int], SlotCache] = {}
         self.captures = 0
 
+    def close(self) -> None:
+        """Drop the pooled caches (and their CUDA graphs), compiled steps, rotary tables and the model."""
+        for cache in self._pool.values():
+            cache.graph = None
+        self._pool.clear()
+        self._compiled.clear()
+        self._tables = None
+        self.model = None  # type: ignore[assignment]
+
     # --- cache and rotary tables ------------------------------------------------------------------
 
     def allocate(self, slots: int, bucket: int) -> SlotCache:

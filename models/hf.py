@@ -22,8 +22,8 @@ from typing import Any
 
 import torch
 
+import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, ModelLoadError, UnsupportedFeature
-from ratiocinator.models import catalog
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.compress.config import MANIFEST, CompressionConfig
@@ -74,6 +74,23 @@ def resolve_dtype(name: str, device: str) -> torch.dtype:
         raise InvalidInput(f"dtype {name!r}: expected auto, {', '.join(_DTYPES)}") from None
 
 
+def resolve_device(device: str, name: str) -> torch.device:
+    """The torch device for `device` (cpu, cuda, cuda:N); a GPU that torch cannot see is refused."""
+    from ratiocinator.models.device import check_device, cuda_index
+
+    device = check_device(device)
+    if device == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        build = "a CPU-only build of torch" if torch.version.cuda is None else f"torch {torch.__version__}"
+        raise UnsupportedFeature(f"{name}: device {device!r}: no CUDA device is visible ({build}); use device cpu")
+    index = cuda_index(device)
+    if index is not None and index >= torch.cuda.device_count():
+        raise InvalidInput(f"{name}: device {device!r}: this machine has {torch.cuda.device_count()} visible GPU(s), "
+                           f"cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    return torch.device(device)
+
+
 def apply_threads(threads: int | None) -> int:
     if threads is None and os.environ.get("CI"):
         threads = 1  # shared machines: 2 threads collapse under load, 1 stays near full speed
@@ -115,7 +132,7 @@ class HFBackend(BaseBackend):
         self.config = config or HFConfig()
         self.path = Path(path)
         self.name = name or f"hf:{self.path}"
-        self.device = torch.device(self.config.device)
+        self.device = resolve_device(self.config.device, self.name)
         self.dtype = resolve_dtype(self.config.dtype, self.config.device)
         self.threads = apply_threads(self.config.threads)
         try:
@@ -138,6 +155,7 @@ class HFBackend(BaseBackend):
         self.stop_ids = self._stop_token_ids()
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0]
         self.vocab_size = int(self.model.config.vocab_size)
+        self._context_length = int(getattr(self.model.config, "max_position_embeddings", 2048))
         self._grammars: GrammarCompiler | None = None
         self._identity = weights_id or self._fingerprint()
         from transformers import DynamicCache
@@ -185,7 +203,7 @@ class HFBackend(BaseBackend):
             backend="transformers",
             dtype=str(self.dtype).removeprefix("torch."),
             device=str(self.device),
-            context_length=int(getattr(self.model.config, "max_position_embeddings", 2048)),
+            context_length=self._context_length,
             identity=ident,
             compression=self.compression,
             threads=self.threads,
@@ -266,7 +284,12 @@ class HFBackend(BaseBackend):
             tool_calls=calls,
         )
 
+    def _check_open(self) -> None:
+        if self.model is None:
+            raise InvalidInput(f"{self.name}: the backend is closed; load the model again")
+
     def _rows(self, prompts: list[PromptItem], params: SamplingParams) -> list[Row]:
+        self._check_open()
         compiled = None
         if params.schema is not None or params.grammar is not None:
             if self._grammars is None:
@@ -327,6 +350,7 @@ class HFBackend(BaseBackend):
         """
         if isinstance(continuations, str) or not continuations:
             raise InvalidInput("continuations: expected a non-empty list of strings")
+        self._check_open()
         (item,) = normalize_prompts(prompt)
         p_ids = self.encode(item)
         conts = []
@@ -382,7 +406,21 @@ class HFBackend(BaseBackend):
         return totals
 
     def close(self) -> None:
+        """Free the model: drop every reference to its weights and caches (decoder, static KV caches,
+        compiled steps and CUDA graphs, tokenizer, grammars), so that the memory is released even while
+        this object is still referenced. The backend cannot decode afterwards."""
         super().close()
+        decoder = getattr(self, "decoder", None)
+        if decoder is not None:
+            decoder.close()
+        self.decoder = None  # type: ignore[assignment]
         self.model = None  # type: ignore[assignment]
+        self.tokenizer = None
+        self._grammars = None
+        import gc
+
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
 
 

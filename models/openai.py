@@ -40,7 +40,7 @@ from ratiocinator.errors import (
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.http import JSONClient
-from ratiocinator.models.structured import parse_output, schema_dict
+from ratiocinator.models.schema import parse_output, schema_dict
 from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import (
     BackendInfo,

@@ -18,7 +18,7 @@ from typing import Any
 from ratiocinator.errors import InvalidInput, ModelOutputError
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
-from ratiocinator.models.structured import parse_output, schema_dict
+from ratiocinator.models.schema import parse_output, schema_dict
 from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import BackendInfo, Completion, SamplingParams
 

@@ -14,41 +14,12 @@ from typing import Any
 
 import torch
 import xgrammar as xgr
-from pydantic import BaseModel, ValidationError
 
-from ratiocinator.errors import InvalidInput, ModelOutputError
+from ratiocinator.errors import InvalidInput
+from ratiocinator.models.schema import schema_dict
 from ratiocinator.models.types import SamplingParams
 
 JSON_SEPARATORS = (", ", ": ")
-
-
-def schema_dict(schema: Any) -> dict[str, Any]:
-    """A JSON-schema dict from a pydantic model class or a dict."""
-    if isinstance(schema, dict):
-        return schema
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        return schema.model_json_schema()
-    raise InvalidInput(f"schema must be a pydantic model class or a JSON-schema dict, got {schema!r}")
-
-
-def parse_output(text: str, schema: Any) -> Any:
-    """Parse `text` under `schema`: a pydantic instance for a model class, validated JSON for a dict."""
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        try:
-            return schema.model_validate_json(text)
-        except ValidationError as exc:
-            raise ModelOutputError(f"output does not validate as {schema.__name__}: {exc}", text=text) from exc
-    import jsonschema
-
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ModelOutputError(f"output is not JSON: {exc}", text=text) from exc
-    try:
-        jsonschema.validate(value, schema_dict(schema))
-    except jsonschema.ValidationError as exc:
-        raise ModelOutputError(f"output does not match the schema: {exc.message}", text=text) from exc
-    return value
 
 
 def mask_logits_(logits: torch.Tensor, matchers: list[xgr.GrammarMatcher | None], bitmask: torch.Tensor) -> None:

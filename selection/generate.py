@@ -94,6 +94,11 @@ class Problem:
     test: str  # the dataset's `check(candidate)` program
 
 
+def codet_test_prompt(prompt: str, entry_point: str) -> str:
+    """CodeT's test-generation prompt: the function with a `pass` body, a comment, then "assert "."""
+    return f"{prompt}    pass\n\n# check the correctness of {entry_point}\nassert "
+
+
 def _jsonl(path: Path) -> list[dict]:
     if not path.exists():
         raise InvalidInput(f"{path} is missing; expected problems.jsonl and test_generation_prompts.jsonl")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +27,11 @@ from ratiocinator.selection.execution import (
     ExecutionConfig,
     Executor,
     MatrixRequest,
-    extract_tests,
-    truncate,
-    unique,
+    check_program,
+    solutions_from_samples,
+    tests_from_samples,
 )
+from ratiocinator.selection.sandbox import Sandbox, SandboxConfig
 
 HEURISTICS = ("random", "maxpass", "mbr_exec", "codet")
 
@@ -48,11 +49,11 @@ class CodeTask:
 
     @property
     def solutions(self) -> tuple[str, ...]:
-        return unique([truncate(s) for s in self.solution_samples])[0]
+        return solutions_from_samples(self.solution_samples)
 
     @property
     def tests(self) -> tuple[str, ...]:
-        return unique([t for sample in self.test_samples for t in extract_tests(sample, self.entry_point)])[0]
+        return tests_from_samples(self.test_samples, self.entry_point)
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -113,14 +114,19 @@ class Report:
                 "n_tasks_subset": self.n_tasks_subset, "seconds": self.seconds, "counts": self.counts}
 
 
-def strategy_table(names: Sequence[str] | None = None) -> dict[str, Callable[[np.ndarray], object]]:
-    """Strategy name -> ranking function; "b4" expands to one entry per β0 of the paper's grid."""
+def strategy_table(names: Sequence[str] | None = None, *,
+                   b4: B4Config | None = None) -> dict[str, Callable[[np.ndarray], object]]:
+    """Strategy name -> ranking function; "b4" expands to one entry per β0 of the paper's grid.
+
+    `b4` gives B4's other hyper-parameters (α_xy); its β0 is replaced by each β0 of the grid.
+    """
     wanted = list(names) if names else [*HEURISTICS, "b4"]
+    base = b4 or B4Config()
     table: dict[str, Callable] = {}
     for name in wanted:
         if name == "b4":
             for beta0 in BETA0_GRID:
-                cfg = B4Config(beta0=beta0)
+                cfg = replace(base, beta0=beta0)
                 table[cfg.name] = strategy_fn(cfg)
         else:
             table[name] = strategy_fn(name)
@@ -138,7 +144,7 @@ def run_matrices(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout: f
         progress=(lambda d, n: progress("matrix", d, n)) if progress else None)
     t1 = time.perf_counter()
     truth = executor.matrices(
-        [MatrixRequest(prompt=t.prompt, solutions=s, tests=(f"{t.test}\ncheck({t.entry_point})\n",),
+        [MatrixRequest(prompt=t.prompt, solutions=s, tests=(check_program(t.test, t.entry_point),),
                        test_timeout=gt_timeout) for t, s in zip(tasks, sols, strict=True)],
         progress=(lambda d, n: progress("ground truth", d, n)) if progress else None)
     t2 = time.perf_counter()
@@ -169,11 +175,12 @@ def build_task_data(tasks: Sequence[CodeTask], executor: Executor, *, gt_timeout
     return data, info
 
 
-def evaluate(data: Sequence[TaskData], strategies: Sequence[str] | None = None) -> tuple[dict, dict]:
+def evaluate(data: Sequence[TaskData], strategies: Sequence[str] | None = None, *,
+             b4: B4Config | None = None) -> tuple[dict, dict]:
     """pass@1 per strategy on all tasks and on the subset, and seconds spent selecting per strategy."""
     results, seconds = {}, {}
     subset = [d for d in data if d.in_subset]
-    for name, fn in strategy_table(strategies).items():
+    for name, fn in strategy_table(strategies, b4=b4).items():
         t0 = time.perf_counter()
         scores = {d.task_id: (fn(d.E).expected_correctness(d.correct) if len(d.correct) else 0.0) for d in data}
         seconds[f"select_{name}"] = time.perf_counter() - t0
@@ -186,12 +193,16 @@ def evaluate(data: Sequence[TaskData], strategies: Sequence[str] | None = None) 
 
 def reproduce(data_dir: Path | str, *, strategies: Sequence[str] | None = None,
               config: ExecutionConfig | None = None, gt_timeout: float = 1.0, limit: int | None = None,
-              task_ids: Sequence[str] | None = None, progress: Callable[[str, int, int], None] | None = None) -> Report:
-    """The whole experiment: load, execute (cached), select with every strategy, report."""
+              task_ids: Sequence[str] | None = None, progress: Callable[[str, int, int], None] | None = None,
+              b4: B4Config | None = None, sandbox: SandboxConfig | None = None) -> Report:
+    """The whole experiment: load, execute (cached), select with every strategy, report.
+
+    `b4` sets B4's α_xy (β0 runs over the paper's grid); `sandbox` the limits of the sandbox.
+    """
     tasks = load_codet_humaneval(data_dir, limit=limit, task_ids=task_ids)
-    executor = Executor(config)
+    executor = Executor(config, Sandbox(sandbox))
     data, info = build_task_data(tasks, executor, gt_timeout=gt_timeout, progress=progress)
-    results, select_seconds = evaluate(data, strategies)
+    results, select_seconds = evaluate(data, strategies, b4=b4)
     counts = {**info["counts"], "executions": executor.stats.cells, "jobs": executor.stats.jobs}
     seconds = {**info["seconds"], **select_seconds}
     busy = info["seconds"]["matrix"] + info["seconds"]["ground_truth"]

@@ -308,7 +308,3 @@ def build(checked: Checked) -> Any:
                 rows.add(relation)
     return m
 
-
-def formulation_json_schema() -> str:
-    """The JSON schema a language model is constrained to when it writes a formulation."""
-    return json.dumps(Formulation.model_json_schema())

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.optresult import FEASIBILITY, OptResult
 
 
 @contextmanager
@@ -68,11 +69,9 @@ def _check(h: Any, x: list[float], objective: float) -> tuple[float | None, floa
     return lp.offset_ + sum(c * v for c, v in zip(lp.col_cost_, x, strict=True)), worst
 
 
-def solve_file(path: Path, *, solver: str, timeout: float, tolerance: float) -> Any:
-    """Solve an .lp/.mps file with HiGHS; returns an optimization.OptResult."""
+def solve_file(path: Path, *, solver: str, timeout: float, tolerance: float) -> OptResult:
+    """Solve an .lp/.mps file with HiGHS (or SCIP); returns an OptResult."""
     import highspy
-
-    from ratiocinator.solvers.optimization import FEASIBILITY, OptResult
 
     if solver not in ("auto", "highs", "scip"):
         raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS or SCIP; use solver='auto', 'highs' "
@@ -151,11 +150,9 @@ def _scip_infeasible_or_unbounded(path: Path, timeout: float) -> str:
     return "infeasible" if status == "infeasible" else "unbounded" if m.getNSols() > 0 else "error"
 
 
-def _solve_scip(path: Path, timeout: float, tolerance: float, start: float) -> Any:
+def _solve_scip(path: Path, timeout: float, tolerance: float, start: float) -> OptResult:
     """Solve the file with SCIP (its own reader and time limit); check the answer on HiGHS's reading of the file."""
     import highspy
-
-    from ratiocinator.solvers.optimization import FEASIBILITY, OptResult
 
     m = _scip_model(path, timeout)
     variables = m.getVars()

@@ -8,42 +8,38 @@
 silenced). CBC and GLPK are used when asked for and installed. Verification is independent of the
 solver: the objective and every constraint's slack are recomputed from the returned values (for a
 formulation, without pyomo: by the expression evaluator), and the largest violation is reported.
+LP/MPS files go to `solvers.lpfiles`; the result type both return lives in `solvers.optresult`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.formulation import Checked, Formulation, build, check
+from ratiocinator.solvers.lpfiles import solve_file
+from ratiocinator.solvers.optresult import (
+    FEASIBILITY,
+    TOLERANCE,
+    OptResult,
+    OptStatus,
+    ProblemClass,
+)
 
-OptStatus = Literal["optimal", "feasible", "infeasible", "unbounded", "timeout", "error"]
-ProblemClass = Literal["LP", "MILP", "NLP", "MINLP"]
+__all__ = [
+    "FEASIBILITY",
+    "SOLVERS",
+    "TOLERANCE",
+    "OptResult",
+    "OptStatus",
+    "ProblemClass",
+    "problem_class",
+    "solve",
+]
+
 SOLVERS = {"highs": "appsi_highs", "scip": "scip_direct", "cbc": "cbc", "glpk": "glpk"}
-TOLERANCE = 1e-6  # relative, between the solver's objective and the recomputed one
-FEASIBILITY = 1e-5  # absolute, the largest constraint / bound / integrality violation accepted
-
-
-@dataclass(frozen=True, kw_only=True)
-class OptResult:
-    """What the solver found and how it was checked. `values` maps a variable to a number or {index: number}."""
-
-    status: OptStatus
-    objective: float | None
-    values: dict[str, Any] = field(default_factory=dict)
-    solver: str = ""
-    problem_class: ProblemClass | None = None
-    seconds: float = 0.0
-    recomputed_objective: float | None = None
-    max_violation: float | None = None
-    verified: bool = False
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def problem_class(model: Any) -> ProblemClass:
@@ -171,8 +167,6 @@ def solve(problem: Formulation | dict[str, Any] | str | Path | Any, *, solver: s
         raise InvalidInput(f"timeout must be positive seconds, got {timeout}")
     start = time.monotonic()
     if isinstance(problem, str | Path) and Path(str(problem)).suffix.lower() in (".lp", ".mps"):
-        from ratiocinator.solvers.lpfiles import solve_file
-
         return solve_file(Path(problem), solver=solver, timeout=timeout, tolerance=tolerance)
     checked: Checked | None = None
     if isinstance(problem, Formulation | dict | str | Path):

@@ -90,3 +90,64 @@ def test_chat_time_limit_is_an_option_and_must_be_positive():
     assert r.returncode == 0 and "--time-limit" in r.stdout
     r = run("chat", "--model", SMOLLM, "--time-limit", "0", "-c", "What is 2 + 3?", timeout=120)
     assert r.returncode == 2 and "time limit: expected positive seconds, got 0.0" in r.stderr
+
+
+def test_pursue_is_a_command_and_a_missing_data_dir_exits_2(tmp_path):
+    """`pursue` lives in pursue.py beside cli.py (it reads the pursuit-20q data of evals/)."""
+    assert "Think of an animal" in run("pursue", "--help").stdout
+    r = run("pursue", "--data-dir", str(tmp_path))
+    assert r.returncode == 2 and "pursuit" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("command", [("generate", "x"), ("chat", "--plain", "-c", "x"), ("eval", "run", "generate-smoke")])
+def test_bad_device_exits_2_naming_it(command):
+    r = run(*command, "--device", "gpu")
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert "--device" in r.stderr and "expected cpu, cuda or cuda:N" in r.stderr
+
+
+def test_cuda_on_a_machine_without_one_exits_2_before_loading():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("checks the message on a machine without a GPU")
+    r = run("generate", "--model", SMOLLM, "--device", "cuda", "x")
+    assert r.returncode == 2 and "no CUDA device is visible" in r.stderr and r.stdout == ""
+
+
+def _scripted_loads(monkeypatch, tmp_path) -> list[dict]:
+    """Replace load_backend by a recorder that returns a scripted backend; returns the recorded calls."""
+    import ratiocinator.models
+    from ratiocinator.models.scripted import ScriptedBackend
+
+    calls: list[dict] = []
+
+    def loader(spec, **options):
+        calls.append({"spec": spec, **options})
+        return ScriptedBackend(lambda prompt, params: "scripted reply")
+
+    monkeypatch.setattr(ratiocinator.models, "load_backend", loader)
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path))
+    return calls
+
+
+def test_generate_and_chat_pass_the_device_to_the_loader(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from ratiocinator.cli import app
+
+    calls = _scripted_loads(monkeypatch, tmp_path)
+    r = CliRunner().invoke(app, ["generate", "--model", "m", "--device", "cuda:1", "--threads", "2", "hi"])
+    assert r.exit_code == 0 and r.stdout.strip() == "scripted reply", r.output
+    assert (calls[-1]["spec"], calls[-1]["device"], calls[-1]["threads"]) == ("m", "cuda:1", 2)
+    r = CliRunner().invoke(app, ["chat", "--plain", "--model", "m", "--device", "cuda", "-c", "hi"])
+    assert r.exit_code == 0 and "scripted reply" in r.stdout, r.output
+    assert (calls[-1]["spec"], calls[-1]["device"]) == ("m", "cuda")
+    r = CliRunner().invoke(app, ["generate", "--model", "m", "hi"])
+    assert r.exit_code == 0 and calls[-1]["device"] is None  # no --device: the backend's default
+
+
+@pytest.mark.slow
+def test_generate_on_the_cpu_device_asked_for():
+    r = run("generate", "--model", SMOLLM, "--device", "cpu", "--max-tokens", "8", "Hi!")
+    assert r.returncode == 0 and r.stdout.strip(), r.stderr

@@ -31,7 +31,7 @@ def test_an_explicit_data_dir_must_hold_the_sub_folder(tmp_path):
 
 
 def test_every_layer_resolves_data_through_the_one_resolver(tmp_path, monkeypatch):
-    from ratiocinator.agents.planning_grammar import planning_data_dirs
+    from ratiocinator.agents.llmp.domain import planning_data_dirs
     from ratiocinator.evals.benchmark import default_data_dirs
 
     monkeypatch.setenv("RATIOCINATOR_DATA", str(tmp_path))

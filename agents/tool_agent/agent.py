@@ -190,7 +190,7 @@ def tool_agent(
     **load_options: Any,
 ) -> ToolAgent:
     """A tool agent on `model` (a spec for load_backend, or a loaded Backend); built-in tools by default."""
-    from ratiocinator.models.backend import load_backend
+    from ratiocinator.models import load_backend
     from ratiocinator.models.catalog import DEFAULT_MODEL
 
     backend = (

@@ -10,8 +10,12 @@ Datasets (`--set dataset=...`):
 - `planted`: derivations made by reasoning/symbolic_steps.py, one step changed so that sympy proves it
   wrong (two in three items; the rest correct); the same scoring.
 - `refine`: Mr-GSM8K problems with a reference answer: the model solves, the critic looks, the first
-  error goes back to the model once. Score: the final answer after refinement is right; `initial`
-  is the answer before it.
+  error goes back to the model (`max_refinements` times, once by default). Score: the final answer
+  after refinement is right; `initial` is the answer before it.
+The critic is reasoning/critique/ (registry: `deepcritic`); its config is the option `config`, with
+smaller token limits for a CPU (`--set critique_max_tokens=...` sets the initial critiques',
+`second_look_max_tokens` the second looks'); `max_refinements` applies to `dataset=refine` only (the
+other sets score the first critique).
 """
 
 from __future__ import annotations
@@ -29,21 +33,22 @@ from ratiocinator.evals.benchmarks._stepdata import (
     read_step_set,
 )
 from ratiocinator.evals.metrics import mamo_close
+from ratiocinator.reasoning.critique import DeepCriticConfig
 
 Dataset = Literal["processbench-gsm8k", "processbench-math", "mr-gsm8k", "planted", "refine"]
 
 
 class CritiqueBenchOptions(BaseModel):
-    """Which data, how many planted items, and the critic's settings."""
+    """Which data, how many planted items, and the critic's config (smaller token limits for a CPU)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dataset: Dataset = "processbench-gsm8k"
     planted_items: int = Field(30, ge=1)
-    critique_max_tokens: int = Field(256, ge=1)
-    second_look: bool = True
-    symbolic: bool = True
-    max_refinements: int = Field(1, ge=0)  # for dataset=refine
+    #: max_refinements is used by dataset=refine only
+    config: DeepCriticConfig = DeepCriticConfig(
+        critique_max_tokens=256, second_look_max_tokens=256, solve_max_tokens=256, max_refinements=1
+    )
 
 
 def _first(marks: list[int | None]) -> int:
@@ -56,6 +61,7 @@ class CritiqueBench(Benchmark):
         "DeepCritic: first wrong step on ProcessBench / planted derivations; critique-and-refine"
     )
     needs_model = True
+    method = "deepcritic"
     Options = CritiqueBenchOptions
     data_subdir = "critique"
 
@@ -104,24 +110,17 @@ class CritiqueBench(Benchmark):
         ]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.reasoning.critique import DeepCriticConfig, run_critique
+        from ratiocinator.reasoning.critique import run as run_critique
 
         opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]
         refine = opts.dataset == "refine"
-        cfg = DeepCriticConfig(
-            critique_max_tokens=opts.critique_max_tokens,
-            second_look_max_tokens=opts.critique_max_tokens,
-            second_look=opts.second_look,
-            symbolic=opts.symbolic,
-            max_refinements=opts.max_refinements if refine else 0,
-            solve_max_tokens=max(opts.critique_max_tokens, 256),
-        )
+        cfg = opts.config if refine else opts.config.model_copy(update={"max_refinements": 0})
         result = run_critique(
-            ctx.backend,
             item.inputs["problem"],
-            item.inputs.get("steps", ()),
-            given=item.inputs.get("given", ()),
+            backend=ctx.backend,
             config=cfg,
+            steps=item.inputs.get("steps", ()),
+            given=item.inputs.get("given", ()),
         )
         rounds = [
             {
@@ -148,10 +147,11 @@ class CritiqueBench(Benchmark):
                 "rounds": float(len(result.rounds)),
             }
             return Outcome(
-                output={"rounds": rounds, "reference": ref},
+                output={"rounds": rounds, "reference": ref, "verdict": result.verdict.to_json()},
                 score=float(final),
                 metrics=metrics,
-                completion_tokens=result.completion_tokens,
+                prompt_tokens=result.usage.prompt_tokens,
+                completion_tokens=result.usage.completion_tokens,
             )
         label = item.inputs["label"]
         (rnd,) = result.rounds
@@ -166,8 +166,14 @@ class CritiqueBench(Benchmark):
                 _first([-1 if v is False else 1 for v in sym]) == label
             )
         return Outcome(
-            output={"predicted": rnd.first_error, "label": label, "rounds": rounds},
+            output={
+                "predicted": rnd.first_error,
+                "label": label,
+                "rounds": rounds,
+                "verdict": result.verdict.to_json(),
+            },
             score=float(hit),
             metrics=metrics,
-            completion_tokens=result.completion_tokens,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
         )

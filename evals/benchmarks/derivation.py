@@ -4,7 +4,7 @@ Items are made by reasoning/symbolic_steps.py (premise and definition -> goal, w
 that sympy has checked; no data directory needed), as the paper "Generating Mathematical Derivations
 with Large Language Models" generates its test derivations with a symbolic engine. The model writes the
 derivation under a grammar, sympy checks every line, the first invalid line is fed back
-(reasoning/derivation.py). Score: the derivation is fully valid after feedback; `first_valid` before
+(reasoning/derivation/, registry `derivation`; its config is the option `config`). Score: the derivation is fully valid after feedback; `first_valid` before
 any feedback. Error kinds in the first attempt, as the share of derivations showing them: `wrong`
 (a line that does not follow), `irrelevant` (a restated definition), `skipped` (fewer lines than the
 known derivation has operations); `reaches_goal` whether its last line states the goal.
@@ -15,22 +15,23 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome
+from ratiocinator.reasoning.derivation import DerivationConfig
 
 
 class DerivationBenchOptions(BaseModel):
-    """How many items, and the loop's settings."""
+    """How many items, and the loop's config."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     items: int = Field(40, ge=1, le=1000)  # seeds 0..items-1 (the prompt's example uses seed 1001)
-    max_feedback: int = Field(2, ge=0)
-    max_tokens: int = Field(160, ge=1)
+    config: DerivationConfig = DerivationConfig()
 
 
 class DerivationBench(Benchmark):
     name = "derivation"
     description = "model-written derivations checked line by line by sympy (generated items): valid share, error kinds"
     needs_model = True
+    method = "derivation"
     Options = DerivationBenchOptions
 
     def items(self) -> list[Item]:
@@ -55,16 +56,12 @@ class DerivationBench(Benchmark):
         return out
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.reasoning.derivation import DerivationConfig, run_derivation
+        from ratiocinator.reasoning.derivation import run as run_derivation
         from ratiocinator.reasoning.symbolic_steps import generate_item
 
         opts: DerivationBenchOptions = self.options  # type: ignore[assignment]
         d = generate_item(item.inputs["seed"])
-        result = run_derivation(
-            ctx.backend,
-            d,
-            DerivationConfig(max_feedback=opts.max_feedback, max_tokens=opts.max_tokens),
-        )
+        result = run_derivation(d, backend=ctx.backend, config=opts.config)
         first = result.attempts[0]
         metrics = {
             "first_valid": float(first.fully_valid),
@@ -84,11 +81,13 @@ class DerivationBench(Benchmark):
                     "skipped": a.skipped,
                 }
                 for a in result.attempts
-            ]
+            ],
+            "verdict": result.verdict.to_json(),
         }
         return Outcome(
             output=output,
             score=float(result.fully_valid),
             metrics=metrics,
-            completion_tokens=result.completion_tokens,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
         )

@@ -3,26 +3,26 @@
 Reads `optimization/mamo/ode.jsonl` (`{id, Question, Answer, Category, Type}`, FreedomIntelligence/
 Mamo, CC BY-SA 4.0; not vendored). An item is one problem, grouped by Mamo's type (first order,
 second order, system). Score: Mamo's tolerance on the computed value; metrics add the value before
-any correction, whether a value was computed at all, and which solver gave it.
+any correction, whether a value was computed at all, and which solver gave it. `agents.ode` runs each
+item; its config is the option `config` (ODEConfig's defaults).
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from ratiocinator.agents.ode import ODEConfig
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome
 from ratiocinator.evals.benchmarks._jsonl import read_jsonl
 from ratiocinator.evals.benchmarks.mamo_tolerance import answer_text, mamo_correct, strict_correct
 
 
 class MamoODEOptions(BaseModel):
-    """The agent's settings (defaults: agents.ode.ODEConfig's) and an optional filter by Mamo's type."""
+    """Mamo ODE's config (its own defaults) and an optional filter by Mamo's type."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    correction_rounds: int = Field(2, ge=0, le=8)
-    max_tokens: int = Field(320, ge=32)
-    dsolve_timeout: float = Field(10.0, gt=0)
+    config: ODEConfig = ODEConfig()
     types: tuple[str, ...] | None = (
         None  # first_order_equation, second_order_equation, system_equation
     )
@@ -34,6 +34,7 @@ class MamoODE(Benchmark):
         "Mamo ODE problems: the model writes the ODE, sympy dsolve / scipy solve_ivp evaluate it"
     )
     needs_model = True
+    method = "mamo-ode"
     Options = MamoODEOptions
     data_subdir = "optimization/mamo"
 
@@ -54,15 +55,10 @@ class MamoODE(Benchmark):
         ]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.agents.ode import ODEConfig, solve_ode_from_text
+        from ratiocinator.agents.ode import run as run_ode
 
         opts: MamoODEOptions = self.options  # type: ignore[assignment]
-        config = ODEConfig(
-            correction_rounds=opts.correction_rounds,
-            max_tokens=opts.max_tokens,
-            dsolve_timeout=opts.dsolve_timeout,
-        )
-        result = solve_ode_from_text(item.inputs["question"], backend=ctx.backend, config=config)
+        result = run_ode(item.inputs["question"], backend=ctx.backend, config=opts.config)
         truth = item.inputs["answer"]
         metrics = {
             "accuracy": float(mamo_correct(result.value, truth)),
@@ -71,7 +67,7 @@ class MamoODE(Benchmark):
             "execution_rate": float(result.value is not None),
             "dsolve": float(result.method == "dsolve"),
             "correction_rounds": float(result.rounds),
-            "seconds": result.seconds,
+            "seconds": result.usage.seconds,
         }
         output = {
             "value": result.value,
@@ -84,6 +80,6 @@ class MamoODE(Benchmark):
             output=output,
             score=metrics["accuracy"],
             metrics=metrics,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
         )

@@ -2,11 +2,12 @@
 
 Reads `optimization/llmopt/*.jsonl` (`{question, answer, ori, index}`, antgroup/LLMOPT; no licence
 stated, not vendored) or, with `--set source=mamo` for the two Mamo sets, `optimization/mamo/*_lp.jsonl`
-(`{id, Question, Answer}`, CC BY-SA 4.0). An item is one problem; `agents.optimization` defines and
-solves it. The score is solving accuracy with self-correction (Mamo's tolerance on the optimal value);
-the metrics give the same without self-correction (the first formulation of each sample), the
-execution rates (a model was built and solved to a value), the stricter tolerance, the correction
-rounds used (cf. LLMOPT's average solving times) and how many samples agreed.
+(`{id, Question, Answer}`, CC BY-SA 4.0). An item is one problem; `agents.llmopt` defines and
+solves it (its config is the option `config`, with LLMOPTConfig's defaults). The score is solving
+accuracy with self-correction (Mamo's tolerance on the optimal value); the metrics give the same
+without self-correction (the first formulation of each sample), the execution rates (a model was
+built and solved to a value), the stricter tolerance, the correction rounds used (cf. LLMOPT's
+average solving times) and how many samples agreed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from ratiocinator.agents.llmopt import LLMOPTConfig
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome
 from ratiocinator.evals.benchmarks.mamo_tolerance import answer_text, mamo_correct, strict_correct
@@ -47,7 +49,7 @@ SetName = Literal[
 
 
 class OptimizationOptions(BaseModel):
-    """Which test set, where its file comes from, and the agent's settings (defaults: LLMOPTConfig's)."""
+    """Which test set, where its file comes from, and LLMOPT's config (its own defaults)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -55,11 +57,7 @@ class OptimizationOptions(BaseModel):
     source: Literal["llmopt", "mamo"] = (
         "llmopt"  # mamo: Mamo's own files (mamo-easy / mamo-complex only)
     )
-    samples: int = Field(1, ge=1, le=16)
-    correction_rounds: int = Field(2, ge=0, le=8)
-    max_tokens: int = Field(512, ge=32)
-    solver_timeout: float = Field(20.0, gt=0)
-    declare_first: bool = True  # agents.optimization_grammar: expressions name only declared symbols
+    config: LLMOPTConfig = LLMOPTConfig()
 
 
 def _rows(path: Path, question: str, answer: str) -> list[tuple[str, str, str]]:
@@ -93,6 +91,7 @@ class Optimization(Benchmark):
     name = "optimization"
     description = "LLMOPT agent (five-element formulation + solver + self-correction) on LLMOPT/Mamo test sets"
     needs_model = True
+    method = "llmopt"
     Options = OptimizationOptions
     data_subdir = "optimization"
 
@@ -121,18 +120,11 @@ class Optimization(Benchmark):
         ]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.agents.optimization import LLMOPTConfig, optimize_from_text
+        from ratiocinator.agents.llmopt import run as run_llmopt
 
         opts: OptimizationOptions = self.options  # type: ignore[assignment]
-        config = LLMOPTConfig(
-            samples=opts.samples,
-            correction_rounds=opts.correction_rounds,
-            max_tokens=opts.max_tokens,
-            solver_timeout=opts.solver_timeout,
-            declare_first=opts.declare_first,
-            seed=ctx.item_seed(item),
-        )
-        result = optimize_from_text(item.inputs["question"], backend=ctx.backend, config=config)
+        config = opts.config.model_copy(update={"seed": ctx.item_seed(item)})
+        result = run_llmopt(item.inputs["question"], backend=ctx.backend, config=config)
         truth = item.inputs["answer"]
         correct = mamo_correct(result.objective, truth)
         metrics = {
@@ -141,16 +133,16 @@ class Optimization(Benchmark):
             "accuracy_without_correction": float(mamo_correct(result.initial_objective, truth)),
             "execution_rate": float(result.executed),
             "execution_rate_without_correction": float(result.initial_executed),
-            "verified": float(result.status == "verified"),
+            "verified": float(result.verdict.verified),
             "correction_rounds": float(result.rounds),
             "agreement": float(result.agreement),
-            "seconds": result.seconds,
+            "seconds": result.usage.seconds,
         }
         output = {
             "objective": result.objective,
             "initial_objective": result.initial_objective,
             "truth": truth,
-            "status": result.status,
+            "status": result.verdict.status,
             "answer": result.answer,
             "attempts": [
                 [
@@ -169,6 +161,6 @@ class Optimization(Benchmark):
             output=output,
             score=float(correct),
             metrics=metrics,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
+            prompt_tokens=result.usage.prompt_tokens,
+            completion_tokens=result.usage.completion_tokens,
         )

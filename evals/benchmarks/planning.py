@@ -6,40 +6,38 @@ translation; `method=llm-as-planner`: the model's own plan) scores 1 when unifie
 validator accepts it for the GOLD problem `pNN.pddl` (with tyreworld's `domain_validation.pddl`, as
 llm-pddl's validate_plans.py does), as in the paper. With `optimal=true` the translation is planned
 optimally and `optimal` says whether the plan's cost equals the gold problem's optimum.
-Options: k translations, retries (error-feedback rounds), per_domain (the first N problems of each
-domain), domains, and every other LLMPConfig field.
+Options: method, per_domain (the first N problems of each domain), domains, and `config`, LLM+P's
+LLMPConfig (every field set by its name: `--set k=3 retries=2 optimal=true`); the baseline runs with
+the fields of that config it shares (max_tokens, length_factor, grammar, objects_from_text, planner,
+timeout).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ratiocinator.agents.llm_as_planner import LLMAsPlannerConfig
+from ratiocinator.agents.llmp import LLMPConfig
 from ratiocinator.evals.benchmark import Context, Item, Outcome, sha256_text
 from ratiocinator.evals.benchmarks.planning_gold import PlanningGold
 
 
 class PlanningOptions(BaseModel):
-    """What to run (method, k, retries, ...) and on which problems (domains, per_domain)."""
+    """What to run (method, LLM+P's config) and on which problems (domains, per_domain)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     domains: tuple[str, ...] | None = None  # None: every domain found
-    planner: str = "auto"
-    optimal: bool = False
     method: Literal["llm+p", "llm-as-planner"] = "llm+p"
-    k: int = Field(1, ge=1, le=32)
-    retries: int = Field(2, ge=0, le=10)
-    temperature: float = Field(0.7, ge=0.0, le=2.0)
-    max_tokens: int = Field(1024, ge=16)
-    length_factor: float = Field(2.0, gt=0)
-    grammar: bool = True
-    objects_from_text: bool = True
-    max_unused_objects: int | None = Field(1, ge=0)  # agents.planning.LLMPConfig; None: off
-    show_domain: bool = False
     per_domain: int | None = Field(None, ge=1)  # the first N problems of each domain
-    timeout: float = Field(30.0, gt=0)  # seconds per planner call
+    config: LLMPConfig = LLMPConfig()  # the baseline takes the fields it shares with it
+
+
+def baseline_config(config: LLMPConfig) -> LLMAsPlannerConfig:
+    """The LLM-as-planner config with LLM+P's values for the fields the two share."""
+    return LLMAsPlannerConfig(**{f: getattr(config, f) for f in LLMAsPlannerConfig.model_fields})
 
 
 class Planning(PlanningGold):
@@ -47,6 +45,7 @@ class Planning(PlanningGold):
     description = "LLM+P: English -> problem PDDL (grammar, feedback, k-sample selection) -> plan; valid for the gold problem"
     Options = PlanningOptions
     needs_model = True
+    method = "llmp"
 
     def items(self) -> list[Item]:
         opts: PlanningOptions = self.options  # type: ignore[assignment]
@@ -75,89 +74,90 @@ class Planning(PlanningGold):
         ]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.agents.planning import LLMPConfig, plan_from_text
-        from ratiocinator.agents.planning_baseline import direct_plan
-        from ratiocinator.agents.planning_grammar import load_domain
-        from ratiocinator.solvers.pddl import solve, validate
+        from ratiocinator.agents.llmp import load_domain
 
         opts: PlanningOptions = self.options  # type: ignore[assignment]
         folder = self.root / item.inputs["domain"]
         domain = load_domain(folder)
         text = (folder / f"{item.inputs['problem']}.nl").read_text()
         gold = (folder / f"{item.inputs['problem']}.pddl").read_text()
-        fields = set(LLMPConfig.model_fields) - {"seed"}
-        config = LLMPConfig(
-            seed=ctx.item_seed(item), **{f: getattr(opts, f) for f in fields if hasattr(opts, f)}
-        )
-        output: dict[str, object]
+        config = opts.config.model_copy(update={"seed": ctx.item_seed(item)})
         if opts.method == "llm-as-planner":
-            answer = direct_plan(text, backend=ctx.backend, domain=domain, config=config)
-            steps: tuple[str, ...] | None = answer.steps
-            tokens = (answer.prompt_tokens, answer.completion_tokens)
-            output = {"plan": list(answer.steps), "raw": answer.text}
-            metrics = {}
+            steps, output, metrics, usage = _baseline(text, domain, config, ctx)
         else:
-            result = plan_from_text(text, backend=ctx.backend, domain=domain, config=config)
-            steps = result.plan
-            tokens = (result.prompt_tokens, result.completion_tokens)
-            first = [t for t in result.translations if t.round == 0]
-            output = {
-                "status": result.status,
-                "plan": list(steps) if steps is not None else None,
-                "problem_pddl": result.problem_pddl,
-                "agreement": result.agreement,
-                "message": result.message,
-                "translations": [
-                    {
-                        "chain": t.chain,
-                        "round": t.round,
-                        "status": t.status,
-                        "message": t.message,
-                        "repairs": list(t.repairs),
-                        "pddl": t.pddl,
-                    }
-                    for t in result.translations
-                ],
-            }
-            metrics = {
-                "verified": float(result.verified),
-                "parsed_first": sum(t.status != "parse-error" for t in first) / max(1, len(first)),
-                "solved_first": sum(t.status == "solved" for t in first) / max(1, len(first)),
-                "rounds": float(max((t.round for t in result.translations), default=0)),
-                "translations": float(len(result.translations)),
-                "repaired": sum(bool(t.repairs) for t in result.translations)
-                / max(1, len(result.translations)),
-            }
-            if result.verified:
-                metrics["agreement"] = result.agreement
-        valid = False
-        if steps is not None:
-            try:
-                report = validate(domain.validation_pddl or domain.pddl, gold, steps)
-            except (
-                Exception
-            ) as exc:  # UP rejects an argument of the wrong type (a model's own plan)
-                output["gold_check"] = f"{type(exc).__name__}: {exc}"
-                return Outcome(
-                    output=output,
-                    score=0.0,
-                    metrics={**metrics, "valid": 0.0},
-                    prompt_tokens=tokens[0],
-                    completion_tokens=tokens[1],
-                )
-            valid = report.valid
-            output["gold_check"] = "valid" if valid else report.reason
-            if valid and opts.optimal:
-                best = solve(domain.pddl, gold, optimal=True, timeout=opts.timeout)
-                if best.cost is not None:
-                    metrics["optimal"] = float(
-                        report.cost is not None and report.cost <= best.cost + 1e-9
-                    )
+            steps, output, metrics, usage = _llmp(text, domain, config, ctx)
+        tokens = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
+        if steps is None:
+            metrics["valid"] = 0.0
+            return Outcome(output=output, score=0.0, metrics=metrics, **tokens)
+        valid = _gold_check(domain, gold, steps, config, output, metrics)
         metrics["valid"] = float(valid)
-        return Outcome(
-            output=output,
-            score=float(valid),
-            metrics=metrics,
-            prompt_tokens=tokens[0],
-            completion_tokens=tokens[1],
-        )
+        return Outcome(output=output, score=float(valid), metrics=metrics, **tokens)
+
+
+def _baseline(text: str, domain: Any, config: LLMPConfig, ctx: Context) -> tuple[Any, dict, dict, Any]:
+    """The LLM-as-planner baseline's plan and record (its config: the fields it shares with LLM+P's)."""
+    from ratiocinator.agents.llm_as_planner import run as write_plan
+
+    answer = write_plan(text, backend=ctx.backend, domain=domain, config=baseline_config(config))
+    output = {"plan": list(answer.steps), "raw": answer.raw, "verdict": answer.verdict.to_json()}
+    return answer.steps, output, {}, answer.usage
+
+
+def _llmp(text: str, domain: Any, config: LLMPConfig, ctx: Context) -> tuple[Any, dict, dict, Any]:
+    """LLM+P's plan, its record (every translation) and metrics of the translations."""
+    from ratiocinator.agents.llmp import plan_from_text
+
+    result = plan_from_text(text, backend=ctx.backend, domain=domain, config=config)
+    steps = result.plan
+    first = [t for t in result.translations if t.round == 0]
+    output = {
+        "status": result.verdict.status,
+        "plan": list(steps) if steps is not None else None,
+        "problem_pddl": result.problem_pddl,
+        "agreement": result.agreement,
+        "message": result.message,
+        "translations": [
+            {
+                "chain": t.chain,
+                "round": t.round,
+                "status": t.status,
+                "message": t.message,
+                "repairs": list(t.repairs),
+                "pddl": t.pddl,
+            }
+            for t in result.translations
+        ],
+        "verdict": result.verdict.to_json(),
+    }
+    metrics = {
+        "verified": float(result.verified),
+        "parsed_first": sum(t.status != "parse_error" for t in first) / max(1, len(first)),
+        "solved_first": sum(t.status == "solved" for t in first) / max(1, len(first)),
+        "rounds": float(max((t.round for t in result.translations), default=0)),
+        "translations": float(len(result.translations)),
+        "repaired": sum(bool(t.repairs) for t in result.translations)
+        / max(1, len(result.translations)),
+    }
+    if result.verified:
+        metrics["agreement"] = result.agreement
+    return steps, output, metrics, result.usage
+
+
+def _gold_check(
+    domain: Any, gold: str, steps: tuple[str, ...], config: LLMPConfig, output: dict, metrics: dict
+) -> bool:
+    """Whether the plan is valid for the GOLD problem (recorded as `gold_check`); with `optimal`, whether optimal."""
+    from ratiocinator.solvers.pddl import solve, validate
+
+    try:
+        report = validate(domain.validation_pddl or domain.pddl, gold, steps)
+    except Exception as exc:  # UP rejects an argument of the wrong type (a model's own plan)
+        output["gold_check"] = f"{type(exc).__name__}: {exc}"
+        return False
+    output["gold_check"] = "valid" if report.valid else report.reason
+    if report.valid and config.optimal:
+        best = solve(domain.pddl, gold, optimal=True, timeout=config.timeout)
+        if best.cost is not None:
+            metrics["optimal"] = float(report.cost is not None and report.cost <= best.cost + 1e-9)
+    return report.valid

@@ -13,7 +13,8 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   with the fact sharing most content words with the question (`FactAnswerer`, "The patient cannot
   answer that." below `min_overlap`), and a case's queries are the specialty bank's questions its
   facts answer best (top `n_case_queries`).
-Per item, each method in `methods` runs agents/pursuit.py with the options below; the thresholds
+Per item, each method in `methods` runs agents/pursuit/ with the option `config` (a PursuitConfig:
+α, budget, draws, candidates, seed; its `method` is set per run from `methods`); the thresholds
 q̂_k (k = 0..budget) are calibrated once per process and cached as JSON under the model cache
 (their path and values are in every outcome). Metrics: `<method>_acc@k` (the prediction after k
 questions, the final one after an earlier stop), `<method>_questions`, `cip_set_size`. The score is
@@ -37,11 +38,12 @@ from ratiocinator.agents.pursuit import (
     Posterior,
     Problem,
     PursuitConfig,
+    PursuitTask,
     Sample,
+    Thresholds,
     calibrate,
-    pursue,
 )
-from ratiocinator.agents.pursuit_conformal import Thresholds
+from ratiocinator.agents.pursuit import run as run_pursuit
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, canonical_json
 
@@ -88,33 +90,41 @@ class FactAnswerer:
 
 
 class PursuitOptions(BaseModel):
-    """The paper's α and the reference's 64 draws; question budget and candidates kept small for a CPU run (paper: 20, all)."""
+    """Which methods run, the calibration histories per length, and C-IP's config: the paper's α and the
+    reference's 64 draws; question budget and candidates kept small for a CPU run (paper: 20, all)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     methods: tuple[str, ...] = METHODS
-    alpha: float = Field(0.1, gt=0, lt=1)
-    budget: int = Field(4, ge=0)
-    n_label_samples: int = Field(64, ge=1)
-    draw_labels_from: str = Field("prior", pattern="^(prior|posterior)$")
-    n_candidate_queries: int | None = Field(6, ge=1)
     n_cal_per_length: int = Field(10, ge=1)
-    seed: int = 0
+    #: `method` is set per run from `methods`
+    config: PursuitConfig = PursuitConfig(budget=4, n_candidate_queries=6)
 
 
 class MediQOptions(PursuitOptions):
     specialty: str = "internal_medicine"
     split: int = Field(0, ge=0, le=2)
-    budget: int = Field(3, ge=0)
-    n_label_samples: int = Field(2, ge=1)
-    n_candidate_queries: int | None = Field(3, ge=1)
     n_cal_per_length: int = Field(9, ge=1)
     n_case_queries: int = Field(20, ge=1)
     min_overlap: int = Field(2, ge=1)
+    config: PursuitConfig = PursuitConfig(budget=3, n_label_samples=2, n_candidate_queries=3)
+
+
+#: the config's fields that were options of their own before the benchmark held the config: the
+#: cached thresholds' file name is still a hash of the flat options, so earlier calibrations are found
+_FLAT = ("alpha", "budget", "n_label_samples", "draw_labels_from", "n_candidate_queries", "seed")
+
+
+def flat_options(options: BaseModel) -> dict[str, Any]:
+    """The options as the benchmark recorded them before it held a PursuitConfig (the thresholds' cache key)."""
+    flat = options.model_dump(exclude={"config"})
+    config = options.config.model_dump()  # type: ignore[attr-defined]
+    return {**flat, **{k: config[k] for k in _FLAT}}
 
 
 class _PursuitBench(Benchmark):
     needs_model = True
+    method = "c-ip"
     data_subdir = "pursuit"
 
     def __init__(self, options: BaseModel | None = None, data_dir: Path | None = None) -> None:
@@ -146,7 +156,7 @@ class _PursuitBench(Benchmark):
         if not {"ip", "cip"} & set(opts.methods):  # type: ignore[attr-defined]
             return  # direct prediction needs no thresholds
         key = canonical_json(
-            {"bench": self.name, "model": ctx.backend.info.identity, "options": opts.model_dump()}
+            {"bench": self.name, "model": ctx.backend.info.identity, "options": flat_options(opts)}
         )
         path = (
             catalog.home()
@@ -157,22 +167,27 @@ class _PursuitBench(Benchmark):
             self.thresholds = Thresholds.load(path)
         else:
             samples, queries = self.calibration_samples()
+            config: PursuitConfig = opts.config  # type: ignore[attr-defined]
             self.thresholds = calibrate(
                 ctx.backend,
                 samples,
                 queries,
-                alpha=opts.alpha,  # type: ignore[attr-defined]
-                lengths=range(opts.budget + 1),
+                alpha=config.alpha,
+                lengths=range(config.budget + 1),
                 n_per_length=opts.n_cal_per_length,  # type: ignore[attr-defined]
-                seed=opts.seed,
-                posterior=Posterior(ctx.backend),  # type: ignore[attr-defined]
+                seed=config.seed,
+                posterior=Posterior(ctx.backend),
             )
             self.thresholds.save(path)
         self.thresholds_path = path
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         opts: Any = self.options
+        budget = opts.config.budget
         problem, label, answerer, queries = self.case(item)
+        task = PursuitTask(
+            problem=problem, queries=queries, samples=self.prior_samples(), answerer=answerer
+        )
         metrics: dict[str, float] = {}
         output: dict[str, Any] = {
             "label": label,
@@ -180,22 +195,10 @@ class _PursuitBench(Benchmark):
             "qhat": self.thresholds.qhat if self.thresholds else None,
         }
         for method in opts.methods:
-            config = PursuitConfig(
-                method=method,
-                alpha=opts.alpha,
-                budget=opts.budget,
-                n_label_samples=opts.n_label_samples,
-                draw_labels_from=opts.draw_labels_from,
-                n_candidate_queries=opts.n_candidate_queries,
-                seed=opts.seed,
-            )
-            result = pursue(
-                ctx.backend,
-                problem,
-                queries,
-                answerer,
-                samples=self.prior_samples(),
-                config=config,
+            result = run_pursuit(
+                task,
+                backend=ctx.backend,
+                config=opts.config.model_copy(update={"method": method}),
                 thresholds=self.thresholds,
                 posterior=self.posterior,
             )
@@ -204,18 +207,19 @@ class _PursuitBench(Benchmark):
                 "set": list(result.prediction_set),
                 "history": [list(h) for h in result.history],
                 "stop": result.stop_reason,
+                "verdict": result.verdict.to_json(),
             }
             if method == "direct":
                 metrics["direct_acc"] = float(result.prediction == label)
                 continue
-            for k in range(opts.budget + 1):
+            for k in range(budget + 1):
                 metrics[f"{method}_acc@{k}"] = float(result.prediction_after(k) == label)
             metrics[f"{method}_questions"] = float(len(result.history))
             if method == "cip":
                 metrics["cip_set_size"] = float(len(result.prediction_set))
         score = metrics.get(
-            f"cip_acc@{opts.budget}",
-            metrics.get("direct_acc", metrics.get(f"ip_acc@{opts.budget}", 0.0)),
+            f"cip_acc@{budget}",
+            metrics.get("direct_acc", metrics.get(f"ip_acc@{budget}", 0.0)),
         )
         return Outcome(output=output, score=score, metrics=metrics)
 

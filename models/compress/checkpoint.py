@@ -14,36 +14,31 @@ replaced right after loading).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
 from ratiocinator.errors import InvalidInput
-from ratiocinator.models.compress.eora import EoRAConfig, LowRankLinear
-from ratiocinator.models.compress.gear import GEARConfig
+from ratiocinator.models.compress.config import (
+    FORMAT,
+    MANIFEST,
+    CompressionConfig,
+    manifest_config,
+    read_manifest,
+)
+from ratiocinator.models.compress.eora import LowRankLinear
 from ratiocinator.models.compress.pipeline import _set_module, compressed_layers
 from ratiocinator.models.compress.quantize import (
     CompressedLinear,
     Int4Linear,
     Int8Linear,
     Pruned24Linear,
-    WeightConfig,
 )
 
-if TYPE_CHECKING:
-    from ratiocinator.models.compress import CompressionConfig
-
-FORMAT = 1
 _DTYPES = {"torch.float32": torch.float32, "torch.bfloat16": torch.bfloat16, "torch.float16": torch.float16}
-
-
-def _config_json(cfg: CompressionConfig) -> dict[str, Any]:
-    return {k: (dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
-            for k, v in (("weights", cfg.weights), ("eora", cfg.eora), ("kv", cfg.kv))}
 
 
 def _base_state(name: str, mod: CompressedLinear) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -101,29 +96,9 @@ def save(model: nn.Module, tokenizer: Any, cfg: CompressionConfig, out: Path) ->
     if gen is not None:
         gen.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    from ratiocinator.models.compress import MANIFEST
-
-    manifest = {"format": FORMAT, "description": cfg.describe(), "config": _config_json(cfg), "layers": entries}
+    manifest = {"format": FORMAT, "description": cfg.describe(), "config": manifest_config(cfg), "layers": entries}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=1))
     return out
-
-
-def read_manifest(directory: Path) -> CompressionConfig:
-    """The CompressionConfig stored with a checkpoint (its `checkpoint` field set to the directory)."""
-    from ratiocinator.models.compress import MANIFEST, CompressionConfig
-
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise InvalidInput(f"{directory}: not a compressed checkpoint (no {MANIFEST}); make one with "
-                           "`ratiocinator compress MODEL --weights int4 --out DIR`")
-    data = json.loads(path.read_text())
-    if data.get("format") != FORMAT:
-        raise InvalidInput(f"{path}: format {data.get('format')!r}; this version reads format {FORMAT}")
-    c = data["config"]
-    weights = None if c["weights"] is None else WeightConfig(**{**c["weights"], "exclude": tuple(c["weights"]["exclude"])})
-    eora = None if c["eora"] is None else EoRAConfig(**c["eora"])
-    kv = None if c["kv"] is None else GEARConfig(**c["kv"])
-    return CompressionConfig(weights=weights, eora=eora, kv=kv, checkpoint=str(directory))
 
 
 def _build(name: str, meta: dict[str, Any], t: dict[str, torch.Tensor]) -> CompressedLinear:
@@ -155,7 +130,7 @@ def load_layers(model: nn.Module, directory: Path, cfg: CompressionConfig) -> No
     if cfg.describe() != saved.describe():
         raise InvalidInput(f"{directory} holds a {saved.describe()} checkpoint but {cfg.describe()} was asked for; "
                            f"pass compress=CompressionConfig.load({str(directory)!r})")
-    entries = json.loads((directory / "ratiocinator-compression.json").read_text())["layers"]
+    entries = json.loads((directory / MANIFEST).read_text())["layers"]
     tensors = load_file(str(directory / "compressed.safetensors"))
     for name, meta in entries.items():
         if "rank" in meta:

@@ -46,8 +46,8 @@ def _compress(model: str, out: Path, *, weights: str, group_size: int, symmetric
 
     from ratiocinator.errors import InvalidInput
     from ratiocinator.models import load_backend
-    from ratiocinator.models.compress import CompressionConfig
     from ratiocinator.models.compress.checkpoint import save
+    from ratiocinator.models.compress.config import CompressionConfig
     from ratiocinator.models.compress.pipeline import compress_model
 
     if weights in ("none", "bf16"):

@@ -6,15 +6,18 @@ algorithms and re-export their config), and CompressionConfig, which composes th
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ratiocinator.errors import InvalidInput
 
 Scheme = Literal["int8", "int4", "2:4"]
 INT4_GROUPS = (32, 64, 128, 256)
 MANIFEST = "ratiocinator-compression.json"
+FORMAT = 1  # the version of the manifest a saved checkpoint carries (models/compress/checkpoint.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,8 +202,6 @@ class CompressionConfig:
     @classmethod
     def load(cls, directory: str | Path) -> CompressionConfig:
         """The config a saved compressed checkpoint was made with, pointing at that checkpoint."""
-        from ratiocinator.models.compress.checkpoint import read_manifest
-
         return read_manifest(Path(directory))
 
 
@@ -220,3 +221,25 @@ def _parse_weights(part: str) -> WeightConfig:
             raise InvalidInput(f"compression spec {part!r}: unknown option {opt!r}; expected gN, sym, headX, "
                                "magnitude or wanda")
     return WeightConfig(**kw)  # type: ignore[arg-type]
+
+
+def manifest_config(cfg: CompressionConfig) -> dict[str, Any]:
+    """The JSON form of `cfg` that a checkpoint's manifest stores (read back by `read_manifest`)."""
+    return {k: (dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v)
+            for k, v in (("weights", cfg.weights), ("eora", cfg.eora), ("kv", cfg.kv))}
+
+
+def read_manifest(directory: Path) -> CompressionConfig:
+    """The CompressionConfig stored with a checkpoint (its `checkpoint` field set to the directory)."""
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise InvalidInput(f"{directory}: not a compressed checkpoint (no {MANIFEST}); make one with "
+                           "`ratiocinator compress MODEL --weights int4 --out DIR`")
+    data = json.loads(path.read_text())
+    if data.get("format") != FORMAT:
+        raise InvalidInput(f"{path}: format {data.get('format')!r}; this version reads format {FORMAT}")
+    c = data["config"]
+    weights = None if c["weights"] is None else WeightConfig(**{**c["weights"], "exclude": tuple(c["weights"]["exclude"])})
+    eora = None if c["eora"] is None else EoRAConfig(**c["eora"])
+    kv = None if c["kv"] is None else GEARConfig(**c["kv"])
+    return CompressionConfig(weights=weights, eora=eora, kv=kv, checkpoint=str(directory))

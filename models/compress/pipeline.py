@@ -25,7 +25,7 @@ from ratiocinator.models.compress.eora import EigenBasis, LowRankLinear, compens
 from ratiocinator.models.compress.quantize import CompressedLinear, Int4Linear, scheme_for
 
 if TYPE_CHECKING:
-    from ratiocinator.models.compress import CompressionConfig
+    from ratiocinator.models.compress.config import CompressionConfig
 
 Progress = Callable[[str, int, int], None]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
+import ratiocinator.reasoning.cqot.nodes as nodes
 from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import MethodContext, invoke, unverified
 from ratiocinator.kit import gave_up as gave_up_verdict
-from ratiocinator.reasoning.cqot import nodes
 from ratiocinator.reasoning.cqot.config import CQoTConfig
 from ratiocinator.reasoning.cqot.prompts import CRITICAL_QUESTIONS
 from ratiocinator.reasoning.cqot.result import CQoTResult

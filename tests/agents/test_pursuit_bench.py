@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from ratiocinator.agents.pursuit_conformal import Thresholds
+from ratiocinator.agents.pursuit import PursuitConfig, Thresholds
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
-from ratiocinator.evals.benchmarks.pursuit import FactAnswerer
+from ratiocinator.evals.benchmarks.pursuit import (
+    METHODS,
+    FactAnswerer,
+    MediQOptions,
+    PursuitOptions,
+    flat_options,
+)
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
 from ratiocinator.models.scripted import ScriptedBackend
@@ -66,6 +72,34 @@ def test_registered_with_their_options():
         cls(cls.parse_options({"methods": "direct,oracle"}))
 
 
+def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key():
+    cls = registry.get("pursuit-20q")
+    assert cls.method == "c-ip" and registry.get("pursuit-mediq").method == "c-ip"
+    # the former options are fields of the config now; --set reaches them by name
+    opts = cls.parse_options({"budget": 3, "draw_labels_from": "posterior", "n_cal_per_length": 4})
+    assert opts.config.budget == 3 and opts.config.draw_labels_from == "posterior"
+    assert opts.n_cal_per_length == 4 and opts.config.n_candidate_queries == 6
+    assert PursuitOptions().config == PursuitConfig(budget=4, n_candidate_queries=6)
+    assert MediQOptions().config == PursuitConfig(budget=3, n_label_samples=2, n_candidate_queries=3)
+    # the cached thresholds are named by a hash of the options as they were recorded before
+    assert flat_options(PursuitOptions()) == {
+        "methods": METHODS,
+        "alpha": 0.1,
+        "budget": 4,
+        "n_label_samples": 64,
+        "draw_labels_from": "prior",
+        "n_candidate_queries": 6,
+        "n_cal_per_length": 10,
+        "seed": 0,
+    }
+    assert set(flat_options(MediQOptions())) == set(flat_options(PursuitOptions())) | {
+        "specialty",
+        "split",
+        "n_case_queries",
+        "min_overlap",
+    }
+
+
 @needs_data
 def test_pursuit_20q_beats_direct_prediction_with_a_truthful_scorer(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
@@ -90,6 +124,12 @@ def test_pursuit_20q_beats_direct_prediction_with_a_truthful_scorer(tmp_path, mo
         assert set(r.metrics) >= {f"{m}_acc@{k}" for m in ("ip", "cip") for k in range(6)}
         assert len(r.output["cip"]["history"]) == r.metrics["cip_questions"] <= 5
         assert all(a in ("Yes.", "No.") for _, a in r.output["cip"]["history"])
+        for m in METHODS:
+            verdict = r.output[m]["verdict"]
+            assert verdict["status"] in ("unverified", "gave_up") and "coverage" in verdict["reason"]
+            stop = r.output[m]["stop"]
+            assert stop in ("single_label_set", "budget_spent", "no_query_left", "direct_prediction")
+            assert (verdict["status"] == "gave_up") == (len(r.output[m]["set"]) != 1 and m != "direct")
     mean = {
         k: sum(r.metrics[k] for r in records) / 4 for k in ("direct_acc", "cip_acc@5", "ip_acc@5")
     }
@@ -148,7 +188,7 @@ def test_pursue_command_asks_the_person_through_interrupts(tmp_path, monkeypatch
     from typer.testing import CliRunner
 
     import ratiocinator.models
-    from ratiocinator.agents import pursuit_cli
+    from ratiocinator import pursue as pursuit_cli
     from ratiocinator.cli import app
 
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
@@ -177,6 +217,7 @@ def test_pursue_command_asks_the_person_through_interrupts(tmp_path, monkeypatch
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
     assert "please answer y or n" in out.output and "I think it is: zebra" in out.output
+    assert "at 90% coverage after" in out.output  # the verdict in words, never "verified"
     assert 2 <= len(asked) <= 7 and asked[0] == asked[1]  # the unclear answer is asked again
     assert (
         pursuit_cli.yes_no(" Yes. ") == "Yes."

@@ -11,9 +11,10 @@ from ratiocinator.agents.pursuit import (
     Posterior,
     Problem,
     PursuitConfig,
+    PursuitTask,
     Sample,
     calibrate,
-    pursue,
+    run,
 )
 from ratiocinator.models.backend import normalize_prompts
 
@@ -61,17 +62,20 @@ def test_pursuit_on_qwen_asks_one_question_and_predicts_a_label(qwen):
         swims, post(PROBLEM, ())
     )  # the answer reaches the prompt and moves the posterior
     config = PursuitConfig(budget=1, n_label_samples=4, stop_on_singleton=False)
-    result = pursue(
-        qwen,
-        PROBLEM,
-        list(TRUTH),
-        samples[2].answerer,
-        samples=samples,
+    calibrated = post.scored
+    result = run(
+        PursuitTask(
+            problem=PROBLEM, queries=list(TRUTH), samples=samples, answerer=samples[2].answerer
+        ),
+        backend=qwen,
         config=config,
         thresholds=thresholds,
         posterior=post,
     )
-    assert result.stop_reason == "budget spent" and len(result.history) == 1
+    assert result.stop_reason == "budget_spent" and len(result.history) == 1
     assert result.history[0][0] in TRUTH and result.prediction in LABELS
     assert len(result.trace) == 2 and sum(result.probs) == pytest.approx(1.0)
     assert post.scored <= 1 + 2 * len(TRUTH)  # memoised: each distinct history is scored once
+    # the run's usage counts the score calls it made (the histories calibration had not scored)
+    assert result.usage.calls == post.scored - calibrated
+    assert result.verdict.status in ("unverified", "gave_up") and "90% coverage" in result.verdict.reason

@@ -271,3 +271,97 @@ def test_rich_progress_reports_without_a_terminal(tmp_path: Path) -> None:
 
     result = run(RunConfig(benchmark="counting-toy", out=str(tmp_path / "p"), workers=2), progress=RichProgress())
     assert result.ran == 9
+
+
+LOAD_TOY = Path(__file__).parent / "load_toy.py"
+
+
+def _load_toy(tmp_path: Path, bench: str, workers: int, **env: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    log = tmp_path / f"{bench}-loads.jsonl"
+    r = subprocess.run([sys.executable, str(LOAD_TOY), str(tmp_path / bench), str(log), bench, str(workers)],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "LOAD_TOY_LOG": str(log), **env})
+    loads = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return r, loads
+
+
+def _loads_per_process(loads: list[dict]) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for load in loads:
+        counts[load["pid"]] = counts.get(load["pid"], 0) + 1
+    return counts
+
+
+def test_a_process_pool_loads_the_model_in_the_workers_only(tmp_path: Path) -> None:
+    # issue 16: the parent loaded the model too, so --workers K held K + 1 copies
+    r, loads = _load_toy(tmp_path, "load-toy-processes", 2)
+    assert r.returncode == 0, r.stderr
+    parent = int(r.stdout.split()[0])
+    per_process = _loads_per_process(loads)
+    assert parent not in per_process, "the parent runs no item: it must load no model"
+    assert 1 <= len(per_process) <= 2 and set(per_process.values()) == {1}, per_process
+    assert {load["device"] for load in loads} == {"cpu"} and {load["spec"] for load in loads} == {"embedded:toy"}
+    records = load_results(tmp_path / "load-toy-processes" / "results.jsonl")
+    assert len(records) == 6 and all(rec.error is None for rec in records)
+    assert {rec.output["pid"] for rec in records} <= set(per_process)
+    # the recorded provenance comes from a worker's model, as it did from the parent's
+    config = json.loads((tmp_path / "load-toy-processes" / "config.json").read_text())
+    assert config["model"]["backend"] == "scripted" and config["model"]["model"] == "toy-model"
+    assert config["identity"]["device"] == "cpu"
+
+
+def test_a_load_error_in_a_worker_process_is_the_error_of_the_run(tmp_path: Path) -> None:
+    r, loads = _load_toy(tmp_path, "load-toy-processes", 2, LOAD_TOY_FAIL="1")
+    assert r.returncode == 2 and "MissingPackage: the toy model needs a package" in r.stderr, r.stderr
+    assert "pip install toy-weights" in r.stderr
+    assert int(r.stdout.split()[0]) not in _loads_per_process(loads)
+    assert not (tmp_path / "load-toy-processes" / "results.jsonl").exists()
+
+
+def test_a_thread_pool_loads_the_model_once_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ratiocinator.models
+    from ratiocinator.models.scripted import ScriptedBackend
+
+    loads: list[tuple[int, dict]] = []
+    closed: list[bool] = []
+
+    class Closing(ScriptedBackend):
+        def close(self) -> None:
+            closed.append(True)
+            super().close()
+
+    def loader(spec: str, **options: object) -> ScriptedBackend:
+        loads.append((os.getpid(), options))
+        return Closing(lambda prompt, params: "four")
+
+    monkeypatch.setattr(ratiocinator.models, "load_backend", loader)
+    result = run(RunConfig(benchmark="model-toy", model="embedded:toy", out=str(tmp_path / "t"), workers=3,
+                           device="cuda:0", threads=2))
+    assert result.ran == 4 and result.summary.n_errors == 0
+    assert [pid for pid, _ in loads] == [os.getpid()], "one model, loaded where the threads run"
+    assert loads[0][1]["device"] == "cuda:0" and loads[0][1]["threads"] == 2
+    assert closed == [True], "the runner closes the model it loaded"
+
+
+def test_device_is_checked_and_only_for_model_benchmarks(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="expected cpu, cuda or cuda:N"):
+        RunConfig(benchmark="model-toy", device="gpu")
+    with pytest.raises(InvalidInput, match="runs no model; drop --device"):
+        run(RunConfig(benchmark="counting-toy", device="cpu", out=str(tmp_path / "c")))
+
+
+@register
+class ModelToy(Benchmark):
+    """In-process toy that asks the model once per item."""
+
+    name = "model-toy"
+    description = "toy"
+    needs_model = True
+
+    def items(self) -> list[Item]:
+        return [Item(id=f"m{i}", inputs={"i": i}) for i in range(4)]
+
+    def run(self, item: Item, ctx: Context) -> Outcome:
+        (reply,) = ctx.backend.generate(f"q{item.inputs['i']}")
+        return Outcome(output=reply.text, score=1.0)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from ratiocinator.errors import UnsupportedFeature
 from ratiocinator.models import SamplingParams, ToolCall, ToolSpec
-from ratiocinator.models.structured import parse_output
+from ratiocinator.models.schema import parse_output
 
 pytestmark = pytest.mark.slow
 

@@ -126,3 +126,31 @@ def test_partial_cache_hits_only_generate_the_misses(tmp_path):
     b.generate(["x"])
     out = b.generate(["x", "y", "z"])
     assert [c.text for c in out] == ["a", "b", "c"] and len(b.calls) == 3
+
+
+def test_per_call_cache_is_for_that_call_only(tmp_path, monkeypatch):
+    # issue 16: generate(..., cache=True) used to turn the cache on for every later call of the backend
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path))
+    b = ScriptedBackend(["a", "b", "c", "d"])
+    assert b.generate("q", cache=True)[0].text == "a"
+    assert b.cache is None, "a per-call cache=True must not become the backend's cache"
+    assert (tmp_path / "cache" / "responses.sqlite").is_file()
+    later = b.generate("q")[0]
+    assert later.text == "b" and not later.cached, "a call without cache=True must not read the cache"
+    again = b.generate("q", cache=True)[0]
+    assert again.text == "a" and again.cached, "the next cache=True call reads the default cache"
+    assert b.generate("q", cache=False)[0].text == "c"
+    store = b._call_cache
+    b.generate("other", cache=True)
+    assert b._call_cache is store, "one default cache object, opened once"
+    b.close()
+    assert b._call_cache is None
+
+
+def test_per_call_cache_uses_the_backends_own_cache_when_it_has_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    own = ResponseCache(tmp_path / "own.sqlite")
+    b = ScriptedBackend(["a", "b"], cache=own)
+    b.generate("q", cache=True)
+    assert len(own) == 1 and b._call_cache is None
+    assert not (tmp_path / "home" / "cache" / "responses.sqlite").exists()

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models import ResponseCache, SamplingParams, ToolSpec
-from ratiocinator.models.structured import parse_output
+from ratiocinator.models.schema import parse_output
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +145,28 @@ def test_a_local_checkpoint_loads_with_hf_prefix(smollm):
         assert local.generate(CONVS[0], params)[0].text == smollm.generate(CONVS[0], params)[0].text
     finally:
         local.close()
+
+
+def test_close_frees_the_weights_and_decode_caches_while_the_backend_is_still_referenced():
+    # issue 16: the decoder kept the model and its static caches alive, so `/model` in the REPL held two
+    import gc
+    import weakref
+
+    from ratiocinator.models import load_backend
+
+    backend = load_backend("embedded:smollm2-135m-instruct", dtype="float32")  # its own: `smollm` is shared
+    assert backend.decoder.fast is not None, "the static-cache decoder is the path under test"
+    backend.generate(CONVS[0], SamplingParams(max_tokens=4))
+    backend.score("The quick brown", [" fox"])
+    refs = {"model": weakref.ref(backend.model), "fast decoder": weakref.ref(backend.decoder.fast),
+            "decoder": weakref.ref(backend.decoder), "tokenizer": weakref.ref(backend.tokenizer),
+            "an embedding": weakref.ref(backend.model.get_input_embeddings().weight)}
+    backend.close()
+    gc.collect()
+    alive = [name for name, ref in refs.items() if ref() is not None]
+    assert alive == [], f"still referenced after close(): {alive}"
+    assert backend.info.model == "embedded:smollm2-135m-instruct"  # what it was stays readable
+    with pytest.raises(InvalidInput, match="closed"):
+        backend.generate("hi")
+    with pytest.raises(InvalidInput, match="closed"):
+        backend.score("hi", ["x"])

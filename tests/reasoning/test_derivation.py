@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.reasoning.derivation import (
     EQUATIONS_GRAMMAR,
     DerivationConfig,
-    build_derivation_graph,
+    DerivationResult,
+    build_graph,
     check_lines,
-    run_derivation,
+    nodes,
+    run,
 )
 from ratiocinator.reasoning.symbolic_steps import generate_item, judge_step, plant_error
 
@@ -53,7 +56,7 @@ def test_error_kinds_are_told_apart():
 
 def test_a_valid_derivation_needs_no_feedback():
     backend = ScriptedBackend(["\n".join(ITEM.steps[1:]) + "\n"])
-    result = run_derivation(backend, ITEM)
+    result = run(ITEM, backend=backend)
     assert result.fully_valid and len(result.attempts) == 1
     assert backend.calls[0].params.grammar == EQUATIONS_GRAMMAR
     assert "Premises: y = 4*x + 4; x = 5 - 5*t" in backend.calls[0].prompt[0].content
@@ -63,7 +66,7 @@ def test_the_first_invalid_line_is_fed_back_and_earlier_lines_are_kept():
     first = "y = 4*(5 - 5*t) + 4\ny = 24 - 21*t\nt = (y - 24)/(-20)\n"
     fixed = "y = 24 - 20*t\ny - 24 = -20*t\nt = (y - 24)/(-20)\n"
     backend = ScriptedBackend([first, fixed])
-    result = run_derivation(backend, ITEM)
+    result = run(ITEM, backend=backend)
     assert [a.fully_valid for a in result.attempts] == [False, True]
     assert result.attempts[0].first_invalid == 1
     assert result.attempts[1].lines[0] == "y = 4*(5 - 5*t) + 4"  # kept
@@ -76,20 +79,20 @@ def test_the_first_invalid_line_is_fed_back_and_earlier_lines_are_kept():
 
 def test_feedback_stops_at_its_limit_and_unreadable_output_counts_as_wrong():
     backend = ScriptedBackend(["y = 1 = 2\n", "nonsense\n", "y = ((\n"])
-    result = run_derivation(backend, ITEM, DerivationConfig(max_feedback=2))
+    result = run(ITEM, backend=backend, config=DerivationConfig(max_feedback=2))
     assert len(result.attempts) == 3 and not result.fully_valid
     assert result.attempts[0].judgements[0].verdict == "unparsed"
     assert result.attempts[1].lines == () and result.attempts[1].skipped == 4
     with pytest.raises(InvalidInput, match="DerivationItem"):
-        run_derivation(backend, "y = x")
+        run("y = x", backend=backend)
     with pytest.raises(InvalidInput, match="max_feedback"):
         DerivationConfig(max_feedback=-1)
-    assert set(build_derivation_graph(backend).get_graph().nodes) >= {"write", "feedback"}
+    assert set(build_graph().get_graph().nodes) >= {"write", "feedback"}
 
 
 @pytest.mark.slow
 def test_real_model_writes_parseable_equations(smollm):
-    result = run_derivation(smollm, ITEM, DerivationConfig(max_tokens=24, max_feedback=0))
+    result = run(ITEM, backend=smollm, config=DerivationConfig(max_tokens=24, max_feedback=0))
     (attempt,) = result.attempts
     assert attempt.lines and all("=" in line for line in attempt.lines)
     assert all(
@@ -99,7 +102,7 @@ def test_real_model_writes_parseable_equations(smollm):
 
 def test_a_valid_but_unfinished_derivation_is_sent_back_to_be_continued():
     backend = ScriptedBackend(["y = 24 - 20*t\n", "t = (y - 24)/(-20)\n"])
-    result = run_derivation(backend, ITEM)
+    result = run(ITEM, backend=backend)
     first, second = result.attempts
     assert first.first_invalid == -1 and not first.reaches_goal
     assert second.lines == ("y = 24 - 20*t", "t = (y - 24)/(-20)") and result.fully_valid
@@ -119,6 +122,47 @@ def test_a_repeated_line_is_irrelevant_and_a_cut_off_line_is_not_judged():
             return c.model_copy(update={"finish_reason": "length"}) if len(self.calls) == 1 else c
 
     backend = Cut(["\n".join(steps[:2]) + "\ny - 24 = -2", "\n".join(steps[2:]) + "\n"])
-    result = run_derivation(backend, ITEM)
+    result = run(ITEM, backend=backend)
     assert result.attempts[0].lines == tuple(steps[:2]) and result.attempts[0].wrong == 0
     assert result.fully_valid and len(result.attempts) == 2
+
+
+def test_verdicts_say_what_sympy_checked():
+    valid = run(ITEM, backend=ScriptedBackend(["\n".join(ITEM.steps[1:]) + "\n"]))
+    assert isinstance(valid, DerivationResult) and valid.verdict.status == "verified"
+    assert valid.verdict.reason.startswith("sympy showed that each of the 4 lines follows from the one before")
+    assert f"the last states the goal {ITEM.goal}" in valid.verdict.reason
+    assert valid.report().splitlines()[:4] == list(ITEM.steps[1:]) and "(verified:" in valid.report()
+    wrong = run(ITEM, backend=ScriptedBackend(["y = 24 - 21*t\n"]), config=DerivationConfig(max_feedback=0))
+    assert wrong.verdict.status == "gave_up"
+    assert 'max_feedback=0): sympy: line 1 "y = 24 - 21*t" does not follow' in wrong.verdict.reason
+    short = run(ITEM, backend=ScriptedBackend(["y = 24 - 20*t\n"]), config=DerivationConfig(max_feedback=0))
+    assert short.verdict.status == "gave_up" and "the last one is not the goal" in short.verdict.reason
+    empty = run(ITEM, backend=ScriptedBackend(["nothing\n"]), config=DerivationConfig(max_feedback=0))
+    assert empty.verdict.status == "failed" and "(no equation)" in empty.report()
+
+
+def test_usage_is_what_the_backend_counted_and_sampling_uses_the_seed():
+    backend = ScriptedBackend(["y = 24 - 21*t\n", "\n".join(ITEM.steps[1:]) + "\n"])
+    result = run(ITEM, backend=backend, config=DerivationConfig(temperature=0.5, seed=7))
+    assert result.usage.calls == 2 and result.usage.completion_tokens == sum(
+        c.completion_tokens for c in backend.completions
+    )
+    assert [c.params.seed for c in backend.calls] == [7, 7]
+    greedy = ScriptedBackend(["\n".join(ITEM.steps[1:]) + "\n"])
+    run(ITEM, backend=greedy)
+    assert greedy.calls[0].params.seed is None and greedy.calls[0].params.max_tokens == 160
+
+
+def test_nodes_run_alone():
+    backend = ScriptedBackend(["y = 24 - 21*t\n"])
+    runtime = StaticRuntime(method_context(backend, DerivationConfig()))
+    state = {"item": ITEM, "attempts": []}
+    state.update(nodes.write(state, runtime))
+    (attempt,) = state["attempts"]
+    assert attempt.first_invalid == 0 and runtime.context.usage.calls == 1
+    assert "Example." in state["messages"][0].content and state["messages"][1].role == "assistant"
+    assert nodes.route(state, runtime) == "feedback"
+    assert nodes.route(state, StaticRuntime(method_context(backend, DerivationConfig(max_feedback=0)))) == "__end__"
+    told = nodes.feedback(state, runtime)["messages"][-1].content
+    assert told.startswith('The line 1 of your derivation, "y = 24 - 21*t", does not follow from "y = 4*x + 4"')

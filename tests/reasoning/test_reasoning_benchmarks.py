@@ -77,6 +77,24 @@ def test_critique_on_planted_derivations_reports_the_sympy_baseline():
     assert clean.score == 1.0 and clean.metrics["on_correct"] == 1.0
     assert planted.score == 0.0 and planted.metrics["on_erroneous"] == 0.0
     assert planted.metrics["symbolic_only"] == 1.0 and planted.output["predicted"] == -1
+    # tokens are the backend's count (prompt and completion), and the verdict is recorded
+    assert planted.prompt_tokens > 0 and planted.completion_tokens > 0
+    assert clean.output["verdict"]["status"] == "verified"  # every step an equation sympy showed to follow
+    assert planted.output["verdict"]["status"] == "unverified"  # the critic missed what sympy found
+
+
+def test_critique_benchmark_holds_the_deepcritic_config():
+    from ratiocinator.reasoning.critique import DeepCriticConfig
+
+    cls = get("critique")
+    assert cls.method == "deepcritic"
+    default = cls.parse_options({}).config
+    assert default == DeepCriticConfig(
+        critique_max_tokens=256, second_look_max_tokens=256, solve_max_tokens=256, max_refinements=1
+    )
+    opts = cls.parse_options({"critique_max_tokens": 96, "second_look": "false", "dataset": "planted"})
+    assert opts.config.critique_max_tokens == 96 and opts.config.second_look is False
+    assert opts.config.second_look_max_tokens == 256 and opts.dataset == "planted"
 
 
 @needs_data
@@ -110,13 +128,16 @@ def test_critique_and_refine_scores_the_answer_before_and_after():
         and outcome.score == 1.0
     )
     assert outcome.metrics["flagged"] == 1.0 and outcome.metrics["rounds"] == 2.0
+    assert outcome.completion_tokens > 0 and outcome.prompt_tokens > 0
 
 
 def test_derivation_benchmark_counts_error_kinds_of_the_first_attempt():
     from ratiocinator.reasoning.symbolic_steps import generate_item
 
     cls = get("derivation")
+    assert cls.method == "derivation"
     bench = cls(cls.parse_options({"items": 2, "max_feedback": 1}))
+    assert bench.options.config.max_feedback == 1 and bench.options.config.max_tokens == 160
     items = bench.items()
     assert [i.group for i in items] == ["linear", "quadratic"]
     known = generate_item(0).steps
@@ -128,3 +149,5 @@ def test_derivation_benchmark_counts_error_kinds_of_the_first_attempt():
     assert (
         outcome.score == 1.0 and outcome.metrics["attempts"] == 2.0
     )  # the irrelevant line went back
+    assert outcome.output["verdict"]["status"] == "verified"
+    assert outcome.completion_tokens > 0 and outcome.prompt_tokens > 0

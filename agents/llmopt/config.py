@@ -1,0 +1,61 @@
+"""LLMOPT's config: samples, self-correction rounds, sampling, solver limits and plausibility checks, in one place.
+
+Paper: "LLMOPT: Learning to Define and Solve General Optimization Problems from Scratch" (Jiang et al.,
+ICLR 2025; reference code antgroup/LLMOPT).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from ratiocinator.kit import MethodConfig
+
+
+class LLMOPTConfig(MethodConfig):
+    """LLMOPT (Jiang et al., ICLR 2025) with engine-driven self-correction: its samples, rounds and checks."""
+
+    paper: ClassVar[str] = (
+        "Jiang et al. 2025 (ICLR), LLMOPT: Learning to Define and Solve General Optimization Problems "
+        "from Scratch"
+    )
+
+    samples: int = Field(
+        1, ge=1, le=16, description="independent formulations (k); the value most agree on wins"
+    )
+    temperature: float = Field(
+        0.7, ge=0.0, description="sampling temperature when samples > 1 (k = 1 is greedy)"
+    )
+    seed: int = Field(
+        0, description="round r is sampled with seed + r (only when its temperature is above 0)"
+    )
+    correction_rounds: int = Field(
+        2, ge=0, le=8, description="self-correction rounds per formulation"
+    )
+    correction_temperature: float = Field(
+        0.7, ge=0.0, description="a greedy fix would often repeat the error"
+    )
+    max_tokens: int = Field(512, ge=32, description="tokens per formulation")
+    solver: str = Field("auto", description="solvers.optimization's solver: auto, highs, scip, ...")
+    solver_timeout: float = Field(20.0, gt=0, description="seconds per solve")
+    agreement: float = Field(
+        1e-4, gt=0, description="relative tolerance under which two optimal values agree"
+    )
+    max_abs_objective: float = Field(1e12, gt=0, description="a larger |objective| is implausible")
+    reject_all_zero: bool = Field(
+        True, description="an optimum where every variable is 0 is implausible"
+    )
+    min_numbers_from_text: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="fewer of the formulation's constants (3+) stated in the problem is implausible "
+        "(a copied example); 0 turns the check off",
+    )
+    max_string: int = Field(400, ge=16, description="longest expression or name the schema admits")
+    max_items: int = Field(60, ge=1, description="longest list the schema admits")
+    declare_first: bool = Field(
+        True,
+        description="write declarations, then objective and constraints under a grammar of the declared "
+        "names (NL4Opt, Qwen2.5-0.5B on vLLM, 8 items: 7/8 formulations built and solved, against 0/8 "
+        "in one step, where it used names it never declared)",
+    )

@@ -1,0 +1,121 @@
+"""LLMOPT as a LangGraph graph: formulate -> (correct)* -> end; and `run`, its entry point (English -> optimum).
+
+"LLMOPT: Learning to Define and Solve General Optimization Problems from Scratch" (Jiang et al., ICLR
+2025). The paper fine-tunes a 14B model to write the five-element formulation (sets, parameters,
+variables, objective, constraints) and solver code, and lets the model correct itself on errors. Here a
+small model writes only the formulation, under the JSON schema of `solvers.formulation` (constrained
+decoding: the output always parses unless cut at `max_tokens`); the solvers layer builds and solves it
+and checks the result independently. Self-correction is driven by the engine: on a build error,
+infeasibility, unboundedness, a solver timeout or an implausible result the model sees its formulation
+and the solver's message and rewrites it (at most `correction_rounds` times). `samples` independent
+formulations are made and the optimal value most of them agree on is chosen (sample-and-select).
+
+    result = run("A bakery ...", backend=load_backend())
+    result.objective, result.values, result.verdict, result.answer
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+import ratiocinator.agents.llmopt.nodes as nodes
+from ratiocinator.agents.llmopt.answer import english, select
+from ratiocinator.agents.llmopt.config import LLMOPTConfig
+from ratiocinator.agents.llmopt.result import Attempt, LLMOPTResult
+from ratiocinator.errors import InvalidInput
+from ratiocinator.kit import MethodContext, Usage, Verdict, failed, invoke, unverified, verified
+from ratiocinator.solvers.formulation import Formulation
+
+#: why a chosen optimum that built and solved is not confirmed, by its attempt's status
+_NOT_CONFIRMED = {
+    "timeout": "the solver stopped at its time limit before proving it optimal",
+    "implausible": "it failed the independent re-check or a plausibility check (all zero, "
+    "implausibly large, or numbers your text does not state)",
+}
+
+
+@functools.cache
+def build_graph() -> Any:
+    """The compiled graph (once per process); invoke it with `context=MethodContext(backend, config, usage)`."""
+    graph = StateGraph(nodes.LLMOPTState, context_schema=MethodContext)
+    graph.add_node("formulate", nodes.formulate)
+    graph.add_node("correct", nodes.correct)
+    graph.add_edge(START, "formulate")
+    graph.add_conditional_edges("formulate", nodes.needs_correction, ["correct", END])
+    graph.add_conditional_edges("correct", nodes.needs_correction, ["correct", END])
+    return graph.compile()
+
+
+def run(text: str, *, backend: Any, config: LLMOPTConfig | None = None) -> LLMOPTResult:
+    """Define and solve the optimization problem described in `text` (LLMOPT with engine-driven correction)."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(f"text: expected the optimization problem in English, got {text!r}")
+    if backend is None or not hasattr(backend, "generate"):
+        raise InvalidInput(
+            f"backend: expected a models.Backend (e.g. load_backend()), got {backend!r}"
+        )
+    if config is not None and not isinstance(config, LLMOPTConfig):
+        raise InvalidInput(f"config: expected an LLMOPTConfig, got {type(config).__name__}")
+    cfg = config or LLMOPTConfig()
+    state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
+    return _result(text, state, cfg, usage)
+
+
+def final(track: list[Attempt]) -> Attempt:
+    """What a sample ends with: its last verified attempt, else its last one that built and solved
+    (a correction that no longer builds does not undo an earlier optimum: seen on Mamo complex), else
+    its last attempt."""
+    for ok in (lambda a: a.status == "ok", lambda a: a.executed):
+        kept = [a for a in track if ok(a)]
+        if kept:
+            return kept[-1]
+    return track[-1]
+
+
+def _verdict(chosen: Attempt | None, tracks: list[list[Attempt]]) -> Verdict:
+    if chosen is None:
+        last = ", ".join(t[-1].status for t in tracks)
+        return failed(
+            f"no formulation was built and solved in {sum(map(len, tracks))} attempts (the last: "
+            f"{last}); nothing was checked"
+        )
+    if chosen.status == "ok":
+        return verified(
+            "the optimum of the formulation below, re-checked against it; the formulation itself was "
+            "not checked against your text"
+        )
+    why = _NOT_CONFIRMED.get(chosen.status, chosen.status.replace("_", " "))
+    return unverified(
+        f"the formulation below was built and solved, but its optimum is not confirmed: {why}; the "
+        "formulation itself was not checked against your text"
+    )
+
+
+def _result(problem: str, state: dict[str, Any], config: LLMOPTConfig, usage: Usage) -> LLMOPTResult:
+    tracks = state["tracks"]
+    chosen, votes = select([final(t) for t in tracks], config.agreement)
+    first, _ = select([t[0] for t in tracks], config.agreement)
+    formulation = (
+        Formulation.model_validate_json(chosen.formulation) if chosen is not None else None
+    )
+    sense = formulation.objective.sense if formulation is not None else None
+    return LLMOPTResult(
+        problem=problem,
+        objective=chosen.objective if chosen else None,
+        sense=sense,
+        values=chosen.values if chosen else {},
+        formulation=formulation,
+        answer=english(chosen, sense, votes, config.samples),
+        agreement=votes,
+        samples=config.samples,
+        rounds=state["round"],
+        executed=chosen is not None,
+        initial_objective=first.objective if first else None,
+        initial_executed=first is not None,
+        attempts=tuple(tuple(t) for t in tracks),
+        verdict=_verdict(chosen, tracks),
+        usage=usage,
+    )

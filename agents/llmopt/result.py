@@ -1,0 +1,75 @@
+"""LLMOPT's result: the chosen optimum, the formulation it solves, every attempt behind it, and the shared Verdict and Usage.
+
+`Attempt` is one formulation the model wrote and what the engine made of it; the nodes make attempts,
+answer.py picks among them, and the result holds them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ratiocinator.agents.llmopt.prompts import compact
+from ratiocinator.kit import MethodResult
+from ratiocinator.solvers.formulation import Formulation
+
+#: what the engine made of one formulation (ok: built, solved to optimality and re-checked)
+AttemptStatus = Literal[
+    "ok", "truncated", "build_error", "infeasible", "unbounded", "timeout", "implausible", "error"
+]
+
+
+class Attempt(BaseModel):
+    """One formulation written by the model and what the engine made of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sample: int
+    round: int
+    formulation: str
+    status: AttemptStatus
+    objective: float | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    verified: bool = False
+    feedback: str = ""
+
+    @property
+    def executed(self) -> bool:
+        """A model was built and solved to a value (LLMOPT's execution rate counts these)."""
+        return self.objective is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LLMOPTResult(MethodResult):
+    """The chosen optimum, the formulation it solves, and every attempt behind it.
+
+    The verdict is `verified` when the chosen optimum was re-checked against its formulation (the
+    objective and every constraint recomputed from the values): what is verified is the optimum of
+    that formulation, never that the formulation models the user's text. `unverified` when the chosen
+    formulation built and solved but its optimum was not confirmed; `failed` when none built and solved.
+    """
+
+    problem: str
+    objective: float | None
+    sense: Literal["minimize", "maximize"] | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    formulation: Formulation | None = None
+    answer: str
+    agreement: int = 0
+    samples: int
+    rounds: int = 0
+    executed: bool = False
+    initial_objective: float | None = None
+    initial_executed: bool = False
+    attempts: tuple[tuple[Attempt, ...], ...] = ()
+
+    def report(self) -> str:
+        """The answer, the verdict, then the formulation the verdict speaks of."""
+        text = f"{self.answer}\n({self.verdict})"
+        if self.formulation is not None:
+            text += "\nFormulation: " + compact(
+                self.formulation.model_dump(mode="json", exclude_defaults=True)
+            )
+        return text

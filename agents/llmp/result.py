@@ -1,0 +1,65 @@
+"""LLM+P's result: the plan, its English, the selected translation, every translation with what the checks made of it; the shared Verdict and Usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ratiocinator.kit import MethodResult
+
+#: what the checks made of one translation (solver statuses in snake_case: not-found -> not_found)
+TranslationStatus = Literal[
+    "solved",
+    "truncated",
+    "parse_error",
+    "wrong_objects",
+    "incomplete",
+    "unsolvable",
+    "not_found",
+    "timeout",
+    "planner_error",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Translation:
+    """One model translation of the problem and what the checks made of it."""
+
+    chain: int  # which of the k translations
+    round: int  # 0 = first attempt, r = after r rounds of feedback
+    pddl: str
+    status: TranslationStatus
+    message: str = ""  # the error shown to the model (empty when solved)
+    plan: tuple[str, ...] | None = None
+    cost: float | None = None
+    planner: str = ""
+    optimal: bool = False
+    key: str | None = None  # the parsed init and goal facts, for agreement between translations
+    repairs: tuple[str, ...] = ()  # sound rewrites made before parsing (agents/llmp/repair.py)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LLMPResult(MethodResult):
+    """What `plan_from_text` returns: the plan, its English, and how it was checked.
+
+    The verdict is `verified` when a plan passed unified-planning's validator for the selected
+    translation: valid for the problem as translated, while the translation itself was not checked
+    against the text. It is `failed` when no translation could be planned (`plan` is None).
+    """
+
+    domain: str
+    plan: tuple[str, ...] | None
+    explanation: str
+    problem_pddl: str | None  # the selected translation
+    cost: float | None
+    optimal: bool
+    planner: str
+    agreement: float  # share of solved translations with the selected goal state
+    translations: tuple[Translation, ...] = field(default_factory=tuple)
+    message: str
+
+    def report(self) -> str:
+        if self.plan is None:
+            return f"no plan\n({self.verdict})"
+        steps = "\n".join(self.plan)
+        return f"{steps}\n\n{self.explanation}\n({self.verdict})"

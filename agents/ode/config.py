@@ -1,0 +1,33 @@
+"""Mamo ODE's config: correction rounds, token limit and the solvers' deadlines, in one place.
+
+Paper: "Mamo: a Mathematical Modeling Benchmark with Solvers" (Huang et al., 2024; data
+FreedomIntelligence/Mamo).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from ratiocinator.kit import MethodConfig
+
+
+class ODEConfig(MethodConfig):
+    """Mamo's ODE problems (Huang et al., 2024): the model writes the ODE, a solver computes the value asked."""
+
+    paper: ClassVar[str] = (
+        "Huang et al. 2024, Mamo: a Mathematical Modeling Benchmark with Solvers"
+    )
+
+    correction_rounds: int = Field(
+        2, ge=0, le=8, description="rounds in which a parse or solve error goes back to the model"
+    )
+    max_tokens: int = Field(320, ge=32, description="tokens of the ODE's JSON")
+    correction_temperature: float = Field(
+        0.7, ge=0.0, description="a greedy fix would often repeat the error (round r: seed r)"
+    )
+    dsolve_timeout: float = Field(
+        10.0, gt=0, description="seconds for sympy dsolve before the numeric fallback"
+    )
+    numeric_timeout: float = Field(10.0, gt=0, description="seconds for scipy solve_ivp")

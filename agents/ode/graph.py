@@ -1,0 +1,83 @@
+"""Mamo's ODE problems as a LangGraph graph: write -> (fix)* -> end; and `run`, its entry point.
+
+"Mamo: a Mathematical Modeling Benchmark with Solvers" (Huang et al., 2024) asks a model to model a
+word problem as an ordinary differential equation and lets a solver compute the asked value. Here
+the model writes, under a JSON schema, the unknown functions, the equations and initial conditions
+as sympy-parsable text (`y' = 2 - 3*y/(100 + 2*t)`, `y(0) = 0`), the quantity asked and the point;
+sympy's `dsolve` solves it symbolically, and where it fails or runs past its deadline scipy's
+`solve_ivp` integrates it numerically. A parse or solve error goes back to the model (bounded rounds).
+
+    result = run("A tank ...", backend=load_backend())   # ODEResult(value=..., method=..., verdict=..., usage=...)
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+
+import ratiocinator.agents.ode.nodes as nodes
+from ratiocinator.agents.ode.config import ODEConfig
+from ratiocinator.agents.ode.result import ODEAttempt, ODEResult
+from ratiocinator.agents.ode.spec import ODESpec
+from ratiocinator.errors import InvalidInput
+from ratiocinator.kit import MethodContext, Verdict, failed, invoke, unverified, verified
+
+
+@functools.cache
+def build_graph() -> Any:
+    """The compiled graph (once per process); invoke it with `context=MethodContext(backend, config, usage)`."""
+    graph = StateGraph(nodes.ODEState, context_schema=MethodContext)
+    graph.add_node("write", nodes.write)
+    graph.add_node("fix", nodes.fix)
+    graph.add_edge(START, "write")
+    graph.add_conditional_edges("write", nodes.route, ["fix", END])
+    graph.add_conditional_edges("fix", nodes.route, ["fix", END])
+    return graph.compile()
+
+
+def run(text: str, *, backend: Any, config: ODEConfig | None = None) -> ODEResult:
+    """Model the ODE word problem in `text` and compute the value it asks for."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput(f"text: expected an ODE word problem in English, got {text!r}")
+    if backend is None or not hasattr(backend, "generate"):
+        raise InvalidInput(
+            f"backend: expected a models.Backend (e.g. load_backend()), got {backend!r}"
+        )
+    if config is not None and not isinstance(config, ODEConfig):
+        raise InvalidInput(f"config: expected an ODEConfig, got {type(config).__name__}")
+    cfg = config or ODEConfig()
+    state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
+    attempts = tuple(state["attempts"])
+    last = attempts[-1]
+    spec = ODESpec.model_validate_json(last.spec) if last.value is not None else None
+    answer = (
+        f"{spec.quantity} at {spec.variable} = {spec.at:g} is {last.value:.6g} ({last.method})"
+        if spec is not None and last.value is not None
+        else f"No value: {last.error}"
+    )
+    return ODEResult(
+        problem=text,
+        value=last.value,
+        method=last.method,
+        spec=spec,
+        answer=answer,
+        rounds=state["round"],
+        initial_value=attempts[0].value,
+        attempts=attempts,
+        verdict=_verdict(last, len(attempts)),
+        usage=usage,
+    )
+
+
+def _verdict(last: ODEAttempt, tries: int) -> Verdict:
+    unchecked = "the ODE itself was not checked against your text"
+    if last.value is None:
+        return failed(f"no ODE the model wrote could be solved in {tries} attempts (the last: {last.error})")
+    if last.method == "dsolve":
+        return verified(f"the value of the ODE below, computed exactly by sympy's dsolve; {unchecked}")
+    return unverified(
+        "the value of the ODE below, integrated numerically by scipy's solve_ivp (relative tolerance "
+        f"1e-10) after dsolve failed; not exact, and {unchecked}"
+    )

@@ -1,0 +1,81 @@
+"""Mamo ODE's nodes: write (the model's ODE, solved), fix (the error goes back to the model), and the route.
+
+Each node is a function of the graph's state and the LangGraph runtime, whose context carries the
+backend and the ODEConfig (see kit/context.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+from pydantic import ValidationError
+
+from ratiocinator.agents.ode.config import ODEConfig
+from ratiocinator.agents.ode.prompts import fix_messages, messages
+from ratiocinator.agents.ode.result import ODEAttempt
+from ratiocinator.agents.ode.solve import solve_ode
+from ratiocinator.agents.ode.spec import ODEError, ODESpec
+from ratiocinator.kit import MethodContext
+from ratiocinator.models.types import Completion, SamplingParams
+from ratiocinator.solvers.deadline import DeadlineExceeded
+
+Ctx = Runtime[MethodContext[ODEConfig]]
+
+
+class ODEState(TypedDict, total=False):
+    """The graph's state: the problem, every attempt so far, and the correction round."""
+
+    problem: str
+    attempts: list[ODEAttempt]
+    round: int
+
+
+def attempt(c: Completion, round_: int, config: ODEConfig) -> ODEAttempt:
+    """Solve the ODE the model wrote; a cut-off, invalid or unsolvable one becomes an error the model can act on."""
+    if c.finish_reason == "length":
+        return ODEAttempt(
+            round=round_,
+            spec=c.text,
+            error=f"cut off after {c.completion_tokens} tokens; be shorter",
+        )
+    try:
+        value, method = solve_ode(ODESpec.model_validate_json(c.text), config)
+    except ValidationError as exc:
+        return ODEAttempt(
+            round=round_, spec=c.text, error=f"invalid JSON: {exc.errors()[0]['msg']}"
+        )
+    except (ODEError, DeadlineExceeded) as exc:
+        return ODEAttempt(round=round_, spec=c.text, error=str(exc))
+    return ODEAttempt(round=round_, spec=c.text, value=value, method=method)
+
+
+def _params(config: ODEConfig) -> SamplingParams:
+    return SamplingParams(schema=ODESpec, max_tokens=config.max_tokens)
+
+
+def write(state: ODEState, runtime: Ctx) -> dict[str, Any]:
+    """The model writes the ODE (greedy, under ODESpec's schema); the solvers compute the value."""
+    cfg = runtime.context.config
+    (c,) = runtime.context.backend.generate([messages(state["problem"])], _params(cfg))
+    return {"attempts": [attempt(c, 0, cfg)], "round": 0}
+
+
+def fix(state: ODEState, runtime: Ctx) -> dict[str, Any]:
+    """The model sees its last ODE and the error, and writes it again (sampled, seed = the round)."""
+    cfg = runtime.context.config
+    last, round_ = state["attempts"][-1], state["round"] + 1
+    temperature = cfg.correction_temperature
+    params = _params(cfg).model_copy(
+        update={"temperature": temperature, "seed": round_ if temperature else None}
+    )
+    prompt = fix_messages(state["problem"], last.spec, last.error)
+    (c,) = runtime.context.backend.generate([prompt], params)
+    return {"attempts": [*state["attempts"], attempt(c, round_, cfg)], "round": round_}
+
+
+def route(state: ODEState, runtime: Ctx) -> Literal["fix", "__end__"]:
+    """Fix while the last attempt has no value and rounds are left."""
+    limit = runtime.context.config.correction_rounds
+    return "fix" if state["attempts"][-1].value is None and state["round"] < limit else END

@@ -1,0 +1,66 @@
+"""Conformal information pursuit (Chan et al., 2025) and its baseline IP: ask questions until the prediction set is one label.
+
+    from ratiocinator.agents.pursuit import PursuitConfig, PursuitTask, calibrate, run
+    thresholds = calibrate(backend, cal_samples, bank, lengths=range(21), n_per_length=20)
+    result = run(PursuitTask(problem=problem, queries=bank, samples=prior, answerer=answers),
+                 backend=backend, config=PursuitConfig(), thresholds=thresholds)
+    result.prediction, result.prediction_set, result.history, result.verdict
+
+`PursuitConfig(method="ip")` is information pursuit (the paper's baseline); `drive(task, ask, ...)`
+lets a person answer through LangGraph's `interrupt()` (the `ratiocinator pursue` command).
+"""
+
+from ratiocinator.agents.pursuit.config import PursuitConfig, PursuitMethod
+from ratiocinator.agents.pursuit.conformal import (
+    Thresholds,
+    calibrate,
+    conformal_quantile,
+    entropy,
+    min_calibration_samples,
+    prediction_set,
+    size_bound,
+)
+from ratiocinator.agents.pursuit.graph import build_graph, check_inputs, drive, pursuit_context, run
+from ratiocinator.agents.pursuit.nodes import PursuitContext, PursuitState
+from ratiocinator.agents.pursuit.policy import select_query
+from ratiocinator.agents.pursuit.result import PursuitResult, StopReason
+from ratiocinator.agents.pursuit.types import (
+    Answerer,
+    DictAnswerer,
+    FunctionAnswerer,
+    History,
+    Posterior,
+    Problem,
+    PursuitTask,
+    Sample,
+)
+
+__all__ = [
+    "Answerer",
+    "DictAnswerer",
+    "FunctionAnswerer",
+    "History",
+    "Posterior",
+    "Problem",
+    "PursuitConfig",
+    "PursuitContext",
+    "PursuitMethod",
+    "PursuitResult",
+    "PursuitState",
+    "PursuitTask",
+    "Sample",
+    "StopReason",
+    "Thresholds",
+    "build_graph",
+    "calibrate",
+    "check_inputs",
+    "conformal_quantile",
+    "drive",
+    "entropy",
+    "min_calibration_samples",
+    "prediction_set",
+    "pursuit_context",
+    "run",
+    "select_query",
+    "size_bound",
+]

