@@ -274,3 +274,15 @@ def test_the_chat_time_limit_is_an_option():
     assert session.chat.config.max_steps == 4  # the rest is the chat's config
     with pytest.raises(InvalidInput, match="time limit"):
         _ = ChatSession(model="s", loader=lambda *a, **k: backend, plain=False, time_limit=0).chat
+
+
+def test_every_registered_chat_kind_is_a_kind_the_chat_routes_to():
+    """A method registered for a kind the keyword router never returns would never be offered."""
+    from ratiocinator.agents.chat import ROUTES
+
+    kinds = {m.chat_kind for m in methods.METHODS if m.chat_kind}
+    assert kinds <= set(ROUTES)
+    chat = ChatAgent(ScriptedBackend([]))
+    for m in methods.METHODS:
+        if m.chat_kind:
+            assert m.name.replace("-", "_") in [t.name for t in chat.tools_for(m.chat_kind)]
