@@ -58,16 +58,20 @@ def make_checkpointer(path: str | Path | None) -> tuple[Any, sqlite3.Connection 
 
 def _kit(kind: Kind, config: Any) -> tuple[Callable[[Any], Any], Any, type[ToolAgentResult]]:
     """(build_graph, the kit's config, the result class) of the chosen system."""
+    if kind not in ("alpha-umi", "react"):
+        raise InvalidInput(f"kind: expected 'alpha-umi' or 'react', got {kind!r}")
     if kind == "alpha-umi":
+        if config is not None and not isinstance(config, ToolAgentConfig):
+            raise InvalidInput(f"config: expected a ToolAgentConfig, got {type(config).__name__}")
         return build_graph, config or ToolAgentConfig(), ToolAgentResult
-    if kind == "react":
-        # the baseline reuses this kit's pieces, so it is imported here, not at the top
-        from ratiocinator.agents import react
+    # the baseline reuses this kit's pieces, so it is imported here, not at the top
+    from ratiocinator.agents import react
 
-        if config is None or isinstance(config, ToolAgentConfig):
-            config = react.ReActConfig.from_tool_agent(config or ToolAgentConfig())
-        return react.build_graph, config, react.ReActResult
-    raise InvalidInput(f"kind: expected 'alpha-umi' or 'react', got {kind!r}")
+    if config is None or isinstance(config, ToolAgentConfig):
+        config = react.ReActConfig.from_tool_agent(config or ToolAgentConfig())
+    if not isinstance(config, react.ReActConfig):
+        raise InvalidInput(f"config: expected a ReActConfig or ToolAgentConfig, got {type(config).__name__}")
+    return react.build_graph, config, react.ReActResult
 
 
 class ToolAgent:

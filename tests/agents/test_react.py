@@ -80,3 +80,14 @@ def test_config_from_an_alpha_umi_config_and_the_stateful_agent():
     assert agent.graph is build_graph(agent.checkpointer)
     result = agent.invoke("What is 2 + 3?")
     assert isinstance(result, ReActResult) and result.answer == "5"
+
+
+def test_a_config_of_the_other_system_is_refused():
+    import pytest
+
+    from ratiocinator.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="expected a ToolAgentConfig, got ReActConfig"):
+        ToolAgent(ScriptedBackend([]), [add], config=CFG)
+    with pytest.raises(InvalidInput, match="expected a ReActConfig or ToolAgentConfig"):
+        ToolAgent(ScriptedBackend([]), [add], kind="react", config=object())
