@@ -145,6 +145,27 @@ METHODS: tuple[Method, ...] = (
         chat_kind="optimization",
     ),
     Method(
+        name="tool-agent",
+        description="alpha-UMi tool agent: a planner decides, a constrained caller calls one typed "
+        "tool, a summarizer answers from the observations; verified when a checking tool's result "
+        "is what the answer reports",
+        kit="ratiocinator.agents.tool_agent",
+        config_name="ToolAgentConfig",
+        result_name="ToolAgentResult",
+        input="a request (str); tools=[...] (default: the built-in checking tools)",
+        api_name="run_tool_agent",
+    ),
+    Method(
+        name="react",
+        description="ReAct baseline of alpha-UMi: one model output per step thinks, then calls a tool "
+        "or concludes",
+        kit="ratiocinator.agents.react",
+        config_name="ReActConfig",
+        result_name="ReActResult",
+        input="a request (str); tools=[...] (default: the built-in checking tools)",
+        api_name="run_react",
+    ),
+    Method(
         name="llmp",
         description="LLM+P: the English problem becomes the domain's problem PDDL (grammar, error "
         "feedback, k-sample majority); a planner plans it and unified-planning validates the plan",

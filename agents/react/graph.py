@@ -14,10 +14,10 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.react import nodes
+import ratiocinator.agents.react.nodes as nodes
+import ratiocinator.agents.tool_agent.nodes as shared
 from ratiocinator.agents.react.config import ReActConfig
 from ratiocinator.agents.react.result import ReActResult
-from ratiocinator.agents.tool_agent import nodes as shared
 from ratiocinator.agents.tool_agent.context import ToolAgentContext
 from ratiocinator.agents.tool_agent.graph import default_tools, invoke_once
 from ratiocinator.agents.tools import Tool

@@ -14,9 +14,9 @@ from typing import Any
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
+import ratiocinator.agents.tool_agent.roles as roles
 from ratiocinator.agents.react.config import ReActConfig
 from ratiocinator.agents.react.prompts import BACKBONE, parse_backbone
-from ratiocinator.agents.tool_agent import roles
 from ratiocinator.agents.tool_agent.context import ToolAgentContext
 from ratiocinator.agents.tool_agent.nodes import AgentState, limits
 from ratiocinator.agents.tool_agent.turns import PendingCall, Turn

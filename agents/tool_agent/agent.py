@@ -65,13 +65,15 @@ def _kit(kind: Kind, config: Any) -> tuple[Callable[[Any], Any], Any, type[ToolA
             raise InvalidInput(f"config: expected a ToolAgentConfig, got {type(config).__name__}")
         return build_graph, config or ToolAgentConfig(), ToolAgentResult
     # the baseline reuses this kit's pieces, so it is imported here, not at the top
-    from ratiocinator.agents import react
+    from ratiocinator.agents.react.config import ReActConfig
+    from ratiocinator.agents.react.graph import build_graph as build_react
+    from ratiocinator.agents.react.result import ReActResult
 
     if config is None or isinstance(config, ToolAgentConfig):
-        config = react.ReActConfig.from_tool_agent(config or ToolAgentConfig())
-    if not isinstance(config, react.ReActConfig):
+        config = ReActConfig.from_tool_agent(config or ToolAgentConfig())
+    if not isinstance(config, ReActConfig):
         raise InvalidInput(f"config: expected a ReActConfig or ToolAgentConfig, got {type(config).__name__}")
-    return react.build_graph, config, react.ReActResult
+    return build_react, config, ReActResult
 
 
 class ToolAgent:

@@ -18,7 +18,7 @@ from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
-from ratiocinator.agents.tool_agent import nodes
+import ratiocinator.agents.tool_agent.nodes as nodes
 from ratiocinator.agents.tool_agent.config import ToolAgentConfig
 from ratiocinator.agents.tool_agent.context import ToolAgentContext, tool_context
 from ratiocinator.agents.tool_agent.result import ToolAgentResult

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.runtime import Runtime
 
-from ratiocinator.agents.tool_agent import roles
+import ratiocinator.agents.tool_agent.roles as roles
 from ratiocinator.agents.tool_agent.config import ToolAgentConfig
 from ratiocinator.agents.tool_agent.context import LoopConfig, ToolAgentContext
 from ratiocinator.agents.tool_agent.prompts import CALLER, Decision, parse_decision
