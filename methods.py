@@ -94,57 +94,6 @@ class Method:
 #: every method, in the order `ratiocinator methods` lists them
 METHODS: tuple[Method, ...] = (
     Method(
-        name="cqot",
-        description="critical-questions-of-thought: a reasoning plan is redrafted until it passes eight "
-        "critical questions, then the answer follows it",
-        kit="ratiocinator.reasoning.cqot",
-        config_name="CQoTConfig",
-        result_name="CQoTResult",
-        input="a question (str)",
-        api_name="run_cqot",
-    ),
-    Method(
-        name="deepcritic",
-        description="DeepCritic: each step of a step-wise solution gets a critique and a second look, with "
-        "sympy's verdict on its equations and arithmetic as evidence; reports the first wrong step",
-        kit="ratiocinator.reasoning.critique",
-        config_name="DeepCriticConfig",
-        result_name="CritiqueResult",
-        input="a problem (str); steps=[...] the solution to critique (none: the model writes one first)",
-        api_name="run_critique",
-    ),
-    Method(
-        name="deepcritic-refine",
-        description="DeepCritic with refinement: the model solves, the critic finds the first wrong step, "
-        "the model rewrites from there, and the new solution is critiqued again",
-        kit="ratiocinator.reasoning.critique",
-        config_name="DeepCriticConfig",
-        result_name="CritiqueResult",
-        input="a problem (str); steps=[...] optional (none: the model writes the solution first)",
-        overrides={"max_refinements": 1},
-    ),
-    Method(
-        name="derivation",
-        description="sympy-checked derivations: the model writes equations from premises to a goal, sympy "
-        "checks each line and the first that does not follow is fed back",
-        kit="ratiocinator.reasoning.derivation",
-        config_name="DerivationConfig",
-        result_name="DerivationResult",
-        input="a DerivationItem (premises, goal; reasoning.derivation.generate_item(seed))",
-        api_name="run_derivation",
-    ),
-    Method(
-        name="llmopt",
-        description="LLMOPT: an optimization problem in English becomes a five-element formulation, an "
-        "exact solver solves and re-checks it, and the engine's feedback drives self-correction",
-        kit="ratiocinator.agents.llmopt",
-        config_name="LLMOPTConfig",
-        result_name="LLMOPTResult",
-        input="an optimization problem in English (str)",
-        api_name="optimize_from_text",
-        chat_kind="optimization",
-    ),
-    Method(
         name="tool-agent",
         description="alpha-UMi tool agent: a planner decides, a constrained caller calls one typed "
         "tool, a summarizer answers from the observations; verified when a checking tool's result "
@@ -188,6 +137,17 @@ METHODS: tuple[Method, ...] = (
         "validate the plan against (none: unverified)",
     ),
     Method(
+        name="llmopt",
+        description="LLMOPT: an optimization problem in English becomes a five-element formulation, an "
+        "exact solver solves and re-checks it, and the engine's feedback drives self-correction",
+        kit="ratiocinator.agents.llmopt",
+        config_name="LLMOPTConfig",
+        result_name="LLMOPTResult",
+        input="an optimization problem in English (str)",
+        api_name="optimize_from_text",
+        chat_kind="optimization",
+    ),
+    Method(
         name="mamo-ode",
         description="Mamo ODE: a word problem becomes an ordinary differential equation that sympy dsolve "
         "(or scipy solve_ivp) solves for the value asked",
@@ -196,18 +156,6 @@ METHODS: tuple[Method, ...] = (
         result_name="ODEResult",
         input="an ODE word problem in English (str)",
         api_name="solve_ode_from_text",
-    ),
-    Method(
-        name="b4",
-        description="B4 code selection: candidate solutions and tests sampled from the model (or given) run "
-        "in the sandbox, and the candidate with the best Beta-Bernoulli posterior is chosen (CodeT, "
-        "MBR-exec, MaxPass and random as strategies)",
-        kit="ratiocinator.agents.code_selection",
-        config_name="CodeSelectionConfig",
-        result_name="CodeSelectionResult",
-        input="a code task (CodeSelectionTask: a completion prompt and its entry point; optional "
-        "candidates, tests and trusted tests)",
-        api_name="select_code",
     ),
     Method(
         name="c-ip",
@@ -229,6 +177,58 @@ METHODS: tuple[Method, ...] = (
         result_name="PursuitResult",
         input="a PursuitTask (problem with its label set, query bank, prior draws, answerer)",
         overrides={"method": "ip"},
+    ),
+    Method(
+        name="cqot",
+        description="critical-questions-of-thought: a reasoning plan is redrafted until it passes eight "
+        "critical questions, then the answer follows it",
+        kit="ratiocinator.reasoning.cqot",
+        config_name="CQoTConfig",
+        result_name="CQoTResult",
+        input="a question (str)",
+        api_name="run_cqot",
+    ),
+    Method(
+        name="deepcritic",
+        description="DeepCritic: each step of a step-wise solution gets a critique and a second look, with "
+        "sympy's verdict on its equations and arithmetic as evidence; reports the first wrong step",
+        kit="ratiocinator.reasoning.critique",
+        config_name="DeepCriticConfig",
+        result_name="CritiqueResult",
+        input="a problem (str); steps=[...] the solution to critique (none: the model writes one first)",
+        api_name="run_critique",
+    ),
+    Method(
+        name="deepcritic-refine",
+        description="DeepCritic with refinement: the model solves, the critic finds the first wrong step, "
+        "the model rewrites from there, and the new solution is critiqued again",
+        kit="ratiocinator.reasoning.critique",
+        config_name="DeepCriticConfig",
+        result_name="CritiqueResult",
+        input="a problem (str); steps=[...] optional (none: the model writes the solution first)",
+        overrides={"max_refinements": 1},
+    ),
+    Method(
+        name="derivation",
+        description="sympy-checked derivations: the model writes equations from premises to a goal, sympy "
+        "checks each line and the first that does not follow is fed back",
+        kit="ratiocinator.reasoning.derivation",
+        config_name="DerivationConfig",
+        result_name="DerivationResult",
+        input="a DerivationItem (premises, goal; reasoning.derivation.generate_item(seed))",
+        api_name="run_derivation",
+    ),
+    Method(
+        name="b4",
+        description="B4 code selection: candidate solutions and tests sampled from the model (or given) run "
+        "in the sandbox, and the candidate with the best Beta-Bernoulli posterior is chosen (CodeT, "
+        "MBR-exec, MaxPass and random as strategies)",
+        kit="ratiocinator.agents.code_selection",
+        config_name="CodeSelectionConfig",
+        result_name="CodeSelectionResult",
+        input="a code task (CodeSelectionTask: a completion prompt and its entry point; optional "
+        "candidates, tests and trusted tests)",
+        api_name="select_code",
     ),
 )
 
