@@ -1,7 +1,7 @@
 """PDDL planning with unified-planning: parse, solve within a hard time bound, validate every plan, explain it.
 
     result = solve("domain.pddl", "p01.pddl", planner="auto", optimal=False, timeout=60)
-    result.status     # solved | solved-optimally | unsolvable | not-found | timeout | error
+    result.status     # solved | solved_optimally | unsolvable | not_found | timeout | error
     result.plan       # ("(unstack b3 b2)", "(putdown b3)", ...), checked by UP's sequential plan validator
     result.planner    # whose plan: auto = Fast Downward, joined by LPG after 1 s (first valid plan wins)
     validate(domain, problem, "(pickup b1)\\n(stack b1 b2)")   # a model's plan -> ValidationReport
@@ -9,7 +9,7 @@
 
 Domain and problem are PDDL text or paths. Bad PDDL raises `PDDLError` naming the file (domain or
 problem), the line and column, the offending text and what was expected. `unsolvable` means proved
-(the planner's search was complete); `not-found` means an incomplete planner gave up.
+(the planner's search was complete); `not_found` means an incomplete planner gave up.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from ratiocinator.solvers.planners import (
 if TYPE_CHECKING:
     from unified_planning.model import Problem
 
-PlanStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
+PlanStatus = Literal["solved", "solved_optimally", "unsolvable", "not_found", "timeout", "error"]
 
 #: Planner name -> whether it guarantees optimal plans. `auto` runs fast-downward(-opt); satisficing
 #: `auto` is a portfolio that adds lpg (see `solve`).
@@ -69,7 +69,7 @@ class PlanResult:
 
     @property
     def solved(self) -> bool:
-        return self.status in ("solved", "solved-optimally")
+        return self.status in ("solved", "solved_optimally")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -372,8 +372,8 @@ def _portfolio(parsed: Problem, fd: FastDownwardRun, dom: str, prob: str, start:
         message = f"no plan within {timeout:g} s; killed {', '.join(r.engine for r in running)}"
         return PlanResult(status="timeout", plan=None, cost=None, planner=names, validated=False,
                           seconds=time.monotonic() - start, message=message + (f"; {why}" if why else ""))
-    best = min(ended, key=lambda r: ("not-found", "timeout", "error").index(r.status)
-               if r.status in ("not-found", "timeout", "error") else 3)
+    best = min(ended, key=lambda r: ("not_found", "timeout", "error").index(r.status)
+               if r.status in ("not_found", "timeout", "error") else 3)
     return replace(best, planner=names, seconds=time.monotonic() - start, message=why)
 
 
@@ -389,7 +389,7 @@ def _checked(problem: Problem, raw: RawRun, name: str, start: float) -> PlanResu
         validated, cost = report.valid, report.cost
         if not report.valid:
             status, message = "error", f"the planner returned a plan the validator rejects: {report.reason}"
-    elif status in ("solved", "solved-optimally"):
+    elif status in ("solved", "solved_optimally"):
         status, message = "error", "the planner reported success but returned no plan"
     return PlanResult(status=status, plan=plan, cost=cost, planner=name, seconds=time.monotonic() - start,
                       validated=validated, message=message)

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from ratiocinator.errors import UnsupportedFeature
 from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline, kill_group
 
-RawStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
+RawStatus = Literal["solved", "solved_optimally", "unsolvable", "not_found", "timeout", "error"]
 
 #: Fast Downward configurations: satisficing LAMA (first plan) and optimal A* with LM-cut.
 #: Driver options go before the input files, search options after them.
@@ -51,8 +51,8 @@ _FD_EXIT: dict[int, tuple[RawStatus, str]] = {
     3: ("solved", "plan found, then out of memory and time"),
     10: ("unsolvable", "the translator proved the task unsolvable"),
     11: ("unsolvable", "the search proved the task unsolvable"),
-    12: ("not-found", "the search ended without a plan and without proof (incomplete search)"),
-    13: ("not-found", "no plan within the cost bound"),
+    12: ("not_found", "the search ended without a plan and without proof (incomplete search)"),
+    13: ("not_found", "no plan within the cost bound"),
     20: ("error", "translator out of memory"),
     21: ("timeout", "translator out of time"),
     22: ("error", "search out of memory"),
@@ -195,7 +195,7 @@ class FastDownwardRun(PlannerRun):
             with open(self._plan, encoding="utf-8") as fh:
                 actions = tuple(ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith(";"))
             if self.optimal and code == 0:
-                status = "solved-optimally"
+                status = "solved_optimally"
         if status == "error":
             message = f"{message}; log tail:\n{self._log_tail()}"
         return RawRun(status=status, actions=actions, engine=self.engine, message=message)
@@ -241,7 +241,7 @@ class LpgRun(PlannerRun):
             # "0:   (DOWN ROBOT2 TILE_4-3 TILE_3-3) [1]": pddl.plan_steps drops the time and duration
             return RawRun(status="solved", actions=tuple(ln.lower() for ln in lines), engine=self.engine)
         if code == 0 or lines is not None:
-            return RawRun(status="not-found", engine=self.engine,
+            return RawRun(status="not_found", engine=self.engine,
                           message="LPG (local search, incomplete) ended without a plan")
         return RawRun(status="error", engine=self.engine,
                       message=f"LPG exited with code {code}; log tail:\n{self._log_tail()}")
@@ -252,15 +252,15 @@ def _up_status(result: Any, optimal_engine: bool, has_metric: bool) -> tuple[Raw
 
     st = result.status
     if st == S.SOLVED_OPTIMALLY:
-        return "solved-optimally", ""
+        return "solved_optimally", ""
     if st in (S.SOLVED_SATISFICING, S.INTERMEDIATE):
         # UP's optimal engines say SOLVED_OPTIMALLY only when the problem has a metric; without one
         # they still minimise plan length.
-        return ("solved-optimally" if optimal_engine and not has_metric else "solved"), ""
+        return ("solved_optimally" if optimal_engine and not has_metric else "solved"), ""
     if st == S.UNSOLVABLE_PROVEN:
         return "unsolvable", ""
     if st == S.UNSOLVABLE_INCOMPLETELY:
-        return "not-found", "the planner gave up without a proof that no plan exists"
+        return "not_found", "the planner gave up without a proof that no plan exists"
     if st == S.TIMEOUT:
         return "timeout", ""
     logs = " ".join(str(m.message)[-400:] for m in (result.log_messages or []) if str(m.message).strip())

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ratiocinator.kit import MethodResult
 
-#: what the checks made of one translation (solver statuses in snake_case: not-found -> not_found)
+#: what the checks made of one translation (the planner's statuses where it failed, snake_case as everywhere)
 TranslationStatus = Literal[
     "solved",
     "truncated",

@@ -523,7 +523,7 @@ def test_the_verdict_says_what_was_checked_and_usage_is_counted():
 
 @pytest.mark.parametrize(
     ("solver_status", "status"),
-    [("not-found", "not_found"), ("unsolvable", "unsolvable"), ("error", "planner_error")],
+    [("not_found", "not_found"), ("unsolvable", "unsolvable"), ("error", "planner_error")],
 )
 def test_planner_statuses_are_snake_case(monkeypatch, solver_status, status):
     import ratiocinator.solvers.pddl as pddl
