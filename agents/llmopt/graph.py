@@ -25,8 +25,18 @@ import ratiocinator.agents.llmopt.nodes as nodes
 from ratiocinator.agents.llmopt.answer import english, select
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.result import Attempt, LLMOPTResult
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Usage, Verdict, failed, invoke, unverified, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Usage,
+    Verdict,
+    failed,
+    invoke,
+    require_backend,
+    require_text,
+    resolve_config,
+    unverified,
+    verified,
+)
 from ratiocinator.solvers.formulation import Formulation
 
 #: why a chosen optimum that built and solved is not confirmed, by its attempt's status
@@ -51,15 +61,9 @@ def build_graph() -> Any:
 
 def run(text: str, *, backend: Any, config: LLMOPTConfig | None = None) -> LLMOPTResult:
     """Define and solve the optimization problem described in `text` (LLMOPT with engine-driven correction)."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(f"text: expected the optimization problem in English, got {text!r}")
-    if backend is None or not hasattr(backend, "generate"):
-        raise InvalidInput(
-            f"backend: expected a models.Backend (e.g. load_backend()), got {backend!r}"
-        )
-    if config is not None and not isinstance(config, LLMOPTConfig):
-        raise InvalidInput(f"config: expected an LLMOPTConfig, got {type(config).__name__}")
-    cfg = config or LLMOPTConfig()
+    require_text(text, name="text", expected="the optimization problem in English")
+    require_backend(backend)
+    cfg = resolve_config(config, LLMOPTConfig)
     state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
     return _result(text, state, cfg, usage)
 

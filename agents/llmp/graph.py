@@ -32,8 +32,16 @@ import ratiocinator.agents.llmp.nodes as nodes
 from ratiocinator.agents.llmp.config import LLMPConfig
 from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain
 from ratiocinator.agents.llmp.result import LLMPResult
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Usage, failed, invoke, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Usage,
+    failed,
+    invoke,
+    require_backend,
+    require_text,
+    resolve_config,
+    verified,
+)
 
 
 @functools.cache
@@ -86,9 +94,9 @@ def run(
     `domain`: a name under the planning data folder (`blocksworld`), a folder, a domain.pddl path,
     PDDL text, or None to pick the planning domain whose descriptions best match the text.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("text: expected the planning problem in English, got an empty string")
-    config = config or LLMPConfig()
+    require_text(text, name="text", expected="the planning problem in English")
+    require_backend(backend)
+    config = resolve_config(config, LLMPConfig)
     dom = resolve_domain(text, domain)
     state, usage = invoke(
         build_graph(),

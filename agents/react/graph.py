@@ -21,6 +21,7 @@ from ratiocinator.agents.react.result import ReActResult
 from ratiocinator.agents.tool_agent.context import ToolAgentContext
 from ratiocinator.agents.tool_agent.graph import default_tools, invoke_once
 from ratiocinator.agents.tools import Tool
+from ratiocinator.kit import require_backend, require_text, resolve_config
 
 
 @functools.lru_cache(maxsize=32)
@@ -45,7 +46,9 @@ def run(
     tools: Sequence[Tool | Any] | None = None,
 ) -> ReActResult:
     """Answer one request with the single-model baseline on `backend` and `tools` (default: the built-in checking tools)."""
-    cfg = config or ReActConfig()
+    require_text(request, name="request", expected="a non-empty string")
+    require_backend(backend)
+    cfg = resolve_config(config, ReActConfig)
     out, question, usage = invoke_once(
         build_graph(), request, backend=backend, config=cfg, tools=default_tools(tools, ask_user=False)
     )

@@ -23,6 +23,7 @@ from ratiocinator.agents.tool_agent.config import ToolAgentConfig
 from ratiocinator.agents.tool_agent.context import ToolAgentContext, tool_context
 from ratiocinator.agents.tool_agent.result import ToolAgentResult
 from ratiocinator.agents.tools import Tool, as_tools
+from ratiocinator.kit import require_backend, require_text, resolve_config
 
 
 @functools.lru_cache(maxsize=32)
@@ -84,7 +85,9 @@ def run(
     One request, no conversation: a tool that asks the user (ask_user) ends the run `interrupted`
     with its question; `ToolAgent` keeps conversations and resumes them.
     """
-    cfg = config or ToolAgentConfig()
+    require_text(request, name="request", expected="a non-empty string")
+    require_backend(backend)
+    cfg = resolve_config(config, ToolAgentConfig)
     out, question, usage = invoke_once(
         build_graph(), request, backend=backend, config=cfg, tools=default_tools(tools, ask_user=False)
     )
