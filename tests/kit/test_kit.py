@@ -102,5 +102,5 @@ def test_the_run_checks_name_the_argument_and_what_was_expected():
     with pytest.raises(InvalidInput, match=r"backend: expected a models.Backend \(e.g. load_backend\(\)\)"):
         require_backend(object())
     assert resolve_config(None, _Config) == _Config()
-    with pytest.raises(InvalidInput, match="config: expected a _Config .*got int"):
+    with pytest.raises(InvalidInput, match=r"config: expected a _Config .*got int"):
         resolve_config(3, _Config)
