@@ -34,6 +34,7 @@ from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain
 from ratiocinator.agents.llmp.result import LLMPResult
 from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import MethodContext, Usage, failed, invoke, verified
+from ratiocinator.solvers.faithfulness import PLAN_TRANSLATED
 
 
 @functools.cache
@@ -63,9 +64,9 @@ def _result(state: dict[str, Any], usage: Usage) -> LLMPResult:
             cost=None, optimal=False, planner="", agreement=0.0, **common,
         )
     verdict = verified(
-        f"the plan was validated by unified-planning for translation {best.chain + 1}: valid for the "
-        "problem as translated; the translation was not checked against your text "
-        f"({state['agreeing']} of {state['planned']} planned translations state the same facts)"
+        f"the plan was validated by unified-planning for translation {best.chain + 1} (the problem PDDL "
+        f"below): {PLAN_TRANSLATED} ({state['agreeing']} of {state['planned']} planned translations state "
+        "the same facts)"
     )
     return LLMPResult(
         verdict=verdict, plan=best.plan, explanation=state["explanation"], problem_pddl=best.pddl,
