@@ -305,7 +305,8 @@ def run_python(
         if result.tests
         else "ran in the sandbox" + ("" if result.ok else " (it failed)")
     )
-    return Verified(value=value, how=how)
+    # the check holds only when the code ran and every test passed: a failing test is not a verified answer
+    return Verified(value=value, how=how, checked=bool(result.ok) and passed == len(result.tests))
 
 
 def ask_user(question: str) -> str:

@@ -194,3 +194,15 @@ def test_each_tool_says_what_its_check_covers_and_what_it_does_not():
     broken = tools["optimize"].run({"formulation": formulation, "problem_text": text})
     assert not broken.checked and "NOT verified: the answer breaks what your text states: 2y <= 12" in broken.verified
     assert "2y <= 12" in broken.value["text"]
+
+
+def test_code_whose_tests_fail_is_not_a_check_that_holds():
+    """Issue 22: "ran in the sandbox; 1/2 tests passed" was a check that held, so the chat said verified."""
+    (run_python,) = builtin_tools(names=("run_python",))
+    code = "def sq(n):\n    return n * n"
+    failing = run_python.run({"code": code, "tests": ["assert sq(3) == 9", "assert sq(2) == 5"]})
+    assert failing.verified == "ran in the sandbox; 1/2 tests passed" and failing.checked is False
+    passing = run_python.run({"code": code, "tests": ["assert sq(3) == 9"]})
+    assert passing.verified == "ran in the sandbox; 1/1 tests passed" and passing.checked is True
+    crashing = run_python.run({"code": "raise ValueError('no')"})
+    assert crashing.verified == "ran in the sandbox (it failed)" and crashing.checked is False
