@@ -170,7 +170,7 @@ def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30
         timeout: seconds the solver may take
         problem_text: the user's problem as they wrote it, to check the formulation against (each number used, each constraint stated in symbols present and holding at the answer)
     """
-    from ratiocinator.solvers.faithfulness import check_text
+    from ratiocinator.solvers.faithfulness import compare_with_text
     from ratiocinator.solvers.optimization import solve
 
     limit = max(1.0, min(timeout, 120.0))
@@ -181,7 +181,7 @@ def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30
     solved = f"solved by {result.solver} ({result.status})"
     if not result.verified:
         return Verified(value=value, how=f"{solved}, NOT verified: {result.message}", checked=False)
-    compared = check_text(problem_text, formulation, result.values, timeout=limit)
+    compared = compare_with_text(problem_text, formulation, result.values, timeout=limit)
     if compared.scope == "broken":
         value["text"] = compared.reason
         return Verified(value=value, how=f"{solved}, NOT verified: {compared.reason}", checked=False)

@@ -159,6 +159,16 @@ def check_text(text: str | None, formulation: Formulation | Mapping[str, Any] | 
     return TextCheck(scope="all", statements=statements, checked=(*checked, words))
 
 
+def compare_with_text(text: str | None, formulation: Formulation | Mapping[str, Any] | str,
+                      values: Mapping[str, Any], *, timeout: float = 10.0) -> TextCheck:
+    """`check_text` that never raises: a comparison that cannot be made is `doubtful`, and says why."""
+    try:
+        return check_text(text, formulation, values, timeout=timeout)
+    except Exception as exc:  # whatever stops the comparison, the answer is not verified by it
+        why = str(exc) if isinstance(exc, InvalidInput) else f"{type(exc).__name__}: {exc}"
+        return TextCheck(scope="doubtful", problems=(f"it could not be compared with your text ({why})",))
+
+
 def _problem(s: StatementCheck) -> str:
     if s.holds is None:
         return f"{s.statement} of your text could not be evaluated at the answer ({s.detail})"
@@ -340,7 +350,11 @@ def _statement(view: _View, stated: Stated, mapping: Mapping[Any, Key]) -> State
     if any(math.isnan(v) for v in values.values()):
         unset = ", ".join(str(s) for s, v in values.items() if math.isnan(v))
         return StatementCheck(statement=stated.text, present=present, holds=None, detail=f"{unset} has no value")
-    lhs, rhs = float(stated.lhs.subs(values)), float(stated.rhs.subs(values))
+    try:
+        lhs, rhs = float(stated.lhs.subs(values)), float(stated.rhs.subs(values))
+    except (TypeError, ValueError, ArithmeticError):  # complex, or not a number at these values
+        return StatementCheck(statement=stated.text, present=present, holds=None,
+                              detail="it has no real value at the answer")
     gap = {"<=": lhs - rhs, ">=": rhs - lhs, "==": abs(lhs - rhs)}[stated.op]
     holds = gap <= 1e-6 * max(1.0, abs(lhs), abs(rhs))
     if not holds:
@@ -387,7 +401,10 @@ def _solve_text(stated: TextStatements, view: _View, mapping: Mapping[Any, Key],
         result = solve(own, timeout=timeout)
     except InvalidInput as exc:
         return None, f"your problem could not be solved on its own ({exc})"
-    at_answer = view.text_values(stated.objective.expression, mapping, [view.answer])[0]
+    try:
+        at_answer = view.text_values(stated.objective.expression, mapping, [view.answer])[0]
+    except (TypeError, ValueError, ArithmeticError):
+        return None, "your objective has no real value at the answer"
     if result.status != "optimal" or result.objective is None:
         return False, f"the problem your text states, solved on its own, is {result.status}: the formulation adds to it"
     if not _close(result.objective, at_answer, 1e-4):  # a MIP's optimum is proved within a relative gap

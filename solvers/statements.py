@@ -26,6 +26,7 @@ from typing import Any, Literal
 Sense = Literal["maximize", "minimize"]
 FUNCTIONS = ("sqrt", "exp", "log", "sin", "cos")
 MAX_EXPONENT = 12
+MAX_FORMULAS = 200  # formulas read per text; more are reported unread (a text is not a database)
 _NORMALIZE = {"≤": "<=", "≦": "<=", "⩽": "<=", "≥": ">=", "≧": ">=", "⩾": ">=", "−": "-", "–": "-",
               "×": "*", "·": "*", "⋅": "*"}
 _LATEX = re.compile(r"\\(leqslant|geqslant|leq|geq|le|ge|cdot|times)(?![A-Za-z])")
@@ -392,9 +393,11 @@ def read_text(text: str) -> TextStatements:
     found: list[tuple[int, list[Token], list[Stated]]] = []
     definitions: list[Stated] = []
     unread: list[str] = []
-    for i, run in enumerate(all_runs):
-        if not any(t.kind == "rel" for t in run):
-            continue
+    relational = [i for i, run in enumerate(all_runs) if any(t.kind == "rel" for t in run)]
+    if len(relational) > MAX_FORMULAS:
+        unread.append(f"{len(relational)} formulas (more than {MAX_FORMULAS} are not read)")
+    for i in relational[:MAX_FORMULAS]:
+        run = all_runs[i]
         after = position[id(run[-1])] + 1
         kind, stated = _relations(text, _trim(run), toks[after] if after < len(toks) else None)
         if kind == "unread":

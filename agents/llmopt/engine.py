@@ -23,7 +23,7 @@ from ratiocinator.agents.llmopt.prompts import compact
 from ratiocinator.agents.llmopt.result import Attempt, AttemptStatus
 from ratiocinator.errors import InvalidInput
 from ratiocinator.models.types import Completion
-from ratiocinator.solvers.faithfulness import TextCheck, check_text
+from ratiocinator.solvers.faithfulness import TextCheck, compare_with_text
 from ratiocinator.solvers.formulation import Formulation, FormulationError, check
 from ratiocinator.solvers.optimization import OptResult, solve
 
@@ -72,10 +72,7 @@ def _compared(problem: str | None, formulation: Formulation, result: OptResult,
     """The formulation and its answer compared with the problem text (None: no text to compare with)."""
     if problem is None:
         return None
-    try:
-        return check_text(problem, formulation, result.values, timeout=config.solver_timeout)
-    except InvalidInput as exc:  # the text's own problem or the formulation could not be read
-        return TextCheck(scope="doubtful", problems=(f"it could not be compared with your text ({exc})",))
+    return compare_with_text(problem, formulation, result.values, timeout=config.solver_timeout)
 
 
 def _formulation(text: str) -> tuple[Formulation | None, str]:

@@ -158,3 +158,20 @@ def test_a_pddl_problem_is_the_users_only_when_the_request_states_it() -> None:
     assert pddl_stated(problem, f"Solve this:\n{problem.replace(' ', '  ').upper()}")
     assert not pddl_stated(problem, "stack b on a")
     assert not pddl_stated(problem, None)
+
+
+def test_hostile_text_is_read_quickly_and_never_verified_where_it_cannot_be_read() -> None:
+    from ratiocinator.solvers.faithfulness import compare_with_text
+
+    many = "Maximize x subject to " + ", ".join(f"x <= {i + 2}" for i in range(1000)) + "."
+    start = time.monotonic()
+    stated = read_text(many)
+    assert time.monotonic() - start < 30  # a limit no run reaches: 200 formulas are read, not 1000
+    assert len(stated.constraints) == 200 and "1000 formulas" in stated.unread[0]
+    f = formulation(["x <= 2"], "x", names=("x",))
+    assert compare_with_text(many, f, solve(f).values).scope == "doubtful"
+    complex_valued = "Maximize x subject to sqrt(x - 5) <= 1 and x <= 2."
+    check, _ = checked(complex_valued, f)
+    assert check.scope == "doubtful" and "no real value" in check.reason
+    broken_formulation = compare_with_text("x <= 2", {"variables": []}, {})
+    assert broken_formulation.scope == "doubtful" and "could not be compared" in broken_formulation.reason
