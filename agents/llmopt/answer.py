@@ -65,4 +65,6 @@ def english(chosen: Attempt | None, sense: str | None, agreement: int, samples: 
     shown = ", ".join(parts[:24]) + (f" and {len(parts) - 24} more" if len(parts) > 24 else "")
     check_ = _checked(chosen)
     votes = f"; {agreement} of {samples} formulations agree" if samples > 1 else ""
-    return f"The optimal value ({sense or 'objective'}) is {_number(chosen.objective)}, at {shown} ({check_}{votes})."
+    mismatch = chosen.text_check is not None and not chosen.text_check.verified
+    whose = " of the formulation below" if mismatch else ""  # not the optimum of the problem the text states
+    return f"The optimal value{whose} ({sense or 'objective'}) is {_number(chosen.objective)}, at {shown} ({check_}{votes})."
