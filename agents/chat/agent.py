@@ -3,8 +3,10 @@
 A request is sorted by keywords into a kind (agents/chat/routes.py); the kind picks the tools the
 planner and caller see: the registered methods whose `chat_kind` is that kind (e.g. LLM+P for
 planning, LLMOPT for optimization; agents/chat/method_tools.py), else the solver-level tools of
-ROUTES. Every answer ends with how it was verified: the checking tools' own sentences, or a plain
-statement that the model answered alone; an answer cut short by a limit says which.
+ROUTES, those that compare their result with the user's text (optimize, plan) bound to the request
+(agents/chat/request_tools.py). Every answer ends with how it was verified: the sentence of the
+checking tool whose check the answer rests on, or why it is not verified, or a plain statement that
+the model answered alone; an answer cut short by a limit says which.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from ratiocinator.agents.builtin_tools import builtin_tools
 from ratiocinator.agents.chat.method_tools import method_tool, methods_for_chat, tool_name
 from ratiocinator.agents.chat.prompts import CHAT_CONFIG
+from ratiocinator.agents.chat.request_tools import bound_to_request
 from ratiocinator.agents.chat.routes import ROUTES, Kind, classify
 from ratiocinator.agents.tool_agent import (
     TokenEvent,
@@ -59,7 +62,7 @@ class ChatAgent:
         self.thread_id = thread_id or f"chat-{uuid.uuid4().hex[:8]}"
         self.ask_user = ask_user
         self._request = ""
-        self._tools = {t.name: t for t in builtin_tools()}
+        self._tools = {t.name: bound_to_request(t, lambda: self._request) for t in builtin_tools()}
         self._methods: dict[str, list[str]] = {}  # kind -> the tools over registered methods
         for method in methods_for_chat():
             made = method_tool(method, lambda: self._request, lambda: self.backend)
@@ -170,11 +173,18 @@ def describe(node: str, update: Any) -> str:
 
 
 def verification_line(result: ToolAgentResult) -> str:
-    """How the answer was checked, in one line: verified by which tools, not verified, or not answered and why."""
+    """How the answer was checked, in one line: verified by which tools, not verified, or not answered and why.
+
+    The tools' own sentences, unshortened: they say what exactly was checked ("checked against every
+    constraint of your text", "the formulation itself was not checked against your text", "valid for
+    the problem as translated"); "verified:" leads only the checks that held, when the last one did.
+    """
     if result.status == "gave_up":
         return f"(not answered: {result.reason})"
     if result.verdict.verified:
-        return "verified: " + "; ".join(result.checks)
+        failed = [c for c in result.checks if c not in result.held]
+        earlier = f" (an earlier check did not hold: {'; '.join(failed)})" if failed else ""
+        return "verified: " + "; ".join(result.held) + earlier
     if result.checks:
         return "(not verified: " + "; ".join(result.checks) + ")"
     return "(not verified: the model answered without a checking tool)"

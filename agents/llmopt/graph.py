@@ -37,6 +37,7 @@ from ratiocinator.kit import (
     unverified,
     verified,
 )
+from ratiocinator.solvers.faithfulness import TextCheck
 from ratiocinator.solvers.formulation import Formulation
 
 #: why a chosen optimum that built and solved is not confirmed, by its attempt's status
@@ -68,11 +69,16 @@ def run(text: str, *, backend: Any, config: LLMOPTConfig | None = None) -> LLMOP
     return _result(text, state, cfg, usage)
 
 
+def _doubtful(attempt: Attempt) -> bool:
+    """Solved and re-checked, but not matching the text in a way that does not make it wrong."""
+    return attempt.status == "unfaithful" and (attempt.text_check is None or attempt.text_check.scope != "broken")
+
+
 def final(track: list[Attempt]) -> Attempt:
-    """What a sample ends with: its last verified attempt, else its last one that built and solved
-    (a correction that no longer builds does not undo an earlier optimum: seen on Mamo complex), else
-    its last attempt."""
-    for ok in (lambda a: a.status == "ok", lambda a: a.executed):
+    """What a sample ends with: its last verified attempt, else its last one that matches the text
+    doubtfully (not one that breaks it), else its last one that built and solved (a correction that
+    no longer builds does not undo an earlier optimum: seen on Mamo complex), else its last attempt."""
+    for ok in (lambda a: a.status == "ok", _doubtful, lambda a: a.executed):
         kept = [a for a in track if ok(a)]
         if kept:
             return kept[-1]
@@ -86,15 +92,17 @@ def _verdict(chosen: Attempt | None, tracks: list[list[Attempt]]) -> Verdict:
             f"no formulation was built and solved in {sum(map(len, tracks))} attempts (the last: "
             f"{last}); nothing was checked"
         )
-    if chosen.status == "ok":
-        return verified(
-            "the optimum of the formulation below, re-checked against it; the formulation itself was "
-            "not checked against your text"
-        )
+    check = chosen.text_check or TextCheck(scope="unchecked")
+    if check.scope == "broken":
+        return failed(f"{check.reason}; the formulation below, whose optimum this is, does not match your text")
+    if chosen.status in ("ok", "unfaithful"):
+        if check.verified:
+            return verified(f"the optimum of the formulation below, re-checked against it; {check.reason}")
+        return unverified(f"the optimum of the formulation below, re-checked against it, but {check.reason}")
     why = _NOT_CONFIRMED.get(chosen.status, chosen.status.replace("_", " "))
     return unverified(
-        f"the formulation below was built and solved, but its optimum is not confirmed: {why}; the "
-        "formulation itself was not checked against your text"
+        f"the formulation below was built and solved, but its optimum is not confirmed: {why}; "
+        + (check.reason if check.verified else f"and {check.reason}")
     )
 
 

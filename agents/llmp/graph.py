@@ -42,6 +42,7 @@ from ratiocinator.kit import (
     resolve_config,
     verified,
 )
+from ratiocinator.solvers.faithfulness import PLAN_TRANSLATED
 
 
 @functools.cache
@@ -71,9 +72,9 @@ def _result(state: dict[str, Any], usage: Usage) -> LLMPResult:
             cost=None, optimal=False, planner="", agreement=0.0, **common,
         )
     verdict = verified(
-        f"the plan was validated by unified-planning for translation {best.chain + 1}: valid for the "
-        "problem as translated; the translation was not checked against your text "
-        f"({state['agreeing']} of {state['planned']} planned translations state the same facts)"
+        f"the plan was validated by unified-planning for translation {best.chain + 1} (the problem PDDL "
+        f"below): {PLAN_TRANSLATED} ({state['agreeing']} of {state['planned']} planned translations state "
+        "the same facts)"
     )
     return LLMPResult(
         verdict=verdict, plan=best.plan, explanation=state["explanation"], problem_pddl=best.pddl,

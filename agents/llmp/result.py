@@ -59,7 +59,8 @@ class LLMPResult(MethodResult):
     message: str
 
     def report(self) -> str:
+        """The plan, its English, the verdict, then the problem as translated (what the verdict speaks of)."""
         if self.plan is None:
             return f"no plan\n({self.verdict})"
         steps = "\n".join(self.plan)
-        return f"{steps}\n\n{self.explanation}\n({self.verdict})"
+        return f"{steps}\n\n{self.explanation}\n({self.verdict})\nProblem as translated:\n{self.problem_pddl}"

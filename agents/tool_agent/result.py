@@ -1,11 +1,15 @@
 """The tool agent's result: the answer, how the request ended, the request's turns, the checks, and the Verdict and Usage.
 
-The verdict is `verified` only when the request was answered and a checking tool (one that says how
-it checked its result, e.g. the calculator through sympy, the planner through the plan validator)
-succeeded with its check holding: the checked result is reported beside the answer (`report()`),
-and the model's wording of it was not checked. `unverified` when the model answered without such a
-tool (or the tool said its result is not verified), or while a question to the user is pending;
-`gave_up` when a limit or the planner's `give up` ended the request.
+The verdict is `verified` only when the request was answered and the last checking tool of the
+request (one that says how it checked its result, e.g. the calculator through sympy, the planner
+through the plan validator) succeeded with its check holding: the checked result is reported beside
+the answer (`report()`), and the model's wording of it was not checked. What was verified is exactly
+what the tool's sentence says: "valid for the problem as translated" is not "valid for your problem",
+"the optimum of this formulation" is not the optimum of your text unless it says "checked against
+every constraint of your text". `unverified` when the model answered without such a tool, when the
+last one said its result is not verified (an answer that breaks a constraint of the user's text, a
+formulation that does not match it), or while a question to the user is pending; `gave_up` when a
+limit or the planner's `give up` ended the request.
 """
 
 from __future__ import annotations
@@ -34,9 +38,14 @@ class ToolAgentResult(MethodResult):
 
     @property
     def checked(self) -> Turn | None:
-        """The last observation whose check holds (what a verified answer reports), if any."""
-        held = [t for t in self.turns if t.role == "observation" and t.verified and t.checked]
-        return held[-1] if held else None
+        """The last checking observation, if its check holds (what a verified answer reports)."""
+        checking = checking_turns(self.turns)
+        return checking[-1] if checking and checking[-1].checked else None
+
+    @property
+    def held(self) -> tuple[str, ...]:
+        """"tool: how it checked" for each checking observation whose check holds."""
+        return tuple(f"{t.tool}: {t.verified}" for t in checking_turns(self.turns) if t.checked)
 
     @classmethod
     def from_state(
@@ -77,14 +86,16 @@ def _verdict(status: ResultStatus, turns: tuple[Turn, ...], reason: str, questio
         return gave_up(reason or "the planner gave up")
     checking = checking_turns(turns)
     held = [f"{t.tool}: {t.verified}" for t in checking if t.checked]
-    if held:
+    failed_checks = [f"{t.tool}: {t.verified}" for t in checking if not t.checked]
+    if checking and checking[-1].checked:  # the answer rests on the last check, and it holds
+        earlier = f"; an earlier check did not hold: {'; '.join(failed_checks)}" if failed_checks else ""
         return verified(
             "; ".join(held) + " (the checked result is reported with the answer; the model's "
-            "wording of it was not checked)"
+            f"wording of it was not checked){earlier}"
         )
     if checking:
         return unverified(
-            "; ".join(f"{t.tool}: {t.verified}" for t in checking) + " (the tool could not confirm "
-            "its result)"
+            "; ".join(f"{t.tool}: {t.verified}" for t in checking) + " (the last checking tool's "
+            "check did not hold)"
         )
     return unverified("the model answered without a checking tool")

@@ -286,3 +286,139 @@ def test_every_registered_chat_kind_is_a_kind_the_chat_routes_to():
     for m in methods.METHODS:
         if m.chat_kind:
             assert m.name.replace("-", "_") in [t.name for t in chat.tools_for(m.chat_kind)]
+
+
+# --- issue 22: the chat never labels verified an answer that breaks what the request states -------------
+
+ISSUE_REQUEST = "Maximize 3x + 5y subject to x <= 4, 2y <= 12, 3x + 2y <= 18, x, y >= 0."
+COST_REQUEST = "Minimise the cost C = 4p + 6q such that p + q ≥ 10, p ≥ 2 and q ≥ 3."
+
+
+def _formulation(constraints, objective="3*x + 5*y", names=("x", "y"), sense="maximize"):
+    return {
+        "sets": [],
+        "parameters": [],
+        "variables": [{"name": n, "domain": "nonnegative_integer"} for n in names],
+        "objective": {"sense": sense, "expression": objective},
+        "constraints": [{"name": f"c{i}", "expression": c} for i, c in enumerate(constraints)],
+    }
+
+
+DROPPED = _formulation(["x <= 4", "3*x + 2*y <= 18"])  # the issue's: 45 at x = 0, y = 9
+FAITHFUL = _formulation(["x <= 4", "2*y <= 12", "3*x + 2*y <= 18"])  # 36 at x = 2, y = 6
+
+
+def _optimize_chat(formulations):
+    """The chat's roles with the optimize tool: call it with each formulation in turn, then conclude."""
+    queue = [json.dumps({"formulation": f}) for f in formulations]
+
+    def reply(prompt, params):
+        text = prompt[-1].content
+        if params.grammar is not None:
+            return "optimize"
+        if params.schema is not None:
+            return queue.pop(0)
+        if text.startswith("Make a conclusion"):
+            return "The optimum is shown above."
+        return "Call it again. Next: caller." if queue and "observation:" in text else (
+            "Done. Next: conclusion." if "observation:" in text else "Solve it. Next: caller.")
+
+    return reply
+
+
+def test_the_chat_optimize_tool_never_verifies_an_answer_that_breaks_the_request(monkeypatch):
+    from ratiocinator.agents.chat import verification_line
+
+    monkeypatch.setattr(methods, "METHODS", _without_chat_methods())
+    chat = ChatAgent(ScriptedBackend(_optimize_chat([DROPPED])))
+    assert "problem_text" not in chat.tools_for("optimization")[0].parameters["properties"]  # the chat passes it
+    (result,) = [e.result for e in chat.reply(ISSUE_REQUEST) if e.kind == "result"]
+    (obs,) = [t for t in result.turns if t.role == "observation"]
+    assert '"objective": 45.0' in obs.content and not obs.checked
+    assert result.status == "answered" and not result.verdict.verified
+    line = verification_line(result)
+    assert line.startswith("(not verified: optimize: solved by highs (optimal), NOT verified: the answer breaks")
+    assert "2y <= 12" in line and "verified: objective and constraints re-checked" not in line
+
+
+def test_the_chat_optimize_tool_says_a_faithful_answer_was_checked_against_every_constraint(monkeypatch):
+    from ratiocinator.agents.chat import verification_line
+
+    monkeypatch.setattr(methods, "METHODS", _without_chat_methods())
+    chat = ChatAgent(ScriptedBackend(_optimize_chat([FAITHFUL])))
+    (result,) = [e.result for e in chat.reply(ISSUE_REQUEST) if e.kind == "result"]
+    assert result.verdict.verified and '"objective": 36.0' in result.checked.content
+    line = verification_line(result)
+    assert line.startswith("verified: optimize: solved by highs (optimal); the optimum of this formulation, "
+                           "re-checked against it")
+    assert "checked against every constraint of your text" in line
+
+
+def test_other_names_and_wording_through_the_chat_optimize_tool(monkeypatch):
+    from ratiocinator.agents.chat import verification_line
+
+    monkeypatch.setattr(methods, "METHODS", _without_chat_methods())
+    altered = _formulation(["a + b >= 8", "a >= 2", "b >= 3"], "4*a + 6*b", ("a", "b"), "minimize")
+    chat = ChatAgent(ScriptedBackend(_optimize_chat([altered])))
+    (result,) = [e.result for e in chat.reply(COST_REQUEST) if e.kind == "result"]
+    assert not result.verdict.verified and "p + q >= 10" in verification_line(result)
+
+
+def test_a_later_call_that_breaks_the_request_undoes_an_earlier_verified_one(monkeypatch):
+    """The answer rests on the last check: a faithful call, then one that breaks the request: not verified."""
+    monkeypatch.setattr(methods, "METHODS", _without_chat_methods())
+    chat = ChatAgent(ScriptedBackend(_optimize_chat([FAITHFUL, DROPPED])))
+    (result,) = [e.result for e in chat.reply(ISSUE_REQUEST) if e.kind == "result"]
+    assert [t.checked for t in result.turns if t.role == "observation"] == [True, False]
+    assert not result.verdict.verified and result.checked is None
+
+
+def _llmopt_chat(formulation):
+    """The chat's roles calling the registered LLMOPT method, whose model writes `formulation` every time."""
+    from ratiocinator.agents.llmopt.prompts import SYSTEM
+
+    declared = {k: formulation[k] for k in ("sets", "parameters", "variables")}
+    related = {k: formulation[k] for k in ("objective", "constraints")}
+
+    def reply(prompt, params):
+        if prompt[0].content == SYSTEM:  # LLMOPT's two steps: declarations, then relations
+            return json.dumps(related, separators=(", ", ": ")) if params.grammar else json.dumps(declared)
+        text = prompt[-1].content
+        if params.grammar is not None:
+            return "llmopt"
+        if params.schema is not None:
+            return "{}"
+        if text.startswith("Make a conclusion"):
+            return "The optimal value is 45 at x = 0, y = 9."
+        return "Done. Next: conclusion." if "observation:" in text else "Use it. Next: caller."
+
+    return reply
+
+
+def test_the_chat_through_llmopt_never_verifies_the_issue_answer():
+    from ratiocinator.agents.chat import verification_line
+
+    chat = ChatAgent(ScriptedBackend(_llmopt_chat(DROPPED)))
+    assert [t.name for t in chat.tools_for("optimization")] == ["llmopt"]
+    (result,) = [e.result for e in chat.reply(ISSUE_REQUEST) if e.kind == "result"]
+    assert result.status == "answered" and not result.verdict.verified
+    line = verification_line(result)
+    assert line.startswith("(not verified: llmopt: failed: the answer breaks what your text states: 2y <= 12")
+    faithful = ChatAgent(ScriptedBackend(_llmopt_chat(FAITHFUL)))
+    (result,) = [e.result for e in faithful.reply(ISSUE_REQUEST) if e.kind == "result"]
+    assert result.verdict.verified and "checked against every constraint of your text" in verification_line(result)
+
+
+def test_a_plan_is_valid_for_your_problem_only_when_the_request_states_the_pddl(monkeypatch):
+    from ratiocinator.agents.builtin_tools import plan
+    from ratiocinator.solvers.faithfulness import PLAN_TRANSLATED, PLAN_YOURS
+
+    problem = ("(define (problem two) (:domain blocksworld) (:objects a b)\n"
+               "(:init (arm-empty) (on-table a) (on-table b) (clear a) (clear b))\n(:goal (and (on a b))))")
+    tool = ChatAgent(ScriptedBackend([]))._tools["plan"]
+    assert "problem_text" not in tool.parameters["properties"]
+    stated = plan("blocksworld", problem, problem_text=f"Plan this: {problem}")
+    assert stated.checked and stated.how.endswith(PLAN_YOURS)
+    translated = plan("blocksworld", problem, problem_text="Put block a on block b.")
+    assert translated.checked and translated.how.endswith(PLAN_TRANSLATED)
+    assert "as translated" in translated.how and "your problem" not in translated.how

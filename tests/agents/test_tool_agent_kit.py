@@ -199,3 +199,17 @@ def test_config_is_a_method_config():
     with pytest.raises(InvalidInput, match="max_steps"):
         ToolAgentConfig(max_steps=0)
     assert ToolAgentConfig.paper.startswith("Shen et al. 2024")
+
+
+def test_the_answer_rests_on_the_last_check_so_a_later_failed_check_is_not_verified():
+    """Issue 22: a check that held earlier in the request does not verify an answer given after one that failed."""
+    script = ["Add. Next: caller.", "add", '{"a": 2, "b": 3}', "Guess. Next: caller.", "guess", '{"a": 1}',
+              "Done. Next: conclusion.", "It is 1."]
+    result = run("x", backend=ScriptedBackend(script), config=CFG, tools=[add, guess])
+    assert result.checks == ("add: added exactly", "guess: guessed, NOT verified")
+    assert result.verdict.status == "unverified" and result.checked is None and "result (" not in result.report()
+    again = run("x", backend=ScriptedBackend([*script[:6], "Add again. Next: caller.", "add", '{"a": 1, "b": 1}',
+                                              "Done. Next: conclusion.", "It is 2."]),
+                config=ToolAgentConfig(stream_tokens=False, max_steps=6), tools=[add, guess])
+    assert again.verdict.status == "verified" and "an earlier check did not hold: guess" in again.verdict.reason
+    assert again.checked is not None and again.checked.content == "2"

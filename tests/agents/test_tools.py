@@ -174,3 +174,35 @@ def test_the_blocksworld_domain_is_package_data_found_through_datadirs(tmp_path,
     problem = "(define (problem p) (:domain blocksworld) (:objects a b) (:init (arm-empty) (on-table a) (on b a) (clear b)) (:goal (on-table b)))"
     out = plan("blocksworld", problem)
     assert out.value["plan"] == ["(unstack b a)", "(putdown b)"] and out.checked
+
+
+def test_each_tool_says_what_its_check_covers_and_what_it_does_not():
+    """Issue 22: "verified" says exactly what was checked (the problem as translated, the formulation given)."""
+    tools = {t.name: t for t in builtin_tools(names=("blocksworld", "optimize"))}
+    bw = tools["blocksworld"].run({"on": [["b", "a"]], "goal": [["a", "b"]]})
+    assert bw.checked and bw.verified.endswith(
+        "valid for the blocks problem as translated (start: b on a; goal: a on b); the translation was not "
+        "checked against your text"
+    )
+    formulation = {"variables": [{"name": "x"}, {"name": "y"}], "objective": {"sense": "maximize",
+                   "expression": "3*x + 5*y"}, "constraints": [{"name": "a", "expression": "x <= 4"},
+                                                                {"name": "b", "expression": "3*x + 2*y <= 18"}]}
+    alone = tools["optimize"].run({"formulation": formulation})
+    assert alone.checked and "the formulation itself was not checked against your text (no text was given)" \
+        in alone.verified
+    text = "Maximize 3x + 5y subject to x <= 4, 2y <= 12, 3x + 2y <= 18, x, y >= 0."
+    broken = tools["optimize"].run({"formulation": formulation, "problem_text": text})
+    assert not broken.checked and "NOT verified: the answer breaks what your text states: 2y <= 12" in broken.verified
+    assert "2y <= 12" in broken.value["text"]
+
+
+def test_code_whose_tests_fail_is_not_a_check_that_holds():
+    """Issue 22: "ran in the sandbox; 1/2 tests passed" was a check that held, so the chat said verified."""
+    (run_python,) = builtin_tools(names=("run_python",))
+    code = "def sq(n):\n    return n * n"
+    failing = run_python.run({"code": code, "tests": ["assert sq(3) == 9", "assert sq(2) == 5"]})
+    assert failing.verified == "ran in the sandbox; 1/2 tests passed" and failing.checked is False
+    passing = run_python.run({"code": code, "tests": ["assert sq(3) == 9"]})
+    assert passing.verified == "ran in the sandbox; 1/1 tests passed" and passing.checked is True
+    crashing = run_python.run({"code": "raise ValueError('no')"})
+    assert crashing.verified == "ran in the sandbox (it failed)" and crashing.checked is False
