@@ -42,7 +42,10 @@ class DeadlineExceeded(RatiocinatorError, TimeoutError):
 
     def __init__(self, what: str, timeout: float) -> None:
         super().__init__(f"inconclusive: timeout ({what} did not finish within {timeout:g} s and was stopped)")
-        self.timeout = timeout
+        self.what, self.timeout = what, timeout
+
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a child, re-raised here: pickled by its arguments
+        return (type(self), (self.what, self.timeout))
 
 
 class ChildDied(RatiocinatorError, RuntimeError):
