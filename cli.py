@@ -56,11 +56,18 @@ def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: st
                             compress=compress)
 
 
+def _read_text(path: Path, option: str) -> str:
+    from ratiocinator.textfiles import read_text
+
+    try:
+        return read_text(path, option)
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
+
+
 def _read_schema(path: Path) -> dict[str, Any]:
     try:
-        schema = json.loads(path.read_text())
-    except OSError as exc:
-        raise _err(f"--json-schema {path}: cannot read it ({exc.strerror})") from None
+        schema = json.loads(_read_text(path, "--json-schema"))
     except ValueError as exc:
         raise _err(f"--json-schema {path}: not valid JSON ({exc})") from None
     if not isinstance(schema, dict):
@@ -98,13 +105,18 @@ def generate(
     device = _device(device)
 
     if prompt == "-":
-        prompt = sys.stdin.read()
+        from ratiocinator.textfiles import decode
+
+        try:
+            prompt = decode(sys.stdin.buffer.read(), "the prompt on stdin")
+        except RatiocinatorError as exc:
+            raise _err(str(exc)) from None
     if not prompt.strip():
         raise _err("the prompt is empty")
     if json_schema and grammar:
         raise _err("give --json-schema or --grammar, not both")
     schema = _read_schema(json_schema) if json_schema else None
-    ebnf = grammar.read_text() if grammar else None
+    ebnf = _read_text(grammar, "--grammar") if grammar else None
     try:
         params = SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, schema=schema,
                                 grammar=ebnf)

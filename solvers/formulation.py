@@ -32,6 +32,7 @@ from ratiocinator.solvers.expressions import (
     fold_constants,
     parse_expression,
 )
+from ratiocinator.textfiles import read_text
 
 Domain = Literal["real", "nonnegative", "nonpositive", "integer", "nonnegative_integer", "binary"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -109,14 +110,14 @@ class Formulation(_Spec):
         pydantic errors become a FormulationError."""
         try:
             if not isinstance(source, dict):
-                text = Path(source).read_text() if isinstance(source, Path) or not source.lstrip().startswith("{") \
-                    else source
+                text = read_text(source, "formulation") if isinstance(source, Path) \
+                    or not source.lstrip().startswith("{") else source
                 source = json.loads(text)
             if isinstance(source, dict) and "formulation" in source and "variables" not in source:
                 source = source["formulation"]
             return cls.model_validate(source)
-        except OSError as exc:
-            raise FormulationError(f"formulation {str(source)!r}: cannot read it ({exc.strerror})") from None
+        except InvalidInput as exc:
+            raise FormulationError(str(exc)) from None
         except ValueError as exc:
             if isinstance(exc, ValidationError):
                 raise _pydantic(exc) from None

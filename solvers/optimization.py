@@ -241,16 +241,17 @@ def _verified(model: Any, checked: Checked | None, status: OptStatus, name: str,
     values, raw = _values(model, checked)
     worst_rows: list[str] = []
     unchecked = ""
+    violation: float | None
     if checked is not None:
         try:
             recomputed, violation, worst_rows = checked.violations(raw)
         except ExpressionError as exc:  # log(x) at x = 0: the values are outside the expressions' domain
-            recomputed, violation, unchecked = None, float("inf"), f"not verified: at the solver's values, {exc}"
+            recomputed, violation, unchecked = None, None, f"not verified: at the solver's values, {exc}"
     else:
         recomputed, violation = _pyomo_check(model)
     scale = 1.0 + abs(objective)
-    verified = recomputed is not None and abs(recomputed - objective) <= tolerance * scale \
-        and violation <= FEASIBILITY
+    verified = recomputed is not None and violation is not None \
+        and abs(recomputed - objective) <= tolerance * scale and violation <= FEASIBILITY
     detail = unchecked or (f"largest violations: {'; '.join(worst_rows)}" if worst_rows and not verified else "")
     return OptResult(status=status, objective=objective, values=values, solver=name, problem_class=klass,
                      seconds=time.monotonic() - start, recomputed_objective=recomputed, max_violation=violation,

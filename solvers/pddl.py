@@ -33,6 +33,7 @@ from ratiocinator.solvers.planners import (
     run_up_engine,
     wait_first,
 )
+from ratiocinator.textfiles import decode
 
 if TYPE_CHECKING:
     from unified_planning.model import Problem
@@ -95,10 +96,14 @@ def _text(source: str | Path, what: str) -> str:
     if isinstance(source, Path) or "(" not in source:
         path = Path(source)
         try:
-            return path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except OSError as exc:
             raise PDDLError(f"cannot read {str(path)!r} ({exc.strerror}); pass PDDL text or a readable file",
                             source=what) from None
+        try:
+            return decode(data, str(path))
+        except InvalidInput as exc:
+            raise PDDLError(str(exc), source=what) from None
     return source
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from ratiocinator.cli import app
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.formulation import FormulationError, check
 from ratiocinator.solvers.optimization import solve
@@ -113,3 +115,143 @@ def test_the_time_limit_holds_while_the_model_is_built() -> None:
     result = solve(slow, timeout=1.0)
     assert result.status == "timeout" and "time limit of 1 s" in result.message
     assert time.monotonic() - started < 1.0 + 5.0  # killed at 1 s + GRACE; the rest is the fork's start
+
+
+# ---------------------------------------------------------------- files that are not text
+
+DOMAIN = """(define (domain d) (:requirements :strips) (:predicates (on) (off))
+  (:action flip :parameters () :precondition (off) :effect (and (on) (not (off)))))"""
+PROBLEM = "(define (problem p) (:domain d) (:init (off)) (:goal (on)))"
+LP = "Maximize\n obj: 30 chair + 50 table\nSubject To\n wood: chair + 2 table <= 40\n" \
+     " labour: 2 chair + table <= 50\nEnd\n"
+NOT_TEXT = {"binary": (bytes(range(256)) * 4, "a binary file"),
+            "utf16": (None, "a UTF-16 file; save it as UTF-8")}
+
+
+def _not_text(kind: str, text: str) -> bytes:
+    data, _ = NOT_TEXT[kind]
+    return text.encode("utf-16") if data is None else data
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_TEXT))
+@pytest.mark.parametrize(("suffix", "text"), [(".json", json.dumps(_formulation("x"))), (".lp", LP), (".mps", LP)])
+def test_optimize_refuses_a_file_that_is_not_text(tmp_path: Path, kind: str, suffix: str, text: str) -> None:
+    path = tmp_path / f"model{suffix}"
+    path.write_bytes(_not_text(kind, text))
+    for as_json in ([], ["--json"]):
+        done = CliRunner().invoke(app, ["optimize", str(path), *as_json])
+        assert done.exit_code == 2, done.output
+        line = _one_line_error(done.stderr)
+        assert str(path) in line and NOT_TEXT[kind][1] in line, line
+        if as_json:
+            assert json.loads(done.stdout) == {"status": "invalid_input", "message": line[len("error: "):]}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_TEXT))
+@pytest.mark.parametrize("which", ["domain", "problem"])
+def test_plan_refuses_a_file_that_is_not_text(tmp_path: Path, kind: str, which: str) -> None:
+    (tmp_path / "domain.pddl").write_text(DOMAIN)
+    (tmp_path / "problem.pddl").write_text(PROBLEM)
+    (tmp_path / f"{which}.pddl").write_bytes(_not_text(kind, DOMAIN if which == "domain" else PROBLEM))
+    args = ["plan", "-d", str(tmp_path / "domain.pddl"), "-p", str(tmp_path / "problem.pddl")]
+    done = CliRunner().invoke(app, args)
+    assert done.exit_code == 2, done.output
+    line = _one_line_error(done.stderr)
+    assert line.startswith(f"error: {which}: ") and NOT_TEXT[kind][1] in line, line
+
+
+# ---------------------------------------------------------------- files read silently wrong
+
+MPS = """NAME          TEST
+ROWS
+ N  obj
+ L  c1
+ L  c2
+COLUMNS
+    MARKER                 'MARKER'                 'INTORG'
+    x         obj       -3             c1        1
+    x         c2        2
+    MARKER                 'MARKER'                 'INTEND'
+    y         obj       -5             c1        2
+    y         c2        1
+RHS
+    rhs       c1        14             c2        14
+RANGES
+    rng       c2        20
+BOUNDS
+ UP bnd       x         4
+ FR bnd       y
+ENDATA
+"""
+
+
+@pytest.mark.parametrize(("old", "new", "line"), [
+    ("obj       -5 ", "obj       -5a", 11),  # HiGHS read -5a as -5
+    ("c2        1\n", "c2        abc\n", 12),  # ... abc as 0
+    ("c1        14 ", "c1        1x4", 14),  # ... 1x4 as 1
+    ("c2        20", "c2        2O", 16),
+    ("x         4", "x         four", 18),  # ... an upper bound `four` as 0
+])
+def test_mps_numbers_that_are_not_numbers_are_refused(tmp_path: Path, old: str, new: str, line: int) -> None:
+    good = tmp_path / "good.mps"
+    good.write_text(MPS)
+    assert solve(good).verified
+    path = tmp_path / "bad.mps"
+    path.write_text(MPS.replace(old, new))
+    for solver in ("auto", "scip"):
+        with pytest.raises(InvalidInput, match=rf"bad\.mps, line {line}: '{new.split()[-1]}' .* is not a number"):
+            solve(path, solver=solver)
+
+
+def test_an_mps_file_written_by_highs_passes_the_check(tmp_path: Path) -> None:
+    import highspy
+
+    lp = tmp_path / "m.lp"
+    lp.write_text(LP.replace("End", "General\n chair\nEnd"))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(lp))
+    h.writeModel(str(tmp_path / "m.mps"))
+    assert solve(tmp_path / "m.mps").objective == pytest.approx(1100.0)
+
+
+# ---------------------------------------------------------------- output contracts
+
+
+def test_optimize_json_of_an_lp_file_is_one_json_document(tmp_path: Path) -> None:
+    """HiGHS prints its banner on the C stdout when the process makes its first instance: a fresh process."""
+    path = tmp_path / "m.lp"
+    path.write_text(LP)
+    done = _cli("optimize", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["objective"] == pytest.approx(1100.0)
+    bad = tmp_path / "bad.lp"
+    bad.write_text("Maximize\n obj: 3 x +\nSubject To\n c: x <=\nEnd\n")
+    done = _cli("optimize", str(bad), "--json")
+    assert done.returncode == 2 and json.loads(done.stdout)["status"] == "invalid_input"
+    assert "bad.lp" in _one_line_error(done.stderr)
+
+
+@pytest.mark.parametrize("args", [
+    ["--problem", "{dir}/missing.pddl"],
+    ["--problem", "{dir}/bad.pddl"],
+    ["--problem", "{dir}/problem.pddl", "--planner", "nonesuch"],
+    ["--problem", "{dir}/problem.pddl", "--timeout", "-1"],
+])
+def test_plan_json_prints_one_json_document_on_bad_input(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "domain.pddl").write_text(DOMAIN)
+    (tmp_path / "problem.pddl").write_text(PROBLEM)
+    (tmp_path / "bad.pddl").write_text(PROBLEM.replace("(on))", "(onn))"))
+    argv = ["plan", "--domain", str(tmp_path / "domain.pddl"), *(a.format(dir=tmp_path) for a in args), "--json"]
+    done = CliRunner().invoke(app, argv)
+    assert done.exit_code == 2, done.output
+    data = json.loads(done.stdout)
+    assert data["status"] == "invalid_input" and data["message"] == _one_line_error(done.stderr)[len("error: "):]
+
+
+def test_optimize_json_prints_one_json_document_on_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_formulation("log(0) * x")))
+    for path in (bad, tmp_path / "missing.json"):
+        done = CliRunner().invoke(app, ["optimize", str(path), "--json"])
+        assert done.exit_code == 2 and json.loads(done.stdout)["status"] == "invalid_input", done.output
