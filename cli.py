@@ -318,7 +318,40 @@ app.command("pursue")(_pursue.pursue_command)
 
 
 def main() -> None:
-    app()
+    """The console script: the app, with every way it can fail ending in one line on stderr (and, with --json,
+    one JSON document on stdout): usage errors, an interrupt, a bug (RATIOCINATOR_DEBUG=1 shows its traceback)."""
+    import os
+
+    from typer.exceptions import Abort, TyperException
+
+    as_json = "--json" in sys.argv[1:]
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # typer's (vendored click's) usage errors
+        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 2))
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "ratiocinator"
+        _last_words(f"{exc.format_message()} (see {command} --help)", as_json, "invalid_input",
+                    getattr(exc, "exit_code", 2))
+    except (Abort, KeyboardInterrupt):
+        _last_words("interrupted", as_json, "interrupted", 130)
+    except Exception as exc:
+        if os.environ.get("RATIOCINATOR_DEBUG"):
+            raise
+        _last_words(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; RATIOCINATOR_DEBUG=1 "
+                    "shows where)", as_json, "error", 1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _last_words(message: str, as_json: bool, status: str, code: int) -> None:
+    message = "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip())
+    sys.stdout.flush()
+    print(f"error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": status, "message": message}, indent=2))
+    sys.exit(code)
 
 
 if __name__ == "__main__":

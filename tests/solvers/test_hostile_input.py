@@ -255,3 +255,14 @@ def test_optimize_json_prints_one_json_document_on_bad_input(tmp_path: Path) -> 
     for path in (bad, tmp_path / "missing.json"):
         done = CliRunner().invoke(app, ["optimize", str(path), "--json"])
         assert done.exit_code == 2 and json.loads(done.stdout)["status"] == "invalid_input", done.output
+
+
+def test_usage_errors_are_one_line_and_one_json_document(tmp_path: Path) -> None:
+    """Typer's own errors (a bad --timeout) came as a framed panel on stderr and nothing on stdout."""
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps(_formulation("x")))
+    done = _cli("optimize", str(path), "--timeout", "abc", "--json")
+    assert done.returncode == 2
+    line = _one_line_error(done.stderr)
+    assert "--timeout" in line and json.loads(done.stdout) == {"status": "invalid_input",
+                                                               "message": line[len("error: "):]}
