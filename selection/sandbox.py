@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ratiocinator import reaper
 from ratiocinator.errors import InvalidInput, RatiocinatorError
 
 SetupStatus = Literal["ok", "error", "timeout"]
@@ -259,6 +260,7 @@ class Sandbox:
                                     start_new_session=True, env=self._env())
         except OSError as exc:
             raise SandboxError(f"cannot start the sandbox ({argv[0]}): {exc}") from exc
+        reaper.register(proc.pid, cleanup=hostdir)  # killed (its folder removed) if this process dies first
         timed_out = False
         try:
             out, err = proc.communicate(json.dumps(request).encode(), timeout=budget)
@@ -268,6 +270,8 @@ class Sandbox:
             out, err = proc.communicate()
         finally:
             _killpg(proc.pid)
+            proc.wait()
+            reaper.unregister(proc.pid)
             self._remove_cgroup(cgroup)
             if hostdir:
                 shutil.rmtree(hostdir, ignore_errors=True)

@@ -28,7 +28,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ratiocinator import reaper
 from ratiocinator.errors import RatiocinatorError, UnsupportedFeature
+from ratiocinator.reaper import die_with_parent
 
 T = TypeVar("T")
 
@@ -60,9 +62,10 @@ def kill_group(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _child(job: Callable[[], Any], write_fd: int) -> None:
+def _child(job: Callable[[], Any], write_fd: int, parent: int) -> None:
     code = 0
     try:
+        die_with_parent(parent)
         os.setsid()
         gc.freeze()  # the parent's objects: never collected here, so their pages are not copied
         os.write(write_fd, _STARTED)
@@ -87,15 +90,18 @@ def call_with_deadline(job: Callable[[], T], timeout: float, *, what: str = "the
         raise UnsupportedFeature(f"{what} needs os.fork to be bounded in time; pass timeout=None to run it "
                                  "unbounded on this platform")
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _child(job, write_fd)
+        _child(job, write_fd, parent)
     os.close(write_fd)
+    reaper.register(pid)  # its session is killed if this process dies first
     deadline = time.monotonic() + START_LIMIT + max(timeout, 0.0)
     started = False
     chunks: list[bytes] = []
     timed_out = False
+    ended = False  # the loop ended: the child closed the pipe, or the deadline passed
     try:
         while True:
             left = deadline - time.monotonic()
@@ -114,11 +120,13 @@ def call_with_deadline(job: Callable[[], T], timeout: float, *, what: str = "the
                     chunk = chunk[len(_STARTED):]
                     deadline = time.monotonic() + max(timeout, 0.0)
             chunks.append(chunk)
+        ended = True
     finally:
         os.close(read_fd)
-        if timed_out:
+        if timed_out or not ended:  # the deadline, or an interrupt (KeyboardInterrupt) here: stop the child
             kill_group(pid)
         _, status = os.waitpid(pid, 0)
+        reaper.unregister(pid)
     if timed_out:
         raise DeadlineExceeded(what, timeout)
     try:

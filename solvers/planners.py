@@ -31,6 +31,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ratiocinator import reaper
 from ratiocinator.errors import UnsupportedFeature
 from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline, kill_group
 
@@ -104,6 +105,7 @@ class PlannerRun:
         with open(self._log, "wb") as log:
             self._proc = subprocess.Popen(self.command(), cwd=self._dir, stdout=log, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, start_new_session=True)
+        reaper.register(self._proc.pid, cleanup=self._dir)  # killed with its folder if this process dies
         try:  # readable when the process exits (Linux >= 5.3); else wait_first polls
             self.pidfd: int | None = os.pidfd_open(self._proc.pid)
         except (AttributeError, OSError):
@@ -124,6 +126,7 @@ class PlannerRun:
         if self._proc.poll() is None:
             kill_group(self._proc.pid)
             self._proc.wait()
+        reaper.unregister(self._proc.pid)
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
@@ -283,9 +286,41 @@ def _make_planner(name: str, problem: Any) -> Any:
         return OneshotPlanner(name=name, problem_kind=problem.kind)
 
 
+class _ReapedPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """The Popen unified-planning starts engine binaries with (each in a session of its own): registered
+    with the reaper, so that a binary does not outlive this process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reaper.register(self.pid)
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = super().wait(timeout)
+        reaper.unregister(self.pid)
+        return code
+
+    def communicate(self, *args: Any, **kwargs: Any) -> Any:
+        out = super().communicate(*args, **kwargs)
+        if self.returncode is not None:
+            reaper.unregister(self.pid)
+        return out
+
+
+class _SubprocessForUP:
+    """`subprocess` as unified-planning's PDDL engines see it: the same, with _ReapedPopen."""
+
+    Popen = _ReapedPopen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+
 def run_up_engine(name: str, problem: Any, *, timeout: float, optimal_engine: bool) -> RawRun:
     """Run the unified-planning engine `name` on a parsed problem within `timeout` seconds."""
+    from unified_planning.engines import pddl_planner
     from unified_planning.engines.pddl_planner import PDDLPlanner
+
+    pddl_planner.subprocess = _SubprocessForUP()  # type: ignore[assignment]
 
     has_metric = bool(problem.quality_metrics)
     planner = _make_planner(name, problem)
