@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ratiocinator import reaper
-from ratiocinator.errors import RatiocinatorError, UnsupportedFeature
+from ratiocinator.errors import InvalidInput, RatiocinatorError, UnsupportedFeature
 from ratiocinator.reaper import die_with_parent
 
 T = TypeVar("T")
@@ -74,8 +74,12 @@ def _child(job: Callable[[], Any], write_fd: int, parent: int) -> None:
         code = 1
         try:
             payload = pickle.dumps((False, exc))
+            pickle.loads(payload)  # an exception whose __init__ takes other arguments does not come back
         except Exception:
-            payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+            kind = InvalidInput if isinstance(exc, InvalidInput) else RatiocinatorError \
+                if isinstance(exc, RatiocinatorError) else RuntimeError
+            payload = pickle.dumps((False, kind(str(exc) if kind is not RuntimeError
+                                                else f"{type(exc).__name__}: {exc}")))
     try:
         view = memoryview(payload)
         while view:

@@ -323,13 +323,16 @@ def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", opt
                 if not name:
                     raise PDDLError(f"no installed planner supports this problem ({_features(parsed)})",
                                     source="planner")
-            left = timeout - (time.monotonic() - start)
+            read = time.monotonic() - start
+            left = timeout - read
             if fd is None:
+                if left <= 0:
+                    return _out_of_time(name, start, timeout, read)
                 raw = run_up_engine(name, parsed, timeout=left, optimal_engine=PLANNERS[name])
-                return _checked(parsed, raw, name, start)
+                return _honest(_checked(parsed, raw, name, start), timeout, read)
             if planner == "auto" and not optimal:
                 return _portfolio(parsed, fd, dom2, prob2, start, timeout)
-            return _checked(parsed, fd.wait(left), name, start)
+            return _honest(_checked(parsed, fd.wait(max(left, 0.0)), name, start), timeout, read)
     finally:
         if fd is not None:
             fd.kill()
@@ -380,6 +383,20 @@ def _portfolio(parsed: Problem, fd: FastDownwardRun, dom: str, prob: str, start:
     best = min(ended, key=lambda r: ("not_found", "timeout", "error").index(r.status)
                if r.status in ("not_found", "timeout", "error") else 3)
     return replace(best, planner=names, seconds=time.monotonic() - start, message=why)
+
+
+def _out_of_time(name: str, start: float, timeout: float, read: float) -> PlanResult:
+    return PlanResult(status="timeout", plan=None, cost=None, planner=name, validated=False,
+                      seconds=time.monotonic() - start,
+                      message=f"no plan within the {timeout:g} s limit: reading the PDDL took {read:.1f} s of it")
+
+
+def _honest(result: PlanResult, timeout: float, read: float) -> PlanResult:
+    """A timeout says what the limit was and where it went (reading the PDDL runs beside the planner)."""
+    if result.status != "timeout":
+        return result
+    return replace(result, message=f"no plan within the {timeout:g} s limit (the planner was stopped; reading "
+                                   f"the PDDL took {read:.1f} s of it)")
 
 
 def _features(problem: Problem) -> str:

@@ -40,6 +40,14 @@ class PDDLError(InvalidInput):
         where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
         super().__init__(f"{where}: {message}")
         self.source, self.line, self.column = source, line, column
+        self.bare = message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a forked child, re-raised in its parent
+        return (_pddl_error, (self.bare, self.source, self.line, self.column))
+
+
+def _pddl_error(message: str, source: str, line: int | None, column: int | None) -> PDDLError:
+    return PDDLError(message, source=source, line=line, column=column)
 
 
 def environment() -> Any:

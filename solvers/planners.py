@@ -143,8 +143,7 @@ class PlannerRun:
         """Wait at most `timeout` seconds; on expiry the process group is killed and the status is timeout."""
         try:
             if wait_first([self], timeout) is None:
-                return RawRun(status="timeout", engine=self.engine,
-                              message=f"killed after the {timeout:.1f} s left of the time limit")
+                return RawRun(status="timeout", engine=self.engine, message="stopped at the time limit")
             return self.collect()
         finally:
             self.kill()
