@@ -76,7 +76,7 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Find a plan with a classical planner and validate it; print the numbered steps (or JSON)."""
-    from ratiocinator.solvers.pddl import explain, solve
+    from ratiocinator.solvers.pddl import explain
 
     for flag, path in (("--domain", domain), ("--problem", problem)):
         if not path.is_file():
