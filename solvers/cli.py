@@ -26,11 +26,16 @@ GRACE = 0.5
 
 
 def _fail(message: str, as_json: bool = False, *, status: str = "invalid_input", code: int = 2) -> typer.Exit:
-    message = "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip())
+    message = one_line(message)
     typer.echo(f"error: {message}", err=True)
     if as_json:
         typer.echo(json.dumps({"status": status, "message": message}, indent=2))
     return typer.Exit(code)
+
+
+def one_line(message: str) -> str:
+    """A message of several lines (a PDDL error quotes the line at fault, with a caret under it) in one line."""
+    return "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip() not in ("", "^"))
 
 
 @contextlib.contextmanager

@@ -119,8 +119,8 @@ def solve_file(path: Path, *, solver: str, timeout: float, tolerance: float) -> 
     import highspy
 
     if solver not in ("auto", "highs", "scip"):
-        raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS or SCIP; use solver='auto', 'highs' "
-                           "or 'scip'")
+        raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS or SCIP; choose the solver auto, "
+                           "highs or scip (--solver)")
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     text = read_text(path, path.suffix[1:].upper() + " file")

@@ -75,7 +75,8 @@ def _solver_for(name: str, klass: ProblemClass) -> str:
         here = [n for n, s in SOLVERS.items() if pyo.SolverFactory(s).available(exception_flag=False)]
         raise InvalidInput(f"solver {name!r} is not installed here; available: {', '.join(here)}")
     if name == "highs" and klass in ("NLP", "MINLP"):
-        raise InvalidInput(f"HiGHS solves LP/MILP; this model is {klass}: use solver='scip' or 'auto'")
+        raise InvalidInput(f"HiGHS solves LP/MILP; this model is {klass}: choose the solver scip or auto "
+                           "(--solver scip)")
     return name
 
 

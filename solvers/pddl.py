@@ -281,7 +281,8 @@ def _choose(planner: str, optimal: bool) -> str:
                         source="planner")
     if optimal and not PLANNERS[planner]:
         opts = ", ".join(n for n, o in PLANNERS.items() if o)
-        raise PDDLError(f"{planner} does not guarantee optimal plans; with optimal=True use auto or one of {opts}",
+        raise PDDLError(f"{planner} does not guarantee optimal plans; for an optimal plan (--optimal) choose the "
+                        f"planner auto or one of {opts}",
                         source="planner")
     if planner not in available_planners():
         raise PDDLError(f"planner {planner!r} is not installed; available: {', '.join(available_planners())}",

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ratiocinator import reaper
-from ratiocinator.errors import UnsupportedFeature
+from ratiocinator.errors import UnsupportedFeature, pip_install
 from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline, kill_group
 
 RawStatus = Literal["solved", "solved_optimally", "unsolvable", "not_found", "timeout", "error"]
@@ -229,7 +229,7 @@ class LpgRun(PlannerRun):
     def command(self) -> list[str]:
         binary = lpg_binary()
         if binary is None:
-            raise UnsupportedFeature("LPG is not installed (pip install up-lpg)")
+            raise UnsupportedFeature(f"LPG is not installed ({pip_install('up-lpg')})")
         return [binary, "-o", self._domain, "-f", self._problem, "-n", "1", "-out", self._plan,
                 "-cputime", str(self._cputime)]
 
