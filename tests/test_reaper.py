@@ -185,3 +185,29 @@ def test_a_forked_child_dies_with_its_parent() -> None:
             child.kill()
         except psutil.NoSuchProcess:
             pass
+
+
+def test_a_sandbox_ends_with_the_process_that_started_it(started: list[psutil.Process]) -> None:
+    """Code running in the sandbox (selection/sandbox.py), its parent SIGKILLed: nothing of it stays."""
+    code = ("import threading, time\nfrom ratiocinator.selection.sandbox import Sandbox\n"
+            "threading.Thread(target=lambda: Sandbox().run('import time; time.sleep(600)', timeout=600),"
+            " daemon=True).start()\ntime.sleep(600)")
+    parent = subprocess.Popen([sys.executable, "-W", "ignore", "-c", code], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        family = _descendants(parent.pid)
+        started[:] = list({p.pid: p for p in [*started, *family]}.values())
+        if any("sleep(600)" in " ".join(p.cmdline()) or "_sandbox_runner" in " ".join(p.cmdline())
+               for p in family if p.is_running()):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # the job forked inside the sandbox
+    started[:] = list({p.pid: p for p in [*started, *_descendants(parent.pid)]}.values())
+    assert len(started) >= 2  # the watchdog and the sandbox, at least
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(started) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive(started) == []
