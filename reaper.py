@@ -20,6 +20,7 @@ registers anything, and it is itself registered by its parent.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import subprocess
@@ -77,6 +78,18 @@ def _forget_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_in_child)
+
+
+@atexit.register
+def _close() -> None:
+    """At a normal exit: close the pipe (the watchdog kills what is still registered) and let it finish."""
+    proc = _state["proc"]
+    if proc is None or proc.stdin is None:
+        return
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
 
 
 def _send(line: str) -> None:
