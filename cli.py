@@ -363,6 +363,8 @@ def main() -> None:
     from typer.exceptions import Abort, TyperException
 
     as_json = "--json" in sys.argv[1:]
+    if as_json:  # what each command prints is watched: an error that printed no JSON gets one at the end
+        sys.stdout, sys.stderr = _Watched(sys.stdout), _Watched(sys.stderr)
     try:
         code = app(standalone_mode=False)
     except TyperException as exc:  # typer's (vendored click's) usage errors
@@ -384,7 +386,31 @@ def main() -> None:
             _last_words(_as_flags(exc), as_json, "invalid_input", 2)
         _last_words(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; RATIOCINATOR_DEBUG=1 "
                     "shows where)", as_json, "error", 1)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if as_json and code != 0 and not sys.stdout.written:  # type: ignore[attr-defined]
+        errors = [ln for ln in sys.stderr.text().splitlines() if ln.startswith("error: ")]  # type: ignore[attr-defined]
+        message = errors[-1][len("error: "):] if errors else f"exit status {code}"
+        print(json.dumps({"status": "invalid_input" if code == 2 else "error", "message": message}, indent=2))
+    sys.exit(code)
+
+
+class _Watched:
+    """A text stream that remembers whether anything was written to it, and its last few kilobytes."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self.written, self._tail = stream, False, ""
+
+    def write(self, text: str) -> int:
+        if text:
+            self.written = True
+            self._tail = (self._tail + text)[-8192:]
+        return self._stream.write(text)
+
+    def text(self) -> str:
+        return self._tail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _last_words(message: str, as_json: bool, status: str, code: int) -> None:

@@ -147,3 +147,12 @@ def test_an_undeclared_type_is_named_not_a_raw_key_error(tmp_path: Path) -> None
     assert done.stderr.startswith("error: problem, line 2, column 17: undeclared type widget; declare it in the "
                                   "domain's (:types ...)"), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args", [["eval", "run", "nonesuch"], ["eval", "report", "/no/such/run"]])
+def test_any_command_with_json_prints_one_json_document_on_an_error(args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "ratiocinator.cli", *args, "--json"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert json.loads(done.stdout) == {"status": "invalid_input", "message": line[len("error: "):]}
