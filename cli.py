@@ -209,8 +209,6 @@ def chat(
         SamplingParams(temperature=temperature, max_tokens=max_tokens)
     except ValueError as exc:
         raise _err(_as_flags(exc)) from None
-    if not time_limit > 0:
-        raise _err(f"--time-limit must be positive seconds, got {time_limit:g}")
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
