@@ -14,6 +14,10 @@ on a busy machine took most of a 1 s budget on a 2-core CI machine (a 15 ms symp
 the child's start is bounded separately (`START_LIMIT`), so a child that never starts still ends.
 The child also freezes the garbage collector's view of the parent's objects (`gc.freeze`), so its
 collections do not touch, and copy, every page of the parent's heap.
+
+The child never outlives its caller: it is SIGKILLed when the thread that forked it ends
+(PR_SET_PDEATHSIG, Linux), its session is registered with the reaper (reaper.py: killed if this
+process dies in any way), and an interrupt of the caller (KeyboardInterrupt) kills it too.
 """
 
 from __future__ import annotations

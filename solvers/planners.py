@@ -12,6 +12,9 @@ Three ways to run a planner, chosen by what the planner is:
 - unified-planning engines written in Python (pyperplan, tamer) ignore `timeout`; they run in a
   forked child (own session) that is SIGKILLed at the deadline.
 
+Every planner process (and each binary unified-planning starts) is registered with the reaper
+(reaper.py), so that none outlives this process, however this process ends.
+
 Nothing here validates a plan; `pddl.py` does that for every result.
 """
 
