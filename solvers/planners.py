@@ -77,7 +77,13 @@ class RawRun:
 
 
 def fast_downward_script() -> str:
-    """Path of the Fast Downward driver shipped by `up-fast-downward`."""
+    """Path of the Fast Downward driver shipped by `up-fast-downward`, found without importing the package
+    (its import pulls in ConfigSpace: 2 s on a cold start, in which a planner's folder would wait for it)."""
+    spec = importlib.util.find_spec("up_fast_downward")
+    for where in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = os.path.join(where, "downward", "fast-downward.py")
+        if os.path.isfile(path):
+            return path
     res = importlib.resources.files("up_fast_downward").joinpath("downward/fast-downward.py")
     return str(res)
 

@@ -211,3 +211,19 @@ def test_a_sandbox_ends_with_the_process_that_started_it(started: list[psutil.Pr
     while _alive(started) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _alive(started) == []
+
+
+def test_a_plan_stopped_at_its_limit_leaves_no_planner_folder(tmp_path: Path) -> None:
+    """The forked `plan` child killed at a 1 s limit while Fast Downward's driver was being located (its package
+    import took 2 s) left the planner's folder behind."""
+    domain, problem = _files(tmp_path)
+    scratch = tmp_path / "tmp"  # the planners' folders go here (TMPDIR), so that no other run's count
+    scratch.mkdir()
+    done = subprocess.run([sys.executable, "-m", "ratiocinator.cli", "plan", "-d", str(domain), "-p", str(problem),
+                           "--optimal", "--timeout", "1"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TMPDIR": str(scratch)})
+    assert done.returncode == 1, done.stderr
+    deadline = time.monotonic() + 10
+    while list(scratch.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(scratch.iterdir()) == []
