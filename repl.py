@@ -121,9 +121,13 @@ class ChatSession:
         return len(rows)
 
     def load(self, path: Path) -> int:
+        from ratiocinator.textfiles import read_text
+
         try:
-            rows = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            rows = json.loads(read_text(path, "/load"))
+        except InvalidInput:
+            raise
+        except ValueError as exc:
             raise InvalidInput(f"/load {path}: cannot read a saved conversation ({exc})") from None
         if not isinstance(rows, list) or not all(
             isinstance(r, dict) and {"role", "content"} <= set(r) for r in rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,48 @@ def test_code_whose_tests_fail_is_not_a_check_that_holds():
     assert passing.verified == "ran in the sandbox; 1/1 tests passed" and passing.checked is True
     crashing = run_python.run({"code": "raise ValueError('no')"})
     assert crashing.verified == "ran in the sandbox (it failed)" and crashing.checked is False
+
+
+def test_a_call_abandoned_at_its_deadline_is_waited_for_before_the_next_starts():
+    """Issue 22: the timed-out call ran on in its thread while the agent's next call ran beside it (on the same
+    model). Now the next call waits for it, and is not started at all if it is still running at its own limit."""
+    release, started = threading.Event(), []
+
+    @tool(timeout=5)
+    def hold(tag: str) -> str:
+        """Holds until released.
+
+        Args:
+            tag: which call
+        """
+        started.append(tag)
+        release.wait(60)
+        return tag
+
+    first = hold.run({"tag": "first"}, timeout=0.2)
+    assert first.status == "timeout" and "no other tool call starts until it has ended" in first.content
+    second = hold.run({"tag": "second"}, timeout=0.2)
+    assert second.status == "timeout" and "an earlier call of hold" in second.content
+    assert "this call was not started" in second.content and started == ["first"]
+    release.set()
+    third = hold.run({"tag": "third"}, timeout=30)
+    assert third.ok and third.value == "third" and started == ["first", "third"]
+
+
+def test_a_timeout_argument_above_the_calls_limit_is_lowered_and_said():
+    """Issue 22: the agent's 60 s limit silently cut an optimizer asked for 100 s; now the optimizer gets 59 s."""
+
+    @tool(timeout=150)
+    def solver(size: int, timeout: float = 100.0) -> float:
+        """Pretends to solve.
+
+        Args:
+            size: how big
+            timeout: seconds the solver may take
+        """
+        return timeout
+
+    cut = solver.run({"size": 1}, timeout=60)
+    assert cut.ok and cut.value == 59.0
+    assert "(its timeout of 100 s was lowered to 59 s: one tool call may take at most 60 s here)" in cut.content
+    assert solver.run({"size": 1, "timeout": 20}, timeout=60).value == 20
