@@ -378,7 +378,7 @@ def _portfolio(parsed: Problem, fd: FastDownwardRun, dom: str, prob: str, start:
     names = "+".join(dict.fromkeys([fd.engine, *(r.planner for r in ended), *(r.engine for r in running)]))
     why = "; ".join(f"{r.planner}: {r.status}{' (' + r.message + ')' if r.message else ''}" for r in ended)
     if running:
-        message = f"no plan within {timeout:g} s; killed {', '.join(r.engine for r in running)}"
+        message = f"no plan within the {timeout:g} s limit; killed {', '.join(r.engine for r in running)}"
         return PlanResult(status="timeout", plan=None, cost=None, planner=names, validated=False,
                           seconds=time.monotonic() - start, message=message + (f"; {why}" if why else ""))
     best = min(ended, key=lambda r: ("not_found", "timeout", "error").index(r.status)
