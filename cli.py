@@ -1,4 +1,4 @@
-"""The `ratiocinator` command: generate, chat, plan, optimize, eval, compress, models. Heavy imports per command.
+"""The `ratiocinator` command: generate, chat, plan, optimize, eval, compress, models, mcp. Heavy imports per command.
 
 Generated text goes to stdout and nothing else does; diagnostics, progress and errors go to stderr.
 A bad input exits with status 2 and a message that names it.
@@ -351,6 +351,9 @@ app.add_typer(eval_app, name="eval")
 from ratiocinator import pursue as _pursue  # noqa: E402  (typer only; the graph and the data load per command)
 
 app.command("pursue")(_pursue.pursue_command)
+from ratiocinator.interop.cli import mcp_app  # noqa: E402  (typer only; the SDK and the engines load per command)
+
+app.add_typer(mcp_app, name="mcp")
 
 
 def main() -> None:

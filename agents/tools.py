@@ -73,6 +73,7 @@ class ToolResult:
     seconds: float = 0.0
     verified: str | None = None  # how the result was checked, when the tool checks it
     checked: bool = True  # False: the tool says how it tried, and that its result is NOT verified
+    error: Exception | None = None  # what the tool raised (status "error"), for a caller that words it itself
 
     @property
     def ok(self) -> bool:
@@ -148,6 +149,7 @@ class Tool:
     def _invoke(self, arguments: Mapping[str, Any]) -> Any:
         parsed = self.args_model.model_validate(dict(arguments))
         kwargs = {name: getattr(parsed, name) for name in type(parsed).model_fields}
+        kwargs.update(parsed.model_extra or {})  # a model that keeps its arguments as extras (a JSON schema's)
         result = self.fn(**kwargs)
         if inspect.isawaitable(result):
             result = asyncio.run(_awaited(result))
@@ -208,6 +210,7 @@ class Tool:
                 status="error",
                 seconds=seconds,
                 content=f"{self.name} raised {type(value).__name__}: {value}",
+                error=value,
             )
         how, checked = None, True
         if isinstance(value, Verified):
