@@ -193,6 +193,9 @@ def chat(
     compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int8, int4+eora64, "
                                                        "int4+gear-kv4 (a saved checkpoint: --model hf:DIR)")] = None,
     device: DeviceOpt = None,
+    mcp: Annotated[list[str] | None, typer.Option("--mcp", help="an MCP server whose tools the agent is offered "
+                                                   "too: a command (started over stdio) or an http(s):// URL; "
+                                                   "repeatable")] = None,
 ) -> None:
     """Chat through the tool agent (plans validated, models solved, code sandboxed, math checked); -c for one request.
 
@@ -215,7 +218,7 @@ def chat(
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
                               thread_id=thread, time_limit=time_limit,
-                              ask_user=ask and interactive,
+                              ask_user=ask and interactive, mcp=tuple(mcp or ()),
                               # every model of the session (/model too) loads on --device
                               loader=functools.partial(load_backend, device=device))
         if command is None:

@@ -53,6 +53,10 @@ MAX_OBSERVATION_CHARS = 2000
 #: seconds of a call's limit kept back from a tool's own `timeout` argument, for it to stop and answer
 MARGIN = 1.0
 
+#: the time limit (seconds) of the tool call running in this context, for a tool that bounds its own wait by it
+#: (an MCP server's tool: its request gives up first, so that the observation is the server's own words)
+call_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("ratiocinator_call_limit", default=None)
+
 _abandoned: list[tuple[str, threading.Thread]] = []  # calls past their deadline, perhaps still running
 _abandoned_lock = threading.Lock()
 
@@ -190,7 +194,11 @@ class Tool:
             outcome = _attempt(self._invoke, arguments)
         else:
             arguments, note = self._own_limit(arguments, limit)
-            outcome = _with_deadline(self._invoke, arguments, limit, self.name)
+            token = call_limit.set(limit)
+            try:
+                outcome = _with_deadline(self._invoke, arguments, limit, self.name)
+            finally:
+                call_limit.reset(token)
         seconds = time.monotonic() - start
         if outcome is None or isinstance(outcome[1], _StillRunning):
             why = f"; {outcome[1]}" if outcome is not None else \

@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
-from ratiocinator.agents.tools import MARGIN, Tool, Verified
+from ratiocinator.agents.tools import MARGIN, Tool, Verified, call_limit
 from ratiocinator.errors import InvalidInput, RatiocinatorError
 from ratiocinator.solvers.cli import one_line
 
@@ -135,8 +135,10 @@ class McpConnection:
             return future.result(timeout + MARGIN)
         except concurrent.futures.TimeoutError:
             future.cancel()
-            raise TimeoutError(f"the MCP server did not answer {name} within {timeout:g} s") from None
-        except Exception as exc:  # the session's own errors (a timeout, a lost connection): one line
+            raise McpToolError(f"{name}: no answer from the MCP server within {timeout:g} s") from None
+        except Exception as exc:  # the session's own errors (its read timeout, a lost connection): one line
+            if "timed out" in str(exc).lower():
+                raise McpToolError(f"{name}: no answer from the MCP server within {timeout:g} s") from None
             raise McpToolError(f"{name}: {one_line(str(exc)) or type(exc).__name__}") from None
 
     def answer(self, name: str, arguments: Mapping[str, Any], timeout: float) -> Any:
@@ -204,10 +206,10 @@ def schema_model(name: str, schema: Mapping[str, Any]) -> type[BaseModel]:
 def _as_tool(connection: McpConnection, listed: Any, prefix: str, timeout: float) -> Tool:
     name = prefix + re.sub(r"\W", "_", listed.name)
     remote = listed.name
-    within = max(timeout - MARGIN, timeout / 2)  # the call gives up first, so its own message is the one read
 
     def call(**arguments: Any) -> Any:
-        return connection.answer(remote, arguments, within)
+        limit = call_limit.get() or timeout  # this call's limit, when Tool.run set one
+        return connection.answer(remote, arguments, max(limit - MARGIN, limit / 2))  # gives up first: its words
 
     description = " ".join((listed.description or "").split("\n\n", 1)[0].split())
     return Tool(name=name, description=description or f"the tool {remote} of the MCP server {connection.server!r}",
