@@ -161,7 +161,8 @@ def test_every_tool_is_listed_with_a_described_json_schema(over_stdio):
 def test_a_blocksworld_plan_comes_back_validated(answers):
     data = _ok(answers["plan"])
     assert data["verified"] is True and data["result"]["validated"] is True
-    assert data["result"]["plan"][-1] == "(stack a b)" and data["result"]["steps"] == 4
+    # any valid plan (LPG may join Fast Downward on a slow machine): b goes onto c before a goes onto b
+    assert data["result"]["plan"][-1] == "(stack a b)" and data["result"]["steps"] >= 4
     assert "validator" in data["how"]
 
 
