@@ -4,13 +4,14 @@ The built-in tools (agents/builtin_tools.py) are offered as they are where they 
 `solve_equation`; `check_math` of a whole derivation as `check_derivation`); the functions here add
 what a client outside the chat needs: `validate_plan` (a plan it wrote, checked step by step),
 `check_math` (one step or identity), `optimize` (a five-element formulation, or LP / MPS text),
-`run_python` (the sandbox; code that fails is a tool error), `select_code` (B4 over candidate
+`run_python` (the built-in one, where code that fails is a tool error), `select_code` (B4 over candidate
 solutions and tests), and, with a model, `plan_from_text` / `optimize_from_text` (the registered
 methods' `run`). Each one calls the engine's or method's own function: nothing is re-implemented here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import tempfile
 from pathlib import Path
@@ -90,27 +91,17 @@ def optimize(
         return builtin.optimize(path, solver=solver, timeout=timeout)  # type: ignore[arg-type]  (solve reads .lp/.mps)
 
 
-def run_python(
-    code: str,
-    tests: Annotated[list[str], Field(max_length=20)] | None = None,
-    timeout: float = 10.0,
-) -> Verified:
-    """Run Python code in the sandbox (no network, read-only filesystem, memory and time limits); optionally assert statements after it.
-
-    Args:
-        code: the program; what it prints is returned
-        tests: assert statements run after the code, each one test
-        timeout: wall-clock seconds for everything (at most 60)
-    """
-    ran = builtin.run_python(code, tests, timeout)
+def run_python_or_raise(**arguments: Any) -> Verified:
+    """The built-in `run_python` (same arguments), where code that does not run through is a tool error saying why."""
+    ran = builtin.run_python(**arguments)
     value = ran.value
-    if value["status"] != "ok":  # the code itself did not run through: what it raised is the answer
+    if value["status"] == "timeout":
+        limit = min(max(arguments.get("timeout", 10.0), 1.0), 60.0)
+        raise RuntimeError(f"the code did not finish within the {limit:g} s limit")
+    if value["status"] != "ok":  # the code itself failed: what it raised is the answer
         error = (value.get("error") or value.get("stderr") or value["status"]).strip().splitlines()[-1]
-        if value["status"] == "timeout":
-            raise RuntimeError(f"the code did not finish within the {min(max(timeout, 1.0), 60.0):g} s limit")
         network = any(w in error for w in ("Network is unreachable", "gaierror", "Temporary failure in name"))
-        note = " (the sandbox has no network)" if network else ""
-        raise RuntimeError(f"the code raised {error}{note}")
+        raise RuntimeError(f"the code raised {error}{' (the sandbox has no network)' if network else ''}")
     return ran
 
 
@@ -188,7 +179,7 @@ def server_tools(model: str | None = None) -> list[Tool]:
         make_tool(builtin.check_math, name="check_derivation", timeout=ENGINE_LIMIT),
         make_tool(check_math, timeout=90),
         make_tool(builtin.solve_equation, timeout=60),
-        make_tool(run_python, timeout=90),
+        dataclasses.replace(make_tool(builtin.run_python, timeout=90), fn=run_python_or_raise),
         make_tool(select_code, timeout=ENGINE_LIMIT),
     ]
     return tools + (from_text_tools(model) if model else [])
