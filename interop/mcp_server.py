@@ -106,12 +106,24 @@ def serve(transport: Literal["stdio", "http"] = "stdio", *, port: int = 8765, ho
         raise InvalidInput(f"transport {transport!r}: expected stdio or http")
     if not 0 < port < 65536:
         raise InvalidInput(f"port {port}: expected a TCP port, 1 to 65535")
+    if model is not None:
+        _check_model(model)
     logging.getLogger("mcp").setLevel(logging.WARNING)
     server = build_server(server_tools(model))
     if transport == "stdio":
         anyio.run(_serve_stdio, server)
     else:
         anyio.run(functools.partial(_serve_http, server, host=host, port=port))
+
+
+def _check_model(model: str) -> None:
+    """A model spec that cannot load is refused before serving (the model itself loads on the first call)."""
+    from ratiocinator.models import catalog
+    from ratiocinator.models.loading import split_spec
+
+    kind, name = split_spec(model)
+    if kind == "embedded":
+        catalog.get(name)
 
 
 async def _serve_stdio(server: Any) -> None:
