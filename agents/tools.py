@@ -24,7 +24,8 @@ is abandoned (Python cannot kill a thread). So that the limit stops what it limi
 
 - a tool with a `timeout` parameter (plan, optimize, run_python) gets at most the call's limit less a
   margin, so that its engine (a killed planner, a killed solver child, the sandbox) stops itself
-  first; the observation says when the limit asked for was lowered, and why;
+  first; the observation says when the limit asked for was lowered, and why; any tool may read its
+  call's limit from the context variable `call_limit` (an MCP server's tool stops waiting before it);
 - a call abandoned at its deadline is waited for before any other tool call starts (at most that
   call's limit): two calls never run at once on the same model, and an observation says so when the
   earlier call is still running.
@@ -194,11 +195,7 @@ class Tool:
             outcome = _attempt(self._invoke, arguments)
         else:
             arguments, note = self._own_limit(arguments, limit)
-            token = call_limit.set(limit)
-            try:
-                outcome = _with_deadline(self._invoke, arguments, limit, self.name)
-            finally:
-                call_limit.reset(token)
+            outcome = _with_deadline(self._invoke, arguments, limit, self.name)
         seconds = time.monotonic() - start
         if outcome is None or isinstance(outcome[1], _StillRunning):
             why = f"; {outcome[1]}" if outcome is not None else \
@@ -278,6 +275,7 @@ def _with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float, name: str
                                     "running; this call was not started")
     box: list[tuple[bool, Any]] = []
     ctx = contextvars.copy_context()
+    ctx.run(call_limit.set, timeout)  # the tool may read its limit
 
     def target() -> None:
         try:
