@@ -212,6 +212,8 @@ def chat(
         SamplingParams(temperature=temperature, max_tokens=max_tokens)
     except ValueError as exc:
         raise _err(_as_flags(exc)) from None
+    if plain and mcp:
+        raise _err("--mcp: an MCP server's tools are offered to the tool agent; --plain talks to the model without it")
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:

@@ -166,6 +166,13 @@ def test_chat_dash_dash_mcp_answers_with_a_servers_tool(small_server, monkeypatc
     assert result.stdout.startswith("There are 3 words.\n")
 
 
+def test_chat_dash_dash_mcp_is_refused_in_plain_mode(small_server):
+    from ratiocinator import cli
+
+    result = CliRunner().invoke(cli.app, ["chat", "--plain", "--mcp", small_server, "-c", "hi"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: --mcp: an MCP server's tools are offered")
+
+
 def test_a_server_that_does_not_start_is_one_clear_error():
     with pytest.raises(InvalidInput, match=r"could not be started .*FileNotFoundError"):
         rc.mcp_tools("/nonexistent/mcp-server --stdio")
