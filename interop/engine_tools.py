@@ -108,8 +108,8 @@ def run_python_or_raise(**arguments: Any) -> Verified:
 def select_code(
     prompt: str,
     entry_point: str,
-    candidates: Annotated[list[str], Field(min_length=1, max_length=200)],
-    tests: Annotated[list[str], Field(max_length=500)] | None = None,
+    candidates: Annotated[list[str], Field(min_length=1, max_length=50)],
+    tests: Annotated[list[str], Field(max_length=200)] | None = None,
     trusted_tests: Annotated[list[str], Field(max_length=100)] | None = None,
     strategy: Literal["b4", "codet", "mbr_exec", "maxpass", "random"] = "b4",
 ) -> Verified:

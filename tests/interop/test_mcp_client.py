@@ -140,6 +140,15 @@ def test_our_server_in_the_tool_agent_plans_and_keeps_the_check(ours):
     assert backend.calls[2].params.schema == listed["plan"].input_schema
 
 
+def test_a_server_over_http_gives_its_tools_by_url(http_server_url):
+    tools = {t.name: t for t in rc.mcp_tools(http_server_url)}
+    try:
+        result = tools["solve_equation"].run({"equations": ["x + 1 = 3"]})
+        assert result.value == {"solutions": [{"x": "2"}]} and result.checked and "sympy" in result.verified
+    finally:
+        connection_of(tools["plan"]).close()
+
+
 def test_our_servers_errors_reach_the_agent_in_one_line(ours):
     result = ours["run_python"].run({"code": "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)"})
     assert result.status == "error" and "the sandbox has no network" in result.content

@@ -10,10 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from typing import Any
 
 import pytest
@@ -82,49 +79,15 @@ def over_stdio() -> dict[str, Any]:
     return asyncio.run(asyncio.wait_for(session(), 4 * TIMEOUT))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with status {process.returncode}: "
-                                 f"{process.stderr.read().decode() if process.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"the server did not listen on port {port} within {limit:g} s")
-
-
 @pytest.fixture(scope="module")
-def over_http() -> dict[str, Any]:
+def over_http(http_server_url) -> dict[str, Any]:
     from mcp import Client
 
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ratiocinator.cli", "mcp", "serve", "--transport", "http", "--port", str(port)],
-        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_for_port(port, process, TIMEOUT)
+    async def session() -> dict[str, Any]:
+        async with Client(http_server_url, read_timeout_seconds=TIMEOUT) as client:
+            return await _calls(client, HTTP_CALLS)
 
-        async def session() -> dict[str, Any]:
-            async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=TIMEOUT) as client:
-                return await _calls(client, HTTP_CALLS)
-
-        return asyncio.run(asyncio.wait_for(session(), 4 * TIMEOUT))
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return asyncio.run(asyncio.wait_for(session(), 4 * TIMEOUT))
 
 
 @pytest.fixture(params=["stdio", "http"])
