@@ -8,27 +8,30 @@ how fast the machine is.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-BLOCKS = """(define (problem three) (:domain blocksworld)
-  (:objects a b c)
-  (:init (arm-empty) (on-table a) (on b a) (clear b) (on-table c) (clear c))
-  (:goal (and (on a b) (on b c))))"""
-LP = """Maximize
- obj: 30 chair + 50 table
-Subject To
- wood: chair + 2 table <= 40
- labour: 2 chair + table <= 50
-Bounds
- chair >= 0
- table >= 0
-End
-"""
+import ratiocinator
+
+
+def _example():
+    """examples/mcp_client.py as a module: its blocksworld problem and LP model are the ones asked here too."""
+    path = Path(ratiocinator.__file__).parent / "examples" / "mcp_client.py"
+    spec = importlib.util.spec_from_file_location("mcp_client_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EXAMPLE = _example()
+BLOCKS, LP = EXAMPLE.PROBLEM, EXAMPLE.LP
+
 #: generous: a cold start imports the SDK, the planners and pyomo on a loaded 2-core machine
 TIMEOUT = 240.0
 
