@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,11 @@ def test_mcp_serve_refuses_bad_options_before_serving(args, said):
 
     result = CliRunner().invoke(cli.app, ["mcp", "serve", *args])
     assert result.exit_code == 2 and result.stderr.startswith(said), result.output
+
+
+def test_every_served_schema_compiles_to_a_grammar():
+    """A tool agent on our server constrains its caller to each tool's schema: each must compile (xgrammar)."""
+    import xgrammar as xgr
+
+    for tool in server_tools("embedded:any"):
+        xgr.Grammar.from_json_schema(json.dumps(tool.parameters), any_whitespace=False, strict_mode=True)
