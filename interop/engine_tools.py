@@ -88,7 +88,10 @@ def optimize(
     with tempfile.TemporaryDirectory(prefix="ratiocinator-mcp-") as folder:
         path = Path(folder) / f"model.{model_format}"
         path.write_text(model_text or "", encoding="utf-8")
-        return builtin.optimize(path, solver=solver, timeout=timeout)  # type: ignore[arg-type]  (solve reads .lp/.mps)
+        try:
+            return builtin.optimize(path, solver=solver, timeout=timeout)  # type: ignore[arg-type]  (reads .lp/.mps)
+        except InvalidInput as exc:  # named by the argument, not by the file it was written to
+            raise InvalidInput(str(exc).replace(str(path), f"model_text ({model_format.upper()})")) from None
 
 
 def run_python_or_raise(**arguments: Any) -> Verified:

@@ -118,3 +118,9 @@ def test_every_served_schema_compiles_to_a_grammar():
 
     for tool in server_tools("embedded:any"):
         xgr.Grammar.from_json_schema(json.dumps(tool.parameters), any_whitespace=False, strict_mode=True)
+
+
+def test_lp_text_that_does_not_parse_is_named_by_its_argument():
+    tool = {t.name: t for t in server_tools()}["optimize"]
+    sent = as_call_result(tool.run({"model_text": "Maximize\n obj: 3 x +\nSubject To\n c: x <=\nEnd\n"}))
+    assert sent.is_error and sent.content[0].text.startswith("optimize: model_text (LP): HiGHS cannot read it as LP")
