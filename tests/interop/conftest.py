@@ -8,8 +8,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
+
+import ratiocinator
+
+# pytest imports the checkout's __init__.py under the checkout folder's name; in a checkout named `mcp`
+# that module would stand in for the MCP SDK. Forget it, so that `import mcp` finds the SDK.
+_shadow = sys.modules.get("mcp")
+if _shadow is not None and Path(getattr(_shadow, "__file__", "") or "/").resolve().parent == \
+        Path(ratiocinator.__file__).resolve().parent:
+    del sys.modules["mcp"]
 
 #: generous: a cold start imports the SDK, the planners and pyomo on a loaded 2-core machine
 START_LIMIT = 240.0
