@@ -3,7 +3,7 @@
 The public API: `load_backend` and the `Backend` protocol (one shared inference backend), the typed
 values it exchanges, the error hierarchy, and for every registered method (ratiocinator.methods) its
 `run` (under the method's API name, e.g. `run_cqot`), its config and its result class, loaded on
-first use.
+first use; `mcp_tools` gives an MCP server's tools to the tool agent.
 """
 
 from ratiocinator.errors import (
@@ -38,6 +38,7 @@ _LAZY = {
     "ToolAgent": "ratiocinator.agents.tool_agent:ToolAgent",
     "tool": "ratiocinator.agents.tools:tool",
     "CodeSelectionTask": "ratiocinator.agents.code_selection:CodeSelectionTask",
+    "mcp_tools": "ratiocinator.interop.mcp_client:mcp_tools",
 }
 
 for _m in METHODS:  # every method's run, config and result, from the registry

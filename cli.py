@@ -1,4 +1,4 @@
-"""The `ratiocinator` command: generate, chat, plan, optimize, eval, compress, models. Heavy imports per command.
+"""The `ratiocinator` command: generate, chat, plan, optimize, eval, compress, models, mcp. Heavy imports per command.
 
 Generated text goes to stdout and nothing else does; diagnostics, progress and errors go to stderr.
 A bad input exits with status 2 and a message that names it.
@@ -193,6 +193,9 @@ def chat(
     compress: Annotated[str | None, typer.Option(help="compress the model first, e.g. int8, int4+eora64, "
                                                        "int4+gear-kv4 (a saved checkpoint: --model hf:DIR)")] = None,
     device: DeviceOpt = None,
+    mcp: Annotated[list[str] | None, typer.Option("--mcp", help="an MCP server whose tools the agent is offered "
+                                                   "too: a command (started over stdio) or an http(s):// URL; "
+                                                   "repeatable")] = None,
 ) -> None:
     """Chat through the tool agent (plans validated, models solved, code sandboxed, math checked); -c for one request.
 
@@ -209,13 +212,15 @@ def chat(
         SamplingParams(temperature=temperature, max_tokens=max_tokens)
     except ValueError as exc:
         raise _err(_as_flags(exc)) from None
+    if plain and mcp:
+        raise _err("--mcp: an MCP server's tools are offered to the tool agent; --plain talks to the model without it")
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
         session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
                               thread_id=thread, time_limit=time_limit,
-                              ask_user=ask and interactive,
+                              ask_user=ask and interactive, mcp=tuple(mcp or ()),
                               # every model of the session (/model too) loads on --device
                               loader=functools.partial(load_backend, device=device))
         if command is None:
@@ -351,6 +356,9 @@ app.add_typer(eval_app, name="eval")
 from ratiocinator import pursue as _pursue  # noqa: E402  (typer only; the graph and the data load per command)
 
 app.command("pursue")(_pursue.pursue_command)
+from ratiocinator.interop.cli import mcp_app  # noqa: E402  (typer only; the SDK and the engines load per command)
+
+app.add_typer(mcp_app, name="mcp")
 
 
 def main() -> None:

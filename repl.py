@@ -40,6 +40,7 @@ class ChatSession:
     thread_id: str | None = None
     ask_user: bool = False
     time_limit: float | None = None  # seconds per request (None: the chat's default, CHAT_CONFIG)
+    mcp: tuple[str, ...] = ()  # MCP servers (commands or URLs) whose tools the agent is offered
     _backend: Backend | None = None
     _chat: Any = None
 
@@ -73,14 +74,24 @@ class ChatSession:
                     raise InvalidInput(f"time limit: expected positive seconds, got {self.time_limit}")
                 update["total_timeout"] = self.time_limit
             config = CHAT_CONFIG.model_copy(update=update)
+            tools = self._mcp_tools()  # before the model loads: a server that does not start is said at once
             self._chat = ChatAgent(
                 self.backend,
                 checkpoint=self.checkpoint,
                 thread_id=self.thread_id,
                 config=config,
                 ask_user=self.ask_user,
+                tools=tools,
             )
         return self._chat
+
+    def _mcp_tools(self) -> list[Any]:
+        """The tools of every MCP server of the session (interop/mcp_client.py), each server connected once."""
+        if not self.mcp:
+            return []
+        from ratiocinator.interop.mcp_client import mcp_tools
+
+        return [t for server in self.mcp for t in mcp_tools(server)]
 
     def switch(self, model: str) -> None:
         new = self._load(model)  # fails before we drop the old one

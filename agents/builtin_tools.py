@@ -44,14 +44,20 @@ def builtin_domain(name: str) -> tuple[str, str]:
     return text, found.group(1)
 
 
+def domain_and_problem(domain: str, problem: str) -> tuple[str, str]:
+    """(domain PDDL, problem PDDL): a built-in domain named by `domain` is read, and the problem is pointed at it."""
+    key = domain.strip().lower()
+    if key not in KNOWN_DOMAINS:
+        return domain, problem
+    text, name = builtin_domain(key)  # the problem is meant for the built-in domain, whatever name it gives it
+    return text, _PROBLEM_DOMAIN.sub(f"(:domain {name})", problem, count=1)
+
+
 def _planned(domain: str, problem: str, timeout: float) -> Any:
     """The planner's result for a PDDL problem (a built-in domain by name); RuntimeError when no plan."""
     from ratiocinator.solvers.pddl import solve
 
-    text, key = domain, domain.strip().lower()
-    if key in KNOWN_DOMAINS:  # the problem is meant for the built-in domain, whatever name it gives it
-        text, name = builtin_domain(key)
-        problem = _PROBLEM_DOMAIN.sub(f"(:domain {name})", problem, count=1)
+    text, problem = domain_and_problem(domain, problem)
     result = solve(text, problem, timeout=max(1.0, min(timeout, 120.0)))
     if not result.solved:
         raise RuntimeError(f"no plan: {result.status}. {result.message}".strip())
@@ -160,6 +166,13 @@ def blocksworld(
     )
 
 
+#: what a status without a solver's message means, for the user
+_NO_OPTIMUM = {
+    "infeasible": "no values satisfy every constraint and bound together; check the constraints for a contradiction",
+    "unbounded": "the objective improves without limit; a constraint or a bound is missing",
+}
+
+
 def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30.0,
              problem_text: str | None = None) -> Verified:
     """Solve an optimization model given as the five elements (sets, parameters, variables, objective, constraints).
@@ -176,7 +189,7 @@ def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30
     limit = max(1.0, min(timeout, 120.0))
     result = solve(formulation, solver=solver, timeout=limit)
     if result.status not in ("optimal", "feasible"):
-        raise RuntimeError(f"{result.status}: {result.message}".strip())
+        raise RuntimeError(f"{result.status}: {result.message or _NO_OPTIMUM.get(result.status, '')}".rstrip(": "))
     value = {"status": result.status, "objective": result.objective, "values": result.values}
     solved = f"solved by {result.solver} ({result.status})"
     if not result.verified:

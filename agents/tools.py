@@ -24,7 +24,8 @@ is abandoned (Python cannot kill a thread). So that the limit stops what it limi
 
 - a tool with a `timeout` parameter (plan, optimize, run_python) gets at most the call's limit less a
   margin, so that its engine (a killed planner, a killed solver child, the sandbox) stops itself
-  first; the observation says when the limit asked for was lowered, and why;
+  first; the observation says when the limit asked for was lowered, and why; any tool may read its
+  call's limit from the context variable `call_limit` (an MCP server's tool stops waiting before it);
 - a call abandoned at its deadline is waited for before any other tool call starts (at most that
   call's limit): two calls never run at once on the same model, and an observation says so when the
   earlier call is still running.
@@ -53,6 +54,10 @@ MAX_OBSERVATION_CHARS = 2000
 #: seconds of a call's limit kept back from a tool's own `timeout` argument, for it to stop and answer
 MARGIN = 1.0
 
+#: the time limit (seconds) of the tool call running in this context, for a tool that bounds its own wait by it
+#: (an MCP server's tool: its request gives up first, so that the observation is the server's own words)
+call_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar("ratiocinator_call_limit", default=None)
+
 _abandoned: list[tuple[str, threading.Thread]] = []  # calls past their deadline, perhaps still running
 _abandoned_lock = threading.Lock()
 
@@ -73,6 +78,7 @@ class ToolResult:
     seconds: float = 0.0
     verified: str | None = None  # how the result was checked, when the tool checks it
     checked: bool = True  # False: the tool says how it tried, and that its result is NOT verified
+    error: Exception | None = None  # what the tool raised (status "error"), for a caller that words it itself
 
     @property
     def ok(self) -> bool:
@@ -148,6 +154,7 @@ class Tool:
     def _invoke(self, arguments: Mapping[str, Any]) -> Any:
         parsed = self.args_model.model_validate(dict(arguments))
         kwargs = {name: getattr(parsed, name) for name in type(parsed).model_fields}
+        kwargs.update(parsed.model_extra or {})  # a model that keeps its arguments as extras (a JSON schema's)
         result = self.fn(**kwargs)
         if inspect.isawaitable(result):
             result = asyncio.run(_awaited(result))
@@ -208,6 +215,7 @@ class Tool:
                 status="error",
                 seconds=seconds,
                 content=f"{self.name} raised {type(value).__name__}: {value}",
+                error=value,
             )
         how, checked = None, True
         if isinstance(value, Verified):
@@ -267,6 +275,7 @@ def _with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float, name: str
                                     "running; this call was not started")
     box: list[tuple[bool, Any]] = []
     ctx = contextvars.copy_context()
+    ctx.run(call_limit.set, timeout)  # the tool may read its limit
 
     def target() -> None:
         try:

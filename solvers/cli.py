@@ -135,7 +135,7 @@ def optimize_command(
         raise _fail(f"{formulation}: no such file", as_json)
     result = _run(lambda: solve(formulation, solver=solver, timeout=timeout), as_json)
     if as_json:
-        typer.echo(json.dumps(_finite(result.to_dict()), indent=2, allow_nan=False))
+        typer.echo(json.dumps(finite(result.to_dict()), indent=2, allow_nan=False))
     else:
         typer.echo(f"{result.status} ({result.problem_class}, {result.solver}, {result.seconds:.2f} s)")
         if result.objective is not None:
@@ -150,12 +150,12 @@ def optimize_command(
         raise typer.Exit(1)
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """NaN and infinities (a variable the solver left unset) as null: JSON has no spelling for them."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value

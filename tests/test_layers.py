@@ -10,10 +10,10 @@ import pytest
 import ratiocinator
 
 ROOT = Path(ratiocinator.__file__).parent
-#: what agents/ and reasoning/ must not import: the eval layer, the commands, the REPL
-ABOVE_METHODS = ("evals", "cli", "repl", "pursue")
+#: what agents/ and reasoning/ must not import: the eval layer, the commands, the REPL, the MCP interop
+ABOVE_METHODS = ("evals", "cli", "repl", "pursue", "interop")
 #: what models/ and solvers/ must not import: every layer above them
-ABOVE_ENGINES = ("selection", "reasoning", "agents", "evals", "cli", "repl", "pursue")
+ABOVE_ENGINES = ("selection", "reasoning", "agents", "evals", "cli", "repl", "pursue", "interop")
 
 
 def imported_modules(text: str, package: str) -> set[str]:
@@ -159,7 +159,16 @@ def test_the_cycle_finder_finds_a_circle():
 
 
 def test_selection_and_the_kit_stay_below_the_methods():
-    assert offenders(("selection", "kit"), ("reasoning", "agents", "evals", "cli", "repl", "pursue")) == []
+    assert offenders(("selection", "kit"), ("reasoning", "agents", "evals", "cli", "repl", "pursue", "interop")) == []
+
+
+def test_the_mcp_interop_sits_on_top_and_no_module_is_named_mcp():
+    """interop/ (the MCP server and client) may use every layer, and none below it uses it; a module or folder
+    named `mcp` in the package would shadow the MCP SDK when the checkout is on sys.path."""
+    assert offenders(("evals",), ("interop",)) == []
+    methods = imported_modules((ROOT / "methods.py").read_text(encoding="utf-8"), "ratiocinator")
+    assert forbidden_in(methods, ("interop",)) == []
+    assert not (ROOT / "mcp").exists() and not (ROOT / "mcp.py").exists()
 
 
 def test_no_function_of_a_method_is_longer_than_sixty_lines():

@@ -4,7 +4,7 @@ A request is sorted by keywords into a kind (agents/chat/routes.py); the kind pi
 planner and caller see: the registered methods whose `chat_kind` is that kind (e.g. LLM+P for
 planning, LLMOPT for optimization; agents/chat/method_tools.py), else the solver-level tools of
 ROUTES, those that compare their result with the user's text (optimize, plan) bound to the request
-(agents/chat/request_tools.py). Every answer ends with how it was verified: the sentence of the
+(agents/chat/request_tools.py); tools given to the chat (an MCP server's) come with every kind. Every answer ends with how it was verified: the sentence of the
 checking tool whose check the answer rests on, or why it is not verified, or a plain statement that
 the model answered alone; an answer cut short by a limit says which.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from ratiocinator.agents.tool_agent import (
     make_checkpointer,
 )
 from ratiocinator.agents.tools import Tool
+from ratiocinator.errors import InvalidInput
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,8 +56,10 @@ class ChatAgent:
         config: ToolAgentConfig = CHAT_CONFIG,
         ask_user: bool = False,
         clock: Callable[[], float] = time.time,
+        tools: Sequence[Tool] = (),
     ) -> None:
-        """`clock` measures the requests' time limit (`config.total_timeout`); tests inject one."""
+        """`clock` measures the requests' time limit (`config.total_timeout`); tests inject one. `tools` are
+        offered with every kind of request, after its own (an MCP server's: `chat --mcp`)."""
         self.backend, self.config, self.clock = backend, config, clock
         self.checkpointer, self._conn = make_checkpointer(checkpoint)
         self.thread_id = thread_id or f"chat-{uuid.uuid4().hex[:8]}"
@@ -68,12 +71,19 @@ class ChatAgent:
             made = method_tool(method, lambda: self._request, lambda: self.backend)
             self._tools[made.name] = made
             self._methods.setdefault(method.chat_kind, []).append(tool_name(method))
+        clashes = sorted(t.name for t in tools if t.name in self._tools)
+        if clashes:
+            raise InvalidInput(f"tool(s) {clashes} have the name of a tool of the chat; give them a prefix "
+                               "(mcp_tools(..., prefix=...))")
+        self._extra = [t.name for t in tools]
+        self._tools.update((t.name, t) for t in tools)
         self._agents: dict[Kind, ToolAgent] = {}
         self._pending: Kind | None = None
 
     def tools_for(self, kind: Kind) -> list[Tool]:
-        """The registered methods for this kind if any, else its solver tools (and ask_user when offered)."""
-        names = list(self._methods.get(kind) or ROUTES[kind])
+        """The registered methods for this kind if any, else its solver tools; then the extra tools (and ask_user
+        when offered)."""
+        names = list(self._methods.get(kind) or ROUTES[kind]) + self._extra
         if self.ask_user:
             names.append("ask_user")
         return [self._tools[n] for n in names]

@@ -29,6 +29,13 @@ def tool_name(method: Any) -> str:
     return re.sub(r"\W", "_", method.name)
 
 
+def reported(result: Any) -> Verified:
+    """A method's result as a tool's value: its report, checked only when its verdict is `verified`."""
+    verdict = result.verdict
+    how = verdict.reason if verdict.verified else str(verdict)
+    return Verified(value=result.report(), how=how, checked=verdict.verified)
+
+
 def method_tool(method: Any, request: Callable[[], str], backend: Callable[[], Any]) -> Tool:
     """A tool that runs `method` on the current request (`request()`) and backend (`backend()`).
 
@@ -39,10 +46,7 @@ def method_tool(method: Any, request: Callable[[], str], backend: Callable[[], A
 
     def run_method() -> Verified:
         """Run the method on the user's request."""
-        result = method.run(request(), backend=backend())
-        verdict = result.verdict
-        how = verdict.reason if verdict.verified else str(verdict)
-        return Verified(value=result.report(), how=how, checked=verdict.verified)
+        return reported(method.run(request(), backend=backend()))
 
     description = f"{method.description} (it reads the user's request itself)"
     return make_tool(run_method, name=tool_name(method), description=description, timeout=METHOD_TIMEOUT)
