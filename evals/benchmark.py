@@ -305,4 +305,4 @@ def resolve_data_dir(cls: type[Benchmark], data_dir: Path | str | None) -> Path 
     """The data directory a benchmark reads (None for vendored-only ones); checks that its sub-folder exists."""
     if cls.data_subdir is None:
         return Path(data_dir).resolve() if data_dir is not None else None
-    return find(cls.data_subdir, data_dir, who=cls.name)
+    return find(cls.data_subdir, data_dir, who=cls.name, packaged=False)
