@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.agents.llm_as_planner import (
     LLMAsPlannerConfig,
     LLMAsPlannerResult,
@@ -18,9 +17,12 @@ from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-pytestmark = pytest.mark.skipif(
-    not (DATA / "blocksworld").is_dir(), reason="needs shared/data/planning"
+#: the planning domains: the team's copy (llm-pddl's one-shot examples) where found, else the package's own
+DATA = datadirs.holding("planning/blocksworld/domain.pddl") / "planning"
+#: the llm-pddl problems (pNN.nl, pNN.pddl) do not ship (no licence): the tests that read them skip without them
+needs_problems = pytest.mark.skipif(
+    datadirs.holding("planning/blocksworld/p01.pddl") is None,
+    reason=datadirs.missing("planning/<domain>/pNN.{nl,pddl} (the llm-pddl problems)"),
 )
 
 TEXT = (
