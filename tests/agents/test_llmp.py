@@ -78,7 +78,8 @@ def test_correct_translation_plans_and_is_verified():
     assert '"(on" " " obj " " obj ")"' in params.grammar and '"b3"' in params.grammar
     assert '"b4"' not in params.grammar  # 3 blocks: the example's b4, b5 cannot be copied
     prompt = backend.calls[0].prompt[0].content
-    assert "An example planning problem is" in prompt and "(define (problem BW-rand-5)" in prompt
+    example = load_domain("blocksworld", data_dir=DATA).example_pddl  # llm-pddl's BW-rand-5, or the package's
+    assert "An example planning problem is" in prompt and example.splitlines()[0] in prompt
 
 
 @pytest.mark.parametrize(
@@ -421,9 +422,15 @@ def test_every_gold_problem_fits_its_domain_grammar():
         "termes",
         "manipulation",
     }
+    plan = plan_grammar(vocabulary(load_domain("blocksworld")), ["b1", "b2"], steps=2)
+    assert _is_grammar_accept_string(plan, "(pickup b1)\n(stack b1 b2)\n")
+    assert not _is_grammar_accept_string(plan, "(pickup b1)\n(stack b1 b2)\n(pickup b2)\n")
+    assert not _is_grammar_accept_string(plan, "(pickup b1 b2)\n")
+    checked = 0
     for domain in domains:
         vocab = vocabulary(domain)
         for nl in sorted((DATA / domain.name).glob("p[0-9]*.nl"))[:2]:
+            checked += 1
             text = nl.read_text()
             grammar = problem_grammar(
                 vocab, candidate_objects(text, domain), bounds(text, domain, 2.0)
@@ -432,12 +439,11 @@ def test_every_gold_problem_fits_its_domain_grammar():
                 warnings.simplefilter("ignore")
                 gold = parse_texts(domain.pddl, nl.with_suffix(".pddl").read_text())[0]
             assert _is_grammar_accept_string(grammar, _canonical(gold, vocab)), nl
-    plan = plan_grammar(vocabulary(load_domain("blocksworld")), ["b1", "b2"], steps=2)
-    assert _is_grammar_accept_string(plan, "(pickup b1)\n(stack b1 b2)\n")
-    assert not _is_grammar_accept_string(plan, "(pickup b1)\n(stack b1 b2)\n(pickup b2)\n")
-    assert not _is_grammar_accept_string(plan, "(pickup b1 b2)\n")
+    if not checked:
+        pytest.skip(datadirs.missing("planning/<domain>/pNN.{nl,pddl} (the llm-pddl problems)"))
 
 
+@needs_problems
 def test_eval_benchmark_scores_against_the_gold_problem():
     from ratiocinator.evals.benchmark import Context, SharedBackend, get
 
