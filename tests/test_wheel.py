@@ -46,11 +46,15 @@ API_CHECK = f"""
 import json, ratiocinator as rc
 from ratiocinator.agents.llmp.domain import available_domains, load_domain
 from ratiocinator.datadirs import PACKAGED
+from ratiocinator.evals.benchmark import get, resolve_data_dir
+from ratiocinator.models.compress.data import data_root, documents
 from ratiocinator.models.scripted import ScriptedBackend
 domain = load_domain("blocksworld")
+calibration = (str(data_root()), len(documents("calibration")))
+pursuit = str(resolve_data_dir(get("pursuit-20q"), None))
 result = rc.plan_from_text({TEXT!r}, backend=ScriptedBackend([{GOOD!r}]), domain="blocksworld")
 print(json.dumps({{"file": rc.__file__, "packaged": str(PACKAGED), "domains": [d.name for d in available_domains()],
-                  "example": domain.example_pddl[:40], "verified": result.verified, "plan": list(result.plan)}}))
+                  "example": domain.example_pddl[:40], "calibration": calibration, "pursuit": pursuit, "verified": result.verified, "plan": list(result.plan)}}))
 """
 
 
@@ -103,6 +107,9 @@ def test_the_wheel_carries_the_data_the_package_reads(installed):
             assert f"ratiocinator/data/planning/{domain}/{name}" in names
     for name in ("data/README.md", "data/calibration/english.jsonl", "data/calibration/code.jsonl",
                  "evals/data/generate_smoke.jsonl", "evals/data/nuclear_norm_prompts.jsonl",
+                 "data/pursuit/LICENSE-Conformal-IP.txt", "data/pursuit/20q/classes20.txt",
+                 "data/pursuit/20q/query_bank_closed/queries.txt",
+                 "data/pursuit/20q/query_bank_closed_yesno/dicts/zebra.json",
                  "selection/_sandbox_runner.py", "py.typed"):
         assert f"ratiocinator/{name}" in names
     assert not any(n.startswith("ratiocinator/tests/") or "/p01." in n for n in names)
@@ -132,6 +139,7 @@ def test_the_api_finds_the_shipped_domains_and_runs_from_the_wheel(installed):
     assert not Path(out["file"]).resolve().is_relative_to(ROOT)
     assert out["domains"] == list(DOMAINS)
     assert out["example"].startswith("(define (problem bw-example)")  # the project's own one-shot example
+    assert out["calibration"][0] == out["pursuit"] == out["packaged"] and out["calibration"][1] > 100
     assert out["verified"] and out["plan"] == ["(unstack b3 b1)", "(putdown b3)", "(pickup b1)", "(stack b1 b2)"]
 
 
