@@ -47,9 +47,10 @@ def find(
 ) -> Path:
     """The data root that holds `subdir` (`data_dir` if given, else the first of `data_roots()` that does).
 
-    `packaged=False` leaves out the package's own `data/`: a benchmark reads a whole set, which the
-    package never ships (it ships the pieces the agents and tests need). Raises InvalidInput naming
-    `who` needs it, where it was looked for, and how to point at it.
+    `packaged=False` leaves out the package's own `data/`: a benchmark reads a whole set, and the
+    package ships the pieces the agents need (a benchmark whose set ships whole says so, see
+    `Benchmark.shipped`). Raises InvalidInput naming `who` needs it, where it was looked for, and how
+    to point at it.
     """
     if data_dir is not None:
         root = Path(data_dir).expanduser()

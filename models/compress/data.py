@@ -2,8 +2,8 @@
 
 English comes from MediQ case texts and Mamo / LLMOPT optimization questions, code from HumanEval
 prompts with their canonical solutions (the team's data folder); with no data folder, from the text
-that ships in the package (`data/calibration/`: the project's own documentation and source). Every document goes to the calibration or the evaluation split
-by a hash of its normalised text, so the splits are disjoint (duplicates across sets land together)
+that ships in the package (`data/calibration/`: the project's own documentation and source). Every
+document goes to the calibration or the evaluation split by a hash of its normalised text, so the splits are disjoint (duplicates across sets land together)
 and stable across runs. Texts are concatenated and cut into fixed-length token windows.
 """
 
