@@ -42,10 +42,15 @@ def data_roots() -> list[Path]:
     return unique
 
 
-def find(subdir: str, data_dir: Path | str | None = None, *, who: str = "this") -> Path:
+def find(
+    subdir: str, data_dir: Path | str | None = None, *, who: str = "this", packaged: bool = True
+) -> Path:
     """The data root that holds `subdir` (`data_dir` if given, else the first of `data_roots()` that does).
 
-    Raises InvalidInput naming `who` needs it, where it was looked for, and how to point at it.
+    `packaged=False` leaves out the package's own `data/`: a benchmark reads a whole set, and the
+    package ships the pieces the agents need (a benchmark whose set ships whole says so, see
+    `Benchmark.shipped`). Raises InvalidInput naming `who` needs it, where it was looked for, and how
+    to point at it.
     """
     if data_dir is not None:
         root = Path(data_dir).expanduser()
@@ -55,7 +60,7 @@ def find(subdir: str, data_dir: Path | str | None = None, *, who: str = "this") 
             f"--data-dir {data_dir}: {who} reads {subdir}/ under the data directory, and "
             f"{root / subdir} is not a directory; pass the folder that holds it (e.g. ../shared/data)"
         )
-    candidates = data_roots()
+    candidates = [r for r in data_roots() if packaged or r != PACKAGED]
     for root in candidates:
         if (root / subdir).is_dir():
             return root.resolve()
@@ -63,6 +68,19 @@ def find(subdir: str, data_dir: Path | str | None = None, *, who: str = "this") 
         f"{who} needs its data ({subdir}/) and no data directory was found; pass --data-dir DIR "
         f"(the folder that holds it, e.g. ../shared/data) or set ${ENV}. Looked in: "
         f"{', '.join(str(c) for c in candidates)}"
+    )
+
+
+def holding(path: str) -> Path | None:
+    """The first of `data_roots()` under which `path` (a file or folder) exists, or None."""
+    return next((root for root in data_roots() if (root / path).exists()), None)
+
+
+def missing(path: str) -> str:
+    """Why a test or tool that needs `path` (data the package does not ship) cannot run, and what to pass."""
+    return (
+        f"needs {path} (not shipped with the package): set ${ENV} to the folder that holds it "
+        f"(e.g. ../shared/data)"
     )
 
 

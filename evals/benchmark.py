@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ratiocinator.datadirs import VENDORED, data_roots, find
+from ratiocinator.datadirs import PACKAGED, VENDORED, data_roots, find
 from ratiocinator.errors import InvalidInput
 
 #: Data shipped with the package (small, permissively licensed sets, each with its licence).
@@ -152,6 +152,9 @@ class Benchmark(ABC):
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: sub-folder of the data directory this benchmark reads, or None if it reads only vendored data
     data_subdir: ClassVar[str | None] = None
+    #: the part of `data_subdir` the package's data/ holds whole (e.g. pursuit/20q), read when no data
+    #: folder holds `data_subdir`; None: the benchmark always needs a data folder
+    shipped: ClassVar[str | None] = None
     #: False when `run` must not be called from two threads at once; workers are then processes
     thread_safe: ClassVar[bool] = True
     #: the registered method (ratiocinator.methods) this benchmark runs, if any; its config is the
@@ -305,4 +308,9 @@ def resolve_data_dir(cls: type[Benchmark], data_dir: Path | str | None) -> Path 
     """The data directory a benchmark reads (None for vendored-only ones); checks that its sub-folder exists."""
     if cls.data_subdir is None:
         return Path(data_dir).resolve() if data_dir is not None else None
-    return find(cls.data_subdir, data_dir, who=cls.name)
+    try:
+        return find(cls.data_subdir, data_dir, who=cls.name, packaged=False)
+    except InvalidInput:
+        if data_dir is None and cls.shipped is not None and (PACKAGED / cls.shipped).is_dir():
+            return PACKAGED.resolve()  # the whole set ships in the package: the team's copy wins when found
+        raise

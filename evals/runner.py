@@ -223,8 +223,9 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
     """Run (or resume) a benchmark; `backend` overrides loading `config.model` (tests pass a ScriptedBackend)."""
     cls = registry.get(config.benchmark)
     options = cls.parse_options(config.options)
-    if config.model is not None and not cls.needs_model:
-        raise InvalidInput(f"{cls.name} runs no model; drop --model {config.model}")
+    for flag, value in (("--model", config.model), ("--compress", config.compress), ("--device", config.device)):
+        if value is not None and not cls.needs_model:  # before the data is looked for: the flag is the mistake
+            raise InvalidInput(f"{cls.name} runs no model; drop {flag} {value}")
     model = config.model
     if cls.needs_model and model is None:
         from ratiocinator.models import DEFAULT_MODEL
@@ -235,15 +236,11 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
                 "seed": config.seed, "dtype": config.dtype if cls.needs_model else None}
     compress = None
     if config.compress is not None:
-        if not cls.needs_model:
-            raise InvalidInput(f"{cls.name} runs no model; drop --compress {config.compress}")
         from ratiocinator.models.compress.config import CompressionConfig
 
         compress = CompressionConfig.parse(config.compress).describe()  # fails fast on a bad spec
         identity["compress"] = compress  # only when set: uncompressed runs keep their hashes
     if config.device is not None:
-        if not cls.needs_model:
-            raise InvalidInput(f"{cls.name} runs no model; drop --device {config.device}")
         identity["device"] = config.device  # only when set, as compress: runs without it keep their hashes
     config_hash = sha256_text(canonical_json(identity))[:16]
 

@@ -37,3 +37,20 @@ def test_every_layer_resolves_data_through_the_one_resolver(tmp_path, monkeypatc
     monkeypatch.setenv("RATIOCINATOR_DATA", str(tmp_path))
     assert default_data_dirs() == datadirs.data_roots()
     assert planning_data_dirs()[0] == tmp_path / "planning"
+
+
+def test_benchmarks_read_the_package_data_only_for_a_set_it_ships_whole(tmp_path, monkeypatch):
+    """planning-gold never reads the package's planning domains (they hold no problems); pursuit-20q ships whole."""
+    from ratiocinator.evals.benchmark import get, resolve_data_dir
+
+    monkeypatch.setattr(datadirs, "data_roots", lambda: [tmp_path, datadirs.PACKAGED])
+    assert (datadirs.PACKAGED / "planning" / "blocksworld" / "domain.pddl").is_file()
+    for name in ("planning-gold", "planning", "pursuit-mediq"):
+        with pytest.raises(InvalidInput, match=r"pass --data-dir DIR .* or set \$RATIOCINATOR_DATA"):
+            resolve_data_dir(get(name), None)
+    assert resolve_data_dir(get("pursuit-20q"), None) == datadirs.PACKAGED.resolve()
+    assert datadirs.holding("pursuit/20q/classes20.txt") == datadirs.PACKAGED
+    (tmp_path / "pursuit" / "20q").mkdir(parents=True)  # the team's copy wins
+    assert resolve_data_dir(get("pursuit-20q"), None) == tmp_path.resolve()
+    assert datadirs.holding("planning/blocksworld/p01.pddl") is None
+    assert "$RATIOCINATOR_DATA" in datadirs.missing("planning/blocksworld/p01.pddl")

@@ -231,6 +231,7 @@ class TwentyQuestions(_PursuitBench):
     name = "pursuit-20q"
     description = "20 Questions (20 AwA2 animals, closed yes/no bank): C-IP vs IP vs direct accuracy by questions"
     Options = PursuitOptions
+    shipped = "pursuit/20q"  # Conformal-IP's 20 Questions set (Apache-2.0) ships in the package
 
     def _load(self) -> None:
         if hasattr(self, "_classes"):

@@ -1,8 +1,9 @@
 """Calibration and held-out evaluation text from the team's offline data, split disjointly, and perplexity.
 
 English comes from MediQ case texts and Mamo / LLMOPT optimization questions, code from HumanEval
-prompts with their canonical solutions. Every document goes to the calibration or the evaluation split
-by a hash of its normalised text, so the splits are disjoint (duplicates across sets land together)
+prompts with their canonical solutions (the team's data folder); with no data folder, from the text
+that ships in the package (`data/calibration/`: the project's own documentation and source). Every
+document goes to the calibration or the evaluation split by a hash of its normalised text, so the splits are disjoint (duplicates across sets land together)
 and stable across runs. Texts are concatenated and cut into fixed-length token windows.
 """
 
@@ -25,14 +26,16 @@ _ENGLISH = ("pursuit/mediq/all_dev_good.jsonl", "pursuit/mediq/all_craft_md.json
             "optimization/llmopt/nl4opt_test.jsonl", "optimization/llmopt/industryor.jsonl",
             "optimization/llmopt/nlp4lp.jsonl", "optimization/llmopt/optibench.jsonl")
 _CODE = ("code/humaneval/problems.jsonl",)
+#: the package's own text (ratiocinator.datadirs.PACKAGED): only read where the team's data is absent
+_SHIPPED_ENGLISH = ("calibration/english.jsonl",)
+_SHIPPED_CODE = ("calibration/code.jsonl",)
 
 
 def data_root() -> Path:
-    """The first data root that holds the texts (ratiocinator.datadirs), else the first root looked in."""
-    from ratiocinator.datadirs import data_roots
+    """The first data root that holds the team's texts (ratiocinator.datadirs), else the package's own data/."""
+    from ratiocinator.datadirs import PACKAGED, data_roots
 
-    roots = data_roots()
-    return next((r for r in roots if (r / _ENGLISH[0]).is_file()), roots[0])
+    return next((r for r in data_roots() if any((r / f).is_file() for f in _ENGLISH + _CODE)), PACKAGED)
 
 
 def _text(record: dict[str, Any]) -> str | None:
@@ -40,7 +43,7 @@ def _text(record: dict[str, Any]) -> str | None:
         return str(record["prompt"]) + str(record["canonical_solution"])
     if isinstance(record.get("context"), list):  # MediQ: the case, then the question
         return " ".join(str(c).strip().rstrip(".") + "." for c in record["context"]) + " " + str(record.get("question", ""))
-    for key in ("Question", "question"):
+    for key in ("Question", "question", "text"):
         if isinstance(record.get(key), str):
             return record[key]
     return None
@@ -54,7 +57,8 @@ def _split_of(text: str) -> Split:
 def documents(split: Split, domain: Domain = "mixed", root: Path | None = None) -> list[str]:
     """The documents of one split, in file order; raises InvalidInput when no data file is found."""
     root = root or data_root()
-    files = {"english": _ENGLISH, "code": _CODE, "mixed": _ENGLISH + _CODE}[domain]
+    english, code = _ENGLISH + _SHIPPED_ENGLISH, _CODE + _SHIPPED_CODE  # a root holds one kind or the other
+    files = {"english": english, "code": code, "mixed": english + code}[domain]
     seen: set[str] = set()
     out: list[str] = []
     found = 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from pathlib import Path
 
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.agents.llmp import (
     LLMPConfig,
     load_domain,
@@ -20,10 +20,12 @@ from ratiocinator.agents.llmp.objects import dedupe_objects
 from ratiocinator.models.types import SamplingParams
 from ratiocinator.solvers.pddl_reader import PDDLError, parse_texts
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
+#: the llm-pddl problems do not ship (no licence): both tests read blocksworld p01.nl
+PROBLEMS = datadirs.holding("planning/blocksworld/p01.nl")
+DATA = (PROBLEMS or datadirs.PACKAGED) / "planning"
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (DATA / "blocksworld").is_dir(), reason="needs shared/data/planning"),
+    pytest.mark.skipif(PROBLEMS is None, reason=datadirs.missing("planning/blocksworld/p01.nl (llm-pddl)")),
 ]
 
 

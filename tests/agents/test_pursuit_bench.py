@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.agents.pursuit import PursuitConfig, Thresholds
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
@@ -22,8 +22,10 @@ from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
 from ratiocinator.models.scripted import ScriptedBackend
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-needs_data = pytest.mark.skipif(not (DATA / "pursuit").is_dir(), reason=f"no shared data at {DATA}")
+#: 20 Questions ships in the package (the team's copy wins where found); MediQ does not (7 MB)
+DATA = datadirs.holding("pursuit/20q")
+MEDIQ = datadirs.holding("pursuit/mediq")
+needs_mediq = pytest.mark.skipif(MEDIQ is None, reason=datadirs.missing("pursuit/mediq (Conformal-IP's MediQ)"))
 LINE = re.compile(r"^\d+\. (.+\?) (Yes\.|No\.)$", re.M)
 
 
@@ -100,7 +102,6 @@ def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key
     }
 
 
-@needs_data
 def test_pursuit_20q_beats_direct_prediction_with_a_truthful_scorer(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
     backend = AnimalScorer()
@@ -150,14 +151,14 @@ class LetterScorer(ScriptedBackend):
         return [float(known) if c == "A" else 0.0 for c in continuations]
 
 
-@needs_data
+@needs_mediq
 def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
     options = {"budget": 2, "n_candidate_queries": 2, "n_case_queries": 6, "n_cal_per_length": 9}
     run(
         RunConfig(
             benchmark="pursuit-mediq",
-            data_dir=str(DATA),
+            data_dir=str(MEDIQ),
             out=str(tmp_path / "m"),
             limit=2,
             options=options,
@@ -172,7 +173,7 @@ def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
         assert r.metrics["direct_acc"] == float(r.output["label"] == "A")
         assert len(r.output["ip"]["history"]) <= 2
     bench = registry.get("pursuit-mediq")(
-        registry.get("pursuit-mediq").parse_options(options), DATA
+        registry.get("pursuit-mediq").parse_options(options), MEDIQ
     )
     bench._load()
     ids = {part: {cid for cid, *_ in bench._cases[part]} for part in ("train", "cal", "test")}
@@ -183,7 +184,6 @@ def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
     )
 
 
-@needs_data
 def test_pursue_command_asks_the_person_through_interrupts(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

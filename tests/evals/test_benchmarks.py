@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
 from ratiocinator.evals.results import load_results
@@ -14,8 +15,12 @@ from ratiocinator.evals.runner import RunConfig, run
 from ratiocinator.models import ResponseCache
 from ratiocinator.models.scripted import ScriptedBackend
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-needs_data = pytest.mark.skipif(not (DATA / "planning").is_dir(), reason=f"no shared data at {DATA}")
+#: the team's data, which does not ship (the llm-pddl problems, CodeT): $RATIOCINATOR_DATA or ../shared/data
+DATA = datadirs.holding("planning/grippers/p01.pddl") or datadirs.data_roots()[0]
+needs_data = pytest.mark.skipif(
+    not (DATA / "planning" / "grippers" / "p01.pddl").is_file(),
+    reason=datadirs.missing("planning/<domain>/pNN.pddl (llm-pddl) and code/humaneval (CodeT)"),
+)
 SMOKE_ANSWERS = {"What is the capital of France? Answer with one word.": "Paris.",
                  "What colour is a clear daytime sky? Answer with one word.": "The sky is blue"}
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.reasoning.cqot.prompts import PLAN_SYSTEM
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+#: the critique sets do not ship (3 MB): $RATIOCINATOR_DATA or ../shared/data
+DATA = datadirs.holding("critique") or datadirs.data_roots()[0]
 needs_data = pytest.mark.skipif(
-    not (DATA / "critique").is_dir(), reason="../shared/data/critique not found"
+    not (DATA / "critique").is_dir(), reason=datadirs.missing("critique/ (ProcessBench, Mr-GSM8K, CQoT)")
 )
 
 

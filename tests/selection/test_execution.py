@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.selection.execution import (
     ExecutionConfig,
     Executor,
@@ -120,9 +121,9 @@ def test_cache_round_trip_in_any_order(sandbox: Sandbox, tmp_path: Path) -> None
 def test_canonical_humaneval_solutions_pass_their_tests(sandbox: Sandbox) -> None:
     from ratiocinator.selection.reproduce import load_codet_humaneval
 
-    data = Path(__file__).resolve().parents[3] / "shared" / "data" / "code" / "humaneval"
+    data = (datadirs.holding("code/humaneval") or datadirs.data_roots()[0]) / "code" / "humaneval"
     if not data.exists():
-        pytest.skip(f"CodeT's HumanEval data is not at {data}")
+        pytest.skip(datadirs.missing("code/humaneval (CodeT)"))
     import json
 
     problems = {p["task_id"]: p for p in map(json.loads, (data / "problems.jsonl").read_text().splitlines())}

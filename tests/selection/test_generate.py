@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.errors import InvalidInput
 from ratiocinator.models.cache import ResponseCache
 from ratiocinator.models.scripted import ScriptedBackend
@@ -24,7 +25,8 @@ from ratiocinator.selection.generate import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "code"
+#: CodeT's HumanEval and MBPP data do not ship (7 MB): $RATIOCINATOR_DATA or ../shared/data
+DATA = (datadirs.holding("code/humaneval") or datadirs.data_roots()[0]) / "code"
 
 ADD = Problem(
     task_id="Toy/0",
@@ -149,7 +151,7 @@ def test_load_problems_from_a_folder(tmp_path: Path) -> None:
         load_problems(tmp_path, task_ids=["Toy/9"])
 
 
-@pytest.mark.skipif(not DATA.exists(), reason=f"CodeT's data is not at {DATA}")
+@pytest.mark.skipif(not DATA.exists(), reason=datadirs.missing("code/ (CodeT)"))
 def test_load_problems_humaneval_and_mbpp() -> None:
     humaneval = load_problems(DATA / "humaneval")
     assert len(humaneval) == 164 and humaneval[0].task_id == "HumanEval/0"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.selection.reproduce import (
     TaskData,
     evaluate,
@@ -18,8 +19,9 @@ from ratiocinator.selection.reproduce import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "code" / "humaneval"
-needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"CodeT's HumanEval data is not at {DATA}")
+#: CodeT's HumanEval and MBPP data do not ship (7 MB): $RATIOCINATOR_DATA or ../shared/data
+DATA = (datadirs.holding("code/humaneval") or datadirs.data_roots()[0]) / "code" / "humaneval"
+needs_data = pytest.mark.skipif(not DATA.exists(), reason=datadirs.missing("code/humaneval (CodeT)"))
 
 
 @needs_data

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.generators import blocksworld_problem
 from ratiocinator.solvers.pddl import (
@@ -200,7 +201,7 @@ def test_fast_downward_style_pddl_is_read_soundly() -> None:
 def test_every_data_domain_first_problem_is_solved_and_validated() -> None:
     root = DATA / "planning"
     if not root.is_dir():
-        pytest.skip(f"no planning data at {root} (set RATIOCINATOR_DATA)")
+        pytest.skip(f"no planning data at {root}: " + datadirs.missing("planning/<domain>/p01.pddl"))
     for domain_dir in sorted(p for p in root.iterdir() if (p / "p01.pddl").exists()):
         result = solve(domain_dir / "domain.pddl", domain_dir / "p01.pddl", timeout=60)
         assert result.solved and result.validated, (domain_dir.name, result.message)
@@ -226,10 +227,9 @@ def test_a_cached_domain_gives_independent_problems_and_the_same_answers() -> No
 
 
 def test_a_wrong_typed_argument_is_an_invalid_step_not_a_crash() -> None:
-    data = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning" / "grippers"
-    if not data.is_dir():
-        pytest.skip("needs ../shared/data/planning")
-    domain, problem = (data / "domain.pddl").read_text(), (data / "p01.pddl").read_text()
+    gold = datadirs.holding("planning/grippers/p01.pddl")  # llm-pddl's, else the package's own example
+    data = (gold or datadirs.PACKAGED) / "planning" / "grippers"
+    domain, problem = (data / "domain.pddl").read_text(), (data / ("p01.pddl" if gold else "p_example.pddl")).read_text()
     report = validate(domain, problem, ["(move room1 robot1 room2)"])
     assert not report.valid and report.failed_step == 1
     assert "robot1 is a room" not in report.reason and "takes a robot" in report.reason

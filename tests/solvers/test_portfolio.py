@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ratiocinator import datadirs
 from ratiocinator.solvers import pddl
 from ratiocinator.solvers.pddl import solve, validate
 from ratiocinator.solvers.planners import LpgRun, lpg_binary
@@ -60,7 +61,7 @@ def test_easy_problems_are_still_fast_downwards(no_leftover_planners) -> None:
 @needs_lpg
 def test_floortile_that_fast_downward_misses_is_solved_by_the_portfolio(no_leftover_planners) -> None:
     if not (FLOORTILE / "p04.pddl").exists():
-        pytest.skip(f"no floortile data at {FLOORTILE} (set RATIOCINATOR_DATA)")
+        pytest.skip(f"no floortile data at {FLOORTILE}: " + datadirs.missing("planning/floortile/p04.pddl"))
     domain, problem = FLOORTILE / "domain.pddl", FLOORTILE / "p04.pddl"
     alone = solve(domain, problem, planner="fast-downward", timeout=3)  # lama-first needs > 60 s here
     assert alone.status == "timeout"
