@@ -1,0 +1,136 @@
+"""One stepwise translation in progress (a Draft): its pieces, the checks of each piece, and their assembly into a Formulation.
+
+A draft holds the text's numbers (each tied to its words; the parameters, named from those words) and
+the model's reply to each piece: `variables`, `objective`, and `sN` (the constraints sentence N
+states); expressions write the text's numbers themselves, which the grammars admit and no other. Each check returns what is wrong with one
+piece in words the model can act on, or "" — so that an error goes back to the piece at fault, not to
+the whole problem. `assemble` turns the pieces into the five-element formulation, whose constraints
+are labelled by the sentence they come from (`s3_1`), so the engine's complaints can be traced back.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ratiocinator.agents.llmopt.stepgrammar import NONE
+from ratiocinator.agents.llmopt.table import Number, show
+from ratiocinator.solvers.formulation import _RESERVED
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LITERAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+DOMAIN = {"continuous": "nonnegative", "integer": "nonnegative_integer", "binary": "binary"}
+
+
+class Draft(BaseModel):
+    """The pieces of one translation: the text's numbers and sentences, and the model's reply per piece."""
+
+    model_config = ConfigDict(frozen=True)
+
+    problem: str
+    table: tuple[Number, ...]
+    sentences: tuple[str, ...]
+    replies: dict[str, str] = Field(default_factory=dict)
+
+    def with_reply(self, piece: str, text: str) -> Draft:
+        return self.model_copy(update={"replies": {**self.replies, piece: text.strip()}})
+
+    def names(self) -> list[str]:
+        """The parameters' names, in the table's order, made from the words after each number (`ducks_per_trip`)."""
+        taken = {name for name, _ in self.variables()} | _RESERVED
+        out: list[str] = []
+        for number in self.table:
+            after = number.words.split(number.written, 1)[-1]
+            words = [w.lower() for w in re.findall(r"[A-Za-z]+", after)][:3] or ["number"]
+            base = "_".join(words)
+            name, k = base, 2
+            while name in out or name in taken:
+                name, k = f"{base}_{k}", k + 1
+            out.append(name)
+        return out
+
+    def variables(self) -> list[tuple[str, str]]:
+        """(name, domain) of each declared variable, in order, the first of a repeated name kept."""
+        seen: dict[str, str] = {}
+        for line in self.replies.get("variables", "").splitlines():
+            name, _, domain = line.partition(": ")
+            if name.strip() and domain.strip() in DOMAIN:
+                seen.setdefault(name.strip(), domain.strip())
+        return list(seen.items())
+
+    def rows(self, piece: str) -> list[str]:
+        """The relations of one sentence piece (none: an empty list)."""
+        text = self.replies.get(piece, NONE)
+        return [] if text.strip() == NONE else [r.strip() for r in text.splitlines() if r.strip()]
+
+    def objective(self) -> tuple[str, str]:
+        """(sense, expression) of the objective."""
+        sense, _, expression = self.replies.get("objective", "minimize 0").partition(" ")
+        return sense, expression.strip()
+
+
+def sentence_pieces(draft: Draft) -> list[str]:
+    """The pieces of the constraints, one per sentence: s0, s1, ..."""
+    return [f"s{k}" for k in range(len(draft.sentences))]
+
+
+def check_variables(draft: Draft, piece: str = "variables") -> str:
+    """Declared variables: at least one, none named like a reserved word."""
+    declared = [name for name, _ in draft.variables()]
+    if not declared:
+        return "No decision variable was declared."
+    clash = sorted(set(declared) & _RESERVED)
+    if clash:
+        return f"{', '.join(clash)} is a reserved word. Name the decisions differently."
+    return ""
+
+
+def check_objective(draft: Draft, piece: str = "objective") -> str:
+    """The objective names at least one decision variable."""
+    _, expression = draft.objective()
+    if not _uses_variable(draft, expression):
+        return f"The objective `{expression}` contains no decision variable."
+    return ""
+
+
+def check_rows(draft: Draft, piece: str) -> str:
+    """Each relation of a sentence names at least one decision variable."""
+    empty = [r for r in draft.rows(piece) if not _uses_variable(draft, r)]
+    if empty:
+        return f"`{empty[0]}` contains no decision variable: a constraint limits a decision."
+    return ""
+
+
+def unused_numbers(draft: Draft) -> dict[str, str]:
+    """Each sentence whose numbers no expression uses, with the feedback for it."""
+    written = " ".join([draft.objective()[1], *(r for p in sentence_pieces(draft) for r in draft.rows(p))])
+    used = {float(x) for x in _LITERAL.findall(written)}
+    faults: dict[str, list[str]] = {}
+    for number in draft.table:
+        if number.value not in used and number.value not in (0.0, 1.0):
+            faults.setdefault(f"s{number.sentence}", []).append(f'{show(number.value)} ("{number.words}")')
+    return {piece: "No constraint and not the objective uses the number " + "; ".join(items) + ". Write the "
+            "constraints of this sentence so that they use it."
+            for piece, items in faults.items()}
+
+
+def _uses_variable(draft: Draft, expression: str) -> bool:
+    return bool(set(_WORD.findall(expression)) & {name for name, _ in draft.variables()})
+
+
+def assemble(draft: Draft) -> str:
+    """The five-element formulation (JSON) of the draft: constraints labelled by their sentence (s3_1)."""
+    sense, expression = draft.objective()
+    constraints = [{"name": f"{piece}_{j}", "expression": row}
+                   for piece in sentence_pieces(draft) for j, row in enumerate(draft.rows(piece), 1)]
+    formulation: dict[str, Any] = {
+        "sets": [],
+        "parameters": [{"name": n, "value": x.value} for n, x in zip(draft.names(), draft.table, strict=True)],
+        "variables": [{"name": n, "domain": DOMAIN[d]} for n, d in draft.variables()],
+        "objective": {"sense": sense, "expression": expression},
+        "constraints": constraints,
+    }
+    return json.dumps(formulation, separators=(", ", ": "))
