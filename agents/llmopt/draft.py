@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.llmopt.stepgrammar import NONE
-from ratiocinator.agents.llmopt.table import Number, show
+from ratiocinator.agents.llmopt.table import Number
 from ratiocinator.solvers.formulation import _RESERVED
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -77,6 +77,19 @@ def sentence_pieces(draft: Draft) -> list[str]:
     return [f"s{k}" for k in range(len(draft.sentences))]
 
 
+def constraint_pieces(draft: Draft) -> list[str]:
+    """Every piece that states constraints: each sentence's, then each number's asked so far (nK)."""
+    numbers = sorted((p for p in draft.replies if p[0] == "n" and p[1:].isdigit()), key=lambda p: int(p[1:]))
+    return [*sentence_pieces(draft), *numbers]
+
+
+def unused(draft: Draft) -> list[int]:
+    """The indices of the table's numbers that no expression writes (0 and 1 need not be written)."""
+    written = " ".join([draft.objective()[1], *(r for p in constraint_pieces(draft) for r in draft.rows(p))])
+    used = {float(x) for x in _LITERAL.findall(written)}
+    return [k for k, n in enumerate(draft.table) if n.value not in used and n.value not in (0.0, 1.0)]
+
+
 def check_variables(draft: Draft, piece: str = "variables") -> str:
     """Declared variables: at least one, none named like a reserved word."""
     declared = [name for name, _ in draft.variables()]
@@ -105,16 +118,9 @@ def check_rows(draft: Draft, piece: str) -> str:
 
 
 def unused_numbers(draft: Draft) -> dict[str, str]:
-    """Each sentence whose numbers no expression uses, with the feedback for it."""
-    written = " ".join([draft.objective()[1], *(r for p in sentence_pieces(draft) for r in draft.rows(p))])
-    used = {float(x) for x in _LITERAL.findall(written)}
-    faults: dict[str, list[str]] = {}
-    for number in draft.table:
-        if number.value not in used and number.value not in (0.0, 1.0):
-            faults.setdefault(f"s{number.sentence}", []).append(f'{show(number.value)} ("{number.words}")')
-    return {piece: "No constraint and not the objective uses the number " + "; ".join(items) + ". Write the "
-            "constraints of this sentence so that they use it."
-            for piece, items in faults.items()}
+    """The question of each number no expression uses (nK), with the feedback for it."""
+    return {f"n{k}": f'No constraint and not the objective uses the number {draft.table[k].written} '
+                     f'("{draft.table[k].words}").' for k in unused(draft)}
 
 
 def _uses_variable(draft: Draft, expression: str) -> bool:
@@ -125,7 +131,7 @@ def assemble(draft: Draft) -> str:
     """The five-element formulation (JSON) of the draft: constraints labelled by their sentence (s3_1)."""
     sense, expression = draft.objective()
     constraints = [{"name": f"{piece}_{j}", "expression": row}
-                   for piece in sentence_pieces(draft) for j, row in enumerate(draft.rows(piece), 1)]
+                   for piece in constraint_pieces(draft) for j, row in enumerate(draft.rows(piece), 1)]
     formulation: dict[str, Any] = {
         "sets": [],
         "parameters": [{"name": n, "value": x.value} for n, x in zip(draft.names(), draft.table, strict=True)],

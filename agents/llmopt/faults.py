@@ -3,7 +3,7 @@
 A build error names the element at fault (`constraints['s3_1']`: sentence 3); an infeasible model is
 traced to the constraints without which it becomes feasible (each solved once without one of them);
 an unbounded model, or one whose optimum sets everything to 0, goes back to the objective (its sense);
-a number of the text used nowhere goes back to the sentence it comes from (draft.unused_numbers).
+a number of the text used nowhere is asked for the constraint it states (draft.unused_numbers).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ratiocinator.agents.llmopt.result import Attempt
 from ratiocinator.solvers.formulation import Formulation
 from ratiocinator.solvers.optimization import solve
 
-_LABEL = re.compile(r"constraints\[['\"](s\d+)_\d+['\"]\]")
+_LABEL = re.compile(r"constraints\[['\"]([sn]\d+)_\d+['\"]\]")
 MAX_TRIALS = 24  # constraints tried one at a time when tracing an infeasibility
 
 

@@ -2,6 +2,7 @@
 
 - variables: `name: continuous | integer | binary` lines, each name made of words of the text;
 - objective: `minimize|maximize expression`, and constraints: `none` or up to a few relations, one a line;
+  a number's constraint must contain that number;
   an expression names only declared variables and writes only numbers of the text (grounded by construction).
 """
 
@@ -52,5 +53,19 @@ def constraints_grammar(names: list[str], literals: list[float], most: int) -> s
     return "\n".join([
         f'root ::= "{NONE}" | relation ("\\n" relation){{0,{most - 1}}}',
         'relation ::= expr " " ("<=" | ">=" | "==") " " expr',
+        *_expression_rules(names, literals),
+    ])
+
+
+def number_grammar(names: list[str], literals: list[float], value: float) -> str:
+    """`none`, or one relation in which the number `value` is a factor (the constraint that number states)."""
+    x = json.dumps(show(value))
+    return "\n".join([
+        f'root ::= "{NONE}" | withx op expr | expr op withx',
+        'op ::= " <= " | " >= " | " == "',
+        'sign ::= " + " | " - "',
+        "withx ::= (term sign){0,8} termx (sign term){0,8}",
+        f'termx ::= "-"? (factor "*"){{0,3}} {x} ("*" factor){{0,3}} ("/" factor)? '
+        '| "-"? (factor "*"){0,3} "(" withx ")" ("*" factor){0,3}',
         *_expression_rules(names, literals),
     ])

@@ -36,16 +36,8 @@ EXAMPLE_ROWS = (
     "cake >= 4\nbread >= 0.25*(bread + cake)",
     "none",
 )
-
-VARIABLES = "bread: integer\ncake: integer"
-EXAMPLE_OBJECTIVE = "maximize bread_profit*bread + cake_profit*cake"
-EXAMPLE_ROWS = (
-    "none",
-    "none",
-    "bread_oven_hours*bread + cake_oven_hours*cake <= oven_hours",
-    "cake >= min_cakes\nbread >= min_bread_share*(bread + cake)",
-    "none",
-)
+#: the example's follow-up questions about single numbers: (its index in the table, the answer)
+EXAMPLE_NUMBERS = ((4, "2*bread + 3*cake <= 60"), (1, "none"))
 
 VARIABLES = "Decision variables (name: continuous, integer or binary), one a line:"
 OBJECTIVE = "Objective:"
@@ -62,13 +54,18 @@ def sentence_turn(sentence: str) -> str:
     return f'Sentence: "{sentence}"\nConstraints:'
 
 
+def number_turn(number: Number) -> str:
+    """The question of the constraint one number states (asked for a number no constraint uses)."""
+    return f'Number {number.written} in "{number.words}"\nConstraint that uses it, or none:'
+
+
 def repair_turn(feedback: str) -> str:
     """What was wrong with an answer, and the request to write it again."""
     return f"{feedback}\nWrite it again."
 
 
 def turns(problem: str, table: list[Number], replies: dict[str, str], upto: str) -> list[Message]:
-    """The problem's conversation up to the question of `upto` (variables, objective or sN)."""
+    """The problem's conversation up to the question of `upto` (variables, objective, sN: sentence N, nK: number K)."""
     order = [("variables", numbers_turn(problem, table)), ("objective", OBJECTIVE)]
     messages: list[Message] = []
     for piece, question in order:
@@ -76,7 +73,8 @@ def turns(problem: str, table: list[Number], replies: dict[str, str], upto: str)
         if piece == upto:
             return messages
         messages.append(Message(role="assistant", content=replies[piece]))
-    messages.append(Message(role="user", content=sentence_turn(sentences(problem)[int(upto[1:])])))
+    question = sentence_turn(sentences(problem)[int(upto[1:])]) if upto[0] == "s" else number_turn(table[int(upto[1:])])
+    messages.append(Message(role="user", content=question))
     return messages
 
 
@@ -88,6 +86,8 @@ def _example() -> list[Message]:
     messages.append(Message(role="assistant", content=EXAMPLE_OBJECTIVE))
     for sentence, rows in zip(sentences(EXAMPLE), EXAMPLE_ROWS, strict=True):
         messages += [Message(role="user", content=sentence_turn(sentence)), Message(role="assistant", content=rows)]
+    for k, rows in EXAMPLE_NUMBERS:
+        messages += [Message(role="user", content=number_turn(table[k])), Message(role="assistant", content=rows)]
     return messages
 
 

@@ -22,6 +22,7 @@ from ratiocinator.agents.llmopt.faults import faults
 from ratiocinator.agents.llmopt.result import Attempt
 from ratiocinator.agents.llmopt.stepgrammar import (
     constraints_grammar,
+    number_grammar,
     objective_grammar,
     variables_grammar,
 )
@@ -70,13 +71,13 @@ def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
 
 
 def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
-    """Each sentence's constraints, one short generation each, checked; then every number must be used somewhere."""
+    """Each sentence's constraints, one short generation each, checked; then each number still unused, one at a time."""
     drafts = state["drafts"]
     wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
     drafts = decide(runtime, drafts, wanted, pieces.check_rows)
-    unused = {(i, p): fb for i, d in enumerate(drafts) for p, fb in pieces.unused_numbers(d).items()}
-    if unused and runtime.context.config.correction_rounds:
-        drafts = decide(runtime, drafts, list(unused), pieces.check_rows, feedback=unused, round_=1)
+    unused = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.unused(d)]
+    if unused:
+        drafts = decide(runtime, drafts, unused, pieces.check_rows)
     return {"drafts": drafts}
 
 
@@ -162,4 +163,6 @@ def _grammar(draft: Draft, piece: str) -> tuple[str, int]:
     names = [name for name, _ in draft.variables()]
     if piece == "objective":
         return objective_grammar(names, literals(draft.problem)), 200
+    if piece[0] == "n":
+        return number_grammar(names, literals(draft.problem), draft.table[int(piece[1:])].value), 120
     return constraints_grammar(names, literals(draft.problem), MOST_ROWS), 240
