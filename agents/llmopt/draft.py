@@ -17,11 +17,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.llmopt.stepgrammar import NONE
-from ratiocinator.agents.llmopt.table import Number
+from ratiocinator.agents.llmopt.table import Number, show
 from ratiocinator.solvers.formulation import _RESERVED
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LITERAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
+_GENERIC = {"", "unit", "number", "item", "time", "and", "or"}  # units too vague to check
 DOMAIN = {"continuous": "nonnegative", "integer": "nonnegative_integer", "binary": "binary"}
 
 
@@ -110,11 +111,81 @@ def check_objective(draft: Draft, piece: str = "objective") -> str:
 
 
 def check_rows(draft: Draft, piece: str) -> str:
-    """Each relation of a sentence names at least one decision variable."""
-    empty = [r for r in draft.rows(piece) if not _uses_variable(draft, r)]
-    if empty:
-        return f"`{empty[0]}` contains no decision variable: a constraint limits a decision."
+    """Each relation names a decision variable, and a number alone on one side keeps its words' direction and unit."""
+    for row in draft.rows(piece):
+        if not _uses_variable(draft, row):
+            return f"`{row}` contains no decision variable: a constraint limits a decision."
+        fault = _bound_fault(draft, piece, row)
+        if fault:
+            return fault
     return ""
+
+
+def mend(draft: Draft, piece: str) -> Draft:
+    """What code can mend in a piece the model did not fix: a relation against its number's stated direction is
+    turned round, and one whose number counts a unit its other side does not add up is dropped when the piece
+    has another relation with that number that does."""
+    if piece[0] not in "sn":
+        return draft
+    rows = [_turned(draft, piece, row) for row in draft.rows(piece)]
+    good = [r for r in rows if not _bound_fault(draft, piece, r)]
+    kept = [r for r in rows if r in good or not any(_same_number(r, g) for g in good)]
+    return draft.with_reply(piece, "\n".join(kept) or NONE)
+
+
+def _turned(draft: Draft, piece: str, row: str) -> str:
+    """The relation with the direction its number's words state (unchanged when they state none)."""
+    found = re.fullmatch(r"(.+?) (<=|>=) (.+)", row)
+    if found is None or not _LITERAL.fullmatch(found.group(3).strip()):
+        return row
+    number = _number(draft, piece, float(found.group(3)))
+    if number is None or number.bound not in ("<=", ">=") or number.bound == found.group(2):
+        return row
+    return f"{found.group(1)} {number.bound} {found.group(3)}"
+
+
+def _same_number(a: str, b: str) -> bool:
+    """Two relations with the same number alone on their right side."""
+    return a.rsplit(" ", 1)[-1] == b.rsplit(" ", 1)[-1]
+
+
+def _bound_fault(draft: Draft, piece: str, row: str) -> str:
+    """A relation `side OP number` against the number's words: the direction they state, the unit it counts."""
+    found = re.fullmatch(r"(.+?) (<=|>=|==) (.+)", row)
+    if found is None:
+        return ""
+    left, op, right = found.groups()
+    if _LITERAL.fullmatch(left.strip()):
+        left, op, right = right, {"<=": ">=", ">=": "<=", "==": "=="}[op], left
+    if not _LITERAL.fullmatch(right.strip()):
+        return ""
+    number = _number(draft, piece, float(right))
+    if number is None:
+        return ""
+    if number.bound is not None and number.bound != op:
+        return f'`{row}`: the problem says "{number.words}", so the constraint is `... {number.bound} {right}`.'
+    rates = [n for n in draft.table if _same_unit(n.unit, number.unit) and n.bound is None and n is not number
+             and n.value not in (0.0, 1.0)]
+    if rates and not {n.value for n in rates} & {float(x) for x in _LITERAL.findall(left)}:
+        listed = ", ".join(f'{show(n.value)} ("{n.words}")' for n in rates[:4])
+        return (f"`{row}`: {number.written} counts {number.unit}s, so the other side adds up {number.unit}s: "
+                f"multiply each decision by its number of {number.unit}s: {listed}.")
+    return ""
+
+
+def _same_unit(a: str, b: str) -> bool:
+    """Two units are the same when equal, or when they share a head word that says something (`hour of labor`, `hour`)."""
+    head = a.split(" ")[0]
+    return head not in _GENERIC and (a == b or head == b.split(" ")[0])
+
+
+def _number(draft: Draft, piece: str, value: float) -> Number | None:
+    """The table's number of this value, preferring the piece's own sentence or number."""
+    same = [n for n in draft.table if n.value == value]
+    if piece[0] == "n" and draft.table[int(piece[1:])].value == value:
+        return draft.table[int(piece[1:])]
+    own = [n for n in same if piece[0] == "s" and n.sentence == int(piece[1:])]
+    return (own or same or [None])[0]
 
 
 def unused_numbers(draft: Draft) -> dict[str, str]:

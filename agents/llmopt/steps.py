@@ -135,6 +135,8 @@ def decide(runtime: Ctx, drafts: list[Draft], wanted: list[Key], check: Check, *
         repairs = {k: found[k] for k in wanted}
         if not wanted:
             break
+    for i, p in wanted:  # what the model did not fix and code can
+        drafts[i] = pieces.mend(drafts[i], p)
     return drafts
 
 

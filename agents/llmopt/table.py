@@ -27,14 +27,31 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\n+")
 _CONTEXT_WORDS = 7
 
 
+#: words right before (or after) a number that state a bound on what it limits; plain English, no domain
+_AT_MOST = re.compile(r"(at most|no more than|not more than|up to|maximum of|maximum|not exceed|cannot exceed|"
+                      r"can't exceed|not to exceed|not go beyond|beyond|limited to|limit of|budget of|capacity of|"
+                      r"available|no greater than|not greater than|less than or equal to)( be)?$")
+_AT_LEAST = re.compile(r"(at least|no less than|not less than|not be less than|minimum of|minimum|no fewer than|"
+                       r"not fewer than|greater than or equal to)( be)?$")
+_EXACTLY = re.compile(r"(exactly|equal to)( be)?$")
+_AFTER = {"or less": "<=", "or fewer": "<=", "or more": ">=", "at most": "<=", "at least": ">="}
+_SKIP = {"of", "more", "less", "fewer", "additional", "extra", "total", "new", "worth", "a", "an", "the", "in", "per"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Number:
-    """One number of the text: its value (a percentage as a fraction), how it was written, and where."""
+    """One number of the text: its value (a percentage as a fraction), how it was written, and where.
+
+    `bound` is the direction its words state ("at most 12": <=, "at least 60%": >=, "exactly": ==), if
+    any; `unit` what it counts ("ducks per trip" and "300 ducks": duck; "$300": $), for the unit check.
+    """
 
     value: float
     written: str
     sentence: int
     words: str
+    bound: str | None = None
+    unit: str = ""
 
 
 def sentences(text: str) -> list[str]:
@@ -51,7 +68,8 @@ def numbers(text: str, limit: int = 40) -> list[Number]:
         hits = [(m.start(), m.end(), _value(m), m.group(0).strip()) for m in _NUMBER.finditer(sentence)]
         hits += [(m.start(), m.end(), MULTIPLIERS[m.group(1).lower()], m.group(1)) for m in _WORD.finditer(sentence)]
         for start, end, value, written in sorted(hits):
-            found.append(Number(value=value, written=written, sentence=k, words=_around(sentence, start, end)))
+            found.append(Number(value=value, written=written, sentence=k, words=_around(sentence, start, end),
+                                bound=_bound(sentence, start, end), unit=_unit(sentence, start, end)))
     return found[:limit]
 
 
@@ -78,6 +96,31 @@ def show(value: float) -> str:
 def _value(match: re.Match[str]) -> float:
     value = float(match.group(1).replace(",", ""))
     return round(value / 100, 12) if match.group(2) else value
+
+
+def _bound(sentence: str, start: int, end: int) -> str | None:
+    """The direction the words around a number state: <=, >=, == or None."""
+    before = " ".join(re.sub(r"[^a-z' ]", " ", sentence[:start].lower()).split()).removesuffix(" $").strip()
+    for pattern, bound in ((_AT_MOST, "<="), (_AT_LEAST, ">="), (_EXACTLY, "==")):
+        if pattern.search(before):
+            return bound
+    after = " ".join(sentence[end:].lower().split()[1:3])
+    return next((b for words, b in _AFTER.items() if after.startswith(words)), None)
+
+
+def _unit(sentence: str, start: int, end: int) -> str:
+    """What a number counts: $ for money, else the first word after it (and its `of` phrase), singular."""
+    if sentence[max(0, start - 1):start] == "$" or sentence[max(0, start - 2):start].strip() == "$":
+        return "$"
+    after = [w for w in re.findall(r"[a-z]+", sentence[end:].lower())[:5]]
+    while after and after[0] in _SKIP:
+        after = after[1:]
+    if not after:
+        return ""
+    unit = after[0]
+    if len(after) > 2 and after[1] == "of":
+        unit += f" of {after[2]}"
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in unit.split())
 
 
 def _around(sentence: str, start: int, end: int) -> str:

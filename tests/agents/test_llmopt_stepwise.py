@@ -15,12 +15,18 @@ from ratiocinator.agents.llmopt.draft import (
     check_objective,
     check_rows,
     check_variables,
+    mend,
     unused,
     unused_numbers,
 )
 from ratiocinator.agents.llmopt.faults import faults
 from ratiocinator.agents.llmopt.result import Attempt
-from ratiocinator.agents.llmopt.stepgrammar import constraints_grammar, number_grammar, objective_grammar, variables_grammar
+from ratiocinator.agents.llmopt.stepgrammar import (
+    constraints_grammar,
+    number_grammar,
+    objective_grammar,
+    variables_grammar,
+)
 from ratiocinator.agents.llmopt.stepprompts import PREFIX
 from ratiocinator.agents.llmopt.table import literals, numbers, sentences, words
 from ratiocinator.models.scripted import ScriptedBackend
@@ -136,7 +142,7 @@ def test_a_right_stepwise_translation_is_solved_and_verified() -> None:
 
 
 def test_a_wrong_sentence_is_asked_again_alone_with_the_engines_complaint() -> None:
-    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\ntables >= 40"}
+    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\ntables >= 4*chairs + 40"}
     seen: list[str] = []
 
     def reply(prompt, params) -> str:
@@ -149,8 +155,8 @@ def test_a_wrong_sentence_is_asked_again_alone_with_the_engines_complaint() -> N
 
     result = stepwise(ScriptedBackend(reply))
     assert [a.status for a in result.attempts[0]] == ["infeasible", "ok"]
-    # only the two sentences whose constraints conflict were asked again, nothing else
-    assert sorted(q.split('"')[1][:10] for q in seen) == ["At least 2", "At most 40"]
+    # only the sentence without whose constraints the model is feasible was asked again, nothing else
+    assert [q.split('"')[1][:10] for q in seen] == ["At least 2"]
     assert result.objective == pytest.approx(490)
 
 
@@ -166,3 +172,19 @@ def test_samples_are_drawn_and_selected_by_agreement() -> None:
     result = stepwise(backend, samples=3)
     assert result.samples == 3 and result.agreement == 3 and result.objective == pytest.approx(490)
     assert json.loads(result.attempts[2][0].formulation)["variables"]
+
+
+def test_a_number_keeps_the_direction_and_unit_its_words_state() -> None:
+    text = ("A boat takes 10 ducks per trip and a canoe 8 ducks per trip. There can be at most 12 boat trips. "
+            "At least 300 ducks must be moved. Minimize the trips.")
+    d = Draft(problem=text, table=tuple(numbers(text)), sentences=tuple(sentences(text)),
+              replies={"variables": "boat: integer\ncanoe: integer", "objective": "minimize boat + canoe"})
+    assert [(n.bound, n.unit) for n in d.table] == [(None, "duck"), (None, "duck"), ("<=", "boat"), (">=", "duck")]
+    assert "<= 12" in check_rows(d.with_reply("s1", "boat >= 12"), "s1")  # "at most 12": the direction
+    assert check_rows(d.with_reply("s1", "boat <= 12"), "s1") == ""
+    fault = check_rows(d.with_reply("s2", "boat + canoe >= 300"), "s2")  # 300 ducks: add up ducks
+    assert "10" in fault and "8" in fault
+    assert check_rows(d.with_reply("s2", "10*boat + 8*canoe >= 300"), "s2") == ""
+    mended = mend(d.with_reply("s2", "boat >= 300\n10*boat + 8*canoe <= 300"), "s2")
+    assert mended.rows("s2") == ["10*boat + 8*canoe >= 300"]  # turned round, the unit-less one dropped
+    assert mend(d.with_reply("s1", "boat >= 12"), "s1").rows("s1") == ["boat <= 12"]
