@@ -40,7 +40,7 @@ class Draft(BaseModel):
         return self.model_copy(update={"replies": {**self.replies, piece: text.strip()}})
 
     def names(self) -> list[str]:
-        """The parameters' names, in the table's order, made from the words after each number (`ducks_per_trip`)."""
+        """The parameters' names, in the table's order, made from the words after each number (`crates_per_hour`)."""
         taken = {name for name, _ in self.variables()} | _RESERVED
         out: list[str] = []
         for number in self.table:

@@ -2,7 +2,8 @@
 
 A build error names the element at fault (`constraints['s3_1']`: sentence 3); an infeasible model is
 traced to the constraints without which it becomes feasible (each solved once without one of them);
-an unbounded model, or one whose optimum sets everything to 0, goes back to the objective (its sense);
+an unbounded model goes back to the objective (its sense), one whose optimum sets everything to 0 to the
+objective and to the numbers no constraint uses (a requirement left out);
 a number of the text used nowhere is asked for the constraint it states (draft.unused_numbers).
 """
 
@@ -35,7 +36,7 @@ def faults(draft: Draft, attempt: Attempt, *, solver: str = "auto", timeout: flo
                              "and that it is the quantity the problem asks to optimize."}
     if attempt.status == "implausible" and "Every variable is 0" in attempt.feedback:
         return {"objective": f"At the optimum of `{objective}` every variable is 0: check minimize or maximize, "
-                             "and that it is the quantity the problem asks to optimize."}
+                             "and that it is the quantity the problem asks to optimize.", **unused_numbers(draft)}
     if attempt.status in ("unfaithful", "implausible"):
         return unused_numbers(draft)
     return {}

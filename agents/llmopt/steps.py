@@ -74,11 +74,13 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
     """Each sentence's constraints, one short generation each, checked; then each number still unused, one at a time."""
     drafts = state["drafts"]
     wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
-    drafts = decide(runtime, drafts, wanted, pieces.check_rows)
-    unused = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.unused(d)]
-    if unused:
-        drafts = decide(runtime, drafts, unused, pieces.check_rows)
-    return {"drafts": drafts}
+    return {"drafts": _ask_unused(runtime, decide(runtime, drafts, wanted, pieces.check_rows))}
+
+
+def _ask_unused(runtime: Ctx, drafts: list[Draft], round_: int = 0) -> list[Draft]:
+    """Ask each number no expression uses yet, and not asked before, for the constraint it states."""
+    wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.unused(d) if f"n{k}" not in d.replies]
+    return decide(runtime, drafts, wanted, pieces.check_rows, round_=round_) if wanted else drafts
 
 
 def solve(state: StepState, runtime: Ctx) -> dict[str, Any]:
@@ -92,9 +94,23 @@ def solve(state: StepState, runtime: Ctx) -> dict[str, Any]:
         attempt = evaluate(Completion(text=pieces.assemble(draft), finish_reason="stop", prompt_tokens=0,
                                       completion_tokens=0), sample=i, round_=round_, config=cfg, problem=draft.problem)
         tracks[i].append(attempt)
-        pending.append({} if attempt.status == "ok" else
-                       faults(draft, attempt, solver=cfg.solver, timeout=cfg.solver_timeout))
+        found = {} if attempt.status == "ok" else faults(draft, attempt, solver=cfg.solver, timeout=cfg.solver_timeout)
+        pending.append(_least_sure(runtime, draft, found) if attempt.status == "infeasible" else found)
     return {"tracks": tracks, "pending": pending}
+
+
+def _least_sure(runtime: Ctx, draft: Draft, found: dict[str, str]) -> dict[str, str]:
+    """Of the pieces an infeasibility is traced to, the one the model is least sure of (log-probability per character)."""
+    if len(found) < 2:
+        return found
+
+    def sureness(piece: str) -> float:
+        text = draft.replies.get(piece, "")
+        prompt = conversation(draft.problem, list(draft.table), draft.replies, piece)
+        return runtime.context.backend.score(prompt, [text])[0] / max(len(text), 1) if text else 0.0
+
+    least = min(found, key=sureness)
+    return {least: found[least]}
 
 
 def repair(state: StepState, runtime: Ctx) -> dict[str, Any]:
@@ -108,7 +124,7 @@ def repair(state: StepState, runtime: Ctx) -> dict[str, Any]:
         if keys:
             check = checks.get(keys[0][1], pieces.check_rows)
             drafts = decide(runtime, drafts, keys, check, feedback={k: feedback[k] for k in keys}, round_=round_)
-    return {"drafts": drafts, "round": round_}
+    return {"drafts": _ask_unused(runtime, drafts, round_), "round": round_}
 
 
 def needs_repair(state: StepState, runtime: Ctx) -> Literal["repair", "__end__"]:
@@ -123,8 +139,8 @@ def decide(runtime: Ctx, drafts: list[Draft], wanted: list[Key], check: Check, *
     cfg = runtime.context.config
     drafts, repairs = list(drafts), dict(feedback or {})
     for retry in range(1 + cfg.piece_retries):
-        requests = [(drafts[i], p, (drafts[i].replies.get(p, ""), repairs[(i, p)]) if (i, p) in repairs else None)
-                    for i, p in wanted]
+        requests = [(drafts[i], p, (drafts[i].replies[p], repairs[(i, p)])
+                     if (i, p) in repairs and p in drafts[i].replies else None) for i, p in wanted]
         first = round_ == 0 and retry == 0
         temperature = (cfg.temperature if cfg.samples > 1 else 0.0) if first else cfg.correction_temperature
         texts = ask(runtime, requests, temperature, cfg.seed + 100 * round_ + retry)

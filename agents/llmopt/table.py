@@ -43,7 +43,7 @@ class Number:
     """One number of the text: its value (a percentage as a fraction), how it was written, and where.
 
     `bound` is the direction its words state ("at most 12": <=, "at least 60%": >=, "exactly": ==), if
-    any; `unit` what it counts ("ducks per trip" and "300 ducks": duck; "$300": $), for the unit check.
+    any; `unit` what it counts ("crates per hour" and "300 crates": crate; "$300": $), for the unit check.
     """
 
     value: float
