@@ -21,6 +21,7 @@ from ratiocinator.agents.llmopt.engine import evaluate
 from ratiocinator.agents.llmopt.faults import faults
 from ratiocinator.agents.llmopt.result import Attempt
 from ratiocinator.agents.llmopt.stepgrammar import (
+    NONE,
     constraints_grammar,
     number_grammar,
     objective_grammar,
@@ -145,7 +146,10 @@ def decide(runtime: Ctx, drafts: list[Draft], wanted: list[Key], check: Check, *
         temperature = (cfg.temperature if cfg.samples > 1 else 0.0) if first else cfg.correction_temperature
         texts = ask(runtime, requests, temperature, cfg.seed + 100 * round_ + retry)
         for (i, p), text in zip(wanted, texts, strict=True):
-            drafts[i] = drafts[i].with_reply(p, text)
+            before = drafts[i].replies.get(p)
+            # a check's complaint answered by dropping the piece's relations keeps them, for mend to fix
+            keep = retry > 0 and text.strip() == NONE and before not in (None, NONE) and (i, p) not in (feedback or {})
+            drafts[i] = drafts[i] if keep else drafts[i].with_reply(p, text)
         found = {(i, p): check(drafts[i], p) for i, p in wanted}
         wanted = [k for k, fault in found.items() if fault]
         repairs = {k: found[k] for k in wanted}
