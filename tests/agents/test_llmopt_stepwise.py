@@ -188,3 +188,39 @@ def test_a_number_keeps_the_direction_and_unit_its_words_state() -> None:
     mended = mend(d.with_reply("s2", "boat >= 300\n10*boat + 8*canoe <= 300"), "s2")
     assert mended.rows("s2") == ["10*boat + 8*canoe >= 300"]  # turned round, the unit-less one dropped
     assert mend(d.with_reply("s1", "boat >= 12"), "s1").rows("s1") == ["boat <= 12"]
+
+
+class _Unsure(ScriptedBackend):
+    """A scripted model that is unsure (low log-probability) of every answer containing `doubt`."""
+
+    def __init__(self, script, doubt: str) -> None:
+        super().__init__(script)
+        self.doubt = doubt
+
+    def score(self, prompt, continuations):
+        return [-100.0 if self.doubt in c else -1.0 for c in continuations]
+
+
+def test_an_infeasibility_goes_back_to_the_piece_the_model_is_least_sure_of() -> None:
+    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\ntables + chairs >= 41"}
+    repaired: list[str] = []
+
+    def reply(prompt, params) -> str:
+        if prompt[-1].content.startswith("With `"):
+            repaired.append(prompt[-3].content)
+            return next((a for s, a in RIGHT.items() if prompt[-3].content.startswith(s)), "none")
+        return next((a for s, a in answers.items() if prompt[-1].content.startswith(s)), "none")
+
+    result = stepwise(_Unsure(reply, doubt=">= 41"))
+    # both the 40-hour sentence and the 25% sentence conflict; only the one the model doubts is asked again
+    assert [q.split('"')[1][:10] for q in repaired] == ["At least 2"]
+    assert result.objective == pytest.approx(490)
+
+
+def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> None:
+    text = "A boat takes 10 crates per trip and a van 8 crates per trip. At least 300 crates must be moved. Minimize trips."
+    replies = iter(["boat: integer\nvan: integer", "minimize boat + van", "none", "boat + van >= 300", "none"])
+    result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
+                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0))
+    rows = [c.expression for c in result.formulation.constraints]
+    assert rows == ["boat + van >= 300"]  # the unit check's complaint was answered by `none`: kept
