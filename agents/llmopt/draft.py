@@ -123,13 +123,14 @@ def check_rows(draft: Draft, piece: str) -> str:
 
 def mend(draft: Draft, piece: str) -> Draft:
     """What code can mend in a piece the model did not fix: a relation against its number's stated direction is
-    turned round, and one whose number counts a unit its other side does not add up is dropped when the piece
-    has another relation with that number that does."""
+    turned round; one whose number counts a unit its other side does not add up is rewritten from the rates
+    of that unit (`_summed`), else dropped when the piece has another relation with that number that does."""
     if piece[0] not in "sn":
         return draft
     rows = [_turned(draft, piece, row) for row in draft.rows(piece)]
+    rows = [(_summed(draft, piece, r) or r) if _bound_fault(draft, piece, r) else r for r in rows]
     good = [r for r in rows if not _bound_fault(draft, piece, r)]
-    kept = [r for r in rows if r in good or not any(_same_number(r, g) for g in good)]
+    kept = list(dict.fromkeys(r for r in rows if r in good or not any(_same_number(r, g) for g in good)))
     return draft.with_reply(piece, "\n".join(kept) or NONE)
 
 
@@ -142,6 +143,42 @@ def _turned(draft: Draft, piece: str, row: str) -> str:
     if number is None or number.bound not in ("<=", ">=") or number.bound == found.group(2):
         return row
     return f"{found.group(1)} {number.bound} {found.group(3)}"
+
+
+def _summed(draft: Draft, piece: str, row: str) -> str | None:
+    """`row` rewritten to add up its number's unit: each rate of that unit times the decision its words name.
+
+    "at least 300 crates" with "a van carries 10 crates per trip" and "a cart 8 crates per trip" gives
+    `10*van + 8*cart >= 300` when the decisions are `van` and `cart`; None when a rate names no decision.
+    """
+    found = re.fullmatch(r"(.+?) (<=|>=|==) (\d+(?:\.\d+)?)", row)
+    number = _number(draft, piece, float(found.group(3))) if found else None
+    if found is None or number is None:
+        return None
+    rates = [n for n in draft.table if _same_unit(n.unit, number.unit) and n.bound is None and n is not number
+             and n.value not in (0.0, 1.0)]
+    owners = [_owner(draft, n) for n in rates]
+    if not rates or None in owners or len(set(owners)) != len(owners):
+        return None
+    terms = " + ".join(f"{show(n.value)}*{owner}" for n, owner in zip(rates, owners, strict=True))
+    return f"{terms} {number.bound or found.group(2)} {found.group(3)}"
+
+
+def _owner(draft: Draft, number: Number) -> str | None:
+    """The decision a number's words name last before it (by the words that tell the decisions apart)."""
+    names = [name for name, _ in draft.variables()]
+    tokens = {name: {_stem(t) for t in name.split("_")} for name in names}
+    common = set.intersection(*tokens.values()) if tokens else set()
+    before = [_stem(w) for w in re.findall(r"[a-z]+", number.words.lower().split(number.written.lower())[0])]
+    for word in reversed(before):
+        owners = [name for name in names if word in tokens[name] - common]
+        if len(owners) == 1:
+            return owners[0]
+    return None
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _same_number(a: str, b: str) -> bool:
@@ -174,9 +211,9 @@ def _bound_fault(draft: Draft, piece: str, row: str) -> str:
 
 
 def _same_unit(a: str, b: str) -> bool:
-    """Two units are the same when equal, or when they share a head word that says something (`hour of labor`, `hour`)."""
+    """Two units are the same when equal (`unit of heat`), or when they share a head word that says something (`hour of labor`, `hour`)."""
     head = a.split(" ")[0]
-    return head not in _GENERIC and (a == b or head == b.split(" ")[0])
+    return (a == b and a not in _GENERIC) or (head not in _GENERIC and head == b.split(" ")[0])
 
 
 def _number(draft: Draft, piece: str, value: float) -> Number | None:

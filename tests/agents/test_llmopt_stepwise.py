@@ -223,4 +223,18 @@ def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> 
     result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
                                 config=LLMOPTConfig(translation="stepwise", correction_rounds=0))
     rows = [c.expression for c in result.formulation.constraints]
-    assert rows == ["boat + van >= 300"]  # the unit check's complaint was answered by `none`: kept
+    # the unit check's complaint was answered by `none`: the relation was kept, and mended from the rates
+    assert rows == ["10*boat + 8*van >= 300"]
+
+
+def test_a_limit_its_rates_of_the_same_unit_do_not_add_up_is_rewritten_from_them() -> None:
+    text = ("A van carries 10 crates per trip while a cart carries 8 crates per trip. "
+            "At least 300 crates must be moved. At most 500 units of fuel are available; a van burns 50 units of "
+            "fuel per trip and a cart 20 units of fuel per trip. Minimize the trips.")
+    d = Draft(problem=text, table=tuple(numbers(text)), sentences=tuple(sentences(text)),
+              replies={"variables": "van: integer\ncart: integer", "objective": "minimize van + cart"})
+    assert mend(d.with_reply("s1", "van >= 300"), "s1").rows("s1") == ["10*van + 8*cart >= 300"]
+    assert mend(d.with_reply("s2", "van + cart >= 500"), "s2").rows("s2") == ["50*van + 20*cart <= 500"]
+    assert mend(d.with_reply("s2", "van + cart <= 500"), "s2").rows("s2") == ["50*van + 20*cart <= 500"]
+    vague = d.with_reply("variables", "trips: integer")  # no decision is named by the rates' words
+    assert mend(vague.with_reply("s1", "trips >= 300"), "s1").rows("s1") == ["trips >= 300"]
