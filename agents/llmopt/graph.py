@@ -10,6 +10,13 @@ infeasibility, unboundedness, a solver timeout or an implausible result the mode
 and the solver's message and rewrites it (at most `correction_rounds` times). `samples` independent
 formulations are made and the optimal value most of them agree on is chosen (sample-and-select).
 
+`translation="stepwise"` (steps.py) never asks for a whole formulation: the text's numbers are found
+in code (each tied to its words, the parameters), then the model declares the variables, writes the
+objective, and each sentence's constraints, one short grammar-constrained generation each (the grammars
+admit only the text's numbers and the declared names); each piece is checked at once (a variable in
+it, a number's stated direction and unit, every number used) and the engine's complaints go back to
+the piece at fault. The result is the same five-element formulation and LLMOPTResult.
+
     result = run("A bakery ...", backend=load_backend())
     result.objective, result.values, result.verdict, result.answer
 """
