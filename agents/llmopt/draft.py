@@ -153,15 +153,39 @@ def _summed(draft: Draft, piece: str, row: str) -> str | None:
     """
     found = re.fullmatch(r"(.+?) (<=|>=|==) (\d+(?:\.\d+)?)", row)
     number = _number(draft, piece, float(found.group(3))) if found else None
-    if found is None or number is None:
-        return None
-    rates = [n for n in draft.table if _same_unit(n.unit, number.unit) and n.bound is None and n is not number
-             and n.value not in (0.0, 1.0)]
+    return None if found is None or number is None else summed(draft, number, found.group(2))
+
+
+def summed(draft: Draft, number: Number, op: str | None = None) -> str | None:
+    """The relation a limit states with its rates: each rate of its unit times the decision its words name."""
+    rates = _rates(draft, number)
     owners = [_owner(draft, n) for n in rates]
-    if not rates or None in owners or len(set(owners)) != len(owners):
+    if not rates or None in owners or len(set(owners)) != len(owners) or not (number.bound or op):
         return None
     terms = " + ".join(f"{show(n.value)}*{owner}" for n, owner in zip(rates, owners, strict=True))
-    return f"{terms} {number.bound or found.group(2)} {found.group(3)}"
+    return f"{terms} {number.bound or op} {show(number.value)}"
+
+
+def _rates(draft: Draft, number: Number) -> list[Number]:
+    """The numbers of the same unit as `number` that state no bound (what it adds up)."""
+    return [n for n in draft.table if _same_unit(n.unit, number.unit) and n.bound is None and n is not number
+            and n.value not in (0.0, 1.0)]
+
+
+def to_ask(draft: Draft) -> list[int]:
+    """The unused numbers worth asking for a constraint: each that states a bound, and the largest number of a
+    unit no bounded number counts (a total, as "has 1000 units"); never a rate of a bounded number."""
+    left = unused(draft)
+    bounded = [n for n in draft.table if n.bound is not None]
+    out = []
+    for k in left:
+        n = draft.table[k]
+        peers = [m for m in draft.table if _same_unit(m.unit, n.unit)]
+        if n.bound is not None:
+            out.append(k)
+        elif not any(_same_unit(b.unit, n.unit) for b in bounded) and all(m.value <= n.value for m in peers):
+            out.append(k)
+    return out
 
 
 def _owner(draft: Draft, number: Number) -> str | None:
@@ -201,8 +225,7 @@ def _bound_fault(draft: Draft, piece: str, row: str) -> str:
         return ""
     if number.bound is not None and number.bound != op:
         return f'`{row}`: the problem says "{number.words}", so the constraint is `... {number.bound} {right}`.'
-    rates = [n for n in draft.table if _same_unit(n.unit, number.unit) and n.bound is None and n is not number
-             and n.value not in (0.0, 1.0)]
+    rates = _rates(draft, number)
     if rates and not {n.value for n in rates} & {float(x) for x in _LITERAL.findall(left)}:
         listed = ", ".join(f'{show(n.value)} ("{n.words}")' for n in rates[:4])
         return (f"`{row}`: {number.written} counts {number.unit}s, so the other side adds up {number.unit}s: "

@@ -79,9 +79,17 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
 
 
 def _ask_unused(runtime: Ctx, drafts: list[Draft], round_: int = 0) -> list[Draft]:
-    """Ask each number no expression uses yet, and not asked before, for the constraint it states."""
-    wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.unused(d) if f"n{k}" not in d.replies]
-    return decide(runtime, drafts, wanted, pieces.check_rows, round_=round_) if wanted else drafts
+    """Ask each number no expression uses yet that states a limit (pieces.to_ask), and not asked before, for
+    its constraint; one the model leaves out that its rates' words tie to the decisions is written from them."""
+    wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.to_ask(d) if f"n{k}" not in d.replies]
+    drafts = decide(runtime, drafts, wanted, pieces.check_rows, round_=round_) if wanted else list(drafts)
+    for i, d in enumerate(drafts):
+        for k in pieces.unused(d):
+            row = pieces.summed(d, d.table[k])
+            if row and d.table[k].bound is not None:
+                d = d.with_reply(f"n{k}", "\n".join([*d.rows(f"n{k}"), row]))
+        drafts[i] = d
+    return drafts
 
 
 def solve(state: StepState, runtime: Ctx) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from ratiocinator.agents.llmopt.draft import (
     check_rows,
     check_variables,
     mend,
+    to_ask,
     unused,
     unused_numbers,
 )
@@ -238,3 +239,16 @@ def test_a_limit_its_rates_of_the_same_unit_do_not_add_up_is_rewritten_from_them
     assert mend(d.with_reply("s2", "van + cart <= 500"), "s2").rows("s2") == ["50*van + 20*cart <= 500"]
     vague = d.with_reply("variables", "trips: integer")  # no decision is named by the rates' words
     assert mend(vague.with_reply("s1", "trips >= 300"), "s1").rows("s1") == ["trips >= 300"]
+
+
+def test_a_limit_the_model_leaves_out_is_written_from_its_rates_and_rates_are_not_asked_alone() -> None:
+    text = ("A van carries 10 crates per trip while a cart carries 8 crates per trip. "
+            "At least 300 crates must be moved. Minimize the trips.")
+    d = Draft(problem=text, table=tuple(numbers(text)), sentences=tuple(sentences(text)),
+              replies={"variables": "van: integer\ncart: integer", "objective": "minimize van + cart"})
+    assert [d.table[k].written for k in to_ask(d)] == ["300"]  # 10 and 8 are rates of the bounded 300
+    replies = iter(["van: integer\ncart: integer", "minimize van + cart"])
+    result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
+                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0))
+    assert [c.expression for c in result.formulation.constraints] == ["10*van + 8*cart >= 300"]
+    assert result.objective == pytest.approx(30)  # 30 vans (or 300/8 rounded up carts: 38)
