@@ -2,6 +2,7 @@
 
     from ratiocinator.agents.llmopt import LLMOPTConfig, run
     result = run("A bakery ...", backend=backend, config=LLMOPTConfig(samples=3))
+    result = run("A bakery ...", backend=backend, config=LLMOPTConfig(translation="stepwise"))
     result.objective, result.values, result.verdict
 """
 

@@ -6,7 +6,7 @@ ICLR 2025; reference code antgroup/LLMOPT).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -64,4 +64,13 @@ class LLMOPTConfig(MethodConfig):
         description="write declarations, then objective and constraints under a grammar of the declared "
         "names (NL4Opt, Qwen2.5-0.5B on vLLM, 8 items: 7/8 formulations built and solved, against 0/8 "
         "in one step, where it used names it never declared)",
+    )
+    translation: Literal["whole", "stepwise"] = Field(
+        "whole",
+        description="whole: the formulation in one or two constrained generations (declare_first); "
+        "stepwise: many small checked decisions (the text's numbers named, variables, objective, then "
+        "each sentence's constraints), errors sent back to the piece at fault (steps.py)",
+    )
+    piece_retries: int = Field(
+        1, ge=0, le=4, description="stepwise: re-asks of a piece whose check fails right away"
     )

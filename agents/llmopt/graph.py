@@ -10,6 +10,13 @@ infeasibility, unboundedness, a solver timeout or an implausible result the mode
 and the solver's message and rewrites it (at most `correction_rounds` times). `samples` independent
 formulations are made and the optimal value most of them agree on is chosen (sample-and-select).
 
+`translation="stepwise"` (steps.py) never asks for a whole formulation: the text's numbers are found
+in code (each tied to its words, the parameters), then the model declares the variables, writes the
+objective, and each sentence's constraints, one short grammar-constrained generation each (the grammars
+admit only the text's numbers and the declared names); each piece is checked at once (a variable in
+it, a number's stated direction and unit, every number used) and the engine's complaints go back to
+the piece at fault. The result is the same five-element formulation and LLMOPTResult.
+
     result = run("A bakery ...", backend=load_backend())
     result.objective, result.values, result.verdict, result.answer
 """
@@ -17,11 +24,13 @@ formulations are made and the optimal value most of them agree on is chosen (sam
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.agents.llmopt.nodes as nodes
+import ratiocinator.agents.llmopt.steps as steps
 from ratiocinator.agents.llmopt.answer import english, select
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.result import Attempt, LLMOPTResult
@@ -49,8 +58,10 @@ _NOT_CONFIRMED = {
 
 
 @functools.cache
-def build_graph() -> Any:
-    """The compiled graph (once per process); invoke it with `context=MethodContext(backend, config, usage)`."""
+def build_graph(translation: str = "whole") -> Any:
+    """The compiled graph of a translation (once per process); invoke it with `context=MethodContext(...)`."""
+    if translation == "stepwise":
+        return _stepwise_graph()
     graph = StateGraph(nodes.LLMOPTState, context_schema=MethodContext)
     graph.add_node("formulate", nodes.formulate)
     graph.add_node("correct", nodes.correct)
@@ -60,12 +71,28 @@ def build_graph() -> Any:
     return graph.compile()
 
 
+def _stepwise_graph() -> Any:
+    """read -> variables -> objective -> constraints -> solve -> (repair -> solve)*."""
+    graph = StateGraph(steps.StepState, context_schema=MethodContext)
+    order = [("read", steps.read), ("variables", steps.declare),
+             ("objective", steps.objective), ("constraints", steps.constrain), ("solve", steps.solve)]
+    for name, node in order:
+        graph.add_node(name, node)
+    graph.add_node("repair", steps.repair)
+    graph.add_edge(START, "read")
+    for (a, _), (b, _) in itertools.pairwise(order):
+        graph.add_edge(a, b)
+    graph.add_conditional_edges("solve", steps.needs_repair, ["repair", END])
+    graph.add_edge("repair", "solve")
+    return graph.compile()
+
+
 def run(text: str, *, backend: Any, config: LLMOPTConfig | None = None) -> LLMOPTResult:
     """Define and solve the optimization problem described in `text` (LLMOPT with engine-driven correction)."""
     require_text(text, name="text", expected="the optimization problem in English")
     require_backend(backend)
     cfg = resolve_config(config, LLMOPTConfig)
-    state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
+    state, usage = invoke(build_graph(cfg.translation), {"problem": text}, backend=backend, config=cfg)
     return _result(text, state, cfg, usage)
 
 

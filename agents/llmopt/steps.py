@@ -1,0 +1,198 @@
+"""Stepwise LLMOPT's nodes: many small grounded decisions, each checked right away, assembled, solved, repaired piece by piece.
+
+read (numbers and sentences of the text, in code: the parameters) -> variables -> objective -> constraints (one short generation per sentence) ->
+solve (assembled into the five-element formulation; the engine evaluates it as in the whole path) ->
+repair (the engine's complaint traced to the pieces at fault, only those asked again) -> solve ...
+Every request shares one prefix (stepprompts.PREFIX). Each node is a function of the state and the
+runtime, whose context carries the backend and the LLMOPTConfig; `samples` drafts run side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypedDict
+
+from langgraph.graph import END
+from langgraph.runtime import Runtime
+
+import ratiocinator.agents.llmopt.draft as pieces
+from ratiocinator.agents.llmopt.config import LLMOPTConfig
+from ratiocinator.agents.llmopt.engine import evaluate
+from ratiocinator.agents.llmopt.faults import faults
+from ratiocinator.agents.llmopt.result import Attempt
+from ratiocinator.agents.llmopt.stepgrammar import (
+    NONE,
+    constraints_grammar,
+    number_grammar,
+    objective_grammar,
+    variables_grammar,
+)
+from ratiocinator.agents.llmopt.stepprompts import conversation
+from ratiocinator.agents.llmopt.table import literals, numbers, sentences, words
+from ratiocinator.kit import MethodContext
+from ratiocinator.models.sampling import sample_each
+from ratiocinator.models.types import Completion, SamplingParams
+
+Ctx = Runtime[MethodContext[LLMOPTConfig]]
+Draft = pieces.Draft
+Check = Callable[[Draft, str], str]
+Key = tuple[int, str]  # (sample, piece)
+MOST_VARIABLES = 12
+MOST_ROWS = 4  # relations one sentence may state
+
+
+class StepState(TypedDict, total=False):
+    """The graph's state: the problem, one draft per sample, each sample's attempts, what to repair, the round."""
+
+    problem: str
+    drafts: list[Draft]
+    tracks: list[list[Attempt]]
+    pending: list[dict[str, str]]
+    round: int
+
+
+def read(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """The text's numbers (each tied to its words) and sentences: the grounding every later step uses."""
+    cfg, problem = runtime.context.config, state["problem"]
+    draft = Draft(problem=problem, table=tuple(numbers(problem, cfg.max_items)),
+                  sentences=tuple(sentences(problem)[: cfg.max_items]))
+    return {"drafts": [draft] * cfg.samples, "tracks": [[] for _ in range(cfg.samples)], "round": 0}
+
+
+def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """The decision variables, names and domains, checked (declared, no clash with a parameter)."""
+    drafts = state["drafts"]
+    return {"drafts": decide(runtime, drafts, [(i, "variables") for i in range(len(drafts))], pieces.check_variables)}
+
+
+def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """The objective, over the declared names and the text's numbers, checked (it names a variable)."""
+    drafts = state["drafts"]
+    return {"drafts": decide(runtime, drafts, [(i, "objective") for i in range(len(drafts))], pieces.check_objective)}
+
+
+def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """Each sentence's constraints, one short generation each, checked; then each number still unused, one at a time."""
+    drafts = state["drafts"]
+    wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
+    return {"drafts": _ask_unused(runtime, decide(runtime, drafts, wanted, pieces.check_rows))}
+
+
+def _ask_unused(runtime: Ctx, drafts: list[Draft], round_: int = 0) -> list[Draft]:
+    """Ask each number no expression uses yet that states a limit (pieces.to_ask), and not asked before, for
+    its constraint; one the model leaves out that its rates' words tie to the decisions is written from them."""
+    wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.to_ask(d) if f"n{k}" not in d.replies]
+    drafts = decide(runtime, drafts, wanted, pieces.check_rows, round_=round_) if wanted else list(drafts)
+    for i, d in enumerate(drafts):
+        for k in pieces.unused(d):
+            row = pieces.summed(d, d.table[k])
+            if row and d.table[k].bound is not None:
+                d = d.with_reply(f"n{k}", "\n".join([*d.rows(f"n{k}"), row]))
+        drafts[i] = d
+    return drafts
+
+
+def solve(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """Assemble each draft, let the engine evaluate it, and trace any failure to the pieces at fault."""
+    cfg, round_ = runtime.context.config, state.get("round", 0)
+    tracks, pending = [list(t) for t in state["tracks"]], []
+    for i, draft in enumerate(state["drafts"]):
+        if tracks[i] and tracks[i][-1].status == "ok":
+            pending.append({})
+            continue
+        attempt = evaluate(Completion(text=pieces.assemble(draft), finish_reason="stop", prompt_tokens=0,
+                                      completion_tokens=0), sample=i, round_=round_, config=cfg, problem=draft.problem)
+        tracks[i].append(attempt)
+        found = {} if attempt.status == "ok" else faults(draft, attempt, solver=cfg.solver, timeout=cfg.solver_timeout)
+        pending.append(_least_sure(runtime, draft, found) if attempt.status == "infeasible" else found)
+    return {"tracks": tracks, "pending": pending}
+
+
+def _least_sure(runtime: Ctx, draft: Draft, found: dict[str, str]) -> dict[str, str]:
+    """Of the pieces an infeasibility is traced to, the one the model is least sure of (log-probability per character)."""
+    if len(found) < 2:
+        return found
+
+    def sureness(piece: str) -> float:
+        text = draft.replies.get(piece, "")
+        prompt = conversation(draft.problem, list(draft.table), draft.replies, piece)
+        return runtime.context.backend.score(prompt, [text])[0] / max(len(text), 1) if text else 0.0
+
+    least = min(found, key=sureness)
+    return {least: found[least]}
+
+
+def repair(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """Ask again only the pieces the engine's complaints were traced to, each shown its answer and the complaint."""
+    drafts = state["drafts"]
+    feedback = {(i, p): fb for i, found in enumerate(state["pending"]) for p, fb in found.items()}
+    checks: dict[str, Check] = {"objective": pieces.check_objective, "variables": pieces.check_variables}
+    round_ = state["round"] + 1
+    for piece_kind in ("objective", "sentences"):
+        keys = [k for k in feedback if (k[1] == "objective") == (piece_kind == "objective")]
+        if keys:
+            check = checks.get(keys[0][1], pieces.check_rows)
+            drafts = decide(runtime, drafts, keys, check, feedback={k: feedback[k] for k in keys}, round_=round_)
+    return {"drafts": _ask_unused(runtime, drafts, round_), "round": round_}
+
+
+def needs_repair(state: StepState, runtime: Ctx) -> Literal["repair", "__end__"]:
+    """Repair while a sample's failure was traced to a piece and rounds are left."""
+    pending = any(state.get("pending", []))
+    return "repair" if pending and state.get("round", 0) < runtime.context.config.correction_rounds else END
+
+
+def decide(runtime: Ctx, drafts: list[Draft], wanted: list[Key], check: Check, *,
+           feedback: dict[Key, str] | None = None, round_: int = 0) -> list[Draft]:
+    """Ask each wanted piece (with its earlier answer and fault, when given), check it, re-ask the faulty ones."""
+    cfg = runtime.context.config
+    drafts, repairs = list(drafts), dict(feedback or {})
+    for retry in range(1 + cfg.piece_retries):
+        requests = [(drafts[i], p, (drafts[i].replies[p], repairs[(i, p)])
+                     if (i, p) in repairs and p in drafts[i].replies else None) for i, p in wanted]
+        first = round_ == 0 and retry == 0
+        temperature = (cfg.temperature if cfg.samples > 1 else 0.0) if first else cfg.correction_temperature
+        texts = ask(runtime, requests, temperature, cfg.seed + 100 * round_ + retry)
+        for (i, p), text in zip(wanted, texts, strict=True):
+            before = drafts[i].replies.get(p)
+            # a check's complaint answered by dropping the piece's relations keeps them, for mend to fix
+            keep = retry > 0 and text.strip() == NONE and before not in (None, NONE) and (i, p) not in (feedback or {})
+            drafts[i] = drafts[i] if keep else drafts[i].with_reply(p, text)
+        found = {(i, p): check(drafts[i], p) for i, p in wanted}
+        wanted = [k for k, fault in found.items() if fault]
+        repairs = {k: found[k] for k in wanted}
+        if not wanted:
+            break
+    for i, p in wanted:  # what the model did not fix and code can
+        drafts[i] = pieces.mend(drafts[i], p)
+    return drafts
+
+
+def ask(runtime: Ctx, requests: list[tuple[Draft, str, tuple[str, str] | None]], temperature: float,
+        seed: int) -> list[str]:
+    """One constrained generation per request (draft, piece, repair), batched by grammar; the texts in order."""
+    backend = runtime.context.backend
+    groups: dict[tuple[str, int], list[int]] = {}
+    for j, (draft, piece, _) in enumerate(requests):
+        groups.setdefault(_grammar(draft, piece), []).append(j)
+    texts = [""] * len(requests)
+    for (grammar, limit), members in groups.items():
+        prompts = [conversation(requests[j][0].problem, list(requests[j][0].table), requests[j][0].replies,
+                                requests[j][1], requests[j][2]) for j in members]
+        params = SamplingParams(grammar=grammar, max_tokens=limit, temperature=temperature,
+                                seed=seed if temperature > 0 else None)
+        for j, out in zip(members, sample_each(backend, prompts, params), strict=True):
+            texts[j] = out.text
+    return texts
+
+
+def _grammar(draft: Draft, piece: str) -> tuple[str, int]:
+    """The grammar a piece is written under, and its token limit."""
+    if piece == "variables":
+        return variables_grammar(words(draft.problem), MOST_VARIABLES), 160
+    names = [name for name, _ in draft.variables()]
+    if piece == "objective":
+        return objective_grammar(names, literals(draft.problem)), 200
+    if piece[0] == "n":
+        return number_grammar(names, literals(draft.problem), draft.table[int(piece[1:])].value), 120
+    return constraints_grammar(names, literals(draft.problem), MOST_ROWS), 240
