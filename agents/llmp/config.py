@@ -7,7 +7,7 @@ and no grammar; every other default is our addition, and says so.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -21,6 +21,12 @@ class LLMPConfig(MethodConfig):
         "Liu et al. 2023, LLM+P: Empowering Large Language Models with Optimal Planning Proficiency"
     )
 
+    translation: Literal["whole", "stepwise"] = Field(
+        "whole",
+        description="whole: the model writes the problem PDDL in one generation (the paper); "
+        "stepwise: objects first, then each sentence's facts, each a short grammar-constrained "
+        "answer with example sentences chosen for it, assembled and checked (issue 17)",
+    )
     k: int = Field(1, ge=1, le=32, description="translations sampled; the paper made one")
     temperature: float = Field(
         0.7,
@@ -60,6 +66,18 @@ class LLMPConfig(MethodConfig):
     )
     show_domain: bool = Field(
         False, description="put the domain PDDL in the prompt (llm-pddl's prompt omits it)"
+    )
+    exemplars: int = Field(
+        5, ge=1, le=32, description="stepwise: example sentences shown for each input sentence"
+    )
+    unsure_logprob: float = Field(
+        -0.7,
+        le=0.0,
+        description="stepwise: a greedy answer with a token less likely than this (log-probability) "
+        "is sampled `votes` more times and each fact kept by majority",
+    )
+    votes: int = Field(
+        5, ge=1, le=32, description="stepwise: samples drawn where the model is unsure or is re-asked"
     )
     planner: str = Field("auto", description="solvers.pddl planner name")
     optimal: bool = Field(
