@@ -77,7 +77,11 @@ class LLMPConfig(MethodConfig):
         "is sampled `votes` more times and each fact kept by majority",
     )
     votes: int = Field(
-        5, ge=1, le=32, description="stepwise: samples drawn where the model is unsure or is re-asked"
+        4,
+        ge=1,
+        le=32,
+        description="stepwise: samples drawn (besides the greedy answer) where the model is unsure, "
+        "repeats an answer shown wrong, or is asked again after the planner found no plan",
     )
     planner: str = Field("auto", description="solvers.pddl planner name")
     optimal: bool = Field(

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 
 from ratiocinator.agents.llmp.facts import Fact
-from ratiocinator.agents.llmp.sentences import kind_words, norm, split_sentences
+from ratiocinator.agents.llmp.sentences import Aligned, kind_words, norm, split_sentences, words
 
 _COUNTED = re.compile(r"(?<![\w-])(\d{1,3})\s+([a-z][a-z0-9_-]*)", re.I)
 
@@ -91,10 +92,14 @@ def goal_holds(init: list[Fact], goal: list[Fact]) -> bool:
     return bool(goal) and all((g.atom in have) != g.negated for g in goal)
 
 
-def count_words(example_nl: str, objects: dict[str, str | None]) -> dict[str, str]:
+def count_words(
+    example_nl: str, objects: dict[str, str | None], aligned: Sequence[Aligned] = ()
+) -> dict[str, str]:
     """For each name pattern of the example's objects, the word its English counts them with before
-    the goal: a word after a number equal to how many there are, which names their kind (`5 blocks`
-    -> b#: blocks; `make 7 cocktails` in a goal counts what to make, not the objects)."""
+    the goal: a word after a number equal to how many there are (`make 7 cocktails` in a goal counts
+    what to make, not objects) that names their kind (`5 blocks` -> b#: blocks) or, among several
+    such numbers, is the one most found in the sentences that state facts of those objects (`2 flat
+    tyres` -> w#, as `The flat tyres are on the hubs` states `(on w1 the-hub1)`)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for name in objects:
         groups[pattern(name)].append(name)
@@ -104,17 +109,32 @@ def count_words(example_nl: str, objects: dict[str, str | None]) -> dict[str, st
     for pat, names in groups.items():
         kinds = kind_words(names[0], objects[names[0]])
         letters = re.match(r"[a-z]*", pat).group(0)  # type: ignore[union-attr]
-        for number, word in counted:
-            if number == len(names) and (norm(word) in kinds or (letters and word.startswith(letters))):
-                out[pat] = word
-                break
+        same = [w for n, w in counted if n == len(names)]
+        named = [w for w in same if norm(w) in kinds or (letters and w.startswith(letters))]
+        if named:
+            out[pat] = named[0]
+    for pat, names in groups.items():
+        taken = set(out.values())
+        same = [w for n, w in dict.fromkeys(counted) if n == len(names) and w not in taken]
+        if pat in out or not same:
+            continue
+        stating = [set(words(a.sentence.text)) for a in aligned
+                   if any(pattern(x) == pat for f in a.facts for x in f.args)]
+        hits = sorted(((sum(w in s for s in stating), w) for w in same), reverse=True)
+        if hits[0][0] > 0 and (len(hits) == 1 or hits[0][0] > hits[1][0]):
+            out[pat] = hits[0][1]
     return out
+
+
+def said_counts(text: str) -> dict[str, int]:
+    """The number before each word in the text's part before the goal (`5 blocks` -> blocks: 5; the first wins)."""
+    before_goal = " ".join(s.text for s in split_sentences(text) if not s.goal)
+    return {w.lower(): int(n) for n, w in reversed(_COUNTED.findall(before_goal))}
 
 
 def count_errors(text: str, declared: list[str], words: dict[str, str]) -> list[str]:
     """Where the declared objects of a counted pattern are not as many as the text's number says."""
-    before_goal = " ".join(s.text for s in split_sentences(text) if not s.goal)
-    said = {w.lower(): int(n) for n, w in reversed(_COUNTED.findall(before_goal))}
+    said = said_counts(text)
     groups: dict[str, list[str]] = defaultdict(list)
     for name in declared:
         groups[pattern(name)].append(name)

@@ -60,11 +60,12 @@ def learn(domain: PlanningDomain) -> Example:
     objects = tuple((n.lower(), t.lower() if t else None) for n, t in problem_objects(domain.example_pddl))
     kinds = dict(objects)
     init, goal = problem_facts(domain.example_pddl)
+    aligned = tuple(align(domain.example_nl, domain.example_pddl, kinds))
     return Example(
         objects=objects,
         kinds=tuple(dict.fromkeys(t for _, t in objects)),
-        aligned=tuple(align(domain.example_nl, domain.example_pddl, kinds)),
+        aligned=aligned,
         functional=frozenset(functional(init, kinds)),
-        count_words=tuple(count_words(domain.example_nl, kinds).items()),
+        count_words=tuple(count_words(domain.example_nl, kinds, aligned).items()),
         negated_goal=any(g.negated for g in goal),
     )

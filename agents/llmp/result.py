@@ -55,6 +55,7 @@ class Piece:
     confidence: float  # the lowest log-probability of a token of the greedy answer (0.0 unknown)
     votes: int = 0  # samples drawn and voted over (0: the greedy answer stands)
     feedback: str = ""  # the error this answer was asked to correct
+    repairs: tuple[str, ...] = ()  # objects: corrections by the text's names and counts (grounding.py)
 
 
 @dataclass(frozen=True, kw_only=True)

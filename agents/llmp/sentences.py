@@ -12,6 +12,7 @@ their words with object names replaced by the names' kinds (DQ-LoRe's choice of 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -86,7 +87,7 @@ def overlap(fact: Fact, sentence: str, kinds: dict[str, str | None]) -> tuple[in
     parts = [p for p in re.split(r"[-_]+", fact.pred) if p]
     pred = sum(norm(p) in normed for p in parts)
     bare = [w for w in said if w not in _ARTICLES]
-    joined = {a + b for a, b in zip(bare, bare[1:], strict=False)}
+    joined = {a + b for a, b in itertools.pairwise(bare)}
     pred += len(parts) > 0 and fact.pred.replace("-", "").replace("_", "") in joined  # ontable: "on the table"
     return score + 2 * pred, pred
 
@@ -109,7 +110,7 @@ def align(example_nl: str, example_pddl: str, kinds: dict[str, str | None]) -> l
 def shape(text: str) -> set[str]:
     """A sentence's words and word pairs with each name replaced by its kind (b12 -> b#)."""
     toks = [re.sub(r"\d+", "#", w) for w in words(text)]
-    return set(toks) | {a + " " + b for a, b in zip(toks, toks[1:], strict=False)}
+    return set(toks) | {a + " " + b for a, b in itertools.pairwise(toks)}
 
 
 def exemplars(sentence: Sentence, example: list[Aligned], k: int) -> list[Aligned]:

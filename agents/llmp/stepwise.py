@@ -22,10 +22,17 @@ from langgraph.runtime import Runtime
 
 from ratiocinator.agents.llmp.check import check
 from ratiocinator.agents.llmp.config import LLMPConfig
+from ratiocinator.agents.llmp.consistency import count_errors
 from ratiocinator.agents.llmp.domain import PlanningDomain, domain_vocabulary
 from ratiocinator.agents.llmp.example import Example, learn, object_lines
 from ratiocinator.agents.llmp.facts import Fact, assemble
-from ratiocinator.agents.llmp.grammar import bounds, candidate_objects, fact_grammar, objects_grammar
+from ratiocinator.agents.llmp.grammar import (
+    bounds,
+    candidate_objects,
+    fact_grammar,
+    objects_grammar,
+)
+from ratiocinator.agents.llmp.grounding import ground_objects
 from ratiocinator.agents.llmp.objects import object_errors, text_counts
 from ratiocinator.agents.llmp.pieces import (
     confidence,
@@ -35,7 +42,6 @@ from ratiocinator.agents.llmp.pieces import (
     review,
     vote,
 )
-from ratiocinator.agents.llmp.consistency import count_errors
 from ratiocinator.agents.llmp.prompts import objects_prompt, piece_feedback, sentence_prompt
 from ratiocinator.agents.llmp.result import Piece, Translation
 from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences
@@ -104,6 +110,7 @@ def _scale(text: str, example_nl: str) -> float:
 
 
 def _object_errors(text: str, declared: list[tuple[str, str | None]], example: Example) -> str:
+    """What is still wrong with the grounded objects: names the text uses or counts it gives."""
     names = [n for n, _ in declared]
     errors = [e for e in (object_errors(text, names),) if e]
     return "; ".join(errors + count_errors(text, names, dict(example.count_words)))
@@ -128,12 +135,15 @@ def objects(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
         logprobs=True,
     )
     (answer,) = backend.generate([conversation], params)
-    declared = read_objects(answer.text)
+    declared, repairs = ground_objects(
+        text, read_objects(answer.text), list(example.objects), dict(example.count_words)
+    )
     errors = _object_errors(text, declared, example)
     piece = Piece(
         index=-1, text="objects", goal=False, round=rnd, answer=answer.text,
         facts=tuple(object_lines(declared, list(dict.fromkeys(t for _, t in declared))).splitlines()),
         confidence=confidence(answer), feedback=state.get("objects_feedback", ""),
+        repairs=tuple(repairs),
     )
     update: dict[str, Any] = {
         "objects": declared, "objects_round": rnd + 1, "pieces": [*state.get("pieces", []), piece],
@@ -192,21 +202,33 @@ def _ask(
 
 
 def _answer(
-    backend: Any, prompts: dict[int, list[Message]], grammar: str, budget: int, rnd: int, config: LLMPConfig
+    backend: Any,
+    prompts: dict[int, list[Message]],
+    grammar: str,
+    budget: int,
+    config: LLMPConfig,
+    state: StepwiseState,
 ) -> dict[int, tuple[Completion, list[Fact], int]]:
-    """Each sentence's (shown answer, facts kept, votes): greedy first, sampled and voted where unsure;
-    in a later round (asked again) always sampled and voted."""
+    """Each sentence's (shown answer, facts kept, votes): the greedy answer stands unless the model was
+    unsure of it or repeats an answer shown wrong; then `votes` samples are drawn and each fact kept by
+    majority (with the greedy answer's vote). Sentences asked again without an error (the planner
+    found no plan) are sampled at once: their greedy answer would be the same."""
+    rnd, said = state.get("round", 0), state.get("said", {})
+    revote = {i for i in prompts if state["pending"].get(i) == "" and i in said}
+    plain = {"temperature": 0.0}
+    greedy = {i: cs[0] for i, cs in _ask(backend, {i: p for i, p in prompts.items() if i not in revote},
+                                         grammar, budget, plain).items()}
+    unsure = revote | {
+        i for i, c in greedy.items()
+        if confidence(c) < config.unsure_logprob or (i in said and c.text.strip() == said[i].strip())
+    }
     sampled = {"temperature": config.temperature, "n": config.votes, "seed": config.seed + 1000 * rnd}
-    if rnd > 0:
-        drawn = _ask(backend, prompts, grammar, budget, sampled)
-        return {i: (cs[0], vote([read_answer(c.text) for c in cs]), len(cs)) for i, cs in drawn.items()}
-    greedy = {i: cs[0] for i, cs in _ask(backend, prompts, grammar, budget, {"temperature": 0.0}).items()}
-    unsure = {i: prompts[i] for i, c in greedy.items() if confidence(c) < config.unsure_logprob}
-    drawn = _ask(backend, unsure, grammar, budget, sampled)
+    drawn = _ask(backend, {i: prompts[i] for i in prompts if i in unsure}, grammar, budget, sampled)
     out = {}
-    for i, c in greedy.items():
-        answers = [read_answer(c.text)] + [read_answer(d.text) for d in drawn.get(i, [])]
-        out[i] = (c, vote(answers) if len(answers) > 1 else answers[0], len(answers) - 1)
+    for i in prompts:
+        shown = greedy.get(i) or drawn[i][0]
+        answers = [read_answer(c.text) for c in ([greedy[i]] if i in greedy else []) + drawn.get(i, [])]
+        out[i] = (shown, vote(answers) if len(answers) > 1 else answers[0], len(drawn.get(i, [])))
     return out
 
 
@@ -219,7 +241,7 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     for i, message in state["pending"].items():
         if i not in conversations:
             conversations[i] = _prompt(by_index[i], state, example, config)
-        elif message:
+        if message:
             conversations[i] = [
                 *conversations[i],
                 Message(role="assistant", content=said.get(i, "none")),
@@ -230,7 +252,7 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     for goal in (False, True):
         prompts = {i: conversations[i] for i in state["pending"] if by_index[i].goal == goal}
         grammar, budget = _grammar(state, example, config, goal)
-        for i, (shown, kept, votes) in _answer(backend, prompts, grammar, budget, rnd, config).items():
+        for i, (shown, kept, votes) in _answer(backend, prompts, grammar, budget, config, state).items():
             answers[i], said[i] = kept, shown.text
             confidences[i] = confidence(shown)
             pieces.append(Piece(
