@@ -7,7 +7,11 @@ grippers' grippers); where the text is explicit it is corrected, and each correc
   by consistency.count_words) gets as many objects as the text's number before that word: the ones
   the text names first, then those the model declared, then new ones numbered as the example
   numbers them (from 0 or 1); extra ones are dropped;
-- a name of a kind that the example declares with one type gets that type (`room4 - robot` is a room).
+- a name of a kind that the example declares with one type gets that type (`room4 - robot` is a room);
+- a name whose kind neither the example has nor the text names (`robot` beside robot1 robot2) is dropped;
+- a kind the text does not count but whose numbers in the example are those of a counted kind
+  (rgripper1 rgripper2 beside robot1 robot2) gets the counted kind's numbers, when the model
+  declared one of it (`linked`).
 """
 
 from __future__ import annotations
@@ -41,6 +45,37 @@ def _counted(
     return sorted(out[:want], key=_index)
 
 
+def linked(example: list[tuple[str, str | None]], counted: set[str]) -> dict[str, str]:
+    """Each uncounted name pattern of the example whose numbers are exactly those of one counted
+    pattern (rgripper# -> robot#: rgripper1 rgripper2 beside robot1 robot2)."""
+    numbers: dict[str, set[int]] = {}
+    for name, _ in example:
+        numbers.setdefault(pattern(name), set()).add(_index(name))
+    out = {}
+    for pat, nums in numbers.items():
+        if pat in counted or pat.count("#") != 1:
+            continue
+        same = [q for q in counted if numbers.get(q) == nums and q.count("#") == 1]
+        if len(same) == 1:
+            out[pat] = same[0]
+    return out
+
+
+def _follow(out: dict[str, str | None], links: dict[str, str], notes: list[str]) -> None:
+    """Give each linked pattern the numbers its counted pattern now has (in place)."""
+    for pat, source in links.items():
+        have = [n for n in out if pattern(n) == pat]
+        if not have:
+            continue
+        kind = out[have[0]]
+        keep = [pat.replace("#", str(_index(n))) for n in out if pattern(n) == source]
+        if sorted(keep) != sorted(have):
+            notes.append(f"{pat} numbered as {source}: {' '.join(keep)}")
+            for name in have:
+                del out[name]
+            out.update({n: kind for n in keep})
+
+
 def ground_objects(
     text: str,
     declared: list[tuple[str, str | None]],
@@ -53,14 +88,15 @@ def ground_objects(
     for name, kind in example:
         types.setdefault(pattern(name), set()).add(kind)
     typed = {p: next(iter(ts)) for p, ts in types.items() if len(ts) == 1}
-    out = dict(declared)
-    notes = []
+    named = named_objects(text)
+    out = {n: k for n, k in declared if pattern(n) in types or n in named}
+    notes = [f"{n} dropped: neither the text nor the example names such an object"
+             for n, _ in declared if n not in out]
     for name, kind in list(out.items()):
         want = typed.get(pattern(name), kind)
         if want != kind:
             out[name] = want
             notes.append(f"{name} typed {want} as in the example")
-    named = named_objects(text)
     for name in named:
         if name not in out and pattern(name) in typed:
             out[name] = typed[pattern(name)]
@@ -76,4 +112,5 @@ def ground_objects(
             for name in have:
                 del out[name]
             out.update({n: typed[pat] for n in keep})
+    _follow(out, linked(example, {p for p, w in count_words.items() if w in said}), notes)
     return list(out.items()), notes

@@ -462,3 +462,16 @@ def test_the_benchmark_runs_the_stepwise_translation_and_records_its_pieces():
     assert out.score == 1.0 and out.output["gold_check"] == "valid"
     assert out.output["pieces"] and out.output["pieces"][0]["text"] == "objects"
     assert {"index", "facts", "votes", "confidence", "feedback"} <= set(out.output["pieces"][1])
+
+
+def test_a_kind_numbered_as_a_counted_kind_follows_its_count_and_stray_names_are_dropped():
+    from ratiocinator.agents.llmp.grounding import ground_objects
+
+    grip = learn(load_domain("grippers"))
+    text = "You control 3 robots, each robot has a left gripper and a right gripper.\nThere are 1 rooms and 1 balls.\n"
+    copied = [*grip.objects, ("robot", "robot")]  # the example's two robots and four grippers, and a stray word
+    got, notes = ground_objects(text, copied, list(grip.objects), dict(grip.count_words))
+    names = [n for n, t in got if t == "gripper"]
+    assert sorted(names) == sorted(f"{s}gripper{i}" for s in "rl" for i in (1, 2, 3))
+    assert [n for n, t in got if t == "robot"] == ["robot1", "robot2", "robot3"]
+    assert any(n.startswith("robot dropped") for n in notes)
