@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ratiocinator.agents.llmp.consistency import count_words, functional
 from ratiocinator.agents.llmp.domain import PlanningDomain
 from ratiocinator.agents.llmp.facts import problem_facts
+from ratiocinator.agents.llmp.programs import object_lists, synthesize
 from ratiocinator.agents.llmp.sentences import Aligned, align
 from ratiocinator.errors import InvalidInput
 
@@ -27,6 +28,7 @@ class Example:
     functional: frozenset[tuple[str, int]]  # (predicate, position) determined by the other arguments
     count_words: tuple[tuple[str, str], ...]  # (name pattern, the word the English counts them with)
     negated_goal: bool  # its goal has a `(not ...)` literal
+    programs: tuple[tuple[str, bool], ...] = ()  # each aligned sentence's facts as a program, and whether it loops
 
     @property
     def most_facts(self) -> int:
@@ -61,6 +63,7 @@ def learn(domain: PlanningDomain) -> Example:
     kinds = dict(objects)
     init, goal = problem_facts(domain.example_pddl)
     aligned = tuple(align(domain.example_nl, domain.example_pddl, kinds))
+    lists = object_lists(list(objects))
     return Example(
         objects=objects,
         kinds=tuple(dict.fromkeys(t for _, t in objects)),
@@ -68,4 +71,5 @@ def learn(domain: PlanningDomain) -> Example:
         functional=frozenset(functional(init, kinds)),
         count_words=tuple(count_words(domain.example_nl, kinds, aligned).items()),
         negated_goal=any(g.negated for g in goal),
+        programs=tuple(synthesize(a.facts, lists) for a in aligned),
     )

@@ -80,3 +80,23 @@ def sentence_prompt(
 def piece_feedback(message: str, what: str = "the same sentence") -> str:
     """The user turn that shows one step's answer was wrong and asks for that step again."""
     return f"That is wrong: {message}. Answer again for {what}."
+
+
+def program_prompt(lists: str, sentence: str, shots: list[tuple[str, str, str]], domain: str) -> list[Message]:
+    """One sentence's step as a program: the example sentences chosen for it, each with the example's
+    object lists and its program (`shots`: (lists, sentence, program)), then the sentence with this
+    problem's lists. The helpers are defined before the program runs (programs.PRELUDE)."""
+    system = (
+        f"You write a short Python program that prints the PDDL facts of the {domain} domain that one "
+        "sentence of a planning problem states, calling fact(predicate, *objects) over the object "
+        "lists given; the helpers same(a, b), next_to(a, b) and offset(a, b) compare the numbers in "
+        "two names. Write only the program."
+    )
+    messages = [Message(role="system", content=system)]
+    for shot_lists, shot, program in shots:
+        messages += [
+            Message(role="user", content=f"{shot_lists}\nSentence: {shot}"),
+            Message(role="assistant", content=program),
+        ]
+    messages.append(Message(role="user", content=f"{lists}\nSentence: {sentence}"))
+    return messages

@@ -56,6 +56,8 @@ class Piece:
     votes: int = 0  # samples drawn and voted over (0: the greedy answer stands)
     feedback: str = ""  # the error this answer was asked to correct
     repairs: tuple[str, ...] = ()  # objects: corrections by the text's names and counts (grounding.py)
+    program: str = ""  # the program the model wrote for a sentence of many facts (programs.py)
+    program_error: str = ""  # why its facts were not kept ('' when they were, or no program)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,7 +42,19 @@ from ratiocinator.agents.llmp.pieces import (
     review,
     vote,
 )
-from ratiocinator.agents.llmp.prompts import objects_prompt, piece_feedback, sentence_prompt
+from ratiocinator.agents.llmp.programs import (
+    lists_text,
+    object_lists,
+    program_errors,
+    run_program,
+    strip_fence,
+)
+from ratiocinator.agents.llmp.prompts import (
+    objects_prompt,
+    piece_feedback,
+    program_prompt,
+    sentence_prompt,
+)
 from ratiocinator.agents.llmp.result import Piece, Translation
 from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences
 from ratiocinator.kit import MethodContext
@@ -175,6 +187,44 @@ def _prompt(sentence: Sentence, state: StepwiseState, example: Example, config: 
     return sentence_prompt(sentence.text, mine, shots, domain_vocabulary(state["domain"]).domain)
 
 
+def _program_prompt(
+    sentence: Sentence, state: StepwiseState, example: Example, config: LLMPConfig
+) -> list[Message] | None:
+    """The program step's prompt when the example sentence most like this one is written as a loop
+    (it states many facts by a rule), with the chosen example sentences that state facts; else None."""
+    chosen = exemplars(sentence, list(example.aligned), config.exemplars)
+    written = dict(zip(example.aligned, example.programs, strict=True))
+    if not chosen or not written[chosen[-1]][1]:
+        return None
+    theirs = lists_text(object_lists(list(example.objects)))
+    shots = [(theirs, a.sentence.text, written[a][0]) for a in chosen if written[a][0]]
+    mine = lists_text(object_lists(state["objects"]))
+    return program_prompt(mine, sentence.text, shots, domain_vocabulary(state["domain"]).domain)
+
+
+def _programs(
+    backend: Any, state: StepwiseState, example: Example, config: LLMPConfig, asked: list[Sentence]
+) -> dict[int, tuple[str, list[Fact], str]]:
+    """For the sentences asked for the first time whose likest example sentence is a loop: the
+    program the model writes (greedy, one batched request), the facts it prints in the sandbox, and
+    why they are not kept ('' when they are: it ran, printed facts, and each is a fact of the domain
+    over the declared objects)."""
+    prompts = {s.index: p for s in asked if (p := _program_prompt(s, state, example, config))}
+    if not prompts:
+        return {}
+    budget = min(config.max_tokens, 256)
+    out = backend.generate(list(prompts.values()), SamplingParams(temperature=0.0, max_tokens=budget))
+    lists = object_lists(state["objects"])
+    vocab, names = domain_vocabulary(state["domain"]), [n for n, _ in state["objects"]]
+    found = {}
+    for i, completion in zip(prompts, out, strict=True):
+        code = strip_fence(completion.text)
+        got, error = run_program(code, lists)
+        error = error or program_errors(got, vocab, names) or ("" if got else "it printed no fact")
+        found[i] = (code, got, error)
+    return found
+
+
 def _grammar(state: StepwiseState, example: Example, config: LLMPConfig, goal: bool) -> tuple[str, int]:
     """The grammar of one sentence's facts (init or goal part) and the tokens an answer may take."""
     vocab = domain_vocabulary(state["domain"])
@@ -249,16 +299,19 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
             ]
     answers, confidences = dict(state.get("answers", {})), dict(state.get("confidences", {}))
     said, pieces = dict(said), list(state.get("pieces", []))
+    first = [by_index[i] for i, m in state["pending"].items() if not m and i not in said]
+    programs = _programs(backend, state, example, config, first)
     for goal in (False, True):
         prompts = {i: conversations[i] for i in state["pending"] if by_index[i].goal == goal}
         grammar, budget = _grammar(state, example, config, goal)
         for i, (shown, kept, votes) in _answer(backend, prompts, grammar, budget, config, state).items():
-            answers[i], said[i] = kept, shown.text
-            confidences[i] = confidence(shown)
+            code, printed, error = programs.get(i, ("", [], ""))
+            answers[i], said[i] = (kept if error or not code else printed), shown.text
+            confidences[i] = confidence(shown) if error or not code else 0.0
             pieces.append(Piece(
                 index=i, text=by_index[i].text, goal=goal, round=rnd, answer=shown.text,
-                facts=tuple(map(str, kept)), confidence=confidences[i], votes=votes,
-                feedback=state["pending"][i],
+                facts=tuple(map(str, answers[i])), confidence=confidences[i], votes=votes,
+                feedback=state["pending"][i], program=code, program_error=error,
             ))
     return {
         "conversations": conversations, "said": said, "answers": answers,
