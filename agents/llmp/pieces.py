@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ratiocinator.agents.llmp.consistency import contradictions, goal_holds, unused_objects
+from ratiocinator.agents.llmp.consistency import contradictions, goal_holds, pattern, unused_objects
 from ratiocinator.agents.llmp.facts import Fact, read_facts
 from ratiocinator.agents.llmp.sentences import Sentence, kind_words, norm, words
 from ratiocinator.models.types import Completion
@@ -65,6 +65,20 @@ def _mentions(sentence: Sentence, name: str, kind: str | None) -> int:
     return int(bool(kind_words(name, kind) & {norm(w) for w in said}))
 
 
+def misnamed(sentence: Sentence, facts: list[Fact], named: set[str]) -> str:
+    """'' unless a fact names an object the text names elsewhere but this sentence does not, while the
+    sentence names another of the same kind that no fact of it uses (`robot2 is in room1` answered
+    `(at-robby robot1 room1)`); then what to correct."""
+    said = set(words(sentence.text))
+    used = {a for f in facts for a in f.args}
+    for arg in sorted(used):
+        if arg in named and arg not in said:
+            others = sorted(w for w in said - used if w in named and pattern(w) == pattern(arg))
+            if others:
+                return f"the sentence names {others[0]}, not {arg}"
+    return ""
+
+
 def _owners(fact: Fact, answers: dict[int, list[Fact]]) -> list[int]:
     return [i for i, facts in answers.items() if fact in facts]
 
@@ -79,7 +93,9 @@ def review(
     goal_checked: bool,
 ) -> Review:
     """Contradictions on function-like predicates, objects no fact names, no goal, a goal that already
-    holds (asked once: when the sentences still say so, the text says so)."""
+    holds (asked once: when the sentences still say so, the text says so), a fact naming an object in
+    place of the one its sentence names (misnamed; in the init part: a goal sentence's facts are judged
+    by the goal checks and the planner)."""
     goal_ids = {s.index for s in sentences if s.goal}
     init = [f for i, fs in answers.items() if i not in goal_ids for f in fs]
     goal = [f for i, fs in answers.items() if i in goal_ids for f in fs]
@@ -112,6 +128,11 @@ def review(
         ask = {i: f"{holding} already hold at the start; state what the sentence asks to change"
                for i in goal_ids if answers.get(i)}
         return Review("goal_holds", f"the goal already holds at the start: {holding}", tuple(ask.items()))
+    named = {w for s in sentences for w in words(s.text)} & {n for n, _ in objects}
+    wrong = {s.index: m for s in sentences
+             if not s.goal and (m := misnamed(s, answers.get(s.index, []), named))}
+    if wrong:
+        return Review("misnamed", "; ".join(wrong.values()), tuple(wrong.items()))
     return Review()
 
 

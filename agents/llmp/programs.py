@@ -52,7 +52,7 @@ def _num(x: str) -> tuple[int, ...]:
 
 
 def _offset(a: str, b: str) -> tuple[int, ...]:
-    return tuple(j - i for i, j in zip(_num(a), _num(b)))
+    return tuple(j - i for i, j in zip(_num(a), _num(b), strict=False))
 
 
 def _holds(name: str, a: str, b: str, step: tuple[int, ...]) -> bool:
