@@ -83,6 +83,7 @@ class StepwiseState(TypedDict, total=False):
     pending: dict[int, str]  # sentences to ask (again), with the error each is shown ('' none)
     voted: list[int]  # sentences already sampled again after the planner failed
     goal_checked: bool  # the goal was asked again once because it already held
+    goal_before: dict[int, list[Fact]]  # the goal sentences' answers when they were asked again
     round: int
     translations: list[Translation]  # each assembled problem and what the checks made of it
     pieces: list[Piece]
@@ -329,12 +330,22 @@ def _assembled(state: StepwiseState) -> str:
     return assemble(domain_vocabulary(state["domain"]), state["objects"], init, goal)
 
 
+def _restore_goal(state: StepwiseState) -> StepwiseState:
+    """The goal as first answered when, asked again because it already held, every goal sentence now
+    states nothing: the model did not find another goal, so the text says so."""
+    before, answers = state.get("goal_before") or {}, state.get("answers", {})
+    if not before or any(answers.get(i) for i in before) or not any(before.values()):
+        return state
+    return {**state, "answers": {**answers, **before}}
+
+
 def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     """Assemble and check: a failed check goes back to its sentences while rounds are left; then parse,
     plan and validate, and when no plan is found, sample the least sure sentences again."""
     config = runtime.context.config
     domain, rnd = state["domain"], state.get("round", 1)
     last = rnd > config.retries
+    state = _restore_goal(state)
     pddl = _assembled(state)
     found = review(
         state["sentences"], state.get("answers", {}), state["objects"], learn(domain).functional,
@@ -344,10 +355,15 @@ def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     translations = list(state.get("translations", []))
     if found.status and found.ask and not last:
         translations.append(Translation(**done, pddl=pddl, status=found.status, message=found.message))  # type: ignore[arg-type]
+        holds = found.status == "goal_holds"
+        goal_ids = {s.index for s in state["sentences"] if s.goal}
         return {
             "translations": translations,
             "pending": dict(found.ask),
-            "goal_checked": state.get("goal_checked", False) or found.status == "goal_holds",
+            "answers": state.get("answers", {}),
+            "goal_checked": state.get("goal_checked", False) or holds,
+            "goal_before": {i: f for i, f in state.get("answers", {}).items() if i in goal_ids}
+            if holds else state.get("goal_before", {}),
         }
     planned = check(state["text"], domain, pddl, config, **done)
     translations.append(replace(planned, warnings=(found.message,) if found.status else ()))
@@ -358,6 +374,7 @@ def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     return {
         "translations": translations,
         "pending": pending,
+        "answers": state.get("answers", {}),
         "voted": [*state.get("voted", []), *pending],
     }
 

@@ -475,3 +475,22 @@ def test_a_kind_numbered_as_a_counted_kind_follows_its_count_and_stray_names_are
     assert sorted(names) == sorted(f"{s}gripper{i}" for s in "rl" for i in (1, 2, 3))
     assert [n for n, t in got if t == "robot"] == ["robot1", "robot2", "robot3"]
     assert any(n.startswith("robot dropped") for n in notes)
+
+
+def test_a_goal_that_holds_stands_when_asked_again_the_goal_sentences_state_nothing():
+    text = TEXT.replace("b1 should be on top of b2.", "b2 should be on top of b3.")
+    answers = {**RIGHT, "b2 should be on top of b3.": "(on b2 b3)"}
+
+    def reply(prompt, params):
+        said = _sentence(prompt)
+        if said == "objects":
+            return "b1 b2 b3"
+        if prompt[-1].content.startswith("That is wrong"):
+            return "none"  # asked again, the model finds no other goal
+        return answers[said]
+
+    result = plan_from_text(text, backend=Counting(reply), domain="blocksworld",
+                            config=LLMPConfig(translation="stepwise"))
+    assert [t.status for t in result.translations] == ["goal_holds", "solved"]
+    assert result.verified and result.plan == ()
+    assert problem_facts(result.problem_pddl)[1] == [Fact("on", ("b2", "b3"))]
