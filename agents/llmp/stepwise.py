@@ -284,7 +284,9 @@ def _answer(
 
 
 def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
-    """Ask every pending sentence for its facts: one batched request per part (init, goal)."""
+    """Ask every pending sentence for its facts: first, for the sentences asked the first time whose
+    likest example sentence is a loop, a program (one batched request; its facts kept when they check);
+    then the others, one batched request per part (init, goal)."""
     config, backend = runtime.context.config, runtime.context.backend
     example, rnd = learn(state["domain"]), state.get("round", 0)
     by_index = {s.index: s for s in state["sentences"]}
@@ -302,16 +304,24 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     said, pieces = dict(said), list(state.get("pieces", []))
     first = [by_index[i] for i, m in state["pending"].items() if not m and i not in said]
     programs = _programs(backend, state, example, config, first)
+    for i, (code, printed, error) in programs.items():
+        if error:
+            continue
+        answers[i], said[i], confidences[i] = printed, "\n".join(map(str, printed)), 0.0
+        pieces.append(Piece(
+            index=i, text=by_index[i].text, goal=by_index[i].goal, round=rnd, answer=code,
+            facts=tuple(map(str, printed)), confidence=0.0, program=code,
+        ))
     for goal in (False, True):
-        prompts = {i: conversations[i] for i in state["pending"] if by_index[i].goal == goal}
+        prompts = {i: conversations[i] for i in state["pending"]
+                   if by_index[i].goal == goal and not (i in programs and not programs[i][2])}
         grammar, budget = _grammar(state, example, config, goal)
         for i, (shown, kept, votes) in _answer(backend, prompts, grammar, budget, config, state).items():
-            code, printed, error = programs.get(i, ("", [], ""))
-            answers[i], said[i] = (kept if error or not code else printed), shown.text
-            confidences[i] = confidence(shown) if error or not code else 0.0
+            code, _, error = programs.get(i, ("", [], ""))
+            answers[i], said[i], confidences[i] = kept, shown.text, confidence(shown)
             pieces.append(Piece(
                 index=i, text=by_index[i].text, goal=goal, round=rnd, answer=shown.text,
-                facts=tuple(map(str, answers[i])), confidence=confidences[i], votes=votes,
+                facts=tuple(map(str, kept)), confidence=confidences[i], votes=votes,
                 feedback=state["pending"][i], program=code, program_error=error,
             ))
     return {

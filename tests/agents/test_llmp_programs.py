@@ -97,6 +97,10 @@ def test_the_facts_node_keeps_a_programs_facts_and_falls_back_when_it_fails():
     assert piece.program == LOOP and piece.program_error == ""
     asked = [c for c in backend.calls if c.prompt[0].content.startswith("You write")]
     assert len(asked) == 1 and "robot = ['robot1', 'robot2', 'robot3']" in asked[0].prompt[-1].content
+    # a sentence whose program's facts are kept is not asked for its facts as well
+    facts_asked = [c for c in backend.calls if not c.prompt[0].content.startswith("You write")]
+    assert all(not c.prompt[-1].content.endswith("The robots' grippers are free.") for c in facts_asked)
+    assert out["said"][free].count("(free ") == 6
     out = stepwise.facts(state, StaticRuntime(method_context(_program_backend("fact('free', 'robot1', 'x')"),
                                                              LLMPConfig(translation="stepwise"))))
     piece = next(p for p in out["pieces"] if p.index == free)
