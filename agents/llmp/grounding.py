@@ -45,15 +45,17 @@ def _counted(
     return sorted(out[:want], key=_index)
 
 
-def linked(example: list[tuple[str, str | None]], counted: set[str]) -> dict[str, str]:
-    """Each uncounted name pattern of the example whose numbers are exactly those of one counted
-    pattern (rgripper# -> robot#: rgripper1 rgripper2 beside robot1 robot2)."""
+def linked(example: list[tuple[str, str | None]], counted: set[str], named: list[str] = ()) -> dict[str, str]:
+    """Each uncounted name pattern of the example whose numbers (two or more) are exactly those of
+    one counted pattern (rgripper# -> robot#: rgripper1 rgripper2 beside robot1 robot2), unless the
+    text names objects of it (then the text says which there are)."""
     numbers: dict[str, set[int]] = {}
     for name, _ in example:
         numbers.setdefault(pattern(name), set()).add(_index(name))
+    said = {pattern(n) for n in named}
     out = {}
     for pat, nums in numbers.items():
-        if pat in counted or pat.count("#") != 1:
+        if pat in counted or pat in said or pat.count("#") != 1 or len(nums) < 2:
             continue
         same = [q for q in counted if numbers.get(q) == nums and q.count("#") == 1]
         if len(same) == 1:
@@ -112,5 +114,5 @@ def ground_objects(
             for name in have:
                 del out[name]
             out.update({n: typed[pat] for n in keep})
-    _follow(out, linked(example, {p for p, w in count_words.items() if w in said}), notes)
+    _follow(out, linked(example, {p for p, w in count_words.items() if w in said}, named), notes)
     return list(out.items()), notes

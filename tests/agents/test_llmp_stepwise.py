@@ -494,3 +494,12 @@ def test_a_goal_that_holds_stands_when_asked_again_the_goal_sentences_state_noth
     assert [t.status for t in result.translations] == ["goal_holds", "solved"]
     assert result.verified and result.plan == ()
     assert problem_facts(result.problem_pddl)[1] == [Fact("on", ("b2", "b3"))]
+
+
+def test_a_kind_the_text_names_keeps_its_names_whatever_numbers_another_kind_has():
+    from ratiocinator.agents.llmp.grounding import ground_objects
+
+    barman = learn(load_domain("barman"))
+    text = (DATA / "barman" / "p01.nl").read_text()  # 1 shaker; cocktail1..3 named (the example: one of each)
+    got, _ = ground_objects(text, list(barman.objects), list(barman.objects), dict(barman.count_words))
+    assert [n for n, t in got if t == "cocktail"] == ["cocktail1", "cocktail2", "cocktail3"]
