@@ -45,7 +45,9 @@ def _counted(
     return sorted(out[:want], key=_index)
 
 
-def linked(example: list[tuple[str, str | None]], counted: set[str], named: list[str] = ()) -> dict[str, str]:
+def linked(
+    example: list[tuple[str, str | None]], counted: set[str], named: tuple[str, ...] | list[str] = ()
+) -> dict[str, str]:
     """Each uncounted name pattern of the example whose numbers (two or more) are exactly those of
     one counted pattern (rgripper# -> robot#: rgripper1 rgripper2 beside robot1 robot2), unless the
     text names objects of it (then the text says which there are)."""
