@@ -52,7 +52,9 @@ from ratiocinator.models.scripted import ScriptedBackend
 domain = load_domain("blocksworld")
 calibration = (str(data_root()), len(documents("calibration")))
 pursuit = str(resolve_data_dir(get("pursuit-20q"), None))
-result = rc.plan_from_text({TEXT!r}, backend=ScriptedBackend([{GOOD!r}]), domain="blocksworld")
+# the whole-problem translation: one scripted answer is enough to check the shipped domain end to end
+result = rc.plan_from_text({TEXT!r}, backend=ScriptedBackend([{GOOD!r}]), domain="blocksworld",
+                           config=rc.LLMPConfig(translation="whole"))
 print(json.dumps({{"file": rc.__file__, "packaged": str(PACKAGED), "domains": [d.name for d in available_domains()],
                   "example": domain.example_pddl[:40], "calibration": calibration, "pursuit": pursuit, "verified": result.verified, "plan": list(result.plan)}}))
 """

@@ -7,7 +7,7 @@ and no grammar; every other default is our addition, and says so.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -21,6 +21,14 @@ class LLMPConfig(MethodConfig):
         "Liu et al. 2023, LLM+P: Empowering Large Language Models with Optimal Planning Proficiency"
     )
 
+    translation: Literal["whole", "stepwise"] = Field(
+        "stepwise",
+        description="stepwise (the default; issue 17): objects first, then each sentence's facts, each "
+        "a short grammar-constrained answer with example sentences chosen for it (or, for a sentence "
+        "of many facts, a short program run in the sandbox), assembled and checked; whole: the model "
+        "writes the problem PDDL in one generation (the paper; the 0.5B was valid for the gold "
+        "problem on 0 of the blocksworld problems that way, stepwise on 10 of 10)",
+    )
     k: int = Field(1, ge=1, le=32, description="translations sampled; the paper made one")
     temperature: float = Field(
         0.7,
@@ -60,6 +68,22 @@ class LLMPConfig(MethodConfig):
     )
     show_domain: bool = Field(
         False, description="put the domain PDDL in the prompt (llm-pddl's prompt omits it)"
+    )
+    exemplars: int = Field(
+        5, ge=1, le=32, description="stepwise: example sentences shown for each input sentence"
+    )
+    unsure_logprob: float = Field(
+        -0.7,
+        le=0.0,
+        description="stepwise: a greedy answer with a token less likely than this (log-probability) "
+        "is sampled `votes` more times and each fact kept by majority",
+    )
+    votes: int = Field(
+        4,
+        ge=1,
+        le=32,
+        description="stepwise: samples drawn (besides the greedy answer) where the model is unsure, "
+        "repeats an answer shown wrong, or is asked again after the planner found no plan",
     )
     planner: str = Field("auto", description="solvers.pddl planner name")
     optimal: bool = Field(

@@ -182,3 +182,75 @@ def token_budget(text: str, domain: PlanningDomain, factor: float, cap: int) -> 
         return cap
     ratio = len(domain.example_pddl) / len(domain.example_nl)
     return max(64, min(cap, int(factor * ratio * len(text) / 2.5) + 64))
+
+
+# ---------------------------------------------------------------- the stepwise translation's grammars
+
+
+def _ancestors(kind: str | None, parents: dict[str, str | None]) -> set[str]:
+    seen: set[str] = {"object"}
+    while kind is not None and kind not in seen:
+        seen.add(kind)
+        kind = parents.get(kind)
+    return seen
+
+
+def fitting(vocab: Vocabulary, objects: list[tuple[str, str | None]], kind: str) -> list[str]:
+    """The objects (and the domain's constants) an argument of type `kind` may take ('' untyped: all)."""
+    parents = dict(vocab.parents)
+    fit = [
+        name
+        for name, own in objects
+        if not kind or own is None or kind in _ancestors(own.lower(), parents)
+    ]
+    return list(dict.fromkeys([*fit, *vocab.constants]))
+
+
+def fact_grammar(
+    vocab: Vocabulary,
+    objects: list[tuple[str, str | None]],
+    most: int,
+    *,
+    negation: bool = False,
+    numbers: tuple[str, ...] = (),
+) -> str:
+    """EBNF of the facts one sentence states: `none`, or 1..`most` facts, one per line, each a
+    predicate of the domain whose arguments are declared objects of the parameter's type (and, with
+    `negation`, `(not ...)` of one; with `numbers`, the numeric functions set to one of them)."""
+    rules, atoms, names = [], [], {}
+    signatures = dict(vocab.signatures)
+    for pred, arity in vocab.predicates:
+        kinds = signatures.get(pred, ("",) * arity)
+        parts = []
+        for kind in kinds:
+            fit = fitting(vocab, objects, kind)
+            if not fit:
+                break
+            parts.append(names.setdefault(tuple(fit), f"o{len(names)}"))
+        else:
+            atoms.append(_lit("(" + pred) + "".join(f' " " {p}' for p in parts) + ' ")"')
+    everyone = [name for name, _ in objects] + list(vocab.constants)
+    if numbers and everyone and vocab.functions:
+        any_obj = names.setdefault(tuple(dict.fromkeys(everyone)), f"o{len(names)}")
+        rules.append(f"number ::= {_alt([_lit(n) for n in numbers])}")
+        for name, arity in vocab.functions:
+            atoms.append(_lit("(= (" + name) + f' " " {any_obj}' * arity + ' ") " number ")"')
+    if not atoms:
+        return 'root ::= "none"\n'
+    rules += [f"{rule} ::= {_alt([_lit(o) for o in fit])}" for fit, rule in names.items()]
+    rules.append(f"atom ::= {_alt(atoms)}")
+    fact = 'atom | "(not " atom ")"' if negation else "atom"
+    head = f'root ::= "none" | fact ("\\n" fact){{0,{max(0, most - 1)}}}\nfact ::= {fact}'
+    return head + "\n" + "\n".join(rules) + "\n"
+
+
+def objects_grammar(kinds: list[str | None], candidates: list[str], most: int) -> str:
+    """EBNF of a problem's objects: one line per type in `kinds` (None: untyped), each 1..`most`
+    names among `candidates` then ` - type`."""
+    obj = _alt([_lit(c) for c in candidates])
+    lines = []
+    for kind in kinds:
+        tail = f' " - " {_lit(kind)}' if kind else ""
+        lines.append(f'obj (" " obj){{0,{max(0, most - 1)}}}{tail}')
+    root = ' "\\n" '.join(f"({line})" for line in lines)
+    return f"root ::= {root}\nobj ::= {obj}\n"

@@ -29,6 +29,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.agents.llmp.nodes as nodes
+import ratiocinator.agents.llmp.stepwise as stepwise
 from ratiocinator.agents.llmp.config import LLMPConfig
 from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain
 from ratiocinator.agents.llmp.result import LLMPResult
@@ -57,6 +58,22 @@ def build_graph() -> Any:
     return graph.compile()
 
 
+@functools.cache
+def build_stepwise_graph() -> Any:
+    """The compiled stepwise LLM+P graph: objects -> facts -> check -> (facts again | select)."""
+    graph = StateGraph(stepwise.StepwiseState, context_schema=MethodContext)
+    graph.add_node("objects", stepwise.objects)
+    graph.add_node("facts", stepwise.facts)
+    graph.add_node("check", stepwise.check_pieces)
+    graph.add_node("select", nodes.select_plan)
+    graph.add_edge(START, "objects")
+    graph.add_conditional_edges("objects", stepwise.route_objects, {"objects": "objects", "facts": "facts"})
+    graph.add_edge("facts", "check")
+    graph.add_conditional_edges("check", stepwise.route_check, {"facts": "facts", "select": "select"})
+    graph.add_edge("select", END)
+    return graph.compile()
+
+
 def _result(state: dict[str, Any], usage: Usage) -> LLMPResult:
     """The result of a finished run: the selected translation's plan and a verdict that says what was checked."""
     best = state["selected"]
@@ -65,6 +82,7 @@ def _result(state: dict[str, Any], usage: Usage) -> LLMPResult:
         "translations": tuple(state["translations"]),
         "message": state["message"],
         "usage": usage,
+        "pieces": tuple(state.get("pieces", ())),
     }
     if best is None:
         return LLMPResult(
@@ -99,13 +117,13 @@ def run(
     require_backend(backend)
     config = resolve_config(config, LLMPConfig)
     dom = resolve_domain(text, domain)
-    state, usage = invoke(
-        build_graph(),
-        nodes.initial_state(text, dom, config),
-        backend=backend,
-        config=config,
-        recursion_limit=4 * (config.retries + 2),
-    )
+    if config.translation == "stepwise":
+        graph, start = build_stepwise_graph(), stepwise.initial_state(text, dom, config)
+        limit = 8 * (config.retries + 2)
+    else:
+        graph, start = build_graph(), nodes.initial_state(text, dom, config)
+        limit = 4 * (config.retries + 2)
+    state, usage = invoke(graph, start, backend=backend, config=config, recursion_limit=limit)
     return _result(state, usage)
 
 

@@ -31,3 +31,72 @@ def feedback(message: str) -> str:
         f"That problem PDDL is wrong: {message}. Write the corrected problem PDDL file, complete, "
         "without further explanations."
     )
+
+
+# ---------------------------------------------------------------- the stepwise translation's prompts
+
+
+def objects_prompt(text: str, example_nl: str, example_lines: str, domain: str) -> list[Message]:
+    """The objects step: the example's English and its objects by type, then the new English."""
+    system = (
+        f"You list the objects of a planning problem of the {domain} domain, one line per type, "
+        "with every object the problem has and no other."
+    )
+    return [
+        Message(role="system", content=system),
+        Message(role="user", content=example_nl.strip()),
+        Message(role="assistant", content=example_lines),
+        Message(role="user", content=text.strip()),
+    ]
+
+
+def _turn(objects: str, sentence: str) -> str:
+    return f"Objects: {objects}\nSentence: {sentence}"
+
+
+def sentence_prompt(
+    sentence: str,
+    objects: str,
+    shots: list[tuple[str, str, str]],
+    domain: str,
+) -> list[Message]:
+    """One sentence's step: the example sentences chosen for it, each with its objects and facts
+    (`shots`: (objects, sentence, facts)), then the sentence with this problem's objects. The system
+    turn is the same for every sentence of every problem of the domain (a shared prefix)."""
+    system = (
+        f"You translate one sentence of a planning problem into PDDL facts of the {domain} domain, "
+        "one fact per line, using only the objects listed; write none when the sentence states no fact."
+    )
+    messages = [Message(role="system", content=system)]
+    for shot_objects, shot, facts in shots:
+        messages += [
+            Message(role="user", content=_turn(shot_objects, shot)),
+            Message(role="assistant", content=facts or "none"),
+        ]
+    messages.append(Message(role="user", content=_turn(objects, sentence)))
+    return messages
+
+
+def piece_feedback(message: str, what: str = "the same sentence") -> str:
+    """The user turn that shows one step's answer was wrong and asks for that step again."""
+    return f"That is wrong: {message}. Answer again for {what}."
+
+
+def program_prompt(lists: str, sentence: str, shots: list[tuple[str, str, str]], domain: str) -> list[Message]:
+    """One sentence's step as a program: the example sentences chosen for it, each with the example's
+    object lists and its program (`shots`: (lists, sentence, program)), then the sentence with this
+    problem's lists. The helpers are defined before the program runs (programs.PRELUDE)."""
+    system = (
+        f"You write a short Python program that prints the PDDL facts of the {domain} domain that one "
+        "sentence of a planning problem states, calling fact(predicate, *objects) over the object "
+        "lists given; the helpers same(a, b), next_to(a, b) and offset(a, b) compare the numbers in "
+        "two names. Write only the program."
+    )
+    messages = [Message(role="system", content=system)]
+    for shot_lists, shot, program in shots:
+        messages += [
+            Message(role="user", content=f"{shot_lists}\nSentence: {shot}"),
+            Message(role="assistant", content=program),
+        ]
+    messages.append(Message(role="user", content=f"{lists}\nSentence: {sentence}"))
+    return messages

@@ -18,6 +18,8 @@ TranslationStatus = Literal[
     "not_found",
     "timeout",
     "planner_error",
+    "contradiction",  # stepwise: two facts give a function-like predicate two values
+    "goal_holds",  # stepwise: the goal already holds at the start
 ]
 
 
@@ -36,6 +38,26 @@ class Translation:
     optimal: bool = False
     key: str | None = None  # the parsed init and goal facts, for agreement between translations
     repairs: tuple[str, ...] = ()  # sound rewrites made before parsing (agents/llmp/repair.py)
+    #: stepwise: checks still failing when the feedback rounds ran out (the translation was planned anyway)
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Piece:
+    """One small decision of the stepwise translation: the objects, or the facts of one sentence."""
+
+    index: int  # the sentence's index; -1 for the objects step
+    text: str  # the sentence (or "objects")
+    goal: bool
+    round: int  # 0 = first ask, r = after r rounds of checks
+    answer: str  # what the model wrote (the greedy answer when it voted)
+    facts: tuple[str, ...]  # the facts kept (the majority when it voted); objects: `name - type`
+    confidence: float  # the lowest log-probability of a token of the greedy answer (0.0 unknown)
+    votes: int = 0  # samples drawn and voted over (0: the greedy answer stands)
+    feedback: str = ""  # the error this answer was asked to correct
+    repairs: tuple[str, ...] = ()  # objects: corrections by the text's names and counts (grounding.py)
+    program: str = ""  # the program the model wrote for a sentence of many facts (programs.py)
+    program_error: str = ""  # why its facts were not kept ('' when they were, or no program)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +78,7 @@ class LLMPResult(MethodResult):
     planner: str
     agreement: float  # share of solved translations with the selected goal state
     translations: tuple[Translation, ...] = field(default_factory=tuple)
+    pieces: tuple[Piece, ...] = field(default_factory=tuple)  # stepwise: every small decision
     message: str
 
     def report(self) -> str:

@@ -14,6 +14,7 @@ timeout).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -130,6 +131,11 @@ def _llmp(text: str, domain: Any, config: LLMPConfig, ctx: Context) -> tuple[Any
         ],
         "verdict": result.verdict.to_json(),
     }
+    if result.pieces:  # the stepwise translation: every small decision
+        output["pieces"] = [dataclasses.asdict(p) for p in result.pieces]
+        output["translations"] = [
+            {**t, "warnings": list(w.warnings)} for t, w in zip(output["translations"], result.translations, strict=True)
+        ]
     metrics = {
         "verified": float(result.verified),
         "parsed_first": sum(t.status != "parse_error" for t in first) / max(1, len(first)),

@@ -42,6 +42,9 @@ needs_problems = pytest.mark.skipif(
     reason=datadirs.missing("planning/<domain>/pNN.{nl,pddl} (the llm-pddl problems)"),
 )
 
+#: the whole-problem translation (the paper's), which these tests pin; the default is stepwise
+WHOLE = LLMPConfig(translation="whole")
+
 TEXT = (
     "You have 3 blocks. \nb1 is on the table. \nb2 is on the table. \nb3 is on top of b1. \nb2 is clear. \n"
     "b3 is clear. \nYour arm is empty. \nYour goal is to move the blocks. \nb1 should be on top of b2. \n"
@@ -68,7 +71,7 @@ b1 b2 b3
 
 def test_correct_translation_plans_and_is_verified():
     backend = ScriptedBackend([GOOD])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=WHOLE)
     assert isinstance(result, LLMPResult) and result.verified
     assert result.plan == ("(unstack b3 b1)", "(putdown b3)", "(pickup b1)", "(stack b1 b2)")
     assert result.explanation.startswith("1. Unstack with ob = b3 and underob = b1.")
@@ -100,7 +103,7 @@ def test_correct_translation_plans_and_is_verified():
 )
 def test_a_failed_check_is_fed_back_and_the_retry_succeeds(bad, status, said):
     backend = ScriptedBackend([bad, GOOD])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=WHOLE)
     first, second = result.translations
     assert (first.status, second.status, second.round) == (status, "solved", 1)
     assert said in first.message
@@ -133,7 +136,7 @@ def test_solver_timeout_is_fed_back(monkeypatch):
     monkeypatch.setattr(pddl, "solve", slow_first)
     backend = ScriptedBackend([GOOD, GOOD])
     result = plan_from_text(
-        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(timeout=3)
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", timeout=3)
     )
     assert [t.status for t in result.translations] == ["timeout", "solved"] and calls == [3, 3]
     assert "no plan within 3 s" in backend.calls[1].prompt[-1].content
@@ -143,7 +146,7 @@ def test_solver_timeout_is_fed_back(monkeypatch):
 def test_retries_are_bounded_and_failure_says_why():
     backend = ScriptedBackend(["(define (problem"] * 5)
     result = plan_from_text(
-        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=1)
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", retries=1)
     )
     assert result.verdict.status == "failed" and not result.verified and result.plan is None
     assert len(backend.calls) == 2 and [t.round for t in result.translations] == [0, 1]
@@ -151,7 +154,7 @@ def test_retries_are_bounded_and_failure_says_why():
     backend = ScriptedBackend(["(define (problem"])
     assert (
         plan_from_text(
-            TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=0)
+            TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", retries=0)
         ).verdict.status
         == "failed"
     )
@@ -164,28 +167,28 @@ def test_a_chain_that_repeats_a_wrong_translation_is_not_retried_again():
     reordered = GOOD.replace("(on b1 b2)\n", "(on b2 b1)\n(on b1 b2)\n")  # the same facts
     backend = ScriptedBackend([unsolvable, reordered, other, GOOD])
     result = plan_from_text(
-        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=3)
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", retries=3)
     )
     assert len(backend.calls) == 2 and [t.round for t in result.translations] == [0, 1]
     assert result.verdict.status == "failed"
     # a different wrong translation is worth another round
     backend = ScriptedBackend([unsolvable, other, GOOD])
     result = plan_from_text(
-        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(retries=3)
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", retries=3)
     )
     assert len(backend.calls) == 3 and result.verified
 
 
 def test_repeated_object_declarations_are_merged():
     repeated = GOOD.replace("b1 b2 b3\n", "b1 b2 b3 b1 b2 b3\n")
-    result = plan_from_text(TEXT, backend=ScriptedBackend([repeated]), domain="blocksworld")
+    result = plan_from_text(TEXT, backend=ScriptedBackend([repeated]), domain="blocksworld", config=WHOLE)
     assert result.verified and "(:objects\nb1 b2 b3\n)" in result.problem_pddl
 
 
 def test_output_cut_off_before_its_goal_is_reported_as_truncated():
     cut = GOOD[: GOOD.index("(:goal")] + "(on b3 b1)\n" * 300
     backend = ScriptedBackend([cut, GOOD])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=WHOLE)
     first = result.translations[0]
     assert first.status == "truncated" and "cut off after" in first.message
     assert result.verified and result.translations[1].round == 1
@@ -196,7 +199,7 @@ def test_output_cut_off_inside_its_goal_is_closed_and_repeats_dropped():
     cut = GOOD.replace("(on b1 b2)\n))\n)", "(on b1 b2)\n" * 30 + "(on b1")
     cut = cut.replace("(clear b2)\n", "(clear b2)\n(clear b2)\n")
     domain = load_domain("blocksworld", data_dir=DATA)
-    t = check(TEXT, domain, cut, LLMPConfig(), truncated=True, max_tokens=99)
+    t = check(TEXT, domain, cut, LLMPConfig(translation="whole"), truncated=True, max_tokens=99)
     assert (
         t.status == "solved" and t.pddl == GOOD
     )  # closed after the last whole literal, facts once
@@ -210,7 +213,7 @@ def test_a_goal_cut_off_without_repeats_is_not_closed():
     # cut while still writing distinct literals: what it meant to add is unknown, so no repair
     cut = GOOD.replace("(on b1 b2)\n))\n)", "(on b1 b2)\n(on b3 b1)\n(on b2")
     domain = load_domain("blocksworld", data_dir=DATA)
-    t = check(TEXT, domain, cut, LLMPConfig(), truncated=True, max_tokens=99)
+    t = check(TEXT, domain, cut, LLMPConfig(translation="whole"), truncated=True, max_tokens=99)
     assert t.status == "truncated" and t.repairs == ()
 
 
@@ -224,7 +227,7 @@ def test_only_top_level_facts_are_deduplicated():
 def test_objects_the_text_names_are_declared_when_used_undeclared():
     # barman's cocktail2, termes' pos-0-0: used in facts, named in the text, missing in :objects
     missing = GOOD.replace("b1 b2 b3\n", "b1 b2\n")
-    result = plan_from_text(TEXT, backend=ScriptedBackend([missing]), domain="blocksworld")
+    result = plan_from_text(TEXT, backend=ScriptedBackend([missing]), domain="blocksworld", config=WHOLE)
     assert result.verified and "(:objects\nb3\nb1 b2\n)" in result.problem_pddl
     assert result.translations[0].repairs == (
         "objects the text names, used but not declared, declared: b3",
@@ -235,7 +238,7 @@ def test_objects_the_text_names_are_declared_when_used_undeclared():
         TEXT,
         backend=ScriptedBackend([invented]),
         domain="blocksworld",
-        config=LLMPConfig(retries=0),
+        config=LLMPConfig(translation="whole", retries=0),
     )
     assert result.translations[0].status == "parse_error" and "b9" in result.translations[0].message
 
@@ -266,7 +269,7 @@ def test_undeclared_objects_get_the_most_specific_type_their_uses_agree_on():
 
 def test_feedback_rounds_are_sampled_even_when_the_first_translation_is_greedy():
     backend = ScriptedBackend(["(define (problem", GOOD])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(seed=5))
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", seed=5))
     assert result.verified
     first, retry = backend.calls[0].params, backend.calls[1].params
     assert first.temperature == 0.0 and (retry.temperature, retry.seed) == (0.7, 1005)
@@ -280,7 +283,7 @@ OTHER = GOOD.replace(
 def test_k_translations_majority_over_goal_states():
     backend = ScriptedBackend([OTHER, GOOD, GOOD])
     result = plan_from_text(
-        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(k=3, seed=7)
+        TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", k=3, seed=7)
     )
     params = backend.calls[0].params
     assert (params.n, params.temperature, params.seed) == (3, 0.7, 7)
@@ -293,7 +296,7 @@ def test_k_translations_majority_over_goal_states():
 
 def test_k_translations_retry_only_the_failed_chains():
     backend = ScriptedBackend([GOOD, "(define (problem", OTHER, OTHER])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(k=3))
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", k=3))
     assert [(t.chain, t.round, t.status) for t in result.translations] == [
         (0, 0, "solved"),
         (1, 0, "parse_error"),
@@ -308,7 +311,7 @@ def test_chains_that_failed_the_same_way_get_different_draws_of_one_request():
     # chains 1 and 2 wrote the same broken translation: their feedback conversations are equal, and
     # one seeded request per chain would return one retry twice; they are drawn as n = 2 instead
     backend = ScriptedBackend([GOOD, "(define (problem", "(define (problem", OTHER, GOOD])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(k=3))
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="whole", k=3))
     retry = backend.calls[3:]
     assert len(retry) == 2 and retry[0].params is retry[1].params
     assert (retry[0].params.n, retry[0].params.seed) == (2, 1000)
@@ -326,7 +329,7 @@ PARTIAL = GOOD.replace("(on-table b2)\n", "").replace("(clear b2)\n", "(clear b1
 
 def test_a_translation_that_leaves_objects_out_of_every_fact_is_sent_back():
     backend = ScriptedBackend([PARTIAL, GOOD])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld")
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=WHOLE)
     first, second = result.translations
     assert first.status == "incomplete" and first.plan is None  # never planned: it plans a smaller problem
     assert first.message.startswith("b2, b3 are declared but appear in no :init or :goal fact")
@@ -334,8 +337,8 @@ def test_a_translation_that_leaves_objects_out_of_every_fact_is_sent_back():
     assert second.status == "solved" and result.verified
     # one unused object is allowed (gold grippers problems have an empty room); None turns it off
     one = PARTIAL.replace("(arm-empty)\n", "(arm-empty)\n(on-table b2)\n")
-    assert plan_from_text(TEXT, backend=ScriptedBackend([one]), domain="blocksworld").verified
-    off = LLMPConfig(max_unused_objects=None)
+    assert plan_from_text(TEXT, backend=ScriptedBackend([one]), domain="blocksworld", config=WHOLE).verified
+    off = LLMPConfig(translation="whole", max_unused_objects=None)
     assert plan_from_text(TEXT, backend=ScriptedBackend([PARTIAL]), domain="blocksworld", config=off).verified
 
 
@@ -356,7 +359,7 @@ def test_graph_is_compiled_and_domain_errors_are_clear():
 
 
 def test_domain_guessed_from_the_text():
-    result = plan_from_text(TEXT, backend=ScriptedBackend([GOOD]))
+    result = plan_from_text(TEXT, backend=ScriptedBackend([GOOD]), config=WHOLE)
     assert result.domain == "blocksworld" and result.verified
 
 
@@ -449,7 +452,8 @@ def test_eval_benchmark_scores_against_the_gold_problem():
 
     cls = get("planning")
     bench = cls(
-        cls.parse_options({"domains": "blocksworld,grippers", "per_domain": 1}), DATA.parent
+        cls.parse_options({"domains": "blocksworld,grippers", "per_domain": 1, "translation": "whole"}),
+        DATA.parent,
     )
     items = bench.items()
     assert [i.id for i in items] == ["blocksworld/p01", "grippers/p01"] and "nl_sha256" in items[
@@ -515,7 +519,7 @@ def test_the_benchmark_holds_llmps_config_and_the_baseline_shares_its_values():
 
 def test_the_verdict_says_what_was_checked_and_usage_is_counted():
     backend = ScriptedBackend(["(define (problem", GOOD])
-    result = run(TEXT, backend=backend, domain="blocksworld")
+    result = run(TEXT, backend=backend, domain="blocksworld", config=WHOLE)
     assert result.verdict.status == "verified"
     reason = result.verdict.reason
     assert "valid for the problem as translated" in reason
@@ -525,7 +529,7 @@ def test_the_verdict_says_what_was_checked_and_usage_is_counted():
     assert result.usage.prompt_tokens == sum(c.prompt_tokens for c in backend.completions)
     assert result.report().startswith("(unstack b3 b1)\n") and "verified: the plan was" in result.report()
     failed = run(TEXT, backend=ScriptedBackend(["(define (problem"]), domain="blocksworld",
-                 config=LLMPConfig(retries=0))
+                 config=LLMPConfig(translation="whole", retries=0))
     assert failed.verdict.status == "failed" and failed.verdict.reason == failed.message
     assert failed.report().startswith("no plan\n(failed: no translation could be planned")
 
@@ -543,18 +547,18 @@ def test_planner_statuses_are_snake_case(monkeypatch, solver_status, status):
 
     monkeypatch.setattr(pddl, "solve", ends)
     domain = load_domain("blocksworld", data_dir=DATA)
-    t = check(TEXT, domain, GOOD, LLMPConfig())
+    t = check(TEXT, domain, GOOD, LLMPConfig(translation="whole"))
     assert t.status == status and t.planner == "fd" and t.key is not None
     assert ("the planner crashed" in t.message) == (status == "planner_error")
 
 
 def _context(backend, **config):
-    return StaticRuntime(method_context(backend, LLMPConfig(**config)))
+    return StaticRuntime(method_context(backend, LLMPConfig(translation="whole", **config)))
 
 
 def test_the_translate_node_alone_checks_and_feeds_back():
     domain = load_domain("blocksworld", data_dir=DATA)
-    state = nodes.initial_state(TEXT, domain, LLMPConfig())
+    state = nodes.initial_state(TEXT, domain, LLMPConfig(translation="whole"))
     assert state["round"] == 0 and '"b3"' in state["grammar"] and len(state["conversations"]) == 1
     runtime = _context(ScriptedBackend(["(define (problem"]))
     update = nodes.translate(state, runtime)
@@ -571,9 +575,9 @@ def test_the_translate_node_alone_checks_and_feeds_back():
 
 def test_the_select_node_alone_explains_the_majority_plan():
     domain = load_domain("blocksworld", data_dir=DATA)
-    good = check(TEXT, domain, GOOD, LLMPConfig())
-    other = check(TEXT, domain, OTHER, LLMPConfig(), chain=1)
-    broken = check(TEXT, domain, "(define (problem", LLMPConfig(), chain=2)
+    good = check(TEXT, domain, GOOD, LLMPConfig(translation="whole"))
+    other = check(TEXT, domain, OTHER, LLMPConfig(translation="whole"), chain=1)
+    broken = check(TEXT, domain, "(define (problem", LLMPConfig(translation="whole"), chain=2)
     state = {"domain": domain, "translations": [good, other, broken]}
     update = nodes.select_plan(state, _context(ScriptedBackend([])))
     assert update["selected"] is good and (update["agreeing"], update["planned"]) == (1, 2)
@@ -585,7 +589,7 @@ def test_the_select_node_alone_explains_the_majority_plan():
 
 def test_the_report_shows_the_problem_as_translated_that_the_verdict_speaks_of():
     """Issue 22: "valid for the problem as translated" names a problem the user can read, below the verdict."""
-    result = run(TEXT, backend=ScriptedBackend(["(define (problem", GOOD]), domain="blocksworld")
+    result = run(TEXT, backend=ScriptedBackend(["(define (problem", GOOD]), domain="blocksworld", config=WHOLE)
     report = result.report()
     assert "valid for your problem" not in report
     assert report.index("(verified: ") < report.index("Problem as translated:\n" + result.problem_pddl)

@@ -1,5 +1,6 @@
-"""The registry walk's case for `llmp`: blocksworld from the shared data, a scripted model that first writes a
-broken translation, then the right one (so the feedback edge runs), planned and validated."""
+"""The registry walk's case for `llmp` (the stepwise translation, its default): blocksworld from the shared data, a
+scripted model that answers the objects and each sentence, first misreading one sentence, then reading it right
+when its error is sent back (so the feedback edge runs), planned and validated."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ TEXT = (
     "You have 3 blocks. \nb1 is on the table. \nb2 is on the table. \nb3 is on top of b1. \nb2 is clear. \n"
     "b3 is clear. \nYour arm is empty. \nYour goal is to move the blocks. \nb1 should be on top of b2. \n"
 )
-GOOD = (
-    "(define (problem bw)\n(:domain blocksworld-4ops)\n(:objects\nb1 b2 b3\n)\n(:init\n(arm-empty)\n"
-    "(on-table b1)\n(on-table b2)\n(on b3 b1)\n(clear b2)\n(clear b3)\n)\n(:goal\n(and\n(on b1 b2)\n))\n)"
-)
+RIGHT = {
+    "b1 is on the table.": "(on-table b1)",
+    "b2 is on the table.": "(on-table b2)",
+    "b3 is on top of b1.": "(on b3 b1)",
+    "b2 is clear.": "(clear b2)",
+    "b3 is clear.": "(clear b3)",
+    "Your arm is empty.": "(arm-empty)",
+    "b1 should be on top of b2.": "(on b1 b2)",
+}
 
 
 def make_input() -> str:
@@ -20,7 +26,16 @@ def make_input() -> str:
 
 
 def make_backend() -> ScriptedBackend:
-    return ScriptedBackend(["(define (problem", GOOD])
+    def reply(prompt, params):
+        if prompt[0].content.startswith("You list the objects"):
+            return "b1 b2 b3"
+        said = [m.content for m in prompt if m.role == "user" and "Sentence: " in m.content][-1]
+        sentence = said.rsplit("Sentence: ", 1)[1]
+        if sentence == "b3 is on top of b1." and not prompt[-1].content.startswith("That is wrong"):
+            return "(on b3 b2)"  # misread: the sentence names b1
+        return RIGHT.get(sentence, "none")
+
+    return ScriptedBackend(reply)
 
 
 def run_kwargs() -> dict:
@@ -30,5 +45,6 @@ def run_kwargs() -> dict:
 def check(result) -> None:
     assert result.verdict.status == "verified" and "as translated" in result.verdict.reason
     assert result.plan == ("(unstack b3 b1)", "(putdown b3)", "(pickup b1)", "(stack b1 b2)")
-    assert [t.status for t in result.translations] == ["parse_error", "solved"]
-    assert result.usage.calls == 2
+    assert [t.status for t in result.translations] == ["misnamed", "solved"]
+    assert [p.facts for p in result.pieces if p.text == "b3 is on top of b1."] == [("(on b3 b2)",), ("(on b3 b1)",)]
+    assert result.usage.calls == 4  # objects, init sentences, goal sentences, the misread sentence again

@@ -1,0 +1,75 @@
+"""What the stepwise translation learns from a domain's one-shot example: its objects by type, its sentences aligned with its facts, the rules its facts obey.
+
+The example (`p_example.nl` / `p_example.pddl`) is the only per-domain input besides the domain
+PDDL; `learn` reads it once per domain and everything the stepwise translation shows the model or
+checks a translation against comes from here.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from ratiocinator.agents.llmp.consistency import count_words, functional
+from ratiocinator.agents.llmp.domain import PlanningDomain
+from ratiocinator.agents.llmp.facts import problem_facts
+from ratiocinator.agents.llmp.programs import object_lists, synthesize
+from ratiocinator.agents.llmp.sentences import Aligned, align
+from ratiocinator.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Example:
+    """The one-shot example as the stepwise translation uses it."""
+
+    objects: tuple[tuple[str, str | None], ...]  # (name, type) in the example's order
+    kinds: tuple[str | None, ...]  # the types its objects have, in order of first use (None: untyped)
+    aligned: tuple[Aligned, ...]  # each sentence with the facts it states
+    functional: frozenset[tuple[str, int]]  # (predicate, position) determined by the other arguments
+    count_words: tuple[tuple[str, str], ...]  # (name pattern, the word the English counts them with)
+    negated_goal: bool  # its goal has a `(not ...)` literal
+    programs: tuple[tuple[str, bool], ...] = ()  # each aligned sentence's facts as a program, and whether it loops
+
+    @property
+    def most_facts(self) -> int:
+        """The most facts one example sentence states."""
+        return max((len(a.facts) for a in self.aligned), default=1)
+
+    def object_lines(self) -> str:
+        """Its objects as the objects step answers: one `names - type` line per type."""
+        return object_lines(list(self.objects), list(self.kinds))
+
+
+def object_lines(objects: list[tuple[str, str | None]], kinds: list[str | None]) -> str:
+    """`names - type` lines, one per kind in `kinds` (untyped: the names alone)."""
+    lines = []
+    for kind in kinds:
+        names = [n for n, t in objects if t == kind]
+        lines.append(" ".join(names) + (f" - {kind}" if kind else ""))
+    return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def learn(domain: PlanningDomain) -> Example:
+    """Read the domain's one-shot example (once per domain)."""
+    from ratiocinator.solvers.pddl_compat import problem_objects
+
+    if not (domain.example_nl and domain.example_pddl):
+        raise InvalidInput(
+            f"domain {domain.name!r}: the stepwise translation needs the one-shot example "
+            "(p_example.nl and p_example.pddl); use translation='whole' without one"
+        )
+    objects = tuple((n.lower(), t.lower() if t else None) for n, t in problem_objects(domain.example_pddl))
+    kinds = dict(objects)
+    init, goal = problem_facts(domain.example_pddl)
+    aligned = tuple(align(domain.example_nl, domain.example_pddl, kinds))
+    lists = object_lists(list(objects))
+    return Example(
+        objects=objects,
+        kinds=tuple(dict.fromkeys(t for _, t in objects)),
+        aligned=aligned,
+        functional=frozenset(functional(init, kinds)),
+        count_words=tuple(count_words(domain.example_nl, kinds, aligned).items()),
+        negated_goal=any(g.negated for g in goal),
+        programs=tuple(synthesize(a.facts, lists) for a in aligned),
+    )

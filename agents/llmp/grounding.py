@@ -1,0 +1,120 @@
+"""The objects the model declared, grounded in the text: every name the text uses declared, every kind the text counts as many as it says, each name typed as the example types its kind.
+
+The objects step's answer is the model's decision where the text leaves it open (barman's hands,
+grippers' grippers); where the text is explicit it is corrected, and each correction said:
+- a name the text uses (b4, room3) and the answer lacks is declared;
+- a kind the example's English counts (`5 blocks` for b1..b5, `2 flat tyres` for w1 w2; learned
+  by consistency.count_words) gets as many objects as the text's number before that word: the ones
+  the text names first, then those the model declared, then new ones numbered as the example
+  numbers them (from 0 or 1); extra ones are dropped;
+- a name of a kind that the example declares with one type gets that type (`room4 - robot` is a room);
+- a name whose kind neither the example has nor the text names (`robot` beside robot1 robot2) is dropped;
+- a kind the text does not count but whose numbers in the example are those of a counted kind
+  (rgripper1 rgripper2 beside robot1 robot2) gets the counted kind's numbers, when the model
+  declared one of it (`linked`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ratiocinator.agents.llmp.consistency import pattern, said_counts
+from ratiocinator.agents.llmp.objects import named_objects
+
+
+def _index(name: str) -> int:
+    found = re.search(r"\d+", name)
+    return int(found.group(0)) if found else -1
+
+
+def _counted(
+    pat: str, want: int, have: list[str], named: list[str], example: list[str]
+) -> list[str]:
+    """`want` names of pattern `pat` (in number order): the text's first, then the model's (by
+    number), then new ones."""
+    out = [n for n in named if pattern(n) == pat]
+    out += sorted((n for n in have if n not in out), key=_index)
+    if pat.count("#") == 1:
+        start = min((_index(n) for n in example), default=1)
+        i = start
+        while len(out) < want:
+            name = pat.replace("#", str(i))
+            if name not in out:
+                out.append(name)
+            i += 1
+    return sorted(out[:want], key=_index)
+
+
+def linked(
+    example: list[tuple[str, str | None]], counted: set[str], named: tuple[str, ...] | list[str] = ()
+) -> dict[str, str]:
+    """Each uncounted name pattern of the example whose numbers (two or more) are exactly those of
+    one counted pattern (rgripper# -> robot#: rgripper1 rgripper2 beside robot1 robot2), unless the
+    text names objects of it (then the text says which there are)."""
+    numbers: dict[str, set[int]] = {}
+    for name, _ in example:
+        numbers.setdefault(pattern(name), set()).add(_index(name))
+    said = {pattern(n) for n in named}
+    out = {}
+    for pat, nums in numbers.items():
+        if pat in counted or pat in said or pat.count("#") != 1 or len(nums) < 2:
+            continue
+        same = [q for q in counted if numbers.get(q) == nums and q.count("#") == 1]
+        if len(same) == 1:
+            out[pat] = same[0]
+    return out
+
+
+def _follow(out: dict[str, str | None], links: dict[str, str], notes: list[str]) -> None:
+    """Give each linked pattern the numbers its counted pattern now has (in place)."""
+    for pat, source in links.items():
+        have = [n for n in out if pattern(n) == pat]
+        if not have:
+            continue
+        kind = out[have[0]]
+        keep = [pat.replace("#", str(_index(n))) for n in out if pattern(n) == source]
+        if sorted(keep) != sorted(have):
+            notes.append(f"{pat} numbered as {source}: {' '.join(keep)}")
+            for name in have:
+                del out[name]
+            out.update({n: kind for n in keep})
+
+
+def ground_objects(
+    text: str,
+    declared: list[tuple[str, str | None]],
+    example: list[tuple[str, str | None]],
+    count_words: dict[str, str],
+) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The declared objects corrected by the text's names and counts and the example's types; the
+    corrections, in words."""
+    types: dict[str, set[str | None]] = {}
+    for name, kind in example:
+        types.setdefault(pattern(name), set()).add(kind)
+    typed = {p: next(iter(ts)) for p, ts in types.items() if len(ts) == 1}
+    named = named_objects(text)
+    out = {n: k for n, k in declared if pattern(n) in types or n in named}
+    notes = [f"{n} dropped: neither the text nor the example names such an object"
+             for n, _ in declared if n not in out]
+    for name, kind in list(out.items()):
+        want = typed.get(pattern(name), kind)
+        if want != kind:
+            out[name] = want
+            notes.append(f"{name} typed {want} as in the example")
+    for name in named:
+        if name not in out and pattern(name) in typed:
+            out[name] = typed[pattern(name)]
+            notes.append(f"{name} declared: the text names it")
+    said = said_counts(text)
+    for pat, word in count_words.items():
+        if word not in said or pat not in typed:
+            continue
+        have = [n for n in out if pattern(n) == pat]
+        keep = _counted(pat, said[word], have, named, [n for n, _ in example if pattern(n) == pat])
+        if sorted(keep) != sorted(have):
+            notes.append(f"{said[word]} {word}: {' '.join(keep)}")
+            for name in have:
+                del out[name]
+            out.update({n: typed[pat] for n in keep})
+    _follow(out, linked(example, {p for p, w in count_words.items() if w in said}, named), notes)
+    return list(out.items()), notes

@@ -1,0 +1,143 @@
+"""The pieces of a stepwise translation: answers read as objects or facts, votes, and which sentence each failed check goes back to.
+
+Pure functions of the pieces (no model): `read_objects` and `read_facts_answer` read one answer,
+`confidence` and `vote` decide where the model was unsure and what the majority says, and `review`
+runs the checks of consistency.py on the assembled facts and says which sentences to ask again,
+each with the message it is shown (errors go to the piece that caused them, not to the whole).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ratiocinator.agents.llmp.consistency import contradictions, goal_holds, pattern, unused_objects
+from ratiocinator.agents.llmp.facts import Fact, read_facts
+from ratiocinator.agents.llmp.sentences import Sentence, kind_words, norm, words
+from ratiocinator.models.types import Completion
+
+
+def read_objects(answer: str) -> list[tuple[str, str | None]]:
+    """`a b - t` lines as (name, type) pairs in order, each name once (the first type wins)."""
+    out: dict[str, str | None] = {}
+    for line in answer.splitlines():
+        names, _, kind = line.partition(" - ")
+        for name in names.split():
+            out.setdefault(name.lower(), kind.strip().lower() or None)
+    return list(out.items())
+
+
+def read_answer(answer: str) -> list[Fact]:
+    """The facts of one sentence's answer (`none`: no fact), each once, in order."""
+    return list(dict.fromkeys(read_facts(answer)))
+
+
+def confidence(completion: Completion) -> float:
+    """The lowest log-probability of a token of the completion (0.0 when the backend gave none)."""
+    if not completion.logprobs:
+        return 0.0
+    return min(t.logprob for t in completion.logprobs)
+
+
+def vote(answers: Sequence[Sequence[Fact]]) -> list[Fact]:
+    """The facts that more than half of the answers state, in order of first appearance."""
+    counts = Counter(f for a in answers for f in dict.fromkeys(a))
+    order = dict.fromkeys(f for a in answers for f in a)
+    return [f for f in order if 2 * counts[f] > len(answers)]
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the checks made of the assembled facts: '' (passed) or the status and message, and the
+    sentences to ask again with the message each is shown."""
+
+    status: str = ""
+    message: str = ""
+    ask: tuple[tuple[int, str], ...] = ()
+
+
+def _mentions(sentence: Sentence, name: str, kind: str | None) -> int:
+    """2 when the sentence names the object, 1 when it names its kind, else 0."""
+    said = words(sentence.text)
+    if name in said:
+        return 2
+    return int(bool(kind_words(name, kind) & {norm(w) for w in said}))
+
+
+def misnamed(sentence: Sentence, facts: list[Fact], named: set[str]) -> str:
+    """'' unless a fact names an object the text names elsewhere but this sentence does not, while the
+    sentence names another of the same kind that no fact of it uses (`robot2 is in room1` answered
+    `(at-robby robot1 room1)`); then what to correct."""
+    said = set(words(sentence.text))
+    used = {a for f in facts for a in f.args}
+    for arg in sorted(used):
+        if arg in named and arg not in said:
+            others = sorted(w for w in said - used if w in named and pattern(w) == pattern(arg))
+            if others:
+                return f"the sentence names {others[0]}, not {arg}"
+    return ""
+
+
+def _owners(fact: Fact, answers: dict[int, list[Fact]]) -> list[int]:
+    return [i for i, facts in answers.items() if fact in facts]
+
+
+def review(
+    sentences: list[Sentence],
+    answers: dict[int, list[Fact]],
+    objects: list[tuple[str, str | None]],
+    functional: set[tuple[str, int]] | frozenset[tuple[str, int]],
+    *,
+    max_unused: int | None,
+    goal_checked: bool,
+) -> Review:
+    """Contradictions on function-like predicates, objects no fact names, no goal, a goal that already
+    holds (asked once: when the sentences still say so, the text says so), a fact naming an object in
+    place of the one its sentence names (misnamed; in the init part: a goal sentence's facts are judged
+    by the goal checks and the planner)."""
+    goal_ids = {s.index for s in sentences if s.goal}
+    init = [f for i, fs in answers.items() if i not in goal_ids for f in fs]
+    goal = [f for i, fs in answers.items() if i in goal_ids for f in fs]
+    clashes = contradictions(init, functional) + contradictions(goal, functional)
+    if clashes:
+        ask: dict[int, str] = {}
+        for a, b in clashes:
+            for i in dict.fromkeys(_owners(a, answers) + _owners(b, answers)):
+                ask.setdefault(i, f"{a} and {b} cannot both hold")
+        text = "; ".join(f"{a} and {b} cannot both hold" for a, b in clashes[:4])
+        return Review("contradiction", text, tuple(ask.items()))
+    unused = unused_objects([n for n, _ in objects], init + goal)
+    if max_unused is not None and len(unused) > max_unused:
+        ask = {}
+        kinds = dict(objects)
+        for name in unused:
+            scores = {s.index: _mentions(s, name, kinds[name]) for s in sentences}
+            best = max(scores.values(), default=0)
+            for i, score in scores.items():
+                if best and score == best:
+                    ask.setdefault(i, f"the facts leave out {name}, which this sentence is about")
+        return Review(
+            "incomplete", f"{', '.join(unused)} appear in no fact", tuple(ask.items())
+        )
+    if not goal:
+        ask = {i: "it states no fact, but the goal needs one" for i in goal_ids}
+        return Review("incomplete", "no sentence states a goal fact", tuple(ask.items()))
+    if not goal_checked and goal_holds(init, goal):
+        holding = " ".join(str(g) for g in goal[:6])
+        ask = {i: f"{holding} already hold at the start; state what the sentence asks to change"
+               for i in goal_ids if answers.get(i)}
+        return Review("goal_holds", f"the goal already holds at the start: {holding}", tuple(ask.items()))
+    named = {w for s in sentences for w in words(s.text)} & {n for n, _ in objects}
+    wrong = {s.index: m for s in sentences
+             if not s.goal and (m := misnamed(s, answers.get(s.index, []), named))}
+    if wrong:
+        return Review("misnamed", "; ".join(wrong.values()), tuple(wrong.items()))
+    return Review()
+
+
+def least_confident(confidences: dict[int, float], skip: set[int], count: int) -> list[int]:
+    """The `count` sentences whose greedy answers were least sure, not in `skip`, least sure first."""
+    ranked = sorted((c, i) for i, c in confidences.items() if i not in skip)
+    return [i for _, i in ranked[:count]]
+

@@ -1,0 +1,123 @@
+"""LLM+P's stepwise translation, sentences of many facts as programs (agents/llmp/programs.py): the example's loops, the sandbox run, the checks, the node with a scripted backend; and the check of names a sentence does not say (pieces.misnamed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ratiocinator.agents.llmp import LLMPConfig, load_domain, stepwise, vocabulary
+from ratiocinator.agents.llmp.example import learn
+from ratiocinator.agents.llmp.facts import Fact, read_facts
+from ratiocinator.agents.llmp.pieces import misnamed, review
+from ratiocinator.agents.llmp.programs import (
+    object_lists,
+    program_errors,
+    run_program,
+    strip_fence,
+)
+from ratiocinator.agents.llmp.sentences import Sentence
+from ratiocinator.kit import StaticRuntime, method_context
+from ratiocinator.models.scripted import ScriptedBackend
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
+pytestmark = pytest.mark.skipif(not (DATA / "grippers").is_dir(), reason="needs shared/data/planning")
+
+GRIP = (
+    "You control 3 robots, each robot has a left gripper and a right gripper. \n"
+    "There are 2 rooms and 1 balls. \nrobot1 is in room1. robot2 is in room2. robot3 is in room1. \n"
+    "ball1 is in room1. \nThe robots' grippers are free. \n"
+    "Your goal is to transport the balls to their destinations. \nball1 should be in room2. \n"
+)
+OBJECTS = [("robot1", "robot"), ("robot2", "robot"), ("robot3", "robot"), ("room1", "room"), ("room2", "room"),
+           ("ball1", "object")] + [(f"{s}gripper{i}", "gripper") for i in (1, 2, 3) for s in "rl"]
+LOOP = "for a in robot:\n    for b in gripper:\n        if same(a, b):\n            fact('free', a, b)"
+
+
+def _example_program(domain: str, start: str) -> tuple[str, bool]:
+    example = learn(load_domain(domain))
+    (found,) = [p for a, p in zip(example.aligned, example.programs, strict=True) if a.sentence.text.startswith(start)]
+    return found
+
+
+def test_the_examples_facts_are_written_as_loops_that_print_exactly_them():
+    assert _example_program("grippers", "The robots' grippers") == (LOOP, True)
+    assert _example_program("tyreworld", "The flat tyres are on")[0] == (
+        "for a in wN:\n    for b in hub:\n        if same(a, b):\n            fact('on', a, b)"
+    )
+    grid, loops = _example_program("storage", "According to the map")
+    assert loops and "next_to(a, b)" in grid
+    levels, _ = _example_program("barman", "You have 1 shaker")
+    assert "offset(a, b) == (1,)" in levels
+    # a sentence of one fact, and one with no rule, stay literal
+    assert _example_program("grippers", "robot2 is in room3") == ("fact('at-robby', 'robot2', 'room3')", False)
+    example = learn(load_domain("storage"))
+    for aligned, (program, _) in zip(example.aligned, example.programs, strict=True):
+        if program:
+            printed, error = run_program(program, object_lists(list(example.objects)))
+            assert error == "" and set(printed) == set(aligned.facts), aligned.sentence.text
+
+
+def test_a_program_runs_in_the_sandbox_over_the_problems_own_lists():
+    printed, error = run_program(LOOP, object_lists(OBJECTS))
+    assert error == "" and len(printed) == 6 and Fact("free", ("robot3", "lgripper3")) in printed
+    _, error = run_program("fact('free', robots[0])", object_lists(OBJECTS))
+    assert error.startswith("the program failed: ") and "robots" in error
+    assert strip_fence("```python\nfact('x')\n```") == "fact('x')"
+
+
+def test_a_programs_facts_are_checked_against_the_domain():
+    vocab = vocabulary(load_domain("grippers"))
+    names = [n for n, _ in OBJECTS]
+    assert program_errors(read_facts("(free robot1 rgripper1)"), vocab, names) == ""
+    assert "no predicate" in program_errors(read_facts("(grips robot1 rgripper1)"), vocab, names)
+    assert "not 2" in program_errors(read_facts("(free robot1)"), vocab, names)
+    assert "rgripper4, which is not an object" in program_errors(read_facts("(free robot1 rgripper4)"), vocab, names)
+
+
+def _program_backend(program: str) -> ScriptedBackend:
+    def reply(prompt, params):
+        if prompt[0].content.startswith("You write a short Python program"):
+            return program
+        return "none"
+
+    return ScriptedBackend(reply)
+
+
+def test_the_facts_node_keeps_a_programs_facts_and_falls_back_when_it_fails():
+    domain = load_domain("grippers")
+    state = stepwise.initial_state(GRIP, domain, LLMPConfig(translation="stepwise"))
+    state = {**state, "objects": OBJECTS, "pending": {s.index: "" for s in state["sentences"]}}
+    (free,) = [s.index for s in state["sentences"] if s.text.startswith("The robots' grippers")]
+    backend = _program_backend(LOOP)
+    runtime = StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise")))
+    out = stepwise.facts(state, runtime)
+    assert len(out["answers"][free]) == 6
+    piece = next(p for p in out["pieces"] if p.index == free)
+    assert piece.program == LOOP and piece.program_error == ""
+    asked = [c for c in backend.calls if c.prompt[0].content.startswith("You write")]
+    assert len(asked) == 1 and "robot = ['robot1', 'robot2', 'robot3']" in asked[0].prompt[-1].content
+    # a sentence whose program's facts are kept is not asked for its facts as well
+    facts_asked = [c for c in backend.calls if not c.prompt[0].content.startswith("You write")]
+    assert all(not c.prompt[-1].content.endswith("The robots' grippers are free.") for c in facts_asked)
+    assert out["said"][free].count("(free ") == 6
+    out = stepwise.facts(state, StaticRuntime(method_context(_program_backend("fact('free', 'robot1', 'x')"),
+                                                             LLMPConfig(translation="stepwise"))))
+    piece = next(p for p in out["pieces"] if p.index == free)
+    assert out["answers"][free] == [] and "x, which is not an object" in piece.program_error
+
+
+def test_a_fact_naming_an_object_its_sentence_does_not_is_sent_back():
+    sentence = Sentence(1, "robot2 is in room1.", False)
+    named = {"robot1", "robot2", "room1"}
+    assert misnamed(sentence, read_facts("(at-robby robot1 room1)"), named) == "the sentence names robot2, not robot1"
+    assert misnamed(sentence, read_facts("(at-robby robot2 room1)"), named) == ""
+    # a sentence that names no object of that kind may state facts of any (the grippers are free)
+    assert misnamed(Sentence(4, "The robots' grippers are free.", False),
+                    read_facts("(free robot1 rgripper1)"), named) == ""
+    sentences = [Sentence(0, "robot1 is in room1.", False), sentence, Sentence(2, "Your goal: ball1 should be in room1.", True)]
+    answers = {0: read_facts("(at-robby robot1 room1)"), 1: read_facts("(at-robby robot1 room1)"),
+               2: read_facts("(at ball1 room1)")}
+    found = review(sentences, answers, [(n, None) for n in ("robot1", "robot2", "room1", "ball1")], frozenset(),
+                   max_unused=None, goal_checked=True)
+    assert found.status == "misnamed" and found.ask == ((1, "the sentence names robot2, not robot1"),)
