@@ -7,7 +7,7 @@ streaming reads the rows between steps) with one of two schedulers:
   (continuous batching);
 - dynamic (any architecture, and any custom KV cache such as GEAR): fixed batches decoded through
   the model's forward with a transformers Cache, left-padded, until every row of the batch is done.
-Both share `_choose`, so sampling, grammar masks, logprobs and stop handling behave identically.
+Both share `Picker.choose`, so sampling, grammar masks, logprobs and stop handling behave identically.
 Logprobs are those of the raw model distribution (temperature 1, no grammar mask).
 """
 
@@ -82,31 +82,33 @@ def _closed() -> Any:
     raise RuntimeError("the decoder is closed")
 
 
-class Decoder:
-    """Runs rows to completion on one model; see the module docstring."""
+def holdback(text: str, stops: Sequence[str]) -> int:
+    """How many trailing characters might still start a stop string (not yet safe to stream)."""
+    keep = 1 if text.endswith("\ufffd") else 0
+    for s in stops:
+        for n in range(min(len(s) - 1, len(text)), 0, -1):
+            if text.endswith(s[:n]):
+                keep = max(keep, n)
+                break
+    return keep
 
-    def __init__(self, *, model: Any, tokenizer: Any, stop_ids: list[int], pad_id: int, vocab_size: int,
-                 device: torch.device, max_batch: int, new_cache: Callable[[], Any],
-                 fast: FastDecoder | None) -> None:
-        self.model, self.tokenizer = model, tokenizer
-        self.stop_ids, self.pad_id, self.vocab_size = set(stop_ids), pad_id, vocab_size
-        self.device, self.max_batch = device, max_batch
-        self.new_cache, self.fast = new_cache, fast
 
-    def close(self) -> None:
-        """Drop the model, its static caches and compiled steps (HFBackend.close frees the weights)."""
-        if self.fast is not None:
-            self.fast.close()
-        self.model = self.tokenizer = self.fast = None
-        self.new_cache = _closed
+class Picker:
+    """Chooses each row's next token from its logits and advances the row (sampling, grammar masks,
+    logprobs, stop tokens and strings): the per-step logic every local engine shares.
 
-    # --- shared per-step logic --------------------------------------------------------------------
+    `tokenizer` needs only `decode(ids, skip_special_tokens=False) -> str`.
+    """
+
+    def __init__(self, *, tokenizer: Any, stop_ids: Sequence[int], vocab_size: int) -> None:
+        self.tokenizer = tokenizer
+        self.stop_ids, self.vocab_size = set(stop_ids), vocab_size
 
     def text(self, tokens: list[int]) -> str:
         return self.tokenizer.decode([t for t in tokens if t not in self.stop_ids], skip_special_tokens=False)
 
-    def _choose(self, logits: torch.Tensor, rows: list[Row], params: SamplingParams, bitmask: torch.Tensor | None
-                ) -> list[int]:
+    def choose(self, logits: torch.Tensor, rows: list[Row], params: SamplingParams, bitmask: torch.Tensor | None
+               ) -> list[int]:
         """Pick the next token of each row (rows align with logits) and advance the rows."""
         raw = torch.log_softmax(logits, dim=-1).cpu() if params.logprobs else None
         top = torch.topk(raw, params.top_logprobs, dim=-1) if raw is not None and params.top_logprobs else None
@@ -126,10 +128,10 @@ class Decoder:
                                  for t, v in zip(top.indices[i], top.values[i], strict=True))
                 lp = TokenLogprob(token=self.tokenizer.decode([tok]), token_id=tok, logprob=float(raw[i, tok]),
                                   top=alts)
-            self._advance(row, int(tok), lp, params)
+            self.advance(row, int(tok), lp, params)
         return chosen
 
-    def _advance(self, row: Row, tok: int, lp: TokenLogprob | None, params: SamplingParams) -> None:
+    def advance(self, row: Row, tok: int, lp: TokenLogprob | None, params: SamplingParams) -> None:
         row.tokens.append(tok)
         if lp is not None:
             row.logprobs.append(lp)
@@ -147,10 +149,30 @@ class Decoder:
         if len(row.tokens) >= row.max_new:
             row.done, row.finish = True, "length"
 
-    def _bitmask(self, params: SamplingParams, rows: int) -> torch.Tensor | None:
+    def bitmask(self, params: SamplingParams, rows: int) -> torch.Tensor | None:
         if params.schema is None and params.grammar is None:
             return None
         return allocate_bitmask(rows, self.vocab_size)
+
+
+
+class Decoder(Picker):
+    """Runs rows to completion on one model; see the module docstring."""
+
+    def __init__(self, *, model: Any, tokenizer: Any, stop_ids: list[int], pad_id: int, vocab_size: int,
+                 device: torch.device, max_batch: int, new_cache: Callable[[], Any],
+                 fast: FastDecoder | None) -> None:
+        super().__init__(tokenizer=tokenizer, stop_ids=stop_ids, vocab_size=vocab_size)
+        self.model, self.pad_id = model, pad_id
+        self.device, self.max_batch = device, max_batch
+        self.new_cache, self.fast = new_cache, fast
+
+    def close(self) -> None:
+        """Drop the model, its static caches and compiled steps (HFBackend.close frees the weights)."""
+        if self.fast is not None:
+            self.fast.close()
+        self.model = self.tokenizer = self.fast = None
+        self.new_cache = _closed
 
     def _prefill(self, rows: list[Row], cache: Any) -> torch.Tensor:
         """One left-padded forward over the rows' prompts into `cache`; last-position logits (B, V)."""
@@ -173,7 +195,7 @@ class Decoder:
 
     @torch.inference_mode()
     def _dynamic(self, rows: list[Row], params: SamplingParams) -> Iterator[None]:
-        bitmask = self._bitmask(params, len(rows))
+        bitmask = self.bitmask(params, len(rows))
         past = self.new_cache()
         _, mask = left_pad([r.prompt_ids for r in rows], self.pad_id)
         mask = mask.to(self.device)
@@ -181,7 +203,7 @@ class Decoder:
         logits = self._prefill(rows, past)
         while True:
             active = [i for i, r in enumerate(rows) if not r.done]
-            chosen = self._choose(logits[active], [rows[i] for i in active], params,
+            chosen = self.choose(logits[active], [rows[i] for i in active], params,
                                   bitmask[: len(active)] if bitmask is not None else None)
             nxt = torch.full((len(rows), 1), self.pad_id, dtype=torch.long)
             for i, tok in zip(active, chosen, strict=True):
@@ -208,7 +230,7 @@ class Decoder:
 
     def _slot_loop(self, rows: list[Row], params: SamplingParams, cache: Any, n_slots: int) -> Iterator[None]:
         assert self.fast is not None
-        bitmask = self._bitmask(params, n_slots)
+        bitmask = self.bitmask(params, n_slots)
         waiting = deque(rows)
         held: list[Row | None] = [None] * n_slots
         tokens = torch.full((n_slots,), self.pad_id, dtype=torch.long, device=self.device)
@@ -221,7 +243,7 @@ class Decoder:
                 for j, (slot, row) in enumerate(admitted):
                     self.fast.load_prefill(cache, slot, past, j, len(row.prompt_ids))
                     held[slot] = row
-                chosen = self._choose(logits, [r for _, r in admitted], params,
+                chosen = self.choose(logits, [r for _, r in admitted], params,
                                       bitmask[: len(admitted)] if bitmask is not None else None)
                 for (slot, _), tok in zip(admitted, chosen, strict=True):
                     tokens[slot] = tok
@@ -235,7 +257,7 @@ class Decoder:
                     cache.lengths[s] = 0
                     tokens[s] = self.pad_id
             logits = self.fast.step(tokens, cache)
-            chosen = self._choose(logits[live], [held[s] for s in live], params,  # type: ignore[misc]
+            chosen = self.choose(logits[live], [held[s] for s in live], params,  # type: ignore[misc]
                                   bitmask[: len(live)] if bitmask is not None else None)
             for s, tok in zip(live, chosen, strict=True):
                 tokens[s] = tok

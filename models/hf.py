@@ -27,7 +27,7 @@ from ratiocinator.errors import InvalidInput, ModelLoadError, UnsupportedFeature
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.compress.config import MANIFEST, CompressionConfig
-from ratiocinator.models.decoding import Decoder, Row, derive_seed, left_pad
+from ratiocinator.models.decoding import Decoder, Row, derive_seed, holdback, left_pad
 from ratiocinator.models.fastdecode import FastDecoder, unsupported_reason
 from ratiocinator.models.structured import GrammarCompiler
 from ratiocinator.models.toolcalls import parse_tool_calls
@@ -99,17 +99,6 @@ def apply_threads(threads: int | None) -> int:
             raise InvalidInput(f"threads: expected a positive integer, got {threads}")
         torch.set_num_threads(threads)
     return torch.get_num_threads()
-
-
-def _holdback(text: str, stops: Sequence[str]) -> int:
-    """How many trailing characters might still start a stop string (not yet safe to stream)."""
-    keep = 1 if text.endswith("\ufffd") else 0
-    for s in stops:
-        for n in range(min(len(s) - 1, len(text)), 0, -1):
-            if text.endswith(s[:n]):
-                keep = max(keep, n)
-                break
-    return keep
 
 
 class HFBackend(BaseBackend):
@@ -331,7 +320,7 @@ class HFBackend(BaseBackend):
         (row,) = self._rows(normalize_prompts(prompt), params)
         sent = 0
         for _ in self._run([row], params):
-            safe = len(row.text) if row.done else len(row.text) - _holdback(row.text, params.stop)
+            safe = len(row.text) if row.done else len(row.text) - holdback(row.text, params.stop)
             if safe > sent:
                 yield row.text[sent:safe]
                 sent = safe
