@@ -116,8 +116,11 @@ class NativeModel:
         return raw.decode("utf-8") if raw else None
 
     def eog_ids(self) -> list[int]:
-        """End-of-generation tokens (eos, eot, <|im_end|>, …) as llama.cpp knows them."""
-        return [t for t in range(self.n_vocab) if self.lib.llama_vocab_is_eog(self.vocab, t)]
+        """End-of-generation tokens (eos, eot, <|im_end|>, …) as llama.cpp knows them, less any that are
+        also ordinary text (Qwen2.5's vocabulary has a text token '</s>' that llama.cpp counts as an end)."""
+        normal = 1 << 2  # LLAMA_TOKEN_ATTR_NORMAL
+        return [t for t in range(self.n_vocab) if self.lib.llama_vocab_is_eog(self.vocab, t)
+                and not self.lib.llama_vocab_get_attr(self.vocab, t) & normal]
 
     def vocab_type(self) -> int:
         return int(self.lib.llama_vocab_type(self.vocab))

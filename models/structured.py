@@ -56,6 +56,7 @@ class GrammarCompiler:
             info = xgr.TokenizerInfo.from_huggingface(
                 tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids
             )
+        self.tokenizer_info = info
         self._compiler = xgr.GrammarCompiler(info, max_threads=1)
 
     def compile(self, params: SamplingParams) -> xgr.CompiledGrammar | None:
