@@ -62,8 +62,42 @@ def split_spec(spec: object) -> tuple[str, str]:
     return kind, rest
 
 
+ENGINE_ENV = "RATIOCINATOR_ENGINE"
+
+
+def default_spec(*, dtype: str = "auto", device: str | None = None, compress: Any = None) -> str:
+    """The model spec that `load_backend()` and the CLI use when none is given.
+
+    The default model (catalog.DEFAULT_MODEL) on the engine measured fastest for it (BENCHMARKS.md,
+    "CPU engines"): llama.cpp (`llamacpp:`) on a machine without a GPU when llama-cpp-python is
+    installed and nothing only the transformers backend can do is asked for (a dtype, a GPU device,
+    compression); otherwise transformers (`embedded:`). `$RATIOCINATOR_ENGINE` = transformers or
+    llamacpp overrides the choice.
+    """
+    name = catalog.DEFAULT_MODEL.removeprefix(catalog.EMBEDDED_PREFIX)
+    forced = os.environ.get(ENGINE_ENV, "").strip().lower()
+    if forced in ("transformers", "hf", "embedded"):
+        return catalog.DEFAULT_MODEL
+    if forced == "llamacpp":
+        return f"llamacpp:{name}"
+    if forced:
+        raise InvalidInput(f"${ENGINE_ENV}={forced!r}: expected transformers or llamacpp (or unset: measured default)")
+    if dtype != "auto" or compress is not None or device not in (None, "cpu"):
+        return catalog.DEFAULT_MODEL
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return catalog.DEFAULT_MODEL
+    if device is None:
+        import torch
+
+        if torch.cuda.is_available():
+            return catalog.DEFAULT_MODEL
+    return f"llamacpp:{name}"
+
+
 def load_backend(
-    spec: str = catalog.DEFAULT_MODEL,
+    spec: str | None = None,
     *,
     dtype: str = "auto",
     threads: int | None = None,
@@ -72,6 +106,8 @@ def load_backend(
     compress: Any = None,
 ) -> Backend:
     """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network.
+
+    No spec: the default model on the engine chosen by `default_spec` (llama.cpp on a CPU-only machine).
 
     `device` is cpu, cuda or cuda:N; None is the backend's own choice (the transformers backend: cpu;
     vLLM: the device its build runs on). `threads` is torch's CPU thread count (None: its default).
@@ -82,6 +118,9 @@ def load_backend(
         from ratiocinator.models.compress.config import CompressionConfig
 
         compress = CompressionConfig.parse(compress) if compress.strip() else None
+    if spec is None:
+        spec = default_spec(dtype=dtype, device=check_device(device) if device is not None else None,
+                            compress=compress)
     kind, rest = split_spec(spec)
     spec = spec.strip()
     if device is not None:

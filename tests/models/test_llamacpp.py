@@ -159,3 +159,56 @@ def test_qwen_calls_a_tool_with_typed_arguments():
         assert c.tool_calls[0].name == "add" and c.tool_calls[0].arguments == {"a": 2, "b": 3}
     finally:
         backend.close()
+
+
+# --- the default engine (models/loading.default_spec) -----------------------------------------------------
+
+
+def test_the_default_engine_is_llamacpp_on_cpu_unless_something_only_transformers_does_is_asked(monkeypatch):
+    import importlib.util
+
+    import torch
+
+    from ratiocinator.models.catalog import DEFAULT_MODEL
+    from ratiocinator.models.loading import ENGINE_ENV, default_spec
+
+    monkeypatch.delenv(ENGINE_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name, *a))
+    assert default_spec() == QWEN
+    assert default_spec(device="cpu") == QWEN
+    for kwargs in ({"dtype": "float32"}, {"device": "cuda"}, {"compress": "int4"}):
+        assert default_spec(**kwargs) == DEFAULT_MODEL, kwargs
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert default_spec() == DEFAULT_MODEL  # a GPU: transformers
+    monkeypatch.setenv(ENGINE_ENV, "llamacpp")
+    assert default_spec() == QWEN
+    monkeypatch.setenv(ENGINE_ENV, "transformers")
+    assert default_spec() == DEFAULT_MODEL
+    monkeypatch.setenv(ENGINE_ENV, "tpu")
+    with pytest.raises(InvalidInput, match=ENGINE_ENV):
+        default_spec()
+    monkeypatch.delenv(ENGINE_ENV)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    assert default_spec() == DEFAULT_MODEL  # llama-cpp-python missing: transformers
+
+
+def test_the_cli_resolves_no_model_to_the_default_engine(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    import ratiocinator.models
+    from ratiocinator.cli import app
+    from ratiocinator.models.loading import ENGINE_ENV
+    from ratiocinator.models.scripted import ScriptedBackend
+
+    calls = []
+    monkeypatch.setattr(ratiocinator.models, "load_backend",
+                        lambda spec, **o: calls.append(spec) or ScriptedBackend(lambda p, s: "ok"))
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path))
+    monkeypatch.setenv(ENGINE_ENV, "llamacpp")
+    assert CliRunner().invoke(app, ["generate", "hi"]).exit_code == 0
+    monkeypatch.setenv(ENGINE_ENV, "transformers")
+    assert CliRunner().invoke(app, ["generate", "hi"]).exit_code == 0
+    assert calls == [QWEN, "embedded:qwen2.5-coder-0.5b-instruct"]
