@@ -34,9 +34,8 @@ __version__ = "0.1.0"
 
 #: public names loaded on first use (their modules import langgraph, pyomo, ...): name -> "module:attribute"
 _LAZY = {
-    "tool_agent": "ratiocinator.agents.agent:tool_agent",
-    "ToolAgent": "ratiocinator.agents.agent:ToolAgent",
-    "ToolAgentConfig": "ratiocinator.agents.toolagent:ToolAgentConfig",
+    "tool_agent": "ratiocinator.agents.tool_agent:tool_agent",
+    "ToolAgent": "ratiocinator.agents.tool_agent:ToolAgent",
     "tool": "ratiocinator.agents.tools:tool",
     "CodeSelectionTask": "ratiocinator.agents.code_selection:CodeSelectionTask",
 }

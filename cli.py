@@ -74,11 +74,33 @@ def _load(model: str, dtype: str, threads: int | None, cache: bool, compress: st
                             compress=compress)
 
 
+def _as_flags(exc: Exception) -> str:
+    """A pydantic validation error in one line, each field named by its command-line flag: `--temperature:
+    Input should be greater than or equal to 0 (got -1.0)`, not the multi-line dump with its web links."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for e in exc.errors()[:4]:
+        field = "--" + "-".join(str(p) for p in e["loc"]).replace("_", "-") if e["loc"] else "the options"
+        got = f" (got {e['input']!r})" if not isinstance(e.get("input"), dict) else ""
+        parts.append(f"{field}: {e['msg']}{got}")
+    return "; ".join(parts)
+
+
+def _read_text(path: Path, option: str) -> str:
+    from ratiocinator.textfiles import read_text
+
+    try:
+        return read_text(path, option)
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
+
+
 def _read_schema(path: Path) -> dict[str, Any]:
     try:
-        schema = json.loads(path.read_text())
-    except OSError as exc:
-        raise _err(f"--json-schema {path}: cannot read it ({exc.strerror})") from None
+        schema = json.loads(_read_text(path, "--json-schema"))
     except ValueError as exc:
         raise _err(f"--json-schema {path}: not valid JSON ({exc})") from None
     if not isinstance(schema, dict):
@@ -116,18 +138,23 @@ def generate(
     device = _device(device)
 
     if prompt == "-":
-        prompt = sys.stdin.read()
+        from ratiocinator.textfiles import decode
+
+        try:
+            prompt = decode(sys.stdin.buffer.read(), "the prompt on stdin")
+        except RatiocinatorError as exc:
+            raise _err(str(exc)) from None
     if not prompt.strip():
         raise _err("the prompt is empty")
     if json_schema and grammar:
         raise _err("give --json-schema or --grammar, not both")
     schema = _read_schema(json_schema) if json_schema else None
-    ebnf = grammar.read_text() if grammar else None
+    ebnf = _read_text(grammar, "--grammar") if grammar else None
     try:
         params = SamplingParams(temperature=temperature, max_tokens=max_tokens, seed=seed, schema=schema,
                                 grammar=ebnf)
     except ValueError as exc:
-        raise _err(str(exc)) from None
+        raise _err(_as_flags(exc)) from None
     try:
         backend = _load(_default_model(model, dtype, device, compress), dtype, threads, cache, compress, device)
         if raw:
@@ -139,14 +166,31 @@ def generate(
         (completion,) = backend.generate([request], params)
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None
-    if completion.finish_reason == "length" and (schema is not None or ebnf is not None):
-        # A constrained output cut short does not parse: say so instead of printing half a document.
-        raise _err(f"the output reached --max-tokens {max_tokens} before the constrained output was complete; "
-                   f"raise --max-tokens or bound the schema (maxLength, maximum). Partial output: "
-                   f"{completion.text!r}", code=1)
+    if completion.finish_reason != "length":
+        sys.stdout.write(completion.text + "\n")
+        return
+    limit = _which_limit(completion, max_tokens, backend.info.context_length)
+    if schema is not None or ebnf is not None:
+        from ratiocinator.models.structured import is_complete
+
+        if not is_complete(completion.text, params):  # half a document does not parse: say so, print none of it
+            raise _err(f"the output reached {limit} before the constrained output was complete; raise "
+                       f"--max-tokens or bound the schema (maxLength, maximum). Partial output: "
+                       f"{completion.text!r}", code=1)
+        sys.stdout.write(completion.text + "\n")
+        typer.echo(f"note: stopped at {limit}, just as the constrained output was complete", err=True)
+        return
     sys.stdout.write(completion.text + "\n")
-    if completion.finish_reason == "length":
-        typer.echo(f"note: stopped at --max-tokens {max_tokens}", err=True)
+    typer.echo(f"note: the output stopped at {limit}; it may be cut short", err=True)
+
+
+def _which_limit(completion: Any, max_tokens: int, context: int) -> str:
+    """Which limit ended a completion: --max-tokens, or the model's context when the prompt left less room."""
+    used = completion.prompt_tokens + completion.completion_tokens
+    if completion.completion_tokens < max_tokens and used >= context:
+        return (f"the model's context limit ({context} tokens: the prompt took {completion.prompt_tokens}, "
+                f"leaving {context - completion.prompt_tokens} for the output, less than --max-tokens {max_tokens})")
+    return f"--max-tokens {max_tokens}"
 
 
 @app.command()
@@ -155,6 +199,7 @@ def chat(
     command: Annotated[str | None, typer.Option("--command", "-c", help="one request: answer it and exit")] = None,
     plain: Annotated[bool, typer.Option(help="talk to the model directly, without the tool agent")] = False,
     ask: Annotated[bool, typer.Option(help="offer the agent an ask_user tool (it may ask you questions)")] = False,
+    time_limit: Annotated[float, typer.Option(help="seconds one request may take; an answer cut short says so")] = 600.0,
     thread: Annotated[str | None, typer.Option(help="continue this saved conversation (the agent's thread id)")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="SQLite file of the conversations (default: in the "
                                                           "ratiocinator home)")] = None,
@@ -174,16 +219,20 @@ def chat(
     """
     import functools
 
-    from ratiocinator.models import catalog, load_backend
+    from ratiocinator.models import SamplingParams, catalog, load_backend
     from ratiocinator.repl import ChatSession, agent_turn, run_repl
 
     device = _device(device)
+    try:  # before the model loads
+        SamplingParams(temperature=temperature, max_tokens=max_tokens)
+    except ValueError as exc:
+        raise _err(_as_flags(exc)) from None
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
         session = ChatSession(model=_default_model(model, dtype, device, compress), system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
-                              thread_id=thread,
+                              thread_id=thread, time_limit=time_limit,
                               ask_user=ask and interactive,
                               # every model of the session (/model too) loads on --device
                               loader=functools.partial(load_backend, device=device))
@@ -195,7 +244,7 @@ def chat(
             for delta in session.reply(command):
                 sys.stdout.write(delta)
             sys.stdout.write("\n")
-        elif agent_turn(session, command, sys.stdout) == "gave-up":
+        elif agent_turn(session, command, sys.stdout) == "gave_up":
             raise typer.Exit(1)
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None
@@ -323,7 +372,72 @@ app.command("pursue")(_pursue.pursue_command)
 
 
 def main() -> None:
-    app()
+    """The console script: the app, with every way it can fail ending in one line on stderr (and, with --json,
+    one JSON document on stdout): usage errors, an interrupt, a bug (RATIOCINATOR_DEBUG=1 shows its traceback)."""
+    import os
+
+    from typer.exceptions import Abort, TyperException
+
+    as_json = "--json" in sys.argv[1:]
+    if as_json:  # what each command prints is watched: an error that printed no JSON gets one at the end
+        sys.stdout, sys.stderr = _Watched(sys.stdout), _Watched(sys.stderr)
+    try:
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # typer's (vendored click's) usage errors
+        if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(getattr(exc, "exit_code", 2))
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "ratiocinator"
+        _last_words(f"{exc.format_message()} (see {command} --help)", as_json, "invalid_input",
+                    getattr(exc, "exit_code", 2))
+    except (Abort, KeyboardInterrupt):
+        _last_words("interrupted", as_json, "interrupted", 130)
+    except Exception as exc:
+        if os.environ.get("RATIOCINATOR_DEBUG"):
+            raise
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):  # options a layer below checks: named as flags, in one line
+            _last_words(_as_flags(exc), as_json, "invalid_input", 2)
+        _last_words(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it; RATIOCINATOR_DEBUG=1 "
+                    "shows where)", as_json, "error", 1)
+    code = code if isinstance(code, int) else 0
+    if as_json and code != 0 and not sys.stdout.written:  # type: ignore[attr-defined]
+        errors = [ln for ln in sys.stderr.text().splitlines() if ln.startswith("error: ")]  # type: ignore[attr-defined]
+        message = errors[-1][len("error: "):] if errors else f"exit status {code}"
+        print(json.dumps({"status": "invalid_input" if code == 2 else "error", "message": message}, indent=2))
+    sys.exit(code)
+
+
+class _Watched:
+    """A text stream that remembers whether anything was written to it, and its last few kilobytes."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream, self.written, self._tail = stream, False, ""
+
+    def write(self, text: str) -> int:
+        if text:
+            self.written = True
+            self._tail = (self._tail + text)[-8192:]
+        return self._stream.write(text)
+
+    def text(self) -> str:
+        return self._tail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _last_words(message: str, as_json: bool, status: str, code: int) -> None:
+    from ratiocinator.solvers.cli import one_line
+
+    message = one_line(message)
+    sys.stdout.flush()
+    print(f"error: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": status, "message": message}, indent=2))
+    sys.exit(code)
 
 
 if __name__ == "__main__":

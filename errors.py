@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+
+
+def pip_install(arguments: str, *, verb: str = "install") -> str:
+    """`pip install ARGUMENTS` for *this* interpreter: `<python> -m pip install ...` (a bare `pip` on the PATH
+    may belong to another Python, and install where this one never looks)."""
+    return f"{shlex.quote(sys.executable or 'python3')} -m pip {verb} {arguments}"
+
 
 class RatiocinatorError(Exception):
     """Base class of every error this package raises on purpose."""
@@ -30,7 +39,7 @@ class HashMismatch(RatiocinatorError):
         super().__init__(
             f"sha256 mismatch for {path}:\n  expected {expected}\n  actual   {actual}\n"
             "The installed package data is corrupt or tampered with; reinstall the package "
-            "(pip install --force-reinstall --no-deps --only-binary :all: <package>)."
+            f"({pip_install('--force-reinstall --no-deps --only-binary :all: <package>')})."
         )
         self.path, self.expected, self.actual = path, expected, actual
 

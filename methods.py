@@ -94,6 +94,91 @@ class Method:
 #: every method, in the order `ratiocinator methods` lists them
 METHODS: tuple[Method, ...] = (
     Method(
+        name="tool-agent",
+        description="alpha-UMi tool agent: a planner decides, a constrained caller calls one typed "
+        "tool, a summarizer answers from the observations; verified when a checking tool's result "
+        "is what the answer reports",
+        kit="ratiocinator.agents.tool_agent",
+        config_name="ToolAgentConfig",
+        result_name="ToolAgentResult",
+        input="a request (str); tools=[...] (default: the built-in checking tools)",
+        api_name="run_tool_agent",
+    ),
+    Method(
+        name="react",
+        description="ReAct baseline of alpha-UMi: one model output per step thinks, then calls a tool "
+        "or concludes",
+        kit="ratiocinator.agents.react",
+        config_name="ReActConfig",
+        result_name="ReActResult",
+        input="a request (str); tools=[...] (default: the built-in checking tools)",
+        api_name="run_react",
+    ),
+    Method(
+        name="llmp",
+        description="LLM+P: the English problem becomes the domain's problem PDDL (grammar, error "
+        "feedback, k-sample majority); a planner plans it and unified-planning validates the plan",
+        kit="ratiocinator.agents.llmp",
+        config_name="LLMPConfig",
+        result_name="LLMPResult",
+        input="a planning problem in English (str); domain= a domain name, folder, domain.pddl path or "
+        "PDDL text (none: guessed from the text)",
+        api_name="plan_from_text",
+        chat_kind="planning",
+    ),
+    Method(
+        name="llm-as-planner",
+        description="LLM-as-planner (LLM+P's baseline): the model writes the plan itself under the "
+        "domain's action grammar; validated only against a problem PDDL you give",
+        kit="ratiocinator.agents.llm_as_planner",
+        config_name="LLMAsPlannerConfig",
+        result_name="LLMAsPlannerResult",
+        input="a planning problem in English (str); domain= as llmp's; problem= a problem PDDL to "
+        "validate the plan against (none: unverified)",
+    ),
+    Method(
+        name="llmopt",
+        description="LLMOPT: an optimization problem in English becomes a five-element formulation, an "
+        "exact solver solves and re-checks it, and the engine's feedback drives self-correction",
+        kit="ratiocinator.agents.llmopt",
+        config_name="LLMOPTConfig",
+        result_name="LLMOPTResult",
+        input="an optimization problem in English (str)",
+        api_name="optimize_from_text",
+        chat_kind="optimization",
+    ),
+    Method(
+        name="mamo-ode",
+        description="Mamo ODE: a word problem becomes an ordinary differential equation that sympy dsolve "
+        "(or scipy solve_ivp) solves for the value asked",
+        kit="ratiocinator.agents.ode",
+        config_name="ODEConfig",
+        result_name="ODEResult",
+        input="an ODE word problem in English (str)",
+        api_name="solve_ode_from_text",
+    ),
+    Method(
+        name="c-ip",
+        description="conformal information pursuit: asks the question that most shrinks the expected "
+        "conformal prediction set until the set is one label or the question budget is spent",
+        kit="ratiocinator.agents.pursuit",
+        config_name="PursuitConfig",
+        result_name="PursuitResult",
+        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer); "
+        "keyword thresholds= (calibrate)",
+        api_name="run_pursuit",
+    ),
+    Method(
+        name="ip",
+        description="information pursuit (the C-IP paper's baseline): asks the question that most "
+        "lowers the expected posterior entropy, up to the question budget",
+        kit="ratiocinator.agents.pursuit",
+        config_name="PursuitConfig",
+        result_name="PursuitResult",
+        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer)",
+        overrides={"method": "ip"},
+    ),
+    Method(
         name="cqot",
         description="critical-questions-of-thought: a reasoning plan is redrafted until it passes eight "
         "critical questions, then the answer follows it",
@@ -134,49 +219,6 @@ METHODS: tuple[Method, ...] = (
         api_name="run_derivation",
     ),
     Method(
-        name="llmopt",
-        description="LLMOPT: an optimization problem in English becomes a five-element formulation, an "
-        "exact solver solves and re-checks it, and the engine's feedback drives self-correction",
-        kit="ratiocinator.agents.llmopt",
-        config_name="LLMOPTConfig",
-        result_name="LLMOPTResult",
-        input="an optimization problem in English (str)",
-        api_name="optimize_from_text",
-        chat_kind="optimization",
-    ),
-    Method(
-        name="llmp",
-        description="LLM+P: the English problem becomes the domain's problem PDDL (grammar, error "
-        "feedback, k-sample majority); a planner plans it and unified-planning validates the plan",
-        kit="ratiocinator.agents.llmp",
-        config_name="LLMPConfig",
-        result_name="LLMPResult",
-        input="a planning problem in English (str); domain= a domain name, folder, domain.pddl path or "
-        "PDDL text (none: guessed from the text)",
-        api_name="plan_from_text",
-        chat_kind="planning",
-    ),
-    Method(
-        name="llm-as-planner",
-        description="LLM-as-planner (LLM+P's baseline): the model writes the plan itself under the "
-        "domain's action grammar; validated only against a problem PDDL you give",
-        kit="ratiocinator.agents.llm_as_planner",
-        config_name="LLMAsPlannerConfig",
-        result_name="LLMAsPlannerResult",
-        input="a planning problem in English (str); domain= as llmp's; problem= a problem PDDL to "
-        "validate the plan against (none: unverified)",
-    ),
-    Method(
-        name="mamo-ode",
-        description="Mamo ODE: a word problem becomes an ordinary differential equation that sympy dsolve "
-        "(or scipy solve_ivp) solves for the value asked",
-        kit="ratiocinator.agents.ode",
-        config_name="ODEConfig",
-        result_name="ODEResult",
-        input="an ODE word problem in English (str)",
-        api_name="solve_ode_from_text",
-    ),
-    Method(
         name="b4",
         description="B4 code selection: candidate solutions and tests sampled from the model (or given) run "
         "in the sandbox, and the candidate with the best Beta-Bernoulli posterior is chosen (CodeT, "
@@ -187,27 +229,6 @@ METHODS: tuple[Method, ...] = (
         input="a code task (CodeSelectionTask: a completion prompt and its entry point; optional "
         "candidates, tests and trusted tests)",
         api_name="select_code",
-    ),
-    Method(
-        name="c-ip",
-        description="conformal information pursuit: asks the question that most shrinks the expected "
-        "conformal prediction set until the set is one label or the question budget is spent",
-        kit="ratiocinator.agents.pursuit",
-        config_name="PursuitConfig",
-        result_name="PursuitResult",
-        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer); "
-        "keyword thresholds= (calibrate)",
-        api_name="run_pursuit",
-    ),
-    Method(
-        name="ip",
-        description="information pursuit (the C-IP paper's baseline): asks the question that most "
-        "lowers the expected posterior entropy, up to the question budget",
-        kit="ratiocinator.agents.pursuit",
-        config_name="PursuitConfig",
-        result_name="PursuitResult",
-        input="a PursuitTask (problem with its label set, query bank, prior draws, answerer)",
-        overrides={"method": "ip"},
     ),
 )
 

@@ -1,4 +1,4 @@
-"""The chat REPL: each request goes through the tool agent (agents/chat.py), streamed, with slash commands.
+"""The chat REPL: each request goes through the tool agent (agents/chat/), streamed, with slash commands.
 
 Interactive on a terminal (prompt_toolkit: line editing, persistent input history); when stdin is
 not a TTY every input line is one request and replies go to stdout, so the REPL can be scripted.
@@ -39,6 +39,7 @@ class ChatSession:
     checkpoint: str | Path | None = None
     thread_id: str | None = None
     ask_user: bool = False
+    time_limit: float | None = None  # seconds per request (None: the chat's default, CHAT_CONFIG)
     _backend: Backend | None = None
     _chat: Any = None
 
@@ -62,13 +63,16 @@ class ChatSession:
         if self._chat is None:
             from ratiocinator.agents.chat import CHAT_CONFIG, ChatAgent
 
-            config = CHAT_CONFIG.model_copy(
-                update={
-                    "temperature": self.temperature,
-                    "summarizer_max_tokens": self.max_tokens,
-                    "planner_max_tokens": min(CHAT_CONFIG.planner_max_tokens, self.max_tokens),
-                }
-            )
+            update: dict[str, Any] = {
+                "temperature": self.temperature,
+                "summarizer_max_tokens": self.max_tokens,
+                "planner_max_tokens": min(CHAT_CONFIG.planner_max_tokens, self.max_tokens),
+            }
+            if self.time_limit is not None:
+                if not self.time_limit > 0:
+                    raise InvalidInput(f"time limit: expected positive seconds, got {self.time_limit}")
+                update["total_timeout"] = self.time_limit
+            config = CHAT_CONFIG.model_copy(update=update)
             self._chat = ChatAgent(
                 self.backend,
                 checkpoint=self.checkpoint,
@@ -117,9 +121,13 @@ class ChatSession:
         return len(rows)
 
     def load(self, path: Path) -> int:
+        from ratiocinator.textfiles import read_text
+
         try:
-            rows = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
+            rows = json.loads(read_text(path, "/load"))
+        except InvalidInput:
+            raise
+        except ValueError as exc:
             raise InvalidInput(f"/load {path}: cannot read a saved conversation ({exc})") from None
         if not isinstance(rows, list) or not all(
             isinstance(r, dict) and {"role", "content"} <= set(r) for r in rows
@@ -135,7 +143,7 @@ class ChatSession:
                 if roles.get(r["role"], r["role"]) in ("user", "assistant", "system", "tool")
             ]
         else:
-            from ratiocinator.agents.toolagent import Turn
+            from ratiocinator.agents.tool_agent import Turn
 
             self.chat.new_thread([Turn(role=r["role"], content=r["content"]) for r in rows])
         return len(rows)
@@ -223,7 +231,7 @@ def _lines(interactive: bool) -> Iterator[str]:
 def agent_turn(session: ChatSession, line: str, out: TextIO) -> str:
     """One request through the agent: progress on stderr, the answer streamed to stdout, then how it was checked.
 
-    Returns the agent's status (answered, gave-up, interrupted).
+    Returns the agent's status (answered, gave_up, interrupted).
     """
     from ratiocinator.agents.chat import verification_line
 

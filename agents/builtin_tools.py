@@ -1,12 +1,19 @@
 """The built-in tools wired to the exact engines: plan, optimize, check_math, solve_equation, run_python, calculator, ask_user.
 
 Each returns a `Verified` value whose sentence says how the answer was checked (the chat answer
-repeats it). Engines load when a tool first runs, so building the tool list stays cheap.
+repeats it), and whether the check holds. `optimize` and `plan` take the user's own text
+(`problem_text`; the chat passes its request) and say how far the formulation or PDDL problem they
+were given is that text's problem (solvers.faithfulness): an optimum that breaks a constraint the text
+states, or a formulation that does not match it, is not verified; a plan is "valid for your problem"
+only when the PDDL problem is the one the text states, else "valid for the problem as translated". Built-in planning domains are data files found by
+`ratiocinator.datadirs` (planning/<domain>/domain.pddl; the package ships blocksworld). Engines
+load when a tool first runs, so building the tool list stays cheap.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -15,49 +22,72 @@ from ratiocinator.agents.tools import Tool, Verified, make_tool
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.formulation import Formulation
 
-#: The 4-operator blocksworld of the LLM+P benchmark, so that `plan(domain="blocksworld", …)` needs no file.
-BLOCKSWORLD = """(define (domain blocksworld)
-  (:requirements :strips)
-  (:predicates (clear ?x) (on-table ?x) (arm-empty) (holding ?x) (on ?x ?y))
-  (:action pickup :parameters (?ob)
-    :precondition (and (clear ?ob) (on-table ?ob) (arm-empty))
-    :effect (and (holding ?ob) (not (clear ?ob)) (not (on-table ?ob)) (not (arm-empty))))
-  (:action putdown :parameters (?ob)
-    :precondition (holding ?ob)
-    :effect (and (clear ?ob) (arm-empty) (on-table ?ob) (not (holding ?ob))))
-  (:action stack :parameters (?ob ?underob)
-    :precondition (and (clear ?underob) (holding ?ob))
-    :effect (and (arm-empty) (clear ?ob) (on ?ob ?underob) (not (clear ?underob)) (not (holding ?ob))))
-  (:action unstack :parameters (?ob ?underob)
-    :precondition (and (on ?ob ?underob) (clear ?ob) (arm-empty))
-    :effect (and (holding ?ob) (clear ?underob) (not (on ?ob ?underob)) (not (clear ?ob)) (not (arm-empty)))))
-"""
-KNOWN_DOMAINS = {"blocksworld": BLOCKSWORLD, "blocks": BLOCKSWORLD}
+#: Built-in domains by the names a tool call may give: the folder under planning/ of the data roots.
+KNOWN_DOMAINS = {"blocksworld": "blocksworld", "blocks": "blocksworld"}
+_DOMAIN_NAME = re.compile(r"\(\s*define\s*\(\s*domain\s+([^\s()]+)", re.IGNORECASE)
+_PROBLEM_DOMAIN = re.compile(r"\(\s*:domain\s+[^\s()]+\s*\)", re.IGNORECASE)
 
 
-def plan(domain: str, problem: str, timeout: float = 30.0) -> Verified:
+def builtin_domain(name: str) -> tuple[str, str]:
+    """(PDDL text, its domain name) of a built-in domain: `planning/<folder>/domain.pddl`, found by datadirs.
+
+    The package ships the 4-operator blocksworld of the LLM+P benchmark (data/planning/blocksworld/);
+    the team's shared/data copy, when present, is the same file.
+    """
+    from ratiocinator import datadirs
+
+    folder = f"planning/{KNOWN_DOMAINS[name]}"
+    text = (datadirs.find(folder, who=f"the {name} domain") / folder / "domain.pddl").read_text()
+    found = _DOMAIN_NAME.search(text)
+    if found is None:
+        raise InvalidInput(f"{folder}/domain.pddl: no (define (domain NAME) ...) in it")
+    return text, found.group(1)
+
+
+def _planned(domain: str, problem: str, timeout: float) -> Any:
+    """The planner's result for a PDDL problem (a built-in domain by name); RuntimeError when no plan."""
+    from ratiocinator.solvers.pddl import solve
+
+    text, key = domain, domain.strip().lower()
+    if key in KNOWN_DOMAINS:  # the problem is meant for the built-in domain, whatever name it gives it
+        text, name = builtin_domain(key)
+        problem = _PROBLEM_DOMAIN.sub(f"(:domain {name})", problem, count=1)
+    result = solve(text, problem, timeout=max(1.0, min(timeout, 120.0)))
+    if not result.solved:
+        raise RuntimeError(f"no plan: {result.status}. {result.message}".strip())
+    return result
+
+
+def _plan_checked(result: Any, scope: str) -> Verified:
+    steps = list(result.plan or ())
+    how = (
+        f"plan found by {result.planner} and checked step by step by unified-planning's plan validator: {scope}"
+        if result.validated
+        else f"plan found by {result.planner} (not validated)"
+    )
+    return Verified(
+        value={"plan": steps, "steps": len(steps), "validated": result.validated},
+        how=how,
+        checked=bool(result.validated),
+    )
+
+
+def plan(domain: str, problem: str, timeout: float = 30.0, problem_text: str | None = None) -> Verified:
     """Find a plan for a PDDL problem with a classical planner and validate it.
 
     Args:
         domain: the PDDL domain text, or the name of a built-in domain ("blocksworld")
         problem: the PDDL problem text: (define (problem NAME) (:domain DOMAIN) (:objects …) (:init …) (:goal …))
         timeout: seconds the planner may take
+        problem_text: the user's request as they wrote it, to say whether the PDDL problem is the one it states
     """
-    from ratiocinator.solvers.pddl import solve
+    from ratiocinator.solvers.faithfulness import PLAN_TRANSLATED, PLAN_YOURS, pddl_stated
 
-    text = KNOWN_DOMAINS.get(domain.strip().lower(), domain)
-    result = solve(text, problem, timeout=max(1.0, min(timeout, 120.0)))
-    if not result.solved:
-        raise RuntimeError(f"no plan: {result.status}. {result.message}".strip())
-    steps = list(result.plan or ())
-    how = (
-        f"plan found by {result.planner} and checked step by step by unified-planning's plan validator"
-        if result.validated
-        else f"plan found by {result.planner} (not validated)"
+    scope = PLAN_YOURS if pddl_stated(problem, problem_text) else (
+        PLAN_TRANSLATED if problem_text else "valid for the PDDL problem given; it was not checked against any text "
+        "of yours (none was given)"
     )
-    return Verified(
-        value={"plan": steps, "steps": len(steps), "validated": result.validated}, how=how
-    )
+    return _plan_checked(_planned(domain, problem, timeout), scope)
 
 
 # Bounded so that a constrained caller cannot run on: names are short, entries are pairs.
@@ -121,31 +151,48 @@ def blocksworld(
         f"(define (problem chat) (:domain blocksworld) (:objects {' '.join(names)})\n"
         f"(:init {' '.join(init)})\n(:goal (and {facts})))"
     )
-    return plan("blocksworld", problem, timeout)
+    start = ", ".join(f"{x} on {y}" for x, y in now.items()) or "every block on the table"
+    end = ", ".join(f"{x} on {y}" for x, y in wanted.items())
+    return _plan_checked(
+        _planned("blocksworld", problem, timeout),
+        f"valid for the blocks problem as translated (start: {start}; goal: {end}); the translation was not "
+        "checked against your text",
+    )
 
 
-def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30.0) -> Verified:
+def optimize(formulation: Formulation, solver: str = "auto", timeout: float = 30.0,
+             problem_text: str | None = None) -> Verified:
     """Solve an optimization model given as the five elements (sets, parameters, variables, objective, constraints).
 
     Args:
         formulation: the model as a JSON object with sets, parameters, variables, objective and constraints
         solver: auto, highs, scip, cbc or glpk
         timeout: seconds the solver may take
+        problem_text: the user's problem as they wrote it, to check the formulation against (each number used, each constraint stated in symbols present and holding at the answer)
     """
+    from ratiocinator.solvers.faithfulness import compare_with_text
     from ratiocinator.solvers.optimization import solve
 
-    result = solve(formulation, solver=solver, timeout=max(1.0, min(timeout, 120.0)))
+    limit = max(1.0, min(timeout, 120.0))
+    result = solve(formulation, solver=solver, timeout=limit)
     if result.status not in ("optimal", "feasible"):
         raise RuntimeError(f"{result.status}: {result.message}".strip())
-    how = (
-        f"solved by {result.solver} ({result.status}); objective and constraints recomputed from the "
-        f"values, largest violation {result.max_violation:.2g}"
-        if result.verified
-        else f"solved by {result.solver} ({result.status}), NOT verified: {result.message}"
-    )
+    value = {"status": result.status, "objective": result.objective, "values": result.values}
+    solved = f"solved by {result.solver} ({result.status})"
+    if not result.verified:
+        return Verified(value=value, how=f"{solved}, NOT verified: {result.message}", checked=False)
+    compared = compare_with_text(problem_text, formulation, result.values, timeout=limit)
+    if compared.scope == "broken":
+        value["text"] = compared.reason
+        return Verified(value=value, how=f"{solved}, NOT verified: {compared.reason}", checked=False)
+    if not compared.verified:
+        value["text"] = compared.reason
+        return Verified(value=value, how=f"{solved}; the optimum of this formulation, re-checked against it, "
+                                         f"but NOT verified: {compared.reason}", checked=False)
     return Verified(
-        value={"status": result.status, "objective": result.objective, "values": result.values},
-        how=how,
+        value=value,
+        how=f"{solved}; the optimum of this formulation, re-checked against it (objective and constraints "
+        f"recomputed from the values, largest violation {result.max_violation:.2g}); {compared.reason}",
     )
 
 
@@ -258,7 +305,8 @@ def run_python(
         if result.tests
         else "ran in the sandbox" + ("" if result.ok else " (it failed)")
     )
-    return Verified(value=value, how=how)
+    # the check holds only when the code ran and every test passed: a failing test is not a verified answer
+    return Verified(value=value, how=how, checked=bool(result.ok) and passed == len(result.tests))
 
 
 def ask_user(question: str) -> str:

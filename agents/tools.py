@@ -20,9 +20,14 @@ exception inside the tool and a timeout all become a `ToolResult` whose `content
 Only LangGraph's own control flow (`interrupt()` inside `ask_user`) passes through.
 
 A sync tool with a timeout runs in a daemon thread; at the deadline the agent moves on and the thread
-is abandoned (Python cannot kill a thread). The built-in tools bound their own work as well (planner
-processes are killed, sympy runs in a killed child, code runs in the sandbox), so nothing they start
-outlives its deadline by much.
+is abandoned (Python cannot kill a thread). So that the limit stops what it limits:
+
+- a tool with a `timeout` parameter (plan, optimize, run_python) gets at most the call's limit less a
+  margin, so that its engine (a killed planner, a killed solver child, the sandbox) stops itself
+  first; the observation says when the limit asked for was lowered, and why;
+- a call abandoned at its deadline is waited for before any other tool call starts (at most that
+  call's limit): two calls never run at once on the same model, and an observation says so when the
+  earlier call is still running.
 """
 
 from __future__ import annotations
@@ -42,9 +47,18 @@ from pydantic import BaseModel, ValidationError
 from ratiocinator.errors import InvalidInput
 from ratiocinator.models.types import ToolSpec
 
-ToolStatus = Literal["ok", "error", "timeout", "invalid-arguments", "unknown-tool"]
+ToolStatus = Literal["ok", "error", "timeout", "invalid_arguments", "unknown_tool"]
 DEFAULT_TIMEOUT = 30.0
 MAX_OBSERVATION_CHARS = 2000
+#: seconds of a call's limit kept back from a tool's own `timeout` argument, for it to stop and answer
+MARGIN = 1.0
+
+_abandoned: list[tuple[str, threading.Thread]] = []  # calls past their deadline, perhaps still running
+_abandoned_lock = threading.Lock()
+
+
+class _StillRunning(Exception):
+    """An earlier call, abandoned at its deadline, has not ended: this one was not started."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +72,7 @@ class ToolResult:
     value: Any = None
     seconds: float = 0.0
     verified: str | None = None  # how the result was checked, when the tool checks it
+    checked: bool = True  # False: the tool says how it tried, and that its result is NOT verified
 
     @property
     def ok(self) -> bool:
@@ -66,10 +81,11 @@ class ToolResult:
 
 @dataclass(frozen=True, kw_only=True)
 class Verified:
-    """A tool's return value together with a sentence saying how it was checked."""
+    """A tool's return value together with a sentence saying how it was checked (`checked=False`: the check failed)."""
 
     value: Any
     how: str
+    checked: bool = True
 
 
 def _control_flow(exc: BaseException) -> bool:
@@ -137,6 +153,19 @@ class Tool:
             result = asyncio.run(_awaited(result))
         return result
 
+    def _own_limit(self, arguments: Mapping[str, Any], limit: float) -> tuple[Mapping[str, Any], str]:
+        """A `timeout` argument above the call's limit is lowered to fit inside it, and the observation says so."""
+        field = self.args_model.model_fields.get("timeout")
+        if field is None:
+            return arguments, ""
+        asked = arguments.get("timeout", field.default)
+        fits = max(limit - min(MARGIN, limit / 10), limit / 2)
+        if not isinstance(asked, int | float) or isinstance(asked, bool) or asked <= fits:
+            return arguments, ""
+        note = (f" (its timeout of {asked:g} s was lowered to {fits:g} s: one tool call may take at most "
+                f"{limit:g} s here)")
+        return {**arguments, "timeout": fits}, note
+
     def run(self, arguments: Mapping[str, Any], *, timeout: float | None = None) -> ToolResult:
         """Validate the arguments and call the tool within `timeout` (default: the tool's own)."""
         start = time.monotonic()
@@ -150,22 +179,26 @@ class Tool:
             return ToolResult(
                 name=self.name,
                 arguments=dict(arguments),
-                status="invalid-arguments",
+                status="invalid_arguments",
                 content=f"invalid arguments for {self.name}: {problems}",
                 seconds=time.monotonic() - start,
             )
+        note = ""
         if limit is None:
             outcome = _attempt(self._invoke, arguments)
         else:
-            outcome = _with_deadline(self._invoke, arguments, limit)
+            arguments, note = self._own_limit(arguments, limit)
+            outcome = _with_deadline(self._invoke, arguments, limit, self.name)
         seconds = time.monotonic() - start
-        if outcome is None:
+        if outcome is None or isinstance(outcome[1], _StillRunning):
+            why = f"; {outcome[1]}" if outcome is not None else \
+                "; the call was abandoned, and no other tool call starts until it has ended"
             return ToolResult(
                 name=self.name,
                 arguments=dict(arguments),
                 status="timeout",
                 seconds=seconds,
-                content=f"{self.name} did not finish within {limit:g} s (timed out)",
+                content=f"{self.name} did not finish within {limit:g} s (timed out{why}){note}",
             )
         ok, value = outcome
         if not ok:
@@ -176,17 +209,18 @@ class Tool:
                 seconds=seconds,
                 content=f"{self.name} raised {type(value).__name__}: {value}",
             )
-        how = None
+        how, checked = None, True
         if isinstance(value, Verified):
-            value, how = value.value, value.how
+            value, how, checked = value.value, value.how, value.checked
         return ToolResult(
             name=self.name,
             arguments=dict(arguments),
             status="ok",
-            content=_render(value),
+            content=_render(value) + note,
             value=value,
             seconds=seconds,
             verified=how,
+            checked=checked,
         )
 
 
@@ -212,8 +246,25 @@ def _attempt(fn: Callable[[Any], Any], arg: Any) -> tuple[bool, Any]:
         return False, exc
 
 
-def _with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float) -> tuple[bool, Any] | None:
-    """Run in a daemon thread (with the caller's context vars); None when it is still running at the deadline."""
+def _wait_for_abandoned(deadline: float) -> str:
+    """Wait (until `deadline`) for calls abandoned earlier; the names of those still running, or ""."""
+    with _abandoned_lock:
+        pending = list(_abandoned)
+    for _, thread in pending:
+        thread.join(max(deadline - time.monotonic(), 0.0))
+    with _abandoned_lock:
+        _abandoned[:] = [(n, t) for n, t in _abandoned if t.is_alive()]
+        return ", ".join(sorted({n for n, _ in _abandoned}))
+
+
+def _with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float, name: str = "tool") -> tuple[bool, Any] | None:
+    """Run in a daemon thread (with the caller's context vars); None when it is still running at the deadline
+    (it is then remembered, and the next call waits for it to end first)."""
+    deadline = time.monotonic() + timeout
+    running = _wait_for_abandoned(deadline)
+    if running:
+        return False, _StillRunning(f"an earlier call of {running}, abandoned at its time limit, is still "
+                                    "running; this call was not started")
     box: list[tuple[bool, Any]] = []
     ctx = contextvars.copy_context()
 
@@ -225,8 +276,10 @@ def _with_deadline(fn: Callable[[Any], Any], arg: Any, timeout: float) -> tuple[
 
     thread = threading.Thread(target=target, name="ratiocinator-tool", daemon=True)
     thread.start()
-    thread.join(timeout)
+    thread.join(max(deadline - time.monotonic(), 0.0))
     if thread.is_alive():
+        with _abandoned_lock:
+            _abandoned.append((name, thread))
         return None
     ok, value = box[0]
     if not ok and _control_flow(value):

@@ -152,7 +152,7 @@ def planning_table(rows: list[dict[str, Any]]) -> str:
     out = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for domain in sorted({r["domain"] for r in rows}):
         rs = [r for r in rows if r["domain"] == domain]
-        ok = [r for r in rs if r["status"] in ("solved", "solved-optimally") and r["validated"]]
+        ok = [r for r in rs if r["status"] in ("solved", "solved_optimally") and r["validated"]]
         direct = [r for r in rs if r["fd_direct_exit"] == 0]
         ratios = _ratios(ok, "seconds", "status")
         skipped = all(r["fd_direct_exit"] == "skipped" for r in rs)
@@ -170,7 +170,7 @@ def planning_table(rows: list[dict[str, Any]]) -> str:
             cells += [f"{old_ok}/{len(rs)}", f"{statistics.median(r['old_seconds'] for r in rs):.2f}",
                       f"{statistics.median(old_ratios):.2f}x" if old_ratios else "n/a"]
         if has_opt:
-            opt = [r for r in rs if r["opt_status"] == "solved-optimally" and r["opt_validated"]]
+            opt = [r for r in rs if r["opt_status"] == "solved_optimally" and r["opt_validated"]]
             costs = " ".join(f"{r['problem']}:{r['opt_cost']:g}" for r in opt)
             cells += [f"{len(opt)}/{len(rs)}", costs or "-"]
         out.append("| " + " | ".join(cells) + " |")

@@ -107,7 +107,7 @@ def run_command(
         config = RunConfig(benchmark=benchmark, model=model, options=options, seed=seed, limit=limit,
                            workers=workers, executor=executor, ray_address=ray_address,  # type: ignore[arg-type]
                            data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
-                           resume=resume, retry_errors=retry_errors, cache=cache, cache_path=str(cache_path) if cache_path else None,
+                           resume=resume, require_run=resume, retry_errors=retry_errors, cache=cache, cache_path=str(cache_path) if cache_path else None,
                            dtype=dtype, threads=threads, compress=compress, device=device)
     except ValidationError as exc:
         e = exc.errors()[0]
@@ -168,11 +168,13 @@ def report_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the summaries as JSON")] = False,
 ) -> None:
     """A markdown table of a run (and a comparison with --compare), and a PNG of the scores with 95 % CIs."""
-    from ratiocinator.evals.report import compare_markdown, load_run, markdown
+    from ratiocinator.evals.report import compare_markdown, different_items, load_run, markdown
     from ratiocinator.evals.report import plot as draw
 
     try:
         runs = [load_run(p) for p in [run_dir, *(compare or [])]]
+        if len(runs) > 1 and different_items(runs):
+            typer.echo(f"warning: {different_items(runs)}", err=True)
         text = "\n".join(markdown(r) for r in runs)
         if len(runs) > 1:
             text += "\n" + compare_markdown(runs)

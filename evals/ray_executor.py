@@ -18,12 +18,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ratiocinator.errors import MissingPackage
+from ratiocinator.errors import MissingPackage, pip_install
 from ratiocinator.evals.benchmark import Item
 from ratiocinator.evals.results import ResultRecord
 from ratiocinator.evals.worker import WorkerSpec, execute_item
 
-PIP = 'pip install "ray>=2.40,<3"'
+PIP = pip_install('"ray>=2.40,<3"')
 
 
 class RayWorker:

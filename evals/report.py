@@ -100,7 +100,9 @@ def compare_markdown(runs: Sequence[Run]) -> str:
     if len(runs) < 2:
         raise InvalidInput("a comparison needs at least two run directories")
     head = "| metric | group | " + " | ".join(r.label for r in runs) + " | Δ last − first |"
-    lines = ["## comparison", "", head, "|---|---|" + "---|" * len(runs) + "---:|"]
+    warning = different_items(runs)
+    lines = ["## comparison", "", *([f"**Warning:** {warning}", ""] if warning else []),
+             head, "|---|---|" + "---|" * len(runs) + "---:|"]
     for metric, group in _keys(runs):
         rows = [r.summary.row(metric, group) for r in runs]
         first, last = rows[0], rows[-1]
@@ -111,6 +113,22 @@ def compare_markdown(runs: Sequence[Run]) -> str:
     if len(benches) > 1:
         lines += ["", f"Note: these runs are of different benchmarks ({', '.join(sorted(benches))})."]
     return "\n".join(lines) + "\n"
+
+
+def different_items(runs: Sequence[Run]) -> str:
+    """A sentence when the runs were scored on different items (their difference is then not a like-for-like
+    comparison), else ""."""
+    first = {r.item_id for r in runs[0].records}
+    parts = []
+    for run in runs[1:]:
+        items = {r.item_id for r in run.records}
+        if items != first:
+            parts.append(f"{run.label} has {len(items)} items, {len(items - first)} of them not in "
+                         f"{runs[0].label} ({len(first)} items, {len(first - items)} not in {run.label})")
+    if not parts:
+        return ""
+    return ("these runs cover different items (" + "; ".join(parts) + "): the Δ column compares scores of "
+            "different item sets; compare runs of the same items (same --limit and data)")
 
 
 def plotted_rows(run: Run) -> list[Row]:

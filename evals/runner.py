@@ -87,6 +87,7 @@ class RunConfig(BaseModel):
     out: str | None = None  # None: eval-runs/<benchmark>-<model>-s<seed>
     resume: bool = False
     retry_errors: bool = False  # with resume: items recorded with an error are run again
+    require_run: bool = False  # with resume: an out directory that holds no run is an error (the CLI's --resume)
 
     @model_validator(mode="after")
     def _retry_needs_resume(self) -> RunConfig:
@@ -260,6 +261,10 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
     existing = (out / CONFIG_FILE).exists() or results_path.exists()
     if existing and not config.resume:
         raise InvalidInput(f"{out} already holds a run; pass --resume to continue it, or --out NEW_DIR")
+    if config.resume and config.require_run and not existing:
+        raise InvalidInput(f"nothing to resume: {out} holds no run (no {CONFIG_FILE} or {RESULTS_FILE}); check "
+                           "--out (and --seed, --model, which name the default directory), or drop --resume to "
+                           "start a new run")
     if config.resume and (out / CONFIG_FILE).exists():
         _check_resume(out, identity, None)  # before loading a model: fail fast
     records = load_results(results_path)

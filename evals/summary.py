@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -101,6 +100,3 @@ def summarize(records: Sequence[ResultRecord], *, benchmark: str, model: str | N
                    completion_tokens=sum(r.completion_tokens for r in records), rows=tuple(rows),
                    errors=tuple(errors[:10]))
 
-
-def summary_json(summary: Summary) -> dict[str, Any]:
-    return summary.model_dump(mode="json")

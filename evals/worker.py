@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from ratiocinator.errors import InvalidInput, RatiocinatorError
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, SharedBackend, canonical_json
 from ratiocinator.evals.provenance import model_provenance
 from ratiocinator.evals.results import ResultRecord
+from ratiocinator.reaper import die_with_parent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +93,7 @@ def init_process(spec: WorkerSpec) -> None:
     import warnings
 
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated")  # up-lpg, at import
+    die_with_parent(os.getppid())  # a worker (and, through its own watchdog, its planners) ends with the run
     _WORKER.clear()
     _WORKER["spec"] = spec
 

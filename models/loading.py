@@ -42,7 +42,19 @@ def _bad_spec(exc: InvalidInput | ModelNotFound) -> InvalidInput | ModelNotFound
     return type(exc)(f"{exc}. {spec_kinds()}")
 
 
+def looks_like_a_path(raw: str) -> bool:
+    """Whether a name is meant as a local path (./x, ../x, /x, ~/x, x/y/z, C:\\x), not a hub id (org/name)."""
+    return raw.startswith((".", "/", "~", "\\")) or raw.count("/") > 1 or "\\" in raw or os.path.exists(raw)
+
+
 def _refuse_hub_id(spec: str, raw: str) -> ModelNotFound:
+    path = Path(os.path.expanduser(raw))
+    if path.is_dir():
+        return ModelNotFound(f"{spec!r}: {str(path)!r} is a directory but not a transformers checkpoint (it has "
+                             "no config.json); pass the folder that holds config.json and the weights")
+    if looks_like_a_path(raw):
+        return ModelNotFound(f"{spec!r}: no such directory {str(path)!r}; a local checkpoint is hf:DIR with "
+                             "DIR the folder that holds config.json and the weights")
     return ModelNotFound(
         f"{spec!r}: {raw!r} is not a local directory with a config.json. Hub ids are refused (no network "
         "at run time). Download the checkpoint where the hub is reachable, e.g. "
@@ -148,19 +160,25 @@ def load_backend(
 
 def _load_hf(spec: str, kind: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
              cache: ResponseCache | bool | None, compress: Any) -> Backend:
+    model, path = None, Path(os.path.expanduser(rest))
+    if kind == "embedded":  # the name is checked before torch is imported (seconds, for a typo)
+        try:
+            model = catalog.get(rest)
+        except ModelNotFound as exc:
+            if looks_like_a_path(rest):
+                raise _bad_spec(ModelNotFound(f"{spec!r} is not an embedded model name; for a local "
+                                              f"checkpoint pass hf:{rest}" + (
+                                                  "" if path.is_dir() else f" (but {rest!r} does not "
+                                                  "exist)"))) from None
+            raise _bad_spec(exc) from None
+    elif not (path / "config.json").is_file():
+        raise _bad_spec(_refuse_hub_id(spec, rest))
     from ratiocinator.models.hf import HFBackend, HFConfig, resolve_device
 
     config = HFConfig(dtype=dtype, threads=threads, device=device or "cpu", compress=compress)
     resolve_device(config.device, spec)  # a GPU torch cannot see fails before any weights are converted
-    if kind == "embedded":
-        try:
-            model = catalog.get(rest)
-        except ModelNotFound as exc:
-            raise _bad_spec(exc) from None
+    if model is not None:
         return HFBackend.from_embedded(model, config=config, cache=cache)
-    path = Path(os.path.expanduser(rest))
-    if not (path / "config.json").is_file():
-        raise _bad_spec(_refuse_hub_id(spec, rest))
     return HFBackend(path, name=spec, config=config, cache=cache)
 
 

@@ -108,8 +108,10 @@ class ScriptedBackend(BaseBackend):
         text = self._reply(prompt, params)
         finish = "stop"
         words = text.split()
-        if len(words) > params.max_tokens:
-            text, finish = " ".join(words[: params.max_tokens]), "length"
+        n_prompt = len(prompt.split()) if isinstance(prompt, str) else sum(len(m.content.split()) for m in prompt)
+        room = min(params.max_tokens, max(self.context_length - n_prompt, 0))  # as a real model: the context ends it
+        if len(words) > room:
+            text, finish = " ".join(words[:room]), "length"
         for s in params.stop:
             if s in text:
                 text, finish = text[: text.index(s)], "stop"
@@ -117,9 +119,8 @@ class ScriptedBackend(BaseBackend):
         if params.tools:
             text, calls = parse_tool_calls(text, params.tools)
             finish = "tool_calls" if calls else finish
-        n_prompt = len(prompt.split()) if isinstance(prompt, str) else sum(len(m.content.split()) for m in prompt)
         completion = Completion(text=text, finish_reason=finish, prompt_tokens=n_prompt,  # type: ignore[arg-type]
-                                completion_tokens=min(len(words), params.max_tokens), tool_calls=calls)
+                                completion_tokens=min(len(words), room), tool_calls=calls)
         self.completions.append(completion)
         return completion
 

@@ -22,6 +22,27 @@ from ratiocinator.models.types import SamplingParams
 JSON_SEPARATORS = (", ", ": ")
 
 
+def is_complete(text: str, params: SamplingParams) -> bool:
+    """Whether `text` is a whole output under the request's schema or grammar (a decode cut at its token
+    limit may have just finished the document, short of the end-of-sequence token)."""
+    if params.schema is not None:
+        from ratiocinator.models.schema import parse_output
+
+        try:
+            parse_output(text, params.schema)
+        except Exception:
+            return False
+        return True
+    if params.grammar is not None:
+        try:
+            from xgrammar.testing import _is_grammar_accept_string
+
+            return bool(_is_grammar_accept_string(xgr.Grammar.from_ebnf(params.grammar), text))
+        except Exception:  # no such helper in this xgrammar, or a grammar it rejects: not known complete
+            return False
+    return True
+
+
 def mask_logits_(logits: torch.Tensor, matchers: list[xgr.GrammarMatcher | None], bitmask: torch.Tensor) -> None:
     """Forbid, in place, every token that row i's grammar does not allow next (None rows are free)."""
     rows = [i for i, m in enumerate(matchers) if m is not None and not m.is_terminated()]

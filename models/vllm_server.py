@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from ratiocinator import reaper
+
 SERVED_NAME = "smollm"
 
 
@@ -83,6 +85,7 @@ def vllm_server(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    reaper.register(proc.pid)  # the server's group is killed if this process dies first
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + startup_s
@@ -102,6 +105,7 @@ def vllm_server(
         yield url
     finally:
         _stop_group(proc)
+        reaper.unregister(proc.pid)
         if log:
             out.close()  # type: ignore[union-attr]
 

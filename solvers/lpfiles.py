@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from typing import Any
 
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.optresult import FEASIBILITY, OptResult
+from ratiocinator.textfiles import read_text
 
 
 @contextmanager
@@ -34,9 +36,52 @@ def _c_stdout_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def _highs() -> Any:
+    """A silent HiGHS instance (its banner, printed when the first one is made, kept off our stdout)."""
+    import highspy
+
+    with _c_stdout_silenced():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    return h
+
+
 def _quiet_read(h: Any, path: Path) -> Any:
     with _c_stdout_silenced():
         return h.readModel(str(path))
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?", re.IGNORECASE)
+#: MPS sections whose lines end in numbers: (row, value) pairs, or one value last
+_PAIRED = {"COLUMNS", "RHS", "RANGES"}
+_LAST = {"QUADOBJ", "QMATRIX", "QSECTION", "QCMATRIX", "CSECTION"}
+_BOUND_WITH_VALUE = {"UP", "LO", "FX", "LI", "UI", "SC"}
+
+
+def check_mps_numbers(text: str, path: Path) -> None:
+    """Raise InvalidInput at the first number of an MPS file that is not a number.
+
+    HiGHS reads a field like `abc`, `-5a` or `1x4` where a number belongs as 0, -5 or 1 and solves
+    that other problem without a word; the answer would be "verified" against the wrong matrix.
+    """
+    section = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("*"):
+            continue
+        tokens = line.split()
+        if not line[0].isspace():
+            section = tokens[0].upper()
+            continue
+        if section in _PAIRED and "'MARKER'" not in line.upper():
+            fields = [tokens[i] for i in range(len(tokens) - 1, 0, -2)][: 2]
+        elif section in _LAST or (section == "BOUNDS" and tokens[0].upper() in _BOUND_WITH_VALUE):
+            fields = tokens[-1:]
+        else:
+            continue
+        for field in fields:
+            if not _NUMBER.fullmatch(field):
+                raise InvalidInput(f"{path}, line {number}: {field!r} in {section} is not a number "
+                                   f"(line: {line.strip()!r}); HiGHS would read it as something else")
 
 
 def _check(h: Any, x: list[float], objective: float) -> tuple[float | None, float]:
@@ -74,15 +119,17 @@ def solve_file(path: Path, *, solver: str, timeout: float, tolerance: float) -> 
     import highspy
 
     if solver not in ("auto", "highs", "scip"):
-        raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS or SCIP; use solver='auto', 'highs' "
-                           "or 'scip'")
+        raise InvalidInput(f"{path.name}: LP/MPS files are solved with HiGHS or SCIP; choose the solver auto, "
+                           "highs or scip (--solver)")
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
+    text = read_text(path, path.suffix[1:].upper() + " file")
+    if path.suffix.lower() == ".mps":
+        check_mps_numbers(text, path)
     start = time.monotonic()
     if solver == "scip":
         return _solve_scip(path, timeout, tolerance, start)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _highs()
     h.setOptionValue("time_limit", float(timeout))
     if _quiet_read(h, path) == highspy.HighsStatus.kError:
         raise InvalidInput(f"{path}: HiGHS cannot read it as {path.suffix[1:].upper()} (check the file's syntax)")
@@ -169,8 +216,7 @@ def _solve_scip(path: Path, timeout: float, tolerance: float, start: float) -> O
                          message=f"SCIP status {m.getStatus()}" if status == "error" else "")
     values = {v.name: float(m.getVal(v)) for v in variables}
     objective = float(m.getObjVal())
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _highs()
     recomputed, violation, message = None, float("nan"), ""
     if _quiet_read(h, path) == highspy.HighsStatus.kError:
         message = "not verified: HiGHS cannot read the file to recompute the answer"

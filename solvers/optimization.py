@@ -9,15 +9,24 @@ silenced). CBC and GLPK are used when asked for and installed. Verification is i
 solver: the objective and every constraint's slack are recomputed from the returned values (for a
 formulation, without pyomo: by the expression evaluator), and the largest violation is reported.
 LP/MPS files go to `solvers.lpfiles`; the result type both return lives in `solvers.optresult`.
+
+The time limit is the whole call's: a formulation or a file is read, built, solved and checked in a
+forked child (solvers/deadline.py) that is killed `GRACE` s after `timeout`, whatever it is doing
+(building a model of a million rows, a solver that overruns its own limit), and the answer is then
+status `timeout`. The solver itself gets what is left of the limit. A pyomo model passed in is
+solved in this process, so that its variables hold the solution afterwards.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.solvers.deadline import ChildDied, DeadlineExceeded, call_with_deadline
+from ratiocinator.solvers.expressions import ExpressionError
 from ratiocinator.solvers.formulation import Checked, Formulation, build, check
 from ratiocinator.solvers.lpfiles import solve_file
 from ratiocinator.solvers.optresult import (
@@ -40,6 +49,8 @@ __all__ = [
 ]
 
 SOLVERS = {"highs": "appsi_highs", "scip": "scip_direct", "cbc": "cbc", "glpk": "glpk"}
+#: seconds past `timeout` at which a solve still running is killed (the check and the reply fit in it)
+GRACE = 0.5
 
 
 def problem_class(model: Any) -> ProblemClass:
@@ -64,7 +75,8 @@ def _solver_for(name: str, klass: ProblemClass) -> str:
         here = [n for n, s in SOLVERS.items() if pyo.SolverFactory(s).available(exception_flag=False)]
         raise InvalidInput(f"solver {name!r} is not installed here; available: {', '.join(here)}")
     if name == "highs" and klass in ("NLP", "MINLP"):
-        raise InvalidInput(f"HiGHS solves LP/MILP; this model is {klass}: use solver='scip' or 'auto'")
+        raise InvalidInput(f"HiGHS solves LP/MILP; this model is {klass}: choose the solver scip or auto "
+                           "(--solver scip)")
     return name
 
 
@@ -162,45 +174,86 @@ def _values(model: Any, checked: Checked | None) -> tuple[dict[str, Any], dict[s
 
 def solve(problem: Formulation | dict[str, Any] | str | Path | Any, *, solver: str = "auto",
           timeout: float = 60.0, tolerance: float = TOLERANCE) -> OptResult:
-    """Solve a formulation (object, dict, JSON text or .json path), a pyomo model, or an .lp/.mps file."""
-    if timeout <= 0:
-        raise InvalidInput(f"timeout must be positive seconds, got {timeout}")
+    """Solve a formulation (object, dict, JSON text or .json path), a pyomo model, or an .lp/.mps file,
+    within `timeout` seconds, everything included."""
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise InvalidInput(f"timeout must be positive seconds, got {timeout!r}")
+    if hasattr(problem, "component_data_objects"):  # a pyomo model: solved in place
+        return _solve(problem, solver, timeout, tolerance, time.monotonic())
+    if not isinstance(problem, Formulation | dict | str | Path):
+        raise InvalidInput(f"cannot solve a {type(problem).__name__}: pass a Formulation, a dict, a .json/.lp/.mps "
+                           "path or a pyomo ConcreteModel")
+    if not hasattr(os, "fork"):
+        return _solve(problem, solver, timeout, tolerance, time.monotonic())
     start = time.monotonic()
+    try:
+        return call_with_deadline(lambda: _solve_in_child(problem, solver, timeout, tolerance), timeout + GRACE,
+                                  what="the optimization")
+    except DeadlineExceeded:
+        return OptResult(status="timeout", objective=None, solver=solver, seconds=time.monotonic() - start,
+                         message=f"stopped at the time limit of {timeout:g} s, before a solution was found and "
+                                 "checked")
+    except ChildDied as exc:
+        return OptResult(status="error", objective=None, solver=solver, seconds=time.monotonic() - start,
+                         message=str(exc))
+
+
+def _solve_in_child(problem: Any, solver: str, timeout: float, tolerance: float) -> OptResult:
+    """In the forked child: HiGHS's thread pool, if the parent started one, is gone; start a new one."""
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(False)
+    return _solve(problem, solver, timeout, tolerance, time.monotonic())
+
+
+def _solve(problem: Any, solver: str, timeout: float, tolerance: float, start: float) -> OptResult:
     if isinstance(problem, str | Path) and Path(str(problem)).suffix.lower() in (".lp", ".mps"):
         return solve_file(Path(problem), solver=solver, timeout=timeout, tolerance=tolerance)
     checked: Checked | None = None
     if isinstance(problem, Formulation | dict | str | Path):
         checked = check(problem if isinstance(problem, Formulation) else Formulation.load(problem))
         model = build(checked)
-    elif hasattr(problem, "component_data_objects"):
-        model = problem
     else:
-        raise InvalidInput(f"cannot solve a {type(problem).__name__}: pass a Formulation, a dict, a .json/.lp/.mps "
-                           "path or a pyomo ConcreteModel")
+        model = problem
     klass = problem_class(model)
     name = _solver_for(solver, klass)
+    left = max(timeout - (time.monotonic() - start), 0.01)
     try:
-        term, loaded, message = _run(model, name, timeout)
+        term, loaded, message = _run(model, name, left)
     except Exception as exc:  # solver crashed or rejected the model
         return OptResult(status="error", objective=None, solver=name, problem_class=klass,
                          seconds=time.monotonic() - start, message=f"{type(exc).__name__}: {exc}")
-    status = _disambiguate(model, name, timeout) if term == "infeasibleOrUnbounded" else _status(term, loaded)
+    if term == "infeasibleOrUnbounded":
+        status = _disambiguate(model, name, max(timeout - (time.monotonic() - start), 0.01))
+    else:
+        status = _status(term, loaded)
     if not loaded or status not in ("optimal", "feasible"):
         return OptResult(status=status, objective=None, solver=name, problem_class=klass,
                          seconds=time.monotonic() - start, message=message if status == "error" else "")
+    return _verified(model, checked, status, name, klass, tolerance, start)
+
+
+def _verified(model: Any, checked: Checked | None, status: OptStatus, name: str, klass: ProblemClass,
+              tolerance: float, start: float) -> OptResult:
+    """The solution read back and checked: objective and every constraint recomputed from the values."""
     import pyomo.environ as pyo
 
     objective = float(pyo.value(next(model.component_data_objects(pyo.Objective, active=True))))
     values, raw = _values(model, checked)
     worst_rows: list[str] = []
+    unchecked = ""
+    violation: float | None
     if checked is not None:
-        recomputed, violation, worst_rows = checked.violations(raw)
+        try:
+            recomputed, violation, worst_rows = checked.violations(raw)
+        except ExpressionError as exc:  # log(x) at x = 0: the values are outside the expressions' domain
+            recomputed, violation, unchecked = None, None, f"not verified: at the solver's values, {exc}"
     else:
         recomputed, violation = _pyomo_check(model)
     scale = 1.0 + abs(objective)
-    verified = recomputed is not None and abs(recomputed - objective) <= tolerance * scale \
-        and violation <= FEASIBILITY
-    detail = f"largest violations: {'; '.join(worst_rows)}" if worst_rows and not verified else ""
+    verified = recomputed is not None and violation is not None \
+        and abs(recomputed - objective) <= tolerance * scale and violation <= FEASIBILITY
+    detail = unchecked or (f"largest violations: {'; '.join(worst_rows)}" if worst_rows and not verified else "")
     return OptResult(status=status, objective=objective, values=values, solver=name, problem_class=klass,
                      seconds=time.monotonic() - start, recomputed_objective=recomputed, max_violation=violation,
                      verified=verified, message=detail)

@@ -1,7 +1,7 @@
 """PDDL planning with unified-planning: parse, solve within a hard time bound, validate every plan, explain it.
 
     result = solve("domain.pddl", "p01.pddl", planner="auto", optimal=False, timeout=60)
-    result.status     # solved | solved-optimally | unsolvable | not-found | timeout | error
+    result.status     # solved | solved_optimally | unsolvable | not_found | timeout | error
     result.plan       # ("(unstack b3 b2)", "(putdown b3)", ...), checked by UP's sequential plan validator
     result.planner    # whose plan: auto = Fast Downward, joined by LPG after 1 s (first valid plan wins)
     validate(domain, problem, "(pickup b1)\\n(stack b1 b2)")   # a model's plan -> ValidationReport
@@ -9,7 +9,7 @@
 
 Domain and problem are PDDL text or paths. Bad PDDL raises `PDDLError` naming the file (domain or
 problem), the line and column, the offending text and what was expected. `unsolvable` means proved
-(the planner's search was complete); `not-found` means an incomplete planner gave up.
+(the planner's search was complete); `not_found` means an incomplete planner gave up.
 """
 
 from __future__ import annotations
@@ -33,11 +33,12 @@ from ratiocinator.solvers.planners import (
     run_up_engine,
     wait_first,
 )
+from ratiocinator.textfiles import decode
 
 if TYPE_CHECKING:
     from unified_planning.model import Problem
 
-PlanStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
+PlanStatus = Literal["solved", "solved_optimally", "unsolvable", "not_found", "timeout", "error"]
 
 #: Planner name -> whether it guarantees optimal plans. `auto` runs fast-downward(-opt); satisficing
 #: `auto` is a portfolio that adds lpg (see `solve`).
@@ -69,7 +70,7 @@ class PlanResult:
 
     @property
     def solved(self) -> bool:
-        return self.status in ("solved", "solved-optimally")
+        return self.status in ("solved", "solved_optimally")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -95,10 +96,14 @@ def _text(source: str | Path, what: str) -> str:
     if isinstance(source, Path) or "(" not in source:
         path = Path(source)
         try:
-            return path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except OSError as exc:
             raise PDDLError(f"cannot read {str(path)!r} ({exc.strerror}); pass PDDL text or a readable file",
                             source=what) from None
+        try:
+            return decode(data, str(path))
+        except InvalidInput as exc:
+            raise PDDLError(str(exc), source=what) from None
     return source
 
 
@@ -276,7 +281,8 @@ def _choose(planner: str, optimal: bool) -> str:
                         source="planner")
     if optimal and not PLANNERS[planner]:
         opts = ", ".join(n for n, o in PLANNERS.items() if o)
-        raise PDDLError(f"{planner} does not guarantee optimal plans; with optimal=True use auto or one of {opts}",
+        raise PDDLError(f"{planner} does not guarantee optimal plans; for an optimal plan (--optimal) choose the "
+                        f"planner auto or one of {opts}",
                         source="planner")
     if planner not in available_planners():
         raise PDDLError(f"planner {planner!r} is not installed; available: {', '.join(available_planners())}",
@@ -318,13 +324,16 @@ def solve(domain: str | Path, problem: str | Path, *, planner: str = "auto", opt
                 if not name:
                     raise PDDLError(f"no installed planner supports this problem ({_features(parsed)})",
                                     source="planner")
-            left = timeout - (time.monotonic() - start)
+            read = time.monotonic() - start
+            left = timeout - read
             if fd is None:
+                if left <= 0:
+                    return _out_of_time(name, start, timeout, read)
                 raw = run_up_engine(name, parsed, timeout=left, optimal_engine=PLANNERS[name])
-                return _checked(parsed, raw, name, start)
+                return _honest(_checked(parsed, raw, name, start), timeout, read)
             if planner == "auto" and not optimal:
                 return _portfolio(parsed, fd, dom2, prob2, start, timeout)
-            return _checked(parsed, fd.wait(left), name, start)
+            return _honest(_checked(parsed, fd.wait(max(left, 0.0)), name, start), timeout, read)
     finally:
         if fd is not None:
             fd.kill()
@@ -369,12 +378,26 @@ def _portfolio(parsed: Problem, fd: FastDownwardRun, dom: str, prob: str, start:
     names = "+".join(dict.fromkeys([fd.engine, *(r.planner for r in ended), *(r.engine for r in running)]))
     why = "; ".join(f"{r.planner}: {r.status}{' (' + r.message + ')' if r.message else ''}" for r in ended)
     if running:
-        message = f"no plan within {timeout:g} s; killed {', '.join(r.engine for r in running)}"
+        message = f"no plan within the {timeout:g} s limit; killed {', '.join(r.engine for r in running)}"
         return PlanResult(status="timeout", plan=None, cost=None, planner=names, validated=False,
                           seconds=time.monotonic() - start, message=message + (f"; {why}" if why else ""))
-    best = min(ended, key=lambda r: ("not-found", "timeout", "error").index(r.status)
-               if r.status in ("not-found", "timeout", "error") else 3)
+    best = min(ended, key=lambda r: ("not_found", "timeout", "error").index(r.status)
+               if r.status in ("not_found", "timeout", "error") else 3)
     return replace(best, planner=names, seconds=time.monotonic() - start, message=why)
+
+
+def _out_of_time(name: str, start: float, timeout: float, read: float) -> PlanResult:
+    return PlanResult(status="timeout", plan=None, cost=None, planner=name, validated=False,
+                      seconds=time.monotonic() - start,
+                      message=f"no plan within the {timeout:g} s limit: reading the PDDL took {read:.1f} s of it")
+
+
+def _honest(result: PlanResult, timeout: float, read: float) -> PlanResult:
+    """A timeout says what the limit was and where it went (reading the PDDL runs beside the planner)."""
+    if result.status != "timeout":
+        return result
+    return replace(result, message=f"no plan within the {timeout:g} s limit (the planner was stopped; reading "
+                                   f"the PDDL took {read:.1f} s of it)")
 
 
 def _features(problem: Problem) -> str:
@@ -389,7 +412,7 @@ def _checked(problem: Problem, raw: RawRun, name: str, start: float) -> PlanResu
         validated, cost = report.valid, report.cost
         if not report.valid:
             status, message = "error", f"the planner returned a plan the validator rejects: {report.reason}"
-    elif status in ("solved", "solved-optimally"):
+    elif status in ("solved", "solved_optimally"):
         status, message = "error", "the planner reported success but returned no plan"
     return PlanResult(status=status, plan=plan, cost=cost, planner=name, seconds=time.monotonic() - start,
                       validated=validated, message=message)

@@ -40,6 +40,14 @@ class PDDLError(InvalidInput):
         where = source + (f", line {line}" if line else "") + (f", column {column}" if column else "")
         super().__init__(f"{where}: {message}")
         self.source, self.line, self.column = source, line, column
+        self.bare = message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in a forked child, re-raised in its parent
+        return (_pddl_error, (self.bare, self.source, self.line, self.column))
+
+
+def _pddl_error(message: str, source: str, line: int | None, column: int | None) -> PDDLError:
+    return PDDLError(message, source=source, line=line, column=column)
 
 
 def environment() -> Any:
@@ -129,8 +137,25 @@ def _hint(message: str) -> str:
     return ""
 
 
+def _undeclared(exc: KeyError, domain: str, problem: str) -> PDDLError:
+    """UP's bare KeyError('widget') for a name nobody declared: which kind of name, where, and how to fix it."""
+    name = str(exc.args[0]) if exc.args else "?"
+    for source, text in (("problem", problem), ("domain", domain)):
+        typed = re.search(rf"-\s*({re.escape(name)})(?=[\s()])", text, re.I)
+        if typed:
+            line = text[: typed.start(1)].count("\n") + 1
+            column = typed.start(1) - (text.rfind("\n", 0, typed.start(1)) + 1) + 1
+            return PDDLError(f"undeclared type {name}; declare it in the domain's (:types ...), or use one of the "
+                             f"types it declares" + _context(text, line, column), source=source, line=line,
+                             column=column)
+    return PDDLError(f"undeclared name {name}; every type, predicate, object and constant must be declared "
+                     "before use", source="problem")
+
+
 def _located(exc: Exception, domain: str, problem: str) -> PDDLError:
     """Turn a UP / pyparsing parse error into a PDDLError that says which file, where and what is expected."""
+    if isinstance(exc, KeyError):
+        return _undeclared(exc, domain, problem)
     message = str(getattr(exc, "msg", None) or exc).strip()
     if hasattr(exc, "lineno") and hasattr(exc, "col") and not isinstance(exc, SyntaxError):
         line, column = int(exc.lineno), int(exc.col)

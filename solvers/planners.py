@@ -12,6 +12,9 @@ Three ways to run a planner, chosen by what the planner is:
 - unified-planning engines written in Python (pyperplan, tamer) ignore `timeout`; they run in a
   forked child (own session) that is SIGKILLed at the deadline.
 
+Every planner process (and each binary unified-planning starts) is registered with the reaper
+(reaper.py), so that none outlives this process, however this process ends.
+
 Nothing here validates a plan; `pddl.py` does that for every result.
 """
 
@@ -31,10 +34,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ratiocinator.errors import UnsupportedFeature
+from ratiocinator import reaper
+from ratiocinator.errors import UnsupportedFeature, pip_install
 from ratiocinator.solvers.deadline import DeadlineExceeded, call_with_deadline, kill_group
 
-RawStatus = Literal["solved", "solved-optimally", "unsolvable", "not-found", "timeout", "error"]
+RawStatus = Literal["solved", "solved_optimally", "unsolvable", "not_found", "timeout", "error"]
 
 #: Fast Downward configurations: satisficing LAMA (first plan) and optimal A* with LM-cut.
 #: Driver options go before the input files, search options after them.
@@ -51,8 +55,8 @@ _FD_EXIT: dict[int, tuple[RawStatus, str]] = {
     3: ("solved", "plan found, then out of memory and time"),
     10: ("unsolvable", "the translator proved the task unsolvable"),
     11: ("unsolvable", "the search proved the task unsolvable"),
-    12: ("not-found", "the search ended without a plan and without proof (incomplete search)"),
-    13: ("not-found", "no plan within the cost bound"),
+    12: ("not_found", "the search ended without a plan and without proof (incomplete search)"),
+    13: ("not_found", "no plan within the cost bound"),
     20: ("error", "translator out of memory"),
     21: ("timeout", "translator out of time"),
     22: ("error", "search out of memory"),
@@ -73,7 +77,13 @@ class RawRun:
 
 
 def fast_downward_script() -> str:
-    """Path of the Fast Downward driver shipped by `up-fast-downward`."""
+    """Path of the Fast Downward driver shipped by `up-fast-downward`, found without importing the package
+    (its import pulls in ConfigSpace: 2 s on a cold start, in which a planner's folder would wait for it)."""
+    spec = importlib.util.find_spec("up_fast_downward")
+    for where in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = os.path.join(where, "downward", "fast-downward.py")
+        if os.path.isfile(path):
+            return path
     res = importlib.resources.files("up_fast_downward").joinpath("downward/fast-downward.py")
     return str(res)
 
@@ -104,6 +114,7 @@ class PlannerRun:
         with open(self._log, "wb") as log:
             self._proc = subprocess.Popen(self.command(), cwd=self._dir, stdout=log, stderr=subprocess.STDOUT,
                                           stdin=subprocess.DEVNULL, start_new_session=True)
+        reaper.register(self._proc.pid, cleanup=self._dir)  # killed with its folder if this process dies
         try:  # readable when the process exits (Linux >= 5.3); else wait_first polls
             self.pidfd: int | None = os.pidfd_open(self._proc.pid)
         except (AttributeError, OSError):
@@ -124,6 +135,7 @@ class PlannerRun:
         if self._proc.poll() is None:
             kill_group(self._proc.pid)
             self._proc.wait()
+        reaper.unregister(self._proc.pid)
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
@@ -140,8 +152,7 @@ class PlannerRun:
         """Wait at most `timeout` seconds; on expiry the process group is killed and the status is timeout."""
         try:
             if wait_first([self], timeout) is None:
-                return RawRun(status="timeout", engine=self.engine,
-                              message=f"killed after the {timeout:.1f} s left of the time limit")
+                return RawRun(status="timeout", engine=self.engine, message="stopped at the time limit")
             return self.collect()
         finally:
             self.kill()
@@ -195,7 +206,7 @@ class FastDownwardRun(PlannerRun):
             with open(self._plan, encoding="utf-8") as fh:
                 actions = tuple(ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith(";"))
             if self.optimal and code == 0:
-                status = "solved-optimally"
+                status = "solved_optimally"
         if status == "error":
             message = f"{message}; log tail:\n{self._log_tail()}"
         return RawRun(status=status, actions=actions, engine=self.engine, message=message)
@@ -227,7 +238,7 @@ class LpgRun(PlannerRun):
     def command(self) -> list[str]:
         binary = lpg_binary()
         if binary is None:
-            raise UnsupportedFeature("LPG is not installed (pip install up-lpg)")
+            raise UnsupportedFeature(f"LPG is not installed ({pip_install('up-lpg')})")
         return [binary, "-o", self._domain, "-f", self._problem, "-n", "1", "-out", self._plan,
                 "-cputime", str(self._cputime)]
 
@@ -241,7 +252,7 @@ class LpgRun(PlannerRun):
             # "0:   (DOWN ROBOT2 TILE_4-3 TILE_3-3) [1]": pddl.plan_steps drops the time and duration
             return RawRun(status="solved", actions=tuple(ln.lower() for ln in lines), engine=self.engine)
         if code == 0 or lines is not None:
-            return RawRun(status="not-found", engine=self.engine,
+            return RawRun(status="not_found", engine=self.engine,
                           message="LPG (local search, incomplete) ended without a plan")
         return RawRun(status="error", engine=self.engine,
                       message=f"LPG exited with code {code}; log tail:\n{self._log_tail()}")
@@ -252,15 +263,15 @@ def _up_status(result: Any, optimal_engine: bool, has_metric: bool) -> tuple[Raw
 
     st = result.status
     if st == S.SOLVED_OPTIMALLY:
-        return "solved-optimally", ""
+        return "solved_optimally", ""
     if st in (S.SOLVED_SATISFICING, S.INTERMEDIATE):
         # UP's optimal engines say SOLVED_OPTIMALLY only when the problem has a metric; without one
         # they still minimise plan length.
-        return ("solved-optimally" if optimal_engine and not has_metric else "solved"), ""
+        return ("solved_optimally" if optimal_engine and not has_metric else "solved"), ""
     if st == S.UNSOLVABLE_PROVEN:
         return "unsolvable", ""
     if st == S.UNSOLVABLE_INCOMPLETELY:
-        return "not-found", "the planner gave up without a proof that no plan exists"
+        return "not_found", "the planner gave up without a proof that no plan exists"
     if st == S.TIMEOUT:
         return "timeout", ""
     logs = " ".join(str(m.message)[-400:] for m in (result.log_messages or []) if str(m.message).strip())
@@ -283,9 +294,41 @@ def _make_planner(name: str, problem: Any) -> Any:
         return OneshotPlanner(name=name, problem_kind=problem.kind)
 
 
+class _ReapedPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """The Popen unified-planning starts engine binaries with (each in a session of its own): registered
+    with the reaper, so that a binary does not outlive this process."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reaper.register(self.pid)
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = super().wait(timeout)
+        reaper.unregister(self.pid)
+        return code
+
+    def communicate(self, *args: Any, **kwargs: Any) -> Any:
+        out = super().communicate(*args, **kwargs)
+        if self.returncode is not None:
+            reaper.unregister(self.pid)
+        return out
+
+
+class _SubprocessForUP:
+    """`subprocess` as unified-planning's PDDL engines see it: the same, with _ReapedPopen."""
+
+    Popen = _ReapedPopen
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(subprocess, name)
+
+
 def run_up_engine(name: str, problem: Any, *, timeout: float, optimal_engine: bool) -> RawRun:
     """Run the unified-planning engine `name` on a parsed problem within `timeout` seconds."""
+    from unified_planning.engines import pddl_planner
     from unified_planning.engines.pddl_planner import PDDLPlanner
+
+    pddl_planner.subprocess = _SubprocessForUP()  # type: ignore[assignment]
 
     has_metric = bool(problem.quality_metrics)
     planner = _make_planner(name, problem)

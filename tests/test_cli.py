@@ -84,6 +84,14 @@ def test_chat_reads_stdin_when_not_a_tty():
     assert "(conversation reset)" in r.stderr
 
 
+def test_chat_time_limit_is_an_option_and_must_be_positive():
+    """The request limit is user-facing (`--time-limit`); a bad value is refused before any model loads."""
+    r = run("chat", "--help", timeout=120)
+    assert r.returncode == 0 and "--time-limit" in r.stdout
+    r = run("chat", "--model", SMOLLM, "--time-limit", "0", "-c", "What is 2 + 3?", timeout=120)
+    assert r.returncode == 2 and "time limit: expected positive seconds, got 0.0" in r.stderr
+
+
 def test_pursue_is_a_command_and_a_missing_data_dir_exits_2(tmp_path):
     """`pursue` lives in pursue.py beside cli.py (it reads the pursuit-20q data of evals/)."""
     assert "Think of an animal" in run("pursue", "--help").stdout

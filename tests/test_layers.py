@@ -160,3 +160,16 @@ def test_the_cycle_finder_finds_a_circle():
 
 def test_selection_and_the_kit_stay_below_the_methods():
     assert offenders(("selection", "kit"), ("reasoning", "agents", "evals", "cli", "repl", "pursue")) == []
+
+
+def test_no_function_of_a_method_is_longer_than_sixty_lines():
+    """Agents and reasoning loops are small functions (a graph factory of 150 lines was the old shape)."""
+    long = []
+    for layer in ("agents", "reasoning"):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > 60:
+                        long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []

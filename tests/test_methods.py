@@ -162,3 +162,25 @@ def test_every_benchmark_that_runs_a_method_holds_its_config():
             dotted = cls.parse_options({f"config.{field_name}": value})
             assert getattr(dotted.config, field_name) == value
     assert "cqot" in held
+
+
+class _AnotherConfig(MethodConfig):
+    """A config of no registered method (paper: none)."""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_run_refuses_the_config_of_another_method_by_name(name):
+    case = _case(name)
+    extra = case.run_kwargs() if hasattr(case, "run_kwargs") else {}
+    cls = methods.get(name).config_class.__name__
+    with pytest.raises(InvalidInput, match=f"config: expected a {cls} .*got _AnotherConfig"):
+        methods.get(name).run(case.make_input(), backend=case.make_backend(), config=_AnotherConfig(),
+                              **extra)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if isinstance(_case(n).make_input(), str)])
+def test_each_run_on_text_refuses_an_empty_text(name):
+    case = _case(name)
+    extra = case.run_kwargs() if hasattr(case, "run_kwargs") else {}
+    with pytest.raises(InvalidInput, match="expected"):
+        methods.get(name).run("  ", backend=case.make_backend(), **extra)

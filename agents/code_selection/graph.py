@@ -21,7 +21,15 @@ from ratiocinator.agents.code_selection.config import CodeSelectionConfig
 from ratiocinator.agents.code_selection.result import CodeSelectionResult, MatrixSummary
 from ratiocinator.agents.code_selection.task import CodeSelectionTask
 from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Verdict, failed, invoke, unverified, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Verdict,
+    failed,
+    invoke,
+    resolve_config,
+    unverified,
+    verified,
+)
 from ratiocinator.selection.execution import STATUSES, Executor
 
 
@@ -60,7 +68,7 @@ def run(
             f"task: expected a CodeSelectionTask, got {type(task).__name__} (CodeSelectionTask."
             "from_problem and .from_code_task convert selection's problems and tasks)"
         )
-    cfg = config or CodeSelectionConfig()
+    cfg = resolve_config(config, CodeSelectionConfig)
     state, usage = invoke(
         build_graph(),
         {"task": task, "executor": executor or nodes.make_executor(cfg)},

@@ -23,8 +23,7 @@ import ratiocinator.agents.llm_as_planner.nodes as nodes
 from ratiocinator.agents.llm_as_planner.config import LLMAsPlannerConfig
 from ratiocinator.agents.llm_as_planner.result import LLMAsPlannerResult
 from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, invoke
+from ratiocinator.kit import MethodContext, invoke, require_backend, require_text, resolve_config
 
 
 @functools.cache
@@ -54,9 +53,9 @@ def run(
     `domain`: as LLM+P's (a name, a folder, a domain.pddl path, PDDL text, or None to guess it).
     `problem`: a problem PDDL of the domain to validate the plan against (None: the plan is unverified).
     """
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("text: expected the planning problem in English, got an empty string")
-    config = config or LLMAsPlannerConfig()
+    require_text(text, name="text", expected="the planning problem in English")
+    require_backend(backend)
+    config = resolve_config(config, LLMAsPlannerConfig)
     dom = resolve_domain(text, domain)
     state, usage = invoke(
         build_graph(),

@@ -37,6 +37,21 @@ def _number(x: float) -> str:
     return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.6g}"
 
 
+def _checked(chosen: Attempt) -> str:
+    """How the answer was checked, in a few words (the verdict says it in full)."""
+    compared = chosen.text_check
+    if compared is not None and compared.scope == "broken":
+        broken = [s.statement for s in compared.statements if s.holds is False]
+        return f"NOT verified: it breaks {', '.join(broken)} of your text"
+    if compared is not None and not compared.verified:
+        return "not verified: the formulation below does not match your text"
+    if chosen.status not in ("ok", "unfaithful"):
+        return f"not confirmed ({chosen.status})"
+    if compared is not None and compared.scope == "all":
+        return "re-checked against the formulation below and against every constraint of your text"
+    return "re-checked against the formulation below, which was not checked against your text"
+
+
 def english(chosen: Attempt | None, sense: str | None, agreement: int, samples: int) -> str:
     """The answer in a sentence or two: optimal value, variable values, how it was checked."""
     if chosen is None or chosen.objective is None:
@@ -48,10 +63,8 @@ def english(chosen: Attempt | None, sense: str | None, agreement: int, samples: 
         else:
             parts.append(f"{name} = {_number(value)}")
     shown = ", ".join(parts[:24]) + (f" and {len(parts) - 24} more" if len(parts) > 24 else "")
-    check_ = (
-        "checked independently from the variable values"
-        if chosen.status == "ok"
-        else f"not confirmed ({chosen.status})"
-    )
+    check_ = _checked(chosen)
     votes = f"; {agreement} of {samples} formulations agree" if samples > 1 else ""
-    return f"The optimal value ({sense or 'objective'}) is {_number(chosen.objective)}, at {shown} ({check_}{votes})."
+    mismatch = chosen.text_check is not None and not chosen.text_check.verified
+    whose = " of the formulation below" if mismatch else ""  # not the optimum of the problem the text states
+    return f"The optimal value{whose} ({sense or 'objective'}) is {_number(chosen.objective)}, at {shown} ({check_}{votes})."

@@ -51,6 +51,12 @@ class LLMOPTConfig(MethodConfig):
         description="fewer of the formulation's constants (3+) stated in the problem is implausible "
         "(a copied example); 0 turns the check off",
     )
+    check_text: bool = Field(
+        True,
+        description="send a solved formulation that does not match the problem text back for correction "
+        "(a constraint the text states missing or broken, another objective, a number of the text used "
+        "nowhere: solvers.faithfulness); the verdict reports that comparison either way",
+    )
     max_string: int = Field(400, ge=16, description="longest expression or name the schema admits")
     max_items: int = Field(60, ge=1, description="longest list the schema admits")
     declare_first: bool = Field(

@@ -3,7 +3,10 @@
 Each failure is said in words the model can act on in a correction round (the feedback), and the
 order of the checks decides the status: truncated, build_error, then the solver's infeasible /
 unbounded / timeout / error, then the doubts about a solved model (stopped before optimality, failed
-the independent re-check, implausibly large, all zero, numbers the problem does not state), else ok.
+the independent re-check, implausibly large, all zero, numbers the problem does not state), then the
+comparison with the problem text (solvers.faithfulness: a stated constraint missing or broken, another
+objective, a number of the text used nowhere: unfaithful, when `check_text`), else ok. Every solved
+attempt carries that comparison (`text_check`), which the verdict reports.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ratiocinator.agents.llmopt.prompts import compact
 from ratiocinator.agents.llmopt.result import Attempt, AttemptStatus
 from ratiocinator.errors import InvalidInput
 from ratiocinator.models.types import Completion
+from ratiocinator.solvers.faithfulness import TextCheck, compare_with_text
 from ratiocinator.solvers.formulation import Formulation, FormulationError, check
 from ratiocinator.solvers.optimization import OptResult, solve
 
@@ -51,11 +55,24 @@ def evaluate(completion: Completion, *, sample: int, round_: int, config: LLMOPT
     failure = _unsolved(result, config)
     if failure is not None:
         return attempt(status=failure[0], feedback=failure[1])
-    found = {"objective": result.objective, "values": result.values, "verified": result.verified}
+    compared = _compared(problem, formulation, result, config)
+    found = {"objective": result.objective, "values": result.values, "verified": result.verified,
+             "text_check": compared}
     doubt = _doubt(result, config) or _foreign_numbers(text, problem, config)
     if doubt is not None:
         return attempt(status=doubt[0], feedback=doubt[1], **found)
+    if config.check_text and compared is not None and not compared.verified:
+        shown = f" (optimal value {result.objective:.6g}, values {compact(result.values)[:300]})"
+        return attempt(status="unfaithful", feedback=compared.feedback + shown, **found)
     return attempt(status="ok", **found)
+
+
+def _compared(problem: str | None, formulation: Formulation, result: OptResult,
+              config: LLMOPTConfig) -> TextCheck | None:
+    """The formulation and its answer compared with the problem text (None: no text to compare with)."""
+    if problem is None:
+        return None
+    return compare_with_text(problem, formulation, result.values, timeout=config.solver_timeout)
 
 
 def _formulation(text: str) -> tuple[Formulation | None, str]:

@@ -25,8 +25,19 @@ import ratiocinator.agents.llmopt.nodes as nodes
 from ratiocinator.agents.llmopt.answer import english, select
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.result import Attempt, LLMOPTResult
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Usage, Verdict, failed, invoke, unverified, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Usage,
+    Verdict,
+    failed,
+    invoke,
+    require_backend,
+    require_text,
+    resolve_config,
+    unverified,
+    verified,
+)
+from ratiocinator.solvers.faithfulness import TextCheck
 from ratiocinator.solvers.formulation import Formulation
 
 #: why a chosen optimum that built and solved is not confirmed, by its attempt's status
@@ -51,24 +62,23 @@ def build_graph() -> Any:
 
 def run(text: str, *, backend: Any, config: LLMOPTConfig | None = None) -> LLMOPTResult:
     """Define and solve the optimization problem described in `text` (LLMOPT with engine-driven correction)."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(f"text: expected the optimization problem in English, got {text!r}")
-    if backend is None or not hasattr(backend, "generate"):
-        raise InvalidInput(
-            f"backend: expected a models.Backend (e.g. load_backend()), got {backend!r}"
-        )
-    if config is not None and not isinstance(config, LLMOPTConfig):
-        raise InvalidInput(f"config: expected an LLMOPTConfig, got {type(config).__name__}")
-    cfg = config or LLMOPTConfig()
+    require_text(text, name="text", expected="the optimization problem in English")
+    require_backend(backend)
+    cfg = resolve_config(config, LLMOPTConfig)
     state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
     return _result(text, state, cfg, usage)
 
 
+def _doubtful(attempt: Attempt) -> bool:
+    """Solved and re-checked, but not matching the text in a way that does not make it wrong."""
+    return attempt.status == "unfaithful" and (attempt.text_check is None or attempt.text_check.scope != "broken")
+
+
 def final(track: list[Attempt]) -> Attempt:
-    """What a sample ends with: its last verified attempt, else its last one that built and solved
-    (a correction that no longer builds does not undo an earlier optimum: seen on Mamo complex), else
-    its last attempt."""
-    for ok in (lambda a: a.status == "ok", lambda a: a.executed):
+    """What a sample ends with: its last verified attempt, else its last one that matches the text
+    doubtfully (not one that breaks it), else its last one that built and solved (a correction that
+    no longer builds does not undo an earlier optimum: seen on Mamo complex), else its last attempt."""
+    for ok in (lambda a: a.status == "ok", _doubtful, lambda a: a.executed):
         kept = [a for a in track if ok(a)]
         if kept:
             return kept[-1]
@@ -82,15 +92,17 @@ def _verdict(chosen: Attempt | None, tracks: list[list[Attempt]]) -> Verdict:
             f"no formulation was built and solved in {sum(map(len, tracks))} attempts (the last: "
             f"{last}); nothing was checked"
         )
-    if chosen.status == "ok":
-        return verified(
-            "the optimum of the formulation below, re-checked against it; the formulation itself was "
-            "not checked against your text"
-        )
+    check = chosen.text_check or TextCheck(scope="unchecked")
+    if check.scope == "broken":
+        return failed(f"{check.reason}; the formulation below, whose optimum this is, does not match your text")
+    if chosen.status in ("ok", "unfaithful"):
+        if check.verified:
+            return verified(f"the optimum of the formulation below, re-checked against it; {check.reason}")
+        return unverified(f"the optimum of the formulation below, re-checked against it, but {check.reason}")
     why = _NOT_CONFIRMED.get(chosen.status, chosen.status.replace("_", " "))
     return unverified(
-        f"the formulation below was built and solved, but its optimum is not confirmed: {why}; the "
-        "formulation itself was not checked against your text"
+        f"the formulation below was built and solved, but its optimum is not confirmed: {why}; "
+        + (check.reason if check.verified else f"and {check.reason}")
     )
 
 

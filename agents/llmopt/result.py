@@ -13,11 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.llmopt.prompts import compact
 from ratiocinator.kit import MethodResult
+from ratiocinator.solvers.faithfulness import TextCheck
 from ratiocinator.solvers.formulation import Formulation
 
-#: what the engine made of one formulation (ok: built, solved to optimality and re-checked)
+#: what the engine made of one formulation (ok: built, solved to optimality, re-checked, and nothing in
+#: the problem text contradicts it; unfaithful: all that, but it does not match the text)
 AttemptStatus = Literal[
-    "ok", "truncated", "build_error", "infeasible", "unbounded", "timeout", "implausible", "error"
+    "ok", "truncated", "build_error", "infeasible", "unbounded", "timeout", "implausible", "unfaithful", "error"
 ]
 
 
@@ -34,6 +36,8 @@ class Attempt(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
     verified: bool = False
     feedback: str = ""
+    #: the formulation and its answer compared with the problem text (solvers.faithfulness), once solved
+    text_check: TextCheck | None = None
 
     @property
     def executed(self) -> bool:
@@ -46,9 +50,14 @@ class LLMOPTResult(MethodResult):
     """The chosen optimum, the formulation it solves, and every attempt behind it.
 
     The verdict is `verified` when the chosen optimum was re-checked against its formulation (the
-    objective and every constraint recomputed from the values): what is verified is the optimum of
-    that formulation, never that the formulation models the user's text. `unverified` when the chosen
-    formulation built and solved but its optimum was not confirmed; `failed` when none built and solved.
+    objective and every constraint recomputed from the values) and nothing in the text contradicts
+    the formulation; its reason says how far the formulation was compared with the text: "checked
+    against every constraint of your text" when the text states its whole problem in symbols and
+    every part matched, else "the formulation itself was not checked against your text" (beyond its
+    numbers and the formulas it states). `unverified` when the optimum was not confirmed or the
+    formulation does not match the text (a stated constraint missing, another objective, a number
+    used nowhere); `failed` when none built and solved, or when the answer breaks a constraint the
+    text states (named in the reason).
     """
 
     problem: str

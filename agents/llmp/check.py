@@ -49,7 +49,7 @@ def _repaired(text: str, domain: PlanningDomain, pddl: str, truncated: bool) -> 
 _WHY = {
     "unsolvable": "the planner proved that no plan reaches its :goal from its :init, so some fact "
     "contradicts the text",
-    "not-found": "the planner found no plan for it",
+    "not_found": "the planner found no plan for it",
     "timeout": "the planner found no plan within {timeout:g} s; check that every fact is in the text",
 }
 
@@ -68,10 +68,10 @@ def _planned(domain: PlanningDomain, pddl: str, config: LLMPConfig, done: dict[s
             plan=result.plan,
             cost=result.cost,
             planner=result.planner,
-            optimal=result.status == "solved-optimally",
+            optimal=result.status == "solved_optimally",
         )
     if result.status in _WHY:
-        status: TranslationStatus = result.status.replace("-", "_")  # type: ignore[assignment]
+        status: TranslationStatus = result.status  # type: ignore[assignment]
         message = _WHY[result.status].format(timeout=config.timeout)
     else:
         status, message = "planner_error", result.message

@@ -32,8 +32,17 @@ import ratiocinator.agents.llmp.nodes as nodes
 from ratiocinator.agents.llmp.config import LLMPConfig
 from ratiocinator.agents.llmp.domain import PlanningDomain, resolve_domain
 from ratiocinator.agents.llmp.result import LLMPResult
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Usage, failed, invoke, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Usage,
+    failed,
+    invoke,
+    require_backend,
+    require_text,
+    resolve_config,
+    verified,
+)
+from ratiocinator.solvers.faithfulness import PLAN_TRANSLATED
 
 
 @functools.cache
@@ -63,9 +72,9 @@ def _result(state: dict[str, Any], usage: Usage) -> LLMPResult:
             cost=None, optimal=False, planner="", agreement=0.0, **common,
         )
     verdict = verified(
-        f"the plan was validated by unified-planning for translation {best.chain + 1}: valid for the "
-        "problem as translated; the translation was not checked against your text "
-        f"({state['agreeing']} of {state['planned']} planned translations state the same facts)"
+        f"the plan was validated by unified-planning for translation {best.chain + 1} (the problem PDDL "
+        f"below): {PLAN_TRANSLATED} ({state['agreeing']} of {state['planned']} planned translations state "
+        "the same facts)"
     )
     return LLMPResult(
         verdict=verdict, plan=best.plan, explanation=state["explanation"], problem_pddl=best.pddl,
@@ -86,9 +95,9 @@ def run(
     `domain`: a name under the planning data folder (`blocksworld`), a folder, a domain.pddl path,
     PDDL text, or None to pick the planning domain whose descriptions best match the text.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("text: expected the planning problem in English, got an empty string")
-    config = config or LLMPConfig()
+    require_text(text, name="text", expected="the planning problem in English")
+    require_backend(backend)
+    config = resolve_config(config, LLMPConfig)
     dom = resolve_domain(text, domain)
     state, usage = invoke(
         build_graph(),

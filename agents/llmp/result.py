@@ -7,7 +7,7 @@ from typing import Literal
 
 from ratiocinator.kit import MethodResult
 
-#: what the checks made of one translation (solver statuses in snake_case: not-found -> not_found)
+#: what the checks made of one translation (the planner's statuses where it failed, snake_case as everywhere)
 TranslationStatus = Literal[
     "solved",
     "truncated",
@@ -59,7 +59,8 @@ class LLMPResult(MethodResult):
     message: str
 
     def report(self) -> str:
+        """The plan, its English, the verdict, then the problem as translated (what the verdict speaks of)."""
         if self.plan is None:
             return f"no plan\n({self.verdict})"
         steps = "\n".join(self.plan)
-        return f"{steps}\n\n{self.explanation}\n({self.verdict})"
+        return f"{steps}\n\n{self.explanation}\n({self.verdict})\nProblem as translated:\n{self.problem_pddl}"

@@ -21,8 +21,17 @@ import ratiocinator.agents.ode.nodes as nodes
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.result import ODEAttempt, ODEResult
 from ratiocinator.agents.ode.spec import ODESpec
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Verdict, failed, invoke, unverified, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Verdict,
+    failed,
+    invoke,
+    require_backend,
+    require_text,
+    resolve_config,
+    unverified,
+    verified,
+)
 
 
 @functools.cache
@@ -39,15 +48,9 @@ def build_graph() -> Any:
 
 def run(text: str, *, backend: Any, config: ODEConfig | None = None) -> ODEResult:
     """Model the ODE word problem in `text` and compute the value it asks for."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput(f"text: expected an ODE word problem in English, got {text!r}")
-    if backend is None or not hasattr(backend, "generate"):
-        raise InvalidInput(
-            f"backend: expected a models.Backend (e.g. load_backend()), got {backend!r}"
-        )
-    if config is not None and not isinstance(config, ODEConfig):
-        raise InvalidInput(f"config: expected an ODEConfig, got {type(config).__name__}")
-    cfg = config or ODEConfig()
+    require_text(text, name="text", expected="an ODE word problem in English")
+    require_backend(backend)
+    cfg = resolve_config(config, ODEConfig)
     state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
     attempts = tuple(state["attempts"])
     last = attempts[-1]

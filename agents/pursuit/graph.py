@@ -36,7 +36,7 @@ from ratiocinator.agents.pursuit.nodes import PursuitContext
 from ratiocinator.agents.pursuit.result import PursuitResult, pursuit_verdict
 from ratiocinator.agents.pursuit.types import Posterior, PursuitTask
 from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import Usage, method_context
+from ratiocinator.kit import Usage, method_context, resolve_config
 
 
 @functools.cache
@@ -80,7 +80,7 @@ def pursuit_context(
     posterior: Posterior | None = None,
 ) -> PursuitContext:
     """A checked context for one pursuit: its backend counts every call; `posterior` (a memo to share) scores on it."""
-    cfg = config or PursuitConfig()
+    cfg = resolve_config(config, PursuitConfig)
     check_inputs(task, cfg, thresholds)
     base = method_context(backend, cfg)
     memo = (posterior or Posterior(backend)).using(base.backend)

@@ -77,7 +77,7 @@ class PlanningGold(Benchmark):
             validated = validated and validate(domain, problem, result.plan).valid
         metrics = {"solved": float(result.solved), "validated": float(validated)}
         if opts.optimal:
-            metrics["optimal"] = float(result.status == "solved-optimally" and validated)
+            metrics["optimal"] = float(result.status == "solved_optimally" and validated)
         output = {"status": result.status, "planner": result.planner, "cost": result.cost,
                   "steps": len(result.plan) if result.plan is not None else None,
                   "plan": list(result.plan) if result.plan is not None else None, "message": result.message}

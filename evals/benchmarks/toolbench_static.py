@@ -9,7 +9,11 @@ evaluate-multi_agent.py / evaluate-backbone.py):
 - `system=alpha-umi`: the planner predicts; on `Next: caller` (or no marker) the caller, given the
   predicted thought, makes the call (constrained to the tool names and the API's parameters unless
   `constrained=false`); on `Next: conclusion` the summarizer writes the answer.
-- `system=react`: the single-model "backbone" prompt predicts thought + action, or `conclusion:`.
+- `system=react`: the single-model "backbone" prompt predicts thought + action, or `conclusion:`
+  (in one output of the planner's and the caller's tokens together).
+
+The tool agent's config is the option `config` (`--set planner_max_tokens=...`, `constrained=false`);
+the prompts are the config's (the paper's by default).
 
 Metrics, per the reference scripts (the report averages each over the items that have it):
 `plan_acc` (decision caller/conclusion/give up equals the gold one; all steps), `hallu` (a predicted
@@ -26,9 +30,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from ratiocinator.agents import umi
+from ratiocinator.agents.tool_agent import ToolAgentConfig
+from ratiocinator.agents.tool_agent import prompts as umi
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, sha256_text
 
@@ -36,17 +41,21 @@ _ROLES = {"user", "assistant", "caller", "observation", "conclusion"}
 
 
 class ToolBenchStaticOptions(BaseModel):
-    """Which system, how long each role may write, how much history a prompt keeps."""
+    """Which system, which file, and the tool agent's config (token budgets and history for this evaluation)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     system: Literal["alpha-umi", "react"] = "alpha-umi"
-    constrained: bool = True  # alpha-umi's caller under the name grammar and the API's schema
-    planner_max_tokens: int = Field(128, ge=8)
-    caller_max_tokens: int = Field(96, ge=8)
-    summarizer_max_tokens: int = Field(160, ge=8)
-    history_chars: int = Field(5000, ge=500)  # the reference keeps the last 1750 tokens
     file: str = "toolbench_ood.json"
+    # the caller under the name grammar and the API's schema unless constrained=false; the
+    # reference keeps the last 1750 tokens of history; react writes planner + caller tokens at once
+    config: ToolAgentConfig = ToolAgentConfig(
+        planner_max_tokens=128,
+        caller_max_tokens=96,
+        summarizer_max_tokens=160,
+        history_chars=5000,
+        stream_tokens=False,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +107,7 @@ class ToolBenchStatic(Benchmark):
         "alpha-UMi step-level ToolBench (out of domain): Plan ACC, Act.EM, Hallu., Arg.F1, ROUGE-L"
     )
     needs_model = True
+    method = "tool-agent"
     Options = ToolBenchStaticOptions
     data_subdir = "tools"
 
@@ -130,8 +140,7 @@ class ToolBenchStatic(Benchmark):
         return items
 
     def run(self, item: Item, ctx: Context) -> Outcome:
-        from ratiocinator.agents.react import parse_backbone
-        from ratiocinator.agents.toolagent import Roles, ToolAgentConfig
+        from ratiocinator.agents.tool_agent import tool_context
 
         opts: ToolBenchStaticOptions = self.options  # type: ignore[assignment]
         d = self.dialogues[item.inputs["dialogue"]]
@@ -142,8 +151,7 @@ class ToolBenchStatic(Benchmark):
             for u in conv[:j]
             if u["from"] in _ROLES
         ]
-        gold_text = conv[j]["value"]
-        gold = umi.parse_decision(gold_text)[1]
+        gold = umi.parse_decision(conv[j]["value"])[1]
         follow = conv[j + 1]["value"] if j + 1 < len(conv) else ""
         apis = {
             t["Name"]: ApiDoc(
@@ -153,71 +161,89 @@ class ToolBenchStatic(Benchmark):
             )
             for t in d["tools"]
         }
-        config = ToolAgentConfig(
-            planner_max_tokens=opts.planner_max_tokens,
-            caller_max_tokens=opts.caller_max_tokens,
-            summarizer_max_tokens=opts.summarizer_max_tokens,
-            history_chars=opts.history_chars,
-            constrained=opts.constrained,
-            stream_tokens=False,
-        )
-        roles = Roles(ctx.backend, apis, config, docs=umi.tool_doc(d["tools"]))
-        text = umi.render_history(history, max_chars=opts.history_chars)
-        names = ", ".join(apis)
-        action = action_input = answer = None
+        config = opts.config
         if opts.system == "react":
-            raw = roles.text(
-                "agent",
-                umi.BACKBONE.format(doc=roles.docs, history=text, tool_names=names),
-                opts.planner_max_tokens + opts.caller_max_tokens,
-            )
-            decision, payload = parse_backbone(raw)
-            if decision == "caller":
-                action, action_input = umi.split_action(raw)
-            elif decision == "conclusion":
-                answer = payload
-            output: dict[str, Any] = {"raw": raw}
-        else:
-            raw = roles.text(
-                "planner", umi.PLANNER.format(doc=roles.docs, history=text), opts.planner_max_tokens
-            )
-            thought, marker = umi.parse_decision(raw)
-            decision = marker or "caller"
-            step = f"{thought} Next: {decision}."
-            with_plan = umi.render_history(
-                [*history, umi.HistoryTurn(role="assistant", content=step)],
-                max_chars=opts.history_chars,
-            )
-            output = {"planner": raw}
-            if decision == "caller":
-                _, call_text, problem = roles.call(
-                    umi.CALLER.format(
-                        doc=roles.docs, history=with_plan, thought=step, tool_names=names
-                    )
-                )
-                action, action_input = umi.split_action(call_text)
-                output.update(caller=call_text, problem=problem)
-            elif decision == "conclusion":
-                answer = roles.text(
-                    "summarizer",
-                    umi.SUMMARIZER.format(history=with_plan),
-                    opts.summarizer_max_tokens,
-                ).strip()
-                output["summarizer"] = answer
-        metrics = {
-            "plan_acc": float(decision == gold),
-            "hallu": float(action is not None and action != "none" and action not in apis),
-        }
-        if gold == "caller":
-            ref_action, ref_input = umi.split_action(follow)
-            metrics["act_em"] = float(action == ref_action)
-            # a wrong action scores 0; a right one with a gold input that is not JSON is skipped (as there)
-            f1 = argument_f1(action_input or "{}", ref_input) if action == ref_action else 0.0
-            if f1 is not None:
-                metrics["arg_f1"] = f1
-        elif gold == "conclusion":
-            metrics["rouge_l"] = rouge_l(answer or "none", follow)
-        output.update(
-            decision=decision, gold=gold, action=action, action_input=action_input, answer=answer
+            from ratiocinator.agents.react import ReActConfig
+
+            config = ReActConfig.from_tool_agent(config)
+        roles_ctx = tool_context(ctx.backend, config, apis, docs=umi.tool_doc(d["tools"]))
+        step = _react_step if opts.system == "react" else _alpha_umi_step
+        output = step(roles_ctx, history)
+        metrics = _metrics(output, gold, follow, apis)
+        output.update(gold=gold)
+        usage = roles_ctx.usage.usage()
+        return Outcome(
+            output=output,
+            score=metrics["plan_acc"],
+            metrics=metrics,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
         )
-        return Outcome(output=output, score=metrics["plan_acc"], metrics=metrics)
+
+
+def _react_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
+    """The single model's output for the step: decision, action and input, or the answer."""
+    from ratiocinator.agents.react import BACKBONE, parse_backbone
+    from ratiocinator.agents.tool_agent import roles
+
+    text = umi.render_history(history, max_chars=ctx.config.history_chars)
+    prompt = BACKBONE.format(doc=ctx.docs, history=text, tool_names=", ".join(ctx.tools))
+    raw = roles.text(ctx, "agent", prompt, ctx.config.max_tokens)
+    decision, payload = parse_backbone(raw)
+    action = action_input = answer = None
+    if decision == "caller":
+        action, action_input = umi.split_action(raw)
+    elif decision == "conclusion":
+        answer = payload
+    return {"raw": raw, "decision": decision, "action": action, "action_input": action_input,
+            "answer": answer}
+
+
+def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
+    """The planner's decision for the step, then the caller's call or the summarizer's answer."""
+    from ratiocinator.agents.tool_agent import roles
+
+    cfg = ctx.config
+    text = umi.render_history(history, max_chars=cfg.history_chars)
+    raw = roles.text(ctx, "planner", cfg.planner_prompt.format(doc=ctx.docs, history=text),
+                     cfg.planner_max_tokens)
+    thought, marker = umi.parse_decision(raw)
+    decision = marker or "caller"
+    step = f"{thought} Next: {decision}."
+    with_plan = umi.render_history(
+        [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=cfg.history_chars
+    )
+    output: dict[str, Any] = {"planner": raw}
+    action = action_input = answer = None
+    if decision == "caller":
+        _, call_text, problem = roles.call(
+            ctx, umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step,
+                                   tool_names=", ".join(ctx.tools))
+        )
+        action, action_input = umi.split_action(call_text)
+        output.update(caller=call_text, problem=problem)
+    elif decision == "conclusion":
+        answer = roles.text(ctx, "summarizer", cfg.summarizer_prompt.format(history=with_plan),
+                            cfg.summarizer_max_tokens).strip()
+        output["summarizer"] = answer
+    output.update(decision=decision, action=action, action_input=action_input, answer=answer)
+    return output
+
+
+def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, ApiDoc]) -> dict[str, float]:
+    """The reference's per-step metrics of a predicted step against the gold one."""
+    decision, action = output["decision"], output["action"]
+    metrics = {
+        "plan_acc": float(decision == gold),
+        "hallu": float(action is not None and action != "none" and action not in apis),
+    }
+    if gold == "caller":
+        ref_action, ref_input = umi.split_action(follow)
+        metrics["act_em"] = float(action == ref_action)
+        # a wrong action scores 0; a right one with a gold input that is not JSON is skipped (as there)
+        f1 = argument_f1(output["action_input"] or "{}", ref_input) if action == ref_action else 0.0
+        if f1 is not None:
+            metrics["arg_f1"] = f1
+    elif gold == "conclusion":
+        metrics["rouge_l"] = rouge_l(output["answer"] or "none", follow)
+    return metrics

@@ -16,8 +16,14 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.reasoning.cqot.nodes as nodes
-from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, invoke, unverified
+from ratiocinator.kit import (
+    MethodContext,
+    invoke,
+    require_backend,
+    require_text,
+    resolve_config,
+    unverified,
+)
 from ratiocinator.kit import gave_up as gave_up_verdict
 from ratiocinator.reasoning.cqot.config import CQoTConfig
 from ratiocinator.reasoning.cqot.prompts import CRITICAL_QUESTIONS
@@ -40,9 +46,9 @@ def build_graph() -> Any:
 
 def run(question: str, *, backend: Any, config: CQoTConfig | None = None) -> CQoTResult:
     """Answer `question` by CQoT on `backend`: redraft the plan until it passes the critical questions."""
-    if not isinstance(question, str) or not question.strip():
-        raise InvalidInput(f"question: expected a non-empty string, got {question!r}")
-    cfg = config or CQoTConfig()
+    require_text(question, name="question", expected="a non-empty string")
+    require_backend(backend)
+    cfg = resolve_config(config, CQoTConfig)
     # each draft takes two graph steps (plan, assess); the answer one more
     state, usage = invoke(
         build_graph(),

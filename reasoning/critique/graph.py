@@ -30,7 +30,7 @@ from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.reasoning.critique.nodes as nodes
 from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, invoke
+from ratiocinator.kit import MethodContext, invoke, require_backend, require_text, resolve_config
 from ratiocinator.reasoning.critique.config import DeepCriticConfig
 from ratiocinator.reasoning.critique.findings import critique_verdict
 from ratiocinator.reasoning.critique.result import CritiqueResult
@@ -66,11 +66,11 @@ def run(
     (`name = expression`) sympy substitutes. With `config.max_refinements > 0`, the first wrong step
     goes back to the model, which rewrites the solution, up to that many times.
     """
-    if not isinstance(problem, str) or not problem.strip():
-        raise InvalidInput(f"problem: expected a non-empty string, got {problem!r}")
+    require_text(problem, name="problem", expected="a non-empty string")
+    require_backend(backend)
     if isinstance(steps, str) or any(not isinstance(s, str) or not s.strip() for s in steps):
         raise InvalidInput("steps: expected a list of non-empty strings (one per step)")
-    cfg = config or DeepCriticConfig()
+    cfg = resolve_config(config, DeepCriticConfig)
     state, usage = invoke(
         build_graph(),
         {"problem": problem, "steps": list(steps), "given": list(given), "rounds": []},

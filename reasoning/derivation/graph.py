@@ -23,7 +23,16 @@ from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.reasoning.derivation.nodes as nodes
 from ratiocinator.errors import InvalidInput
-from ratiocinator.kit import MethodContext, Verdict, failed, gave_up, invoke, verified
+from ratiocinator.kit import (
+    MethodContext,
+    Verdict,
+    failed,
+    gave_up,
+    invoke,
+    require_backend,
+    resolve_config,
+    verified,
+)
 from ratiocinator.reasoning.derivation.config import DerivationConfig
 from ratiocinator.reasoning.derivation.result import WRONG, Attempt, DerivationResult
 from ratiocinator.reasoning.symbolic_steps import DerivationItem
@@ -49,7 +58,8 @@ def run(
         raise InvalidInput(
             f"item: expected a DerivationItem (see symbolic_steps.generate_item), got {type(item)}"
         )
-    cfg = config or DerivationConfig()
+    require_backend(backend)
+    cfg = resolve_config(config, DerivationConfig)
     state, usage = invoke(
         build_graph(),
         {"item": item, "attempts": []},

@@ -1,4 +1,11 @@
-"""The chat REPL driven through a pseudo-terminal with the embedded Qwen model, as a user would (slow)."""
+"""The chat REPL driven through a pseudo-terminal with the embedded Qwen model, as a user would (slow).
+
+The request time limit is set far beyond any real run (`--time-limit`): how fast the machine is must
+not change the answers (the chat's default of 600 s once ended a request here on a loaded machine).
+The dtype is pinned to bfloat16, the default on CPUs with native bf16 where this run was recorded: a
+CPU without it defaults to float32, whose greedy decoding differs (the caller then wrote a circular
+blocksworld state and the request ended at the step limit).
+"""
 
 from __future__ import annotations
 
@@ -26,14 +33,18 @@ def test_repl_answers_a_blocksworld_plan_and_an_arithmetic_question(tmp_path):
             QWEN,
             "--threads",
             "1",
+            "--dtype",
+            "bfloat16",
             "--max-tokens",
             "64",
             "--checkpoint",
             str(tmp_path / "chat.sqlite"),
+            "--time-limit",
+            "1000000",
         ],
         env=env,
         encoding="utf-8",
-        timeout=600,
+        timeout=3600,  # pexpect's wait for each expected line: a bound for a hung process only
         dimensions=(50, 200),
     )
     if os.environ.get("RATIOCINATOR_SHOW_SCREEN"):

@@ -142,7 +142,8 @@ def test_samples_agree_on_the_majority_value() -> None:
 
 
 def test_disagreeing_samples_keep_the_first_verified_and_only_failures_are_corrected() -> None:
-    result, backend = run([INFEASIBLE, OTHER, GOOD, UNBOUNDED], samples=3, correction_rounds=1)
+    result, backend = run([INFEASIBLE, OTHER, GOOD, UNBOUNDED], samples=3, correction_rounds=1, check_text=False)
+    # OTHER (x + y <= 5) is not the problem's: the text comparison, not what this test is about, is off
     # sample 0 is corrected (to an unbounded model, still failing); samples 1 and 2 disagree: 13 comes first
     assert [len(t) for t in result.attempts] == [2, 1, 1] and len(
         backend.calls
@@ -240,7 +241,8 @@ def test_declare_first_keeps_the_schema_for_indexed_problems() -> None:
             "constraints": [{"name": "cap", "expression": "x[i] <= 2", "forall": {"i": "P"}}],
         }
     )
-    result, backend = run([declared, related], declare_first=True)
+    # this model is not the problem's: the text comparison, not what this test is about, is off
+    result, backend = run([declared, related], declare_first=True, check_text=False)
     assert backend.calls[1].params.grammar is None and backend.calls[1].params.schema[
         "required"
     ] == ["objective", "constraints"]
@@ -254,9 +256,11 @@ def test_a_formulation_of_another_problem_is_sent_back_for_its_numbers() -> None
     assert [a.status for a in track] == ["implausible", "ok"]
     assert "do not occur in the problem" in feedback_shown(backend, 1) and "40" in track[0].feedback
     assert result.verdict.status == "verified" and result.objective == pytest.approx(11)
-    # off by config: the copied model is accepted as it stands (the check is what catches it)
-    unchecked, _ = run([copied], min_numbers_from_text=0.0)
-    assert unchecked.verdict.status == "verified" and unchecked.objective == pytest.approx(360)  # y = 40
+    # off by config: the copied model is accepted as it stands (the check is what catches it), but the
+    # comparison with the text still keeps it from being labelled verified (issue 22: it used to be)
+    unchecked, _ = run([copied], min_numbers_from_text=0.0, check_text=False)
+    assert unchecked.verdict.status == "unverified" and unchecked.objective == pytest.approx(360)  # y = 40
+    assert "3 and 4 of your text are used nowhere" in unchecked.verdict.reason
 
 
 def test_a_correction_that_breaks_the_model_does_not_undo_an_earlier_optimum() -> None:
@@ -310,7 +314,8 @@ def test_samples_that_declared_the_same_elements_get_different_relations() -> No
         )
 
     replies = [declared, declared, other_declared, related("x + y <= 4"), related("x + y <= 5"), related("x + z <= 4")]
-    result, backend = run(replies, declare_first=True, samples=3)
+    # x + y <= 5 is not the problem's: the text comparison, not what this test is about, is off
+    result, backend = run(replies, declare_first=True, samples=3, check_text=False)
     # samples 0 and 1 declared alike: their relations are two draws of one request (n = 2)
     assert backend.calls[3].params is backend.calls[4].params and backend.calls[3].params.n == 2
     assert backend.calls[5].params.n == 1
@@ -319,7 +324,7 @@ def test_samples_that_declared_the_same_elements_get_different_relations() -> No
 
 
 def test_identical_corrections_are_different_draws_of_one_request() -> None:
-    result, backend = run([INFEASIBLE, INFEASIBLE, GOOD, OTHER], samples=2, correction_rounds=1)
+    result, backend = run([INFEASIBLE, INFEASIBLE, GOOD, OTHER], samples=2, correction_rounds=1, check_text=False)
     fix = backend.calls[2:]
     assert len(fix) == 2 and fix[0].params is fix[1].params and fix[0].params.n == 2
     assert [t[-1].objective for t in result.attempts] == pytest.approx([11, 13])
@@ -341,8 +346,8 @@ def test_a_node_runs_alone_with_a_static_runtime() -> None:
 def test_the_verdict_says_what_was_checked_and_the_usage_is_the_backends() -> None:
     result, backend = run([GOOD])
     assert result.verdict.reason == (
-        "the optimum of the formulation below, re-checked against it; the formulation itself was "
-        "not checked against your text"
+        "the optimum of the formulation below, re-checked against it; every number of your text is used "
+        "in it; the formulation itself was not checked against your text beyond that (it is stated in words)"
     )
     assert result.usage.calls == len(backend.calls) == 1
     assert result.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)
@@ -369,7 +374,9 @@ def test_the_usage_of_the_two_step_path_counts_both_steps() -> None:
         {"objective": {"sense": "maximize", "expression": "x"}, "constraints": [{"name": "c", "expression": "x <= 3"}]},
         separators=(", ", ": "),
     )
-    result, backend = run([declared, related], declare_first=True, min_numbers_from_text=0.0)
+    backend = ScriptedBackend([declared, related])  # a problem this model is faithful to (x, at most 3)
+    result = optimize_from_text("Make x, at most 3 of it, as large as possible.", backend=backend,
+                                config=LLMOPTConfig(declare_first=True, min_numbers_from_text=0.0))
     assert result.verdict.verified and result.objective == pytest.approx(3)
     assert result.usage.calls == 2
     assert result.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)

@@ -31,7 +31,8 @@ def test_a_real_model_defines_and_solves_a_small_problem(qwen) -> None:
     assert first.status != "truncated"
     formulation = Formulation.model_validate_json(first.formulation)  # constrained decoding parses
     assert {v.name for v in formulation.variables}
-    if first.status in ("ok", "implausible", "timeout"):
+    # unfaithful: solved, but not this problem's formulation (a number of the text used nowhere): unverified
+    if first.status in ("ok", "implausible", "timeout", "unfaithful"):
         again = solve(formulation)
         assert math.isclose(again.objective, result.objective, rel_tol=1e-6, abs_tol=1e-6)
         assert (

@@ -523,7 +523,7 @@ def test_the_verdict_says_what_was_checked_and_usage_is_counted():
 
 @pytest.mark.parametrize(
     ("solver_status", "status"),
-    [("not-found", "not_found"), ("unsolvable", "unsolvable"), ("error", "planner_error")],
+    [("not_found", "not_found"), ("unsolvable", "unsolvable"), ("error", "planner_error")],
 )
 def test_planner_statuses_are_snake_case(monkeypatch, solver_status, status):
     import ratiocinator.solvers.pddl as pddl
@@ -572,3 +572,11 @@ def test_the_select_node_alone_explains_the_majority_plan():
     none = nodes.select_plan({"domain": domain, "translations": [broken]}, _context(ScriptedBackend([])))
     assert none["selected"] is None and none["message"].startswith("no translation could be planned")
     assert "translation 3: parse_error" in none["message"]
+
+
+def test_the_report_shows_the_problem_as_translated_that_the_verdict_speaks_of():
+    """Issue 22: "valid for the problem as translated" names a problem the user can read, below the verdict."""
+    result = run(TEXT, backend=ScriptedBackend(["(define (problem", GOOD]), domain="blocksworld")
+    report = result.report()
+    assert "valid for your problem" not in report
+    assert report.index("(verified: ") < report.index("Problem as translated:\n" + result.problem_pddl)

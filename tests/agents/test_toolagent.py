@@ -1,4 +1,4 @@
-"""Every edge of the alpha-UMi graph and the ReAct baseline, driven by the scripted backend."""
+"""Every edge of the alpha-UMi graph and the ReAct baseline, driven by the scripted backend; its nodes alone; the verdict."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from ratiocinator.agents.agent import ToolAgent
 from ratiocinator.agents.builtin_tools import ask_user
-from ratiocinator.agents.toolagent import TokenEvent, ToolAgentConfig
+from ratiocinator.agents.tool_agent import TokenEvent, ToolAgent, ToolAgentConfig
 from ratiocinator.agents.tools import make_tool, tool
 from ratiocinator.models.scripted import ScriptedBackend
 
@@ -86,7 +85,7 @@ def test_caller_arguments_cut_at_the_token_limit_become_an_observation():
     agent, _ = _agent(["Add. Next: caller.", "add", long_args, *CONCLUDE], caller_max_tokens=8)
     result = agent.invoke("add")
     ((_name, status, content),) = _observations(result)
-    assert status == "invalid-call" and "did not parse (it was cut at the token limit)" in content
+    assert status == "invalid_call" and "did not parse (it was cut at the token limit)" in content
     assert result.status == "answered"
 
 
@@ -110,14 +109,14 @@ def test_unconstrained_caller_that_never_parses():
         ["Add. Next: caller.", "no idea", "still no idea", *CONCLUDE], constrained=False
     )
     ((_, status, content),) = _observations(agent.invoke("add"))
-    assert status == "invalid-call" and content.startswith("error: the call did not parse")
+    assert status == "invalid_call" and content.startswith("error: the call did not parse")
 
 
 def test_unknown_tool_is_reported_to_the_planner():
     agent, backend = _agent(["Multiply. Next: caller.", "multiply", *CONCLUDE])
     result = agent.invoke("3*4")
     ((_, status, content),) = _observations(result)
-    assert status == "invalid-call" and "unknown tool 'multiply'" in content
+    assert status == "invalid_call" and "unknown tool 'multiply'" in content
     assert "unknown tool 'multiply'" in backend.calls[2].prompt[0].content  # the planner saw it
 
 
@@ -135,18 +134,88 @@ def test_tool_timeout_becomes_an_observation():
     assert time.monotonic() - start < 3
 
 
-def test_overall_time_limit_gives_up():
-    agent, _ = _agent(["Wait. Next: caller.", "slow", '{"seconds": 5}'], total_timeout=0.2)
+class Clock:
+    """A clock the test moves: `now` seconds, advanced by `step` on every reading."""
+
+    def __init__(self, now: float = 1000.0, step: float = 0.0) -> None:
+        self.now, self.step = now, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_overall_time_limit_gives_up_and_says_so():
+    """Driven by an injected clock: each reading is 0.15 s later, so the second planner step is past 0.2 s."""
+    backend = ScriptedBackend(CALL_ADD + CONCLUDE)
+    cfg = ToolAgentConfig(stream_tokens=False, total_timeout=0.2)
+    agent = ToolAgent(backend, TOOLS, config=cfg, clock=Clock(step=0.15))
+    result = agent.invoke("What is 2 + 3?")
+    assert result.status == "gave_up" and "time limit (0.2 s)" in result.reason
+    assert result.answer.startswith("I could not answer this") and "time limit (0.2 s)" in result.answer
+    assert result.verdict.status == "gave_up" and "time limit" in result.verdict.reason
+    assert len(backend.calls) == 3  # the planner and the call; the second planner step never ran
+
+
+def test_a_request_is_not_ended_by_a_slow_machine_but_by_its_limit():
+    """The same script on a clock that never moves and on one that moves 1000 s per reading: only the limit decides."""
+    calm = ToolAgent(ScriptedBackend(CALL_ADD + CONCLUDE), TOOLS,
+                     config=ToolAgentConfig(stream_tokens=False), clock=Clock(step=0.0))
+    assert calm.invoke("What is 2 + 3?").answer == "2 + 3 = 5."
+    slow = ToolAgent(ScriptedBackend(CALL_ADD + CONCLUDE), TOOLS,
+                     config=ToolAgentConfig(stream_tokens=False, total_timeout=1e9), clock=Clock(step=1000.0))
+    assert slow.invoke("What is 2 + 3?").answer == "2 + 3 = 5."
+
+
+def test_a_tool_cut_short_by_the_request_limit_says_so():
+    """The request's limit, not the tool's own (5 s), ends the call: the observation says which limit.
+
+    The clock is the real one plus 100 s from the caller's arguments on, so 0.3 s of the 100.3 s are
+    left when the tool starts (however slow the machine was before); the tool takes 2 s.
+    """
+    offset = [0.0]
+    script = iter(["Wait. Next: caller.", "snooze", '{"seconds": 2}'])
+
+    def reply(prompt, params):
+        if params.schema is not None:
+            offset[0] = 100.0
+        return next(script)
+
+    @tool(timeout=5)
+    def snooze(seconds: float) -> str:
+        """Sleeps.
+
+        Args:
+            seconds: how long
+        """
+        time.sleep(seconds)
+        return "woke up"
+
+    cfg = ToolAgentConfig(stream_tokens=False, total_timeout=100.3)
+    agent = ToolAgent(ScriptedBackend(reply), [snooze], config=cfg, clock=lambda: time.monotonic() + offset[0])
     result = agent.invoke("wait")
-    assert result.status == "gave-up" and "time limit (0.2 s)" in result.reason
-    assert result.answer.startswith("I could not answer this")
+    ((name, status, content),) = _observations(result)
+    assert (name, status) == ("snooze", "timeout")
+    assert "(the request's time limit of 100.3 s left only" in content
+    assert result.status == "gave_up" and "time limit (100.3 s)" in result.answer
+
+
+def test_the_time_a_question_waits_for_the_user_does_not_count():
+    clock = Clock()
+    script = ["Ask. Next: caller.", "ask_user", '{"question": "Which number?"}', "Done. Next: conclusion.", "It is 7."]
+    agent = ToolAgent(ScriptedBackend(script), TOOLS, config=ToolAgentConfig(stream_tokens=False, total_timeout=60),
+                      clock=clock)
+    assert agent.invoke("My number?").status == "interrupted"
+    clock.now += 3600.0  # the user answers an hour later
+    done = agent.resume("7")
+    assert done.status == "answered" and done.answer == "It is 7."
 
 
 def test_step_limit_gives_up():
     agent, _ = _agent(CALL_ADD * 2, max_steps=2, stop_on_repeat=False)
     result = agent.invoke("loop")
     assert (
-        result.status == "gave-up"
+        result.status == "gave_up"
         and result.steps == 2
         and "step limit (2 planner steps)" in result.reason
     )
@@ -172,7 +241,7 @@ def test_required_tool_turns_an_unchecked_conclusion_into_a_call():
 def test_planner_gives_up_with_its_reason():
     agent, _ = _agent(["No tool can tell the weather. Next: give up."])
     result = agent.invoke("Weather in Paris?")
-    assert result.status == "gave-up" and "No tool can tell the weather" in result.reason
+    assert result.status == "gave_up" and "No tool can tell the weather" in result.reason
 
 
 def test_interrupt_and_resume_across_a_restart(tmp_path):
@@ -240,8 +309,8 @@ def test_react_baseline_bad_call_then_step_limit():
         ["Action: nothing useful", "Action: still nothing"], kind="react", max_steps=2
     )
     result = agent.invoke("x")
-    assert result.status == "gave-up" and "step limit" in result.reason
-    assert all(s == "invalid-call" for _, s, _ in _observations(result))
+    assert result.status == "gave_up" and "step limit" in result.reason
+    assert all(s == "invalid_call" for _, s, _ in _observations(result))
 
 
 def test_bad_kind_and_empty_request():

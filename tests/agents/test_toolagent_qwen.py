@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from ratiocinator.agents.agent import ToolAgent
 from ratiocinator.agents.builtin_tools import builtin_tools
 from ratiocinator.agents.chat import CHAT_CONFIG
+from ratiocinator.agents.tool_agent import ToolAgent
 
 CONFIG = CHAT_CONFIG.model_copy(
     update={
@@ -18,6 +18,7 @@ CONFIG = CHAT_CONFIG.model_copy(
         "summarizer_max_tokens": 48,
         "caller_max_tokens": 64,
         "stream_tokens": False,
+        "total_timeout": 1e6,  # far beyond any real run: the machine's speed must not decide
     }
 )
 
@@ -31,7 +32,8 @@ def test_alpha_umi_solves_an_equation_with_the_solver(qwen):
         t.content for t in result.turns if t.role == "observation" and t.tool == "solve_equation"
     ]
     assert solved and '"x": "5"' in solved[0], result.turns
-    assert result.verified and all(
-        v.startswith("solve_equation: solved by sympy") for v in result.verified
+    assert result.checks and all(
+        v.startswith("solve_equation: solved by sympy") for v in result.checks
     )
+    assert result.verdict.verified
     assert result.answer.strip()

@@ -99,3 +99,24 @@ def test_reference_argument_f1():
     assert argument_f1("not json", '{"a": 1}') == 0.0
     assert argument_f1("{}", "not json") is None  # the reference skips such steps
     assert rouge_l("", "some answer") == 0.0
+
+
+def test_the_benchmark_holds_the_tool_agents_config(data_dir):
+    from ratiocinator.agents.tool_agent import ToolAgentConfig
+
+    bench = _bench(data_dir)
+    assert bench.method == "tool-agent" and isinstance(bench.options.config, ToolAgentConfig)
+    cfg = bench.options.config
+    assert (cfg.planner_max_tokens, cfg.caller_max_tokens, cfg.summarizer_max_tokens, cfg.history_chars) == (
+        128, 96, 160, 5000
+    )
+    assert not cfg.stream_tokens and cfg.constrained
+    assert _bench(data_dir, constrained="false").options.config.constrained is False  # --set reaches it
+    # the budgets reach the roles: the planner gets 128 tokens; react one output of 128 + 96
+    backend = ScriptedBackend(["Search cats. Next: caller.", "search_for_youtube", '{"q": "cats"}'])
+    out = bench.run(bench.items()[0], Context(backend=backend))
+    assert backend.calls[0].params.max_tokens == 128 and backend.calls[2].params.max_tokens == 96
+    assert out.prompt_tokens > 0 and out.completion_tokens > 0  # what went through the backend
+    react = ScriptedBackend(["conclusion: done"])
+    _bench(data_dir, system="react", planner_max_tokens=64).run(bench.items()[0], Context(backend=react))
+    assert react.calls[0].params.max_tokens == 64 + 96

@@ -107,3 +107,31 @@ def test_report_tables_and_plot_of_small_runs(tmp_path: Path) -> None:
         assert width >= 800 and height >= 200
         colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
         assert colours is not None and len(colours) > 10  # bars, text and error bars were drawn
+
+
+def test_resume_of_a_directory_that_holds_no_run_is_refused(tmp_path: Path) -> None:
+    """Issue 22: `--resume --out DIR` with a DIR that holds no run (a typo) silently started a full run."""
+    out = tmp_path / "typo"
+    refused = CliRunner().invoke(app, ["eval", "run", "grouped-toy", "--out", str(out), "--resume"])
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.startswith(f"error: nothing to resume: {out} holds no run") and not out.exists()
+    started = CliRunner().invoke(app, ["eval", "run", "grouped-toy", "--out", str(out), "--limit", "4"])
+    assert started.exit_code == 0, started.output
+    resumed = CliRunner().invoke(app, ["eval", "run", "grouped-toy", "--out", str(out), "--resume"])
+    assert resumed.exit_code == 0 and "16 items run, 4 already done" in resumed.stderr
+
+
+def test_a_comparison_of_runs_over_different_items_warns(tmp_path: Path) -> None:
+    """Issue 22: `eval report A --compare B` over different item sets printed a difference column, no warning."""
+    run(RunConfig(benchmark="grouped-toy", out=str(tmp_path / "all")))
+    run(RunConfig(benchmark="grouped-toy", out=str(tmp_path / "some"), limit=5))
+    run(RunConfig(benchmark="grouped-toy", out=str(tmp_path / "same"), seed=1))
+    mixed = CliRunner().invoke(app, ["eval", "report", str(tmp_path / "all"), "--compare", str(tmp_path / "some"),
+                                     "--no-plot"])
+    assert mixed.exit_code == 0
+    assert "warning: these runs cover different items (some has 5 items, 0 of them not in all (20 items, 15 not " \
+           "in some))" in mixed.stderr
+    assert "**Warning:** these runs cover different items" in mixed.stdout
+    alike = CliRunner().invoke(app, ["eval", "report", str(tmp_path / "all"), "--compare", str(tmp_path / "same"),
+                                     "--no-plot"])
+    assert alike.exit_code == 0 and "warning" not in alike.stderr.lower() and "Warning" not in alike.stdout

@@ -89,3 +89,18 @@ def test_the_config_base_describes_its_fields_and_names_bad_values():
     with pytest.raises(InvalidInput, match=r"where: _Config: nope: unknown field\. Known fields: rounds"):
         _Config.from_values({"nope": 1}, where="where")
     assert _Config.from_values({"rounds": "3"}).rounds == 3  # command-line strings are coerced
+
+
+def test_the_run_checks_name_the_argument_and_what_was_expected():
+    from ratiocinator.kit import require_backend, require_text, resolve_config
+
+    assert require_text("a plan", name="text", expected="English") == "a plan"
+    with pytest.raises(InvalidInput, match="text: expected English, got an empty string"):
+        require_text(" \n", name="text", expected="English")
+    with pytest.raises(InvalidInput, match="text: expected English, got int 3"):
+        require_text(3, name="text", expected="English")
+    with pytest.raises(InvalidInput, match=r"backend: expected a models.Backend \(e.g. load_backend\(\)\)"):
+        require_backend(object())
+    assert resolve_config(None, _Config) == _Config()
+    with pytest.raises(InvalidInput, match=r"config: expected a _Config .*got int"):
+        resolve_config(3, _Config)

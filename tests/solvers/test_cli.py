@@ -25,7 +25,7 @@ def test_plan_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["plan", *_files(tmp_path), "--optimal", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["status"] == "solved-optimally" and data["plan"] == ["(flip)"] and data["validated"]
+    assert data["status"] == "solved_optimally" and data["plan"] == ["(flip)"] and data["validated"]
     assert set(data) == {"status", "plan", "cost", "planner", "seconds", "validated", "message"}
 
 

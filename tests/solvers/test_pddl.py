@@ -54,7 +54,7 @@ def blocks_problem(n: int, seed: int = 0) -> str:
 
 def test_solve_returns_a_validated_plan() -> None:
     result = solve(DOMAIN, REVERSE3)
-    assert result.status in ("solved", "solved-optimally")
+    assert result.status in ("solved", "solved_optimally")
     assert result.validated and result.planner == "fast-downward"
     assert result.cost == len(result.plan) >= 6
     assert validate(DOMAIN, REVERSE3, result.plan).valid
@@ -63,7 +63,7 @@ def test_solve_returns_a_validated_plan() -> None:
 
 def test_optimal_planner_finds_the_shortest_plan() -> None:
     result = solve(DOMAIN, REVERSE3, optimal=True)
-    assert result.status == "solved-optimally"
+    assert result.status == "solved_optimally"
     assert result.planner == "fast-downward-opt"
     assert list(result.plan) == OPTIMAL_REVERSE3
     assert result.cost == 6
@@ -75,7 +75,7 @@ def test_other_planners_through_unified_planning(planner: str) -> None:
     assert result.solved and result.validated, result.message
     assert result.planner == planner
     if planner == "symk-opt":
-        assert result.status == "solved-optimally" and result.cost == 6
+        assert result.status == "solved_optimally" and result.cost == 6
 
 
 def test_unsolvable_problem_is_proved_unsolvable() -> None:

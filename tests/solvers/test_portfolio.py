@@ -81,6 +81,7 @@ def test_the_timeout_is_enforced_with_both_planners_running(monkeypatch: pytest.
     elapsed = time.monotonic() - start
     assert result.status == "timeout", result
     assert result.planner == "fast-downward+lpg" and "killed fast-downward, lpg" in result.message
+    assert result.message.startswith("no plan within the 2 s limit"), result.message  # as every other timeout
     assert elapsed < 4.0
     assert no_leftover_planners()
 
@@ -89,8 +90,8 @@ def test_the_timeout_is_enforced_with_both_planners_running(monkeypatch: pytest.
 def test_lpg_run_reads_plans_and_gives_up_without_claiming_a_proof(no_leftover_planners) -> None:
     plan = LpgRun.start(BLOCKS, REVERSE3, timeout=10).wait(10)
     assert plan.status == "solved" and plan.actions and validate(BLOCKS, REVERSE3, list(plan.actions)).valid
-    # LPG's planning graph shows the goals mutex; it is reported as not-found (no proof is claimed)
-    assert LpgRun.start(BLOCKS, UNSOLVABLE, timeout=10).wait(10).status == "not-found"
+    # LPG's planning graph shows the goals mutex; it is reported as not_found (no proof is claimed)
+    assert LpgRun.start(BLOCKS, UNSOLVABLE, timeout=10).wait(10).status == "not_found"
     slow = LpgRun.start(BLOWUP_DOMAIN, BLOWUP_PROBLEM, timeout=10)
     assert slow.wait(0.5).status == "timeout"
     assert no_leftover_planners()

@@ -2,9 +2,10 @@
 
 The planner writes a rationale ending in `Next: caller.`, `Next: conclusion.` or `Next: give up.`;
 the caller answers `Action: NAME` / `Action Input: {JSON}`; the summarizer writes the conclusion. The
-single-LLM baseline ("backbone") does all three in one output. Prompts follow the reference
-implementation (X-PLUG/Multi-LLM-Agent, GLPFT/utils/prompt_lib.py); turns there are joined with the
-Llama `</s>`, here with newlines (the chat template of the model adds its own turn markers).
+single-LLM baseline ("backbone") does all three in one output (its prompt: agents/react/prompts.py).
+Prompts follow the reference implementation (X-PLUG/Multi-LLM-Agent, GLPFT/utils/prompt_lib.py);
+turns there are joined with the Llama `</s>`, here with newlines (the chat template of the model adds
+its own turn markers).
 """
 
 from __future__ import annotations
@@ -38,17 +39,6 @@ Action Input: the api call request."""
 
 SUMMARIZER = """Make a conclusion based on the conversation history:
 {history}"""
-
-BACKBONE = """You have access to the following apis:
-{doc}
-The conversation history is:
-{history}
-You should answer the action of next step in the following format:
-The thought to solve the question,
-Action: the name of api that should be called in this step, should be exactly in [{tool_names}],
-Action Input: the api call request.
-Once you think the question is finished, output conclusion: the final answer of the question or give up if you think you cannot answer this question.
-"""
 
 _NEXT = re.compile(r"Next:\s*(caller|conclusion|give\s*up)", re.IGNORECASE)
 

@@ -1,0 +1,61 @@
+"""The alpha-UMi tool agent's config: step and time limits, the roles' token budgets and prompts, the caller's mode.
+
+Paper: Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi; reference
+code X-PLUG/Multi-LLM-Agent). The limits are ours; the paper's runs cap steps the same way.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from ratiocinator.agents.tool_agent.prompts import PLANNER, SUMMARIZER
+from ratiocinator.kit import MethodConfig
+
+PAPER = 'Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi)'
+
+
+class ToolAgentConfig(MethodConfig):
+    """The alpha-UMi agent (Shen et al. 2024): planner, caller and summarizer on one backend, with limits."""
+
+    paper: ClassVar[str] = PAPER
+
+    max_steps: int = Field(8, ge=1, description="planner decisions per request before giving up")
+    tool_timeout: float = Field(60.0, gt=0, description="seconds one tool call may take")
+    total_timeout: float = Field(
+        600.0,
+        gt=0,
+        description="seconds one request may take in all (the time a pending ask_user question "
+        "waits for the user does not count); reaching it ends the request with an answer that says so",
+    )
+    planner_max_tokens: int = Field(160, ge=8)
+    caller_max_tokens: int = Field(256, ge=8)
+    summarizer_max_tokens: int = Field(256, ge=8)
+    temperature: float = Field(0.0, ge=0.0)
+    history_chars: int = Field(
+        6000, ge=200, description="the history in a prompt is trimmed to this"
+    )
+    caller_retries: int = Field(
+        1, ge=0, description="retries of a caller output that does not parse"
+    )
+    constrained: bool = Field(
+        True,
+        description="the caller writes the tool name under a grammar and the arguments under the "
+        "tool's JSON schema (else free text, read by the tolerant parser)",
+    )
+    stream_tokens: bool = Field(
+        True, description="the roles' text is streamed (TokenEvents on the graph's custom stream)"
+    )
+    planner_prompt: str = Field(PLANNER, description="the planner's template ({doc}, {history})")
+    summarizer_prompt: str = Field(
+        SUMMARIZER, description="the summarizer's template ({history})"
+    )
+    require_tool: bool = Field(
+        False,
+        description="a conclusion before any tool succeeded in this request goes to the caller instead",
+    )
+    stop_on_repeat: bool = Field(
+        True,
+        description="a call identical to one that already succeeded in this request ends in the summarizer",
+    )
