@@ -67,10 +67,13 @@ def _long_prompt() -> str:
 def _load(engine: str, model: str, threads: int, prefix: bool = True):
     from ratiocinator.models import load_backend
 
-    if engine == "transformers":
-        return load_backend(f"embedded:{model}", threads=threads)
-    if engine == "transformers-bf16":
-        return load_backend(f"embedded:{model}", dtype="bfloat16", threads=threads)
+    if engine in ("transformers", "transformers-bf16"):
+        from ratiocinator.models import catalog
+        from ratiocinator.models.hf import HFBackend, HFConfig
+
+        dtype = "bfloat16" if engine == "transformers-bf16" else "auto"
+        return HFBackend.from_embedded(catalog.get(model), config=HFConfig(
+            dtype=dtype, threads=threads, prefix_cache_entries=16 if prefix else 0))
     if engine == "llamacpp":
         if prefix:
             return load_backend(f"llamacpp:{model}", threads=threads)

@@ -15,35 +15,44 @@ CHAT = [{"role": "user", "content": "Name three fruits."}]
 def fresh(smollm):
     from ratiocinator.models.hf import HFBackend, HFConfig
 
-    backend = HFBackend(smollm.path, name=smollm.name, config=HFConfig(dtype="float32", prefix_cache_entries=0))
+    backend = HFBackend(smollm.path, name=smollm.name, config=HFConfig(dtype="float32"))  # reuse off: the default
     yield backend
     backend.close()
 
 
-def test_a_dialogue_step_computes_only_its_new_tokens(smollm, fresh):
+@pytest.fixture(scope="module")
+def reusing(smollm):
+    from ratiocinator.models.hf import HFBackend, HFConfig
+
+    backend = HFBackend(smollm.path, name=smollm.name, config=HFConfig(dtype="float32", prefix_cache_entries=16))
+    yield backend
+    backend.close()
+
+
+def test_a_dialogue_step_computes_only_its_new_tokens(reusing, fresh):
     params = SamplingParams(max_tokens=12)
-    (first,) = smollm.generate(CHAT, params, cache=False)
+    (first,) = reusing.generate(CHAT, params, cache=False)
     turn2 = [*CHAT, {"role": "assistant", "content": first.text}, {"role": "user", "content": "And three more?"}]
-    before = smollm.decoder.computed_tokens
-    (second,) = smollm.generate(turn2, params, cache=False)
-    assert smollm.decoder.computed_tokens - before < second.prompt_tokens // 2
+    before = reusing.decoder.computed_tokens
+    (second,) = reusing.generate(turn2, params, cache=False)
+    assert reusing.decoder.computed_tokens - before < second.prompt_tokens // 2
     assert second.text == fresh.generate(turn2, params, cache=False)[0].text
 
 
-def test_scoring_a_prompt_again_reuses_it(smollm, fresh):
+def test_scoring_a_prompt_again_reuses_it(reusing, fresh):
     prompt = "Q: Which animal says moo?\nA:"
     conts = [" A cow.", " A dog.", " The moon."]
-    first = smollm.score(prompt, conts)
-    before = smollm.decoder.computed_tokens
-    again = smollm.score(prompt, conts)
-    assert smollm.decoder.computed_tokens - before <= 1
+    first = reusing.score(prompt, conts)
+    before = reusing.decoder.computed_tokens
+    again = reusing.score(prompt, conts)
+    assert reusing.decoder.computed_tokens - before <= 1
     assert again == pytest.approx(first, abs=1e-3)
     assert fresh.score(prompt, conts) == pytest.approx(first, abs=1e-3)
-    assert fresh.decoder.prefix is None and len(smollm.decoder.prefix) > 0
+    assert fresh.decoder.prefix is None and len(reusing.decoder.prefix) > 0
 
 
-def test_the_cache_is_bounded(smollm):
-    prefix = smollm.decoder.prefix
+def test_the_cache_is_bounded(reusing):
+    prefix = reusing.decoder.prefix
     for i in range(prefix.max_entries + 3):
-        smollm.generate(f"Note {i}: the weather today is", SamplingParams(max_tokens=2), cache=False)
+        reusing.generate(f"Note {i}: the weather today is", SamplingParams(max_tokens=2), cache=False)
     assert len(prefix) <= prefix.max_entries and prefix.tokens <= prefix.max_tokens
