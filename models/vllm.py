@@ -147,6 +147,9 @@ class VLLMBackend(BaseBackend):
             enforce_eager=self.config.enforce_eager,
             seed=self.config.seed,
             disable_log_stats=True,
+            # calls that share a prompt prefix (an agent's system prompt and tools, k samples) reuse its
+            # KV blocks; vLLM's default for these models, stated so that no upgrade turns it off unseen
+            enable_prefix_caching=True,
             # no free whitespace in JSON: left free, a weak model emits newlines
             # until max_tokens (see models/structured.py)
             structured_outputs_config={"backend": "xgrammar", "disable_any_whitespace": True},

@@ -1,5 +1,6 @@
-"""The one conformance suite every Backend must pass: transformers, in-process vLLM, and an OpenAI client
-talking to a real vLLM server started here on 127.0.0.1. All run SmolLM2-135M in float32.
+"""The one conformance suite every Backend must pass: transformers, in-process vLLM, an OpenAI client
+talking to a real vLLM server started here on 127.0.0.1, and llama.cpp. The first three run SmolLM2-135M
+in float32; llama.cpp runs the GGUF those float32 weights were dequantized from (Q4_1), as shipped.
 
 Each test takes the module-scoped `backend` fixture, parametrized over the three, so each engine is
 built once (pytest groups the tests by parameter). Where a backend cannot do something the test
@@ -26,6 +27,11 @@ HAS_VLLM = importlib.util.find_spec("vllm") is not None
 needs_vllm = pytest.mark.skipif(
     not HAS_VLLM, reason="vLLM is not installed (pip install -e '.[vllm]')"
 )
+HAS_LLAMACPP = importlib.util.find_spec("llama_cpp") is not None
+needs_llamacpp = pytest.mark.skipif(
+    not HAS_LLAMACPP, reason="llama-cpp-python is not installed (pip install -e '.[llamacpp]')"
+)
+LOCAL = ("transformers", "vllm", "llamacpp")  # backends that read the chat template themselves
 
 CONVS = [
     [{"role": "user", "content": "Name a color."}],
@@ -55,6 +61,7 @@ class Pet(BaseModel):
         "transformers",
         pytest.param("vllm", marks=needs_vllm),
         pytest.param("openai", marks=needs_vllm),
+        pytest.param("llamacpp", marks=needs_llamacpp),
     ],
 )
 def backend(request, smollm):
@@ -62,6 +69,14 @@ def backend(request, smollm):
         yield smollm  # the session's SmolLM2 (float32), shared with the other model tests
         return
     from ratiocinator.models import catalog
+
+    if request.param == "llamacpp":
+        from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
+
+        b = LlamaCppBackend.from_embedded(catalog.get(SMOLLM), config=LlamaCppConfig(n_ctx=4096))
+        yield b
+        b.close()
+        return
 
     if request.param == "vllm":
         from ratiocinator.models.vllm import VLLMBackend, VLLMConfig
@@ -173,7 +188,7 @@ def test_tool_calls_are_typed_or_refused(backend):
         outs = backend.generate(prompt, SamplingParams(max_tokens=40, tools=(ADD,)), cache=False)
     except UnsupportedFeature as exc:  # SmolLM2's template has no tools: the local backends say so
         assert "tools" in str(exc)
-        assert backend.info.backend in ("transformers", "vllm")
+        assert backend.info.backend in LOCAL
         return
     (c,) = outs
     assert c.finish_reason == "tool_calls" and c.tool_calls, c.text
@@ -193,7 +208,7 @@ def test_streaming_yields_the_generated_text(backend):
 def test_unsupported_requests_raise(backend):
     """One thing each backend cannot do, asked for: it must raise UnsupportedFeature."""
     kind = backend.info.backend
-    if kind in ("transformers", "vllm"):  # SmolLM2's chat template has no tools
+    if kind in LOCAL:  # SmolLM2's chat template has no tools
         with pytest.raises(UnsupportedFeature, match="tools"):
             backend.generate(CONVS[0], SamplingParams(max_tokens=4, tools=(ADD,)))
     else:  # the same server treated as a plain OpenAI server: vLLM-only requests are refused
@@ -212,7 +227,8 @@ def test_unsupported_requests_raise(backend):
 
 
 def test_greedy_output_agrees_with_transformers(backend, smollm):
-    """All three decode the same float32 weights from the same token ids: the greedy texts should agree."""
+    """All decode the same weights (llama.cpp: before dequantization) from the same token ids: the greedy
+    texts should agree."""
     if backend is smollm:
         pytest.skip("transformers is the reference")
     params = SamplingParams(max_tokens=16)

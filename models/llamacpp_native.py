@@ -1,0 +1,228 @@
+"""The llama.cpp library through llama-cpp-python's low-level ctypes bindings: one model, one context.
+
+Only the C API of llama.h is used (none of llama-cpp-python's high-level `Llama` class), so that
+the engine above it (models/llamacpp_engine.py) owns batching, sequences and sampling. The context
+is built with a unified KV cache shared by `n_seq` sequences: copying a prefix from one sequence to
+another (`seq_cp`) tags the same cells with a second sequence id, no data moves — which is what makes
+prefix reuse and n samples of one prompt cheap.
+
+Same numbers whatever the company: a token's logits must depend only on the tokens before it, not on
+which other sequences share its batch, where its cells lie, or whether its prefix was computed
+earlier. llama.cpp's CPU kernels give that (measured: bit-identical logits) under three conditions,
+which `decode` enforces: flash attention on (it skips masked cells; without it the sums over cells
+depend on where the cells lie); fewer than 64 tokens per micro-batch (from 64 query rows its flash
+attention switches to a tiled kernel that rounds differently); and, with more than one thread, never
+a single-token batch (one query row over 512+ cells takes a split-KV kernel that combines per-thread
+partial sums; a pad token in a scratch sequence keeps it on the common kernel). Costs, measured on
+Qwen2.5-0.5B at one thread: prefill ~25% slower than with 512-token micro-batches; no decode cost.
+
+Why this binding: the prebuilt CPU wheel of `llama-cpp-py-sync` needs glibc 2.38 (its libraries
+import `__isoc23_strtol`), newer than Debian 12's 2.36; llama-cpp-python builds its pinned llama.cpp
+from the sdist with the machine's own compiler. See README.md (set-up) for what that costs.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ratiocinator.errors import MissingPackage, ModelLoadError
+
+LLAMA_CPP_PIP = "pip install llama-cpp-python==0.3.36  (builds llama.cpp from source: cmake and a C++ compiler)"
+
+_LIB: Any = None
+_LOG_CALLBACK: Any = None  # kept alive for as long as the library may call it
+
+
+def library() -> Any:
+    """The `llama_cpp` module, imported and initialised once, with llama.cpp's logging silenced."""
+    global _LIB, _LOG_CALLBACK
+    if _LIB is not None:
+        return _LIB
+    try:
+        import llama_cpp
+    except ImportError as exc:  # not installed, or a build that does not load on this machine
+        raise MissingPackage(f"the llamacpp: backend needs llama-cpp-python ({exc})", pip_command=LLAMA_CPP_PIP) from exc
+
+    def _quiet(level: int, text: bytes, data: Any) -> None:
+        if os.environ.get("RATIOCINATOR_LLAMA_LOG") and text:
+            os.write(2, text)
+
+    _LOG_CALLBACK = llama_cpp.llama_log_callback(_quiet)
+    llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+    llama_cpp.llama_backend_init()
+    _LIB = llama_cpp
+    return _LIB
+
+
+UBATCH = 63  # tokens per llama_decode call: below the 64 query rows where flash attention tiles
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContextSpec:
+    """The llama.cpp context: cells of the shared KV cache, sequences (the last one is scratch), threads."""
+
+    n_ctx: int
+    n_seq: int
+    threads: int
+
+
+class NativeModel:
+    """A loaded GGUF model with one context; every method must be called under the owner's lock."""
+
+    def __init__(self, path: str | Path, spec: ContextSpec) -> None:
+        lib = self.lib = library()
+        self.path, self.spec = Path(path), spec
+        mparams = lib.llama_model_default_params()
+        self.model = lib.llama_model_load_from_file(str(self.path).encode(), mparams)
+        if not self.model:
+            raise ModelLoadError(f"llama.cpp cannot load {self.path} (not a GGUF it knows?)")
+        cparams = lib.llama_context_default_params()
+        cparams.n_ctx = spec.n_ctx
+        cparams.n_batch = cparams.n_ubatch = UBATCH
+        cparams.n_seq_max = spec.n_seq
+        cparams.n_threads = cparams.n_threads_batch = spec.threads
+        cparams.kv_unified = True  # one pool of cells for all sequences: seq_cp shares, never copies
+        cparams.flash_attn_type = 1  # on: see the module docstring
+        cparams.no_perf = True
+        self.ctx = lib.llama_init_from_model(self.model, cparams)
+        if not self.ctx:
+            lib.llama_model_free(self.model)
+            self.model = None
+            raise ModelLoadError(f"llama.cpp cannot create a context of {spec.n_ctx} cells for {self.path}")
+        self.vocab = lib.llama_model_get_vocab(self.model)
+        self.n_vocab = int(lib.llama_vocab_n_tokens(self.vocab))
+        self.n_ctx_train = int(lib.llama_model_n_ctx_train(self.model))
+        self.mem = lib.llama_get_memory(self.ctx)
+        self._batch = lib.llama_batch_init(UBATCH + 1, 0, 1)
+        self.scratch = spec.n_seq - 1  # the pad token's sequence; never handed out
+        self._text_buf = ctypes.create_string_buffer(1 << 16)
+
+    # --- metadata and vocabulary --------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        buf = ctypes.create_string_buffer(1 << 20)
+        n = self.lib.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        return buf.raw[:n].decode("utf-8", errors="replace") if n >= 0 else None
+
+    def chat_template(self) -> str | None:
+        raw = self.lib.llama_model_chat_template(self.model, None)
+        return raw.decode("utf-8") if raw else None
+
+    def eog_ids(self) -> list[int]:
+        """End-of-generation tokens (eos, eot, <|im_end|>, …) as llama.cpp knows them, less any that are
+        also ordinary text (Qwen2.5's vocabulary has a text token '</s>' that llama.cpp counts as an end)."""
+        normal = 1 << 2  # LLAMA_TOKEN_ATTR_NORMAL
+        return [t for t in range(self.n_vocab) if self.lib.llama_vocab_is_eog(self.vocab, t)
+                and not self.lib.llama_vocab_get_attr(self.vocab, t) & normal]
+
+    def vocab_type(self) -> int:
+        return int(self.lib.llama_vocab_type(self.vocab))
+
+    def token_text(self, token: int) -> bytes:
+        """The token as stored in the vocabulary (e.g. byte-level BPE's 'Ġthe')."""
+        return self.lib.llama_vocab_get_text(self.vocab, token) or b""
+
+    def bos_id(self) -> int | None:
+        if not self.lib.llama_vocab_get_add_bos(self.vocab):
+            return None
+        return int(self.lib.llama_vocab_bos(self.vocab))
+
+    def special_text(self, token: int) -> str:
+        return self.detokenize([token])
+
+    # --- text <-> tokens ----------------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, add_special: bool, parse_special: bool) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 16
+        buf = (self.lib.llama_token * cap)()
+        n = self.lib.llama_tokenize(self.vocab, data, len(data), buf, cap, add_special, parse_special)
+        if n < 0:  # cannot happen with one token per byte plus specials, but be exact
+            cap = -n
+            buf = (self.lib.llama_token * cap)()
+            n = self.lib.llama_tokenize(self.vocab, data, len(data), buf, cap, add_special, parse_special)
+        return list(buf[:n])
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        """The text of `tokens`, special tokens rendered as their text; a cut UTF-8 tail becomes U+FFFD."""
+        return self.detokenize_bytes(tokens).decode("utf-8", errors="replace")
+
+    def detokenize_bytes(self, tokens: Sequence[int]) -> bytes:
+        if not tokens:
+            return b""
+        arr = (self.lib.llama_token * len(tokens))(*tokens)
+        buf = self._text_buf
+        n = self.lib.llama_detokenize(self.vocab, arr, len(tokens), buf, len(buf), False, True)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n + 16)
+            n = self.lib.llama_detokenize(self.vocab, arr, len(tokens), buf, len(buf), False, True)
+        return buf.raw[:n]
+
+    # --- the KV cache's sequences ---------------------------------------------------------------------
+
+    def seq_rm(self, seq: int, p0: int = -1, p1: int = -1) -> None:
+        self.lib.llama_memory_seq_rm(self.mem, seq, p0, p1)
+
+    def seq_cp(self, src: int, dst: int, p0: int = -1, p1: int = -1) -> None:
+        self.lib.llama_memory_seq_cp(self.mem, src, dst, p0, p1)
+
+    def seq_len(self, seq: int) -> int:
+        return int(self.lib.llama_memory_seq_pos_max(self.mem, seq)) + 1
+
+    def clear(self) -> None:
+        self.lib.llama_memory_clear(self.mem, True)
+
+    # --- compute ------------------------------------------------------------------------------------
+
+    def decode(self, items: Sequence[tuple[int, int, int, bool]]) -> int:
+        """Run one micro-batch of (token, position, sequence, wants logits); 1 to UBATCH items.
+
+        Returns llama_decode's status: 0 done, 1 no room in the KV cache (nothing was computed).
+        """
+        if not 0 < len(items) <= UBATCH:
+            raise ValueError(f"decode: 1 to {UBATCH} items per call, got {len(items)}")
+        if len(items) == 1 and self.spec.threads > 1:  # see the module docstring
+            self.seq_rm(self.scratch)
+            items = [*items, (items[0][0], 0, self.scratch, False)]
+        b = self._batch
+        for i, (tok, pos, seq, out) in enumerate(items):
+            b.token[i] = tok
+            b.pos[i] = pos
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = seq
+            b.logits[i] = out
+        b.n_tokens = len(items)
+        status = int(self.lib.llama_decode(self.ctx, b))
+        if status < 0 or status > 1:
+            raise RuntimeError(f"llama_decode failed with status {status}")
+        return status
+
+    def logits(self, index: int) -> np.ndarray:
+        """A copy of the logits of batch item `index` of the last decode (it must have asked for them)."""
+        ptr = self.lib.llama_get_logits_ith(self.ctx, index)
+        return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+
+    def set_threads(self, threads: int) -> None:
+        self.lib.llama_set_n_threads(self.ctx, threads, threads)
+
+    def close(self) -> None:
+        if getattr(self, "ctx", None):
+            self.lib.llama_batch_free(self._batch)
+            self.lib.llama_free(self.ctx)
+            self.ctx = None
+        if getattr(self, "model", None):
+            self.lib.llama_model_free(self.model)
+            self.model = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
