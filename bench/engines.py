@@ -29,16 +29,10 @@ import time
 import uuid
 from pathlib import Path
 
-PROMPTS = [
-    "Write a long, detailed story about a dragon who learns to program computers.",
-    "Explain how a hash table works.",
-    "List five uses of a paper clip.",
-    "What causes the seasons on Earth?",
-    "Describe the water cycle in simple terms.",
-    "Give three tips for writing clear code.",
-    "Why is the sky blue?",
-    "Summarise the plot of a detective novel you invent.",
-]
+from backends import PROMPTS as BACKENDS_PROMPTS  # bench/ is the script's folder, first on sys.path
+
+# bench/backends.py's prompts; the first asks for a longer story, so that greedy decoding fills 128 tokens
+PROMPTS = ["Write a long, detailed story about a dragon who learns to program computers.", *BACKENDS_PROMPTS[1:]]
 CONVS = [[{"role": "user", "content": p}] for p in PROMPTS]
 PARAGRAPH = ("The history of computing is long and varied: from mechanical calculators and punched cards "
              "to vacuum tubes, transistors, integrated circuits and the networks that join them. ")
