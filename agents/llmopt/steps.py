@@ -16,6 +16,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 import ratiocinator.agents.llmopt.draft as pieces
+from ratiocinator.agents.llmopt.choose import choose_objective
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.engine import evaluate
 from ratiocinator.agents.llmopt.faults import faults
@@ -66,9 +67,15 @@ def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:
 
 
 def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
-    """The objective, over the declared names and the text's numbers, checked (it names a variable)."""
-    drafts = state["drafts"]
-    return {"drafts": decide(runtime, drafts, [(i, "objective") for i in range(len(drafts))], pieces.check_objective)}
+    """The objective, over the declared names and the text's numbers, checked (it names a variable); then, unless
+    the config says greedy, chosen by score among alternatives (choose.py)."""
+    cfg, drafts = runtime.context.config, state["drafts"]
+    drafts = decide(runtime, drafts, [(i, "objective") for i in range(len(drafts))], pieces.check_objective)
+    if cfg.objective_choice == "scored" and drafts:
+        drafts = choose_objective(runtime.context.backend, drafts, lambda d: _grammar(d, "objective"),
+                                  samples=cfg.objective_samples, temperature=cfg.objective_temperature,
+                                  seed=cfg.seed + 7, from_text=cfg.sense_from_text)
+    return {"drafts": drafts}
 
 
 def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
