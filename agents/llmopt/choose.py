@@ -36,9 +36,12 @@ def stated_sense(problem: str) -> str | None:
 
 def alternatives(draft: Draft, drafted: list[str], *, from_text: bool) -> list[str]:
     """The candidate objectives: each drafted one and the plain sum of the variables, in both senses (or the
-    text's), deduplicated in order, only those that pass the objective's check."""
+    text's), deduplicated in order, only those that pass the objective's check and name every decision the
+    first (greedy) one names: an alternative may weigh the decisions otherwise, not drop one (a shorter
+    expression is more probable, so a dropped decision would win by its length alone)."""
     names = [name for name, _ in draft.variables()]
     bodies = [text.partition(" ")[2].strip() for text in drafted if text.partition(" ")[0] in SENSES]
+    named = _named(names, bodies[0]) if bodies else set()
     if names:
         bodies.append(" + ".join(names))
     sense = stated_sense(draft.problem) if from_text else None
@@ -47,9 +50,14 @@ def alternatives(draft: Draft, drafted: list[str], *, from_text: bool) -> list[s
     for body in bodies:
         for s in senses:
             text = f"{s} {body}"
-            if text not in out and body and not check_objective(draft.with_reply("objective", text)):
+            if (text not in out and body and named <= _named(names, body)
+                    and not check_objective(draft.with_reply("objective", text))):
                 out.append(text)
     return out
+
+
+def _named(names: list[str], expression: str) -> set[str]:
+    return set(re.findall(r"[A-Za-z_]\w*", expression)) & set(names)
 
 
 def choose_objective(backend: object, drafts: list[Draft], grammar: Callable[[Draft], tuple[str, int]], *, samples: int,

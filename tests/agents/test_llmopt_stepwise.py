@@ -92,6 +92,8 @@ def test_the_grammars_admit_only_grounded_pieces() -> None:
     assert accept(objective_grammar(names, lits), "maximize 50*tables + 10*chairs")
     assert not accept(objective_grammar(names, lits), "maximize 31*tables")  # 31 is not in the text
     assert not accept(objective_grammar(names, lits), "maximize 30*desks")  # not declared
+    assert not accept(objective_grammar(names, lits, "maximize"), "minimize 50*tables")  # the text's sense only
+    assert accept(objective_grammar(names, lits, "maximize"), "maximize 50*tables")
     rows = constraints_grammar(names, lits, 4)
     assert accept(rows, "none") and accept(rows, "4*tables + chairs <= 40\nchairs >= 0.25*(tables + chairs)")
     assert accept(number_grammar(names, lits, 40), "4*tables + chairs <= 40")
@@ -279,6 +281,9 @@ def test_the_objectives_alternatives_are_the_drafted_ones_and_the_plain_sum_each
                            from_text=True)
     # the text says maximize: every alternative keeps it; `40` names no variable and is left out
     assert options == ["maximize 4*tables + 1*chairs", "maximize 50*tables + 10*chairs", "maximize tables + chairs"]
+    # a sample that drops a decision the greedy objective names is no alternative (shorter, so likelier)
+    assert alternatives(d, ["maximize 4*tables + 1*chairs", "maximize 50*tables"], from_text=True) == [
+        "maximize 4*tables + 1*chairs", "maximize tables + chairs"]
     both = alternatives(d, ["maximize 4*tables + 1*chairs"], from_text=False)
     assert both == ["maximize 4*tables + 1*chairs", "minimize 4*tables + 1*chairs",
                     "maximize tables + chairs", "minimize tables + chairs"]
