@@ -84,6 +84,8 @@ def test_the_numbers_of_the_text_are_found_with_their_words() -> None:
     assert [n.value for n in numbers(text)] == [20000, 2]  # thousands read, x1 is a name, `two` no parameter
     assert 2.0 in literals(text) and len(sentences(text)) == 2  # an escaped line break ends a sentence
     assert "none" not in words("none of the tables") and "tables" in words("none of the tables")
+    stock = numbers("There are 5000 hours available on team A and 60 units of wood available. It uses 3 hours.")
+    assert [n.bound for n in stock] == ["<=", "<=", None]  # what is available is an upper limit
 
 
 def test_the_grammars_admit_only_grounded_pieces() -> None:
