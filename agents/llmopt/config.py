@@ -74,3 +74,20 @@ class LLMOPTConfig(MethodConfig):
     piece_retries: int = Field(
         1, ge=0, le=4, description="stepwise: re-asks of a piece whose check fails right away"
     )
+    objective_choice: Literal["scored", "greedy"] = Field(
+        "scored",
+        description="stepwise: the objective chosen among alternatives (the greedy one, objective_samples "
+        "sampled, the plain sum of the variables, each in both senses) by the model's log-probability of "
+        "each (choose.py), or the greedy one as written",
+    )
+    objective_samples: int = Field(
+        4, ge=0, le=16, description="stepwise, scored: sampled objectives added to the alternatives"
+    )
+    objective_temperature: float = Field(
+        0.8, ge=0.0, description="stepwise, scored: temperature of the sampled objectives"
+    )
+    sense_from_text: bool = Field(
+        True,
+        description="stepwise, scored: where the text states only one sense (maximize/maximum, "
+        "minimize/minimum), the alternatives keep that sense",
+    )

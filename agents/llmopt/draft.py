@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ratiocinator.agents.llmopt.shares import is_share, share_row
 from ratiocinator.agents.llmopt.stepgrammar import NONE
 from ratiocinator.agents.llmopt.table import Number, show
 from ratiocinator.solvers.formulation import _RESERVED
@@ -118,6 +119,9 @@ def check_rows(draft: Draft, piece: str) -> str:
         fault = _bound_fault(draft, piece, row)
         if fault:
             return fault
+        share = _share(draft, piece, row)
+        if share and share != row:
+            return f"`{row}`: the problem says \"{_share_number(draft, piece, row).words}\", so it is `{share}`."  # type: ignore[union-attr]
     return ""
 
 
@@ -127,7 +131,7 @@ def mend(draft: Draft, piece: str) -> Draft:
     of that unit (`_summed`), else dropped when the piece has another relation with that number that does."""
     if piece[0] not in "sn":
         return draft
-    rows = [_turned(draft, piece, row) for row in draft.rows(piece)]
+    rows = [_share(draft, piece, row) or _turned(draft, piece, row) for row in draft.rows(piece)]
     rows = [(_summed(draft, piece, r) or r) if _bound_fault(draft, piece, r) else r for r in rows]
     good = [r for r in rows if not _bound_fault(draft, piece, r)]
     kept = list(dict.fromkeys(r for r in rows if r in good or not any(_same_number(r, g) for g in good)))
@@ -246,6 +250,25 @@ def _number(draft: Draft, piece: str, value: float) -> Number | None:
         return draft.table[int(piece[1:])]
     own = [n for n in same if piece[0] == "s" and n.sentence == int(piece[1:])]
     return (own or same or [None])[0]
+
+
+def _share_number(draft: Draft, piece: str, row: str) -> Number | None:
+    """The percentage of the piece's sentence (or the piece's own number) that `row` writes as a fraction."""
+    if piece[0] == "n":
+        candidates = [draft.table[int(piece[1:])]]
+    else:
+        candidates = [n for n in draft.table if n.sentence == int(piece[1:])]
+    written = {float(x) for x in _LITERAL.findall(row)}
+    return next((n for n in candidates if is_share(n) and n.value in written), None)
+
+
+def _share(draft: Draft, piece: str, row: str) -> str | None:
+    """`row` rewritten as the share its percentage's words state (shares.py), or None."""
+    number = _share_number(draft, piece, row)
+    if number is None or number.sentence >= len(draft.sentences):
+        return None
+    names = [name for name, _ in draft.variables()]
+    return share_row(row, names, draft.sentences[number.sentence], number)
 
 
 def unused_numbers(draft: Draft) -> dict[str, str]:

@@ -43,9 +43,10 @@ def _expression_rules(names: list[str], literals: list[float]) -> list[str]:
     return rules
 
 
-def objective_grammar(names: list[str], literals: list[float]) -> str:
-    """`minimize EXPR` or `maximize EXPR` over the declared names and the text's numbers."""
-    return "\n".join(['root ::= ("minimize" | "maximize") " " expr', *_expression_rules(names, literals)])
+def objective_grammar(names: list[str], literals: list[float], sense: str | None = None) -> str:
+    """`minimize EXPR` or `maximize EXPR` (only `sense`, when given) over the declared names and the text's numbers."""
+    senses = json.dumps(sense) if sense else '("minimize" | "maximize")'
+    return "\n".join([f'root ::= {senses} " " expr', *_expression_rules(names, literals)])
 
 
 def constraints_grammar(names: list[str], literals: list[float], most: int) -> str:

@@ -16,6 +16,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 import ratiocinator.agents.llmopt.draft as pieces
+from ratiocinator.agents.llmopt.choose import choose_objective, stated_sense
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.engine import evaluate
 from ratiocinator.agents.llmopt.faults import faults
@@ -66,9 +67,15 @@ def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:
 
 
 def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
-    """The objective, over the declared names and the text's numbers, checked (it names a variable)."""
-    drafts = state["drafts"]
-    return {"drafts": decide(runtime, drafts, [(i, "objective") for i in range(len(drafts))], pieces.check_objective)}
+    """The objective, over the declared names and the text's numbers, checked (it names a variable); then, unless
+    the config says greedy, chosen by score among alternatives (choose.py)."""
+    cfg, drafts = runtime.context.config, state["drafts"]
+    drafts = decide(runtime, drafts, [(i, "objective") for i in range(len(drafts))], pieces.check_objective)
+    if cfg.objective_choice == "scored" and drafts:
+        drafts = choose_objective(runtime.context.backend, drafts, lambda d: _grammar(d, "objective", cfg.sense_from_text),
+                                  samples=cfg.objective_samples, temperature=cfg.objective_temperature,
+                                  seed=cfg.seed + 7, from_text=cfg.sense_from_text)
+    return {"drafts": drafts}
 
 
 def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
@@ -174,7 +181,7 @@ def ask(runtime: Ctx, requests: list[tuple[Draft, str, tuple[str, str] | None]],
     backend = runtime.context.backend
     groups: dict[tuple[str, int], list[int]] = {}
     for j, (draft, piece, _) in enumerate(requests):
-        groups.setdefault(_grammar(draft, piece), []).append(j)
+        groups.setdefault(_grammar(draft, piece, runtime.context.config.sense_from_text), []).append(j)
     texts = [""] * len(requests)
     for (grammar, limit), members in groups.items():
         prompts = [conversation(requests[j][0].problem, list(requests[j][0].table), requests[j][0].replies,
@@ -186,13 +193,15 @@ def ask(runtime: Ctx, requests: list[tuple[Draft, str, tuple[str, str] | None]],
     return texts
 
 
-def _grammar(draft: Draft, piece: str) -> tuple[str, int]:
-    """The grammar a piece is written under, and its token limit."""
+def _grammar(draft: Draft, piece: str, sense_from_text: bool = True) -> tuple[str, int]:
+    """The grammar a piece is written under, and its token limit (the objective in the one sense the text
+    states, where it states one and `sense_from_text`)."""
     if piece == "variables":
         return variables_grammar(words(draft.problem), MOST_VARIABLES), 160
     names = [name for name, _ in draft.variables()]
     if piece == "objective":
-        return objective_grammar(names, literals(draft.problem)), 200
+        sense = stated_sense(draft.problem) if sense_from_text else None
+        return objective_grammar(names, literals(draft.problem), sense), 200
     if piece[0] == "n":
         return number_grammar(names, literals(draft.problem), draft.table[int(piece[1:])].value), 120
     return constraints_grammar(names, literals(draft.problem), MOST_ROWS), 240

@@ -105,7 +105,10 @@ def _bound(sentence: str, start: int, end: int) -> str | None:
         if pattern.search(before):
             return bound
     after = " ".join(sentence[end:].lower().split()[1:3])
-    return next((b for words, b in _AFTER.items() if after.startswith(words)), None)
+    found = next((b for words, b in _AFTER.items() if after.startswith(words)), None)
+    # "5000 hours available", "300 units of water available": what is available is an upper limit
+    near = re.split(r"[,;.]| and ", sentence[end:].lower())[0].split()[:5]
+    return found or ("<=" if "available" in near else None)
 
 
 def _unit(sentence: str, start: int, end: int) -> str:

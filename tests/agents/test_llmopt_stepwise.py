@@ -9,6 +9,7 @@ import xgrammar.testing
 
 from ratiocinator.agents.llmopt import LLMOPTConfig, build_graph
 from ratiocinator.agents.llmopt import run as optimize_from_text
+from ratiocinator.agents.llmopt.choose import alternatives, stated_sense
 from ratiocinator.agents.llmopt.draft import (
     Draft,
     assemble,
@@ -51,6 +52,14 @@ def draft(**replies: str) -> Draft:
     return Draft(problem=PROBLEM, table=tuple(numbers(PROBLEM)), sentences=tuple(sentences(PROBLEM)), replies=replies)
 
 
+class _Consistent(ScriptedBackend):
+    """A scripted model that scores its own answer to a prompt above every other continuation."""
+
+    def score(self, prompt, continuations):
+        own = self._script(prompt, None)
+        return [0.0 if c == own else -1.0 - len(c) for c in continuations]
+
+
 def scripted(answers: dict[str, str]) -> ScriptedBackend:
     def reply(prompt, params) -> str:
         last = prompt[-1].content
@@ -59,7 +68,7 @@ def scripted(answers: dict[str, str]) -> ScriptedBackend:
                 return answer
         return "none"
 
-    return ScriptedBackend(reply)
+    return _Consistent(reply)
 
 
 def stepwise(backend: ScriptedBackend, **config) -> object:
@@ -75,6 +84,8 @@ def test_the_numbers_of_the_text_are_found_with_their_words() -> None:
     assert [n.value for n in numbers(text)] == [20000, 2]  # thousands read, x1 is a name, `two` no parameter
     assert 2.0 in literals(text) and len(sentences(text)) == 2  # an escaped line break ends a sentence
     assert "none" not in words("none of the tables") and "tables" in words("none of the tables")
+    stock = numbers("There are 5000 hours available on team A and 60 units of wood available. It uses 3 hours.")
+    assert [n.bound for n in stock] == ["<=", "<=", None]  # what is available is an upper limit
 
 
 def test_the_grammars_admit_only_grounded_pieces() -> None:
@@ -83,6 +94,8 @@ def test_the_grammars_admit_only_grounded_pieces() -> None:
     assert accept(objective_grammar(names, lits), "maximize 50*tables + 10*chairs")
     assert not accept(objective_grammar(names, lits), "maximize 31*tables")  # 31 is not in the text
     assert not accept(objective_grammar(names, lits), "maximize 30*desks")  # not declared
+    assert not accept(objective_grammar(names, lits, "maximize"), "minimize 50*tables")  # the text's sense only
+    assert accept(objective_grammar(names, lits, "maximize"), "maximize 50*tables")
     rows = constraints_grammar(names, lits, 4)
     assert accept(rows, "none") and accept(rows, "4*tables + chairs <= 40\nchairs >= 0.25*(tables + chairs)")
     assert accept(number_grammar(names, lits, 40), "4*tables + chairs <= 40")
@@ -154,7 +167,7 @@ def test_a_wrong_sentence_is_asked_again_alone_with_the_engines_complaint() -> N
             return next((a for s, a in RIGHT.items() if last.startswith(s)), "none")
         return next((a for s, a in answers.items() if last.startswith(s)), "none")
 
-    result = stepwise(ScriptedBackend(reply))
+    result = stepwise(_Consistent(reply))
     assert [a.status for a in result.attempts[0]] == ["infeasible", "ok"]
     # only the sentence without whose constraints the model is feasible was asked again, nothing else
     assert [q.split('"')[1][:10] for q in seen] == ["At least 2"]
@@ -222,7 +235,8 @@ def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> 
     text = "A boat takes 10 crates per trip and a van 8 crates per trip. At least 300 crates must be moved. Minimize trips."
     replies = iter(["boat: integer\nvan: integer", "minimize boat + van", "none", "boat + van >= 300", "none"])
     result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
-                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0))
+                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0,
+                                                    objective_choice="greedy"))  # replies in call order
     rows = [c.expression for c in result.formulation.constraints]
     # the unit check's complaint was answered by `none`: the relation was kept, and mended from the rates
     assert rows == ["10*boat + 8*van >= 300"]
@@ -249,6 +263,62 @@ def test_a_limit_the_model_leaves_out_is_written_from_its_rates_and_rates_are_no
     assert [d.table[k].written for k in to_ask(d)] == ["300"]  # 10 and 8 are rates of the bounded 300
     replies = iter(["van: integer\ncart: integer", "minimize van + cart"])
     result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
-                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0))
+                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0,
+                                                    objective_choice="greedy"))  # replies in call order
     assert [c.expression for c in result.formulation.constraints] == ["10*van + 8*cart >= 300"]
     assert result.objective == pytest.approx(30)  # 30 vans (or 300/8 rounded up carts: 38)
+
+
+def test_the_sense_is_read_off_the_text_only_where_it_states_one() -> None:
+    assert stated_sense("How many should it make to maximize profit?") == "maximize"
+    assert stated_sense("Find the minimum cost of the mixture.") == "minimize"
+    assert stated_sense("Maximize profit; at most 40 hours; at least 4 cakes.") == "maximize"  # at most/least: limits
+    assert stated_sense("Minimize cost while the output is at its maximum.") is None
+    assert stated_sense("How many of each should be made?") is None
+
+
+def test_the_objectives_alternatives_are_the_drafted_ones_and_the_plain_sum_each_in_the_stated_sense() -> None:
+    d = draft(variables="tables: integer\nchairs: integer", objective="maximize 4*tables + 1*chairs")
+    options = alternatives(d, ["maximize 4*tables + 1*chairs", "minimize 50*tables + 10*chairs", "maximize 40"],
+                           from_text=True)
+    # the text says maximize: every alternative keeps it; `40` names no variable and is left out
+    assert options == ["maximize 4*tables + 1*chairs", "maximize 50*tables + 10*chairs", "maximize tables + chairs"]
+    # a sample that drops a decision the greedy objective names is no alternative (shorter, so likelier)
+    assert alternatives(d, ["maximize 4*tables + 1*chairs", "maximize 50*tables"], from_text=True) == [
+        "maximize 4*tables + 1*chairs", "maximize tables + chairs"]
+    both = alternatives(d, ["maximize 4*tables + 1*chairs"], from_text=False)
+    assert both == ["maximize 4*tables + 1*chairs", "minimize 4*tables + 1*chairs",
+                    "maximize tables + chairs", "minimize tables + chairs"]
+
+
+class _Prefers(ScriptedBackend):
+    """A scripted model that writes one thing and, shown whole alternatives, scores `liked` highest."""
+
+    def __init__(self, script, liked: str) -> None:
+        super().__init__(script)
+        self.liked = liked
+        self.scored: list[list[str]] = []
+
+    def score(self, prompt, continuations):
+        self.scored.append(list(continuations))
+        return [0.0 if c == self.liked else -5.0 for c in continuations]
+
+
+@pytest.mark.parametrize(("choice", "objective"), [("scored", 490.0), ("greedy", 40.0)])
+def test_the_objective_is_chosen_by_score_among_alternatives_not_as_greedily_written(choice: str,
+                                                                                    objective: float) -> None:
+    # greedy decoding writes the hours as the objective, a sample writes the profit; shown the
+    # alternatives, the model prefers the profit
+    greedy = scripted({**RIGHT, "Objective:": "maximize 4*tables + 1*chairs"})._script
+
+    def script(prompt, params):
+        if prompt[-1].content == "Objective:" and params.temperature > 0:
+            return "maximize 50*tables + 10*chairs"
+        return greedy(prompt, params)
+
+    backend = _Prefers(script, liked="maximize 50*tables + 10*chairs")
+    result = stepwise(backend, objective_choice=choice)
+    assert result.objective == pytest.approx(objective)
+    assert bool(backend.scored) == (choice == "scored")
+    if choice == "scored":
+        assert "maximize tables + chairs" in backend.scored[0] and "minimize" not in " ".join(backend.scored[0])
