@@ -142,17 +142,21 @@ def _path_of(name: str) -> Path:
     return path
 
 
-def _raw(name: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], Path]:
-    path = _path_of(name)
+def _raw(name: str, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any], Path]:
+    path = _path_of(name).resolve()
+    if path in seen:
+        raise InvalidInput(f"suite file {seen[-1]}: `extends` loops ({' -> '.join(str(p) for p in (*seen, path))})")
     try:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"suite file {path}: not valid TOML ({exc})") from None
     base = data.pop("extends", None)
     if base is not None:
-        if base in seen:
-            raise InvalidInput(f"suite file {path}: `extends` loops ({' -> '.join([*seen, base])})")
-        parent, _ = _raw(base, (*seen, base))
+        if not isinstance(base, str):
+            raise InvalidInput(f"suite file {path}: `extends` must name a suite or a .toml file")
+        if (base.endswith(".toml") or "/" in base) and not Path(base).is_absolute():
+            base = str(path.parent / base)  # a file next to the one that extends it
+        parent, _ = _raw(base, (*seen, path))
         data["members"] = [*parent.get("members", []), *data.get("members", [])]
         for key in ("description", "sample_seed"):
             data.setdefault(key, parent.get(key))
