@@ -376,3 +376,24 @@ def test_eval_suite_smoke_on_smollm2(tmp_path: Path, monkeypatch: pytest.MonkeyP
     out = _smoke(tmp_path, monkeypatch, "embedded:smollm2-135m-instruct", "--threads", "1")
     records = [r for m in load_suite("smoke").members for r in load_results(out / m.id / "results.jsonl")]
     assert sum(r.error is None for r in records) >= 20, [r.error for r in records if r.error]
+
+
+def test_the_cli_says_how_to_resume_after_ctrl_c_and_resumes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(suite_run, "load_suite_backend", lambda options: _backend())
+    path, out = _suite_file(tmp_path), tmp_path / "cli"
+    INTERRUPT.clear()
+    INTERRUPT.add(sample_items(SuiteToyB().items(), 12, 7)[3].id)
+    args = ["eval", "suite", str(path), "--model", "scripted", "--out", str(out), "--no-cache"]
+    stopped = CliRunner().invoke(app, args)
+    assert stopped.exit_code == 130, stopped.output
+    assert f"--out {out} --resume" in stopped.output and "suite toys: 2 members, 18 items" in stopped.output
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "already holds a suite run" in refused.output
+    resumed = CliRunner().invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "(15 to run)" not in resumed.output and "| b | score |" in resumed.output
+    assert len(load_results(out / "b" / "results.jsonl")) == 12
+    report = CliRunner().invoke(app, ["eval", "suite", "report", str(out), "--compare", str(out)])
+    assert report.exit_code == 0 and "Paired comparison" in report.output
+    bad = CliRunner().invoke(app, ["eval", "suite", "report", str(tmp_path)])
+    assert bad.exit_code == 2 and "not a suite directory" in bad.output
