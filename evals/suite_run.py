@@ -13,8 +13,8 @@ member where it stopped (members not started yet start then).
 The time estimate (printed before a run): for a member with finished items in its run directory,
 their mean seconds per item; otherwise the suite's recorded cost per item (`Member.cost`: prompt and
 completion tokens per item measured on an earlier run, and seconds of non-model work) at the model's
-measured speed: a probe of two uncached requests (`measure_speed`: one token after a ~400-token
-prompt gives the prompt rate, 48 more tokens the decode rate). It ignores prefix reuse and batching,
+measured speed: a probe of uncached requests (`measure_speed`: after a warm-up, one token after a
+~400-token prompt gives the prompt rate, 48 more tokens on another prompt the decode rate). It ignores prefix reuse and batching,
 so it is an upper bound for engines that share prompt prefixes across calls.
 """
 
@@ -113,20 +113,23 @@ _PROBE = ("Summarise the following notes in one sentence. " + " ".join(
 
 
 def measure_speed(backend: Any, *, clock: Callable[[], float] = time.perf_counter) -> Speed:
-    """Two uncached greedy requests on different prompts of the same length (so no prefix is reused): one
-    token (the prompt rate) and up to 49 tokens (the decode rate from the difference)."""
+    """Three uncached greedy requests: a warm-up (the first call after loading pays for page faults and
+    allocations), then two on different prompts of the same length (so no prefix is reused): one token
+    (the prompt rate) and up to 49 tokens (the decode rate from the difference; from the whole second
+    request, a lower bound, when load noise makes the difference meaningless)."""
     from ratiocinator.models import SamplingParams
 
+    backend.generate("Hello.", SamplingParams(max_tokens=1), cache=False)
     start = clock()
     (a,) = backend.generate("A. " + _PROBE, SamplingParams(max_tokens=1), cache=False)
     mid = clock()
     (b,) = backend.generate("B. " + _PROBE, SamplingParams(max_tokens=49), cache=False)
     end = clock()
-    first = max(mid - start, 1e-6)
+    first, second = max(mid - start, 1e-6), max(end - mid, 1e-6)
     prefill = max(a.prompt_tokens, 1) / first
-    decode_time = max((end - mid) - first, 1e-6)
-    decode = max(b.completion_tokens - 1, 1) / decode_time
-    return Speed(prefill_tps=prefill, decode_tps=decode, seconds=end - start)
+    generated = max(b.completion_tokens - 1, 1)
+    decode_time = second - first if second - first > 0.2 * second else second
+    return Speed(prefill_tps=prefill, decode_tps=generated / decode_time, seconds=end - start)
 
 
 @dataclass(frozen=True, kw_only=True)

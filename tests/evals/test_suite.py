@@ -239,10 +239,14 @@ def test_the_estimate_uses_the_measured_speed_then_the_run_directory(tmp_path: P
     backend = ScriptedBackend(lambda p, s: " ".join(["w"] * s.max_tokens))
     # one token after the probe prompt in 0.5 s; 49 tokens in 0.5 + 4.8 s: 48 tokens in 4.8 s
     speed = measure_speed(backend, clock=_Clock(0.0, 0.5, 5.8))
-    prompt = backend.calls[0].prompt
-    assert len(backend.calls) == 2 and backend.calls[0].prompt != backend.calls[1].prompt
+    prompt = backend.calls[1].prompt
+    assert len(backend.calls) == 3, "a warm-up, then the two timed requests"
+    assert backend.calls[1].prompt != backend.calls[2].prompt and len(prompt.split()) > 250
     assert speed.prefill_tps == pytest.approx(len(prompt.split()) / 0.5)
     assert speed.decode_tps == pytest.approx(10.0)
+    # load noise: the longer request took less than the short one; the decode rate is not a billion tok/s
+    noisy = measure_speed(backend, clock=_Clock(0.0, 3.0, 5.0))
+    assert noisy.decode_tps == pytest.approx(48 / 2.0)
     speed = suite_run.Speed(prefill_tps=100.0, decode_tps=10.0, seconds=1.0)
     suite = load_suite(str(_suite_file(tmp_path)))
     out = tmp_path / "s"
