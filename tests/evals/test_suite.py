@@ -401,3 +401,20 @@ def test_the_cli_says_how_to_resume_after_ctrl_c_and_resumes(tmp_path: Path, mon
     assert report.exit_code == 0 and "Paired comparison" in report.output
     bad = CliRunner().invoke(app, ["eval", "suite", "report", str(tmp_path)])
     assert bad.exit_code == 2 and "not a suite directory" in bad.output
+
+
+def test_one_progress_display_over_the_whole_suite(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from ratiocinator.evals.progress import SuiteProgress
+
+    sink = io.StringIO()
+    console = Console(file=sink, force_terminal=True, width=140)
+    suite = load_suite(str(_suite_file(tmp_path)))
+    run_suite(suite, SuiteOptions(model="scripted", out=str(tmp_path / "p"), cache=False), backend=_backend(),
+              progress=SuiteProgress(console=console))
+    text = sink.getvalue()
+    assert "suite toys" in text and "18/18" in text, text[-2000:]
+    assert "  a" in text and "6/6" in text and "  b" in text and "12/12" in text
