@@ -128,6 +128,9 @@ def run_command(
         where = f" --out {out}" if out else ""
         typer.echo(f"\ninterrupted: finished items are saved; continue with the same command{where} --resume",
                    err=True)
+        from ratiocinator.evals.suite_cli import stop_now_if_busy
+
+        stop_now_if_busy()
         raise typer.Exit(130) from None
     report = markdown(load_run(result.out_dir))
     (result.out_dir / "report.md").write_text(report)

@@ -110,13 +110,32 @@ def run_command(
     except RatiocinatorError as exc:
         raise _err(str(exc)) from None
     except KeyboardInterrupt:
-        typer.echo(f"\ninterrupted: finished items are saved; continue with the same command --out {out} --resume",
-                   err=True)
+        typer.echo(f"\ninterrupted: finished items are saved (the items in flight are redone); continue with the "
+                   f"same command --out {out} --resume", err=True)
+        stop_now_if_busy()
         raise typer.Exit(130) from None
     finally:
         if backend is not None:
             backend.close()
     _finish(result)
+
+
+def stop_now_if_busy(grace: float = 3.0, code: int = 130) -> None:
+    """After Ctrl-C: exit at once if a worker thread is still inside an item (a model call in C cannot be
+    interrupted, and Python would wait for it at exit, minutes for a long generation). Every finished
+    record is already on disk (fsync'ed per line, safe against SIGKILL), so nothing is lost."""
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + grace
+    workers = [t for t in threading.enumerate() if t.name.startswith("eval") and t is not threading.current_thread()]
+    for t in workers:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in workers):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _finish(result: Any) -> None:

@@ -418,3 +418,34 @@ def test_one_progress_display_over_the_whole_suite(tmp_path: Path) -> None:
     text = sink.getvalue()
     assert "suite toys" in text and "18/18" in text, text[-2000:]
     assert "  a" in text and "6/6" in text and "  b" in text and "12/12" in text
+
+
+def test_ctrl_c_stops_a_real_suite_process_at_once_and_it_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+    import sys
+    import time
+
+    toy = Path(__file__).parent / "suite_toy.py"
+    path = _suite_file(tmp_path, "name = 'sleepy'\n[[members]]\nid = 's'\nbenchmark = 'suite-sleepy'\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(toy), str(path), str(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 120
+    while len(load_results(out / "s" / "results.jsonl", repair=False)) < 5:  # s00..s04 done, s05 sleeping
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the suite did not start"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)  # s05 would keep it 10 minutes without the stop
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    done = [r.item_id for r in load_results(out / "s" / "results.jsonl")]
+    assert done[:5] == ["s00", "s01", "s02", "s03", "s04"] and "s05" not in done
+    resumed = subprocess.run([sys.executable, str(toy), str(path), str(out), "--resume"], capture_output=True,
+                             text=True, timeout=300, env={**os.environ, "SUITE_TOY_FAST": "1"})
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(r.item_id for r in load_results(out / "s" / "results.jsonl")) == [f"s{i:02d}" for i in range(8)]
