@@ -449,3 +449,14 @@ def test_ctrl_c_stops_a_real_suite_process_at_once_and_it_resumes(tmp_path: Path
                              text=True, timeout=300, env={**os.environ, "SUITE_TOY_FAST": "1"})
     assert resumed.returncode == 0, resumed.stderr
     assert sorted(r.item_id for r in load_results(out / "s" / "results.jsonl")) == [f"s{i:02d}" for i in range(8)]
+
+
+def test_eval_run_takes_a_seeded_sample(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["eval", "run", "suite-toy-b", "--sample", "3", "--sample-seed", "7",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ids = [r.item_id for r in load_results(out / "results.jsonl")]
+    assert ids == [it.id for it in sample_items(SuiteToyB().items(), 3, 7)]
+    bad = CliRunner().invoke(app, ["eval", "run", "suite-toy-b", "--sample", "0", "--out", str(tmp_path / "b")])
+    assert bad.exit_code == 2 and "--sample" in bad.output
