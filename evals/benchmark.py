@@ -215,9 +215,34 @@ class Benchmark(ABC):
     def items(self) -> list[Item]:
         """Every item of the benchmark, in a stable order."""
 
+    def sample(self, items: list[Item], n: int, seed: int) -> list[Item]:
+        """A fixed sample of `n` of `items` for `seed` (`RunConfig.sample`): `sample_items` unless overridden."""
+        return sample_items(items, n, seed)
+
     @abstractmethod
     def run(self, item: Item, ctx: Context) -> Outcome:
         """Run and score one item."""
+
+
+def sample_key(item_id: str, seed: int) -> bytes:
+    """An item's place in the seeded sample order: sha256 of "seed:id" (no other item, model or order matters)."""
+    return hashlib.sha256(f"sample:{seed}:{item_id}".encode()).digest()
+
+
+def sample_items(items: list[Item], n: int, seed: int) -> list[Item]:
+    """The `n` items whose `sample_key` is smallest, kept in the benchmark's order (all of them when n >= len).
+
+    The sample depends only on the ids and the seed: the same for every model, independent of the
+    order items come in, and nested (the sample of 40 holds the sample of 20), so a run grown from
+    `sample=20` to `sample=40` keeps its finished items. Not the first N: several sets are ordered
+    (by difficulty, by source), so their first items are not representative.
+    """
+    if n < 1:
+        raise InvalidInput(f"sample: expected a positive number of items, got {n}")
+    if n >= len(items):
+        return list(items)
+    chosen = set(sorted(range(len(items)), key=lambda i: sample_key(items[i].id, seed))[:n])
+    return [it for i, it in enumerate(items) if i in chosen]
 
 
 def method_config_class(options: type[BaseModel]) -> type[BaseModel] | None:

@@ -3,6 +3,9 @@
     ratiocinator eval BENCHMARK [--model M] [--device D] [--limit N] [--seed S] [--workers K] [--out DIR] [--resume] [--json]
     ratiocinator eval list [--json]
     ratiocinator eval report DIR [--compare DIR2 ...] [--plot PNG] [--json]
+    ratiocinator eval suite NAME [--model M] [--workers K] [--out DIR] [--resume] [--estimate]
+    ratiocinator eval suite report DIR [--compare DIR2]
+    ratiocinator eval suite list
 
 `eval BENCHMARK` is short for `eval run BENCHMARK`. Reports go to stdout (markdown, or JSON with
 --json); progress and errors go to stderr. Bad input exits 2, an interrupted run 130 (resume it
@@ -62,6 +65,9 @@ def run_command(
                                                                     "openai:MODEL@URL or a bare embedded NAME (model "
                                                                     "benchmarks; default: the default model)")] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N items")] = None,
+    sample: Annotated[int | None, typer.Option(help="a fixed seeded sample of N items (the same for every "
+                                                    "model), not the first N")] = None,
+    sample_seed: Annotated[int, typer.Option(help="the seed of --sample")] = 0,
     seed: Annotated[int, typer.Option(help="the run's seed (per-item seeds derive from it)")] = 0,
     workers: Annotated[int, typer.Option(help="items in parallel (threads, or processes where needed)")] = 1,
     out: Annotated[Path | None, typer.Option(help="run directory (default eval-runs/BENCH-MODEL-sSEED)")] = None,
@@ -105,6 +111,7 @@ def run_command(
         options["dataset"] = dataset
     try:
         config = RunConfig(benchmark=benchmark, model=model, options=options, seed=seed, limit=limit,
+                           sample=sample, sample_seed=sample_seed,
                            workers=workers, executor=executor, ray_address=ray_address,  # type: ignore[arg-type]
                            data_dir=str(data_dir) if data_dir else None, out=str(out) if out else None,
                            resume=resume, require_run=resume, retry_errors=retry_errors, cache=cache, cache_path=str(cache_path) if cache_path else None,
@@ -121,6 +128,9 @@ def run_command(
         where = f" --out {out}" if out else ""
         typer.echo(f"\ninterrupted: finished items are saved; continue with the same command{where} --resume",
                    err=True)
+        from ratiocinator.evals.suite_cli import stop_now_if_busy
+
+        stop_now_if_busy()
         raise typer.Exit(130) from None
     report = markdown(load_run(result.out_dir))
     (result.out_dir / "report.md").write_text(report)
@@ -167,8 +177,15 @@ def report_command(
     no_plot: Annotated[bool, typer.Option("--no-plot", help="do not draw the PNG")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summaries as JSON")] = False,
 ) -> None:
-    """A markdown table of a run (and a comparison with --compare), and a PNG of the scores with 95 % CIs."""
-    from ratiocinator.evals.report import compare_markdown, different_items, load_run, markdown
+    """A markdown table of a run (with --compare: side by side, and paired item by item with McNemar's exact test
+    or the sign test), and a PNG of the scores with 95 % CIs."""
+    from ratiocinator.evals.report import (
+        compare_markdown,
+        different_items,
+        load_run,
+        markdown,
+        paired_markdown,
+    )
     from ratiocinator.evals.report import plot as draw
 
     try:
@@ -177,7 +194,7 @@ def report_command(
             typer.echo(f"warning: {different_items(runs)}", err=True)
         text = "\n".join(markdown(r) for r in runs)
         if len(runs) > 1:
-            text += "\n" + compare_markdown(runs)
+            text += "\n" + compare_markdown(runs) + "\n" + paired_markdown(runs)
         png = None
         if not no_plot:
             png = draw(runs, plot or run_dir / ("compare.png" if len(runs) > 1 else "report.png"))
@@ -190,3 +207,8 @@ def report_command(
                               indent=2))
     else:
         typer.echo(text)
+
+
+from ratiocinator.evals.suite_cli import suite_app  # noqa: E402  (typer only, as this module)
+
+eval_app.add_typer(suite_app, name="suite")

@@ -206,3 +206,64 @@ def exact_nuclear_norm(hidden: np.ndarray) -> float:
     norms = np.linalg.norm(a, axis=1, keepdims=True)
     a = np.divide(a, norms, out=np.zeros_like(a), where=norms > 0)
     return float(np.linalg.svd(a, compute_uv=False).sum() / a.shape[0])
+
+
+# ---------------------------------------------------------------- paired comparisons (two runs, same items)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairedTest:
+    """Two runs scored on the same items: their means, the mean difference b − a with its 95 % interval
+    (paired bootstrap), and the p-value of a paired test (McNemar exact for 0/1 scores, else the sign test)."""
+
+    n: int
+    mean_a: float
+    mean_b: float
+    delta: float
+    low: float
+    high: float
+    test: Literal["mcnemar-exact", "sign", "none"]
+    p_value: float
+    a_only: int  # items better in a (0/1: right in a only)
+    b_only: int  # items better in b
+
+
+def binomial_two_sided(k: int, n: int) -> float:
+    """Exact two-sided p-value of k successes in n fair coin flips: 2·P(X <= min(k, n−k)), at most 1."""
+    if n == 0:
+        return 1.0
+    k = min(k, n - k)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n
+    return min(1.0, 2.0 * tail)
+
+
+def mcnemar_exact(a_only: int, b_only: int) -> float:
+    """McNemar's exact test (McNemar 1947): the discordant pairs split as fair coin flips under equal accuracy."""
+    if a_only < 0 or b_only < 0:
+        raise InvalidInput(f"mcnemar_exact: counts must be >= 0, got {a_only} and {b_only}")
+    return binomial_two_sided(a_only, a_only + b_only)
+
+
+def sign_test(differences: Sequence[float]) -> float:
+    """The exact sign test of paired differences (zeros dropped): are positive and negative ones equally likely?"""
+    pos = sum(1 for d in differences if d > 0)
+    neg = sum(1 for d in differences if d < 0)
+    return binomial_two_sided(pos, pos + neg)
+
+
+def paired_test(a: Sequence[float], b: Sequence[float], confidence: float = 0.95, *, seed: int = 0) -> PairedTest:
+    """Compare two runs item by item (a[i] and b[i] are the same item's scores)."""
+    if len(a) != len(b):
+        raise InvalidInput(f"paired_test: need equally many paired scores, got {len(a)} and {len(b)}")
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(x) == 0:
+        return PairedTest(n=0, mean_a=math.nan, mean_b=math.nan, delta=math.nan, low=math.nan, high=math.nan,
+                          test="none", p_value=math.nan, a_only=0, b_only=0)
+    d = y - x
+    low, high = bootstrap_interval(d, confidence, seed=seed)
+    a_only, b_only = int((d < 0).sum()), int((d > 0).sum())
+    binary = bool(np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all())
+    p = mcnemar_exact(a_only, b_only) if binary else sign_test(d.tolist())
+    return PairedTest(n=len(x), mean_a=float(x.mean()), mean_b=float(y.mean()), delta=float(d.mean()), low=low,
+                      high=high, test="mcnemar-exact" if binary else "sign", p_value=p, a_only=a_only,
+                      b_only=b_only)

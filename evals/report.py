@@ -1,4 +1,5 @@
-"""Reports of run directories: a markdown table per run, a comparison table across runs, a matplotlib PNG.
+"""Reports of run directories: a markdown table per run, a comparison across runs (side by side, and paired item
+by item with McNemar's exact test or the sign test), a matplotlib PNG.
 
 The summary is always recomputed from results.jsonl (the file is the truth; summary.json is a copy).
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.evals.metrics import PairedTest
 from ratiocinator.evals.results import (
     CONFIG_FILE,
     RESULTS_FILE,
@@ -187,3 +189,55 @@ def plot(runs: Sequence[Run], path: Path | str, *, title: str | None = None) -> 
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
+
+
+def paired_scores(a: Run, b: Run, metric: str = "score") -> tuple[list[str], list[float], list[float]]:
+    """The items both runs scored on `metric` (an item that raised scores 0, as in the summary), in a's order."""
+    def values(run: Run) -> dict[str, float]:
+        if metric == "score":
+            return {r.item_id: (r.score if r.score is not None else 0.0) for r in run.records}
+        return {r.item_id: r.metrics[metric] for r in run.records if metric in r.metrics}
+
+    va, vb = values(a), values(b)
+    ids = [i for i in va if i in vb]
+    return ids, [va[i] for i in ids], [vb[i] for i in ids]
+
+
+def _p(p: float) -> str:
+    return "–" if math.isnan(p) else (f"{p:.2g}" if p < 0.01 else f"{p:.3f}")
+
+
+def paired_rows(a: Run, b: Run) -> list[tuple[str, PairedTest]]:
+    """The paired test of every metric both runs have on common items: the score first."""
+    from ratiocinator.evals.metrics import paired_test
+
+    metrics = ["score"] + [k for k, _ in _keys([a]) if k != "score"]
+    seen: list[str] = []
+    out = []
+    for metric in metrics:
+        if metric in seen:
+            continue
+        seen.append(metric)
+        _, x, y = paired_scores(a, b, metric)
+        if x:
+            out.append((metric, paired_test(x, y)))
+    return out
+
+
+def paired_markdown(runs: Sequence[Run]) -> str:
+    """Each later run against the first, item by item: McNemar's exact test for 0/1 scores, else the sign test,
+    and the paired bootstrap interval of the mean difference."""
+    lines = ["## paired comparison (same items)", ""]
+    for other in runs[1:]:
+        rows = paired_rows(runs[0], other)
+        lines += [f"{other.label} − {runs[0].label}:", "",
+                  "| metric | paired items | first | this | Δ | 95 % CI of Δ (paired bootstrap) | better in first / this "
+                  "| test | p |",
+                  "|---|---:|---:|---:|---:|---|---|---|---:|"]
+        if not rows:
+            lines.append("| – | 0 | | | | | | no common items | |")
+        for metric, t in rows:
+            lines.append(f"| {metric} | {t.n} | {_num(t.mean_a)} | {_num(t.mean_b)} | {_num(t.delta)} | "
+                         f"[{_num(t.low)}, {_num(t.high)}] | {t.a_only} / {t.b_only} | {t.test} | {_p(t.p_value)} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -80,6 +80,10 @@ class RunConfig(BaseModel):
     seed: int = 0
     dtype: str = "auto"
     limit: int | None = Field(None, ge=1)
+    #: a fixed seeded sample of N items (Benchmark.sample; not the first N), the same for every model;
+    #: like `limit` it may change between sessions (a larger sample holds the smaller one)
+    sample: int | None = Field(None, ge=1)
+    sample_seed: int = 0
     workers: int = Field(1, ge=1, le=256)
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # None: start a local Ray instance
@@ -250,6 +254,8 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
     if len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
         raise InvalidInput(f"{cls.name}: item ids must be unique; repeated: {dup}")
+    if config.sample is not None:
+        items = bench.sample(items, config.sample, config.sample_seed)
     if config.limit is not None:
         items = items[: config.limit]
 
@@ -322,6 +328,7 @@ def _run_items(config: RunConfig, spec: WorkerSpec, cls: type[Benchmark], items:
     append_json_line(out / SESSIONS_FILE, {
         "started": datetime.now(timezone.utc).isoformat(), "host": socket.gethostname(), "pid": os.getpid(),
         "executor": config.executor, "workers": config.workers, "limit": config.limit,
+        "sample": config.sample, "sample_seed": config.sample_seed if config.sample is not None else None,
         "done_before": len(done), "todo": len(todo)})
 
     sink = progress or NoProgress()

@@ -108,7 +108,7 @@ def test_the_wheel_carries_the_data_the_package_reads(installed):
         for name in ("domain.pddl", "domain.nl", "p_example.nl", "p_example.pddl"):
             assert f"ratiocinator/data/planning/{domain}/{name}" in names
     for name in ("data/README.md", "data/calibration/english.jsonl", "data/calibration/code.jsonl",
-                 "evals/data/generate_smoke.jsonl", "evals/data/nuclear_norm_prompts.jsonl",
+                 "evals/data/generate_smoke.jsonl", "evals/data/nuclear_norm_prompts.jsonl", "evals/suites/core.toml",
                  "data/pursuit/LICENSE-Conformal-IP.txt", "data/pursuit/20q/classes20.txt",
                  "data/pursuit/20q/query_bank_closed/queries.txt",
                  "data/pursuit/20q/query_bank_closed_yesno/dicts/zebra.json",
