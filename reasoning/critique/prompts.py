@@ -74,9 +74,7 @@ In the last step, write "Final answer: <answer>"."""
 
 # --- the scored verdict (issue 21): a short check, then "Step i is correct" / "incorrect" scored ---
 
-SCORED_SYSTEM = """You are a math expert checking a step-by-step solution to a math problem, one step at a time.
-A step is incorrect if a calculation in it is wrong, if it misreads the problem, or if it does not follow from the problem and the steps before it.
-A step that only restates or transitions is correct."""
+SCORED_SYSTEM = "You are a math expert. A step is incorrect if its calculation is wrong, it misreads the problem, or it does not follow from the steps before it."
 
 #: the problem and the solution: the shared prefix of every step's prompt (the backend reuses it)
 SCORED_CONTEXT = """<Problem>
