@@ -10,7 +10,9 @@ held-in items: `--set start=100`). Otherwise, per run and for each rule, the acc
 and on correct solutions and their harmonic mean: always correct (constant), sympy alone (on the
 items where sympy had a verdict, beside the model and combined rules on the same items), the scored
 model alone at T, and combined (sympy's verdict where it has one, the model's elsewhere); and the
-seconds per item.
+seconds per item; and, threshold-free, the step-level AUC (first wrong steps against known-correct
+steps) and the best harmonic mean any threshold would reach on those items (an oracle, only for
+comparing two settings on the same items, e.g. with and without the critique).
 """
 
 from __future__ import annotations
@@ -61,6 +63,25 @@ def rules(rows: list[dict], t: float) -> dict[str, dict[str, float]]:
     return out
 
 
+def step_auc(rows: list[dict]) -> float:
+    """Threshold-free separation: the chance that a first wrong step has higher log-odds than a known-correct step.
+
+    Known-correct steps are those before the first error and every step of a correct solution
+    (steps after the first error carry no label).
+    """
+    pos = [r["odds"][r["label"]] for r in rows if r["label"] >= 0]
+    neg = [o for r in rows for i, o in enumerate(r["odds"]) if r["label"] < 0 or i < r["label"]]
+    if not pos or not neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def best_threshold(rows: list[dict]) -> tuple[float, float]:
+    """The best harmonic mean any threshold reaches on `rows` (an oracle, for comparing settings on the same items)."""
+    return calibrate_threshold([r["odds"] for r in rows], [r["label"] for r in rows])
+
+
 def _row(pred: list[int], labels: list[int]) -> dict[str, float]:
     e, c, f1 = processbench_f1(pred, labels)
     return {"on_erroneous": e, "on_correct": c, "f1": f1, "items": len(labels),
@@ -83,13 +104,15 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"threshold": t, "f1": f1, "items": len(rows)}))
         return 0
     report = {name: {"rules": rules(rows, args.threshold), "items": len(rows),
-                     "s_per_item": sum(r["seconds"] for r in rows) / max(len(rows), 1)}
+                     "s_per_item": sum(r["seconds"] for r in rows) / max(len(rows), 1),
+                     "step_auc": step_auc(rows), "oracle": best_threshold(rows)}
               for name, rows in runs.items()}
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
     for name, rep in report.items():
-        print(f"{name}: {rep['items']} items, {rep['s_per_item']:.1f} s/item, threshold {args.threshold}")
+        print(f"{name}: {rep['items']} items, {rep['s_per_item']:.1f} s/item, threshold {args.threshold}; "
+              f"step AUC {rep['step_auc']:.2f}; oracle threshold {rep['oracle'][0]:.2f} gives F1 {rep['oracle'][1]:.2f}")
         for rule, r in rep["rules"].items():
             print(f"  {rule:40s} n={r['items']:3d} ({r['erroneous']} erroneous)  err {r['on_erroneous']:.2f}"
                   f"  corr {r['on_correct']:.2f}  F1 {r['f1']:.2f}")

@@ -20,10 +20,14 @@ from pydantic import Field
 
 from ratiocinator.kit import MethodConfig
 
-#: the scored verdict's log-odds threshold; calibrated (reasoning/critique/scoring.calibrate_threshold)
-#: on held-in ProcessBench items, not the evaluated ones: see CALIBRATION below
-SCORED_THRESHOLD = 0.0
-CALIBRATION = "not calibrated yet"
+#: the scored verdict's log-odds threshold, calibrated (reasoning/critique/scoring.calibrate_threshold,
+#: bench/critique_scores.py --calibrate) for Qwen2.5-Coder-0.5B-Instruct on llama.cpp, critique=False,
+#: on held-in ProcessBench items that the evaluation (the first 100 of each set) does not use: items
+#: 100-123 of processbench-gsm8k and 100-111 of processbench-math in the benchmark's order
+#: (`--set start=100`); the best harmonic mean there was 0.36 (0.50 on the GSM8K items alone, at the
+#: same threshold). Other models and settings should calibrate their own.
+SCORED_THRESHOLD = -1.4385
+CALIBRATION = "Qwen2.5-Coder-0.5B, critique=False, ProcessBench GSM8K items 100-123 + MATH items 100-111"
 
 
 class DeepCriticConfig(MethodConfig):
