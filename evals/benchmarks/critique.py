@@ -15,7 +15,10 @@ Datasets (`--set dataset=...`):
 The critic is reasoning/critique/ (registry: `deepcritic`); its config is the option `config`, with
 smaller token limits for a CPU (`--set critique_max_tokens=...` sets the initial critiques',
 `second_look_max_tokens` the second looks'); `max_refinements` applies to `dataset=refine` only (the
-other sets score the first critique).
+other sets score the first critique). `--set verdict=scored` decides each step by the model's scores
+of "correct" / "incorrect" (issue 21; `--set critique=false` scores without a check first, `--set
+threshold=X` moves the decision); the outputs keep every step's log-odds and sympy verdict, so other
+thresholds can be read off a finished run (reasoning/critique/scoring.py).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from ratiocinator.evals.benchmarks._stepdata import (
     read_step_set,
 )
 from ratiocinator.evals.metrics import mamo_close
-from ratiocinator.reasoning.critique import DeepCriticConfig
+from ratiocinator.reasoning.critique import CritiqueRound, DeepCriticConfig
+from ratiocinator.reasoning.critique.scoring import combined_marks, first_error
 
 Dataset = Literal["processbench-gsm8k", "processbench-math", "mr-gsm8k", "planted", "refine"]
 
@@ -45,6 +49,8 @@ class CritiqueBenchOptions(BaseModel):
 
     dataset: Dataset = "processbench-gsm8k"
     planted_items: int = Field(30, ge=1)
+    #: skip the first `start` items (held-in items for calibration: `--set start=100 --limit 30`)
+    start: int = Field(0, ge=0)
     #: max_refinements is used by dataset=refine only
     config: DeepCriticConfig = DeepCriticConfig(
         critique_max_tokens=256, second_look_max_tokens=256, solve_max_tokens=256, max_refinements=1
@@ -53,6 +59,27 @@ class CritiqueBenchOptions(BaseModel):
 
 def _first(marks: list[int | None]) -> int:
     return next((i for i, m in enumerate(marks) if m == -1), -1)
+
+
+def _kind(label: int) -> str:
+    return "on_erroneous" if label >= 0 else "on_correct"
+
+
+def step_set_metrics(rnd: CritiqueRound, label: int, *, text: bool) -> dict[str, float]:
+    """The critic's hit by kind, and the baselines: always correct, sympy alone, sympy and the critic combined."""
+    hit = rnd.first_error == label
+    metrics = {_kind(label): float(hit), "constant": float(label == -1)}
+    if text:
+        metrics["first_look"] = float(_first([c.initial for c in rnd.critiques]) == label)
+    sym = [c.symbolic_valid for c in rnd.critiques]
+    if any(v is not None for v in sym):
+        alone = float(_first([-1 if v is False else 1 for v in sym]) == label)
+        metrics["symbolic_only"] = alone
+        metrics[f"symbolic_{_kind(label)}"] = alone
+    model = [c.final if c.critic is None else c.critic for c in rnd.critiques]  # before any sympy override
+    combined = first_error(combined_marks(model, sym))
+    metrics[f"combined_{_kind(label)}"] = float(combined == label)
+    return metrics
 
 
 class CritiqueBench(Benchmark):
@@ -66,6 +93,10 @@ class CritiqueBench(Benchmark):
     data_subdir = "critique"
 
     def items(self) -> list[Item]:
+        opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]
+        return self._all_items()[opts.start :]
+
+    def _all_items(self) -> list[Item]:
         from ratiocinator.reasoning.symbolic_steps import generate_item, plant_error
 
         opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]
@@ -127,7 +158,9 @@ class CritiqueBench(Benchmark):
                 "steps": list(r.steps),
                 "first_error": r.first_error,
                 "judgements": [[c.initial, c.second, c.final] for c in r.critiques],
+                "log_odds": [c.log_odds for c in r.critiques],
                 "symbolic": [c.symbolic for c in r.critiques],
+                "symbolic_valid": [c.symbolic_valid for c in r.critiques],
                 "critiques": [c.merged for c in r.critiques],
             }
             for r in result.rounds
@@ -156,15 +189,7 @@ class CritiqueBench(Benchmark):
         label = item.inputs["label"]
         (rnd,) = result.rounds
         hit = rnd.first_error == label
-        metrics = {
-            "on_erroneous" if label >= 0 else "on_correct": float(hit),
-            "first_look": float(_first([c.initial for c in rnd.critiques]) == label),
-        }
-        sym = [c.symbolic_valid for c in rnd.critiques]
-        if any(v is not None for v in sym):
-            metrics["symbolic_only"] = float(
-                _first([-1 if v is False else 1 for v in sym]) == label
-            )
+        metrics = step_set_metrics(rnd, label, text=cfg.verdict == "text")
         return Outcome(
             output={
                 "predicted": rnd.first_error,

@@ -3,15 +3,31 @@
 Paper: "DeepCritic: Deliberate Critique with Large Language Models" (Yang et al., 2025; reference
 prompts RUCBM/DeepCritic `Critique_Generation/`). Refinement (critique, then correct the first
 error and critique again) is `max_refinements > 0`; the registry lists it as `deepcritic-refine`.
+
+Each step's verdict is either the paper's free text (`verdict="text"`: the critique ends in
+"\\boxed{1|-1}") or, for small models that copy the prompt instead of deciding, scored
+(`verdict="scored"`, issue 21): after an optional short critique (`critique`, `critique_max_tokens`),
+the model's log-probabilities of "Step i is correct" / "Step i is incorrect" are compared on one
+shared prompt that holds sympy's evidence for the step, and the step is judged incorrect when the
+log-odds exceed `threshold` (reasoning/critique/scoring.py).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from ratiocinator.kit import MethodConfig
+
+#: the scored verdict's log-odds threshold, calibrated (reasoning/critique/scoring.calibrate_threshold,
+#: bench/critique_scores.py --calibrate) for Qwen2.5-Coder-0.5B-Instruct on llama.cpp, critique=False,
+#: on held-in ProcessBench items that the evaluation (the first 100 of each set) does not use: items
+#: 100-123 of processbench-gsm8k and 100-111 of processbench-math in the benchmark's order
+#: (`--set start=100`); the best harmonic mean there was 0.36 (0.50 on the GSM8K items alone, at the
+#: same threshold). Other models and settings should calibrate their own.
+SCORED_THRESHOLD = -1.4385
+CALIBRATION = "Qwen2.5-Coder-0.5B, critique=False, ProcessBench GSM8K items 100-123 + MATH items 100-111"
 
 
 class DeepCriticConfig(MethodConfig):
@@ -19,13 +35,30 @@ class DeepCriticConfig(MethodConfig):
 
     paper: ClassVar[str] = "Yang et al. 2025, DeepCritic: Deliberate Critique with Large Language Models"
 
-    second_look: bool = Field(True, description="DeepCritic's in-depth critique of each initial critique")
+    second_look: bool = Field(
+        True, description="DeepCritic's in-depth critique of each initial critique (text verdict only)"
+    )
     symbolic: bool = Field(True, description="give sympy's verdict on symbolic steps to the critic")
     symbolic_decides: bool = Field(
         False, description="let a definite sympy verdict override the critic's judgement"
     )
     max_refinements: int = Field(
         0, ge=0, description='rounds of "fix the first error, critique again" (0: critique only)'
+    )
+    verdict: Literal["text", "scored"] = Field(
+        "text",
+        description='"text": the critique\'s boxed judgement (the paper); "scored": compare the model\'s '
+        'log-probabilities of "correct" / "incorrect" after the critique',
+    )
+    critique: bool = Field(
+        True,
+        description="scored verdict: write a short critique before scoring (False: score straight from "
+        "the problem, the solution and sympy's evidence)",
+    )
+    threshold: float = Field(
+        SCORED_THRESHOLD,
+        description="scored verdict: a step is incorrect when log P(incorrect) - log P(correct) exceeds "
+        "this (calibrated on held-in ProcessBench items, see SCORED_THRESHOLD)",
     )
     critique_max_tokens: int = Field(512, ge=1, description="each step's initial critique")
     second_look_max_tokens: int = Field(512, ge=1, description="each step's second look")

@@ -1,4 +1,4 @@
-"""DeepCritic as a LangGraph graph: [solve] -> symbolic -> critique -> second_look -> merge -> (refine -> symbolic | end); and `run`.
+"""DeepCritic as a LangGraph graph: [solve] -> symbolic -> critique -> second_look -> verdict -> merge -> (refine -> symbolic | end); and `run`.
 
 Paper: "DeepCritic: Deliberate Critique with Large Language Models" (Yang et al., 2025; reference
 prompts RUCBM/DeepCritic `Critique_Generation/`). Each step of a step-wise solution gets an initial
@@ -14,7 +14,9 @@ the new solution is critiqued again (up to `max_refinements` times).
 The reference merges the two critiques with a third LLM call to make smooth training text; the
 verdict is the second look's, so here the merge joins the texts and takes that verdict without a
 model call. A judgement that does not parse (cut off before the box) is asked for once more under a
-grammar that only allows 1 or -1.
+grammar that only allows 1 or -1. With `verdict="scored"` (issue 21, reasoning/critique/scoring.py)
+the critique is a short check (or none), there is no second look, and `verdict` decides each step
+by the model's log-odds of "incorrect" over "correct" against a calibrated threshold.
 
     result = run(problem, backend=backend, steps=steps)     # CritiqueResult(first_error=2, ...)
     result = run(problem, backend=backend, config=DeepCriticConfig(max_refinements=1))  # solve, critique, fix
@@ -40,13 +42,14 @@ from ratiocinator.reasoning.critique.result import CritiqueResult
 def build_graph() -> Any:
     """The compiled graph (once per process); invoke it with `context=MethodContext(backend, config, usage)`."""
     graph = StateGraph(nodes.CritiqueState, context_schema=MethodContext)
-    for name in ("solve", "symbolic", "critique", "second_look", "merge", "refine"):
+    for name in ("solve", "symbolic", "critique", "second_look", "verdict", "merge", "refine"):
         graph.add_node(name, getattr(nodes, name))
     graph.add_conditional_edges(START, nodes.start, {"solve": "solve", "symbolic": "symbolic"})
     graph.add_edge("solve", "symbolic")
     graph.add_edge("symbolic", "critique")
     graph.add_edge("critique", "second_look")
-    graph.add_edge("second_look", "merge")
+    graph.add_edge("second_look", "verdict")
+    graph.add_edge("verdict", "merge")
     graph.add_conditional_edges("merge", nodes.after_merge, {"refine": "refine", END: END})
     graph.add_edge("refine", "symbolic")
     return graph.compile()
@@ -76,7 +79,7 @@ def run(
         {"problem": problem, "steps": list(steps), "given": list(given), "rounds": []},
         backend=backend,
         config=cfg,
-        recursion_limit=6 * (cfg.max_refinements + 1) + 4,
+        recursion_limit=7 * (cfg.max_refinements + 1) + 4,
     )
     rounds = tuple(state["rounds"])
     return CritiqueResult(

@@ -1,8 +1,10 @@
-"""DeepCritic's nodes: solve, symbolic (sympy evidence), critique, second_look, merge, refine, and the two routers.
+"""DeepCritic's nodes: solve, symbolic (sympy evidence), critique, second_look, verdict, merge, refine, and the two routers.
 
 Each node is a function of the graph's state and the LangGraph runtime, whose context carries the
 backend and the DeepCriticConfig (see kit/context.py). Every step of the solution gets its critique in
-one batched call; a judgement that does not parse is asked for once more under a grammar.
+one batched call; with the text verdict a judgement that does not parse is asked for once more under
+a grammar. With the scored verdict (reasoning/critique/scoring.py) the critique is a short check (or
+none), there is no second look, and `verdict` scores "correct" / "incorrect" for every step.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ from ratiocinator.reasoning.critique.prompts import (
     SOLVE_PROMPT,
 )
 from ratiocinator.reasoning.critique.result import CritiqueRound, StepCritique
+from ratiocinator.reasoning.critique.scoring import (
+    check_conversation,
+    decide,
+    log_odds,
+    verdict_conversation,
+)
 from ratiocinator.reasoning.critique.steps import format_solution, parse_judgement, parse_steps
 
 Ctx = Runtime[MethodContext[DeepCriticConfig]]
@@ -44,6 +52,7 @@ class CritiqueState(TypedDict, total=False):
     evidence: list[Evidence]
     critiques: list[tuple[str, int]]
     second: list[tuple[str, int] | None]
+    odds: list[float | None]  # the scored verdict's log-odds of "incorrect" per step (None: text verdict)
     rounds: list[CritiqueRound]
 
 
@@ -106,7 +115,10 @@ def symbolic(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
 
 
 def critique(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
-    """The initial critique of every step, each ending in its judgement."""
+    """The initial critique of every step, each ending in its judgement (scored verdict: a short check, or none)."""
+    cfg = runtime.context.config
+    if cfg.verdict == "scored":
+        return {"critiques": _checks(state, runtime)}
     solution = format_solution(state["steps"])
     prompts = [
         INITIAL_PROMPT.format(
@@ -117,13 +129,29 @@ def critique(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
         )
         for i in range(len(state["steps"]))
     ]
-    return {"critiques": _ask(runtime, prompts, runtime.context.config.critique_max_tokens)}
+    return {"critiques": _ask(runtime, prompts, cfg.critique_max_tokens)}
+
+
+def _checks(state: CritiqueState, runtime: Ctx) -> list[tuple[str, int]]:
+    """The scored verdict's short check of every step (its judgement read if it wrote one, never asked again)."""
+    cfg, steps = runtime.context.config, state["steps"]
+    if not cfg.critique:
+        return [("", 0)] * len(steps)
+    solution = format_solution(steps)
+    convs = [
+        check_conversation(
+            state["problem"], solution, i + 1, evidence_block(state["evidence"][i].note)
+        )
+        for i in range(len(steps))
+    ]
+    replies = runtime.context.backend.generate(convs, _params(cfg, cfg.critique_max_tokens))
+    return [(c.text.strip(), parse_judgement(c.text)) for c in replies]
 
 
 def second_look(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
     """DeepCritic's second look at each initial critique (re-verify the step, or critique the critique)."""
     steps, cfg = state["steps"], runtime.context.config
-    if not cfg.second_look:
+    if not cfg.second_look or cfg.verdict == "scored":
         return {"second": [None] * len(steps)}
     solution = format_solution(steps)
     prompts = [
@@ -139,11 +167,31 @@ def second_look(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
     return {"second": _ask(runtime, prompts, cfg.second_look_max_tokens)}
 
 
+def verdict(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
+    """The scored verdict: each step's log-odds of "incorrect" after its check (none with the text verdict)."""
+    steps, cfg = state["steps"], runtime.context.config
+    if cfg.verdict != "scored":
+        return {"odds": [None] * len(steps)}
+    solution = format_solution(steps)
+    odds: list[float | None] = []
+    for i in range(len(steps)):
+        check = state["critiques"][i][0] if cfg.critique else None
+        prompt = verdict_conversation(
+            state["problem"], solution, i + 1, evidence_block(state["evidence"][i].note), check
+        )
+        odds.append(log_odds(runtime.context.backend, prompt, i + 1))
+    return {"odds": odds}
+
+
 def _step_critique(state: CritiqueState, i: int, cfg: DeepCriticConfig) -> StepCritique:
     text, initial = state["critiques"][i]
     second = state["second"][i]
     evidence = state["evidence"][i]
+    odds = state.get("odds", [None] * len(state["steps"]))[i]
     final = second[1] if second is not None and second[1] != 0 else initial
+    if odds is not None:
+        final = decide(odds, cfg.threshold)
+    critic = final
     if cfg.symbolic_decides and evidence.valid is not None:
         final = 1 if evidence.valid else -1
     return StepCritique(
@@ -156,6 +204,8 @@ def _step_critique(state: CritiqueState, i: int, cfg: DeepCriticConfig) -> StepC
         symbolic=evidence.note,
         symbolic_valid=evidence.valid,
         symbolic_check=evidence.check if evidence.valid is not None else None,
+        critic=critic,
+        log_odds=odds,
     )
 
 

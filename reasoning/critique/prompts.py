@@ -71,3 +71,24 @@ A careful check found that Step {index} is wrong:
 Steps 1 to {kept} are correct; keep them as they are. Rewrite the solution from Step {index} on, fixing the error.
 Write each step on its own line, starting with "Step i:", and write the whole solution from Step 1.
 In the last step, write "Final answer: <answer>"."""
+
+# --- the scored verdict (issue 21): a short check, then "Step i is correct" / "incorrect" scored ---
+
+SCORED_SYSTEM = "You are a math expert. A step is incorrect if its calculation is wrong, it misreads the problem, or it does not follow from the steps before it."
+
+#: the problem and the solution: the shared prefix of every step's prompt (the backend reuses it)
+SCORED_CONTEXT = """<Problem>
+{problem}
+</Problem>
+
+<Solution Path>
+{solution}
+</Solution Path>
+{evidence}"""
+
+SCORED_CHECK = "Check Step {index} briefly: recompute its numbers and say whether it follows from the problem and the steps before it."
+
+SCORED_QUESTION = "Is Step {index} correct or incorrect?"
+
+#: the verdict cue the two alternatives share; then " correct" or " incorrect" is scored
+VERDICT_CUE = "Step {index} is"

@@ -11,7 +11,7 @@ from ratiocinator.reasoning.critique.steps import format_solution
 
 @dataclass(frozen=True, kw_only=True)
 class StepCritique:
-    """One step's critiques and judgements (1 correct, -1 wrong, 0 unparsed) and sympy's evidence."""
+    """One step's critiques and judgements (1 correct, -1 wrong, 0 unparsed), sympy's evidence, the scored log-odds."""
 
     step: str
     critique: str
@@ -22,6 +22,8 @@ class StepCritique:
     symbolic: str | None = None  # sympy's finding, in words, as the critic was told
     symbolic_valid: bool | None = None  # sympy's verdict, when it reached one
     symbolic_check: SymbolicCheck | None = None  # what sympy checked, when it reached a verdict
+    critic: int | None = None  # the critic's own judgement, before sympy overrides it (symbolic_decides)
+    log_odds: float | None = None  # scored verdict: log P(incorrect) - log P(correct) (None: text verdict)
 
     @property
     def merged(self) -> str:
