@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.tool_agent import ToolAgentConfig
 from ratiocinator.agents.tool_agent import prompts as umi
@@ -49,13 +49,25 @@ class ToolBenchStaticOptions(BaseModel):
     file: str = "toolbench_ood.json"
     # the caller under the name grammar and the API's schema unless constrained=false; the
     # reference keeps the last 1750 tokens of history; react writes planner + caller tokens at once
+    # the decisions by scores (the planner's role, the caller's tool, grounded argument values);
+    # decision=text tool_choice=grammar grounding=false require_arguments=false is the free-text system
     config: ToolAgentConfig = ToolAgentConfig(
         planner_max_tokens=128,
         caller_max_tokens=96,
         summarizer_max_tokens=160,
         history_chars=5000,
         stream_tokens=False,
+        decision="scored",
+        tool_choice="scored",
+        grounding=True,
     )
+    # the data do not mark required parameters; the gold calls of steps 201-1152 fill all of an
+    # API's parameters in most calls, so the caller is asked for all of them (false: all optional)
+    require_arguments: bool = True
+    # the first item (0-based) of the run: calibration runs take held-in steps after the evaluated ones
+    start: int = Field(0, ge=0)
+    # only the planner's decision (calibration runs of decision_bias): no caller, no summarizer
+    planner_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +149,7 @@ class ToolBenchStatic(Benchmark):
                     items.append(
                         Item(id=f"{i}/{j}", inputs={"dialogue": i, "turn": j, "sha256": digest})
                     )
-        return items
+        return items[self.options.start :]  # type: ignore[attr-defined]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         from ratiocinator.agents.tool_agent import tool_context
@@ -157,7 +169,9 @@ class ToolBenchStatic(Benchmark):
             t["Name"]: ApiDoc(
                 name=t["Name"],
                 description=str(t.get("function", "")),
-                parameters=umi.toolbench_arguments_schema(t.get("input")),
+                parameters=umi.toolbench_arguments_schema(
+                    t.get("input"), required=opts.require_arguments
+                ),
             )
             for t in d["tools"]
         }
@@ -167,8 +181,10 @@ class ToolBenchStatic(Benchmark):
 
             config = ReActConfig.from_tool_agent(config)
         roles_ctx = tool_context(ctx.backend, config, apis, docs=umi.tool_doc(d["tools"]))
-        step = _react_step if opts.system == "react" else _alpha_umi_step
-        output = step(roles_ctx, history)
+        if opts.system == "react":
+            output = _react_step(roles_ctx, history)
+        else:
+            output = _alpha_umi_step(roles_ctx, history, planner_only=opts.planner_only)
         metrics = _metrics(output, gold, follow, apis)
         output.update(gold=gold)
         usage = roles_ctx.usage.usage()
@@ -199,26 +215,30 @@ def _react_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
             "answer": answer}
 
 
-def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
+def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn], *, planner_only: bool = False) -> dict[str, Any]:
     """The planner's decision for the step, then the caller's call or the summarizer's answer."""
     from ratiocinator.agents.tool_agent import roles
+    from ratiocinator.agents.tool_agent.decide import plan
 
     cfg = ctx.config
     text = umi.render_history(history, max_chars=cfg.history_chars)
-    raw = roles.text(ctx, "planner", cfg.planner_prompt.format(doc=ctx.docs, history=text),
-                     cfg.planner_max_tokens)
-    thought, marker = umi.parse_decision(raw)
+    prompt = cfg.planner_prompt.format(doc=ctx.docs, history=text)
+    raw = roles.text(ctx, "planner", prompt, cfg.planner_max_tokens)
+    thought, marker, record = plan(ctx, prompt, raw)
     decision = marker or "caller"
     step = f"{thought} Next: {decision}."
     with_plan = umi.render_history(
         [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=cfg.history_chars
     )
-    output: dict[str, Any] = {"planner": raw}
+    output: dict[str, Any] = {"planner": raw, **record}
     action = action_input = answer = None
-    if decision == "caller":
+    if planner_only:
+        output["planner_only"] = True
+    elif decision == "caller":
         _, call_text, problem = roles.call(
             ctx, umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step,
-                                   tool_names=", ".join(ctx.tools))
+                                   tool_names=", ".join(ctx.tools)),
+            dialogue=with_plan,
         )
         action, action_input = umi.split_action(call_text)
         output.update(caller=call_text, problem=problem)
@@ -237,6 +257,10 @@ def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, Api
         "plan_acc": float(decision == gold),
         "hallu": float(action is not None and action != "none" and action not in apis),
     }
+    if "written" in output:  # a scored decision: the marker the model wrote, read as the text rule reads it
+        metrics["plan_acc_written"] = float((output["written"] or "caller") == gold)
+    if output.get("planner_only"):
+        return metrics  # a calibration step: the planner's decision alone
     if gold == "caller":
         ref_action, ref_input = umi.split_action(follow)
         metrics["act_em"] = float(action == ref_action)

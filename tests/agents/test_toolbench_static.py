@@ -38,6 +38,10 @@ def data_dir(tmp_path):
     return tmp_path
 
 
+#: the free-text system (the planner's written marker, the name under a grammar, ungrounded optional arguments)
+TEXT = {"decision": "text", "tool_choice": "grammar", "grounding": "false", "require_arguments": "false"}
+
+
 def _bench(data_dir, **options):
     cls = get("toolbench-static")
     return cls(cls.parse_options(options), data_dir=data_dir)
@@ -48,7 +52,7 @@ def test_items_are_the_planner_steps(data_dir):
 
 
 def test_alpha_umi_scores_a_call_step_and_a_conclusion_step(data_dir):
-    bench = _bench(data_dir)
+    bench = _bench(data_dir, **TEXT)
     call_step, end_step = bench.items()
     backend = ScriptedBackend(
         [
@@ -114,7 +118,7 @@ def test_the_benchmark_holds_the_tool_agents_config(data_dir):
     assert _bench(data_dir, constrained="false").options.config.constrained is False  # --set reaches it
     # the budgets reach the roles: the planner gets 128 tokens; react one output of 128 + 96
     backend = ScriptedBackend(["Search cats. Next: caller.", "search_for_youtube", '{"q": "cats"}'])
-    out = bench.run(bench.items()[0], Context(backend=backend))
+    out = _bench(data_dir, **TEXT).run(bench.items()[0], Context(backend=backend))
     assert backend.calls[0].params.max_tokens == 128 and backend.calls[2].params.max_tokens == 96
     assert out.prompt_tokens > 0 and out.completion_tokens > 0  # what went through the backend
     react = ScriptedBackend(["conclusion: done"])
