@@ -124,3 +124,44 @@ def test_the_benchmark_holds_the_tool_agents_config(data_dir):
     react = ScriptedBackend(["conclusion: done"])
     _bench(data_dir, system="react", planner_max_tokens=64).run(bench.items()[0], Context(backend=react))
     assert react.calls[0].params.max_tokens == 64 + 96
+
+
+class ScoringBackend(ScriptedBackend):
+    """Scripted text, and scores: a role marker or tool line from `table` (by suffix), else -10."""
+
+    def __init__(self, script, table):
+        super().__init__(script)
+        self.table = table
+        self.scored: list[list[str]] = []
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        self.scored.append(list(continuations))
+        return [next((v for k, v in self.table.items() if c.endswith(k)), -10.0) for c in continuations]
+
+
+def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
+    bench = _bench(data_dir)  # the default: scored role, scored tool, required, grounded arguments
+    call_step, end_step = bench.items()
+    table = {"Next: caller": -1.0, "Next: conclusion": -3.0, "Action: search_for_youtube\n": -1.0,
+             '"cat"': -2.0, '"Find"': -2.5}
+    # the model writes "Next: conclusion" but scores the caller higher; the name is scored, not decoded
+    backend = ScoringBackend(["Search cats. Next: conclusion.", '{"q": "kitten"}'], table)
+    out = bench.run(call_step, Context(backend=backend))
+    assert out.output["decision"] == "caller" and out.output["written"] == "conclusion"
+    assert out.output["scores"] == {"caller": -1.0, "conclusion": -3.0, "give up": -10.0}
+    assert out.metrics["plan_acc"] == 1.0 and out.metrics["plan_acc_written"] == 0.0
+    assert out.metrics["act_em"] == 1.0
+    assert backend.scored[1] == ["Action: search_for_youtube\n", "Action: trending_for_youtube\n"]
+    # every parameter is asked for; "kitten" does not occur in the dialogue and scores -10, so it
+    # yields to "Find" (-2.5), the one value found there ("cat" is only part of a word run)
+    assert backend.calls[1].params.schema["required"] == ["q"]
+    assert out.output["action_input"] == '{"q": "Find"}'
+    # a planner-only step (calibration): the decision alone, no caller
+    planner_only = _bench(data_dir, planner_only="true", start="1")
+    (only,) = planner_only.items()
+    assert only.id == "0/4"
+    backend = ScoringBackend(["Done. Next: caller."], {"Next: conclusion": -0.1, "Next: caller": -2.0})
+    out = planner_only.run(only, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["planner_only"]
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}
+    assert len(backend.calls) == 1
