@@ -26,6 +26,7 @@ steps). Paper anchors (7B, out of domain): alpha-UMi Plan ACC 89.7, Act.EM 60.5;
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -68,6 +69,8 @@ class ToolBenchStaticOptions(BaseModel):
     start: int = Field(0, ge=0)
     # only the planner's decision (calibration runs of decision_bias): no caller, no summarizer
     planner_only: bool = False
+    # only these items (ids "dialogue/turn"; empty: all from `start`): a calibration run's held-in steps
+    ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,7 +152,11 @@ class ToolBenchStatic(Benchmark):
                     items.append(
                         Item(id=f"{i}/{j}", inputs={"dialogue": i, "turn": j, "sha256": digest})
                     )
-        return items[self.options.start :]  # type: ignore[attr-defined]
+        opts: ToolBenchStaticOptions = self.options  # type: ignore[assignment]
+        if opts.ids:
+            chosen = set(opts.ids)
+            return [i for i in items if i.id in chosen]
+        return items[opts.start :]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         from ratiocinator.agents.tool_agent import tool_context
@@ -271,3 +278,41 @@ def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, Api
     elif gold == "conclusion":
         metrics["rouge_l"] = rouge_l(output["answer"] or "none", follow)
     return metrics
+
+
+def calibration_ids(bench: ToolBenchStatic, *, start: int, per_role: dict[str, int], seed: int = 0) -> list[str]:
+    """Held-in steps for the role calibration: `per_role` steps of each gold decision from item `start` on, drawn by `seed`."""
+    import random
+
+    by_role: dict[str, list[str]] = {}
+    for item, gold in zip(bench.items()[start:], _golds(bench, start), strict=True):
+        by_role.setdefault(gold, []).append(item.id)
+    rng = random.Random(seed)
+    return sorted(i for role, n in per_role.items() for i in rng.sample(by_role.get(role, []), n))
+
+
+def _golds(bench: ToolBenchStatic, start: int) -> list[str]:
+    out = []
+    for item in bench.items()[start:]:
+        conv = bench.dialogues[item.inputs["dialogue"]]["conversations"]
+        out.append(str(umi.parse_decision(conv[item.inputs["turn"]]["value"])[1]))
+    return out
+
+
+def role_bias(results: list[dict[str, Any]], priors: dict[str, float]) -> tuple[float, ...]:
+    """decision_bias from a planner-only run's rows (scores, gold), shifted from the run's role shares to `priors`.
+
+    The bias-only softmax fitted on a sample with chosen role shares gives p(role | step) under those
+    shares; adding log(prior / share) per role moves it to the priors (the caller's bias stays 0).
+    """
+    from collections import Counter
+
+    from ratiocinator.agents.tool_agent.decide import fit_role_bias
+    from ratiocinator.agents.tool_agent.prompts import DECISIONS
+
+    rows = [r["output"] for r in results if not r.get("error")]
+    golds = [r["gold"] for r in rows]
+    fitted = fit_role_bias([r["scores"] for r in rows], golds)
+    share = Counter(golds)
+    shifted = [b + math.log(priors[d] / (share[d] / len(golds))) for d, b in zip(DECISIONS, fitted, strict=True)]
+    return tuple(round(b - shifted[0], 3) for b in shifted)
