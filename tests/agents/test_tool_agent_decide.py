@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from ratiocinator.agents.tool_agent import ToolAgentConfig, nodes, run, tool_context
-from ratiocinator.agents.tool_agent.decide import choose_role, choose_tool, fit_role_bias, marker, plan
+from ratiocinator.agents.tool_agent.decide import (
+    choose_role,
+    choose_tool,
+    fit_role_bias,
+    marker,
+    plan,
+)
 from ratiocinator.agents.tool_agent.prompts import DECISIONS
 from ratiocinator.agents.tools import Verified, as_tools, tool
 from ratiocinator.kit import StaticRuntime

@@ -74,7 +74,8 @@ def test_grounded_values_enums_and_numbers():
 
 def test_the_caller_grounds_its_arguments_in_the_dialogue():
     class Doc:
-        parameters = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
+        def __init__(self):
+            self.parameters = {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]}
 
     backend = TableBackend(['{"q": ""}'], table={'""': -0.2, '"comedy"': -0.5})
     config = ToolAgentConfig(stream_tokens=False, grounding=True, tool_choice="scored")

@@ -141,7 +141,7 @@ class ScoringBackend(ScriptedBackend):
 
 def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
     bench = _bench(data_dir)  # the default: scored role, scored tool, required, grounded arguments
-    call_step, end_step = bench.items()
+    call_step, _ = bench.items()
     table = {"Next: caller": -1.0, "Next: conclusion": -3.0, "Action: search_for_youtube\n": -1.0,
              '"cat"': -2.0, '"Find"': -2.5}
     # the model writes "Next: conclusion" but scores the caller higher; the name is scored, not decoded
