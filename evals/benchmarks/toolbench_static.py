@@ -69,6 +69,8 @@ class ToolBenchStaticOptions(BaseModel):
     start: int = Field(0, ge=0)
     # only the planner's decision (calibration runs of decision_bias): no caller, no summarizer
     planner_only: bool = False
+    # the summarizer writes the answer on conclusion steps (ROUGE-L); false: skipped, no rouge_l
+    summarize: bool = True
     # only these items (ids "dialogue/turn"; empty: all from `start`): a calibration run's held-in steps
     ids: tuple[str, ...] = ()
 
@@ -191,7 +193,9 @@ class ToolBenchStatic(Benchmark):
         if opts.system == "react":
             output = _react_step(roles_ctx, history)
         else:
-            output = _alpha_umi_step(roles_ctx, history, planner_only=opts.planner_only)
+            output = _alpha_umi_step(
+                roles_ctx, history, planner_only=opts.planner_only, summarize=opts.summarize
+            )
         metrics = _metrics(output, gold, follow, apis)
         output.update(gold=gold)
         usage = roles_ctx.usage.usage()
@@ -222,7 +226,9 @@ def _react_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
             "answer": answer}
 
 
-def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn], *, planner_only: bool = False) -> dict[str, Any]:
+def _alpha_umi_step(
+    ctx: Any, history: list[umi.HistoryTurn], *, planner_only: bool = False, summarize: bool = True
+) -> dict[str, Any]:
     """The planner's decision for the step, then the caller's call or the summarizer's answer."""
     from ratiocinator.agents.tool_agent import roles
     from ratiocinator.agents.tool_agent.decide import plan
@@ -239,6 +245,8 @@ def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn], *, planner_only: b
     )
     output: dict[str, Any] = {"planner": raw, **record}
     action = action_input = answer = None
+    if not summarize:
+        output["unsummarized"] = True
     if planner_only:
         output["planner_only"] = True
     elif decision == "caller":
@@ -249,7 +257,7 @@ def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn], *, planner_only: b
         )
         action, action_input = umi.split_action(call_text)
         output.update(caller=call_text, problem=problem)
-    elif decision == "conclusion":
+    elif decision == "conclusion" and summarize:
         answer = roles.text(ctx, "summarizer", cfg.summarizer_prompt.format(history=with_plan),
                             cfg.summarizer_max_tokens).strip()
         output["summarizer"] = answer
@@ -275,7 +283,7 @@ def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, Api
         f1 = argument_f1(output["action_input"] or "{}", ref_input) if action == ref_action else 0.0
         if f1 is not None:
             metrics["arg_f1"] = f1
-    elif gold == "conclusion":
+    elif gold == "conclusion" and not output.get("unsummarized"):
         metrics["rouge_l"] = rouge_l(output["answer"] or "none", follow)
     return metrics
 

@@ -165,3 +165,13 @@ def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data
     assert out.output["decision"] == "conclusion" and out.output["planner_only"]
     assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}
     assert len(backend.calls) == 1
+
+
+def test_summarize_false_skips_the_answer_and_its_rouge(data_dir):
+    bench = _bench(data_dir, summarize="false")
+    _, end_step = bench.items()
+    backend = ScoringBackend(["Done. Next: caller."], {"Next: conclusion": -0.1, "Next: caller": -2.0})
+    out = bench.run(end_step, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["answer"] is None
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}
+    assert len(backend.calls) == 1  # the planner's text only
