@@ -15,6 +15,17 @@ from ratiocinator.kit import MethodConfig
 
 #: where the scored decisions' calibration values come from (see the fields that use them)
 ROLE_BIAS_SOURCE = "not calibrated (zeros)"
+#: decision_bias for ToolBench (toolbench-static holds it): fitted once with fit_role_bias on 13 held-in
+#: planner steps (items 64/2, 82/5, 85/10, 103/4, 110/1, 136/4, 154/12, 157/1, 195/8, 212/17, 218/7, 237/7,
+#: 261/11 of toolbench_ood.json: 6 caller, 4 conclusion, 3 give up, drawn by role from steps 201-1152,
+#: never the first 200 that are evaluated), Qwen2.5-Coder-0.5B on llama.cpp, planner_max_tokens=48,
+#: then moved from the sample's role shares to those of steps 201-1152 (caller .745, conclusion .194,
+#: give up .061); run dir /work/runs/umi-calib48-0.5b, 2026-12-05
+TOOLBENCH_ROLE_BIAS: tuple[float, float, float] = (0.0, 3.359, 4.988)
+TOOLBENCH_ROLE_BIAS_SOURCE = (
+    "fitted on 13 held-in ToolBench planner steps (toolbench_ood.json steps 201-1152, never the first "
+    "200), Qwen2.5-Coder-0.5B on llama.cpp, planner_max_tokens=48 (agents/tool_agent/config.py)"
+)
 GROUNDING_SOURCE = (
     "log(380 / 237): of the 617 string and number values of the gold calls of toolbench_ood.json's "
     "steps 201-1152 (held in: not the first 200 that are evaluated), 380 occur in the dialogue "

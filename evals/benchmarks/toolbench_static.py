@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.tool_agent import ToolAgentConfig
 from ratiocinator.agents.tool_agent import prompts as umi
+from ratiocinator.agents.tool_agent.config import TOOLBENCH_ROLE_BIAS
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, sha256_text
 
@@ -59,6 +60,7 @@ class ToolBenchStaticOptions(BaseModel):
         history_chars=5000,
         stream_tokens=False,
         decision="scored",
+        decision_bias=TOOLBENCH_ROLE_BIAS,  # calibrated once on held-in steps (see its source)
         tool_choice="scored",
         grounding=True,
     )
