@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ratiocinator.agents.tool_agent.config import TOOLBENCH_ROLE_BIAS
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.evals.benchmarks.toolbench_static import argument_f1, rouge_l
 from ratiocinator.models.scripted import ScriptedBackend
@@ -140,7 +141,9 @@ class ScoringBackend(ScriptedBackend):
 
 
 def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
-    bench = _bench(data_dir)  # the default: scored role, scored tool, required, grounded arguments
+    # the default system (scored role, scored tool, required, grounded arguments), without the bias
+    bench = _bench(data_dir, decision_bias="0,0,0")
+    assert _bench(data_dir).options.config.decision_bias == TOOLBENCH_ROLE_BIAS  # the calibrated one
     call_step, _ = bench.items()
     table = {"Next: caller": -1.0, "Next: conclusion": -3.0, "Action: search_for_youtube\n": -1.0,
              '"cat"': -2.0, '"Find"': -2.5}
