@@ -73,6 +73,10 @@ class ToolBenchStaticOptions(BaseModel):
     planner_only: bool = False
     # the summarizer writes the answer on conclusion steps (ROUGE-L); false: skipped, no rouge_l
     summarize: bool = True
+    # the caller's call is also made on steps where the planner chose another role, as if it had chosen
+    # the caller, and recorded as `would_call` (the metrics still count a call only where the decision is
+    # caller): other decision rules can then be scored offline on the same steps
+    always_call: bool = False
     # only these items (ids "dialogue/turn"; empty: all from `start`): a calibration run's held-in steps
     ids: tuple[str, ...] = ()
 
@@ -196,7 +200,8 @@ class ToolBenchStatic(Benchmark):
             output = _react_step(roles_ctx, history)
         else:
             output = _alpha_umi_step(
-                roles_ctx, history, planner_only=opts.planner_only, summarize=opts.summarize
+                roles_ctx, history, planner_only=opts.planner_only, summarize=opts.summarize,
+                always_call=opts.always_call,
             )
         metrics = _metrics(output, gold, follow, apis)
         output.update(gold=gold)
@@ -229,7 +234,12 @@ def _react_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
 
 
 def _alpha_umi_step(
-    ctx: Any, history: list[umi.HistoryTurn], *, planner_only: bool = False, summarize: bool = True
+    ctx: Any,
+    history: list[umi.HistoryTurn],
+    *,
+    planner_only: bool = False,
+    summarize: bool = True,
+    always_call: bool = False,
 ) -> dict[str, Any]:
     """The planner's decision for the step, then the caller's call or the summarizer's answer."""
     from ratiocinator.agents.tool_agent import roles
@@ -241,10 +251,6 @@ def _alpha_umi_step(
     raw = roles.text(ctx, "planner", prompt, cfg.planner_max_tokens)
     thought, marker, record = plan(ctx, prompt, raw)
     decision = marker or "caller"
-    step = f"{thought} Next: {decision}."
-    with_plan = umi.render_history(
-        [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=cfg.history_chars
-    )
     output: dict[str, Any] = {"planner": raw, **record}
     action = action_input = answer = None
     if not summarize:
@@ -252,19 +258,35 @@ def _alpha_umi_step(
     if planner_only:
         output["planner_only"] = True
     elif decision == "caller":
-        _, call_text, problem = roles.call(
-            ctx, umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step,
-                                   tool_names=", ".join(ctx.tools)),
-            dialogue=with_plan,
-        )
+        call_text, problem = _call(ctx, history, thought)
         action, action_input = umi.split_action(call_text)
         output.update(caller=call_text, problem=problem)
-    elif decision == "conclusion" and summarize:
-        answer = roles.text(ctx, "summarizer", cfg.summarizer_prompt.format(history=with_plan),
-                            cfg.summarizer_max_tokens).strip()
-        output["summarizer"] = answer
+    else:
+        if always_call:
+            output["would_call"] = _call(ctx, history, thought)[0]
+        if decision == "conclusion" and summarize:
+            with_plan = umi.render_history(
+                [*history, umi.HistoryTurn(role="assistant", content=f"{thought} Next: {decision}.")],
+                max_chars=cfg.history_chars,
+            )
+            answer = roles.text(ctx, "summarizer", cfg.summarizer_prompt.format(history=with_plan),
+                                cfg.summarizer_max_tokens).strip()
+            output["summarizer"] = answer
     output.update(decision=decision, action=action, action_input=action_input, answer=answer)
     return output
+
+
+def _call(ctx: Any, history: list[umi.HistoryTurn], thought: str) -> tuple[str, str]:
+    """(the caller's turn text, the problem when there is no call) after the planner's `thought` and `Next: caller`."""
+    from ratiocinator.agents.tool_agent import roles
+
+    step = f"{thought} Next: caller."
+    with_plan = umi.render_history(
+        [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=ctx.config.history_chars
+    )
+    prompt = umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step, tool_names=", ".join(ctx.tools))
+    _, call_text, problem = roles.call(ctx, prompt, dialogue=with_plan)
+    return call_text, problem
 
 
 def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, ApiDoc]) -> dict[str, float]:

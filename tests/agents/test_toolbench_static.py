@@ -178,3 +178,15 @@ def test_summarize_false_skips_the_answer_and_its_rouge(data_dir):
     assert out.output["decision"] == "conclusion" and out.output["answer"] is None
     assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}
     assert len(backend.calls) == 1  # the planner's text only
+
+
+def test_always_call_records_the_call_a_caller_decision_would_make(data_dir):
+    bench = _bench(data_dir, summarize="false", always_call="true")
+    _, end_step = bench.items()
+    table = {"Next: conclusion": -0.1, "Next: caller": -2.0, "Action: trending_for_youtube\n": -0.5}
+    backend = ScoringBackend(["Done. Next: caller.", "{}"], table)
+    out = bench.run(end_step, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["action"] is None
+    assert out.output["would_call"] == "Action: trending_for_youtube\nAction Input: {}"
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}  # not counted
+    assert "Done. Next: caller." in backend.calls[1].prompt[0].content  # as if the caller were chosen
