@@ -6,14 +6,22 @@ one planner step of a dialogue: the role gets the gold history up to that step a
 next move, as in the reference (GLPFT/inference_utils/toolbench/infer_pipeline.py and
 evaluate-multi_agent.py / evaluate-backbone.py):
 
-- `system=alpha-umi`: the planner predicts; on `Next: caller` (or no marker) the caller, given the
-  predicted thought, makes the call (constrained to the tool names and the API's parameters unless
-  `constrained=false`); on `Next: conclusion` the summarizer writes the answer.
+- `system=alpha-umi`: the planner writes its thought, and the next role is the one whose `Next: ROLE`
+  after that thought the model scores highest, plus a bias calibrated once on held-in steps
+  (`decision=text`: the marker it wrote; none means the caller); on caller the caller, given the
+  thought, makes the call: the tool whose name scores highest (`tool_choice=grammar`: decoded under
+  a grammar over the names), the arguments under the API's parameters (all of them unless
+  `require_arguments=false`), values not in the dialogue competing by score with values that are
+  (`grounding=false`: not); on conclusion the summarizer writes the answer (`summarize=false`: not).
+  The free-text system is `decision=text tool_choice=grammar grounding=false require_arguments=false`.
 - `system=react`: the single-model "backbone" prompt predicts thought + action, or `conclusion:`
   (in one output of the planner's and the caller's tokens together).
 
 The tool agent's config is the option `config` (`--set planner_max_tokens=...`, `constrained=false`);
-the prompts are the config's (the paper's by default).
+the prompts are the config's (the paper's by default). Calibration runs: `planner_only=true` with
+`ids=` held-in steps (`calibration_ids`), then `role_bias` on their rows; `always_call=true` records
+the call a caller decision would make on every step, so that other decision rules can be scored
+offline on the same steps. A scored run also reports `plan_acc_written`: the written marker's Plan ACC.
 
 Metrics, per the reference scripts (the report averages each over the items that have it):
 `plan_acc` (decision caller/conclusion/give up equals the gold one; all steps), `hallu` (a predicted
