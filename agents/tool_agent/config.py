@@ -1,4 +1,4 @@
-"""The alpha-UMi tool agent's config: step and time limits, the roles' token budgets and prompts, the caller's mode.
+"""The alpha-UMi tool agent's config: limits, the roles' token budgets and prompts, the caller's mode, and how roles decide (scores or text).
 
 Paper: Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi; reference
 code X-PLUG/Multi-LLM-Agent). The limits are ours; the paper's runs cap steps the same way.
