@@ -1,4 +1,4 @@
-"""The alpha-UMi tool agent's config: step and time limits, the roles' token budgets and prompts, the caller's mode.
+"""The alpha-UMi tool agent's config: limits, the roles' token budgets and prompts, the caller's mode, and how roles decide (scores or text).
 
 Paper: Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi; reference
 code X-PLUG/Multi-LLM-Agent). The limits are ours; the paper's runs cap steps the same way.
@@ -6,12 +6,31 @@ code X-PLUG/Multi-LLM-Agent). The limits are ours; the paper's runs cap steps th
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from ratiocinator.agents.tool_agent.prompts import PLANNER, SUMMARIZER
 from ratiocinator.kit import MethodConfig
+
+#: where the scored decisions' calibration values come from (see the fields that use them)
+ROLE_BIAS_SOURCE = "not calibrated (zeros)"
+#: decision_bias for ToolBench (toolbench-static holds it): fitted once with fit_role_bias on 13 held-in
+#: planner steps (items 64/2, 82/5, 85/10, 103/4, 110/1, 136/4, 154/12, 157/1, 195/8, 212/17, 218/7, 237/7,
+#: 261/11 of toolbench_ood.json: 6 caller, 4 conclusion, 3 give up, drawn by role from steps 201-1152,
+#: never the first 200 that are evaluated), Qwen2.5-Coder-0.5B on llama.cpp, planner_max_tokens=48,
+#: then moved from the sample's role shares to those of steps 201-1152 (caller .745, conclusion .194,
+#: give up .061); run dir /work/runs/umi-calib48-0.5b, 2026-12-05
+TOOLBENCH_ROLE_BIAS: tuple[float, float, float] = (0.0, 3.359, 4.988)
+TOOLBENCH_ROLE_BIAS_SOURCE = (
+    "fitted on 13 held-in ToolBench planner steps (toolbench_ood.json steps 201-1152, never the first "
+    "200), Qwen2.5-Coder-0.5B on llama.cpp, planner_max_tokens=48 (agents/tool_agent/config.py)"
+)
+GROUNDING_SOURCE = (
+    "log(380 / 237): of the 617 string and number values of the gold calls of toolbench_ood.json's "
+    "steps 201-1152 (held in: not the first 200 that are evaluated), 380 occur in the dialogue "
+    "the caller sees"
+)
 
 PAPER = 'Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi)'
 
@@ -58,4 +77,32 @@ class ToolAgentConfig(MethodConfig):
     stop_on_repeat: bool = Field(
         True,
         description="a call identical to one that already succeeded in this request ends in the summarizer",
+    )
+    decision: Literal["scored", "text"] = Field(
+        "text",
+        description="how the planner's next role is chosen after its generated rationale: 'scored' "
+        "compares the model's log-probabilities of ' Next: caller | conclusion | give up' after the "
+        "rationale (plus decision_bias); 'text' reads the marker the model wrote",
+    )
+    decision_bias: tuple[float, float, float] = Field(
+        (0.0, 0.0, 0.0),
+        description="nats added to the scores of caller, conclusion, give up (decision='scored'); "
+        f"calibrated once on held-in dialogues: {ROLE_BIAS_SOURCE}",
+    )
+    tool_choice: Literal["scored", "grammar"] = Field(
+        "grammar",
+        description="how the caller (constrained=True) picks the tool: 'scored' compares the model's "
+        "log-probabilities of 'Action: NAME' for each tool; 'grammar' decodes the name greedily under "
+        "a grammar over the names",
+    )
+    grounding: bool = Field(
+        False,
+        description="an argument value (string or number) that does not occur in the dialogue competes, "
+        "by the model's score, with values that do (agents/tool_agent/ground.py)",
+    )
+    grounding_bonus: float = Field(
+        0.47, description=f"nats added to the score of a value from the dialogue: {GROUNDING_SOURCE}"
+    )
+    grounding_candidates: int = Field(
+        12, ge=1, description="values from the dialogue scored against an ungrounded one (the nearest first)"
     )

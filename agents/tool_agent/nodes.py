@@ -24,7 +24,8 @@ from langgraph.runtime import Runtime
 import ratiocinator.agents.tool_agent.roles as roles
 from ratiocinator.agents.tool_agent.config import ToolAgentConfig
 from ratiocinator.agents.tool_agent.context import LoopConfig, ToolAgentContext
-from ratiocinator.agents.tool_agent.prompts import CALLER, Decision, parse_decision
+from ratiocinator.agents.tool_agent.decide import plan
+from ratiocinator.agents.tool_agent.prompts import CALLER, Decision
 from ratiocinator.agents.tool_agent.turns import PendingCall, Turn, request_turns
 from ratiocinator.agents.tools import ToolResult
 from ratiocinator.errors import InvalidInput
@@ -111,7 +112,8 @@ def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
         return {"decision": "give up", "reason": stop}
     turns = state.get("turns", [])
     prompt = cfg.planner_prompt.format(doc=ctx.docs, history=roles.history(turns, cfg.history_chars))
-    thought, marker = parse_decision(roles.text(ctx, "planner", prompt, cfg.planner_max_tokens))
+    raw = roles.text(ctx, "planner", prompt, cfg.planner_max_tokens)
+    thought, marker, _ = plan(ctx, prompt, raw)
     decision = _decide(marker, ctx, turns)
     update: dict[str, Any] = {
         "thought": thought,
@@ -127,13 +129,10 @@ def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
 def caller(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     """Turn the planner's rationale into one call (or an observation saying why there is none)."""
     ctx = runtime.context
-    prompt = CALLER.format(
-        doc=ctx.docs,
-        history=roles.history(state.get("turns", []), ctx.config.history_chars),
-        thought=state.get("thought", ""),
-        tool_names=", ".join(ctx.tools),
-    )
-    call, text, problem = roles.call(ctx, prompt)
+    history = roles.history(state.get("turns", []), ctx.config.history_chars)
+    thought = state.get("thought", "")
+    prompt = CALLER.format(doc=ctx.docs, history=history, thought=thought, tool_names=", ".join(ctx.tools))
+    call, text, problem = roles.call(ctx, prompt, dialogue=f"{history}\n{thought}")
     turns = [Turn(role="caller", content=text, tool=call.name if call else None)]
     if call is not None and ctx.config.stop_on_repeat and _succeeded_before(state, text):
         note = "this exact call already succeeded; its result is above, so it is time to conclude"

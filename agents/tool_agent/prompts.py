@@ -113,12 +113,18 @@ _HINT_TYPES = {
 }
 
 
-def toolbench_arguments_schema(inputs: Any) -> dict[str, Any]:
-    """A JSON schema for a ToolBench API's `input` ({"q": "string, the query"}): all optional, typed by the hint."""
+def toolbench_arguments_schema(inputs: Any, *, required: bool = False) -> dict[str, Any]:
+    """A JSON schema for a ToolBench API's `input` ({"q": "string, the query"}), typed by the hint.
+
+    The data do not say which parameters are required: all are optional, or all required (`required`).
+    """
     props: dict[str, Any] = {}
     if isinstance(inputs, dict):
         for key, hint in inputs.items():
             word = str(hint).split(",", 1)[0].strip().lower()
             kind = _HINT_TYPES.get(word)
             props[str(key)] = {"type": kind} if kind else {"type": ["string", "number", "boolean"]}
-    return {"type": "object", "properties": props, "additionalProperties": False}
+    schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if required and props:
+        schema["required"] = list(props)
+    return schema

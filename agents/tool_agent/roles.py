@@ -61,28 +61,49 @@ def constrained(
     return c.text.strip(), c.finish_reason != "length"
 
 
-def call(ctx: ToolAgentContext[Any], prompt: str) -> tuple[PendingCall | None, str, str]:
-    """(call or None, the caller's turn text, the problem when there is no call)."""
+def pick_tool(ctx: ToolAgentContext[Any], prompt: str) -> tuple[str, str]:
+    """(the caller's tool name, the problem when it is not a tool): scored, or decoded under the names' grammar."""
+    from ratiocinator.agents.tool_agent.decide import choose_tool
+
     tools = ctx.tools
-    if not ctx.config.constrained:
-        return _free_call(ctx, prompt)
+    if ctx.config.tool_choice == "scored":
+        return choose_tool(ctx, prompt), ""
     names = " | ".join(json.dumps(n) for n in tools)
     name, _ = constrained(ctx, prompt + "\nAction:", grammar=f"root ::= {names}")
     name = name.strip().strip('"')
     if name not in tools:
-        return None, f"Action: {name}", f"unknown tool {name!r}; the tools are {', '.join(tools)}"
-    raw, complete = constrained(
-        ctx, f"{prompt}\nAction: {name}\nAction Input:", schema=tools[name].parameters
-    )
-    turn_text = format_call(name, raw)
+        return name, f"unknown tool {name!r}; the tools are {', '.join(tools)}"
+    return name, ""
+
+
+def call(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> tuple[PendingCall | None, str, str]:
+    """(call or None, the caller's turn text, the problem when there is no call).
+
+    `dialogue`: the text the arguments are grounded in (config `grounding`); empty: not grounded.
+    """
+    tools = ctx.tools
+    if not ctx.config.constrained:
+        return _free_call(ctx, prompt)
+    name, problem = pick_tool(ctx, prompt)
+    if problem:
+        return None, f"Action: {name}", problem
+    schema = tools[name].parameters
+    args_prompt = f"{prompt}\nAction: {name}\nAction Input:"
+    raw, complete = constrained(ctx, args_prompt, schema=schema)
     try:
         args = json.loads(raw)
     except ValueError:
         why = "it was cut at the token limit" if not complete else "it is not JSON"
-        return None, turn_text, f"the arguments for {name} did not parse ({why})"
+        return None, format_call(name, raw), f"the arguments for {name} did not parse ({why})"
     if not isinstance(args, dict):
-        return None, turn_text, f"the arguments for {name} must be a JSON object, got {raw[:80]}"
-    return PendingCall(name=name, arguments=args), turn_text, ""
+        return None, format_call(name, raw), f"the arguments for {name} must be a JSON object, got {raw[:80]}"
+    if ctx.config.grounding and dialogue and isinstance(schema, dict):
+        from ratiocinator.agents.tool_agent.ground import ground_arguments
+
+        grounded = ground_arguments(ctx, args_prompt, args, schema, dialogue)
+        if grounded != args:
+            args, raw = grounded, json.dumps(grounded, ensure_ascii=False)
+    return PendingCall(name=name, arguments=args), format_call(name, raw), ""
 
 
 def _free_call(ctx: ToolAgentContext[Any], prompt: str) -> tuple[PendingCall | None, str, str]:

@@ -6,14 +6,22 @@ one planner step of a dialogue: the role gets the gold history up to that step a
 next move, as in the reference (GLPFT/inference_utils/toolbench/infer_pipeline.py and
 evaluate-multi_agent.py / evaluate-backbone.py):
 
-- `system=alpha-umi`: the planner predicts; on `Next: caller` (or no marker) the caller, given the
-  predicted thought, makes the call (constrained to the tool names and the API's parameters unless
-  `constrained=false`); on `Next: conclusion` the summarizer writes the answer.
+- `system=alpha-umi`: the planner writes its thought, and the next role is the one whose `Next: ROLE`
+  after that thought the model scores highest, plus a bias calibrated once on held-in steps
+  (`decision=text`: the marker it wrote; none means the caller); on caller the caller, given the
+  thought, makes the call: the tool whose name scores highest (`tool_choice=grammar`: decoded under
+  a grammar over the names), the arguments under the API's parameters (all of them unless
+  `require_arguments=false`), values not in the dialogue competing by score with values that are
+  (`grounding=false`: not); on conclusion the summarizer writes the answer (`summarize=false`: not).
+  The free-text system is `decision=text tool_choice=grammar grounding=false require_arguments=false`.
 - `system=react`: the single-model "backbone" prompt predicts thought + action, or `conclusion:`
   (in one output of the planner's and the caller's tokens together).
 
 The tool agent's config is the option `config` (`--set planner_max_tokens=...`, `constrained=false`);
-the prompts are the config's (the paper's by default).
+the prompts are the config's (the paper's by default). Calibration runs: `planner_only=true` with
+`ids=` held-in steps (`calibration_ids`), then `role_bias` on their rows; `always_call=true` records
+the call a caller decision would make on every step, so that other decision rules can be scored
+offline on the same steps. A scored run also reports `plan_acc_written`: the written marker's Plan ACC.
 
 Metrics, per the reference scripts (the report averages each over the items that have it):
 `plan_acc` (decision caller/conclusion/give up equals the gold one; all steps), `hallu` (a predicted
@@ -26,14 +34,16 @@ steps). Paper anchors (7B, out of domain): alpha-UMi Plan ACC 89.7, Act.EM 60.5;
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.tool_agent import ToolAgentConfig
 from ratiocinator.agents.tool_agent import prompts as umi
+from ratiocinator.agents.tool_agent.config import TOOLBENCH_ROLE_BIAS
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, sha256_text
 
@@ -49,13 +59,34 @@ class ToolBenchStaticOptions(BaseModel):
     file: str = "toolbench_ood.json"
     # the caller under the name grammar and the API's schema unless constrained=false; the
     # reference keeps the last 1750 tokens of history; react writes planner + caller tokens at once
+    # the decisions by scores (the planner's role, the caller's tool, grounded argument values);
+    # decision=text tool_choice=grammar grounding=false require_arguments=false is the free-text system
     config: ToolAgentConfig = ToolAgentConfig(
         planner_max_tokens=128,
         caller_max_tokens=96,
         summarizer_max_tokens=160,
         history_chars=5000,
         stream_tokens=False,
+        decision="scored",
+        decision_bias=TOOLBENCH_ROLE_BIAS,  # calibrated once on held-in steps (see its source)
+        tool_choice="scored",
+        grounding=True,
     )
+    # the data do not mark required parameters; the gold calls of steps 201-1152 fill all of an
+    # API's parameters in most calls, so the caller is asked for all of them (false: all optional)
+    require_arguments: bool = True
+    # the first item (0-based) of the run: calibration runs take held-in steps after the evaluated ones
+    start: int = Field(0, ge=0)
+    # only the planner's decision (calibration runs of decision_bias): no caller, no summarizer
+    planner_only: bool = False
+    # the summarizer writes the answer on conclusion steps (ROUGE-L); false: skipped, no rouge_l
+    summarize: bool = True
+    # the caller's call is also made on steps where the planner chose another role, as if it had chosen
+    # the caller, and recorded as `would_call` (the metrics still count a call only where the decision is
+    # caller): other decision rules can then be scored offline on the same steps
+    always_call: bool = False
+    # only these items (ids "dialogue/turn"; empty: all from `start`): a calibration run's held-in steps
+    ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +168,11 @@ class ToolBenchStatic(Benchmark):
                     items.append(
                         Item(id=f"{i}/{j}", inputs={"dialogue": i, "turn": j, "sha256": digest})
                     )
-        return items
+        opts: ToolBenchStaticOptions = self.options  # type: ignore[assignment]
+        if opts.ids:
+            chosen = set(opts.ids)
+            return [i for i in items if i.id in chosen]
+        return items[opts.start :]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         from ratiocinator.agents.tool_agent import tool_context
@@ -157,7 +192,9 @@ class ToolBenchStatic(Benchmark):
             t["Name"]: ApiDoc(
                 name=t["Name"],
                 description=str(t.get("function", "")),
-                parameters=umi.toolbench_arguments_schema(t.get("input")),
+                parameters=umi.toolbench_arguments_schema(
+                    t.get("input"), required=opts.require_arguments
+                ),
             )
             for t in d["tools"]
         }
@@ -167,8 +204,13 @@ class ToolBenchStatic(Benchmark):
 
             config = ReActConfig.from_tool_agent(config)
         roles_ctx = tool_context(ctx.backend, config, apis, docs=umi.tool_doc(d["tools"]))
-        step = _react_step if opts.system == "react" else _alpha_umi_step
-        output = step(roles_ctx, history)
+        if opts.system == "react":
+            output = _react_step(roles_ctx, history)
+        else:
+            output = _alpha_umi_step(
+                roles_ctx, history, planner_only=opts.planner_only, summarize=opts.summarize,
+                always_call=opts.always_call,
+            )
         metrics = _metrics(output, gold, follow, apis)
         output.update(gold=gold)
         usage = roles_ctx.usage.usage()
@@ -199,35 +241,60 @@ def _react_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
             "answer": answer}
 
 
-def _alpha_umi_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
+def _alpha_umi_step(
+    ctx: Any,
+    history: list[umi.HistoryTurn],
+    *,
+    planner_only: bool = False,
+    summarize: bool = True,
+    always_call: bool = False,
+) -> dict[str, Any]:
     """The planner's decision for the step, then the caller's call or the summarizer's answer."""
     from ratiocinator.agents.tool_agent import roles
+    from ratiocinator.agents.tool_agent.decide import plan
 
     cfg = ctx.config
     text = umi.render_history(history, max_chars=cfg.history_chars)
-    raw = roles.text(ctx, "planner", cfg.planner_prompt.format(doc=ctx.docs, history=text),
-                     cfg.planner_max_tokens)
-    thought, marker = umi.parse_decision(raw)
+    prompt = cfg.planner_prompt.format(doc=ctx.docs, history=text)
+    raw = roles.text(ctx, "planner", prompt, cfg.planner_max_tokens)
+    thought, marker, record = plan(ctx, prompt, raw)
     decision = marker or "caller"
-    step = f"{thought} Next: {decision}."
-    with_plan = umi.render_history(
-        [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=cfg.history_chars
-    )
-    output: dict[str, Any] = {"planner": raw}
+    output: dict[str, Any] = {"planner": raw, **record}
     action = action_input = answer = None
-    if decision == "caller":
-        _, call_text, problem = roles.call(
-            ctx, umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step,
-                                   tool_names=", ".join(ctx.tools))
-        )
+    if not summarize:
+        output["unsummarized"] = True
+    if planner_only:
+        output["planner_only"] = True
+    elif decision == "caller":
+        call_text, problem = _call(ctx, history, thought)
         action, action_input = umi.split_action(call_text)
         output.update(caller=call_text, problem=problem)
-    elif decision == "conclusion":
-        answer = roles.text(ctx, "summarizer", cfg.summarizer_prompt.format(history=with_plan),
-                            cfg.summarizer_max_tokens).strip()
-        output["summarizer"] = answer
+    else:
+        if always_call:
+            output["would_call"] = _call(ctx, history, thought)[0]
+        if decision == "conclusion" and summarize:
+            with_plan = umi.render_history(
+                [*history, umi.HistoryTurn(role="assistant", content=f"{thought} Next: {decision}.")],
+                max_chars=cfg.history_chars,
+            )
+            answer = roles.text(ctx, "summarizer", cfg.summarizer_prompt.format(history=with_plan),
+                                cfg.summarizer_max_tokens).strip()
+            output["summarizer"] = answer
     output.update(decision=decision, action=action, action_input=action_input, answer=answer)
     return output
+
+
+def _call(ctx: Any, history: list[umi.HistoryTurn], thought: str) -> tuple[str, str]:
+    """(the caller's turn text, the problem when there is no call) after the planner's `thought` and `Next: caller`."""
+    from ratiocinator.agents.tool_agent import roles
+
+    step = f"{thought} Next: caller."
+    with_plan = umi.render_history(
+        [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=ctx.config.history_chars
+    )
+    prompt = umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step, tool_names=", ".join(ctx.tools))
+    _, call_text, problem = roles.call(ctx, prompt, dialogue=with_plan)
+    return call_text, problem
 
 
 def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, ApiDoc]) -> dict[str, float]:
@@ -237,6 +304,10 @@ def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, Api
         "plan_acc": float(decision == gold),
         "hallu": float(action is not None and action != "none" and action not in apis),
     }
+    if "written" in output:  # a scored decision: the marker the model wrote, read as the text rule reads it
+        metrics["plan_acc_written"] = float((output["written"] or "caller") == gold)
+    if output.get("planner_only"):
+        return metrics  # a calibration step: the planner's decision alone
     if gold == "caller":
         ref_action, ref_input = umi.split_action(follow)
         metrics["act_em"] = float(action == ref_action)
@@ -244,6 +315,44 @@ def _metrics(output: dict[str, Any], gold: Any, follow: str, apis: dict[str, Api
         f1 = argument_f1(output["action_input"] or "{}", ref_input) if action == ref_action else 0.0
         if f1 is not None:
             metrics["arg_f1"] = f1
-    elif gold == "conclusion":
+    elif gold == "conclusion" and not output.get("unsummarized"):
         metrics["rouge_l"] = rouge_l(output["answer"] or "none", follow)
     return metrics
+
+
+def calibration_ids(bench: ToolBenchStatic, *, start: int, per_role: dict[str, int], seed: int = 0) -> list[str]:
+    """Held-in steps for the role calibration: `per_role` steps of each gold decision from item `start` on, drawn by `seed`."""
+    import random
+
+    by_role: dict[str, list[str]] = {}
+    for item, gold in zip(bench.items()[start:], _golds(bench, start), strict=True):
+        by_role.setdefault(gold, []).append(item.id)
+    rng = random.Random(seed)
+    return sorted(i for role, n in per_role.items() for i in rng.sample(by_role.get(role, []), n))
+
+
+def _golds(bench: ToolBenchStatic, start: int) -> list[str]:
+    out = []
+    for item in bench.items()[start:]:
+        conv = bench.dialogues[item.inputs["dialogue"]]["conversations"]
+        out.append(str(umi.parse_decision(conv[item.inputs["turn"]]["value"])[1]))
+    return out
+
+
+def role_bias(results: list[dict[str, Any]], priors: dict[str, float]) -> tuple[float, ...]:
+    """decision_bias from a planner-only run's rows (scores, gold), shifted from the run's role shares to `priors`.
+
+    The bias-only softmax fitted on a sample with chosen role shares gives p(role | step) under those
+    shares; adding log(prior / share) per role moves it to the priors (the caller's bias stays 0).
+    """
+    from collections import Counter
+
+    from ratiocinator.agents.tool_agent.decide import fit_role_bias
+    from ratiocinator.agents.tool_agent.prompts import DECISIONS
+
+    rows = [r["output"] for r in results if not r.get("error")]
+    golds = [r["gold"] for r in rows]
+    fitted = fit_role_bias([r["scores"] for r in rows], golds)
+    share = Counter(golds)
+    shifted = [b + math.log(priors[d] / (share[d] / len(golds))) for d, b in zip(DECISIONS, fitted, strict=True)]
+    return tuple(round(b - shifted[0], 3) for b in shifted)

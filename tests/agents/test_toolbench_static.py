@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ratiocinator.agents.tool_agent.config import TOOLBENCH_ROLE_BIAS
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.evals.benchmarks.toolbench_static import argument_f1, rouge_l
 from ratiocinator.models.scripted import ScriptedBackend
@@ -38,6 +39,10 @@ def data_dir(tmp_path):
     return tmp_path
 
 
+#: the free-text system (the planner's written marker, the name under a grammar, ungrounded optional arguments)
+TEXT = {"decision": "text", "tool_choice": "grammar", "grounding": "false", "require_arguments": "false"}
+
+
 def _bench(data_dir, **options):
     cls = get("toolbench-static")
     return cls(cls.parse_options(options), data_dir=data_dir)
@@ -48,7 +53,7 @@ def test_items_are_the_planner_steps(data_dir):
 
 
 def test_alpha_umi_scores_a_call_step_and_a_conclusion_step(data_dir):
-    bench = _bench(data_dir)
+    bench = _bench(data_dir, **TEXT)
     call_step, end_step = bench.items()
     backend = ScriptedBackend(
         [
@@ -114,9 +119,74 @@ def test_the_benchmark_holds_the_tool_agents_config(data_dir):
     assert _bench(data_dir, constrained="false").options.config.constrained is False  # --set reaches it
     # the budgets reach the roles: the planner gets 128 tokens; react one output of 128 + 96
     backend = ScriptedBackend(["Search cats. Next: caller.", "search_for_youtube", '{"q": "cats"}'])
-    out = bench.run(bench.items()[0], Context(backend=backend))
+    out = _bench(data_dir, **TEXT).run(bench.items()[0], Context(backend=backend))
     assert backend.calls[0].params.max_tokens == 128 and backend.calls[2].params.max_tokens == 96
     assert out.prompt_tokens > 0 and out.completion_tokens > 0  # what went through the backend
     react = ScriptedBackend(["conclusion: done"])
     _bench(data_dir, system="react", planner_max_tokens=64).run(bench.items()[0], Context(backend=react))
     assert react.calls[0].params.max_tokens == 64 + 96
+
+
+class ScoringBackend(ScriptedBackend):
+    """Scripted text, and scores: a role marker or tool line from `table` (by suffix), else -10."""
+
+    def __init__(self, script, table):
+        super().__init__(script)
+        self.table = table
+        self.scored: list[list[str]] = []
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        self.scored.append(list(continuations))
+        return [next((v for k, v in self.table.items() if c.endswith(k)), -10.0) for c in continuations]
+
+
+def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
+    # the default system (scored role, scored tool, required, grounded arguments), without the bias
+    bench = _bench(data_dir, decision_bias="0,0,0")
+    assert _bench(data_dir).options.config.decision_bias == TOOLBENCH_ROLE_BIAS  # the calibrated one
+    call_step, _ = bench.items()
+    table = {"Next: caller": -1.0, "Next: conclusion": -3.0, "Action: search_for_youtube\n": -1.0,
+             '"cat"': -2.0, '"Find"': -2.5}
+    # the model writes "Next: conclusion" but scores the caller higher; the name is scored, not decoded
+    backend = ScoringBackend(["Search cats. Next: conclusion.", '{"q": "kitten"}'], table)
+    out = bench.run(call_step, Context(backend=backend))
+    assert out.output["decision"] == "caller" and out.output["written"] == "conclusion"
+    assert out.output["scores"] == {"caller": -1.0, "conclusion": -3.0, "give up": -10.0}
+    assert out.metrics["plan_acc"] == 1.0 and out.metrics["plan_acc_written"] == 0.0
+    assert out.metrics["act_em"] == 1.0
+    assert backend.scored[1] == ["Action: search_for_youtube\n", "Action: trending_for_youtube\n"]
+    # every parameter is asked for; "kitten" does not occur in the dialogue and scores -10, so it
+    # yields to "Find" (-2.5), the one value found there ("cat" is only part of a word run)
+    assert backend.calls[1].params.schema["required"] == ["q"]
+    assert out.output["action_input"] == '{"q": "Find"}'
+    # a planner-only step (calibration): the decision alone, no caller
+    planner_only = _bench(data_dir, planner_only="true", start="1")
+    (only,) = planner_only.items()
+    assert only.id == "0/4"
+    backend = ScoringBackend(["Done. Next: caller."], {"Next: conclusion": -0.1, "Next: caller": -2.0})
+    out = planner_only.run(only, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["planner_only"]
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}
+    assert len(backend.calls) == 1
+
+
+def test_summarize_false_skips_the_answer_and_its_rouge(data_dir):
+    bench = _bench(data_dir, summarize="false")
+    _, end_step = bench.items()
+    backend = ScoringBackend(["Done. Next: caller."], {"Next: conclusion": -0.1, "Next: caller": -2.0})
+    out = bench.run(end_step, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["answer"] is None
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}
+    assert len(backend.calls) == 1  # the planner's text only
+
+
+def test_always_call_records_the_call_a_caller_decision_would_make(data_dir):
+    bench = _bench(data_dir, summarize="false", always_call="true")
+    _, end_step = bench.items()
+    table = {"Next: conclusion": -0.1, "Next: caller": -2.0, "Action: trending_for_youtube\n": -0.5}
+    backend = ScoringBackend(["Done. Next: caller.", "{}"], table)
+    out = bench.run(end_step, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["action"] is None
+    assert out.output["would_call"] == "Action: trending_for_youtube\nAction Input: {}"
+    assert out.metrics == {"plan_acc": 1.0, "hallu": 0.0, "plan_acc_written": 0.0}  # not counted
+    assert "Done. Next: caller." in backend.calls[1].prompt[0].content  # as if the caller were chosen

@@ -1,0 +1,95 @@
+"""Decisions of the roles by comparing the model's scores of the alternatives, not by parsing free text.
+
+A 0.5B model asked to write `Next: caller | conclusion | give up` copies the prompt's format line and
+writes `Next: caller` on every step. So the planner's rationale is still generated, and the next role
+is then the alternative whose continuation of that rationale (` Next: caller`, ` Next: conclusion`,
+` Next: give up`, the paper's planner format) the model scores highest, plus a per-role bias
+calibrated once on held-in dialogues (`fit_role_bias`; the values and their source are the config's).
+Every continuation starts with the same rationale, so the comparison is that of the markers' summed
+token log-probabilities. The caller's tool is the name whose `Action: NAME` line scores highest
+(the newline ends the name, so a name that is a prefix of another is not favoured).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ratiocinator.agents.tool_agent.context import ToolAgentContext
+from ratiocinator.agents.tool_agent.prompts import DECISIONS, Decision, parse_decision
+from ratiocinator.models.types import Message
+
+
+def marker(thought: str, decision: str) -> str:
+    """The planner's turn in the paper's format: the rationale, then `Next: <role>`."""
+    return f"{thought} Next: {decision}" if thought else f"Next: {decision}"
+
+
+def conversation(prompt: str) -> list[Message]:
+    return [Message(role="user", content=prompt)]
+
+
+def role_scores(ctx: ToolAgentContext[Any], prompt: str, thought: str) -> dict[str, float]:
+    """Log-probability of each role's marker after the rationale, as the planner's answer to `prompt`."""
+    raw = ctx.backend.score(conversation(prompt), [marker(thought, d) for d in DECISIONS])
+    return {d: float(s) for d, s in zip(DECISIONS, raw, strict=True)}
+
+
+def choose_role(scores: dict[str, float], bias: Sequence[float]) -> Decision:
+    """The role with the highest score plus its bias (bias in DECISIONS order); ties go to the first."""
+    best = max(range(len(DECISIONS)), key=lambda i: scores[DECISIONS[i]] + bias[i])
+    return DECISIONS[best]
+
+
+def plan(ctx: ToolAgentContext[Any], prompt: str, raw: str) -> tuple[str, Decision | None, dict[str, Any]]:
+    """(rationale, decision, what to record) from the planner's generated text `raw` on `prompt`.
+
+    `decision="text"`: the marker the model wrote (None when it wrote none); `"scored"`: the
+    alternatives' scores after the rationale decide, the written marker is only recorded.
+    """
+    thought, written = parse_decision(raw)
+    if ctx.config.decision == "text":
+        return thought, written, {}
+    scores = role_scores(ctx, prompt, thought)
+    decision = choose_role(scores, ctx.config.decision_bias)
+    return thought, decision, {"scores": scores, "written": written}
+
+
+def tool_scores(ctx: ToolAgentContext[Any], prompt: str) -> dict[str, float]:
+    """Log-probability of `Action: NAME` + newline for each tool, as the caller's answer to `prompt`."""
+    names = list(ctx.tools)
+    raw = ctx.backend.score(conversation(prompt), [f"Action: {n}\n" for n in names])
+    return {n: float(s) for n, s in zip(names, raw, strict=True)}
+
+
+def choose_tool(ctx: ToolAgentContext[Any], prompt: str) -> str:
+    """The tool whose name the model scores highest after the caller's prompt (the only one, unscored)."""
+    if len(ctx.tools) == 1:
+        return next(iter(ctx.tools))
+    scores = tool_scores(ctx, prompt)
+    return max(scores, key=lambda n: scores[n])
+
+
+def fit_role_bias(
+    scores: Sequence[dict[str, float]], golds: Sequence[str], *, steps: int = 2000, rate: float = 0.5
+) -> tuple[float, ...]:
+    """Per-role biases (DECISIONS order, the caller's fixed at 0) maximising the likelihood of `golds`.
+
+    A softmax over (score + bias) with the biases its only parameters (a bias-only multinomial
+    logistic regression, as in contextual calibration), fitted by gradient ascent on held-in steps.
+    """
+    if not scores or len(scores) != len(golds):
+        raise ValueError("fit_role_bias: expected as many score dicts as gold decisions, and some")
+    bias = [0.0] * len(DECISIONS)
+    for _ in range(steps):
+        grad = [0.0] * len(DECISIONS)
+        for s, gold in zip(scores, golds, strict=True):
+            logits = [s[d] + b for d, b in zip(DECISIONS, bias, strict=True)]
+            top = max(logits)
+            weights = [math.exp(x - top) for x in logits]
+            total = sum(weights)
+            for i, d in enumerate(DECISIONS):
+                grad[i] += float(d == gold) - weights[i] / total
+        bias = [0.0] + [b + rate * g / len(scores) for b, g in zip(bias[1:], grad[1:], strict=True)]
+    return tuple(round(b, 3) for b in bias)

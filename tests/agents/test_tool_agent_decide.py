@@ -1,0 +1,147 @@
+"""The tool agent's scored decisions: the planner's role and the caller's tool by the model's scores, and the role bias fit."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratiocinator.agents.tool_agent import ToolAgentConfig, nodes, run, tool_context
+from ratiocinator.agents.tool_agent.decide import (
+    choose_role,
+    choose_tool,
+    fit_role_bias,
+    marker,
+    plan,
+)
+from ratiocinator.agents.tool_agent.prompts import DECISIONS
+from ratiocinator.agents.tools import Verified, as_tools, tool
+from ratiocinator.kit import StaticRuntime
+from ratiocinator.models.scripted import ScriptedBackend
+
+
+class ScoringBackend(ScriptedBackend):
+    """Scripted text; scores from a table of continuation suffixes (the first that ends the continuation), else -20."""
+
+    def __init__(self, script=(), table=None):
+        super().__init__(script)
+        self.table = dict(table or {})
+        self.scored: list[tuple[str, list[str]]] = []
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        self.scored.append((prompt[-1].content, list(continuations)))
+        out = []
+        for c in continuations:
+            out.append(next((v for k, v in self.table.items() if c.endswith(k)), -20.0))
+        return out
+
+
+@tool(timeout=5)
+def add(a: int, b: int) -> Verified:
+    """Add two integers exactly.
+
+    Args:
+        a: the first summand
+        b: the second summand
+    """
+    return Verified(value=a + b, how="added exactly")
+
+
+@tool(timeout=5)
+def add_many(a: int, b: int) -> Verified:
+    """Add two integers exactly (a longer name, which a greedy prefix would not reach).
+
+    Args:
+        a: the first summand
+        b: the second summand
+    """
+    return Verified(value=a + b, how="added exactly")
+
+
+SCORED = ToolAgentConfig(stream_tokens=False, decision="scored")
+
+
+def _ctx(backend, config=SCORED, tools=(add,)):
+    return tool_context(backend, config, as_tools(tools))
+
+
+def test_the_scored_rule_overrules_the_written_marker():
+    # the model writes "Next: caller" (as the 0.5B does on every step) but scores the conclusion higher
+    backend = ScoringBackend(table={"Next: caller": -2.0, "Next: conclusion": -0.5, "Next: give up": -6.0})
+    thought, decision, record = plan(_ctx(backend), "PLANNER PROMPT", "It is done. Next: caller.")
+    assert (thought, decision) == ("It is done.", "conclusion")
+    assert record == {"scores": {"caller": -2.0, "conclusion": -0.5, "give up": -6.0}, "written": "caller"}
+    # one prompt (the planner's), the rationale followed by each role's marker, in DECISIONS order
+    ((prompt, conts),) = backend.scored
+    assert prompt == "PLANNER PROMPT"
+    assert conts == ["It is done. Next: caller", "It is done. Next: conclusion", "It is done. Next: give up"]
+
+
+def test_the_text_rule_reads_the_written_marker_and_scores_nothing():
+    backend = ScoringBackend(table={"Next: conclusion": 0.0})
+    cfg = ToolAgentConfig(stream_tokens=False, decision="text")
+    assert plan(_ctx(backend, cfg), "P", "Search. Next: caller.") == ("Search.", "caller", {})
+    assert plan(_ctx(backend, cfg), "P", "no marker at all") == ("no marker at all", None, {})
+    assert backend.scored == []
+
+
+def test_an_empty_rationale_is_scored_on_the_markers_alone_and_the_bias_shifts_the_choice():
+    assert marker("", "give up") == "Next: give up" and marker("Hm.", "caller") == "Hm. Next: caller"
+    scores = {"caller": -1.0, "conclusion": -1.5, "give up": -9.0}
+    assert choose_role(scores, (0.0, 0.0, 0.0)) == "caller"
+    assert choose_role(scores, (0.0, 0.6, 0.0)) == "conclusion"  # a calibrated bias moves the boundary
+    assert choose_role(scores, (0.0, 0.0, 8.5)) == "give up"
+    assert choose_role({d: 0.0 for d in DECISIONS}, (0.0, 0.0, 0.0)) == "caller"  # a tie: the first
+
+
+def test_fit_role_bias_undoes_a_skew_towards_the_caller():
+    # the model's scores carry the answer but add 3 nats to the caller on every step
+    golds = ["caller", "conclusion", "give up", "conclusion", "caller", "conclusion"] * 5
+    true = {"caller": (0.0, -2.0, -4.0), "conclusion": (-2.0, 0.0, -4.0), "give up": (-4.0, -2.0, 0.0)}
+    scores = [{d: v + (3.0 if d == "caller" else 0.0) for d, v in zip(DECISIONS, true[g], strict=True)}
+              for g in golds]
+    raw = sum(choose_role(s, (0.0, 0.0, 0.0)) == g for s, g in zip(scores, golds, strict=True))
+    bias = fit_role_bias(scores, golds)
+    fitted = sum(choose_role(s, bias) == g for s, g in zip(scores, golds, strict=True))
+    assert bias[0] == 0.0 and bias[1] > 1.0 and bias[2] > 1.0
+    assert raw == 15 and fitted == len(golds)  # raw: every conclusion read as the caller
+    with pytest.raises(ValueError):
+        fit_role_bias([], [])
+
+
+def test_the_tool_is_the_best_scored_name_with_its_line_end():
+    backend = ScoringBackend(table={"Action: add\n": -3.0, "Action: add_many\n": -1.0})
+    ctx = _ctx(backend, tools=(add, add_many))
+    assert choose_tool(ctx, "CALLER PROMPT") == "add_many"
+    assert backend.scored == [("CALLER PROMPT", ["Action: add\n", "Action: add_many\n"])]
+    single = ScoringBackend()
+    assert choose_tool(_ctx(single), "P") == "add" and single.scored == []  # one tool: nothing to choose
+
+
+def test_the_planner_node_routes_by_the_scores():
+    backend = ScoringBackend(["I know it. Next: caller."], table={"Next: conclusion": 0.0, "Next: caller": -4.0})
+    ctx = _ctx(backend)
+    state = nodes.start_state("What is 2+3?", SCORED, ctx.clock)
+    update = nodes.planner(state, StaticRuntime(ctx))
+    assert update["decision"] == "conclusion" and update["thought"] == "I know it."
+    assert update["turns"][0].content == "I know it. Next: conclusion."
+
+
+def test_run_end_to_end_with_scored_role_and_tool():
+    # step 1: caller (scored), tool add_many (scored), its arguments; step 2: conclusion (scored)
+    script = ["I add them. Next: conclusion.", '{"a": 2, "b": 3}', "Now I answer. Next: caller.", "5"]
+
+    def table_for(prompt, conts):
+        if conts[0].startswith("Action:"):
+            return [-1.0 if c == "Action: add_many\n" else -5.0 for c in conts]
+        done = "observation:" in prompt
+        return [-1.0 if c.endswith("conclusion" if done else "caller") else -5.0 for c in conts]
+
+    class Backend(ScriptedBackend):
+        def score(self, prompt, continuations):  # type: ignore[override]
+            return table_for(prompt[-1].content, continuations)
+
+    cfg = ToolAgentConfig(stream_tokens=False, decision="scored", tool_choice="scored")
+    result = run("What is 2+3?", backend=Backend(script), config=cfg, tools=[add, add_many])
+    assert result.status == "answered" and result.answer == "5"
+    calls = [t for t in result.turns if t.role == "caller"]
+    assert [t.tool for t in calls] == ["add_many"]
+    assert result.verdict.status == "verified"
