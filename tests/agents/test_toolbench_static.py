@@ -143,7 +143,9 @@ class ScoringBackend(ScriptedBackend):
 def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
     # the default system (scored role, scored tool, required, grounded arguments), without the bias
     bench = _bench(data_dir, decision_bias="0,0,0")
-    assert _bench(data_dir).options.config.decision_bias == TOOLBENCH_ROLE_BIAS  # the calibrated one
+    # the raw scores by default: the held-in bias measured worse (BENCHMARKS, tool agent); it stays an option
+    assert _bench(data_dir).options.config.decision_bias == (0.0, 0.0, 0.0)
+    assert _bench(data_dir, decision_bias="0,3.359,4.988").options.config.decision_bias == TOOLBENCH_ROLE_BIAS
     call_step, _ = bench.items()
     table = {"Next: caller": -1.0, "Next: conclusion": -3.0, "Action: search_for_youtube\n": -1.0,
              '"cat"': -2.0, '"Find"': -2.5}
