@@ -14,7 +14,11 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   answer that." below `min_overlap`), and a case's queries are the specialty bank's questions its
   facts answer best (top `n_case_queries`).
 Per item, each method in `methods` runs agents/pursuit/ with the option `config` (a PursuitConfig:
-α, budget, draws, candidates, seed; its `method` is set per run from `methods`); the thresholds
+α, budget, draws, candidates, seed, the posterior; its `method` is set per run from `methods`).
+Posterior: "answers" (default; prior × the model's p(answer | animal, question), answers.py) or
+"direct" (the reference's; `--set posterior=direct`). On 20q the answers are the dataset's: each
+animal's dictionary holds the AwA2 binary attribute matrix (85 attributes, thresholded at the mean
+of Osherson/Kemp's human ratings) phrased as yes/no questions. The thresholds
 q̂_k (k = 0..budget) are calibrated once per process and cached as JSON under the model cache
 (their path and values are in every outcome). Metrics: `<method>_acc@k` (the prediction after k
 questions, the final one after an earlier stop), `<method>_questions`, `cip_set_size`. The score is
@@ -42,6 +46,7 @@ from ratiocinator.agents.pursuit import (
     Sample,
     Thresholds,
     calibrate,
+    make_posterior,
 )
 from ratiocinator.agents.pursuit import run as run_pursuit
 from ratiocinator.errors import InvalidInput
@@ -98,7 +103,7 @@ class PursuitOptions(BaseModel):
     methods: tuple[str, ...] = METHODS
     n_cal_per_length: int = Field(10, ge=1)
     #: `method` is set per run from `methods`
-    config: PursuitConfig = PursuitConfig(budget=4, n_candidate_queries=6)
+    config: PursuitConfig = PursuitConfig(budget=4, n_candidate_queries=6, posterior="answers")
 
 
 class MediQOptions(PursuitOptions):
@@ -107,19 +112,27 @@ class MediQOptions(PursuitOptions):
     n_cal_per_length: int = Field(9, ge=1)
     n_case_queries: int = Field(20, ge=1)
     min_overlap: int = Field(2, ge=1)
-    config: PursuitConfig = PursuitConfig(budget=3, n_label_samples=2, n_candidate_queries=3)
+    config: PursuitConfig = PursuitConfig(
+        budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers"
+    )
 
 
 #: the config's fields that were options of their own before the benchmark held the config: the
 #: cached thresholds' file name is still a hash of the flat options, so earlier calibrations are found
 _FLAT = ("alpha", "budget", "n_label_samples", "draw_labels_from", "n_candidate_queries", "seed")
+#: the answers posterior's fields: in the key only when it is used (the direct one's files keep their names)
+_ANSWERS = (
+    "posterior", "likelihood", "prior", "answer_floor", "answer_temperature", "answer_prompt",
+    "fact_prompt",
+)
 
 
 def flat_options(options: BaseModel) -> dict[str, Any]:
     """The options as the benchmark recorded them before it held a PursuitConfig (the thresholds' cache key)."""
     flat = options.model_dump(exclude={"config"})
     config = options.config.model_dump()  # type: ignore[attr-defined]
-    return {**flat, **{k: config[k] for k in _FLAT}}
+    extra = _ANSWERS if config["posterior"] != "direct" else ()
+    return {**flat, **{k: config[k] for k in (*_FLAT, *extra)}}
 
 
 class _PursuitBench(Benchmark):
@@ -152,7 +165,8 @@ class _PursuitBench(Benchmark):
         from ratiocinator.models import catalog
 
         opts = self.options
-        self.posterior = Posterior(ctx.backend)
+        config: PursuitConfig = opts.config  # type: ignore[attr-defined]
+        self.posterior = make_posterior(ctx.backend, config)
         if not {"ip", "cip"} & set(opts.methods):  # type: ignore[attr-defined]
             return  # direct prediction needs no thresholds
         key = canonical_json(
@@ -167,7 +181,8 @@ class _PursuitBench(Benchmark):
             self.thresholds = Thresholds.load(path)
         else:
             samples, queries = self.calibration_samples()
-            config: PursuitConfig = opts.config  # type: ignore[attr-defined]
+            # the answers posterior's model calls (per question) serve calibration and the runs alike
+            shared = self.posterior if config.posterior == "answers" else Posterior(ctx.backend)
             self.thresholds = calibrate(
                 ctx.backend,
                 samples,
@@ -176,7 +191,7 @@ class _PursuitBench(Benchmark):
                 lengths=range(config.budget + 1),
                 n_per_length=opts.n_cal_per_length,  # type: ignore[attr-defined]
                 seed=config.seed,
-                posterior=Posterior(ctx.backend),
+                posterior=shared,
             )
             self.thresholds.save(path)
         self.thresholds_path = path
@@ -191,6 +206,7 @@ class _PursuitBench(Benchmark):
         metrics: dict[str, float] = {}
         output: dict[str, Any] = {
             "label": label,
+            "posterior": opts.config.posterior,
             "thresholds": str(self.thresholds_path),
             "qhat": self.thresholds.qhat if self.thresholds else None,
         }

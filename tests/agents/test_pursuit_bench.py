@@ -81,10 +81,21 @@ def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key
     opts = cls.parse_options({"budget": 3, "draw_labels_from": "posterior", "n_cal_per_length": 4})
     assert opts.config.budget == 3 and opts.config.draw_labels_from == "posterior"
     assert opts.n_cal_per_length == 4 and opts.config.n_candidate_queries == 6
-    assert PursuitOptions().config == PursuitConfig(budget=4, n_candidate_queries=6)
-    assert MediQOptions().config == PursuitConfig(budget=3, n_label_samples=2, n_candidate_queries=3)
-    # the cached thresholds are named by a hash of the options as they were recorded before
-    assert flat_options(PursuitOptions()) == {
+    # the benchmarks run the answers posterior (issue 21); the direct one is --set posterior=direct
+    assert PursuitOptions().config == PursuitConfig(
+        budget=4, n_candidate_queries=6, posterior="answers"
+    )
+    assert MediQOptions().config == PursuitConfig(
+        budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers"
+    )
+    # the cached thresholds of the direct posterior are named by a hash of the options as they were
+    # recorded before; the answers posterior's add its own fields
+    direct = PursuitOptions(config=PursuitConfig(budget=4, n_candidate_queries=6))
+    assert set(flat_options(PursuitOptions())) - set(flat_options(direct)) == {
+        "posterior", "likelihood", "prior", "answer_floor", "answer_temperature", "answer_prompt",
+        "fact_prompt",
+    }
+    assert flat_options(direct) == {
         "methods": METHODS,
         "alpha": 0.1,
         "budget": 4,
@@ -105,7 +116,8 @@ def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key
 def test_pursuit_20q_beats_direct_prediction_with_a_truthful_scorer(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
     backend = AnimalScorer()
-    options = {"budget": 5, "n_candidate_queries": 10, "n_cal_per_length": 10}
+    # the scorer reads the history prompt: the reference's direct posterior
+    options = {"budget": 5, "n_candidate_queries": 10, "n_cal_per_length": 10, "posterior": "direct"}
     run(
         RunConfig(
             benchmark="pursuit-20q",
