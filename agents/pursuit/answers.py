@@ -128,6 +128,17 @@ class AnswerPosterior(Posterior):
                 self.shared["odds"][key] = self._answer_odds(problem, question)
         return self.shared["odds"][key]
 
+    def known_odds(self, problem: Problem) -> dict[str, list[float]]:
+        """The yes/no log-odds asked of the model so far for `problem`, per question (to save and reload)."""
+        like = self.config.likelihood
+        return {q: v.tolist() for (p, q, k), v in self.shared["odds"].items() if p == problem and k == like}
+
+    def add_odds(self, problem: Problem, odds: dict[str, list[float]]) -> None:
+        """Log-odds per question from an earlier run of the same model and prompts (`known_odds`)."""
+        for question, values in odds.items():
+            value = _finite(values, len(problem.labels), f"saved log-odds of {question!r}")
+            self.shared["odds"][(problem, question, self.config.likelihood)] = value
+
     def _label_odds(self, problem: Problem, question: str) -> np.ndarray:
         labels = [f" {y}" for y in problem.labels]
         said = {}

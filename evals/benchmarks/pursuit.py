@@ -20,7 +20,8 @@ Posterior: "answers" (default; prior × the model's p(answer | animal, question)
 animal's dictionary holds the AwA2 binary attribute matrix (85 attributes, thresholded at the mean
 of Osherson/Kemp's human ratings) phrased as yes/no questions. The thresholds
 q̂_k (k = 0..budget) are calibrated once per process and cached as JSON under the model cache
-(their path and values are in every outcome). Metrics: `<method>_acc@k` (the prediction after k
+(their path and values are in every outcome); on 20q the answers posterior's table (the model's
+yes/no log-odds per animal and question) is cached there too, so a later run asks the model nothing. Metrics: `<method>_acc@k` (the prediction after k
 questions, the final one after an earlier stop), `<method>_questions`, `cip_set_size`. The score is
 C-IP's final accuracy (direct's when cip is not run).
 """
@@ -38,6 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.pursuit import (
+    AnswerPosterior,
     DictAnswerer,
     Posterior,
     Problem,
@@ -149,6 +151,7 @@ class _PursuitBench(Benchmark):
             )
         self.thresholds: Thresholds | None = None
         self.thresholds_path: Path | None = None
+        self.odds_path: Path | None = None
         self.posterior: Posterior | None = None
 
     # subclasses: the calibration samples, the prior draws, and (problem, label, answerer, queries) per item
@@ -161,12 +164,42 @@ class _PursuitBench(Benchmark):
     def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
         raise NotImplementedError
 
+    def shared_problem(self) -> Problem | None:
+        """The one problem every item shares (its answers table is cached on disk), or None."""
+        return None
+
+    def _odds_file(self, ctx: Context) -> Path | None:
+        """Where the answers posterior's log-odds per question are cached (one model, one prompt)."""
+        from ratiocinator.models import catalog
+
+        config: PursuitConfig = self.options.config  # type: ignore[attr-defined]
+        if config.posterior != "answers" or self.shared_problem() is None:
+            return None
+        prompt = config.fact_prompt if config.likelihood == "label" else config.answer_prompt
+        key = canonical_json(
+            {"model": ctx.backend.info.identity, "likelihood": config.likelihood, "prompt": prompt}
+        )
+        return catalog.home() / "pursuit" / f"{self.name}-odds-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
+    def save_odds(self) -> None:
+        """Write the answers table asked of the model so far (every item's run adds to it)."""
+        problem = self.shared_problem()
+        if self.odds_path is None or problem is None or not isinstance(self.posterior, AnswerPosterior):
+            return
+        self.odds_path.parent.mkdir(parents=True, exist_ok=True)
+        self.odds_path.write_text(json.dumps(self.posterior.known_odds(problem)), encoding="utf-8")
+
     def setup(self, ctx: Context) -> None:
         from ratiocinator.models import catalog
 
         opts = self.options
         config: PursuitConfig = opts.config  # type: ignore[attr-defined]
         self.posterior = make_posterior(ctx.backend, config)
+        self.odds_path = self._odds_file(ctx)
+        problem = self.shared_problem()
+        if self.odds_path is not None and self.odds_path.is_file() and problem is not None:
+            assert isinstance(self.posterior, AnswerPosterior)
+            self.posterior.add_odds(problem, json.loads(self.odds_path.read_text(encoding="utf-8")))
         if not {"ip", "cip"} & set(opts.methods):  # type: ignore[attr-defined]
             return  # direct prediction needs no thresholds
         key = canonical_json(
@@ -194,6 +227,7 @@ class _PursuitBench(Benchmark):
                 posterior=shared,
             )
             self.thresholds.save(path)
+            self.save_odds()
         self.thresholds_path = path
 
     def run(self, item: Item, ctx: Context) -> Outcome:
@@ -233,6 +267,7 @@ class _PursuitBench(Benchmark):
             metrics[f"{method}_questions"] = float(len(result.history))
             if method == "cip":
                 metrics["cip_set_size"] = float(len(result.prediction_set))
+        self.save_odds()
         score = metrics.get(
             f"cip_acc@{budget}",
             metrics.get("direct_acc", metrics.get(f"ip_acc@{budget}", 0.0)),
@@ -283,6 +318,10 @@ class TwentyQuestions(_PursuitBench):
     def items(self) -> list[Item]:
         self._load()
         return [Item(id=c, inputs={"animal": c}) for c in self._classes]
+
+    def shared_problem(self) -> Problem | None:
+        self._load()
+        return self._problem
 
     def calibration_samples(self) -> tuple[list[Sample], list[str]]:
         self._load()
