@@ -114,8 +114,9 @@ class MediQOptions(PursuitOptions):
     n_cal_per_length: int = Field(9, ge=1)
     n_case_queries: int = Field(20, ge=1)
     min_overlap: int = Field(2, ge=1)
+    #: the prior is the model's answer to the case (the direct answer); each patient answer moves it
     config: PursuitConfig = PursuitConfig(
-        budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers"
+        budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers", prior="model"
     )
 
 

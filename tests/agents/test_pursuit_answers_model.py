@@ -50,7 +50,7 @@ def test_one_animal_of_20_questions_on_the_05b(qwen_llamacpp):
     assert isinstance(post, AnswerPosterior) and thresholds.posterior == "answers"
     assert post.scored == 2 * len(QUESTIONS)  # a fact and its negation per question, all labels at once
     whale = next(item for item in game.items() if item.id == "blue whale")
-    problem, label, answerer, _ = game.case(whale)
+    problem, _, answerer, _ = game.case(whale)
     ocean = post(problem, (("Does the animal live in the ocean?", "Yes."),))
     assert not ocean.max() == pytest.approx(ocean.min())  # the answer moves the posterior
     task = PursuitTask(problem=problem, queries=QUESTIONS, samples=samples, answerer=answerer)
