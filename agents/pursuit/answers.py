@@ -98,10 +98,12 @@ class AnswerPosterior(Posterior):
     def log_prior(self, problem: Problem) -> np.ndarray:
         """log p(label): uniform, or the model's label scores after the empty history (config.prior)."""
         n = len(problem.labels)
-        if self.config.prior == "uniform":
-            return np.full(n, -np.log(n))
+        return np.full(n, -np.log(n)) if self.config.prior == "uniform" else self._model_prior(problem)
+
+    def _model_prior(self, problem: Problem) -> np.ndarray:
+        """The model's log p(label) after the empty history, asked once per problem."""
         if problem not in self.shared["prior"]:
-            logp = self._score(problem.messages(()), list(problem.labels), "the prior")
+            logp = self._score(problem.messages(()), list(problem.labels), "the empty history")
             self.shared["prior"][problem] = _log_normalise(logp)
         return self.shared["prior"][problem]
 
@@ -161,11 +163,7 @@ class AnswerPosterior(Posterior):
         if key not in self.shared["free"]:
             labels = list(problem.labels)
             alone = self._score(problem.messages(((question, answer),)), labels, "a free-text answer")
-            if (problem, "free-text baseline") not in self.shared["free"]:
-                base = self._score(problem.messages(()), labels, "the empty history")
-                self.shared["free"][(problem, "free-text baseline")] = _log_normalise(base)
-            base = self.shared["free"][(problem, "free-text baseline")]
-            self.shared["free"][key] = _log_normalise(alone) - base
+            self.shared["free"][key] = _log_normalise(alone) - self._model_prior(problem)
         return self.shared["free"][key]
 
 
