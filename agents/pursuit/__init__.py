@@ -1,15 +1,21 @@
 """Conformal information pursuit (Chan et al., 2025) and its baseline IP: ask questions until the prediction set is one label.
 
-    from ratiocinator.agents.pursuit import PursuitConfig, PursuitTask, calibrate, run
-    thresholds = calibrate(backend, cal_samples, bank, lengths=range(21), n_per_length=20)
+    from ratiocinator.agents.pursuit import PursuitConfig, PursuitTask, calibrate, make_posterior, run
+    config = PursuitConfig(posterior="answers")
+    thresholds = calibrate(backend, cal_samples, bank, lengths=range(21), n_per_length=20,
+                           posterior=make_posterior(backend, config))
     result = run(PursuitTask(problem=problem, queries=bank, samples=prior, answerer=answers),
-                 backend=backend, config=PursuitConfig(), thresholds=thresholds)
+                 backend=backend, config=config, thresholds=thresholds)
     result.prediction, result.prediction_set, result.history, result.verdict
 
+The posterior is the config's: "answers" (the benchmarks'; the prior times the model's
+p(answer | label, question) per history entry, answers.py) or "direct" (the reference's, the
+default).
 `PursuitConfig(method="ip")` is information pursuit (the paper's baseline); `drive(task, ask, ...)`
 lets a person answer through LangGraph's `interrupt()` (the `ratiocinator pursue` command).
 """
 
+from ratiocinator.agents.pursuit.answers import AnswerPosterior, fact, make_posterior, yes_no
 from ratiocinator.agents.pursuit.config import PursuitConfig, PursuitMethod
 from ratiocinator.agents.pursuit.conformal import (
     Thresholds,
@@ -36,6 +42,7 @@ from ratiocinator.agents.pursuit.types import (
 )
 
 __all__ = [
+    "AnswerPosterior",
     "Answerer",
     "DictAnswerer",
     "FunctionAnswerer",
@@ -57,10 +64,13 @@ __all__ = [
     "conformal_quantile",
     "drive",
     "entropy",
+    "fact",
+    "make_posterior",
     "min_calibration_samples",
     "prediction_set",
     "pursuit_context",
     "run",
     "select_query",
     "size_bound",
+    "yes_no",
 ]

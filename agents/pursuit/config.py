@@ -1,8 +1,11 @@
-"""Conformal information pursuit's config: which policy picks the questions, α, the question budget and the draws.
+"""Conformal information pursuit's config: the policy, the posterior, α, the question budget and the draws.
 
 Paper: "Conformal Information Pursuit for Interactively Guiding Large Language Models" (Chan et al.,
 2025; reference code ryanchankh/Conformal-IP). `method` chooses the policy: "cip" (conformal
 information pursuit), "ip" (information pursuit, the paper's baseline) or "direct" (ask nothing).
+`posterior` chooses p(label | history): "answers" multiplies the model's per-(label, question)
+probabilities of the observed answers with the prior (answers.py); "direct" is the reference's, the
+model's label scores after the whole history prompt (types.Posterior).
 """
 
 from __future__ import annotations
@@ -16,6 +19,20 @@ from ratiocinator.kit import MethodConfig
 #: how the next question is chosen: the least expected prediction-set-size bound (C-IP), the least
 #: posterior entropy (IP), or no question at all (direct prediction)
 PursuitMethod = Literal["cip", "ip", "direct"]
+
+#: p(label | history): "answers" (prior x the model's p(answer | label, question) per history entry)
+#: or "direct" (the reference's: the model's label scores after the history prompt)
+PosteriorKind = Literal["answers", "direct"]
+
+#: how "answers" gets p(answer | label, question): "answer" scores the answer after a prompt naming
+#: the label; "label" scores the labels after the answer stated as a fact and after its negation
+#: (Bayes: p(yes | y, q) = p(y | q, yes) / (p(y | q, yes) + p(y | q, no)), equal prior on yes/no)
+LikelihoodKind = Literal["answer", "label"]
+
+ANSWER_PROMPT = (
+    "Answer the question about the {label} with yes or no.\nQuestion: {question}\nAnswer:"
+)
+FACT_PROMPT = "Think of an animal that {fact}. The animal is a"
 
 
 class PursuitConfig(MethodConfig):
@@ -58,4 +75,40 @@ class PursuitConfig(MethodConfig):
     )
     seed: int = Field(
         0, description="the draws of a step come from a generator seeded by seed and the history"
+    )
+    posterior: PosteriorKind = Field(
+        "direct",
+        description="answers: prior x the model's p(observed answer | label, question) over the "
+        "history (computed once per label and question; the benchmarks' default); direct: the "
+        "reference's, the model's label scores after the whole history prompt",
+    )
+    likelihood: LikelihoodKind = Field(
+        "label",
+        description="answers posterior: 'answer' scores yes/no after answer_prompt naming the label; "
+        "'label' scores every label after fact_prompt states the answer and after its negation",
+    )
+    prior: Literal["uniform", "model"] = Field(
+        "uniform",
+        description="answers posterior: the prior over labels, uniform or the model's label scores "
+        "after the empty history (the direct posterior at no question)",
+    )
+    answer_floor: float = Field(
+        0.05,
+        ge=0,
+        lt=0.5,
+        description="answers posterior: p(answer | label, question) is clipped to [floor, 1 - floor], "
+        "so one answer the model got wrong cannot rule the true label out",
+    )
+    answer_temperature: float = Field(
+        1.0, gt=0, description="answers posterior: the yes/no log-odds are divided by it (>1: softer)"
+    )
+    answer_prompt: str = Field(
+        ANSWER_PROMPT,
+        description="likelihood 'answer': the prompt after which ' yes' and ' no' are scored "
+        "({label}, {question})",
+    )
+    fact_prompt: str = Field(
+        FACT_PROMPT,
+        description="likelihood 'label': the prompt after which ' <label>' is scored ({fact}: the "
+        "question and answer stated as a fact, e.g. 'does not have stripes')",
     )

@@ -66,10 +66,15 @@ class Thresholds(BaseModel):
     alpha: float = Field(gt=0, lt=1)
     qhat: dict[int, float]
     n_samples: dict[int, int] = Field(default_factory=dict)
+    #: the posterior the scores came from ("answers" or "direct"; None: not recorded, older files)
+    posterior: str | None = None
 
     @classmethod
     def from_scores(
-        cls, scores_by_length: Mapping[int, Sequence[float]], alpha: float
+        cls,
+        scores_by_length: Mapping[int, Sequence[float]],
+        alpha: float,
+        posterior: str | None = None,
     ) -> Thresholds:
         """q̂_k for every history length k that has calibration scores."""
         if not scores_by_length:
@@ -80,9 +85,8 @@ class Thresholds(BaseModel):
             int(k): conformal_quantile(s, alpha, where=f"history length {k}")
             for k, s in sorted(scores_by_length.items())
         }
-        return cls(
-            alpha=alpha, qhat=qhat, n_samples={int(k): len(s) for k, s in scores_by_length.items()}
-        )
+        n_samples = {int(k): len(s) for k, s in scores_by_length.items()}
+        return cls(alpha=alpha, qhat=qhat, n_samples=n_samples, posterior=posterior)
 
     def at(self, length: int) -> float:
         """q̂ for histories of `length` (question, answer) pairs."""
@@ -156,7 +160,9 @@ def calibrate(
     """q̂_k for each history length k from random calibration histories (reference: `sample_length_k_history`).
 
     Each calibration history draws a sample uniformly (with replacement) and k distinct queries of
-    the bank uniformly; its score is -p(sample's label | history).
+    the bank uniformly; its score is -p(sample's label | history) under `posterior` (the reference's
+    direct posterior when None; pass answers.make_posterior(backend, config) for the config's own).
+    The thresholds record which posterior they were calibrated on.
     """
     if not samples:
         raise InvalidInput("samples: calibration needs at least one calibration Sample")
@@ -179,4 +185,4 @@ def calibrate(
             picked = rng.choice(len(bank), size=k, replace=False)
             history = tuple((bank[i], s.answerer.answer(bank[i])) for i in picked)
             scores[k].append(-float(posterior(s.problem, history)[s.label_index]))
-    return Thresholds.from_scores(scores, alpha)
+    return Thresholds.from_scores(scores, alpha, posterior=posterior.kind)

@@ -2,8 +2,9 @@
 
 From "Conformal Information Pursuit for Interactively Guiding Large Language Models" (Chan et al.,
 2025; reference code ryanchankh/Conformal-IP). The model's posterior over a closed label set given a
-history of (question, answer) pairs comes from `Backend.score()` of each label after the history
-prompt, normalised over the labels. The graph:
+history of (question, answer) pairs is the config's `posterior`: "answers" (answers.py) multiplies
+the prior with the model's p(answer | label, question) per history entry; "direct" (the
+reference's) is `Backend.score()` of each label after the history prompt, normalised. The graph:
 
     predict p(y | history) -> stop? (prediction set {y : p >= -q̂_k} is one label, budget spent,
     no query left) -> select the next query -> ask (the task's answerer, or LangGraph `interrupt()`
@@ -11,8 +12,8 @@ prompt, normalised over the labels. The graph:
 
 The config's `method` picks the policy (policy.py): "cip" the least expected prediction-set-size
 bound, "ip" (information pursuit, the baseline) the least posterior entropy, "direct" asks nothing.
-Posteriors are memoised per (problem, history): simulated histories repeat (yes/no answers), so each
-distinct one is scored once.
+Posteriors are memoised per (problem, history), and the answers posterior's model calls per
+(problem, question[, answer]): the query choice weighs every candidate with the same posterior.
 
     task = PursuitTask(problem=problem, queries=bank, samples=prior, answerer=DictAnswerer(answers))
     result = run(task, backend=backend, thresholds=calibrate(backend, cal, bank, lengths=range(21), n_per_length=20))
@@ -30,6 +31,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.agents.pursuit.nodes as nodes
+from ratiocinator.agents.pursuit.answers import make_posterior
 from ratiocinator.agents.pursuit.config import PursuitConfig
 from ratiocinator.agents.pursuit.conformal import Thresholds
 from ratiocinator.agents.pursuit.nodes import PursuitContext
@@ -69,6 +71,11 @@ def check_inputs(task: PursuitTask, config: PursuitConfig, thresholds: Threshold
         raise InvalidInput(
             f"thresholds: calibrated at α = {thresholds.alpha}, the config asks for α = {config.alpha}"
         )
+    if thresholds is not None and thresholds.posterior not in (None, config.posterior):
+        raise InvalidInput(
+            f"thresholds: calibrated on the {thresholds.posterior!r} posterior, the config asks for "
+            f"posterior {config.posterior!r} (calibrate with answers.make_posterior(backend, config))"
+        )
 
 
 def pursuit_context(
@@ -83,7 +90,11 @@ def pursuit_context(
     cfg = resolve_config(config, PursuitConfig)
     check_inputs(task, cfg, thresholds)
     base = method_context(backend, cfg)
-    memo = (posterior or Posterior(backend)).using(base.backend)
+    if posterior is not None and posterior.kind != cfg.posterior:
+        raise InvalidInput(
+            f"posterior: got a {posterior.kind!r} posterior, the config asks for {cfg.posterior!r}"
+        )
+    memo = (posterior or make_posterior(backend, cfg)).using(base.backend)
     return PursuitContext(
         backend=base.backend,
         config=cfg,

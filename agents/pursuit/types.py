@@ -132,8 +132,11 @@ class Posterior:
     """p(label | history) from the backend's label log-probs, memoised per (problem, history).
 
     `using(backend)` is a view on another backend (a run's counting one) that shares the memo, so a
-    benchmark can keep one memo across runs while each run counts the calls it makes.
+    benchmark can keep one memo across runs while each run counts the calls it makes. This is the
+    reference's "direct" posterior; answers.AnswerPosterior is the one that multiplies the answers.
     """
+
+    kind = "direct"
 
     def __init__(
         self, backend: Any, memo: dict[tuple[Problem, History], np.ndarray] | None = None

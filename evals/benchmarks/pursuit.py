@@ -14,9 +14,14 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   answer that." below `min_overlap`), and a case's queries are the specialty bank's questions its
   facts answer best (top `n_case_queries`).
 Per item, each method in `methods` runs agents/pursuit/ with the option `config` (a PursuitConfig:
-α, budget, draws, candidates, seed; its `method` is set per run from `methods`); the thresholds
+α, budget, draws, candidates, seed, the posterior; its `method` is set per run from `methods`).
+Posterior: "answers" (default; prior × the model's p(answer | animal, question), answers.py) or
+"direct" (the reference's; `--set posterior=direct`). On 20q the answers are the dataset's: each
+animal's dictionary holds the AwA2 binary attribute matrix (85 attributes, thresholded at the mean
+of Osherson/Kemp's human ratings) phrased as yes/no questions. The thresholds
 q̂_k (k = 0..budget) are calibrated once per process and cached as JSON under the model cache
-(their path and values are in every outcome). Metrics: `<method>_acc@k` (the prediction after k
+(their path and values are in every outcome); on 20q the answers posterior's table (the model's
+yes/no log-odds per animal and question) is cached there too, so a later run asks the model nothing. Metrics: `<method>_acc@k` (the prediction after k
 questions, the final one after an earlier stop), `<method>_questions`, `cip_set_size`. The score is
 C-IP's final accuracy (direct's when cip is not run).
 """
@@ -34,6 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.pursuit import (
+    AnswerPosterior,
     DictAnswerer,
     Posterior,
     Problem,
@@ -42,6 +48,7 @@ from ratiocinator.agents.pursuit import (
     Sample,
     Thresholds,
     calibrate,
+    make_posterior,
 )
 from ratiocinator.agents.pursuit import run as run_pursuit
 from ratiocinator.errors import InvalidInput
@@ -98,7 +105,7 @@ class PursuitOptions(BaseModel):
     methods: tuple[str, ...] = METHODS
     n_cal_per_length: int = Field(10, ge=1)
     #: `method` is set per run from `methods`
-    config: PursuitConfig = PursuitConfig(budget=4, n_candidate_queries=6)
+    config: PursuitConfig = PursuitConfig(budget=4, n_candidate_queries=6, posterior="answers")
 
 
 class MediQOptions(PursuitOptions):
@@ -107,19 +114,28 @@ class MediQOptions(PursuitOptions):
     n_cal_per_length: int = Field(9, ge=1)
     n_case_queries: int = Field(20, ge=1)
     min_overlap: int = Field(2, ge=1)
-    config: PursuitConfig = PursuitConfig(budget=3, n_label_samples=2, n_candidate_queries=3)
+    #: the prior is the model's answer to the case (the direct answer); each patient answer moves it
+    config: PursuitConfig = PursuitConfig(
+        budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers", prior="model"
+    )
 
 
 #: the config's fields that were options of their own before the benchmark held the config: the
 #: cached thresholds' file name is still a hash of the flat options, so earlier calibrations are found
 _FLAT = ("alpha", "budget", "n_label_samples", "draw_labels_from", "n_candidate_queries", "seed")
+#: the answers posterior's fields: in the key only when it is used (the direct one's files keep their names)
+_ANSWERS = (
+    "posterior", "likelihood", "prior", "answer_floor", "answer_temperature", "answer_prompt",
+    "fact_prompt",
+)
 
 
 def flat_options(options: BaseModel) -> dict[str, Any]:
     """The options as the benchmark recorded them before it held a PursuitConfig (the thresholds' cache key)."""
     flat = options.model_dump(exclude={"config"})
     config = options.config.model_dump()  # type: ignore[attr-defined]
-    return {**flat, **{k: config[k] for k in _FLAT}}
+    extra = _ANSWERS if config["posterior"] != "direct" else ()
+    return {**flat, **{k: config[k] for k in (*_FLAT, *extra)}}
 
 
 class _PursuitBench(Benchmark):
@@ -136,6 +152,7 @@ class _PursuitBench(Benchmark):
             )
         self.thresholds: Thresholds | None = None
         self.thresholds_path: Path | None = None
+        self.odds_path: Path | None = None
         self.posterior: Posterior | None = None
 
     # subclasses: the calibration samples, the prior draws, and (problem, label, answerer, queries) per item
@@ -148,11 +165,42 @@ class _PursuitBench(Benchmark):
     def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
         raise NotImplementedError
 
+    def shared_problem(self) -> Problem | None:
+        """The one problem every item shares (its answers table is cached on disk), or None."""
+        return None
+
+    def _odds_file(self, ctx: Context) -> Path | None:
+        """Where the answers posterior's log-odds per question are cached (one model, one prompt)."""
+        from ratiocinator.models import catalog
+
+        config: PursuitConfig = self.options.config  # type: ignore[attr-defined]
+        if config.posterior != "answers" or self.shared_problem() is None:
+            return None
+        prompt = config.fact_prompt if config.likelihood == "label" else config.answer_prompt
+        key = canonical_json(
+            {"model": ctx.backend.info.identity, "likelihood": config.likelihood, "prompt": prompt}
+        )
+        return catalog.home() / "pursuit" / f"{self.name}-odds-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+
+    def save_odds(self) -> None:
+        """Write the answers table asked of the model so far (every item's run adds to it)."""
+        problem = self.shared_problem()
+        if self.odds_path is None or problem is None or not isinstance(self.posterior, AnswerPosterior):
+            return
+        self.odds_path.parent.mkdir(parents=True, exist_ok=True)
+        self.odds_path.write_text(json.dumps(self.posterior.known_odds(problem)), encoding="utf-8")
+
     def setup(self, ctx: Context) -> None:
         from ratiocinator.models import catalog
 
         opts = self.options
-        self.posterior = Posterior(ctx.backend)
+        config: PursuitConfig = opts.config  # type: ignore[attr-defined]
+        self.posterior = make_posterior(ctx.backend, config)
+        self.odds_path = self._odds_file(ctx)
+        problem = self.shared_problem()
+        if self.odds_path is not None and self.odds_path.is_file() and problem is not None:
+            assert isinstance(self.posterior, AnswerPosterior)
+            self.posterior.add_odds(problem, json.loads(self.odds_path.read_text(encoding="utf-8")))
         if not {"ip", "cip"} & set(opts.methods):  # type: ignore[attr-defined]
             return  # direct prediction needs no thresholds
         key = canonical_json(
@@ -167,7 +215,8 @@ class _PursuitBench(Benchmark):
             self.thresholds = Thresholds.load(path)
         else:
             samples, queries = self.calibration_samples()
-            config: PursuitConfig = opts.config  # type: ignore[attr-defined]
+            # the answers posterior's model calls (per question) serve calibration and the runs alike
+            shared = self.posterior if config.posterior == "answers" else Posterior(ctx.backend)
             self.thresholds = calibrate(
                 ctx.backend,
                 samples,
@@ -176,9 +225,10 @@ class _PursuitBench(Benchmark):
                 lengths=range(config.budget + 1),
                 n_per_length=opts.n_cal_per_length,  # type: ignore[attr-defined]
                 seed=config.seed,
-                posterior=Posterior(ctx.backend),
+                posterior=shared,
             )
             self.thresholds.save(path)
+            self.save_odds()
         self.thresholds_path = path
 
     def run(self, item: Item, ctx: Context) -> Outcome:
@@ -191,6 +241,7 @@ class _PursuitBench(Benchmark):
         metrics: dict[str, float] = {}
         output: dict[str, Any] = {
             "label": label,
+            "posterior": opts.config.posterior,
             "thresholds": str(self.thresholds_path),
             "qhat": self.thresholds.qhat if self.thresholds else None,
         }
@@ -217,6 +268,7 @@ class _PursuitBench(Benchmark):
             metrics[f"{method}_questions"] = float(len(result.history))
             if method == "cip":
                 metrics["cip_set_size"] = float(len(result.prediction_set))
+        self.save_odds()
         score = metrics.get(
             f"cip_acc@{budget}",
             metrics.get("direct_acc", metrics.get(f"ip_acc@{budget}", 0.0)),
@@ -267,6 +319,10 @@ class TwentyQuestions(_PursuitBench):
     def items(self) -> list[Item]:
         self._load()
         return [Item(id=c, inputs={"animal": c}) for c in self._classes]
+
+    def shared_problem(self) -> Problem | None:
+        self._load()
+        return self._problem
 
     def calibration_samples(self) -> tuple[list[Sample], list[str]]:
         self._load()

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from ratiocinator import datadirs
-from ratiocinator.agents.pursuit import PursuitConfig, Thresholds
+from ratiocinator.agents.pursuit import PursuitConfig, Thresholds, fact
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
 from ratiocinator.evals.benchmarks.pursuit import (
@@ -81,10 +81,21 @@ def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key
     opts = cls.parse_options({"budget": 3, "draw_labels_from": "posterior", "n_cal_per_length": 4})
     assert opts.config.budget == 3 and opts.config.draw_labels_from == "posterior"
     assert opts.n_cal_per_length == 4 and opts.config.n_candidate_queries == 6
-    assert PursuitOptions().config == PursuitConfig(budget=4, n_candidate_queries=6)
-    assert MediQOptions().config == PursuitConfig(budget=3, n_label_samples=2, n_candidate_queries=3)
-    # the cached thresholds are named by a hash of the options as they were recorded before
-    assert flat_options(PursuitOptions()) == {
+    # the benchmarks run the answers posterior (issue 21); the direct one is --set posterior=direct
+    assert PursuitOptions().config == PursuitConfig(
+        budget=4, n_candidate_queries=6, posterior="answers"
+    )
+    assert MediQOptions().config == PursuitConfig(
+        budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers", prior="model"
+    )
+    # the cached thresholds of the direct posterior are named by a hash of the options as they were
+    # recorded before; the answers posterior's add its own fields
+    direct = PursuitOptions(config=PursuitConfig(budget=4, n_candidate_queries=6))
+    assert set(flat_options(PursuitOptions())) - set(flat_options(direct)) == {
+        "posterior", "likelihood", "prior", "answer_floor", "answer_temperature", "answer_prompt",
+        "fact_prompt",
+    }
+    assert flat_options(direct) == {
         "methods": METHODS,
         "alpha": 0.1,
         "budget": 4,
@@ -105,7 +116,8 @@ def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key
 def test_pursuit_20q_beats_direct_prediction_with_a_truthful_scorer(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
     backend = AnimalScorer()
-    options = {"budget": 5, "n_candidate_queries": 10, "n_cal_per_length": 10}
+    # the scorer reads the history prompt: the reference's direct posterior
+    options = {"budget": 5, "n_candidate_queries": 10, "n_cal_per_length": 10, "posterior": "direct"}
     run(
         RunConfig(
             benchmark="pursuit-20q",
@@ -224,3 +236,43 @@ def test_pursue_command_asks_the_person_through_interrupts(tmp_path, monkeypatch
         and pursuit_cli.yes_no("N") == "No."
         and pursuit_cli.yes_no("?") is None
     )
+
+
+class FactScorer(ScriptedBackend):
+    """Scores each animal after a stated fact by whether its answer dictionary agrees (0 or -2 nats)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="fact-scorer")
+        self.truth = AnimalScorer().truth
+        queries = next(iter(self.truth.values()))
+        self.facts = {fact(q, yes): (q, yes) for q in queries for yes in (True, False)}
+        self.calls = 0
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        self.calls += 1
+        said = re.fullmatch(r"Think of an animal that (.*)\. The animal is a", prompt).group(1)
+        q, yes = self.facts[said]
+        return [0.0 if (self.truth[c.strip()][q] == "Yes.") == yes else -2.0 for c in continuations]
+
+
+def test_pursuit_20q_with_the_answers_posterior_and_its_cached_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    options = {"budget": 5, "n_candidate_queries": 10, "n_cal_per_length": 10}
+    backend = FactScorer()
+    config = RunConfig(
+        benchmark="pursuit-20q", data_dir=str(DATA), out=str(tmp_path / "r"), limit=4,
+        options=options, cache=False,
+    )
+    run(config, backend=backend)
+    records = load_results(tmp_path / "r" / "results.jsonl")
+    assert all(r.error is None and r.output["posterior"] == "answers" for r in records)
+    mean = {k: sum(r.metrics[k] for r in records) / 4 for k in ("direct_acc", "cip_acc@5", "ip_acc@5")}
+    assert mean["cip_acc@5"] >= 0.75 and mean["ip_acc@5"] >= 0.75 and mean["direct_acc"] <= 0.25
+    # two calls per question (the fact and its negation, every animal at once), whatever the items
+    odds = json.loads(next((tmp_path / "home" / "pursuit").glob("pursuit-20q-odds-*.json")).read_text())
+    assert backend.calls == 2 * len(odds) and all(len(v) == 20 for v in odds.values())
+    # the next run finds the thresholds and the table on disk and asks the model nothing
+    again = FactScorer()
+    run(config.model_copy(update={"out": str(tmp_path / "r2")}), backend=again)
+    assert again.calls == 0
+    assert [r.metrics for r in load_results(tmp_path / "r2" / "results.jsonl")] == [r.metrics for r in records]
