@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.llmopt.shares import is_share, share_row
 from ratiocinator.agents.llmopt.stepgrammar import NONE
-from ratiocinator.agents.llmopt.table import Number, show
+from ratiocinator.agents.llmopt.table import Number, show, stem
 from ratiocinator.solvers.formulation import _RESERVED
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -119,9 +119,9 @@ def check_rows(draft: Draft, piece: str) -> str:
         fault = _bound_fault(draft, piece, row)
         if fault:
             return fault
-        share = _share(draft, piece, row)
-        if share and share != row:
-            return f"`{row}`: the problem says \"{_share_number(draft, piece, row).words}\", so it is `{share}`."  # type: ignore[union-attr]
+        number, share = _share(draft, piece, row)
+        if number is not None and share and share != row:
+            return f"`{row}`: the problem says \"{number.words}\", so it is `{share}`."
     return ""
 
 
@@ -131,7 +131,7 @@ def mend(draft: Draft, piece: str) -> Draft:
     of that unit (`_summed`), else dropped when the piece has another relation with that number that does."""
     if piece[0] not in "sn":
         return draft
-    rows = [_share(draft, piece, row) or _turned(draft, piece, row) for row in draft.rows(piece)]
+    rows = [_share(draft, piece, row)[1] or _turned(draft, piece, row) for row in draft.rows(piece)]
     rows = [(_summed(draft, piece, r) or r) if _bound_fault(draft, piece, r) else r for r in rows]
     good = [r for r in rows if not _bound_fault(draft, piece, r)]
     kept = list(dict.fromkeys(r for r in rows if r in good or not any(_same_number(r, g) for g in good)))
@@ -195,18 +195,14 @@ def to_ask(draft: Draft) -> list[int]:
 def _owner(draft: Draft, number: Number) -> str | None:
     """The decision a number's words name last before it (by the words that tell the decisions apart)."""
     names = [name for name, _ in draft.variables()]
-    tokens = {name: {_stem(t) for t in name.split("_")} for name in names}
+    tokens = {name: {stem(t) for t in name.split("_")} for name in names}
     common = set.intersection(*tokens.values()) if tokens else set()
-    before = [_stem(w) for w in re.findall(r"[a-z]+", number.words.lower().split(number.written.lower())[0])]
+    before = [stem(w) for w in re.findall(r"[a-z]+", number.words.lower().split(number.written.lower())[0])]
     for word in reversed(before):
         owners = [name for name in names if word in tokens[name] - common]
         if len(owners) == 1:
             return owners[0]
     return None
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _same_number(a: str, b: str) -> bool:
@@ -262,13 +258,13 @@ def _share_number(draft: Draft, piece: str, row: str) -> Number | None:
     return next((n for n in candidates if is_share(n) and n.value in written), None)
 
 
-def _share(draft: Draft, piece: str, row: str) -> str | None:
-    """`row` rewritten as the share its percentage's words state (shares.py), or None."""
+def _share(draft: Draft, piece: str, row: str) -> tuple[Number | None, str | None]:
+    """The percentage `row` writes and `row` rewritten as the share its words state (shares.py), or Nones."""
     number = _share_number(draft, piece, row)
     if number is None or number.sentence >= len(draft.sentences):
-        return None
+        return None, None
     names = [name for name, _ in draft.variables()]
-    return share_row(row, names, draft.sentences[number.sentence], number)
+    return number, share_row(row, names, draft.sentences[number.sentence], number)
 
 
 def unused_numbers(draft: Draft) -> dict[str, str]:

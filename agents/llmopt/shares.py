@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import re
 
-from ratiocinator.agents.llmopt.table import Number, show
+from ratiocinator.agents.llmopt.table import Number, show, stem
 
 _SUM = r"\(\s*([A-Za-z_]\w*(?:\s*\+\s*[A-Za-z_]\w*)+)\s*\)"
 _FACTORS = r"(?:\d+(?:\.\d+)?\*)*"
-
-
-def _stem(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def is_share(number: Number) -> bool:
@@ -30,12 +26,12 @@ def is_share(number: Number) -> bool:
 
 def subject(names: list[str], sentence: str, number: Number) -> str | None:
     """The decision the words after the percentage name first, by a word no other decision's name has."""
-    tokens = {name: {_stem(t) for t in name.lower().split("_")} for name in names}
+    tokens = {name: {stem(t) for t in name.lower().split("_")} for name in names}
     at = sentence.find(number.written)
     if at < 0:
         return None
     clause = re.split(r"[,;.]| and (?=at |no |not )", sentence[at + len(number.written):])[0]
-    for word in (_stem(w) for w in re.findall(r"[a-z]+", clause.lower())):
+    for word in (stem(w) for w in re.findall(r"[a-z]+", clause.lower())):
         owners = [n for n in names if word in tokens[n] and not any(word in tokens[m] for m in names if m != n)]
         if len(owners) == 1:
             return owners[0]

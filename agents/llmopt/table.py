@@ -123,7 +123,12 @@ def _unit(sentence: str, start: int, end: int) -> str:
     unit = after[0]
     if len(after) > 2 and after[1] == "of":
         unit += f" of {after[2]}"
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in unit.split())
+    return " ".join(stem(w) for w in unit.split())
+
+
+def stem(word: str) -> str:
+    """A word without its plural s (`trips` -> `trip`; short words such as `gas` kept)."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _around(sentence: str, start: int, end: int) -> str:
