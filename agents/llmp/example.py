@@ -1,4 +1,4 @@
-"""What the stepwise translation learns from a domain's one-shot example: its objects by type, its sentences aligned with its facts, the rules its facts obey.
+"""What the stepwise translation learns from a domain's one-shot example: its objects by type, its sentences aligned with its facts, the rules its facts obey (function-like and symmetric predicates).
 
 The example (`p_example.nl` / `p_example.pddl`) is the only per-domain input besides the domain
 PDDL; `learn` reads it once per domain and everything the stepwise translation shows the model or
@@ -8,12 +8,13 @@ checks a translation against comes from here.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ratiocinator.agents.llmp.consistency import count_words, functional
 from ratiocinator.agents.llmp.domain import PlanningDomain
 from ratiocinator.agents.llmp.facts import problem_facts
 from ratiocinator.agents.llmp.programs import object_lists, synthesize
+from ratiocinator.agents.llmp.relations import Relations, learn_relations
 from ratiocinator.agents.llmp.sentences import Aligned, align
 from ratiocinator.errors import InvalidInput
 
@@ -29,6 +30,7 @@ class Example:
     count_words: tuple[tuple[str, str], ...]  # (name pattern, the word the English counts them with)
     negated_goal: bool  # its goal has a `(not ...)` literal
     programs: tuple[tuple[str, bool], ...] = ()  # each aligned sentence's facts as a program, and whether it loops
+    relations: Relations = field(default_factory=Relations)  # symmetric, converse and irreflexive two-place predicates
 
     @property
     def most_facts(self) -> int:
@@ -72,4 +74,5 @@ def learn(domain: PlanningDomain) -> Example:
         count_words=tuple(count_words(domain.example_nl, kinds, aligned).items()),
         negated_goal=any(g.negated for g in goal),
         programs=tuple(synthesize(a.facts, lists) for a in aligned),
+        relations=learn_relations(init, kinds),
     )

@@ -55,7 +55,9 @@ class Piece:
     confidence: float  # the lowest log-probability of a token of the greedy answer (0.0 unknown)
     votes: int = 0  # samples drawn and voted over (0: the greedy answer stands)
     feedback: str = ""  # the error this answer was asked to correct
-    repairs: tuple[str, ...] = ()  # objects: corrections by the text's names and counts (grounding.py)
+    #: objects: corrections by the text's names and counts (grounding.py); facts: completions by the
+    #: example's symmetric, converse and irreflexive predicates (relations.py)
+    repairs: tuple[str, ...] = ()
     program: str = ""  # the program the model wrote for a sentence of many facts (programs.py)
     program_error: str = ""  # why its facts were not kept ('' when they were, or no program)
 

@@ -55,6 +55,7 @@ from ratiocinator.agents.llmp.prompts import (
     program_prompt,
     sentence_prompt,
 )
+from ratiocinator.agents.llmp.relations import complete
 from ratiocinator.agents.llmp.result import Piece, Translation
 from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences
 from ratiocinator.kit import MethodContext
@@ -283,6 +284,15 @@ def _answer(
     return out
 
 
+def _complete(sentence: Sentence, found: list[Fact], example: Example) -> tuple[list[Fact], tuple[str, ...]]:
+    """An init sentence's facts completed by the example's symmetric, converse and irreflexive
+    predicates (relations.py); a goal sentence's as they are (a goal states only what it asks)."""
+    if sentence.goal:
+        return found, ()
+    done, notes = complete(found, example.relations)
+    return done, tuple(notes)
+
+
 def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     """Ask every pending sentence for its facts: first, for the sentences asked the first time whose
     likest example sentence is a loop, a program (one batched request; its facts kept when they check);
@@ -307,10 +317,11 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     for i, (code, printed, error) in programs.items():
         if error:
             continue
-        answers[i], said[i], confidences[i] = printed, "\n".join(map(str, printed)), 0.0
+        kept, repairs = _complete(by_index[i], printed, example)
+        answers[i], said[i], confidences[i] = kept, "\n".join(map(str, printed)), 0.0
         pieces.append(Piece(
             index=i, text=by_index[i].text, goal=by_index[i].goal, round=rnd, answer=code,
-            facts=tuple(map(str, printed)), confidence=0.0, program=code,
+            facts=tuple(map(str, kept)), confidence=0.0, program=code, repairs=repairs,
         ))
     for goal in (False, True):
         prompts = {i: conversations[i] for i in state["pending"]
@@ -318,11 +329,12 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
         grammar, budget = _grammar(state, example, config, goal)
         for i, (shown, kept, votes) in _answer(backend, prompts, grammar, budget, config, state).items():
             code, _, error = programs.get(i, ("", [], ""))
+            kept, repairs = _complete(by_index[i], kept, example)
             answers[i], said[i], confidences[i] = kept, shown.text, confidence(shown)
             pieces.append(Piece(
                 index=i, text=by_index[i].text, goal=goal, round=rnd, answer=shown.text,
                 facts=tuple(map(str, kept)), confidence=confidences[i], votes=votes,
-                feedback=state["pending"][i], program=code, program_error=error,
+                feedback=state["pending"][i], program=code, program_error=error, repairs=repairs,
             ))
     return {
         "conversations": conversations, "said": said, "answers": answers,
