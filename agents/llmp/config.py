@@ -85,6 +85,13 @@ class LLMPConfig(MethodConfig):
         description="stepwise: samples drawn (besides the greedy answer) where the model is unsure, "
         "repeats an answer shown wrong, or is asked again after the planner found no plan",
     )
+    contradictions: Literal["scored", "feedback"] = Field(
+        "scored",
+        description="stepwise: two facts that give a function-like predicate two values are resolved "
+        "by the one change (another predicate or argument) that costs the model's score least "
+        "(scored; resolve.py), or sent back to both sentences with the error (feedback: the 0.5B "
+        "changed the wrong sentence of barman p01 that way)",
+    )
     planner: str = Field("auto", description="solvers.pddl planner name")
     optimal: bool = Field(
         False, description="plan optimally (the paper's claim; its code ran the lama alias)"

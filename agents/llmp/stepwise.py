@@ -7,8 +7,10 @@ grammar, every prompt opening with the same system turn), for the facts that sen
 a grammar of the domain's predicates over the declared objects of each parameter's type, shown the
 example sentences most like it with their facts; an answer the model was unsure of (a token below
 `unsure_logprob`) is sampled `votes` times and each fact kept by majority; `check` assembles the
-facts and runs the checks of pieces.review (contradictions on function-like predicates, objects no
-fact names, a goal that already holds), sending each error back to the sentences that caused it,
+facts (each init sentence's completed by the example's symmetric and converse predicates,
+relations.py; each contradiction on a function-like predicate resolved by the change that costs the
+model's score least, resolve.py) and runs the checks of pieces.review (contradictions left, objects
+no fact names, a goal that already holds), sending each error back to the sentences that caused it,
 then parses, plans and validates (check.check); when the planner finds no plan, the least sure
 sentences are sampled again and voted on. Nodes take the backend and config from the runtime.
 """
@@ -56,6 +58,7 @@ from ratiocinator.agents.llmp.prompts import (
     sentence_prompt,
 )
 from ratiocinator.agents.llmp.relations import complete
+from ratiocinator.agents.llmp.resolve import resolve
 from ratiocinator.agents.llmp.result import Piece, Translation
 from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences
 from ratiocinator.kit import MethodContext
@@ -361,13 +364,38 @@ def _restore_goal(state: StepwiseState) -> StepwiseState:
     return {**state, "answers": {**answers, **before}}
 
 
+def _resolved(state: StepwiseState, runtime: Ctx) -> StepwiseState:
+    """With `contradictions="scored"`: each contradiction resolved by the change that costs the
+    model's score least (resolve.py), each change recorded as a piece; else the state as it is."""
+    config, backend = runtime.context.config, runtime.context.backend
+    if config.contradictions != "scored" or not state.get("answers"):
+        return state
+    by_index = {s.index: s for s in state["sentences"]}
+    answers, changes = resolve(
+        state["answers"], {s.index for s in state["sentences"] if s.goal},
+        state.get("conversations", {}), domain_vocabulary(state["domain"]), state["objects"],
+        learn(state["domain"]).functional, backend,
+    )
+    if not changes:
+        return state
+    pieces = [*state.get("pieces", [])]
+    for change in changes:
+        sentence = by_index[change.index]
+        pieces.append(Piece(
+            index=change.index, text=sentence.text, goal=sentence.goal, round=state.get("round", 1) - 1,
+            answer="\n".join(map(str, change.facts)), facts=tuple(map(str, change.facts)),
+            confidence=state.get("confidences", {}).get(change.index, 0.0), repairs=(change.note(),),
+        ))
+    return {**state, "answers": answers, "pieces": pieces}
+
+
 def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     """Assemble and check: a failed check goes back to its sentences while rounds are left; then parse,
     plan and validate, and when no plan is found, sample the least sure sentences again."""
     config = runtime.context.config
     domain, rnd = state["domain"], state.get("round", 1)
     last = rnd > config.retries
-    state = _restore_goal(state)
+    state = _resolved(_restore_goal(state), runtime)
     pddl = _assembled(state)
     found = review(
         state["sentences"], state.get("answers", {}), state["objects"], learn(domain).functional,
@@ -383,6 +411,7 @@ def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
             "translations": translations,
             "pending": dict(found.ask),
             "answers": state.get("answers", {}),
+            "pieces": state.get("pieces", []),
             "goal_checked": state.get("goal_checked", False) or holds,
             "goal_before": {i: f for i, f in state.get("answers", {}).items() if i in goal_ids}
             if holds else state.get("goal_before", {}),
@@ -397,6 +426,7 @@ def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
         "translations": translations,
         "pending": pending,
         "answers": state.get("answers", {}),
+        "pieces": state.get("pieces", []),
         "voted": [*state.get("voted", []), *pending],
     }
 

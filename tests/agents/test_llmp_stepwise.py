@@ -435,7 +435,7 @@ def test_stepwise_feedback_goes_to_the_sentence_and_the_goal_already_holding_is_
         return RIGHT[said]
 
     result = plan_from_text(TEXT, backend=Counting(reply), domain="blocksworld",
-                            config=LLMPConfig(translation="stepwise"))
+                            config=LLMPConfig(translation="stepwise", contradictions="feedback"))
     assert [t.status for t in result.translations] == ["contradiction", "goal_holds", "solved"]
     assert result.verified and result.plan == ()
     fixed = [p for p in result.pieces if p.index == 2]
