@@ -126,6 +126,48 @@ def count_words(
     return out
 
 
+def _key(text: str) -> str:
+    """A sentence with its numbers as `#` (`The maximum height of blocks is 3.` -> `... is #.`)."""
+    return re.sub(r"\d+", "#", " ".join(words(text)))
+
+
+def highest_numbers(
+    example_nl: str, objects: dict[str, str | None], counted: set[str]
+) -> dict[str, tuple[str, int]]:
+    """For each numbered name pattern not counted by a word (n# of n0 n1), the sentence of the
+    example's part before the goal that states its highest number alone, once (`The maximum height of
+    blocks is 1.`), as a key with its numbers as `#`, and the lowest number: a text whose sentence of
+    that key states 3 has n0..n3."""
+    numbers: dict[str, list[int]] = defaultdict(list)
+    for name in objects:
+        pat = pattern(name)
+        if pat.count("#") == 1 and pat not in counted:
+            numbers[pat].append(int(re.search(r"\d+", name).group(0)))  # type: ignore[union-attr]
+    sentences = [s for s in split_sentences(example_nl) if not s.goal]
+    out = {}
+    for pat, nums in numbers.items():
+        top = max(nums)
+        if sorted(nums) != list(range(min(nums), top + 1)) or len(nums) < 2:
+            continue
+        stating = [s for s in sentences if _COUNTED.search(s.text) is None
+                   and [int(n) for n in re.findall(r"(?<![\w-])(\d{1,3})(?![\w-])", s.text)] == [top]]
+        if len(stating) == 1:
+            out[pat] = (_key(stating[0].text), min(nums))
+    return out
+
+
+def stated_highest(text: str, highest: dict[str, tuple[str, int]]) -> dict[str, list[int]]:
+    """The numbers each pattern of `highest` takes in a text: lowest..N, N as the text's sentence of
+    the same key states it (patterns the text has no such sentence for are left out)."""
+    keys = {_key(s.text): s.text for s in split_sentences(text) if not s.goal}
+    out = {}
+    for pat, (key, low) in highest.items():
+        if key in keys:
+            (top,) = [int(n) for n in re.findall(r"(?<![\w-])(\d{1,3})(?![\w-])", keys[key])]
+            out[pat] = list(range(low, top + 1))
+    return out
+
+
 def said_counts(text: str) -> dict[str, int]:
     """The number before each word in the text's part before the goal (`5 blocks` -> blocks: 5; the first wins)."""
     before_goal = " ".join(s.text for s in split_sentences(text) if not s.goal)

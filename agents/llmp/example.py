@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from ratiocinator.agents.llmp.consistency import count_words, functional
+from ratiocinator.agents.llmp.consistency import count_words, functional, highest_numbers
 from ratiocinator.agents.llmp.domain import PlanningDomain
 from ratiocinator.agents.llmp.facts import problem_facts
 from ratiocinator.agents.llmp.programs import object_lists, synthesize
@@ -31,6 +31,8 @@ class Example:
     negated_goal: bool  # its goal has a `(not ...)` literal
     programs: tuple[tuple[str, bool], ...] = ()  # each aligned sentence's facts as a program, and whether it loops
     relations: Relations = field(default_factory=Relations)  # symmetric, converse and irreflexive two-place predicates
+    #: (name pattern, key of the sentence that states its highest number, its lowest number): n0..n3
+    highest: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def most_facts(self) -> int:
@@ -66,13 +68,15 @@ def learn(domain: PlanningDomain) -> Example:
     init, goal = problem_facts(domain.example_pddl)
     aligned = tuple(align(domain.example_nl, domain.example_pddl, kinds))
     lists = object_lists(list(objects))
+    counted = count_words(domain.example_nl, kinds, aligned)
     return Example(
         objects=objects,
         kinds=tuple(dict.fromkeys(t for _, t in objects)),
         aligned=aligned,
         functional=frozenset(functional(init, kinds)),
-        count_words=tuple(count_words(domain.example_nl, kinds, aligned).items()),
+        count_words=tuple(counted.items()),
         negated_goal=any(g.negated for g in goal),
         programs=tuple(synthesize(a.facts, lists) for a in aligned),
         relations=learn_relations(init, kinds),
+        highest=tuple((p, k, low) for p, (k, low) in highest_numbers(domain.example_nl, kinds, set(counted)).items()),
     )

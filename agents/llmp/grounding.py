@@ -8,7 +8,10 @@ grippers' grippers); where the text is explicit it is corrected, and each correc
   the text names first, then those the model declared, then new ones numbered as the example
   numbers them (from 0 or 1); extra ones are dropped;
 - a name of a kind that the example declares with one type gets that type (`room4 - robot` is a room);
-- a name whose kind neither the example has nor the text names (`robot` beside robot1 robot2) is dropped;
+- a name that neither the example's kinds nor the text has (`robot` beside robot1 robot2) is dropped
+  (the text has `black` of `white or black`, and `soup can` for soup-can);
+- a kind numbered up to a number the example states in a sentence of its own (n0 n1 for `The maximum
+  height of blocks is 1.`) gets the numbers up to the one the text's sentence of that shape states;
 - a kind the text does not count but whose numbers in the example are those of a counted kind
   (rgripper1 rgripper2 beside robot1 robot2) gets the counted kind's numbers, when the model
   declared one of it (`linked`).
@@ -25,6 +28,12 @@ from ratiocinator.agents.llmp.objects import named_objects
 def _index(name: str) -> int:
     found = re.search(r"\d+", name)
     return int(found.group(0)) if found else -1
+
+
+def _said(name: str, text: str) -> bool:
+    """Whether the text uses the name as a word (`black`) or spaced (`soup-can` as `soup can`)."""
+    spaced = re.escape(re.sub(r"[-_]+", " ", name)).replace(r"\ ", r"[\s_-]+")
+    return re.search(rf"(?<![\w-]){spaced}(?![\w-])", text, re.I) is not None
 
 
 def _counted(
@@ -85,15 +94,20 @@ def ground_objects(
     declared: list[tuple[str, str | None]],
     example: list[tuple[str, str | None]],
     count_words: dict[str, str],
+    numbered: dict[str, list[int]] | None = None,
 ) -> tuple[list[tuple[str, str | None]], list[str]]:
-    """The declared objects corrected by the text's names and counts and the example's types; the
+    """The declared objects corrected by the text's names and counts and the example's types, and
+    (`numbered`: consistency.stated_highest) the numbers the text states a kind up to; the
     corrections, in words."""
     types: dict[str, set[str | None]] = {}
     for name, kind in example:
         types.setdefault(pattern(name), set()).add(kind)
     typed = {p: next(iter(ts)) for p, ts in types.items() if len(ts) == 1}
     named = named_objects(text)
-    out = {n: k for n, k in declared if pattern(n) in types or n in named}
+    # words for a kind (robot beside robot1, a type's name) are not objects however the text uses them
+    kind_names = {re.sub(r"[#_-]+", "", p) for p in types if "#" in p} | {k for ts in types.values() for k in ts if k}
+    out = {n: k for n, k in declared
+           if pattern(n) in types or n in named or (n not in kind_names and _said(n, text))}
     notes = [f"{n} dropped: neither the text nor the example names such an object"
              for n, _ in declared if n not in out]
     for name, kind in list(out.items()):
@@ -113,6 +127,14 @@ def ground_objects(
         keep = _counted(pat, said[word], have, named, [n for n, _ in example if pattern(n) == pat])
         if sorted(keep) != sorted(have):
             notes.append(f"{said[word]} {word}: {' '.join(keep)}")
+            for name in have:
+                del out[name]
+            out.update({n: typed[pat] for n in keep})
+    for pat, numbers in (numbered or {}).items():
+        have = [n for n in out if pattern(n) == pat]
+        keep = [pat.replace("#", str(i)) for i in numbers]
+        if pat in typed and sorted(keep) != sorted(have):
+            notes.append(f"{pat} up to {numbers[-1]} as the text states: {' '.join(keep)}")
             for name in have:
                 del out[name]
             out.update({n: typed[pat] for n in keep})

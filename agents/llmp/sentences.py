@@ -1,7 +1,7 @@
 """The English of an LLM+P problem in pieces: its sentences (init or goal), the one-shot example's sentences aligned with its facts, and the example sentences chosen for each input sentence.
 
 Nothing here knows a domain. A sentence is a line of the text, or a part of a line ending in `.` or
-`;`; the goal part starts at the first sentence that names a goal (`goal`, or `should` when no
+`;`, or consecutive lines of object names alone (a grid's rows); the goal part starts at the first sentence that names a goal (`goal`, or `should` when no
 sentence says goal: the English of every LLM+P problem states the goal so). The example's facts
 are aligned with its sentences by what they share: an argument named in the sentence (b4), an
 argument's kind named (`hubs` for the-hub1 of type hub) and the words of the predicate's name
@@ -54,11 +54,27 @@ def norm(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
+def _names_only(piece: str) -> bool:
+    """Whether every word of the piece is an object name (a word with a digit: a row of a grid)."""
+    said = words(piece)
+    return bool(said) and all(re.search(r"\d", w) and re.search(r"[a-z]", w) for w in said)
+
+
 def split_sentences(text: str) -> list[Sentence]:
-    """The text's sentences in order; those from the first that names the goal on are goal sentences."""
-    pieces = []
+    """The text's sentences in order; those from the first that names the goal on are goal sentences.
+    Consecutive lines of object names alone (the rows of a grid or a map) are one sentence: what they
+    state together (which cells are next to which) is no one row's."""
+    pieces: list[str] = []
+    last_names = False
     for line in text.splitlines():
-        pieces += [p.strip().rstrip(";").strip() for p in _SPLIT.split(line.strip())]
+        parts = [p.strip().rstrip(";").strip() for p in _SPLIT.split(line.strip())]
+        parts = [p for p in parts if words(p)]
+        names = len(parts) == 1 and _names_only(parts[0])
+        if names and last_names:
+            pieces[-1] += "\n" + parts[0]
+        else:
+            pieces += parts
+        last_names = names or (last_names and not parts)
     pieces = [p for p in pieces if words(p)]
     marker = _GOAL if any(_GOAL.search(p) for p in pieces) else _SHOULD
     first = next((i for i, p in enumerate(pieces) if marker.search(p)), len(pieces))

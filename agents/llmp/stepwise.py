@@ -24,7 +24,7 @@ from langgraph.runtime import Runtime
 
 from ratiocinator.agents.llmp.check import check
 from ratiocinator.agents.llmp.config import LLMPConfig
-from ratiocinator.agents.llmp.consistency import count_errors
+from ratiocinator.agents.llmp.consistency import count_errors, stated_highest
 from ratiocinator.agents.llmp.domain import PlanningDomain, domain_vocabulary
 from ratiocinator.agents.llmp.example import Example, learn, object_lines
 from ratiocinator.agents.llmp.facts import Fact, assemble
@@ -152,8 +152,9 @@ def objects(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
         logprobs=True,
     )
     (answer,) = backend.generate([conversation], params)
+    numbered = stated_highest(text, {p: (k, low) for p, k, low in example.highest})
     declared, repairs = ground_objects(
-        text, read_objects(answer.text), list(example.objects), dict(example.count_words)
+        text, read_objects(answer.text), list(example.objects), dict(example.count_words), numbered
     )
     errors = _object_errors(text, declared, example)
     piece = Piece(

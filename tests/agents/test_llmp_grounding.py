@@ -1,0 +1,62 @@
+"""LLM+P stepwise objects grounded in the text (agents/llmp/grounding.py) and a grid's rows as one sentence (sentences.py): sound on every gold problem, and what they correct."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ratiocinator.agents.llmp import available_domains, load_domain
+from ratiocinator.agents.llmp.consistency import highest_numbers, stated_highest
+from ratiocinator.agents.llmp.example import learn
+from ratiocinator.agents.llmp.grounding import ground_objects
+from ratiocinator.agents.llmp.sentences import split_sentences
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
+pytestmark = pytest.mark.skipif(not (DATA / "termes").is_dir(), reason="needs shared/data/planning")
+
+
+def _ground(domain_name: str, text: str, declared):
+    example = learn(load_domain(domain_name, data_dir=DATA))
+    numbered = stated_highest(text, {p: (k, low) for p, k, low in example.highest})
+    return ground_objects(text, declared, list(example.objects), dict(example.count_words), numbered)
+
+
+def test_grounding_leaves_every_gold_problems_objects_as_they_are():
+    from ratiocinator.solvers.pddl_compat import problem_objects
+
+    for domain in available_domains(DATA):
+        for pddl in sorted((DATA / domain.name).glob("p[0-9]*.pddl")):
+            gold = [(n.lower(), t.lower() if t else None) for n, t in problem_objects(pddl.read_text())]
+            got, notes = _ground(domain.name, pddl.with_suffix(".nl").read_text(), gold)
+            assert notes == [] and sorted(got) == sorted(gold), pddl
+
+
+def test_a_kind_numbered_up_to_a_stated_number_follows_the_texts_number():
+    example = learn(load_domain("termes", data_dir=DATA))
+    assert example.highest == (("n#", "the maximum height of blocks is #", 0),)
+    text = (DATA / "termes" / "p01.nl").read_text()  # "The maximum height of blocks is 3."
+    copied = [("n0", "numb"), ("n1", "numb"), ("pos-0-0", "position")]
+    got, notes = _ground("termes", text, copied)
+    assert [n for n, k in got if k == "numb"] == ["n0", "n1", "n2", "n3"]
+    assert "n# up to 3 as the text states: n0 n1 n2 n3" in notes
+    # only a sentence the example states the highest number in alone, before the goal, counts
+    assert highest_numbers("There are 2 levels. \nThe top is 1.", {"l0": "x", "l1": "x"}, {"l#"}) == {}
+    assert highest_numbers("The top is 1. \nThe bottom is 1.", {"l0": "x", "l1": "x"}, set()) == {}
+    assert highest_numbers("The top is 1.", {"l0": "x", "l1": "x"}, set()) == {"l#": ("the top is #", 0)}
+
+
+def test_a_word_or_spaced_name_the_text_uses_is_kept():
+    got, notes = _ground("floortile", "Each robot can paint in color white or black.", [("white", "color"), ("black", "color"), ("grey", "color")])
+    assert [n for n, _ in got] == ["white", "black"] and notes == ["grey dropped: neither the text nor the example names such an object"]
+
+
+def test_consecutive_lines_of_names_are_one_sentence_and_align_as_one_rule():
+    text = "A grid of 2 rows. \npos-0-0 pos-0-1 \npos-1-0 pos-1-1 \nThe robot is at pos-0-0. \nGoal: pos-1-1 pos-0-0"
+    got = [s.text for s in split_sentences(text)]
+    assert got == ["A grid of 2 rows.", "pos-0-0 pos-0-1\npos-1-0 pos-1-1", "The robot is at pos-0-0.", "Goal: pos-1-1 pos-0-0"]
+    example = learn(load_domain("termes", data_dir=DATA))
+    grid = next(a for a in example.aligned if a.sentence.text.startswith("pos-0-0"))
+    assert len(grid.facts) == 24 and {f.pred for f in grid.facts} == {"neighbor"}
+    program, loops = dict(zip(example.aligned, example.programs, strict=True))[grid]
+    assert loops and "next_to(a, b)" in program
