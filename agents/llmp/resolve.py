@@ -4,8 +4,8 @@
 `(cocktail-part2 cocktail2 ingredient3)` from "The second ingredient of cocktail2 is ingredient3"
 cannot both hold. Asking both sentences again with the error shown made the 0.5B change the wrong
 one (barman p01). Here each clashing fact gets its single-change variants (another predicate of the
-same parameter types, or one argument replaced by another declared object of its type) that clash
-with nothing else in its part; each sentence's prompt scores its answer with the variant against its
+same parameter types, or an argument the sentence does not name replaced by another declared object
+of its type that the text does not name elsewhere) that clash with nothing else in its part; each sentence's prompt scores its answer with the variant against its
 answer as it stands (`Backend.score`, one call per sentence sharing its prompt); the sentence whose
 best variant costs the fewest nats is changed. The 0.5B's scores put the change on the first
 sentence by 2.95 against 4.10 nats and on "The first ingredient of cocktail3 ..." by 0.13 against
@@ -23,6 +23,7 @@ from ratiocinator.agents.llmp.consistency import contradictions
 from ratiocinator.agents.llmp.domain import Vocabulary
 from ratiocinator.agents.llmp.facts import Fact
 from ratiocinator.agents.llmp.grammar import fitting
+from ratiocinator.agents.llmp.sentences import words
 from ratiocinator.models.types import Message
 
 
@@ -41,9 +42,17 @@ class Change:
         return f"{self.old} changed to {self.new}: it contradicted another fact, and this change cost the model's score least ({self.loss:.2f} nats)"
 
 
-def variants(fact: Fact, vocab: Vocabulary, objects: list[tuple[str, str | None]]) -> list[Fact]:
+def variants(
+    fact: Fact,
+    vocab: Vocabulary,
+    objects: list[tuple[str, str | None]],
+    said: set[str] | frozenset[str] = frozenset(),
+    named: set[str] | frozenset[str] = frozenset(),
+) -> list[Fact]:
     """The facts one change away: another predicate of the same parameter types over the same
-    arguments, or one argument replaced by another object that fits its parameter's type."""
+    arguments, or one argument replaced by another object that fits its parameter's type — never an
+    object the sentence names (`said`), and never by one the text names (`named`) elsewhere only:
+    the sentence's own names are what it is about."""
     signatures = dict(vocab.signatures)
     kinds = signatures.get(fact.pred, ("",) * len(fact.args))
     out = [
@@ -52,8 +61,10 @@ def variants(fact: Fact, vocab: Vocabulary, objects: list[tuple[str, str | None]
         if pred != fact.pred and theirs == kinds
     ]
     for j, kind in enumerate(kinds):
+        if fact.args[j] in said:
+            continue
         for name in fitting(vocab, objects, kind):
-            if name != fact.args[j]:
+            if name != fact.args[j] and (name in said or name not in named):
                 out.append(Fact(fact.pred, (*fact.args[:j], name, *fact.args[j + 1 :]), fact.negated))
     return out
 
@@ -71,10 +82,14 @@ def cheapest(
     objects: list[tuple[str, str | None]],
     rules: set[tuple[str, int]] | frozenset[tuple[str, int]],
     backend: Any,
+    sentences: dict[int, str] | None = None,
 ) -> Change | None:
     """The change to one of the clashing facts (in one sentence of `part` that states it) that leaves
     the part without a contradiction on that fact and costs the model's score least; None when no
-    sentence stating them has a prompt or no variant fits."""
+    sentence stating them has a prompt or no variant fits (`sentences`: each index's text, whose
+    object names a variant keeps)."""
+    texts = sentences or {}
+    named = {w for t in texts.values() for w in words(t)} & {n for n, _ in objects}
     best: Change | None = None
     for fact in clash:
         for i in sorted(part):
@@ -83,7 +98,7 @@ def cheapest(
             others = [f for j in part for f in answers.get(j, []) if f != fact]
             mine = answers[i]
             options = [
-                v for v in variants(fact, vocab, objects)
+                v for v in variants(fact, vocab, objects, set(words(texts.get(i, ""))), named)
                 if v not in mine and not any(v in pair for pair in contradictions([*others, v], rules))
             ]
             if not options:
@@ -105,6 +120,7 @@ def resolve(
     objects: list[tuple[str, str | None]],
     rules: set[tuple[str, int]] | frozenset[tuple[str, int]],
     backend: Any,
+    sentences: dict[int, str] | None = None,
     most: int = 16,
 ) -> tuple[dict[int, list[Fact]], list[Change]]:
     """The answers with each contradiction (init and goal apart) resolved by its cheapest change, one
@@ -119,7 +135,7 @@ def resolve(
                        if c not in stuck]
             if not clashes:
                 break
-            change = cheapest(clashes[0], answers, part, prompts, vocab, objects, rules, backend)
+            change = cheapest(clashes[0], answers, part, prompts, vocab, objects, rules, backend, sentences)
             if change is None:
                 stuck.add(clashes[0])
                 continue

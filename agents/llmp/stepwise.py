@@ -375,7 +375,7 @@ def _resolved(state: StepwiseState, runtime: Ctx) -> StepwiseState:
     answers, changes = resolve(
         state["answers"], {s.index for s in state["sentences"] if s.goal},
         state.get("conversations", {}), domain_vocabulary(state["domain"]), state["objects"],
-        learn(state["domain"]).functional, backend,
+        learn(state["domain"]).functional, backend, {i: s.text for i, s in by_index.items()},
     )
     if not changes:
         return state

@@ -49,6 +49,11 @@ def test_variants_change_the_predicate_within_its_signature_or_one_argument_with
         "(cocktail-part2 cocktail1 ingredient2)", "(cocktail-part2 cocktail3 ingredient2)",
         "(cocktail-part2 cocktail2 ingredient1)", "(cocktail-part2 cocktail2 ingredient3)",
     }
+    # the sentence names cocktail2 and ingredient2: only the predicate may change; the text names
+    # cocktail1 elsewhere, so it never replaces an argument the sentence leaves open either
+    said = {"cocktail2", "ingredient2"}
+    assert [str(v) for v in variants(Fact("cocktail-part2", ("cocktail2", "ingredient2")), vocab, BARMAN_OBJECTS,
+                                     said, {"cocktail1", "cocktail2", "ingredient2"})] == ["(cocktail-part1 cocktail2 ingredient2)"]
 
 
 def test_the_sentence_whose_change_costs_least_is_changed():
@@ -62,6 +67,8 @@ def test_the_sentence_whose_change_costs_least_is_changed():
         (s[6], "(cocktail-part1 cocktail2 ingredient3)"): -5.001, (s[6], "(cocktail-part2 cocktail2 ingredient3)"): -0.899,
         (s[7], "(cocktail-part1 cocktail3 ingredient1)"): -1.909, (s[7], "(cocktail-part2 cocktail3 ingredient1)"): -1.783,
         (s[8], "(cocktail-part1 cocktail3 ingredient2)"): -4.75, (s[8], "(cocktail-part2 cocktail3 ingredient2)"): -1.384,
+        # the 0.5B's cheapest change of sentence 6 renames cocktail2, which the sentence names: not a variant
+        (s[6], "(cocktail-part2 cocktail1 ingredient3)"): -0.9,
     }
     answers = {
         5: read_facts("(cocktail-part2 cocktail2 ingredient2)"), 6: read_facts("(cocktail-part2 cocktail2 ingredient3)"),
@@ -69,7 +76,8 @@ def test_the_sentence_whose_change_costs_least_is_changed():
         9: read_facts("(contains shot1 cocktail2)"),
     }
     backend = Scoring(table)
-    fixed, changes = resolve(answers, {9}, {i: _prompt(t) for i, t in s.items()}, vocab, BARMAN_OBJECTS, rules, backend)
+    fixed, changes = resolve(answers, {9}, {i: _prompt(t) for i, t in s.items()}, vocab, BARMAN_OBJECTS, rules, backend,
+                             {**s, 9: "shot1 contains cocktail2."})
     assert {i: [str(f) for f in fs] for i, fs in fixed.items() if i in s} == {
         5: ["(cocktail-part1 cocktail2 ingredient2)"], 6: ["(cocktail-part2 cocktail2 ingredient3)"],
         7: ["(cocktail-part1 cocktail3 ingredient1)"], 8: ["(cocktail-part2 cocktail3 ingredient2)"],
