@@ -2,7 +2,8 @@
 
 The objects step's answer is the model's decision where the text leaves it open (barman's hands,
 grippers' grippers); where the text is explicit it is corrected, and each correction said:
-- a name the text uses (b4, room3) and the answer lacks is declared;
+- a name the text uses (b4, room3) and the answer lacks is declared; so is a word the text joins by
+  `or`/`and` to a declared object (`white or black`: black is a color too);
 - a kind the example's English counts (`5 blocks` for b1..b5, `2 flat tyres` for w1 w2; learned
   by consistency.count_words) gets as many objects as the text's number before that word: the ones
   the text names first, then those the model declared, then new ones numbered as the example
@@ -34,6 +35,35 @@ def _said(name: str, text: str) -> bool:
     """Whether the text uses the name as a word (`black`) or spaced (`soup-can` as `soup can`)."""
     spaced = re.escape(re.sub(r"[-_]+", " ", name)).replace(r"\ ", r"[\s_-]+")
     return re.search(rf"(?<![\w-]){spaced}(?![\w-])", text, re.I) is not None
+
+
+_WORDS = r"[a-z][a-z0-9_-]*"
+
+
+def coordinated(
+    text: str, declared: dict[str, str | None], kind_names: set[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Words the text joins by `or`/`and` to a declared object without a number, ending a clause
+    (`white or black.`), that are not declared, not a kind's word and not numbered: each with the
+    object it stands beside and that object's type (`black`: a color like `white`). A word followed
+    by a noun (`wrench and intact tyres`) is not taken: it describes the noun."""
+    plain = {n: k for n, k in declared.items() if not re.search(r"\d", n)}
+    out: dict[str, tuple[str, str | None]] = {}
+    low = text.lower()
+    for name, kind in plain.items():
+        spaced = re.escape(name)
+        after = re.finditer(rf"(?<![\w-]){spaced}\s+(?:or|and)\s+({_WORDS})(?=\s*(?:[.,;:]|$))", low, re.M)
+        before = re.finditer(rf"(?<![\w-])({_WORDS})\s+(?:or|and)\s+{spaced}(?=\s*(?:[.,;:]|$))", low, re.M)
+        for found in [*after, *before]:
+            word = found.group(1)
+            if (word not in declared and word not in kind_names and not re.search(r"\d", word)
+                    and word not in _NOT_OBJECTS):
+                out.setdefault(word, (name, kind))
+    return out
+
+
+#: words that join or qualify, never objects
+_NOT_OBJECTS = frozenset("a an the all each every both either neither not no none some any it them".split())
 
 
 def _counted(
@@ -119,6 +149,9 @@ def ground_objects(
         if name not in out and pattern(name) in typed:
             out[name] = typed[pattern(name)]
             notes.append(f"{name} declared: the text names it")
+    for word, (other, kind) in coordinated(text, out, kind_names).items():
+        out[word] = kind
+        notes.append(f"{word} declared {kind}: the text names it beside {other}")
     said = said_counts(text)
     for pat, word in count_words.items():
         if word not in said or pat not in typed:

@@ -60,3 +60,16 @@ def test_consecutive_lines_of_names_are_one_sentence_and_align_as_one_rule():
     assert len(grid.facts) == 24 and {f.pred for f in grid.facts} == {"neighbor"}
     program, loops = dict(zip(example.aligned, example.programs, strict=True))[grid]
     assert loops and "next_to(a, b)" in program
+
+
+def test_a_word_joined_to_a_declared_object_by_or_is_an_object_of_its_type():
+    from ratiocinator.agents.llmp.grounding import coordinated
+
+    text = (DATA / "floortile" / "p01.nl").read_text()  # "Each robot can paint in color white or black."
+    gold_without_black = [("robot1", "robot"), ("robot2", "robot"), ("white", "color")]
+    got, notes = _ground("floortile", text, gold_without_black)
+    assert ("black", "color") in got and "black declared color: the text names it beside white" in notes
+    declared = {"wrench": "tool", "jack": "tool", "boot": "container"}
+    assert coordinated("The jack, pump, wrench and intact tyres are in the boot.", declared, {"tyre"}) == {}
+    assert coordinated("Take the jack or the pump.", declared, set()) == {}  # `the`: not an object
+    assert coordinated("It is in the boot or crate.", declared, set()) == {"crate": ("boot", "container")}
