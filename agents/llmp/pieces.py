@@ -41,10 +41,22 @@ def confidence(completion: Completion) -> float:
 
 
 def vote(answers: Sequence[Sequence[Fact]]) -> list[Fact]:
-    """The facts that more than half of the answers state, in order of first appearance."""
+    """The facts that more than half of the answers state, in order of first appearance; when that
+    is none while most answers state some (they split between alternatives: part1 twice, part2
+    twice), the answer most like the others (most summed Jaccard agreement, the earliest on a tie:
+    a minimum-Bayes-risk choice) rather than no fact at all."""
     counts = Counter(f for a in answers for f in dict.fromkeys(a))
     order = dict.fromkeys(f for a in answers for f in a)
-    return [f for f in order if 2 * counts[f] > len(answers)]
+    kept = [f for f in order if 2 * counts[f] > len(answers)]
+    stating = [set(a) for a in answers if a]
+    if kept or 2 * len(stating) <= len(answers):
+        return kept
+
+    def agreement(a: set[Fact]) -> float:
+        return sum(len(a & b) / len(a | b) for b in map(set, answers) if a | b)
+
+    best = max(range(len(answers)), key=lambda k: (agreement(set(answers[k])) if answers[k] else -1.0, -k))
+    return list(dict.fromkeys(answers[best]))
 
 
 @dataclass(frozen=True)

@@ -250,6 +250,9 @@ def test_votes_keep_the_majority_of_each_fact():
     a, b, c = Fact("p", ("x",)), Fact("q", ("x",)), Fact("r", ("x",))
     assert vote([[a, b], [a], [a, c], [b, a]]) == [a]  # b in 2 of 4 is no majority
     assert vote([[a, b], [b], [a, b, b]]) == [a, b]
+    # split between alternatives, each stated: the answer most like the others, not nothing
+    assert vote([[a], [b], [a], [b]]) == [a] and vote([[b], [a, c], [a], [c]]) == [a, c]
+    assert vote([[], [], [a], [b]]) == []  # most state nothing: nothing
     assert least_confident({0: -0.1, 1: -3.0, 2: -1.0, 3: -5.0}, {3}, 2) == [1, 2]
     assert read_objects("b1 b2 - block\nb2 r1 - robot\n") == [("b1", "block"), ("b2", "block"), ("r1", "robot")]
 
