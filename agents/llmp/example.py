@@ -15,7 +15,7 @@ from ratiocinator.agents.llmp.domain import PlanningDomain
 from ratiocinator.agents.llmp.facts import problem_facts
 from ratiocinator.agents.llmp.programs import object_lists, synthesize
 from ratiocinator.agents.llmp.relations import Relations, learn_relations
-from ratiocinator.agents.llmp.sentences import Aligned, align
+from ratiocinator.agents.llmp.sentences import Aligned, align, words
 from ratiocinator.errors import InvalidInput
 
 
@@ -76,7 +76,7 @@ def learn(domain: PlanningDomain) -> Example:
         functional=frozenset(functional(init, kinds)),
         count_words=tuple(counted.items()),
         negated_goal=any(g.negated for g in goal),
-        programs=tuple(synthesize(a.facts, lists) for a in aligned),
+        programs=tuple(synthesize(a.facts, lists, frozenset(words(a.sentence.text))) for a in aligned),
         relations=learn_relations(init, kinds),
         highest=tuple((p, k, low) for p, (k, low) in highest_numbers(domain.example_nl, kinds, set(counted)).items()),
     )

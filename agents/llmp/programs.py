@@ -158,8 +158,11 @@ def _literal(fact: Fact) -> str:
     return f"fact({', '.join(repr(w) for w in (fact.pred, *fact.args))})"
 
 
-def synthesize(facts: tuple[Fact, ...], lists: dict[str, list[str]]) -> tuple[str, bool]:
-    """The program of one example sentence's facts, and whether it loops (True: a rule was found)."""
+def synthesize(
+    facts: tuple[Fact, ...], lists: dict[str, list[str]], said: frozenset[str] = frozenset()
+) -> tuple[str, bool]:
+    """The program of one example sentence's facts, and whether it loops (True: a rule was found);
+    `said`: the sentence's words (a fact naming them is a statement, never a one-fact rule)."""
     groups: dict[str, list[Fact]] = {}
     for fact in facts:
         if fact.negated or fact.value is not None:
@@ -167,7 +170,8 @@ def synthesize(facts: tuple[Fact, ...], lists: dict[str, list[str]]) -> tuple[st
         groups.setdefault(fact.pred, []).append(fact)
     parts, loops = [], False
     for whole in groups.values():
-        rule = _rule(whole, lists) if len(whole) > 1 else None
+        alone = len(whole) == 1 and not said & set(whole[0].args)
+        rule = _rule(whole, lists) if len(whole) > 1 else _successor(whole[0], lists) if alone else None
         # else by the shapes of the arguments (loadarea to container-0-0, and back)
         split = [whole] if rule else _by_shape(whole)
         for group in split:
@@ -176,6 +180,26 @@ def synthesize(facts: tuple[Fact, ...], lists: dict[str, list[str]]) -> tuple[st
             parts.append(rule if rule else "\n".join(_literal(f) for f in group))
             rule = None
     return "\n".join(parts), loops
+
+
+def _successor(fact: Fact, lists: dict[str, list[str]]) -> str | None:
+    """A loop for one fact relating two numbered objects of one list by a step (`(succ n1 n0)` over
+    n0 n1: each number and the one before it), kept only when over the example's list it prints
+    exactly that fact; else None. One fact is a rule only so: a chain of successors is what a
+    one-shot example of two levels can show of a chain of any length."""
+    if len(fact.args) != 2 or fact.args[0] == fact.args[1]:
+        return None
+    a, b = fact.args
+    if pattern(a) != pattern(b) or pattern(a).count("#") != 1:
+        return None
+    over = _list_for({a, b}, lists)
+    if over is None or " + " in over or len(lists[over]) < 2:
+        return None
+    step = _offset(a, b)
+    made = {(x, y) for x in lists[over] for y in lists[over] if _offset(x, y) == step}
+    if made != {(a, b)} or sorted(map(abs, step)) != [1]:
+        return None
+    return _loop(fact.pred, 2, [0, 1], [over, over], f"offset(a, b) == {step!r}", [{a}, {b}], "abcd")
 
 
 def _by_shape(group: list[Fact]) -> list[list[Fact]]:

@@ -121,3 +121,17 @@ def test_a_fact_naming_an_object_its_sentence_does_not_is_sent_back():
     found = review(sentences, answers, [(n, None) for n in ("robot1", "robot2", "room1", "ball1")], frozenset(),
                    max_unused=None, goal_checked=True)
     assert found.status == "misnamed" and found.ask == ((1, "the sentence names robot2, not robot1"),)
+
+
+def test_one_implied_fact_between_successive_numbers_is_a_successor_loop():
+    from ratiocinator.agents.llmp.programs import synthesize
+
+    succ, loops = _example_program("termes", "The robot is on a grid")  # states (succ n1 n0) unnamed
+    assert loops and "offset(a, b) == (-1,)" in succ
+    printed, error = run_program(succ, {"numb": ["n0", "n1", "n2", "n3"]})
+    assert error == "" and [str(f) for f in printed] == ["(succ n1 n0)", "(succ n2 n1)", "(succ n3 n2)"]
+    lists = {"bN": ["b1", "b2", "b3", "b4", "b5"]}
+    # a fact the sentence names is a statement; a step other than one is no chain
+    assert synthesize((Fact("on", ("b2", "b1")),), {"bN": ["b1", "b2"]}, frozenset({"b2", "b1"})) == ("fact('on', 'b2', 'b1')", False)
+    assert synthesize((Fact("on", ("b5", "b1")),), lists) == ("fact('on', 'b5', 'b1')", False)
+    assert synthesize((Fact("on", ("b2", "b1")),), lists) == ("fact('on', 'b2', 'b1')", False)  # prints 4 facts
