@@ -85,6 +85,13 @@ class LLMPConfig(MethodConfig):
         description="stepwise: samples drawn (besides the greedy answer) where the model is unsure, "
         "repeats an answer shown wrong, or is asked again after the planner found no plan",
     )
+    analogy: bool = Field(
+        True,
+        description="stepwise: a sentence that is one of the example's sentences with other names "
+        "(same words once numbers are #) takes the example's facts renamed, or its rule run over this "
+        "problem's objects, without a model call (a translation memory; analogy.py); every other "
+        "sentence is the model's decision. False: the model decides every sentence",
+    )
     contradictions: Literal["scored", "feedback"] = Field(
         "scored",
         description="stepwise: two facts that give a function-like predicate two values are resolved "

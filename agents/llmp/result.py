@@ -60,6 +60,7 @@ class Piece:
     repairs: tuple[str, ...] = ()
     program: str = ""  # the program the model wrote for a sentence of many facts (programs.py)
     program_error: str = ""  # why its facts were not kept ('' when they were, or no program)
+    analogy: str = ""  # the example sentence whose facts were renamed for this one ('' : the model's answer)
 
 
 @dataclass(frozen=True, kw_only=True)

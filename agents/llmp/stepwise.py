@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 
 from langgraph.runtime import Runtime
 
+from ratiocinator.agents.llmp.analogy import Transfer, transfer
 from ratiocinator.agents.llmp.check import check
 from ratiocinator.agents.llmp.config import LLMPConfig
 from ratiocinator.agents.llmp.consistency import count_errors, stated_highest
@@ -297,10 +298,23 @@ def _complete(sentence: Sentence, found: list[Fact], example: Example) -> tuple[
     return done, tuple(notes)
 
 
+def _analogies(
+    asked: list[Sentence], state: StepwiseState, example: Example, config: LLMPConfig
+) -> dict[int, Transfer]:
+    """With `analogy`: the sentences asked the first time that are an example sentence with other
+    names, each with its facts renamed from the example's (analogy.py; no model call)."""
+    if not config.analogy:
+        return {}
+    vocab = domain_vocabulary(state["domain"])
+    found = {s.index: transfer(s, example, state["objects"], vocab) for s in asked}
+    return {i: t for i, t in found.items() if t is not None}
+
+
 def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
-    """Ask every pending sentence for its facts: first, for the sentences asked the first time whose
-    likest example sentence is a loop, a program (one batched request; its facts kept when they check);
-    then the others, one batched request per part (init, goal)."""
+    """Ask every pending sentence for its facts: first, with `analogy`, the sentences asked the first
+    time that are an example sentence with other names take its facts renamed; for the others asked
+    the first time whose likest example sentence is a loop, a program (one batched request; its facts
+    kept when they check); then the rest, one batched request per part (init, goal)."""
     config, backend = runtime.context.config, runtime.context.backend
     example, rnd = learn(state["domain"]), state.get("round", 0)
     by_index = {s.index: s for s in state["sentences"]}
@@ -317,6 +331,16 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     answers, confidences = dict(state.get("answers", {})), dict(state.get("confidences", {}))
     said, pieces = dict(said), list(state.get("pieces", []))
     first = [by_index[i] for i, m in state["pending"].items() if not m and i not in said]
+    renamed = _analogies(first, state, example, config)
+    for i, found in renamed.items():
+        kept, repairs = _complete(by_index[i], list(found.facts), example)
+        answers[i], said[i], confidences[i] = kept, "\n".join(map(str, found.facts)) or "none", 0.0
+        pieces.append(Piece(
+            index=i, text=by_index[i].text, goal=by_index[i].goal, round=rnd, answer=said[i],
+            facts=tuple(map(str, kept)), confidence=0.0, program=found.program, repairs=repairs,
+            analogy=found.source,
+        ))
+    first = [s for s in first if s.index not in renamed]
     programs = _programs(backend, state, example, config, first)
     for i, (code, printed, error) in programs.items():
         if error:
@@ -328,8 +352,8 @@ def facts(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
             facts=tuple(map(str, kept)), confidence=0.0, program=code, repairs=repairs,
         ))
     for goal in (False, True):
-        prompts = {i: conversations[i] for i in state["pending"]
-                   if by_index[i].goal == goal and not (i in programs and not programs[i][2])}
+        prompts = {i: conversations[i] for i in state["pending"] if by_index[i].goal == goal
+                   and i not in renamed and not (i in programs and not programs[i][2])}
         grammar, budget = _grammar(state, example, config, goal)
         for i, (shown, kept, votes) in _answer(backend, prompts, grammar, budget, config, state).items():
             code, _, error = programs.get(i, ("", [], ""))

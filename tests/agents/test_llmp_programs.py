@@ -90,7 +90,7 @@ def test_the_facts_node_keeps_a_programs_facts_and_falls_back_when_it_fails():
     state = {**state, "objects": OBJECTS, "pending": {s.index: "" for s in state["sentences"]}}
     (free,) = [s.index for s in state["sentences"] if s.text.startswith("The robots' grippers")]
     backend = _program_backend(LOOP)
-    runtime = StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise")))
+    runtime = StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise", analogy=False)))
     out = stepwise.facts(state, runtime)
     assert len(out["answers"][free]) == 6
     piece = next(p for p in out["pieces"] if p.index == free)
@@ -102,7 +102,7 @@ def test_the_facts_node_keeps_a_programs_facts_and_falls_back_when_it_fails():
     assert all(not c.prompt[-1].content.endswith("The robots' grippers are free.") for c in facts_asked)
     assert out["said"][free].count("(free ") == 6
     out = stepwise.facts(state, StaticRuntime(method_context(_program_backend("fact('free', 'robot1', 'x')"),
-                                                             LLMPConfig(translation="stepwise"))))
+                                                             LLMPConfig(translation="stepwise", analogy=False))))
     piece = next(p for p in out["pieces"] if p.index == free)
     assert out["answers"][free] == [] and "x, which is not an object" in piece.program_error
 

@@ -288,7 +288,7 @@ def test_objects_copied_from_the_example_are_grounded_in_the_texts_names_and_cou
 
 
 def _runtime(backend, **config):
-    return StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise", **config)))
+    return StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise", **{"analogy": False, **config})))
 
 
 class Counting(ScriptedBackend):
@@ -415,7 +415,7 @@ def test_the_check_node_plans_and_when_no_plan_exists_samples_the_least_sure_sen
 
 def test_stepwise_plan_from_text_assembles_checks_and_plans():
     backend = Counting(lambda p, s: "b1 b2 b3" if _sentence(p) == "objects" else RIGHT[_sentence(p)])
-    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="stepwise"))
+    result = plan_from_text(TEXT, backend=backend, domain="blocksworld", config=LLMPConfig(translation="stepwise", analogy=False))
     assert result.verified and len(result.plan) == 6
     assert [t.status for t in result.translations] == ["solved"]
     assert problem_facts(result.problem_pddl)[1] == [Fact("on", ("b1", "b2"))]
@@ -438,7 +438,7 @@ def test_stepwise_feedback_goes_to_the_sentence_and_the_goal_already_holding_is_
         return RIGHT[said]
 
     result = plan_from_text(TEXT, backend=Counting(reply), domain="blocksworld",
-                            config=LLMPConfig(translation="stepwise", contradictions="feedback"))
+                            config=LLMPConfig(translation="stepwise", contradictions="feedback", analogy=False))
     assert [t.status for t in result.translations] == ["contradiction", "goal_holds", "solved"]
     assert result.verified and result.plan == ()
     fixed = [p for p in result.pieces if p.index == 2]
@@ -493,7 +493,7 @@ def test_a_goal_that_holds_stands_when_asked_again_the_goal_sentences_state_noth
         return answers[said]
 
     result = plan_from_text(text, backend=Counting(reply), domain="blocksworld",
-                            config=LLMPConfig(translation="stepwise"))
+                            config=LLMPConfig(translation="stepwise", analogy=False))
     assert [t.status for t in result.translations] == ["goal_holds", "solved"]
     assert result.verified and result.plan == ()
     assert problem_facts(result.problem_pddl)[1] == [Fact("on", ("b2", "b3"))]

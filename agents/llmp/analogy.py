@@ -1,0 +1,102 @@
+"""A sentence that is one of the example's sentences with other names is translated by renaming the example's facts: a translation memory for the stepwise translation, no model call.
+
+"The first ingredient of cocktail2 is ingredient2." has the words of the example's "The first
+ingredient of cocktail1 is ingredient3." with other numbers; the example states
+`(cocktail-part1 cocktail1 ingredient3)` there, so this sentence states
+`(cocktail-part1 cocktail2 ingredient2)`: each name the example sentence uses is replaced by the name
+in the same place of this one. A sentence whose example states its facts by a rule (a loop,
+programs.py) gets the example's program run over this problem's objects, its named constants
+renamed the same way. The transfer is taken only when it is exact:
+- the two sentences have the same words once numbers are `#` (same part: init or goal);
+- the names map one to one, and for facts stated one by one the sentences' other numbers are equal
+  (`the height at pos-1-2 is 3` is not `... is 1` with other names: its facts name n3, not n1);
+- every fact's objects are declared and fit their parameter's type.
+Anything else (another wording, a paraphrase, a problem the example's English does not cover) is
+the model's decision, as before. Nothing here names a domain: the example is the domain's one input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ratiocinator.agents.llmp.domain import Vocabulary
+from ratiocinator.agents.llmp.example import Example
+from ratiocinator.agents.llmp.facts import Fact
+from ratiocinator.agents.llmp.grammar import fitting
+from ratiocinator.agents.llmp.programs import object_lists, program_errors, run_program
+from ratiocinator.agents.llmp.sentences import Aligned, Sentence, words
+
+_NUMBER = re.compile(r"(?<![\w-])\d+(?![\w-])")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """The facts a sentence states by analogy, and the example sentence they were renamed from."""
+
+    facts: tuple[Fact, ...]
+    source: str  # the example sentence
+    renamed: tuple[tuple[str, str], ...]  # (the example's name, this sentence's name)
+    program: str = ""  # the example's rule as run for this problem ('' when its facts were renamed)
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(re.sub(r"\d+", "#", w) for w in words(text))
+
+
+def _mapping(theirs: list[str], mine: list[str]) -> dict[str, str] | None:
+    """The example's names onto this sentence's, place by place; None unless one to one."""
+    if len(theirs) != len(mine):
+        return None
+    out: dict[str, str] = {}
+    for a, b in zip(theirs, mine, strict=True):
+        if out.setdefault(a, b) != b:
+            return None
+    return out if len(set(out.values())) == len(out) else None
+
+
+def _fits(facts: list[Fact], vocab: Vocabulary, objects: list[tuple[str, str | None]]) -> bool:
+    """Every fact a predicate of the domain over declared objects of its parameters' types."""
+    if program_errors(facts, vocab, [n for n, _ in objects]):
+        return False
+    signatures = dict(vocab.signatures)
+    for fact in facts:
+        kinds = signatures.get(fact.pred, ("",) * len(fact.args))
+        if any(a not in fitting(vocab, objects, k) for a, k in zip(fact.args, kinds, strict=True)):
+            return False
+    return True
+
+
+def transfer(
+    sentence: Sentence, example: Example, objects: list[tuple[str, str | None]], vocab: Vocabulary
+) -> Transfer | None:
+    """The sentence's facts renamed from the example sentence of the same words, or None (see the
+    module's conditions)."""
+    key = _key(sentence.text)
+    match: Aligned | None = next(
+        (a for a in example.aligned if a.sentence.goal == sentence.goal and _key(a.sentence.text) == key), None
+    )
+    if match is None:
+        return None
+    theirs = {n for n, _ in example.objects}
+    declared = {n for n, _ in objects}
+    renamed = _mapping([w for w in words(match.sentence.text) if w in theirs],
+                       [w for w in words(sentence.text) if w in declared])
+    if renamed is None:
+        return None
+    program, loops = dict(zip(example.aligned, example.programs, strict=True)).get(match, ("", False))
+    if loops:
+        code = program
+        for a, b in renamed.items():
+            code = code.replace(repr(a), repr(b))
+        facts, error = run_program(code, object_lists(objects))
+        if error:
+            return None
+    else:
+        if _NUMBER.findall(match.sentence.text) != _NUMBER.findall(sentence.text):
+            return None
+        facts = [Fact(f.pred, tuple(renamed.get(a, a) for a in f.args), f.negated, f.value) for f in match.facts]
+        code = ""
+    if not _fits(facts, vocab, objects):
+        return None
+    return Transfer(tuple(dict.fromkeys(facts)), match.sentence.text, tuple(renamed.items()), code)
