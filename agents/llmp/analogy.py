@@ -7,8 +7,11 @@ ingredient of cocktail1 is ingredient3." with other numbers; the example states
 in the same place of this one. A sentence whose example states its facts by a rule (a loop,
 programs.py) gets the example's program run over this problem's objects, its named constants
 renamed the same way. The transfer is taken only when it is exact:
-- the two sentences have the same words once numbers are `#` (same part: init or goal);
-- the names map one to one, and for facts stated one by one the sentences' other numbers are equal
+- the two sentences have the same words once numbers are `#` and a run of one word is one (same
+  part: init or goal);
+- the names map one to one (a rule that names none of its sentence's objects needs no map: a grid
+  of another size, and a sentence that states no fact needs none), and for facts stated one by one
+  the sentences' other numbers are equal
   (`the height at pos-1-2 is 3` is not `... is 1` with other names: its facts name n3, not n1);
 - every fact's objects are declared and fit their parameter's type.
 Anything else (another wording, a paraphrase, a problem the example's English does not cover) is
@@ -41,7 +44,14 @@ class Transfer:
 
 
 def _key(text: str) -> tuple[str, ...]:
-    return tuple(re.sub(r"\d+", "#", w) for w in words(text))
+    """The sentence's words with numbers as `#`, a run of the same word once (a grid's rows of any
+    size, a list of names of any length)."""
+    out: list[str] = []
+    for w in words(text):
+        w = re.sub(r"\d+", "#", w)
+        if not out or out[-1] != w:
+            out.append(w)
+    return tuple(out)
 
 
 def _mapping(theirs: list[str], mine: list[str]) -> dict[str, str] | None:
@@ -80,11 +90,15 @@ def transfer(
         return None
     theirs = {n for n, _ in example.objects}
     declared = {n for n, _ in objects}
-    renamed = _mapping([w for w in words(match.sentence.text) if w in theirs],
-                       [w for w in words(sentence.text) if w in declared])
+    named = [w for w in words(match.sentence.text) if w in theirs]
+    renamed = _mapping(named, [w for w in words(sentence.text) if w in declared])
+    program, loops = dict(zip(example.aligned, example.programs, strict=True)).get(match, ("", False))
+    if renamed is None and (not match.facts or (loops and not any(repr(n) in program for n in named))):
+        # no fact to rename (a map's header), or a rule over lists that names nothing of its sentence
+        # (a grid of another size): no map is needed
+        renamed = {}
     if renamed is None:
         return None
-    program, loops = dict(zip(example.aligned, example.programs, strict=True)).get(match, ("", False))
     if loops:
         code = program
         for a, b in renamed.items():
@@ -93,7 +107,7 @@ def transfer(
         if error:
             return None
     else:
-        if _NUMBER.findall(match.sentence.text) != _NUMBER.findall(sentence.text):
+        if match.facts and _NUMBER.findall(match.sentence.text) != _NUMBER.findall(sentence.text):
             return None
         facts = [Fact(f.pred, tuple(renamed.get(a, a) for a in f.args), f.negated, f.value) for f in match.facts]
         code = ""

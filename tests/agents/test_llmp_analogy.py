@@ -33,7 +33,7 @@ def _objects(pddl: str) -> list[tuple[str, str | None]]:
 def test_every_fact_transferred_on_the_gold_problems_is_a_gold_fact():
     """Precision on four problems of each domain (p01, p05, p10, p14: small to large) with their gold
     objects; most sentences of these texts are the example's with other names (the llm-pddl English
-    is generated from templates). All 99 measured alike: 1157 of 1505 sentences, every fact gold."""
+    is generated from templates). All 99 measured alike: 1284 of 1505 sentences, every fact gold."""
     transferred = total = 0
     for domain in available_domains(DATA):
         example, vocab = learn(domain), vocabulary(domain)
@@ -49,7 +49,7 @@ def test_every_fact_transferred_on_the_gold_problems_is_a_gold_fact():
                     continue
                 transferred += 1
                 assert set(found.facts) <= set(goal if sentence.goal else init), (pddl, sentence.text)
-    assert total == 451 and transferred == 340
+    assert total == 451 and transferred == 377
 
 
 def test_only_the_same_words_with_other_names_and_the_same_other_numbers_transfer():
@@ -68,6 +68,19 @@ def test_only_the_same_words_with_other_names_and_the_same_other_numbers_transfe
     goal = Sentence(7, "Your goal is to build blocks so that the height at pos-1-1 is 3.", True)
     grid = [(f"pos-{r}-{c}", "position") for r in range(3) for c in range(3)] + [(f"n{i}", "numb") for i in range(4)]
     assert transfer(goal, learn(termes), grid, vocabulary(termes)) is None  # its facts name n1: the text says 3
+
+
+def test_a_grid_of_another_size_and_a_sentence_of_no_fact_transfer_without_a_map():
+    termes = load_domain("termes", data_dir=DATA)
+    rows = "\n".join(" ".join(f"pos-{r}-{c}" for c in range(2)) for r in range(4))
+    grid = [(f"pos-{r}-{c}", "position") for r in range(4) for c in range(2)]
+    found = transfer(Sentence(1, rows, False), learn(termes), grid, vocabulary(termes))
+    assert found is not None and found.renamed == () and len(found.facts) == 2 * (3 * 2 + 4 * 1)
+    storage = load_domain("storage", data_dir=DATA)
+    count = Sentence(0, "You have 9 depot storeareas, 1 container storeareas, 1 hoists, 1 crates, 1 container0, "
+                        "1 depot48, 1 loadarea.", False)
+    none = transfer(count, learn(storage), [("depot48", "depot")], vocabulary(storage))
+    assert none is not None and none.facts == ()
 
 
 def test_a_rule_transfers_as_the_examples_program_with_its_named_constants_renamed():
