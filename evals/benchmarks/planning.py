@@ -145,6 +145,9 @@ def _llmp(text: str, domain: Any, config: LLMPConfig, ctx: Context) -> tuple[Any
         "repaired": sum(bool(t.repairs) for t in result.translations)
         / max(1, len(result.translations)),
     }
+    sentences = [p for p in result.pieces if p.index >= 0 and p.round == 0]
+    if sentences:  # stepwise: the share of sentences renamed from the example, not the model's answer
+        metrics["by_analogy"] = sum(bool(p.analogy) for p in sentences) / len(sentences)
     if result.verified:
         metrics["agreement"] = result.agreement
     return steps, output, metrics, result.usage

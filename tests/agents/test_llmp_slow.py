@@ -58,20 +58,24 @@ def test_sampled_translations_under_the_grammar_always_parse(smollm):
             )
 
 
-@pytest.mark.parametrize(("translation", "problem"), [("stepwise", "p02"), ("whole", "p01")])
-def test_one_item_end_to_end_with_the_embedded_model(qwen, translation, problem):
+@pytest.mark.parametrize(
+    ("translation", "analogy", "problem"),
+    [("stepwise", True, "p02"), ("stepwise", False, "p03"), ("whole", False, "p01")],
+)
+def test_one_item_end_to_end_with_the_embedded_model(qwen, translation, analogy, problem):
     """Qwen2.5-Coder-0.5B on a blocksworld problem, each translation: translate, check, plan; what it ends
-    with is consistent (stepwise: a piece per sentence and the objects). Whole keeps p01, where this test
-    was recorded before stepwise existed."""
+    with is consistent (stepwise: a piece per sentence and the objects; with analogy off, every sentence
+    the model's answer). Whole keeps p01, where this test was recorded before stepwise existed."""
     from ratiocinator.solvers.pddl import validate
 
     text = (DATA / "blocksworld" / f"{problem}.nl").read_text()
-    config = LLMPConfig(retries=1, translation=translation)
+    config = LLMPConfig(retries=1, translation=translation, analogy=analogy)
     result = plan_from_text(text, backend=qwen, domain="blocksworld", config=config)
     assert result.translations and result.usage.completion_tokens > 0
     if translation == "stepwise":
         asked = {p.index for p in result.pieces}
         assert -1 in asked and len(asked) == 1 + len([s for s in text.splitlines() if s.strip()])
+        assert all(bool(p.analogy) == analogy for p in result.pieces if p.index >= 0 and p.round == 0)
     assert all(t.status not in ("truncated", "planner_error") for t in result.translations)
     for t in result.translations:
         assert t.pddl.startswith("(define (problem ") and "(:domain blocksworld-4ops)" in t.pddl

@@ -464,7 +464,12 @@ def test_the_benchmark_runs_the_stepwise_translation_and_records_its_pieces():
     out = bench.run(item, Context(backend=SharedBackend(Counting(reply))))
     assert out.score == 1.0 and out.output["gold_check"] == "valid"
     assert out.output["pieces"] and out.output["pieces"][0]["text"] == "objects"
-    assert {"index", "facts", "votes", "confidence", "feedback"} <= set(out.output["pieces"][1])
+    assert {"index", "facts", "votes", "confidence", "feedback", "analogy"} <= set(out.output["pieces"][1])
+    assert out.metrics["by_analogy"] == 1.0  # every sentence of p02 is an example sentence renamed
+    bench = cls(cls.parse_options({"domains": "blocksworld", "per_domain": 2, "translation": "stepwise",
+                                   "analogy": False}), DATA.parent)
+    model = bench.run(item, Context(backend=SharedBackend(Counting(reply))))
+    assert model.score == 1.0 and model.metrics["by_analogy"] == 0.0
 
 
 def test_a_kind_numbered_as_a_counted_kind_follows_its_count_and_stray_names_are_dropped():
