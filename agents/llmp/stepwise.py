@@ -61,7 +61,7 @@ from ratiocinator.agents.llmp.prompts import (
 from ratiocinator.agents.llmp.relations import complete
 from ratiocinator.agents.llmp.resolve import resolve
 from ratiocinator.agents.llmp.result import Piece, Translation
-from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences
+from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences, words
 from ratiocinator.kit import MethodContext
 from ratiocinator.models.types import Completion, Message, SamplingParams
 
@@ -380,13 +380,27 @@ def _assembled(state: StepwiseState) -> str:
     return assemble(domain_vocabulary(state["domain"]), state["objects"], init, goal)
 
 
+def _grounded(sentence: Sentence, facts: list[Fact], declared: set[str]) -> int:
+    """How many of the objects the sentence names its facts name."""
+    used = {a for f in facts for a in f.args}
+    return len(set(words(sentence.text)) & declared & used)
+
+
 def _restore_goal(state: StepwiseState) -> StepwiseState:
     """The goal as first answered when, asked again because it already held, every goal sentence now
-    states nothing: the model did not find another goal, so the text says so."""
+    states nothing (the model did not find another goal, so the text says so); and each goal
+    sentence's first answer where the new one names fewer of the objects the sentence names (`ball1
+    should be in room1` answered `(at ball1 room2)`: a goal the text does not state)."""
     before, answers = state.get("goal_before") or {}, state.get("answers", {})
-    if not before or any(answers.get(i) for i in before) or not any(before.values()):
+    if not before or not any(before.values()):
         return state
-    return {**state, "answers": {**answers, **before}}
+    if not any(answers.get(i) for i in before):
+        return {**state, "answers": {**answers, **before}}
+    declared = {n for n, _ in state["objects"]}
+    by_index = {s.index: s for s in state["sentences"]}
+    back = {i: f for i, f in before.items()
+            if _grounded(by_index[i], answers.get(i, []), declared) < _grounded(by_index[i], f, declared)}
+    return {**state, "answers": {**answers, **back}} if back else state
 
 
 def _resolved(state: StepwiseState, runtime: Ctx) -> StepwiseState:
