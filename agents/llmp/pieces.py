@@ -9,7 +9,7 @@ each with the message it is shown (errors go to the piece that caused them, not 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ratiocinator.agents.llmp.consistency import contradictions, goal_holds, pattern, unused_objects
@@ -77,15 +77,26 @@ def _mentions(sentence: Sentence, name: str, kind: str | None) -> int:
     return int(bool(kind_words(name, kind) & {norm(w) for w in said}))
 
 
-def misnamed(sentence: Sentence, facts: list[Fact], named: set[str]) -> str:
+def misnamed(
+    sentence: Sentence,
+    facts: list[Fact],
+    named: set[str],
+    fit: Callable[[str, int], set[str]] | None = None,
+) -> str:
     """'' unless a fact names an object the text names elsewhere but this sentence does not, while the
-    sentence names another of the same kind that no fact of it uses (`robot2 is in room1` answered
-    `(at-robby robot1 room1)`); then what to correct."""
+    sentence names another that no fact of it uses, of the same kind (`robot2 is in room1` answered
+    `(at-robby robot1 room1)`) or, with `fit` (the objects that fit a predicate's parameter), one that
+    fits that place (`shot7 contains ingredient3` answered `(contains shot7 cocktail3)`); then what to
+    correct."""
     said = set(words(sentence.text))
     used = {a for f in facts for a in f.args}
-    for arg in sorted(used):
-        if arg in named and arg not in said:
-            others = sorted(w for w in said - used if w in named and pattern(w) == pattern(arg))
+    free = {w for w in said - used if w in named}
+    for fact in sorted(facts):
+        for j, arg in enumerate(fact.args):
+            if arg not in named or arg in said:
+                continue
+            others = sorted(w for w in free
+                            if pattern(w) == pattern(arg) or (fit is not None and w in fit(fact.pred, j)))
             if others:
                 return f"the sentence names {others[0]}, not {arg}"
     return ""
@@ -103,11 +114,12 @@ def review(
     *,
     max_unused: int | None,
     goal_checked: bool,
+    fit: Callable[[str, int], set[str]] | None = None,
 ) -> Review:
     """Contradictions on function-like predicates, objects no fact names, no goal, a goal that already
     holds (asked once: when the sentences still say so, the text says so), a fact naming an object in
-    place of the one its sentence names (misnamed; in the init part: a goal sentence's facts are judged
-    by the goal checks and the planner)."""
+    place of the one its sentence names (misnamed; goal sentences too when `fit` says which objects fit
+    each predicate's place, else only the init part)."""
     goal_ids = {s.index for s in sentences if s.goal}
     init = [f for i, fs in answers.items() if i not in goal_ids for f in fs]
     goal = [f for i, fs in answers.items() if i in goal_ids for f in fs]
@@ -142,7 +154,7 @@ def review(
         return Review("goal_holds", f"the goal already holds at the start: {holding}", tuple(ask.items()))
     named = {w for s in sentences for w in words(s.text)} & {n for n, _ in objects}
     wrong = {s.index: m for s in sentences
-             if not s.goal and (m := misnamed(s, answers.get(s.index, []), named))}
+             if (not s.goal or fit is not None) and (m := misnamed(s, answers.get(s.index, []), named, fit))}
     if wrong:
         return Review("misnamed", "; ".join(wrong.values()), tuple(wrong.items()))
     return Review()

@@ -17,6 +17,8 @@ sentences are sampled again and voted on. Nodes take the backend and config from
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypedDict
 
@@ -33,6 +35,7 @@ from ratiocinator.agents.llmp.grammar import (
     bounds,
     candidate_objects,
     fact_grammar,
+    fitting,
     objects_grammar,
 )
 from ratiocinator.agents.llmp.grounding import ground_objects
@@ -380,6 +383,19 @@ def _assembled(state: StepwiseState) -> str:
     return assemble(domain_vocabulary(state["domain"]), state["objects"], init, goal)
 
 
+def _fit(state: StepwiseState) -> Callable[[str, int], set[str]]:
+    """The declared objects that fit each predicate's place (for the misnamed check)."""
+    vocab = domain_vocabulary(state["domain"])
+    signatures, objects = dict(vocab.signatures), state["objects"]
+
+    @functools.cache
+    def fit(pred: str, place: int) -> set[str]:
+        kinds = signatures.get(pred, ())
+        return set(fitting(vocab, objects, kinds[place])) if place < len(kinds) else set()
+
+    return fit
+
+
 def _grounded(sentence: Sentence, facts: list[Fact], declared: set[str]) -> int:
     """How many of the objects the sentence names its facts name."""
     used = {a for f in facts for a in f.args}
@@ -439,6 +455,7 @@ def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     found = review(
         state["sentences"], state.get("answers", {}), state["objects"], learn(domain).functional,
         max_unused=config.max_unused_objects, goal_checked=state.get("goal_checked", False),
+        fit=_fit(state),
     )
     done = {"chain": 0, "round": rnd - 1}
     translations = list(state.get("translations", []))

@@ -123,6 +123,27 @@ def test_a_fact_naming_an_object_its_sentence_does_not_is_sent_back():
     assert found.status == "misnamed" and found.ask == ((1, "the sentence names robot2, not robot1"),)
 
 
+def test_a_goal_fact_naming_another_object_that_fits_the_place_is_sent_back():
+    """barman p13: `shot7 contains ingredient3` answered `(contains shot7 cocktail3)`; an ingredient is
+    a beverage as a cocktail is, so the sentence's ingredient3 fits the place cocktail3 took."""
+    beverages = {"cocktail3", "ingredient3"}
+
+    def fit(pred, place):
+        return beverages if (pred, place) == ("contains", 1) else set()
+
+    goal = Sentence(5, "shot7 contains ingredient3.", True)
+    named = {"shot7", "cocktail3", "ingredient3"}
+    assert misnamed(goal, read_facts("(contains shot7 cocktail3)"), named) == ""  # other kinds: not without fit
+    assert misnamed(goal, read_facts("(contains shot7 cocktail3)"), named, fit) == "the sentence names ingredient3, not cocktail3"
+    assert misnamed(goal, read_facts("(contains shot7 ingredient3)"), named, fit) == ""
+    sentences = [Sentence(0, "The first ingredient of cocktail3 is ingredient3.", False), goal]
+    answers = {0: read_facts("(cocktail-part1 cocktail3 ingredient3)"), 5: read_facts("(contains shot7 cocktail3)")}
+    objects = [("shot7", "shot"), ("cocktail3", "cocktail"), ("ingredient3", "ingredient")]
+    assert review(sentences, answers, objects, frozenset(), max_unused=None, goal_checked=True).status == ""
+    found = review(sentences, answers, objects, frozenset(), max_unused=None, goal_checked=True, fit=fit)
+    assert found.status == "misnamed" and found.ask == ((5, "the sentence names ingredient3, not cocktail3"),)
+
+
 def test_one_implied_fact_between_successive_numbers_is_a_successor_loop():
     from ratiocinator.agents.llmp.programs import synthesize
 
