@@ -92,6 +92,13 @@ class LLMPConfig(MethodConfig):
         "problem's objects, without a model call (a translation memory; analogy.py); every other "
         "sentence is the model's decision. False: the model decides every sentence",
     )
+    reground: bool = Field(
+        True,
+        description="stepwise: a fact that names an object its sentence does not, in a place where the "
+        "sentence names exactly one unused object that fits, takes that object before the checks "
+        "(`shot7 contains ingredient3` answered `(contains shot7 cocktail3)`); False: the misnamed "
+        "check sends it back to the model (the 0.5B then answered none)",
+    )
     contradictions: Literal["scored", "feedback"] = Field(
         "scored",
         description="stepwise: two facts that give a function-like predicate two values are resolved "

@@ -77,6 +77,29 @@ def _mentions(sentence: Sentence, name: str, kind: str | None) -> int:
     return int(bool(kind_words(name, kind) & {norm(w) for w in said}))
 
 
+def _misplaced(
+    sentence: Sentence,
+    facts: list[Fact],
+    named: set[str],
+    fit: Callable[[str, int], set[str]] | None,
+) -> tuple[Fact, int, list[str]] | None:
+    """The first fact, place and candidates where a fact names an object the text names elsewhere but
+    this sentence does not, while the sentence names others that no fact of it uses, of the same kind
+    or (with `fit`) fitting that place; None when there is none."""
+    said = set(words(sentence.text))
+    used = {a for f in facts for a in f.args}
+    free = {w for w in said - used if w in named}
+    for fact in sorted(facts):
+        for j, arg in enumerate(fact.args):
+            if arg not in named or arg in said:
+                continue
+            others = sorted(w for w in free
+                            if pattern(w) == pattern(arg) or (fit is not None and w in fit(fact.pred, j)))
+            if others:
+                return fact, j, others
+    return None
+
+
 def misnamed(
     sentence: Sentence,
     facts: list[Fact],
@@ -88,18 +111,28 @@ def misnamed(
     `(at-robby robot1 room1)`) or, with `fit` (the objects that fit a predicate's parameter), one that
     fits that place (`shot7 contains ingredient3` answered `(contains shot7 cocktail3)`); then what to
     correct."""
-    said = set(words(sentence.text))
-    used = {a for f in facts for a in f.args}
-    free = {w for w in said - used if w in named}
-    for fact in sorted(facts):
-        for j, arg in enumerate(fact.args):
-            if arg not in named or arg in said:
-                continue
-            others = sorted(w for w in free
-                            if pattern(w) == pattern(arg) or (fit is not None and w in fit(fact.pred, j)))
-            if others:
-                return f"the sentence names {others[0]}, not {arg}"
-    return ""
+    found = _misplaced(sentence, facts, named, fit)
+    return "" if found is None else f"the sentence names {found[2][0]}, not {found[0].args[found[1]]}"
+
+
+def reground(
+    sentence: Sentence,
+    facts: list[Fact],
+    named: set[str],
+    fit: Callable[[str, int], set[str]] | None = None,
+) -> tuple[list[Fact], str] | None:
+    """The sentence's facts with each misnamed object replaced by the one object the sentence names in
+    its place (only where exactly one fits), and what was replaced; None when nothing is."""
+    out, notes = list(facts), []
+    for _ in range(len(facts) * 4):
+        found = _misplaced(sentence, out, named, fit)
+        if found is None or len(found[2]) != 1:
+            break
+        fact, j, (name,) = found
+        new = Fact(fact.pred, (*fact.args[:j], name, *fact.args[j + 1 :]), fact.negated, fact.value)
+        out = [new if f == fact else f for f in out]
+        notes.append(f"{fact} names {fact.args[j]}, which the sentence does not; it names {name}: {new}")
+    return (list(dict.fromkeys(out)), "; ".join(notes)) if notes else None
 
 
 def _owners(fact: Fact, answers: dict[int, list[Fact]]) -> list[int]:

@@ -45,6 +45,7 @@ from ratiocinator.agents.llmp.pieces import (
     least_confident,
     read_answer,
     read_objects,
+    reground,
     review,
     vote,
 )
@@ -419,6 +420,28 @@ def _restore_goal(state: StepwiseState) -> StepwiseState:
     return {**state, "answers": {**answers, **back}} if back else state
 
 
+def _regrounded(state: StepwiseState, config: LLMPConfig) -> StepwiseState:
+    """With `reground`: each sentence's fact that names an object the sentence does not, in a place
+    where the sentence names exactly one unused object that fits, takes that object (pieces.reground),
+    each change recorded as a piece; else the state as it is."""
+    if not config.reground or not state.get("answers"):
+        return state
+    fit, sentences = _fit(state), state["sentences"]
+    named = {w for s in sentences for w in words(s.text)} & {n for n, _ in state["objects"]}
+    answers, pieces = dict(state["answers"]), [*state.get("pieces", [])]
+    for sentence in sentences:
+        found = reground(sentence, answers.get(sentence.index, []), named, fit)
+        if found is None:
+            continue
+        answers[sentence.index] = found[0]
+        pieces.append(Piece(
+            index=sentence.index, text=sentence.text, goal=sentence.goal, round=state.get("round", 1) - 1,
+            answer="\n".join(map(str, found[0])), facts=tuple(map(str, found[0])),
+            confidence=state.get("confidences", {}).get(sentence.index, 0.0), repairs=(found[1],),
+        ))
+    return {**state, "answers": answers, "pieces": pieces} if len(pieces) > len(state.get("pieces", [])) else state
+
+
 def _resolved(state: StepwiseState, runtime: Ctx) -> StepwiseState:
     """With `contradictions="scored"`: each contradiction resolved by the change that costs the
     model's score least (resolve.py), each change recorded as a piece; else the state as it is."""
@@ -450,7 +473,7 @@ def check_pieces(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     config = runtime.context.config
     domain, rnd = state["domain"], state.get("round", 1)
     last = rnd > config.retries
-    state = _resolved(_restore_goal(state), runtime)
+    state = _resolved(_regrounded(_restore_goal(state), config), runtime)
     pddl = _assembled(state)
     found = review(
         state["sentences"], state.get("answers", {}), state["objects"], learn(domain).functional,

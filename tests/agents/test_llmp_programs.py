@@ -9,7 +9,7 @@ import pytest
 from ratiocinator.agents.llmp import LLMPConfig, load_domain, stepwise, vocabulary
 from ratiocinator.agents.llmp.example import learn
 from ratiocinator.agents.llmp.facts import Fact, read_facts
-from ratiocinator.agents.llmp.pieces import misnamed, review
+from ratiocinator.agents.llmp.pieces import misnamed, reground, review
 from ratiocinator.agents.llmp.programs import (
     object_lists,
     program_errors,
@@ -156,3 +156,27 @@ def test_one_implied_fact_between_successive_numbers_is_a_successor_loop():
     assert synthesize((Fact("on", ("b2", "b1")),), {"bN": ["b1", "b2"]}, frozenset({"b2", "b1"})) == ("fact('on', 'b2', 'b1')", False)
     assert synthesize((Fact("on", ("b5", "b1")),), lists) == ("fact('on', 'b5', 'b1')", False)
     assert synthesize((Fact("on", ("b2", "b1")),), lists) == ("fact('on', 'b2', 'b1')", False)  # prints 4 facts
+
+
+def test_a_misnamed_object_is_replaced_by_the_one_the_sentence_names_in_its_place():
+    beverages = {"cocktail3", "ingredient3"}
+
+    def fit(pred, place):
+        return beverages if (pred, place) == ("contains", 1) else set()
+
+    goal = Sentence(5, "shot7 contains ingredient3.", True)
+    named = {"shot7", "cocktail3", "ingredient3"}
+    facts, note = reground(goal, read_facts("(contains shot7 cocktail3)"), named, fit)
+    assert [str(f) for f in facts] == ["(contains shot7 ingredient3)"] and "it names ingredient3" in note
+    assert reground(goal, read_facts("(contains shot7 ingredient3)"), named, fit) is None
+    two = Sentence(1, "robot2 and robot3 are in room1.", False)  # two candidates: the model decides
+    assert reground(two, read_facts("(at-robby robot1 room1)"), {"robot1", "robot2", "robot3", "room1"}) is None
+    state = stepwise.initial_state("shot1 contains cocktail1. \nYour goal: shot7 contains ingredient3.",
+                                   load_domain("barman"), LLMPConfig(translation="stepwise"))
+    objects = [("shot1", "shot"), ("shot7", "shot"), ("cocktail1", "cocktail"), ("cocktail3", "cocktail"),
+               ("ingredient3", "ingredient")]
+    answers = {0: read_facts("(contains shot1 cocktail1)"), 1: read_facts("(contains shot7 cocktail1)")}
+    state = {**state, "objects": objects, "answers": answers, "round": 1, "pending": {}}
+    out = stepwise.check_pieces(state, StaticRuntime(method_context(ScriptedBackend([]), LLMPConfig(translation="stepwise"))))
+    assert [str(f) for f in out["answers"][1]] == ["(contains shot7 ingredient3)"]
+    assert any("it names ingredient3" in r for p in out["pieces"] for r in p.repairs)

@@ -288,7 +288,7 @@ def test_objects_copied_from_the_example_are_grounded_in_the_texts_names_and_cou
 
 
 def _runtime(backend, **config):
-    return StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise", **{"analogy": False, **config})))
+    return StaticRuntime(method_context(backend, LLMPConfig(translation="stepwise", **{"analogy": False, "reground": False, **config})))
 
 
 class Counting(ScriptedBackend):
@@ -438,7 +438,7 @@ def test_stepwise_feedback_goes_to_the_sentence_and_the_goal_already_holding_is_
         return RIGHT[said]
 
     result = plan_from_text(TEXT, backend=Counting(reply), domain="blocksworld",
-                            config=LLMPConfig(translation="stepwise", contradictions="feedback", analogy=False))
+                            config=LLMPConfig(translation="stepwise", contradictions="feedback", analogy=False, reground=False))
     assert [t.status for t in result.translations] == ["contradiction", "goal_holds", "solved"]
     assert result.verified and result.plan == ()
     fixed = [p for p in result.pieces if p.index == 2]
