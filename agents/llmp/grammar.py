@@ -187,8 +187,10 @@ def token_budget(text: str, domain: PlanningDomain, factor: float, cap: int) -> 
 # ---------------------------------------------------------------- the stepwise translation's grammars
 
 
-def _ancestors(kind: str | None, parents: dict[str, str | None]) -> set[str]:
-    seen: set[str] = {"object"}
+def _ancestors(kind: str | None, parents: dict[str, str | None], root: bool = True) -> set[str]:
+    """The type and its ancestors; with `root`, PDDL's `object` too (off where the domain declares a
+    type named `object` of its own: grippers' balls, which a robot is not)."""
+    seen: set[str] = {"object"} if root else set()
     while kind is not None and kind not in seen:
         seen.add(kind)
         kind = parents.get(kind)
@@ -198,10 +200,11 @@ def _ancestors(kind: str | None, parents: dict[str, str | None]) -> set[str]:
 def fitting(vocab: Vocabulary, objects: list[tuple[str, str | None]], kind: str) -> list[str]:
     """The objects (and the domain's constants) an argument of type `kind` may take ('' untyped: all)."""
     parents = dict(vocab.parents)
+    root = "object" not in parents  # grippers declares `object` as one of its types
     fit = [
         name
         for name, own in objects
-        if not kind or own is None or kind in _ancestors(own.lower(), parents)
+        if not kind or own is None or kind in _ancestors(own.lower(), parents, root)
     ]
     return list(dict.fromkeys([*fit, *vocab.constants]))
 

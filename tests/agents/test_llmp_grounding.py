@@ -73,3 +73,16 @@ def test_a_word_joined_to_a_declared_object_by_or_is_an_object_of_its_type():
     assert coordinated("The jack, pump, wrench and intact tyres are in the boot.", declared, {"tyre"}) == {}
     assert coordinated("Take the jack or the pump.", declared, set()) == {}  # `the`: not an object
     assert coordinated("It is in the boot or crate.", declared, set()) == {"crate": ("boot", "container")}
+
+
+def test_a_domain_that_declares_its_own_object_type_keeps_other_types_out_of_it():
+    """grippers' balls are of a type named `object`: a robot must not fit `(at ?o - object ?x - room)`
+    (the 1.5B wrote `(at robot3 room3)`, which the grammar allowed and UP rejected)."""
+    from ratiocinator.agents.llmp import vocabulary
+    from ratiocinator.agents.llmp.grammar import fitting
+
+    grippers = vocabulary(load_domain("grippers", data_dir=DATA))
+    objects = [("robot1", "robot"), ("ball1", "object"), ("rgripper1", "gripper")]
+    assert fitting(grippers, objects, "object") == ["ball1"]
+    barman = vocabulary(load_domain("barman", data_dir=DATA))
+    assert fitting(barman, [("shot1", "shot"), ("cocktail1", "cocktail")], "container") == ["shot1"]
