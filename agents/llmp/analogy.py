@@ -10,8 +10,9 @@ renamed the same way. The transfer is taken only when it is exact:
 - the two sentences have the same words once numbers are `#` and a run of one word is one (same
   part: init or goal);
 - the names map one to one (a rule that names none of its sentence's objects needs no map: a grid
-  of another size, and a sentence that states no fact needs none), and for facts stated one by one
-  the sentences' other numbers are equal
+  of another size, and a sentence that states no fact needs none; a list of another length whose
+  example states one fact per name gets that fact per name), and for facts stated one by one the
+  sentences' other numbers are equal
   (`the height at pos-1-2 is 3` is not `... is 1` with other names: its facts name n3, not n1);
 - every fact's objects are declared and fit their parameter's type.
 Anything else (another wording, a paraphrase, a problem the example's English does not cover) is
@@ -65,6 +66,23 @@ def _mapping(theirs: list[str], mine: list[str]) -> dict[str, str] | None:
     return out if len(set(out.values())) == len(out) else None
 
 
+def _per_name(facts: tuple[Fact, ...], theirs: list[str], mine: list[str]) -> list[Fact] | None:
+    """For a list of names of another length (`a b c are clear` beside `d e are clear`): when the
+    example's facts are one fact per name of its sentence, each with that name in one place and the
+    same other arguments, the same fact for each name of this sentence; else None."""
+    if not facts or not mine or len(set(theirs)) != len(theirs) or len(set(mine)) != len(mine):
+        return None
+    first = facts[0]
+    for place in range(len(first.args)):
+        rest = first.args[:place] + first.args[place + 1 :]
+        same = all(f.pred == first.pred and f.negated == first.negated and f.value == first.value
+                   and f.args[:place] + f.args[place + 1 :] == rest for f in facts)
+        if same and sorted(f.args[place] for f in facts) == sorted(theirs) and not set(rest) & set(theirs):
+            return [Fact(first.pred, (*first.args[:place], n, *first.args[place + 1 :]), first.negated, first.value)
+                    for n in mine]
+    return None
+
+
 def _fits(facts: list[Fact], vocab: Vocabulary, objects: list[tuple[str, str | None]]) -> bool:
     """Every fact a predicate of the domain over declared objects of its parameters' types."""
     if program_errors(facts, vocab, [n for n, _ in objects]):
@@ -98,7 +116,10 @@ def transfer(
         # (a grid of another size): no map is needed
         renamed = {}
     if renamed is None:
-        return None
+        listed = _per_name(match.facts, named, [w for w in words(sentence.text) if w in declared])
+        if listed is None or not _fits(listed, vocab, objects):
+            return None
+        return Transfer(tuple(dict.fromkeys(listed)), match.sentence.text, ())
     if loops:
         code = program
         for a, b in renamed.items():
