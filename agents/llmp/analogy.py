@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ratiocinator.agents.llmp.consistency import pattern
 from ratiocinator.agents.llmp.domain import Vocabulary
 from ratiocinator.agents.llmp.example import Example
 from ratiocinator.agents.llmp.facts import Fact
@@ -121,6 +122,13 @@ def transfer(
             return None
         return Transfer(tuple(dict.fromkeys(listed)), match.sentence.text, ())
     if loops:
+        stated = set(_NUMBER.findall(match.sentence.text))
+        values = {p for p, _, _ in example.highest}  # kinds whose numbers are values the text states
+        constants = {n for n in re.findall(r"'([^']*)'", program) if pattern(n) in values} - set(renamed)
+        if stated != set(_NUMBER.findall(sentence.text)) and any(
+            set(re.findall(r"\d+", c)) & stated for c in constants
+        ):
+            return None  # a constant is the value the sentence states (n1 for `is 1`): not this one's
         code = program
         for a, b in renamed.items():
             code = code.replace(repr(a), repr(b))

@@ -108,6 +108,25 @@ def _members(name: str, lists: dict[str, list[str]]) -> list[str]:
     return [x for part in name.split(" + ") for x in lists[part]]
 
 
+def _except(group: list[Fact], lists: dict[str, list[str]]) -> str | None:
+    """A loop over a whole list that gives each object one value but one object another (every
+    height n0 but pos-1-1's n1), for two-place facts of one predicate; None when the group is not so."""
+    if len(group[0].args) != 2 or len(group) < 3:
+        return None
+    keys = [f.args[0] for f in group]
+    over = _list_for(set(keys), lists)
+    if over is None or " + " in over or sorted(lists[over]) != sorted(keys):
+        return None
+    values = [f.args[1] for f in group]
+    common = max(set(values), key=values.count)
+    odd = [f for f in group if f.args[1] != common]
+    if len(odd) != 1:
+        return None
+    (one,) = odd
+    return (f"for a in {over}:\n    fact({group[0].pred!r}, a, {one.args[1]!r} if a == {one.args[0]!r} "
+            f"else {common!r})")
+
+
 def _rule(group: list[Fact], lists: dict[str, list[str]]) -> str | None:
     """A loop that prints exactly this group's facts (one predicate), or None."""
     arity = len(group[0].args)
@@ -164,14 +183,19 @@ def synthesize(
     """The program of one example sentence's facts, and whether it loops (True: a rule was found);
     `said`: the sentence's words (a fact naming them is a statement, never a one-fact rule)."""
     groups: dict[str, list[Fact]] = {}
+    negated = []
     for fact in facts:
-        if fact.negated or fact.value is not None:
+        if fact.value is not None:
             return "", False
+        if fact.negated:  # written as it is: a goal's `(not (has-block))`
+            negated.append(f"print({str(fact)!r})")
+            continue
         groups.setdefault(fact.pred, []).append(fact)
     parts, loops = [], False
     for whole in groups.values():
         alone = len(whole) == 1 and not said & set(whole[0].args)
         rule = _rule(whole, lists) if len(whole) > 1 else _successor(whole[0], lists) if alone else None
+        rule = rule or _except(whole, lists)
         # else by the shapes of the arguments (loadarea to container-0-0, and back)
         split = [whole] if rule else _by_shape(whole)
         for group in split:
@@ -179,7 +203,7 @@ def synthesize(
             loops |= rule is not None
             parts.append(rule if rule else "\n".join(_literal(f) for f in group))
             rule = None
-    return "\n".join(parts), loops
+    return "\n".join(parts + negated), loops
 
 
 def _successor(fact: Fact, lists: dict[str, list[str]]) -> str | None:

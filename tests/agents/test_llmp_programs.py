@@ -180,3 +180,25 @@ def test_a_misnamed_object_is_replaced_by_the_one_the_sentence_names_in_its_plac
     out = stepwise.check_pieces(state, StaticRuntime(method_context(ScriptedBackend([]), LLMPConfig(translation="stepwise"))))
     assert [str(f) for f in out["answers"][1]] == ["(contains shot7 ingredient3)"]
     assert any("it names ingredient3" in r for p in out["pieces"] for r in p.repairs)
+
+
+def test_a_goal_of_one_value_for_all_but_one_object_is_a_loop_with_its_exception():
+    goal, loops = _example_program("termes", "Your goal is to build blocks")
+    assert loops and "'n1' if a == 'pos-1-1' else 'n0'" in goal and "print('(not (has-block))')" in goal
+    mine = goal.replace("'n1'", "'n3'").replace("'pos-1-1'", "'pos-1-2'")  # what a right answer writes
+    printed, error = run_program(mine, {"position": ["pos-0-0", "pos-1-2", "pos-3-2"], "numb": ["n0", "n3"]})
+    assert error == "" and [str(f) for f in printed] == [
+        "(height pos-0-0 n0)", "(height pos-1-2 n3)", "(height pos-3-2 n0)", "(not (has-block))"]
+
+
+def test_a_rule_whose_constant_is_the_value_the_sentence_states_is_not_renamed():
+    """The example's goal `... the height at pos-1-1 is 1.` loops with n1; `... is 3.` is the model's."""
+    from ratiocinator.agents.llmp import vocabulary
+    from ratiocinator.agents.llmp.analogy import transfer
+
+    termes = load_domain("termes")
+    grid = [(f"pos-{r}-{c}", "position") for r in range(3) for c in range(3)] + [(f"n{i}", "numb") for i in range(4)]
+    said = "Your goal is to build blocks so that the height at pos-1-2 is {}."
+    assert transfer(Sentence(7, said.format(3), True), learn(termes), grid, vocabulary(termes)) is None
+    same = transfer(Sentence(7, said.format(1), True), learn(termes), grid, vocabulary(termes))
+    assert same is not None and Fact("height", ("pos-1-2", "n1")) in same.facts and len(same.facts) == 10
