@@ -70,9 +70,11 @@ def _counted(
     pat: str, want: int, have: list[str], named: list[str], example: list[str]
 ) -> list[str]:
     """`want` names of pattern `pat` (in number order): the text's first, then the model's (by
-    number), then new ones."""
+    number), then new ones; where the text names none of them, numbered from the example's first
+    number on (the 1.5B declared r1 r2 r3 r5 ... r10 for 9 intact tyres)."""
     out = [n for n in named if pattern(n) == pat]
-    out += sorted((n for n in have if n not in out), key=_index)
+    if out or pat.count("#") != 1:  # the text names none: numbered as the example numbers them
+        out += sorted((n for n in have if n not in out), key=_index)
     if pat.count("#") == 1:
         start = min((_index(n) for n in example), default=1)
         i = start

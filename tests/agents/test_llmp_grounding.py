@@ -86,3 +86,12 @@ def test_a_domain_that_declares_its_own_object_type_keeps_other_types_out_of_it(
     assert fitting(grippers, objects, "object") == ["ball1"]
     barman = vocabulary(load_domain("barman", data_dir=DATA))
     assert fitting(barman, [("shot1", "shot"), ("cocktail1", "cocktail")], "container") == ["shot1"]
+
+
+def test_a_counted_kind_the_text_names_none_of_is_numbered_as_the_example_numbers_it():
+    """tyreworld p02, the 1.5B: `9 intact tyres` declared r1 r2 r3 r5 ... r10; the gold has r1..r9."""
+    text = (DATA / "tyreworld" / "p02.nl").read_text()
+    declared = [(f"r{i}", "wheel") for i in (1, 2, 3, 5, 6, 7, 8, 9, 10)] + [(f"w{i}", "wheel") for i in range(1, 10)]
+    got, notes = _ground("tyreworld", text, declared)
+    assert [n for n, _ in got if n.startswith("r")] == [f"r{i}" for i in range(1, 10)]
+    assert any(note.startswith("9 intact") for note in notes)
