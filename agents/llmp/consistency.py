@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ratiocinator.agents.llmp.facts import Fact
+from ratiocinator.agents.llmp.objects import text_counts
 from ratiocinator.agents.llmp.sentences import Aligned, kind_words, norm, split_sentences, words
 
 _COUNTED = re.compile(r"(?<![\w-])(\d{1,3})\s+([a-z][a-z0-9_-]*)", re.I)
@@ -150,7 +151,7 @@ def highest_numbers(
         if sorted(nums) != list(range(min(nums), top + 1)) or len(nums) < 2:
             continue
         stating = [s for s in sentences if _COUNTED.search(s.text) is None
-                   and [int(n) for n in re.findall(r"(?<![\w-])(\d{1,3})(?![\w-])", s.text)] == [top]]
+                   and text_counts(s.text) == [top]]
         if len(stating) == 1:
             out[pat] = (_key(stating[0].text), min(nums))
     return out
@@ -163,7 +164,7 @@ def stated_highest(text: str, highest: dict[str, tuple[str, int]]) -> dict[str, 
     out = {}
     for pat, (key, low) in highest.items():
         if key in keys:
-            (top,) = [int(n) for n in re.findall(r"(?<![\w-])(\d{1,3})(?![\w-])", keys[key])]
+            (top,) = text_counts(keys[key])
             out[pat] = list(range(low, top + 1))
     return out
 
