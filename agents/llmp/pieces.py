@@ -135,6 +135,11 @@ def reground(
     return (list(dict.fromkeys(out)), "; ".join(notes)) if notes else None
 
 
+def named_in(sentences: list[Sentence], objects: list[tuple[str, str | None]]) -> set[str]:
+    """The declared objects the text's sentences name."""
+    return {w for s in sentences for w in words(s.text)} & {n for n, _ in objects}
+
+
 def _owners(fact: Fact, answers: dict[int, list[Fact]]) -> list[int]:
     return [i for i, facts in answers.items() if fact in facts]
 
@@ -185,7 +190,7 @@ def review(
         ask = {i: f"{holding} already hold at the start; state what the sentence asks to change"
                for i in goal_ids if answers.get(i)}
         return Review("goal_holds", f"the goal already holds at the start: {holding}", tuple(ask.items()))
-    named = {w for s in sentences for w in words(s.text)} & {n for n, _ in objects}
+    named = named_in(sentences, objects)
     wrong = {s.index: m for s in sentences
              if (not s.goal or fit is not None) and (m := misnamed(s, answers.get(s.index, []), named, fit))}
     if wrong:

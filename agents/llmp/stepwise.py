@@ -43,6 +43,7 @@ from ratiocinator.agents.llmp.objects import object_errors, text_counts
 from ratiocinator.agents.llmp.pieces import (
     confidence,
     least_confident,
+    named_in,
     read_answer,
     read_objects,
     reground,
@@ -427,7 +428,7 @@ def _regrounded(state: StepwiseState, config: LLMPConfig) -> StepwiseState:
     if not config.reground or not state.get("answers"):
         return state
     fit, sentences = _fit(state), state["sentences"]
-    named = {w for s in sentences for w in words(s.text)} & {n for n, _ in state["objects"]}
+    named = named_in(sentences, state["objects"])
     answers, pieces = dict(state["answers"]), [*state.get("pieces", [])]
     for sentence in sentences:
         found = reground(sentence, answers.get(sentence.index, []), named, fit)
