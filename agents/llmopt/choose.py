@@ -34,11 +34,14 @@ def stated_sense(problem: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def alternatives(draft: Draft, drafted: list[str], *, from_text: bool) -> list[str]:
+def alternatives(draft: Draft, drafted: list[str], *, from_text: bool, read: tuple[str, ...] = (),
+                 decided: bool = False) -> list[str]:
     """The candidate objectives: each drafted one and the plain sum of the variables, in both senses (or the
     text's), deduplicated in order, only those that pass the objective's check and name every decision the
     first (greedy) one names: an alternative may weigh the decisions otherwise, not drop one (a shorter
-    expression is more probable, so a dropped decision would win by its length alone)."""
+    expression is more probable, so a dropped decision would win by its length alone). `read` are bodies
+    the text's words support (readings.py: a column of rates, the one decision the objective names); they
+    are kept though they name other decisions than the greedy one; where the words `decided`, only they are."""
     names = [name for name, _ in draft.variables()]
     bodies = [text.partition(" ")[2].strip() for text in drafted if text.partition(" ")[0] in SENSES]
     named = _named(names, bodies[0]) if bodies else set()
@@ -47,10 +50,10 @@ def alternatives(draft: Draft, drafted: list[str], *, from_text: bool) -> list[s
     sense = stated_sense(draft.problem) if from_text else None
     senses = [sense] if sense else [s for s in (draft.objective()[0], *SENSES) if s in SENSES]
     out: list[str] = []
-    for body in bodies:
+    for body in ([*read] if decided and read else [*bodies, *read]):
         for s in senses:
             text = f"{s} {body}"
-            if (text not in out and body and named <= _named(names, body)
+            if (text not in out and body and (body in read or named <= _named(names, body))
                     and not check_objective(draft.with_reply("objective", text))):
                 out.append(text)
     return out
@@ -61,7 +64,8 @@ def _named(names: list[str], expression: str) -> set[str]:
 
 
 def choose_objective(backend: object, drafts: list[Draft], grammar: Callable[[Draft], tuple[str, int]], *, samples: int,
-                     temperature: float, seed: int, from_text: bool) -> list[Draft]:
+                     temperature: float, seed: int, from_text: bool,
+                     read: Callable[[Draft], tuple[tuple[str, ...], bool]] | None = None) -> list[Draft]:
     """Each draft with its objective replaced by the most probable of its alternatives (the greedy one kept
     when it has none to compare with)."""
     out = []
@@ -72,9 +76,10 @@ def choose_objective(backend: object, drafts: list[Draft], grammar: Callable[[Dr
             ebnf, limit = grammar(draft)
             params = SamplingParams(grammar=ebnf, max_tokens=limit, temperature=temperature, seed=seed + i)
             drafted += [c.text.strip() for c in sample_each(backend, [prompt] * samples, params)]
-        options = alternatives(draft, drafted, from_text=from_text)
+        bodies, decided = read(draft) if read else ((), False)
+        options = alternatives(draft, drafted, from_text=from_text, read=bodies, decided=decided)
         if len(options) < 2:
-            out.append(draft)
+            out.append(draft.with_reply("objective", options[0]) if options and decided else draft)
             continue
         scores = backend.score(prompt, options)  # type: ignore[attr-defined]
         best = max(range(len(options)), key=scores.__getitem__)

@@ -91,3 +91,13 @@ class LLMOPTConfig(MethodConfig):
         description="stepwise, scored: where the text states only one sense (maximize/maximum, "
         "minimize/minimum), the alternatives keep that sense",
     )
+    reading: bool = Field(
+        True,
+        description="stepwise: the relations the words decide read in code (readings.py: a limit over its "
+        "column of rates, on one decision, on all; a share), the model asked only about the sentences left; "
+        "the declaration chosen among the greedy and `variable_samples` sampled ones by how many of the "
+        "text's numbers it explains; each column of rates an objective to choose from",
+    )
+    variable_samples: int = Field(
+        4, ge=0, le=16, description="stepwise, reading: sampled declarations the greedy one is compared with"
+    )

@@ -16,6 +16,7 @@ from langgraph.graph import END
 from langgraph.runtime import Runtime
 
 import ratiocinator.agents.llmopt.draft as pieces
+import ratiocinator.agents.llmopt.readings as readings
 from ratiocinator.agents.llmopt.choose import choose_objective, stated_sense
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.engine import evaluate
@@ -61,9 +62,39 @@ def read(state: StepState, runtime: Ctx) -> dict[str, Any]:
 
 
 def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:
-    """The decision variables, names and domains, checked (declared, no clash with a parameter)."""
-    drafts = state["drafts"]
-    return {"drafts": decide(runtime, drafts, [(i, "variables") for i in range(len(drafts))], pieces.check_variables)}
+    """The decision variables, names and domains, checked (declared, no clash with a parameter); with
+    `reading`, the declaration that explains most of the text's numbers among the greedy and sampled ones."""
+    cfg, drafts = runtime.context.config, state["drafts"]
+    drafts = decide(runtime, drafts, [(i, "variables") for i in range(len(drafts))], pieces.check_variables)
+    if cfg.reading:
+        drafts = [_best_declaration(runtime, d, cfg.seed + 11 + i) for i, d in enumerate(drafts)]
+    return {"drafts": drafts}
+
+
+def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
+    """Of the greedy declaration and `variable_samples` sampled ones, each without the names nothing in the
+    text measures or limits (readings.measured), the one whose reading explains most numbers; the earlier
+    (the greedy first) on a tie."""
+    cfg = runtime.context.config
+    texts = [draft.replies.get("variables", "")]
+    if cfg.variable_samples:
+        ebnf, limit = _grammar(draft, "variables")
+        params = SamplingParams(grammar=ebnf, max_tokens=limit, temperature=cfg.objective_temperature, seed=seed)
+        prompt = conversation(draft.problem, list(draft.table), draft.replies, "variables")
+        texts += [c.text for c in sample_each(runtime.context.backend, [prompt] * cfg.variable_samples, params)]
+    best, most = draft, -1
+    for text in texts:
+        candidate = draft.with_reply("variables", text)
+        if pieces.check_variables(candidate):
+            continue
+        kept = readings.measured(candidate)
+        if kept and len(kept) < len(candidate.variables()):
+            domains = dict(candidate.variables())
+            candidate = candidate.with_reply("variables", "\n".join(f"{n}: {domains[n]}" for n in kept))
+        count = readings.explained(candidate)
+        if count > most:
+            best, most = candidate, count
+    return best
 
 
 def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
@@ -74,21 +105,50 @@ def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
     if cfg.objective_choice == "scored" and drafts:
         drafts = choose_objective(runtime.context.backend, drafts, lambda d: _grammar(d, "objective", cfg.sense_from_text),
                                   samples=cfg.objective_samples, temperature=cfg.objective_temperature,
-                                  seed=cfg.seed + 7, from_text=cfg.sense_from_text)
+                                  seed=cfg.seed + 7, from_text=cfg.sense_from_text,
+                                  read=readings.objective_bodies if cfg.reading else None)
     return {"drafts": drafts}
 
 
 def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
     """Each sentence's constraints, one short generation each, checked; then each number still unused, one at a time."""
-    drafts = state["drafts"]
-    wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
-    return {"drafts": _ask_unused(runtime, decide(runtime, drafts, wanted, pieces.check_rows))}
+    cfg, drafts = runtime.context.config, list(state["drafts"])
+    if not cfg.reading:
+        wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
+        return {"drafts": _ask_unused(runtime, decide(runtime, drafts, wanted, pieces.check_rows))}
+    wanted = []
+    for i, d in enumerate(drafts):
+        reading = readings.read(d)
+        for k, row in reading.rows.items():
+            d = d.with_reply(f"n{k}", row)
+        for s in range(len(d.sentences)):
+            if readings.settled(d, reading, s):
+                d = d.with_reply(f"s{s}", NONE)
+            else:
+                wanted.append((i, f"s{s}"))
+        drafts[i] = d
+    drafts = decide(runtime, drafts, wanted, pieces.check_rows)
+    return {"drafts": _ask_unused(runtime, [_without_read(d) for d in drafts])}
+
+
+def _without_read(draft: Draft) -> Draft:
+    """The model's sentence relations without those that restate a limit the reading already wrote (same number
+    alone on one side): the reading's row stands, a second version of it would only conflict."""
+    written = {row.rsplit(" ", 1)[-1] for p, row in ((p, r) for p in draft.replies if p[0] == "n" for r in draft.rows(p))}
+    for piece in pieces.sentence_pieces(draft):
+        rows = draft.rows(piece)
+        kept = [r for r in rows if r.rsplit(" ", 1)[-1] not in written]
+        if len(kept) < len(rows):
+            draft = draft.with_reply(piece, "\n".join(kept) or NONE)
+    return draft
 
 
 def _ask_unused(runtime: Ctx, drafts: list[Draft], round_: int = 0) -> list[Draft]:
     """Ask each number no expression uses yet that states a limit (pieces.to_ask), and not asked before, for
     its constraint; one the model leaves out that its rates' words tie to the decisions is written from them."""
-    wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.to_ask(d) if f"n{k}" not in d.replies]
+    read = runtime.context.config.reading
+    wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.to_ask(d) if f"n{k}" not in d.replies
+              and not (read and readings.read(d).explained(k))]
     drafts = decide(runtime, drafts, wanted, pieces.check_rows, round_=round_) if wanted else list(drafts)
     for i, d in enumerate(drafts):
         for k in pieces.unused(d):

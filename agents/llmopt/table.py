@@ -122,7 +122,8 @@ def _unit(sentence: str, start: int, end: int) -> str:
         return ""
     unit = after[0]
     if len(after) > 2 and after[1] == "of":
-        unit += f" of {after[2]}"
+        rest = [w for w in after[2:] if w not in ("the", "a", "an")]  # "units of the paste": of paste
+        unit += f" of {rest[0]}" if rest else ""
     return " ".join(stem(w) for w in unit.split())
 
 

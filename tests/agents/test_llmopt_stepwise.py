@@ -72,6 +72,8 @@ def scripted(answers: dict[str, str]) -> ScriptedBackend:
 
 
 def stepwise(backend: ScriptedBackend, **config) -> object:
+    """The model-only flow (reading=False: the model decides every sentence; test_llmopt_readings covers reading)."""
+    config = {"reading": False, **config}
     return optimize_from_text(PROBLEM, backend=backend, config=LLMOPTConfig(translation="stepwise", **config))
 
 
@@ -235,7 +237,7 @@ def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> 
     text = "A boat takes 10 crates per trip and a van 8 crates per trip. At least 300 crates must be moved. Minimize trips."
     replies = iter(["boat: integer\nvan: integer", "minimize boat + van", "none", "boat + van >= 300", "none"])
     result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
-                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0,
+                                config=LLMOPTConfig(translation="stepwise", reading=False, correction_rounds=0,
                                                     objective_choice="greedy"))  # replies in call order
     rows = [c.expression for c in result.formulation.constraints]
     # the unit check's complaint was answered by `none`: the relation was kept, and mended from the rates
@@ -263,7 +265,7 @@ def test_a_limit_the_model_leaves_out_is_written_from_its_rates_and_rates_are_no
     assert [d.table[k].written for k in to_ask(d)] == ["300"]  # 10 and 8 are rates of the bounded 300
     replies = iter(["van: integer\ncart: integer", "minimize van + cart"])
     result = optimize_from_text(text, backend=ScriptedBackend(lambda p, s: next(replies, "none")),
-                                config=LLMOPTConfig(translation="stepwise", correction_rounds=0,
+                                config=LLMOPTConfig(translation="stepwise", reading=False, correction_rounds=0,
                                                     objective_choice="greedy"))  # replies in call order
     assert [c.expression for c in result.formulation.constraints] == ["10*van + 8*cart >= 300"]
     assert result.objective == pytest.approx(30)  # 30 vans (or 300/8 rounded up carts: 38)

@@ -1,0 +1,447 @@
+"""Each number of a problem's text read as a relation, in code, from its words and the declared decisions (stepwise LLMOPT).
+
+Resource-table problems state their data as rates ("each chair requires 1.4 gallons of stain") and
+limits ("17 gallons of stain are available"): the relation a limit states adds up the rates of its
+column, each times the decision whose words come before it. Asked sentence by sentence, the 0.5B model
+left most of these relations out (NL4Opt 1-20, run llmopt-stepwise7: items 9, 18 and 19 had no
+resource constraint at all), while the words decide them. So they are read here, and the model is
+asked only about the sentences whose numbers the reading leaves unexplained, or that compare
+decisions without a number. Nothing here knows a domain: the units, columns, directions and owners
+come from the words around each number and the names the model declared.
+
+- a column: the rates of one unit (`_same_unit`), split by the words that tell them apart where one
+  decision has several rates of that unit ("2 hours with the design team", "3 hours with the
+  engineering team");
+- a limit: a number with a direction (its words', a list's it shares "at least 30 units of protein
+  and 50 units of fat", or its verb's: "has 1000 units" <=, "needs to transport 320" >=) and no
+  decision before it; it bounds its column's sum, or one decision its words name next ("at least 20
+  scooters"), or all of them ("a total of", or a unit every decision's name shares);
+- a share: a percentage with a direction and the decision its words name (shares.py);
+- the objective's candidates: each column's sum, for the scored choice of the objective (choose.py).
+Python's re and plain word lists do the reading; no parser library reads these relations.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ratiocinator.agents.llmopt.draft import Draft, _same_unit
+from ratiocinator.agents.llmopt.shares import is_share, subject
+from ratiocinator.agents.llmopt.table import CARDINALS, MULTIPLIERS, Number, _unit, show, stem
+
+_BREAK = re.compile(r"[,;.:]|\b(?:and|while|whereas|but|whilst)\b", re.IGNORECASE)
+_STOP = {"the", "a", "an", "of", "per", "to", "and", "each", "every", "is", "are", "be", "can", "in", "on",
+         "for", "with", "at", "by", "that", "which", "it", "its", "their", "his", "her", "from", "as", "than",
+         "should", "must", "will", "would", "could", "may", "there", "this", "these", "those", "one", "has",
+         "have", "had", "was", "were", "been", "being", "or", "unit", "units", "worth", "only", "also", "him", "them",
+         "our", "your"}
+#: the verb nearest before a limit that states no direction: what one has is an upper limit, what one needs a lower
+_UPPER_VERBS = {"has", "have", "had", "available", "budget", "capacity", "supply", "supplies", "owns", "stock",
+                "spend", "allowed", "afford", "most", "maximum", "limit", "limited"}
+_LOWER_VERBS = {"need", "needs", "needed", "require", "requires", "required", "requiring", "must", "demand",
+                "demands", "least", "minimum", "contract", "ensure", "satisfy", "meet", "deliver", "transport"}
+_TOTAL = re.compile(r"\b(total|in all|combined|altogether|overall|either type|all)\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\b(more than|less than|fewer than|exceed\w*|at least|at most|twice|as many|as much|"
+                      r"greater|smaller|larger|equal\w*|ratio|half|no more|no less|outnumber\w*)\b", re.IGNORECASE)
+_DIGITS = re.compile(r"\d")
+#: kinds of measure an objective may name by the kind ("the total amount of time"), with the units of each,
+#: and money, which "profit", "cost" or "earnings" name (plain English, no domain)
+_KINDS = {
+    "time": {"second", "minute", "hour", "day", "week", "month", "year"},
+    "money": {"$", "dollar", "profit", "cost", "revenue", "earning", "income", "price", "spending", "expense",
+              "budget", "money", "pay", "wage", "salary", "earn", "costs", "fee"},
+    "weight": {"gram", "kilogram", "kg", "pound", "lb", "ton", "tonne", "ounce"},
+    "distance": {"meter", "metre", "kilometer", "km", "mile", "foot", "feet", "yard"},
+    "volume": {"litre", "liter", "gallon", "millilitre", "milliliter", "ml"},
+}
+#: words of an objective's phrase that say nothing about what it adds up
+_VAGUE = {"total", "number", "amount", "sum", "overall", "need", "needed", "used", "use", "make", "made", "get",
+          "produce", "produced", "company", "day", "week", "month", "year", "hour", "time", "daily", "weekly",
+          "required", "possible", "how", "many", "much", "what", "all", "they", "he", "she", "we", "you"}
+_MEASURE = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?(?![\w])|\b(?:" + "|".join(CARDINALS) + r")\b", re.IGNORECASE)
+_LIST_GAP = 9  # most words between two numbers of one list ("30 units of protein and 50")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """What the words make of the table's numbers: rows per number, the rates used, the objective's candidates."""
+
+    rows: dict[int, str]
+    rates: frozenset[int]
+    columns: tuple[str, ...]
+    #: the words of each column (its rates' units, what follows and what comes right before each rate)
+    words: tuple[frozenset[str], ...] = ()
+    #: the decisions that own a rate of a column or that a limit or share names alone
+    named: frozenset[str] = frozenset()
+
+    def explained(self, k: int) -> bool:
+        return k in self.rows or k in self.rates
+
+
+def read(draft: Draft) -> Reading:
+    """The relations the words of `draft`'s numbers state over its declared decisions (see the module)."""
+    names = [name for name, _ in draft.variables()]
+    if not names:
+        return Reading(rows={}, rates=frozenset(), columns=())
+    table = directed(draft, names)
+    size = len(table)
+    table += _cardinals(draft)
+    owners = {k: _owner(draft, names, n) for k, n in enumerate(table)}
+    rates = [k for k, n in enumerate(table) if n.bound is None and owners[k] and n.value != 0.0
+             and not is_share(n) and not _multiplier(n)]
+    columns = _columns(draft, names, table, rates, owners)
+    rows: dict[int, str] = {}
+    used: set[int] = set()
+    named = {owners[k] for c in columns.values() if len(c) > 1 for k in c}
+    for k, n in enumerate(table[:size]):
+        if n.bound is None or k in rates or _multiplier(n):
+            continue
+        row = _share_row(draft, names, n) if is_share(n) else None
+        if row is None and not is_share(n):
+            column = _column_of(draft, names, table, k, columns)
+            if column:
+                used |= set(column)
+                row = f"{_sum(table, column, owners, names)} {n.bound} {show(n.value)}"
+            else:
+                row = _single_or_total(draft, names, n)
+        if row:
+            rows[k] = row
+            if len(row.split()) == 3 or is_share(n):  # `scooter >= 20`, `owl <= 0.4*(...)`
+                named.add(row.split(" ", 1)[0])
+    wide = [c for c in columns.values() if len(c) > 1]
+    bodies: dict[str, frozenset[str]] = {}
+    for c in wide:
+        body = _sum(table, c, owners, names)
+        bodies[body] = bodies.get(body, frozenset()) | _column_words(draft, names, [table[k] for k in c])
+    rated = used | {k for c in wide for k in c} | _in_names(draft, names, table[:size])
+    return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
+                   words=tuple(bodies.values()), named=frozenset(n for n in named if n))
+
+
+def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozenset[str]:
+    """What a column's rates are about: their units, the words after each, and the two words before each
+    ("yields a profit of $43": profit)."""
+    found: set[str] = set()
+    for n in rates:
+        found |= {stem(w) for w in n.unit.split() if w not in _STOP}
+        found |= _clause_words(draft, n, names, before=False)
+        sentence, at, _ = _span(draft, n)
+        before = [w for w in re.findall(r"[a-z]+", _unmeasured(sentence[: max(at, 0)]).lower())
+                  if w not in _STOP and not any(_forms(w) & t for t in _tokens(names).values())]
+        found |= {stem(w) for w in before[-1:]}
+        kinds = {kind for kind, units in _KINDS.items() if stem(n.unit.split(" ")[0]) in units}
+        found = (found - _VAGUE) | kinds
+    return frozenset(found)
+
+
+def _in_names(draft: Draft, names: list[str], table: list[Number]) -> set[int]:
+    """The numbers that are part of a decision's name, with the word before them ("Beam 1": beam_1)."""
+    out = set()
+    for k, n in enumerate(table):
+        sentence, at, _ = _span(draft, n)
+        before = re.findall(r"[a-z]+", sentence[: max(at, 0)].lower())[-1:]
+        if before and any(f"{before[0]}_{n.written.lower()}" in f"_{name.lower()}_" or
+                          f"{before[0]}{n.written.lower()}" in name.lower().split("_") for name in names):
+            out.add(k)
+    return out
+
+
+def _multiplier(n: Number) -> bool:
+    """A factor word (twice, half): it compares decisions, the model reads it."""
+    return n.written.lower() in MULTIPLIERS
+
+
+def _cardinals(draft: Draft) -> list[Number]:
+    """The cardinal words of the text ("carry two letters") as numbers that may be rates, never limits."""
+    found = []
+    for k, sentence in enumerate(draft.sentences):
+        for m in re.finditer(r"\b(" + "|".join(CARDINALS) + r")\b", sentence, re.IGNORECASE):
+            unit = _unit(sentence, m.start(), m.end())
+            if unit:
+                found.append(Number(value=CARDINALS[m.group(1).lower()], written=m.group(1), sentence=k,
+                                    words=sentence[max(0, m.start() - 60): m.end() + 60], unit=unit))
+    return found
+
+
+def directed(draft: Draft, names: list[str]) -> list[Number]:
+    """The table with each limit's direction completed: from its list's neighbour, else from its verb."""
+    table = list(draft.table)
+    for k, n in enumerate(table):
+        if n.bound is None and not is_share(n) and _owner(draft, names, n) is None and _has_rates(table, k, draft, names):
+            verb = "<=" if "available" in _after(draft, n) else _verb(draft, n)
+            if verb:
+                table[k] = _with_bound(n, verb)
+    for _ in range(2):  # a list of three: the bound travels twice
+        for k, n in enumerate(table):
+            if n.bound is None:
+                for j in (k - 1, k + 1):
+                    if 0 <= j < len(table) and table[j].bound and _listed(draft, table[min(j, k)], table[max(j, k)]):
+                        table[k] = _with_bound(n, table[j].bound)
+                        break
+    return table
+
+
+def settled(draft: Draft, reading: Reading, sentence: int) -> bool:
+    """A sentence the reading explains whole: each of its numbers read, and no comparison of decisions without a number."""
+    mine = [k for k, n in enumerate(draft.table) if n.sentence == sentence and n.value not in (0.0, 1.0)]
+    if mine:
+        return all(reading.explained(k) for k in mine)
+    return not _COMPARE.search(draft.sentences[sentence]) if sentence < len(draft.sentences) else True
+
+
+def _with_bound(n: Number, bound: str | None) -> Number:
+    return Number(value=n.value, written=n.written, sentence=n.sentence, words=n.words, bound=bound, unit=n.unit)
+
+
+def _span(draft: Draft, n: Number) -> tuple[str, int, int]:
+    """The number's sentence and where the number is written in it (-1 when not found)."""
+    sentence = draft.sentences[n.sentence] if n.sentence < len(draft.sentences) else ""
+    at = _find(draft, sentence, n)
+    return sentence, at, at + len(n.written)
+
+
+def _find(draft: Draft, sentence: str, n: Number) -> int:
+    """Where `n` is written in its sentence: its occurrence by the table's order (the same number may be
+    written twice in a sentence), or for a number not in the table the occurrence its words surround."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(n.written)}(?!\w|\.\d)", re.IGNORECASE)
+    same = [m for m in draft.table if m.sentence == n.sentence and m.written == n.written]
+    mine = [j for j, m in enumerate(same) if m.words == n.words]
+    hits = list(pattern.finditer(sentence))
+    if mine and len(hits) == len(same):
+        return hits[mine[0]].start()
+    anchor = pattern.search(n.words)
+    before = n.words[: anchor.start()].split()[-2:] if anchor else []
+    for m in hits:
+        if all(w in sentence[: m.start()].split()[-2:] for w in before):
+            return m.start()
+    return hits[0].start() if hits else -1
+
+
+def _listed(draft: Draft, a: Number, b: Number) -> bool:
+    """`a` then `b`, in one sentence, joined by `and` with only a few words (their units) between them."""
+    if a.sentence != b.sentence:
+        return False
+    sentence, _, a_end = _span(draft, a)
+    b_at = sentence.find(b.written, a_end)
+    if b_at < 0:
+        return False
+    between = sentence[a_end:b_at].lower()
+    words = re.findall(r"[a-z$]+", between)
+    return len(words) <= _LIST_GAP and "and" in words and not re.search(r"[;.]", between) and not (
+        set(words) & (_UPPER_VERBS | _LOWER_VERBS | {"while", "whereas", "but", "each", "every", "per"}))
+
+
+def _after(draft: Draft, n: Number) -> list[str]:
+    """The words of the number's clause after it."""
+    sentence, at, end = _span(draft, n)
+    return re.findall(r"[a-z]+", _BREAK.split(sentence[end:])[0].lower()) if at >= 0 else []
+
+
+def _verb(draft: Draft, n: Number) -> str | None:
+    """The direction the nearest telling word before the number (in its sentence) states, or None."""
+    sentence, at, _ = _span(draft, n)
+    for word in reversed(re.findall(r"[a-z]+", sentence[: max(at, 0)].lower())):
+        if word in _UPPER_VERBS:
+            return "<="
+        if word in _LOWER_VERBS:
+            return ">="
+    return None
+
+
+def _forms(word: str) -> set[str]:
+    """A word and the singulars it may be the plural of (minibuses: minibuse, minibus; batteries: battery)."""
+    word = word.lower()
+    out = {word}
+    if word.endswith("s") and len(word) > 2:
+        out.add(word[:-1])
+    if word.endswith("es") and len(word) > 3:
+        out.add(word[:-2])
+    if word.endswith("ies") and len(word) > 4:
+        out.add(word[:-3] + "y")
+    if word.endswith("ves") and len(word) > 4:  # shelves, knives
+        out |= {word[:-3] + "f", word[:-3] + "fe"}
+    return out
+
+
+def _tokens(names: list[str]) -> dict[str, set[str]]:
+    """Each name's words, in every form (`minibuses` names `minibus`)."""
+    return {name: set().union(*(_forms(t) for t in name.lower().split("_") if t)) for name in names}
+
+
+def _distinct(names: list[str]) -> dict[str, set[str]]:
+    """Each name's word forms that no other name has (what tells the decisions apart)."""
+    tokens = _tokens(names)
+    return {n: {t for t in tokens[n] if not any(t in tokens[m] for m in names if m != n)} for n in names}
+
+
+def _names_of(word: str, own: dict[str, set[str]]) -> list[str]:
+    """The decisions whose own words `word` is a form of."""
+    forms = _forms(word)
+    return [name for name, words in own.items() if forms & words]
+
+
+def _owner(draft: Draft, names: list[str], n: Number) -> str | None:
+    """The decision named nearest before the number in its sentence, by a word only its name has."""
+    sentence, at, _ = _span(draft, n)
+    own = _distinct(names)
+    for word in reversed(re.findall(r"[a-z0-9]+", _unmeasured(sentence[: max(at, 0)]).lower())):
+        hits = _names_of(word, own)
+        if len(hits) == 1:
+            return hits[0]
+    return None
+
+
+def _unmeasured(text: str) -> str:
+    """The text without what its numbers measure ("requires 15 units of platinum and 25": the words
+    `units of platinum` say what 15 counts, not whose rate 25 is)."""
+    out, last = [], 0
+    for m in _MEASURE.finditer(text):
+        out.append(text[last:m.end()])
+        rest = _BREAK.search(text, m.end())
+        last = rest.start() if rest else len(text)
+    return "".join(out) + text[last:]
+
+
+def _clause_words(draft: Draft, n: Number, names: list[str], *, before: bool) -> set[str]:
+    """The content words of the number's clause after it (and before it, when asked), decisions' words left out."""
+    sentence, at, end = _span(draft, n)
+    after = _MEASURE.split(_BREAK.split(sentence[end:])[0])[0] if at >= 0 else ""
+    text = after
+    if before and at >= 0:
+        text += " " + _BREAK.split(sentence[:at])[-1]
+    tokens = set().union(*_tokens(names).values()) if names else set()
+    return {stem(w) for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP and not _forms(w) & tokens}
+
+
+def _has_rates(table: list[Number], k: int, draft: Draft, names: list[str]) -> bool:
+    return any(j != k and _same_unit(m.unit, table[k].unit) and _owner(draft, names, m) for j, m in enumerate(table))
+
+
+def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[int],
+             owners: dict[int, str | None]) -> dict[tuple[str, frozenset[str]], list[int]]:
+    """The rates grouped in columns: by unit, then by the words that tell a unit's rates apart."""
+    groups: list[list[int]] = []
+    for k in rates:  # equal units group even where too vague to check ("5 units per second")
+        group = next((g for g in groups if table[g[0]].unit == table[k].unit
+                      or _same_unit(table[g[0]].unit, table[k].unit)), None)
+        if group is None:
+            groups.append([k])
+        else:
+            group.append(k)
+    columns: dict[tuple[str, frozenset[str]], list[int]] = {}
+    for group in groups:
+        unit = table[group[0]].unit
+        if len({owners[k] for k in group}) == len(group):
+            columns[(unit, frozenset())] = group
+            continue
+        details = {k: _clause_words(draft, table[k], names, before=False) for k in group}
+        common = set.intersection(*details.values())
+        for k in group:
+            key = (unit, frozenset(details[k] - common))
+            columns.setdefault(key, []).append(k)
+    return {key: ks for key, ks in columns.items() if len({owners[k] for k in ks}) == len(ks)}
+
+
+def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
+               columns: dict[tuple[str, frozenset[str]], list[int]]) -> list[int] | None:
+    """The column a limit bounds: the only one of its unit, else the one its words name, else the one no
+    other limit of its unit names."""
+    n = table[k]
+    mine = {key: ks for key, ks in columns.items() if _same_unit(key[0], n.unit) or _same_unit(n.unit, key[0])}
+    if len(mine) <= 1:
+        return next(iter(mine.values()), None)
+    words = _clause_words(draft, n, names, before=True)
+    named = [key for key in mine if key[1] & words]
+    if len(named) == 1:
+        return mine[named[0]]
+    if named:
+        return None
+    others = [j for j, m in enumerate(table) if j != k and m.bound and _same_unit(m.unit, n.unit)]
+    claimed = {key for j in others for key in mine if key[1] & _clause_words(draft, table[j], names, before=True)}
+    left = [key for key in mine if key not in claimed]
+    return mine[left[0]] if len(left) == 1 else None
+
+
+def _sum(table: list[Number], column: list[int], owners: dict[int, str | None], names: list[str]) -> str:
+    """The column's rates times their decisions, in the decisions' order."""
+    ordered = sorted(column, key=lambda k: names.index(owners[k]) if owners[k] in names else len(names))
+    return " + ".join(f"{show(table[k].value)}*{owners[k]}" for k in ordered)
+
+
+def _share_row(draft: Draft, names: list[str], n: Number) -> str | None:
+    """`decision OP fraction*(all decisions)` where the percentage's words name the decision."""
+    sentence = draft.sentences[n.sentence] if n.sentence < len(draft.sentences) else ""
+    owner = subject(names, sentence, n) if len(names) > 1 else None
+    return f"{owner} {n.bound} {show(n.value)}*({' + '.join(names)})" if owner else None
+
+
+def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
+    """A limit on one decision its words name right after the number ("at least 20 scooters"), or on all of
+    them ("a total of", or a unit word every decision's name has); None when the words say neither."""
+    sentence, at, end = _span(draft, n)
+    if at < 0 or _DIGITS.search(n.unit or ""):
+        return None
+    after = re.findall(r"[a-z0-9]+", _BREAK.split(sentence[end:])[0].lower())[:6]
+    own = _distinct(names)
+    hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
+    if len(hits) == 1:
+        return f"{hits[0]} {n.bound} {show(n.value)}"
+    if hits:
+        return None
+    tokens = _tokens(names)
+    common = set.intersection(*tokens.values()) if tokens else set()
+    clause = sentence[:at] + " " + _BREAK.split(sentence[end:])[0]
+    if any(_forms(w) & common for w in after[:3]) or (len(names) > 1 and _TOTAL.search(clause)):
+        return f"{' + '.join(names)} {n.bound} {show(n.value)}"
+    return None
+
+
+_SENSE = re.compile(r"\b(minimi[sz]\w*|maximi[sz]\w*|minimum|maximum|lowest|highest)\b", re.IGNORECASE)
+
+
+def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
+    """What the objective may add up, and whether the words decide among them.
+
+    The words after the sense ("minimize the total amount of filler", "maximize profit") name a column when
+    they share a word with it (its unit, or the words around its rates: "yields a profit of $43"), or one
+    decision ("minimize the total number of bikes needed": `bike`); those, when any, are the only
+    candidates (True). Otherwise every column is one (False), for the model's score to choose among."""
+    names = [name for name, _ in draft.variables()]
+    reading = read(draft)
+    own = _distinct(names)
+    named: list[str] = []
+    supported: list[str] = []
+    for sentence in draft.sentences:
+        for m in _SENSE.finditer(sentence):
+            clause = _BREAK.split(sentence[m.end():])[0]
+            if _DIGITS.search(clause):  # "a minimum of 30 units": a limit, not the objective
+                continue
+            after = re.findall(r"[a-z0-9]+", clause.lower())[:8]
+            hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
+            if len(hits) == 1 and len(names) > 1:
+                named.append(hits[0])
+            tokens = set().union(*_tokens(names).values()) if names else set()
+            for word in (stem(w) for w in after if w not in _STOP and not _forms(w) & tokens):
+                said = {kind for kind, units in _KINDS.items() if word in units | {kind}}
+                said |= {word} - _VAGUE
+                hits = [body for body, words in zip(reading.columns, reading.words, strict=True) if words & said]
+                if hits:  # the first word of the phrase that names a column: "amount of time ... the ducks"
+                    supported += hits
+                    break
+    if supported or named:
+        return tuple(dict.fromkeys([*supported, *named])), True
+    return reading.columns, False
+
+
+def explained(draft: Draft) -> int:
+    """How many of the text's numbers (0 and 1 aside) the reading over `draft`'s decisions explains."""
+    reading = read(draft)
+    return sum(1 for k, n in enumerate(draft.table) if n.value not in (0.0, 1.0) and reading.explained(k))
+
+
+def measured(draft: Draft) -> list[str]:
+    """The declared decisions the reading uses (in a relation or a column); the others nothing in the text
+    measures or limits (`cones` in "80 cones of ice cream", data declared as a decision)."""
+    reading = read(draft)
+    return [name for name, _ in draft.variables() if name in reading.named]

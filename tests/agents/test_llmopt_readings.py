@@ -1,0 +1,133 @@
+"""Stepwise LLMOPT's reading of the text's numbers in code (readings.py), and the stepwise flow with it, on a scripted model."""
+
+from __future__ import annotations
+
+import json
+
+from ratiocinator.agents.llmopt import LLMOPTConfig
+from ratiocinator.agents.llmopt import run as optimize_from_text
+from ratiocinator.agents.llmopt.draft import Draft
+from ratiocinator.agents.llmopt.readings import explained, measured, objective_bodies, read, settled
+from ratiocinator.agents.llmopt.table import numbers, sentences
+from ratiocinator.models.scripted import ScriptedBackend
+
+WORKSHOP = (
+    "A workshop builds desks and shelves. Each desk requires 5 hours of carpentry and 2 litres of varnish, while "
+    "each shelf requires 3 hours of carpentry and 1 litre of varnish. The workshop has 120 hours of carpentry and "
+    "40 litres of varnish. Each desk earns $70 and each shelf earns $30. At least 4 shelves must be built. How "
+    "many of each should it build to maximize profit?"
+)
+
+
+def draft(text: str, *names: str, domain: str = "integer") -> Draft:
+    d = Draft(problem=text, table=tuple(numbers(text)), sentences=tuple(sentences(text)))
+    return d.with_reply("variables", "\n".join(f"{n}: {domain}" for n in names))
+
+
+def rows(text: str, *names: str) -> list[str]:
+    return sorted(read(draft(text, *names)).rows.values())
+
+
+def test_a_limit_adds_up_the_rates_of_its_unit_each_times_the_decision_named_before_it() -> None:
+    reading = read(draft(WORKSHOP, "desk", "shelf"))
+    assert sorted(reading.rows.values()) == ["2*desk + 1*shelf <= 40", "5*desk + 3*shelf <= 120", "shelf >= 4"]
+    # 120: "has" states an upper limit; 40 is listed with it ("and"); 4: the decision its words name next
+    assert "70*desk + 30*shelf" in reading.columns
+    d = draft(WORKSHOP, "desk", "shelf")
+    assert all(settled(d, reading, s) for s in range(len(d.sentences)))
+
+
+def test_rates_of_one_unit_are_told_apart_by_their_words() -> None:
+    text = ("Each lamp needs 2 hours in assembly and 1 hour in testing. Each fan needs 3 hours in assembly and 2 "
+            "hours in testing. There are 100 hours available in assembly and 50 hours available in testing.")
+    assert rows(text, "lamp", "fan") == ["1*lamp + 2*fan <= 50", "2*lamp + 3*fan <= 100"]
+
+
+def test_the_words_of_what_a_number_measures_do_not_name_the_owner_of_the_next() -> None:
+    text = ("A steel-rich alloy needs 15 units of steel and 25 units of copper. A copper-rich alloy needs 20 units "
+            "of steel and 14 units of copper. There are 450 units of steel and 390 units of copper available.")
+    assert rows(text, "steel_rich", "copper_rich") == [
+        "15*steel_rich + 20*copper_rich <= 450", "25*steel_rich + 14*copper_rich <= 390"]
+
+
+def test_a_direction_comes_from_the_verb_and_travels_along_a_list() -> None:
+    text = ("A truck carries 20 boxes and a van carries 8 boxes. The firm needs to ship 300 boxes. A truck uses "
+            "30 litres of fuel and a van 10 litres of fuel.")
+    assert rows(text, "truck", "van") == ["20*truck + 8*van >= 300"]
+    feed = ("The mix must contain a minimum of 30 units of protein and 50 units of fat. Oats contain 10 units of "
+            "protein and 8 units of fat per kilogram; barley contains 7 units of protein and 15 units of fat.")
+    assert rows(feed, "oats", "barley") == ["10*oats + 7*barley >= 30", "8*oats + 15*barley >= 50"]
+
+
+def test_cardinal_words_are_rates_shares_and_totals_are_read() -> None:
+    text = ("A school sends letters by pigeons or owls. A pigeon carries two letters and needs 3 treats; an owl "
+            "carries 5 letters and needs 5 treats. At most 40% of the birds can be owls. The school has 1000 "
+            "treats. A total of at least 30 birds must fly. Maximize the number of letters sent.")
+    reading = read(draft(text, "pigeon", "owl"))
+    assert sorted(reading.rows.values()) == [
+        "3*pigeon + 5*owl <= 1000", "owl <= 0.4*(pigeon + owl)", "pigeon + owl >= 30"]
+    assert "2*pigeon + 5*owl" in reading.columns
+
+
+def test_a_comparison_or_a_factor_word_leaves_its_sentence_to_the_model() -> None:
+    text = ("Each car needs 2 hours and each bike needs 1 hour. There are 40 hours available. The number of cars "
+            "must exceed the number of bikes. There can be at most twice as many bikes as cars.")
+    d = draft(text, "car", "bike")
+    reading = read(d)
+    assert [settled(d, reading, s) for s in range(len(d.sentences))] == [True, True, False, False]
+
+
+def test_the_declaration_that_explains_the_numbers_is_preferred_and_data_declared_as_a_decision_is_left_out() -> None:
+    assert explained(draft(WORKSHOP, "desk", "shelf")) > explained(draft(WORKSHOP, "hours", "varnish"))
+    assert measured(draft(WORKSHOP, "desk", "shelf", "varnish")) == ["desk", "shelf"]
+
+
+def test_the_objective_may_be_the_one_decision_its_words_name() -> None:
+    text = ("A bus takes 40 people and a car 4 people. At least 300 people must travel. At most 30% of the "
+            "vehicles can be buses. Minimize the total number of cars used.")
+    assert objective_bodies(draft(text, "bus", "car")) == (("car",), True)
+
+
+def test_the_objective_is_the_column_the_first_telling_word_of_its_phrase_names() -> None:
+    text = ("A van moves 10 crates per trip and takes 20 minutes per trip; a cart moves 4 crates per trip and takes "
+            "30 minutes per trip. At least 200 crates must be moved. Minimize the total amount of time needed to "
+            "move the crates.")
+    # "time" names the minutes (a unit of time) before "crates" names the other column
+    assert objective_bodies(draft(text, "van", "cart")) == (("20*van + 30*cart",), True)
+    money = "Each desk earns $70 and uses 5 hours; each shelf earns $30 and uses 3 hours. Maximize the earnings."
+    assert objective_bodies(draft(money, "desk", "shelf")) == (("70*desk + 30*shelf",), True)
+    unsaid = "Each desk uses 5 hours and 2 litres; each shelf uses 3 hours and 1 litre. Maximize output."
+    assert objective_bodies(draft(unsaid, "desk", "shelf")) == (("5*desk + 3*shelf", "2*desk + 1*shelf"), False)
+
+
+class _Recording(ScriptedBackend):
+    """Answers the declaration and the objective; scores its own answer highest; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        super().__init__(self._reply)
+
+    def _reply(self, prompt, params) -> str:
+        last = prompt[-1].content
+        self.asked.append(last)
+        if last.startswith("Problem:"):
+            return "desk: integer\nshelf: integer\nvarnish: continuous"
+        if last.startswith("Objective:"):
+            return "maximize 5*desk + 3*shelf"  # a wrong column; the reading offers the profit
+        return "none"
+
+    def score(self, prompt, continuations):
+        return [0.0 if "70*desk" in c else -5.0 for c in continuations]
+
+
+def test_stepwise_with_reading_asks_the_model_only_what_the_words_leave_open() -> None:
+    backend = _Recording()
+    result = optimize_from_text(WORKSHOP, backend=backend,
+                                config=LLMOPTConfig(translation="stepwise", variable_samples=0, objective_samples=0))
+    assert not [q for q in backend.asked if q.startswith(("Sentence:", "Number "))]
+    attempt = result.attempts[0][-1]
+    formulation = json.loads(attempt.formulation)
+    assert [v["name"] for v in formulation["variables"]] == ["desk", "shelf"]  # varnish measures nothing
+    assert formulation["objective"]["expression"] == "70*desk + 30*shelf"
+    # 5d + 3s <= 120, 2d + s <= 40, s >= 4: d = 18, s = 4 gives 70*18 + 30*4 = 1380
+    assert attempt.status == "ok" and attempt.objective == 1380
