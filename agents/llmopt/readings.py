@@ -24,7 +24,7 @@ Python's re and plain word lists do the reading; no parser library reads these r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ratiocinator.agents.llmopt.draft import Draft, _same_unit
 from ratiocinator.agents.llmopt.shares import is_share, subject
@@ -42,8 +42,24 @@ _UPPER_VERBS = {"has", "have", "had", "available", "budget", "capacity", "supply
 _LOWER_VERBS = {"need", "needs", "needed", "require", "requires", "required", "requiring", "must", "demand",
                 "demands", "least", "minimum", "contract", "ensure", "satisfy", "meet", "deliver", "transport"}
 _TOTAL = re.compile(r"\b(total|in all|combined|altogether|overall|either type|all)\b", re.IGNORECASE)
-_COMPARE = re.compile(r"\b(more than|less than|fewer than|exceed\w*|at least|at most|twice|as many|as much|"
-                      r"greater|smaller|larger|equal\w*|ratio|half|no more|no less|outnumber\w*)\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\b(more than|less than|fewer than|exceed\w*|at least|at most|twice|thrice|as many|as much|"
+                      r"greater|smaller|larger|equal\w*|ratio|half|no more|no less|outnumber\w*|times|"
+                      r"a third|a quarter)\b", re.IGNORECASE)
+#: the relation a comparison's words state, the first that matches (the negated and longer phrases first)
+_RELATIONS = (
+    (r"\b(cannot|can ?not|can't|must not|should not|may not|not to|does not|do not|never) (exceed|be more|be greater|"
+     r"outnumber)", "<="),
+    (r"\b(at most|no more than|not more than|no greater than|up to|less than or equal|at the most|or fewer|or less)\b",
+     "<="),
+    (r"\b(at least|no less than|not less than|no fewer than|or more|greater than or equal)\b", ">="),
+    (r"\b(exceed\w*|more than|greater than|outnumber\w*|larger than)\b", ">="),
+    (r"\b(fewer than|less than|smaller than|below)\b", "<="),
+    (r"\b(equal\w*|the same as|exactly|must be|should be|has to be|have to be|needs to be|is|are)\b", "=="),
+)
+_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
+            "one third": 1 / 3, "a quarter": 0.25, "one quarter": 0.25, "a fourth": 0.25}
+_FACTOR = re.compile(r"\b(twice|double|thrice|triple|half|a third|one third|a quarter|one quarter|a fourth|"
+                     r"\w+(?=\s+times\b))")
 _DIGITS = re.compile(r"\d")
 #: kinds of measure an objective may name by the kind ("the total amount of time"), with the units of each,
 #: and money, which "profit", "cost" or "earnings" name (plain English, no domain)
@@ -74,6 +90,8 @@ class Reading:
     words: tuple[frozenset[str], ...] = ()
     #: the decisions that own a rate of a column or that a limit or share names alone
     named: frozenset[str] = frozenset()
+    #: a sentence's comparison of two decisions ("at most twice as many cows as elephants": cow <= 2*elephant)
+    compared: dict[int, str] = field(default_factory=dict)
 
     def explained(self, k: int) -> bool:
         return k in self.rows or k in self.rates
@@ -115,8 +133,40 @@ def read(draft: Draft) -> Reading:
         body = _sum(table, c, owners, names)
         bodies[body] = bodies.get(body, frozenset()) | _column_words(draft, names, [table[k] for k in c])
     rated = used | {k for c in wide for k in c} | _in_names(draft, names, table[:size])
+    compared = {s: row for s in range(len(draft.sentences)) if (row := _compared(draft.sentences[s], names))}
+    rated |= {k for k, n in enumerate(table[:size]) if n.sentence in compared and _multiplier(n)}
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
-                   words=tuple(bodies.values()), named=frozenset(n for n in named if n))
+                   words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared)
+
+
+def _compared(sentence: str, names: list[str]) -> str | None:
+    """`X OP f*Y` where the sentence compares two decisions by the words: X the one named first, OP from
+    "at most"/"cannot exceed" (<=), "at least"/"exceed"/"more than" (>=) or "must be"/"equal" (==), f the
+    factor ("twice", "three times", "a third of"; 1 without one). None unless exactly two decisions are
+    named and the words state a comparison and no number."""
+    if len(names) < 2 or _DIGITS.search(sentence) or not _COMPARE.search(sentence):
+        return None
+    own = _distinct(names)
+    order = list(dict.fromkeys(n for w in re.findall(r"[a-z0-9]+", sentence.lower()) for n in _names_of(w, own)))
+    if len(order) != 2:
+        return None
+    low = sentence.lower()
+    op = next((o for pattern, o in _RELATIONS if re.search(pattern, low)), None)
+    if op is None:
+        return None
+    factor = 1.0
+    found = _FACTOR.search(low)
+    if found:
+        word = found.group(1)
+        factor = _FACTORS.get(word) or (float(word) if word.replace(".", "", 1).isdigit() else CARDINALS.get(word, 0.0))
+        if not factor:
+            return None
+    x, y = order
+    if factor == 1.0:
+        return f"{x} {op} {y}"
+    if factor < 1 and abs(1 / factor - round(1 / factor)) < 1e-9 and factor != 0.5:
+        return f"{x} {op} {y}/{round(1 / factor)}"  # a third: y/3, written with the text's own kind of number
+    return f"{x} {op} {show(factor)}*{y}"
 
 
 def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozenset[str]:
@@ -183,7 +233,10 @@ def directed(draft: Draft, names: list[str]) -> list[Number]:
 
 
 def settled(draft: Draft, reading: Reading, sentence: int) -> bool:
-    """A sentence the reading explains whole: each of its numbers read, and no comparison of decisions without a number."""
+    """A sentence the reading explains whole: each of its numbers read, and no comparison of decisions without a
+    number unless read (`compared`)."""
+    if sentence in reading.compared:
+        return True
     mine = [k for k, n in enumerate(draft.table) if n.sentence == sentence and n.value not in (0.0, 1.0)]
     if mine:
         return all(reading.explained(k) for k in mine)

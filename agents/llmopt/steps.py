@@ -123,7 +123,7 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
             d = d.with_reply(f"n{k}", row)
         for s in range(len(d.sentences)):
             if readings.settled(d, reading, s):
-                d = d.with_reply(f"s{s}", NONE)
+                d = d.with_reply(f"s{s}", reading.compared.get(s, NONE))
             else:
                 wanted.append((i, f"s{s}"))
         drafts[i] = d

@@ -69,12 +69,16 @@ def test_cardinal_words_are_rates_shares_and_totals_are_read() -> None:
     assert "2*pigeon + 5*owl" in reading.columns
 
 
-def test_a_comparison_or_a_factor_word_leaves_its_sentence_to_the_model() -> None:
+def test_a_comparison_of_two_decisions_is_read_off_its_words() -> None:
     text = ("Each car needs 2 hours and each bike needs 1 hour. There are 40 hours available. The number of cars "
-            "must exceed the number of bikes. There can be at most twice as many bikes as cars.")
-    d = draft(text, "car", "bike")
+            "must exceed the number of bikes. There can be at most twice as many bikes as cars. The number of "
+            "vans cannot exceed the number of cars. Vans must be three times the number of bikes. The number of "
+            "bikes should be at least a third of the number of cars. Bikes must be more than cars and vans together.")
+    d = draft(text, "car", "bike", "van")
     reading = read(d)
-    assert [settled(d, reading, s) for s in range(len(d.sentences))] == [True, True, False, False]
+    assert reading.compared == {2: "car >= bike", 3: "bike <= 2*car", 4: "van <= car", 5: "van == 3*bike",
+                                6: "bike >= car/3"}
+    assert [settled(d, reading, s) for s in range(len(d.sentences))] == [True] * 7 + [False]  # three named: asked
 
 
 def test_the_declaration_that_explains_the_numbers_is_preferred_and_data_declared_as_a_decision_is_left_out() -> None:
