@@ -75,7 +75,7 @@ _KINDS = {
 _VAGUE = {"total", "number", "amount", "sum", "overall", "need", "needed", "used", "use", "make", "made", "get",
           "produce", "produced", "company", "day", "week", "month", "year", "hour", "time", "daily", "weekly",
           "required", "possible", "how", "many", "much", "what", "all", "they", "he", "she", "we", "you"}
-_MEASURE = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?(?![\w])|\b(?:" + "|".join(CARDINALS) + r")\b", re.IGNORECASE)
+_MEASURE = re.compile(r"(?<![\w.])\$?\d(?:[\d,]*\d)?(?:\.\d+)?%?(?![\w])|\b(?:" + "|".join(CARDINALS) + r")\b", re.IGNORECASE)
 _LIST_GAP = 9  # most words between two numbers of one list ("30 units of protein and 50")
 
 
@@ -232,6 +232,21 @@ def directed(draft: Draft, names: list[str]) -> list[Number]:
     return table
 
 
+def limit_options(draft: Draft, reading: Reading, k: int) -> list[str]:
+    """The relations an unread limit may state, for the model to choose among by its score: each column's sum,
+    each decision, all of them, against the number in the direction its words state (a share: each decision
+    against that fraction of all). Empty for a number the reading explains or that states no direction."""
+    names = [name for name, _ in draft.variables()]
+    n = directed(draft, names)[k] if k < len(draft.table) else None
+    if n is None or n.bound is None or reading.explained(k) or _multiplier(n) or not names:
+        return []
+    value = show(n.value)
+    if is_share(n):
+        return [f"{name} {n.bound} {value}*({' + '.join(names)})" for name in names] if len(names) > 1 else []
+    sides = [*reading.columns, *names, *([" + ".join(names)] if len(names) > 1 else [])]
+    return [f"{side} {n.bound} {value}" for side in dict.fromkeys(sides)]
+
+
 def settled(draft: Draft, reading: Reading, sentence: int) -> bool:
     """A sentence the reading explains whole: each of its numbers read, and no comparison of decisions without a
     number unless read (`compared`)."""
@@ -239,7 +254,7 @@ def settled(draft: Draft, reading: Reading, sentence: int) -> bool:
         return True
     mine = [k for k, n in enumerate(draft.table) if n.sentence == sentence and n.value not in (0.0, 1.0)]
     if mine:
-        return all(reading.explained(k) for k in mine)
+        return all(reading.explained(k) or f"n{k}" in draft.replies for k in mine)
     return not _COMPARE.search(draft.sentences[sentence]) if sentence < len(draft.sentences) else True
 
 
@@ -498,3 +513,89 @@ def measured(draft: Draft) -> list[str]:
     measures or limits (`cones` in "80 cones of ice cream", data declared as a decision)."""
     reading = read(draft)
     return [name for name, _ in draft.variables() if name in reading.named]
+
+
+_LINKS = {"while", "whereas", "if", "since", "because", "however", "also", "then", "both", "other", "than", "into",
+          "yields", "yield", "takes", "take", "costs", "cost", "contains", "contain", "carry", "carries", "can",
+          "produces", "produce", "makes", "make", "gives", "give", "holds", "hold", "uses", "use", "earns", "earn"}
+_MOST_CANDIDATES = 24  # words tried as decisions (pairs of them: 276 readings at ~3 ms)
+
+
+def candidate_declarations(draft: Draft, domain: str, most: int = 6) -> list[str]:
+    """Declarations made in code from the words that come before the text's numbers (the subjects of its
+    rates: "a boat can take 10", "Feed A costs $100"), two decisions at a time and then one more while it
+    explains more: those whose reading explains the most numbers (fewest decisions first), at most `most`.
+    For the model to choose among by its score where its own declarations explain fewer numbers."""
+    words = _subjects(draft)[:_MOST_CANDIDATES]
+    scored: list[tuple[int, tuple[str, ...]]] = []
+    for i, a in enumerate(words):
+        for b in words[i + 1:]:
+            if _forms(a) & _forms(b):
+                continue
+            names = (a, b)
+            count = _count(draft, names, domain)
+            while True:  # one decision more while it explains more numbers
+                extra = [(c, _count(draft, (*names, c), domain)) for c in words if c not in names
+                         and not any(_forms(c) & _forms(n) for n in names)]
+                best = max(extra, key=lambda e: e[1], default=None)
+                if best is None or best[1] <= count:
+                    break
+                names, count = (*names, best[0]), best[1]
+            if count:
+                scored.append((count, names))
+    if not scored:
+        return []
+    top = max(count for count, _ in scored)
+    best = sorted({names for count, names in scored if count == top}, key=len)
+    best = [names for names in best if not any(set(other) < set(names) for other in best)]
+    text = " ".join(draft.sentences).lower().replace("_", " ")
+    ordered = {tuple(sorted(names, key=lambda n: text.find(n.replace("_", " ")))): None for names in best}
+    best = list(ordered)
+    return [_declaration(names, domain) for names in best[:most]]
+
+
+def _declaration(names: tuple[str, ...], domain: str) -> str:
+    return "\n".join(f"{name}: {domain}" for name in names)
+
+
+def _count(draft: Draft, names: tuple[str, ...], domain: str) -> int:
+    return explained(draft.with_reply("variables", _declaration(names, domain)))
+
+
+def _subjects(draft: Draft) -> list[str]:
+    """The words before the text's numbers that may name a decision, most frequent first: content words seen
+    at least twice in the text, and a word with the letter or digit that labels it (`feed_a`, `beam_1`)."""
+    text = " ".join(draft.sentences).lower()
+    counts: dict[str, int] = {}
+    for n in draft.table:
+        sentence, at, _ = _span(draft, n)
+        before = re.findall(r"[a-z]+(?: (?:[a-z]|\d+)(?![\w.]))?", _unmeasured(sentence[: max(at, 0)]).lower())
+        for phrase in before:
+            word = phrase.replace(" ", "_")
+            first = phrase.split(" ")[0]
+            if first in _STOP | _VAGUE | _UPPER_VERBS | _LOWER_VERBS | _LINKS | _KINDS["money"] or len(phrase) < 3:
+                continue
+            if " " in phrase and not phrase.split(" ")[1].isdigit() and len(phrase.split(" ")[1]) != 1:
+                continue
+            seen = len(re.findall(rf"\b{re.escape(phrase)}\w*", text))
+            if seen >= 2:
+                counts[word] = seen
+    return sorted(counts, key=lambda w: -counts[w])
+
+
+def pruned(draft: Draft) -> Draft:
+    """The declaration without each decision whose leaving out explains as many numbers (one at a time, the
+    best first, two decisions at least): data declared as a decision (`flooring` beside `hardwood` and
+    `vinyl`, read as "a total of 60,000 square feet of flooring")."""
+    count = explained(draft)
+    while len(draft.variables()) > 2:
+        options = []
+        for name, _ in draft.variables():
+            left = "\n".join(f"{n}: {d}" for n, d in draft.variables() if n != name)
+            fewer = draft.with_reply("variables", left)
+            options.append((explained(fewer), fewer))
+        best = max(options, key=lambda o: o[0])
+        if best[0] < count:
+            break
+        count, draft = best
+    return draft

@@ -73,8 +73,10 @@ def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:
 
 def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
     """Of the greedy declaration and `variable_samples` sampled ones, each without the names nothing in the
-    text measures or limits (readings.measured), the one whose reading explains most numbers; the earlier
-    (the greedy first) on a tie."""
+    text measures or limits (readings.measured, readings.pruned), the one whose reading explains most
+    numbers, the earlier (the greedy first) on a tie; unless declarations made in code from the words
+    before the numbers (readings.candidate_declarations) explain more: then the one of those the model
+    scores highest as its reply."""
     cfg = runtime.context.config
     texts = [draft.replies.get("variables", "")]
     if cfg.variable_samples:
@@ -91,9 +93,18 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         if kept and len(kept) < len(candidate.variables()):
             domains = dict(candidate.variables())
             candidate = candidate.with_reply("variables", "\n".join(f"{n}: {domains[n]}" for n in kept))
+        candidate = readings.pruned(candidate)
         count = readings.explained(candidate)
         if count > most:
             best, most = candidate, count
+    domains = [d for _, d in draft.variables()]
+    domain = max(set(domains), key=domains.count) if domains else "integer"
+    made = [text for text in readings.candidate_declarations(draft, domain)
+            if readings.explained(draft.with_reply("variables", text)) > most]
+    if made:  # the words explain more numbers with other decisions: the model chooses among those
+        prompt = conversation(draft.problem, list(draft.table), draft.replies, "variables")
+        scores = runtime.context.backend.score(prompt, made) if len(made) > 1 else [0.0]
+        best = draft.with_reply("variables", made[max(range(len(made)), key=scores.__getitem__)])
     return best
 
 
@@ -121,6 +132,7 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
         reading = readings.read(d)
         for k, row in reading.rows.items():
             d = d.with_reply(f"n{k}", row)
+        d = _choose_limits(runtime, d, reading)
         for s in range(len(d.sentences)):
             if readings.settled(d, reading, s):
                 d = d.with_reply(f"s{s}", reading.compared.get(s, NONE))
@@ -129,6 +141,21 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
         drafts[i] = d
     drafts = decide(runtime, drafts, wanted, pieces.check_rows)
     return {"drafts": _ask_unused(runtime, [_without_read(d) for d in drafts])}
+
+
+def _choose_limits(runtime: Ctx, draft: Draft, reading: readings.Reading) -> Draft:
+    """Each limit the words leave open (its unit no column's: "at least 200 voters" beside "a van carries 6
+    people") stated as the relation the model scores highest among those it may state (readings.limit_options),
+    as its answer to the number's question."""
+    for k in range(len(draft.table)):
+        options = readings.limit_options(draft, reading, k)
+        if len(options) > 1:
+            prompt = conversation(draft.problem, list(draft.table), draft.replies, f"n{k}")
+            scores = runtime.context.backend.score(prompt, options)
+            draft = draft.with_reply(f"n{k}", options[max(range(len(options)), key=scores.__getitem__)])
+        elif options:
+            draft = draft.with_reply(f"n{k}", options[0])
+    return draft
 
 
 def _without_read(draft: Draft) -> Draft:
