@@ -578,7 +578,7 @@ def _subjects(draft: Draft) -> list[str]:
             if " " in phrase and not phrase.split(" ")[1].isdigit() and len(phrase.split(" ")[1]) != 1:
                 continue
             seen = len(re.findall(rf"\b{re.escape(phrase)}\w*", text))
-            if seen >= 2:
+            if seen >= 2 or " " in phrase:  # a labelled name ("Mix A") is one even when written once
                 counts[word] = seen
     return sorted(counts, key=lambda w: -counts[w])
 

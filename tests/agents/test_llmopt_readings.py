@@ -7,7 +7,16 @@ import json
 from ratiocinator.agents.llmopt import LLMOPTConfig
 from ratiocinator.agents.llmopt import run as optimize_from_text
 from ratiocinator.agents.llmopt.draft import Draft
-from ratiocinator.agents.llmopt.readings import explained, measured, objective_bodies, read, settled
+from ratiocinator.agents.llmopt.readings import (
+    candidate_declarations,
+    explained,
+    limit_options,
+    measured,
+    objective_bodies,
+    pruned,
+    read,
+    settled,
+)
 from ratiocinator.agents.llmopt.table import numbers, sentences
 from ratiocinator.models.scripted import ScriptedBackend
 
@@ -135,3 +144,55 @@ def test_stepwise_with_reading_asks_the_model_only_what_the_words_leave_open() -
     assert formulation["objective"]["expression"] == "70*desk + 30*shelf"
     # 5d + 3s <= 120, 2d + s <= 40, s >= 4: d = 18, s = 4 gives 70*18 + 30*4 = 1380
     assert attempt.status == "ok" and attempt.objective == 1380
+
+
+def test_declarations_are_made_from_the_words_before_the_numbers() -> None:
+    text = ("Mix A costs $3 per kilogram and contains 10 units of iron. Mix B costs $2 per kilogram and contains 4 "
+            "units of iron. The blend needs at least 40 units of iron. Minimize the cost.")
+    d = Draft(problem=text, table=tuple(numbers(text)), sentences=tuple(sentences(text)))
+    assert candidate_declarations(d, "continuous") == ["mix_a: continuous\nmix_b: continuous"]
+    reading = read(d.with_reply("variables", "mix_a: continuous\nmix_b: continuous"))
+    assert sorted(reading.rows.values()) == ["10*mix_a + 4*mix_b >= 40"]
+
+
+def test_a_decision_whose_leaving_out_explains_as_much_is_pruned() -> None:
+    text = ("A mill makes oak and pine flooring. It must make a total of at least 600 square feet of flooring. A "
+            "square foot of oak flooring earns $4 and a square foot of pine flooring earns $3. At most 400 square "
+            "feet of oak can be made.")
+    kept = pruned(draft(text, "flooring", "oak", "pine"))
+    assert [name for name, _ in kept.variables()] == ["oak", "pine"]
+
+
+def test_a_limit_the_words_leave_open_is_offered_as_each_relation_it_may_state() -> None:
+    text = ("A van carries 6 people and a car carries 3 people. At least 200 voters must be carried. At most 30% "
+            "of the vehicles can be vans.")
+    d = draft(text, "van", "car")
+    options = limit_options(d, read(d), 2)
+    assert options == ["6*van + 3*car >= 200", "van >= 200", "car >= 200", "van + car >= 200"]
+    assert limit_options(d, read(d), 0) == []  # a rate, read
+
+
+class _Chooser(ScriptedBackend):
+    """Declares `voters` (data) and scores the column's sum highest among a limit's options."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda prompt, params: {"Problem:": "voters: integer\ncars: integer",
+                                                  "Objective:": "minimize van + car"}.get(
+            next((k for k in ("Problem:", "Objective:") if prompt[-1].content.startswith(k)), ""), "none"))
+
+    def score(self, prompt, continuations):
+        return [0.0 if c.startswith(("6*van", "van: integer", "minimize car")) else -3.0 for c in continuations]
+
+
+def test_stepwise_with_reading_replaces_a_declaration_that_explains_few_numbers_and_chooses_open_limits() -> None:
+    text = ("A van carries 6 people and a car carries 3 people. At least 200 voters must be carried. At most 30% "
+            "of the vehicles can be vans. Minimize the number of cars used.")
+    result = optimize_from_text(text, backend=_Chooser(),
+                                config=LLMOPTConfig(translation="stepwise", variable_samples=0, objective_samples=0))
+    formulation = json.loads(result.attempts[0][-1].formulation)
+    assert [v["name"] for v in formulation["variables"]] == ["van", "car"]
+    assert formulation["objective"]["expression"] == "car"
+    assert sorted(c["expression"] for c in formulation["constraints"]) == [
+        "6*van + 3*car >= 200", "van <= 0.3*(van + car)"]
+    # 6v + 3c >= 200 and 0.7v <= 0.3c, integers: c = 37, v = 15 (201 people)
+    assert result.attempts[0][-1].objective == 37
