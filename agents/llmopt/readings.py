@@ -243,7 +243,8 @@ def limit_options(draft: Draft, reading: Reading, k: int) -> list[str]:
     value = show(n.value)
     if is_share(n):
         return [f"{name} {n.bound} {value}*({' + '.join(names)})" for name in names] if len(names) > 1 else []
-    sides = [*reading.columns, *names, *([" + ".join(names)] if len(names) > 1 else [])]
+    # words that named one decision, or all, were read already: what is left bounds a column's sum, if any
+    sides = list(reading.columns) or [*names, *([" + ".join(names)] if len(names) > 1 else [])]
     return [f"{side} {n.bound} {value}" for side in dict.fromkeys(sides)]
 
 
@@ -439,8 +440,15 @@ def _sum(table: list[Number], column: list[int], owners: dict[int, str | None], 
 
 def _share_row(draft: Draft, names: list[str], n: Number) -> str | None:
     """`decision OP fraction*(all decisions)` where the percentage's words name the decision."""
-    sentence = draft.sentences[n.sentence] if n.sentence < len(draft.sentences) else ""
-    owner = subject(names, sentence, n) if len(names) > 1 else None
+    sentence, at, end = _span(draft, n)
+    if len(names) < 2 or at < 0:
+        return None
+    rest = sentence[end:]
+    whole = re.match(r"\s*of\b(.*?)\b(can|could|should|must|may|will|would|be|are|is|have to|has to|need to)\b",
+                     rest, re.IGNORECASE)
+    if re.match(r"\s*of\b", rest, re.IGNORECASE) and whole is None:
+        return None  # "75% of all vehicles": the whole named, not the part
+    owner = subject(names, sentence[:end] + (rest[whole.start(2):] if whole else rest), n)
     return f"{owner} {n.bound} {show(n.value)}*({' + '.join(names)})" if owner else None
 
 
@@ -500,6 +508,14 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
     if supported or named:
         return tuple(dict.fromkeys([*supported, *named])), True
     return reading.columns, False
+
+
+_NO_NAME = {"unit", "units", "number", "numbers", "item", "items", "amount", "amounts", "quantity", "total"}
+
+
+def wordless(name: str) -> bool:
+    """A name made only of function words or words that count anything (`because`, `units`): no decision."""
+    return all(t in _STOP | _LINKS | _VAGUE | _NO_NAME for t in name.lower().split("_") if t)
 
 
 def explained(draft: Draft) -> int:

@@ -89,6 +89,9 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         candidate = draft.with_reply("variables", text)
         if pieces.check_variables(candidate):
             continue
+        named = [(n, d) for n, d in candidate.variables() if not readings.wordless(n)]
+        if named and len(named) < len(candidate.variables()):
+            candidate = candidate.with_reply("variables", "\n".join(f"{n}: {d}" for n, d in named))
         kept = readings.measured(candidate)
         if kept and len(kept) < len(candidate.variables()):
             domains = dict(candidate.variables())

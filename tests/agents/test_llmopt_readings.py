@@ -16,6 +16,7 @@ from ratiocinator.agents.llmopt.readings import (
     pruned,
     read,
     settled,
+    wordless,
 )
 from ratiocinator.agents.llmopt.table import numbers, sentences
 from ratiocinator.models.scripted import ScriptedBackend
@@ -88,6 +89,11 @@ def test_a_comparison_of_two_decisions_is_read_off_its_words() -> None:
     assert reading.compared == {2: "car >= bike", 3: "bike <= 2*car", 4: "van <= car", 5: "van == 3*bike",
                                 6: "bike >= car/3"}
     assert [settled(d, reading, s) for s in range(len(d.sentences))] == [True] * 7 + [False]  # three named: asked
+
+
+def test_a_name_of_function_or_counting_words_is_no_decision() -> None:
+    assert wordless("because") and wordless("units") and wordless("total_number")
+    assert not wordless("boat_trips") and not wordless("units_of_oak")
 
 
 def test_the_declaration_that_explains_the_numbers_is_preferred_and_data_declared_as_a_decision_is_left_out() -> None:
@@ -167,9 +173,18 @@ def test_a_limit_the_words_leave_open_is_offered_as_each_relation_it_may_state()
     text = ("A van carries 6 people and a car carries 3 people. At least 200 voters must be carried. At most 30% "
             "of the vehicles can be vans.")
     d = draft(text, "van", "car")
-    options = limit_options(d, read(d), 2)
-    assert options == ["6*van + 3*car >= 200", "van >= 200", "car >= 200", "van + car >= 200"]
+    assert limit_options(d, read(d), 2) == ["6*van + 3*car >= 200"]  # a column's sum where there is one
     assert limit_options(d, read(d), 0) == []  # a rate, read
+    loose = "Vans and cars are sent. At least 20 trips must be made. At most 30% of the vehicles can be vans."
+    d = draft(loose, "van", "car")
+    assert limit_options(d, read(d), 0) == ["van >= 20", "car >= 20", "van + car >= 20"]
+
+
+def test_a_share_of_the_whole_names_its_part_after_the_whole() -> None:
+    text = ("A van carries 6 people and a car 3 people. At least 25% of the cars must be vans. Vans must make up "
+            "at least 40% of all vehicles.")
+    reading = read(draft(text, "van", "car"))
+    assert list(reading.rows.values()) == ["van >= 0.25*(van + car)"]  # "of all vehicles": no part named
 
 
 class _Chooser(ScriptedBackend):
