@@ -417,7 +417,7 @@ def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
     """The column a limit bounds: the only one of its unit, else the one its words name, else the one no
     other limit of its unit names."""
     n = table[k]
-    mine = {key: ks for key, ks in columns.items() if _same_unit(key[0], n.unit) or _same_unit(n.unit, key[0])}
+    mine = {key: ks for key, ks in columns.items() if key[0] == n.unit or _same_unit(key[0], n.unit)}
     if len(mine) <= 1:
         return next(iter(mine.values()), None)
     words = _clause_words(draft, n, names, before=True)
@@ -498,6 +498,11 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
             if len(hits) == 1 and len(names) > 1:
                 named.append(hits[0])
             tokens = set().union(*_tokens(names).values()) if names else set()
+            counted = re.search(r"\bnumber of (?:the )?([a-z]+)", clause.lower())
+            if counted and not _names_of(counted.group(1), own) and len(names) > 1 and not any(
+                    stem(counted.group(1)) in words for words in reading.words):
+                supported.append(" + ".join(names))  # "the total number of machines": how many, all counted
+                break
             for word in (stem(w) for w in after if w not in _STOP and not _forms(w) & tokens):
                 said = {kind for kind, units in _KINDS.items() if word in units | {kind}}
                 said |= {word} - _VAGUE
@@ -514,8 +519,11 @@ _NO_NAME = {"unit", "units", "number", "numbers", "item", "items", "amount", "am
 
 
 def wordless(name: str) -> bool:
-    """A name made only of function words or words that count anything (`because`, `units`): no decision."""
-    return all(t in _STOP | _LINKS | _VAGUE | _NO_NAME for t in name.lower().split("_") if t)
+    """A name made only of function words or words that count anything (`because`, `units`), or one that names
+    money or a bound (`pills_cost`, `maximum_profit`): no decision, data or the objective."""
+    tokens = [t for t in name.lower().split("_") if t]
+    return all(t in _STOP | _LINKS | _VAGUE | _NO_NAME for t in tokens) or any(
+        t in _KINDS["money"] | {"minimum", "maximum", "min", "max", "costs", "profits"} for t in tokens)
 
 
 def explained(draft: Draft) -> int:

@@ -93,6 +93,7 @@ def test_a_comparison_of_two_decisions_is_read_off_its_words() -> None:
 
 def test_a_name_of_function_or_counting_words_is_no_decision() -> None:
     assert wordless("because") and wordless("units") and wordless("total_number")
+    assert wordless("zodiac_pills_cost") and wordless("maximum_profit")  # the objective's words, not a decision
     assert not wordless("boat_trips") and not wordless("units_of_oak")
 
 
@@ -115,6 +116,9 @@ def test_the_objective_is_the_column_the_first_telling_word_of_its_phrase_names(
     assert objective_bodies(draft(text, "van", "cart")) == (("20*van + 30*cart",), True)
     money = "Each desk earns $70 and uses 5 hours; each shelf earns $30 and uses 3 hours. Maximize the earnings."
     assert objective_bodies(draft(money, "desk", "shelf")) == (("70*desk + 30*shelf",), True)
+    counted = ("A small press prints 80 pages an hour and uses 50 units of heat; a large press prints 150 pages an "
+               "hour and uses 70 units of heat. Minimize the total number of machines needed.")
+    assert objective_bodies(draft(counted, "small_press", "large_press")) == (("small_press + large_press",), True)
     unsaid = "Each desk uses 5 hours and 2 litres; each shelf uses 3 hours and 1 litre. Maximize output."
     assert objective_bodies(draft(unsaid, "desk", "shelf")) == (("5*desk + 3*shelf", "2*desk + 1*shelf"), False)
 
