@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ratiocinator.agents.llmopt import arithmetic
 from ratiocinator.agents.llmopt.draft import Draft, _same_unit
 from ratiocinator.agents.llmopt.shares import is_share, subject
 from ratiocinator.agents.llmopt.table import CARDINALS, MULTIPLIERS, Number, _unit, show, stem
@@ -105,15 +106,18 @@ def read(draft: Draft) -> Reading:
     table = directed(draft, names)
     size = len(table)
     table += _cardinals(draft)
-    owners = {k: _owner(draft, names, n) for k, n in enumerate(table)}
+    written = {s: rows for s, sentence in enumerate(draft.sentences) if (rows := arithmetic.relations(sentence, names))}
+    spelled = {k for k, n in enumerate(table) if n.sentence in written}  # read as arithmetic in words
+    given = _respective(draft, names, table)
+    owners = {k: given.get(k) or _owner_after(draft, names, n) or _owner(draft, names, n) for k, n in enumerate(table)}
     rates = [k for k, n in enumerate(table) if n.bound is None and owners[k] and n.value != 0.0
-             and not is_share(n) and not _multiplier(n)]
+             and not is_share(n) and not _multiplier(n) and k not in spelled]
     columns = _columns(draft, names, table, rates, owners)
     rows: dict[int, str] = {}
     used: set[int] = set()
     named = {owners[k] for c in columns.values() if len(c) > 1 for k in c}
     for k, n in enumerate(table[:size]):
-        if n.bound is None or k in rates or _multiplier(n):
+        if n.bound is None or k in rates or _multiplier(n) or k in spelled:
             continue
         row = _share_row(draft, names, n) if is_share(n) else None
         if row is None and not is_share(n):
@@ -134,7 +138,9 @@ def read(draft: Draft) -> Reading:
         bodies[body] = bodies.get(body, frozenset()) | _column_words(draft, names, [table[k] for k in c])
     rated = used | {k for c in wide for k in c} | _in_names(draft, names, table[:size])
     compared = {s: row for s in range(len(draft.sentences)) if (row := _compared(draft.sentences[s], names))}
-    rated |= {k for k, n in enumerate(table[:size]) if n.sentence in compared and _multiplier(n)}
+    compared |= {s: "\n".join(rows) for s, rows in written.items() if s not in compared}
+    rated |= {k for k, n in enumerate(table[:size]) if n.sentence in compared and (_multiplier(n) or k in spelled)}
+    named |= {w for rows in written.values() for row in rows for w in re.findall(r"[A-Za-z_]\w*", row)} & set(names)
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
                    words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared)
 
@@ -195,6 +201,31 @@ def _in_names(draft: Draft, names: list[str], table: list[Number]) -> set[int]:
                           f"{before[0]}{n.written.lower()}" in name.lower().split("_") for name in names):
             out.add(k)
     return out
+
+
+def _respective(draft: Draft, names: list[str], table: list[Number]) -> dict[int, str]:
+    """Owners a "respectively" gives: the sentence's numbers that state no bound, in order, to the decisions it
+    names in order ("costs of 5, 7 and 6 for x1, x2 and x3 respectively"), or to all, in declared order."""
+    out: dict[int, str] = {}
+    for s, sentence in enumerate(draft.sentences):
+        if not re.search(r"\brespectively\b", sentence, re.IGNORECASE):
+            continue
+        mine = [k for k, n in enumerate(table) if n.sentence == s and n.bound is None and not is_share(n)]
+        order = list(dict.fromkeys(m.name for m in arithmetic.mentions(sentence, names))) or names
+        if len(mine) == len(order):
+            out |= dict(zip(mine, order, strict=True))
+    return out
+
+
+def _owner_after(draft: Draft, names: list[str], n: Number) -> str | None:
+    """The decision a number is "for", named right after it ("$100 for crop X"), before any other number."""
+    sentence, at, end = _span(draft, n)
+    if at < 0:
+        return None
+    segment = _MEASURE.split(_BREAK.split(sentence[end:])[0])[0]
+    found = re.search(r"\bfor\b", segment)
+    mentions = arithmetic.mentions(segment[found.end():], names) if found else []
+    return mentions[0].name if mentions else None
 
 
 def _multiplier(n: Number) -> bool:

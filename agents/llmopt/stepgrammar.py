@@ -29,9 +29,11 @@ def _alternatives(words: Iterable[str]) -> str:
 
 def variables_grammar(words: list[str], most: int) -> str:
     """One to `most` lines `name: domain`, each name made of one to three words of the text (`boat_trips`)."""
+    first = [w for w in words if w[:1].isalpha()] or ["x"]  # a name starts with a letter: `project_2`, not `2`
     return "\n".join([
         f'root ::= var ("\\n" var){{0,{most - 1}}}',
-        f'var ::= word ("_" word){{0,2}} ": " ({_alternatives(DOMAINS)})',
+        f'var ::= first ("_" word){{0,2}} ": " ({_alternatives(DOMAINS)})',
+        f"first ::= {_alternatives(first)}",
         f"word ::= {_alternatives(words)}",
     ])
 

@@ -81,8 +81,14 @@ def literals(text: str) -> list[float]:
 
 
 def words(text: str) -> list[str]:
-    """The text's words (lowercase letters, two or more) that a variable's name may be made of; `none` is not one."""
-    found = {w.lower() for w in re.findall(r"[A-Za-z]{2,}", text.replace("\\n", "\n"))}
+    """The text's words (lowercase letters, two or more) that a variable's name may be made of, and its labels
+    (`x1`, `X`, `Project 2`'s `2`: a letter with digits, a capital letter other than A and I, digits after a
+    capitalized word); `none` is not one."""
+    text = text.replace("\\n", "\n")
+    found = {w.lower() for w in re.findall(r"[A-Za-z]{2,}", text)}
+    found |= {w.lower() for w in re.findall(r"(?<![\w.])[A-Za-z]\d{1,2}(?![\w.])", text)}
+    found |= {w.lower() for w in re.findall(r"(?<![\w.'])[B-HJ-Z](?![\w'])", text)}
+    found |= set(re.findall(r"\b[A-Z][a-z]+ (\d{1,2})(?![\w.])", text))
     return sorted(found - {"none", "sum", "for", "in", "if", "and", "or", "not", "lambda"})
 
 

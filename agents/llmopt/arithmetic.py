@@ -1,0 +1,221 @@
+"""Linear relations written out in words, read in code: "Twice the allocation for unit X plus that for unit Y cannot exceed 200" is `2*x + y <= 200`.
+
+Problem texts of the Mamo kind state each constraint as arithmetic in words over labelled decisions
+(X, Y, x1, Project 2): terms with their factors ("twice", "three times", "(multiplied by a factor of
+3)", "weighted by 0.6 for x1"), signs ("minus", "the difference between A and B"), a relation ("at
+least", "cannot exceed", "at least 10 units more than") and a number or other terms on its other side.
+The words decide each of these, so a clause is read here, and only where every part of it is read
+(each number a factor or the bound, the relation stated, a decision on the left): otherwise None, and
+the model is asked. The decisions are the declared names; a clause that names none is not read.
+Plain regular expressions over the words: no parser library reads arithmetic written in English.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ratiocinator.agents.llmopt.table import CARDINALS, show
+
+_WORD_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
+                 "one third": 1 / 3, "a quarter": 0.25, "one quarter": 0.25, "a fourth": 0.25}
+_CLAUSES = re.compile(r";|\.\s|, (?:while|whereas|and while)\b|\bwhile\b")
+_NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_RELATIONS = (
+    (r"\b(?:cannot|can ?not|can't|must not|should not|may not|shall not|does not|do not) (?:exceed|be more than|"
+     r"be greater than|go beyond|surpass)\b", "<="),
+    (r"\b(?:should not|must not|cannot|can't|may not) (?:fall below|be less than|be lower than|be below|drop below)\b",
+     ">="),
+    (r"\b(?:at most|no more than|not more than|no greater than|up to|less than or equal to|a maximum of|maximum of|"
+     r"capped at|limited to|is limited to|a limit of|should not exceed|must not exceed|is at most|"
+     r"maximum(?: \w+){0,3} of)\b", "<="),
+    (r"\b(?:at least|no less than|not less than|no fewer than|greater than or equal to|a minimum of|minimum of|"
+     r"meet or exceed|a threshold of|threshold value of|minimum(?: \w+){0,3} of)\b", ">="),
+    (r"\b(?:more than|greater than|exceeds?|larger than|outnumbers?)\b", ">="),
+    (r"\b(?:less than|fewer than|smaller than|below)\b", "<="),
+    (r"\b(?:exactly|equal to|must equal|equals|must be|should be)\b", "=="),
+)
+_CARDINALS = {**CARDINALS, "one": 1.0}
+_MORE_THAN = re.compile(rf"({_NUMBER}|{'|'.join(_CARDINALS)})\s+(?:\w+\s+)?(more|greater|higher|larger|less|fewer|"
+                        r"lower|smaller)\s+(?:\w+\s+)?than\b", re.IGNORECASE)
+_PAREN_FACTOR = re.compile(rf"\((?:[^()]*?)(?:factor of|multiplied by|times)\s+({_NUMBER})[^()]*\)", re.IGNORECASE)
+_TIMES = re.compile(rf"\b({_NUMBER}|{'|'.join(CARDINALS)}|one)\s*(?:-\s*)?times\b", re.IGNORECASE)
+_BARE = re.compile(rf"(?<![\w.]){_NUMBER}(?!\w|\.\d|%)")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A decision named in a text: its name and where."""
+
+    name: str
+    start: int
+    end: int
+
+
+def relations(sentence: str, names: list[str]) -> list[str] | None:
+    """The relations a sentence states, one per clause that states one; None unless each such clause is read whole."""
+    rows: list[str] = []
+    for clause in _CLAUSES.split(sentence):
+        if not _relation_words(clause):
+            continue
+        row = relation(clause, names)
+        if row is None:
+            return None
+        rows.append(row)
+    return rows or None
+
+
+def relation(clause: str, names: list[str]) -> str | None:
+    """The relation one clause states (`2*x + y <= 200`), or None where its words leave any part open."""
+    if re.search(r"%|\bper ?cent", clause, re.IGNORECASE):
+        return None  # a share of a whole: shares.py reads it
+    text, factors = _without_parentheses(clause)
+    named = mentions(text, names)
+    found = _relation_words(text)
+    if not named or found is None:
+        return None
+    at, end, op = found
+    more = _MORE_THAN.search(text, end)
+    if more and more.start() - end < 30:  # "at least 10 units more than Y": left - right OP 10
+        bound = _value(more.group(1))
+        right_from, right_sign = more.end(), 1.0
+        op = {"more": op, "greater": op, "higher": op, "larger": op}.get(more.group(2).lower(), _flip(op))
+    else:
+        after = text[end:]
+        number = _BARE.search(after) or re.search(rf"\b({'|'.join(_CARDINALS)})\b", after, re.IGNORECASE)
+        later = [m for m in named if m.start >= end]
+        if number and (not later or number.start() + end < later[0].start):
+            bound, right_from, right_sign = _value(number.group(0)), len(text), 1.0
+        elif later:
+            bound, right_from, right_sign = 0.0, end, 1.0
+        else:
+            return None
+    left = [m for m in named if m.end <= at]
+    right = [m for m in named if m.start >= right_from]
+    if not left or len(left) + len(right) != len(named):
+        return None
+    lefts = _terms(text, left, factors, 0, at)
+    rights = _terms(text, right, factors, right_from, len(text))
+    terms = lefts + rights
+    if any(c is None for c, _ in terms) or not _numbers_read(text, {abs(c) for c, _ in terms if c} | {bound}):
+        return None
+    if rights and not more:  # "X must be at least twice Y": x >= 2*y
+        return f"{_expression(lefts)} {op} {_expression(rights)}"
+    return f"{_expression(lefts + [(-c * right_sign, n) for c, n in rights])} {op} {show(bound)}"  # type: ignore[operator]
+
+
+def _flip(op: str) -> str:
+    return {"<=": ">=", ">=": "<=", "==": "=="}[op]
+
+
+def _value(written: str) -> float:
+    word = written.lower()
+    return _CARDINALS[word] if word in _CARDINALS else float(written.replace(",", ""))
+
+
+def _relation_words(text: str) -> tuple[int, int, str] | None:
+    """Where the first relation phrase is, and the relation it states."""
+    for group in (_RELATIONS[:-1], _RELATIONS[-1:]):  # "must be at least": the inequality, not "must be"
+        best = None
+        for pattern, op in group:
+            m = re.search(pattern, text, re.IGNORECASE)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), m.end(), op)
+        if best:
+            return best
+    return None
+
+
+def _without_parentheses(clause: str) -> tuple[str, dict[int, float]]:
+    """The clause with each "(multiplied by a factor of 3 ...)" cut out, and its factor by where it stood."""
+    factors: dict[int, float] = {}
+    out, last = [], 0
+    for m in _PAREN_FACTOR.finditer(clause):
+        out.append(clause[last:m.start()])
+        factors[sum(len(p) for p in out)] = float(m.group(1).replace(",", ""))
+        last = m.end()
+    out.append(clause[last:])
+    return "".join(out), factors
+
+
+def mentions(text: str, names: list[str]) -> list[Mention]:
+    """Each place a decision is named: its label (`X`, `x1`, `Project 2`), or a word only its name has."""
+    tokens = {n: [t for t in n.lower().split("_") if t] for n in names}
+    own = {n: [t for t in ts if not any(t in tokens[m] for m in names if m != n)] for n, ts in tokens.items()}
+    found: list[Mention] = []
+    for m in re.finditer(r"[A-Za-z]+\d*|\d+", text):
+        word = m.group(0).lower()
+        hits = [n for n in names if word in own[n] or word.rstrip("s") in own[n]]
+        if len(hits) != 1:
+            continue
+        name = hits[0]
+        if word.isdigit() or len(word) == 1:  # a label: "Project 2", "crop X", "$X$"; not "a" or a quantity
+            before = re.findall(r"[A-Za-z]+", text[: m.start()])[-1:]
+            shared = {t for t in tokens[name] if t not in own[name]}
+            if word.isdigit() and not (before and before[0].lower().rstrip("s") in shared):
+                continue
+            if word.isalpha() and not m.group(0).isupper() and not re.match(r"[xyz]$", word):
+                continue
+        if found and found[-1].name == name and m.start() - found[-1].end < 3:
+            continue
+        found.append(Mention(name, m.start(), m.end()))
+    return found
+
+
+def _terms(text: str, mentions: list[Mention], factors: dict[int, float], start: int,
+           stop: int) -> list[tuple[float | None, str]]:
+    """Each mention's signed factor, from the words since the previous mention (or after it, in parentheses)."""
+    out: list[tuple[float | None, str]] = []
+    begin = start
+    difference = re.search(r"\bdifference between\b", text[start:stop], re.IGNORECASE)
+    for k, m in enumerate(mentions):
+        segment = text[begin:m.start]
+        factor = _factor(segment)
+        after = [f for at, f in factors.items() if m.end <= at <= m.end + 3]
+        if after:
+            factor = after[0] if factor == 1.0 else None
+        negative = bool(re.search(r"\b(minus|less|subtract\w*|reduced by)\b(?! than)", segment, re.IGNORECASE))
+        if difference and k == 1 and difference.start() + start < mentions[0].start:
+            negative = True
+        out.append((None if factor is None else (-factor if negative else factor), m.name))
+        begin = m.end
+    return out
+
+
+def _factor(segment: str) -> float | None:
+    """The factor the words before a mention state: "twice", "3 times", "weighted by 0.6 for"; 1 without one;
+    None where the segment holds numbers that are not one factor."""
+    low = segment.lower()
+    words = [w for w in _WORD_FACTORS if re.search(rf"\b{w}\b", low)]
+    times = _TIMES.findall(segment)
+    bare = [m.group(0) for m in _BARE.finditer(segment)]
+    if len(words) + len(times) > 1:
+        return None
+    if words:
+        return _WORD_FACTORS[words[0]] if not bare else None
+    if times:
+        return _value(times[0]) if len(bare) <= 1 else None
+    if len(bare) == 1 and re.search(rf"(by|of)\s+{re.escape(bare[0])}\s+(for|to|on)\b", low):
+        return float(bare[0].replace(",", ""))
+    return 1.0 if not bare else None
+
+
+def _numbers_read(text: str, used: set[float]) -> bool:
+    """Every number written in the clause is read: a factor or the bound (a clause with a number more is left
+    to the model: "between 0 and 700" states two bounds)."""
+    written = {float(m.group(0).replace(",", "")) for m in _BARE.finditer(text)}
+    return written <= {round(u, 12) for u in used}
+
+
+def _expression(terms: list[tuple[float | None, str]]) -> str:
+    """`2*x + y - z`: the terms in order, each factor written as the text's number."""
+    out = ""
+    for k, (factor, name) in enumerate(terms):
+        factor = factor if factor is not None else 1.0
+        sign = "-" if factor < 0 else "+"
+        size = abs(factor)
+        body = name if size == 1.0 else f"{show(size)}*{name}"
+        if size < 1 and size != 0.5 and abs(1 / size - round(1 / size)) < 1e-9:
+            body = f"{name}/{round(1 / size)}"  # a third: y/3
+        out += (f"-{body}" if sign == "-" else body) if k == 0 else f" {sign} {body}"
+    return out

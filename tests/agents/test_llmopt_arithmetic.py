@@ -1,0 +1,57 @@
+"""Linear relations written out in words, read in code (agents/llmopt/arithmetic.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratiocinator.agents.llmopt.arithmetic import mentions, relation, relations
+
+XY = ["x", "y"]
+XYZ = ["x", "y", "z"]
+FOUR = ["x1", "x2", "x3", "x4"]
+
+
+@pytest.mark.parametrize(("clause", "names", "row"), [
+    ("The land for twice the area of crop $X$ and thrice the area of crop $Y$ cannot exceed 50 acres.", XY,
+     "2*x + 3*y <= 50"),
+    ("The area for crop $X$ must be at least 10 acres more than that of crop $Y$.", XY, "x - y >= 10"),
+    ("Department Z has a maximum allowable budget of 300 units.", XYZ, "z <= 300"),
+    ("The sum of the effort for unit X, twice that for unit Y, and unit Z should be at least 100.", XYZ,
+     "x + 2*y + z >= 100"),
+    ("The difference between allocations for unit X and unit Z should not exceed 50.", XYZ, "x - z <= 50"),
+    ("The money in fund x1 (multiplied by a factor of 3 for its risk) and fund x2 (multiplied by a factor of 4 "
+     "for its size) cannot exceed $5000.", FOUR, "3*x1 + 4*x2 <= 5000"),
+    ("The units of project x2 should be at least five more than twice the units of project X4.", FOUR,
+     "x2 - 2*x4 >= 5"),
+    ("Three times the solar capacity minus the wind capacity cannot exceed 500 units.", ["solar", "wind"],
+     "3*solar - wind <= 500"),
+    ("The work on Project 1 and twice that of project 2 cannot exceed a limit of 1500 units.",
+     ["project_1", "project_2"], "project_1 + 2*project_2 <= 1500"),
+    ("The number of senior staff should be at least a third of the junior staff.", ["senior", "junior"],
+     "senior >= junior/3"),
+])
+def test_a_clause_of_arithmetic_in_words_is_read(clause: str, names: list[str], row: str) -> None:
+    assert relation(clause, names) == row
+
+
+def test_a_sentence_of_two_clauses_gives_two_relations() -> None:
+    sentence = ("Team X needs at least 200 more people than team Y, while team Y needs at least 100 more people "
+                "than team Z.")
+    assert relations(sentence, XYZ) == ["x - y >= 200", "y - z >= 100"]
+
+
+@pytest.mark.parametrize(("clause", "names"), [
+    ("A boat can take 10 ducks per trip while a canoe can take 8 ducks per trip.", ["boat", "canoe"]),  # no relation
+    ("At most 12 boat trips and at least 60% of the trips should be by canoe.", ["boat", "canoe"]),  # a share
+    ("The rating (on a scale from 0 to 1) of x1, weighted by 0.6 for x1, must be at least 20.", FOUR),  # 0, 1 unread
+    ("The total weight of both cargos combined cannot exceed 100 tons.", XY),  # no decision named
+])
+def test_a_clause_its_words_leave_open_is_not_read(clause: str, names: list[str]) -> None:
+    assert relation(clause, names) is None
+
+
+def test_a_label_is_a_mention_but_an_article_or_a_quantity_is_not() -> None:
+    assert [m.name for m in mentions("A crop X and a crop Y; 2 units of x.", ["crop_x", "crop_y"])] == [
+        "crop_x", "crop_y", "crop_x"]
+    assert [m.name for m in mentions("Project 2 costs 1 unit and 2 hours.", ["project_1", "project_2"])] == [
+        "project_2"]
