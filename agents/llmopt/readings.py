@@ -249,7 +249,8 @@ def directed(draft: Draft, names: list[str]) -> list[Number]:
     """The table with each limit's direction completed: from its list's neighbour, else from its verb."""
     table = list(draft.table)
     for k, n in enumerate(table):
-        if n.bound is None and not is_share(n) and _owner(draft, names, n) is None and _has_rates(table, k, draft, names):
+        if n.bound is None and not is_share(n) and _owner(draft, names, n) is None and (
+                _has_rates(table, k, draft, names) or _counts_decisions(draft, n)):
             verb = "<=" if "available" in _after(draft, n) else _verb(draft, n)
             if verb:
                 table[k] = _with_bound(n, verb)
@@ -330,6 +331,18 @@ def _listed(draft: Draft, a: Number, b: Number) -> bool:
     words = re.findall(r"[a-z$]+", between)
     return len(words) <= _LIST_GAP and "and" in words and not re.search(r"[;.]", between) and not (
         set(words) & (_UPPER_VERBS | _LOWER_VERBS | {"while", "whereas", "but", "each", "every", "per"}))
+
+
+def _decision_unit(draft: Draft) -> str | None:
+    """What the decisions are counted in, where the question says it: "how many acres of each" (acre)."""
+    found = re.search(r"\bhow (?:many|much) ([a-z]+) of (?:each|the|both)\b", " ".join(draft.sentences), re.IGNORECASE)
+    return stem(found.group(1).lower()) if found and found.group(1).lower() not in _STOP else None
+
+
+def _counts_decisions(draft: Draft, n: Number) -> bool:
+    """A number of the unit the decisions are counted in ("has 500 acres" where it asks how many acres of each)."""
+    unit = _decision_unit(draft)
+    return bool(unit) and stem(n.unit.split(" ")[0]) == unit
 
 
 def _after(draft: Draft, n: Number) -> list[str]:
@@ -491,6 +504,9 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
         return None
     after = re.findall(r"[a-z0-9]+", _BREAK.split(sentence[end:])[0].lower())[:6]
     own = _distinct(names)
+    listed = re.findall(r"[a-z0-9]+", _MEASURE.split(re.split(r"[,;.]", sentence[end:])[0])[0].lower())[:12]
+    if len(names) > 1 and set(names) <= {name for w in listed for name in _names_of(w, own)}:
+        return f"{' + '.join(names)} {n.bound} {show(n.value)}"  # "500 acres for wheat and corn": all of them
     hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
     if len(hits) == 1:
         return f"{hits[0]} {n.bound} {show(n.value)}"
@@ -499,7 +515,8 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     tokens = _tokens(names)
     common = set.intersection(*tokens.values()) if tokens else set()
     clause = sentence[:at] + " " + _BREAK.split(sentence[end:])[0]
-    if any(_forms(w) & common for w in after[:3]) or (len(names) > 1 and _TOTAL.search(clause)):
+    if (any(_forms(w) & common for w in after[:3]) or (len(names) > 1 and _TOTAL.search(clause))
+            or _counts_decisions(draft, n)):
         return f"{' + '.join(names)} {n.bound} {show(n.value)}"
     return None
 

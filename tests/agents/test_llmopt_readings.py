@@ -215,3 +215,10 @@ def test_stepwise_with_reading_replaces_a_declaration_that_explains_few_numbers_
         "6*van + 3*car >= 200", "van <= 0.3*(van + car)"]
     # 6v + 3c >= 200 and 0.7v <= 0.3c, integers: c = 37, v = 15 (201 people)
     assert result.attempts[0][-1].objective == 37
+
+
+def test_a_limit_in_the_unit_the_decisions_are_counted_in_bounds_their_total() -> None:
+    text = ("A farmer has 500 acres of land for wheat and corn. Wheat needs 50 minutes of water per acre and corn "
+            "90 minutes of water per acre. The farmer has 40000 minutes of water. How many acres of each should "
+            "he plant?")
+    assert rows(text, "wheat", "corn") == ["50*wheat + 90*corn <= 40000", "wheat + corn <= 500"]
