@@ -36,6 +36,8 @@ _RELATIONS = (
     (r"\b(?:exactly|equal to|must equal|equals|must be|should be)\b", "=="),
 )
 _CARDINALS = {**CARDINALS, "one": 1.0}
+_DIGITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9}
 _MORE_THAN = re.compile(rf"({_NUMBER}|{'|'.join(_CARDINALS)})\s+(?:\w+\s+)?(more|greater|higher|larger|less|fewer|"
                         r"lower|smaller)\s+(?:\w+\s+)?than\b", re.IGNORECASE)
 _PAREN_FACTOR = re.compile(rf"\((?:[^()]*?)(?:factor of|multiplied by|times)\s+({_NUMBER})[^()]*\)", re.IGNORECASE)
@@ -56,6 +58,10 @@ def relations(sentence: str, names: list[str]) -> list[str] | None:
     """The relations a sentence states, one per clause that states one; None unless each such clause is read whole."""
     rows: list[str] = []
     for clause in _CLAUSES.split(sentence):
+        between = _between(clause, names)
+        if between:
+            rows += between
+            continue
         if not _relation_words(clause):
             continue
         row = relation(clause, names)
@@ -102,6 +108,17 @@ def relation(clause: str, names: list[str]) -> str | None:
     if rights and not more:  # "X must be at least twice Y": x >= 2*y
         return f"{_expression(lefts)} {op} {_expression(rights)}"
     return f"{_expression(lefts + [(-c * right_sign, n) for c, n in rights])} {op} {show(bound)}"  # type: ignore[operator]
+
+
+def _between(clause: str, names: list[str]) -> list[str] | None:
+    """"between 0 and 700 units" of the one decision the clause names: its two bounds."""
+    found = re.search(rf"\bbetween\s+\$?({_NUMBER})\s*(?:\w+\s+)?(?:and|to)\s+\$?({_NUMBER})", clause, re.IGNORECASE)
+    named = {m.name for m in mentions(clause, names)}
+    if found is None or len(named) != 1 or len(_BARE.findall(clause)) != 2:
+        return None
+    name = named.pop()
+    low, high = (float(g.replace(",", "")) for g in found.groups())
+    return [f"{name} >= {show(low)}", f"{name} <= {show(high)}"]
 
 
 def _flip(op: str) -> str:
@@ -186,6 +203,12 @@ def _factor(segment: str) -> float | None:
     """The factor the words before a mention state: "twice", "3 times", "weighted by 0.6 for"; 1 without one;
     None where the segment holds numbers that are not one factor."""
     low = segment.lower()
+    spelled = re.search(rf"\b({'|'.join(_CARDINALS)})-and-a-half\b|\b({'|'.join(_CARDINALS)})-point-"
+                        rf"({'|'.join(_DIGITS)})\b", low)
+    if spelled:  # "three-and-a-half times": 3.5; "four-point-seven times": 4.7
+        if spelled.group(1):
+            return _CARDINALS[spelled.group(1)] + 0.5
+        return float(f"{int(_CARDINALS[spelled.group(2)])}.{_DIGITS[spelled.group(3)]}")
     words = [w for w in _WORD_FACTORS if re.search(rf"\b{w}\b", low)]
     times = _TIMES.findall(segment)
     bare = [m.group(0) for m in _BARE.finditer(segment)]

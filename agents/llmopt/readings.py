@@ -109,6 +109,13 @@ def read(draft: Draft) -> Reading:
     written = {s: rows for s, sentence in enumerate(draft.sentences) if (rows := arithmetic.relations(sentence, names))}
     spelled = {k for k, n in enumerate(table) if n.sentence in written}  # read as arithmetic in words
     given = _respective(draft, names, table)
+    for k, n in enumerate(table):
+        unit = _unit_before(draft, n) if n.unit in _UNITLESS else n.unit
+        if given and k in given:  # "costs of 50, 30 and 20 units respectively": one column
+            unit = next(table[j].unit for j in sorted(given, reverse=True) if table[j].sentence == n.sentence)
+        if unit != n.unit:
+            table[k] = Number(value=n.value, written=n.written, sentence=n.sentence, words=n.words, bound=n.bound,
+                              unit=unit)
     owners = {k: given.get(k) or _owner_after(draft, names, n) or _owner(draft, names, n) for k, n in enumerate(table)}
     rates = [k for k, n in enumerate(table) if n.bound is None and owners[k] and n.value != 0.0
              and not is_share(n) and not _multiplier(n) and k not in spelled]
@@ -122,6 +129,8 @@ def read(draft: Draft) -> Reading:
         row = _share_row(draft, names, n) if is_share(n) else None
         if row is None and not is_share(n):
             column = _column_of(draft, names, table, k, columns)
+            if column and n.unit.split(" ")[0] in _GENERIC_UNITS and _TOTAL.search(draft.sentences[n.sentence]):
+                column = None  # "the combined allocation must not be less than 20 units": all, not a column
             if column:
                 used |= set(column)
                 row = f"{_sum(table, column, owners, names)} {n.bound} {show(n.value)}"
@@ -201,6 +210,19 @@ def _in_names(draft: Draft, names: list[str], table: list[Number]) -> set[int]:
                           f"{before[0]}{n.written.lower()}" in name.lower().split("_") for name in names):
             out.add(k)
     return out
+
+
+_GENERIC_UNITS = {"", "unit", "number", "item", "time"}
+_UNITLESS = {"", "while", "and", "for", "this", "the", "respectively", "with", "to", "which", "but", "whereas",
+             "each", "per", "if", "in", "on", "is", "are"}
+
+
+def _unit_before(draft: Draft, n: Number) -> str:
+    """What a number written without a unit after it counts, by the word before it: "a benefit score of 4"."""
+    sentence, at, _ = _span(draft, n)
+    before = [w for w in re.findall(r"[a-z]+", _BREAK.split(sentence[: max(at, 0)])[-1].lower())
+              if w not in _STOP and w not in _UNITLESS]
+    return stem(before[-1]) if before else n.unit
 
 
 def _respective(draft: Draft, names: list[str], table: list[Number]) -> dict[int, str]:
@@ -461,7 +483,7 @@ def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
     """The column a limit bounds: the only one of its unit, else the one its words name, else the one no
     other limit of its unit names."""
     n = table[k]
-    mine = {key: ks for key, ks in columns.items() if key[0] == n.unit or _same_unit(key[0], n.unit)}
+    mine = {key: ks for key, ks in columns.items() if (key[0] == n.unit or _same_unit(key[0], n.unit)) and len(ks) > 1}
     if len(mine) <= 1:
         return next(iter(mine.values()), None)
     words = _clause_words(draft, n, names, before=True)
@@ -512,6 +534,9 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
         return f"{hits[0]} {n.bound} {show(n.value)}"
     if hits:
         return None
+    named = {m.name for m in arithmetic.mentions(_BREAK.split(sentence[:at])[-1], names)}
+    if named and set(names) - named:
+        return None  # "the combined units of x1 and x2 cannot exceed 1000": some of them, arithmetic's to read
     tokens = _tokens(names)
     common = set.intersection(*tokens.values()) if tokens else set()
     clause = sentence[:at] + " " + _BREAK.split(sentence[end:])[0]
@@ -652,7 +677,19 @@ def _subjects(draft: Draft) -> list[str]:
             seen = len(re.findall(rf"\b{re.escape(phrase)}\w*", text))
             if seen >= 2 or " " in phrase:  # a labelled name ("Mix A") is one even when written once
                 counts[word] = seen
+    for label in labels(draft):
+        counts[label] = counts.get(label, 0) + 1  # "$X$", "x1": a label names a decision
     return sorted(counts, key=lambda w: -counts[w])
+
+
+def labels(draft: Draft) -> list[str]:
+    """The text's labels, in order: a capital letter (not A or I) or a letter with digits, written alone
+    ("$X, Y$, and $Z$", "x1", "Project 2"'s `project_2`), each named at least twice."""
+    raw = " ".join(draft.sentences)
+    found = [m.lower() for m in re.findall(r"(?<![\w.'])\$?([B-HJ-Z]\d{0,2}|[a-zA-Z]\d{1,2})\$?(?![\w'])", raw)]
+    found += [f"{w.lower()}_{d}" for w, d in re.findall(r"\b([A-Z][a-z]+) (\d{1,2})(?![\w.])", raw)
+              if w.lower() not in _STOP | _VAGUE | _LINKS | {"between", "from", "under", "over", "about", "only"}]
+    return [w for w in dict.fromkeys(found) if found.count(w) >= 2]
 
 
 def pruned(draft: Draft) -> Draft:

@@ -102,6 +102,9 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
             best, most = candidate, count
     domains = [d for _, d in draft.variables()]
     domain = max(set(domains), key=domains.count) if domains else "integer"
+    labelled = draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name in readings.labels(draft)))
+    if len(labelled.variables()) > 1 and readings.explained(labelled) >= most:  # "X, Y and Z": the text's own names
+        best, most = labelled, readings.explained(labelled)
     made = [text for text in readings.candidate_declarations(draft, domain)
             if readings.explained(draft.with_reply("variables", text)) > most]
     if made:  # the words explain more numbers with other decisions: the model chooses among those

@@ -23,7 +23,8 @@ CARDINALS = {"two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "se
              "nine": 9.0, "ten": 10.0, "twelve": 12.0, "twenty": 20.0, "hundred": 100.0}
 _WORD = re.compile(r"\b(" + "|".join(MULTIPLIERS) + r")\b", re.IGNORECASE)
 _CARDINAL = re.compile(r"\b(" + "|".join(CARDINALS) + r")\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\n+|(?<=[.!?:])\s*[-•*]\s+(?=[A-Z])"  # ".- Twice": a bullet
+                           r"|(?<=[a-z0-9$)][.!?])(?=[A-Z][a-z])")  # "$Y$.Each": a sentence glued on
 _CONTEXT_WORDS = 7
 
 

@@ -29,9 +29,17 @@ FOUR = ["x1", "x2", "x3", "x4"]
      ["project_1", "project_2"], "project_1 + 2*project_2 <= 1500"),
     ("The number of senior staff should be at least a third of the junior staff.", ["senior", "junior"],
      "senior >= junior/3"),
+    ("Five times unit X1 should be at least 2000 more than three-and-a-half times unit X2.", FOUR,
+     "5*x1 - 3.5*x2 >= 2000"),
+    ("Four-point-seven times unit X4 should be no more than 3500 greater than unit X3.", FOUR,
+     "4.7*x4 - x3 <= 3500"),
 ])
 def test_a_clause_of_arithmetic_in_words_is_read(clause: str, names: list[str], row: str) -> None:
     assert relation(clause, names) == row
+
+
+def test_a_range_gives_two_bounds() -> None:
+    assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 
 
 def test_a_sentence_of_two_clauses_gives_two_relations() -> None:
