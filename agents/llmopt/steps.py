@@ -15,6 +15,7 @@ from typing import Any, Literal, TypedDict
 from langgraph.graph import END
 from langgraph.runtime import Runtime
 
+import ratiocinator.agents.llmopt.declarations as declarations
 import ratiocinator.agents.llmopt.draft as pieces
 import ratiocinator.agents.llmopt.readings as readings
 from ratiocinator.agents.llmopt.choose import choose_objective, stated_sense
@@ -89,24 +90,24 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         candidate = draft.with_reply("variables", text)
         if pieces.check_variables(candidate):
             continue
-        named = [(n, d) for n, d in candidate.variables() if not readings.wordless(n)]
+        named = [(n, d) for n, d in candidate.variables() if not declarations.wordless(n)]
         if named and len(named) < len(candidate.variables()):
             candidate = candidate.with_reply("variables", "\n".join(f"{n}: {d}" for n, d in named))
-        kept = readings.measured(candidate)
+        kept = declarations.measured(candidate)
         if kept and len(kept) < len(candidate.variables()):
             domains = dict(candidate.variables())
             candidate = candidate.with_reply("variables", "\n".join(f"{n}: {domains[n]}" for n in kept))
-        candidate = readings.pruned(candidate)
-        count = readings.explained(candidate)
+        candidate = declarations.pruned(candidate)
+        count = declarations.explained(candidate)
         if count > most:
             best, most = candidate, count
     domains = [d for _, d in draft.variables()]
     domain = max(set(domains), key=domains.count) if domains else "integer"
-    labelled = draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name in readings.labels(draft)))
-    if len(labelled.variables()) > 1 and readings.explained(labelled) >= most:  # "X, Y and Z": the text's own names
-        best, most = labelled, readings.explained(labelled)
-    made = [text for text in readings.candidate_declarations(draft, domain)
-            if readings.explained(draft.with_reply("variables", text)) > most]
+    labelled = draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name in declarations.labels(draft)))
+    if len(labelled.variables()) > 1 and declarations.explained(labelled) >= most:  # "X, Y and Z": the text's own names
+        best, most = labelled, declarations.explained(labelled)
+    made = [text for text in declarations.candidate_declarations(draft, domain)
+            if declarations.explained(draft.with_reply("variables", text)) > most]
     if made:  # the words explain more numbers with other decisions: the model chooses among those
         prompt = conversation(draft.problem, list(draft.table), draft.replies, "variables")
         scores = runtime.context.backend.score(prompt, made) if len(made) > 1 else [0.0]

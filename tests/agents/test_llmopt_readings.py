@@ -1,4 +1,4 @@
-"""Stepwise LLMOPT's reading of the text's numbers in code (readings.py), and the stepwise flow with it, on a scripted model."""
+"""Stepwise LLMOPT's reading of the text's numbers in code (readings.py, declarations.py), and the stepwise flow with it, on a scripted model."""
 
 from __future__ import annotations
 
@@ -6,18 +6,15 @@ import json
 
 from ratiocinator.agents.llmopt import LLMOPTConfig
 from ratiocinator.agents.llmopt import run as optimize_from_text
-from ratiocinator.agents.llmopt.draft import Draft
-from ratiocinator.agents.llmopt.readings import (
+from ratiocinator.agents.llmopt.declarations import (
     candidate_declarations,
     explained,
-    limit_options,
     measured,
-    objective_bodies,
     pruned,
-    read,
-    settled,
     wordless,
 )
+from ratiocinator.agents.llmopt.draft import Draft
+from ratiocinator.agents.llmopt.readings import limit_options, objective_bodies, read, settled
 from ratiocinator.agents.llmopt.table import numbers, sentences
 from ratiocinator.models.scripted import ScriptedBackend
 
