@@ -116,7 +116,8 @@ def read(draft: Draft) -> Reading:
         if unit != n.unit:
             table[k] = Number(value=n.value, written=n.written, sentence=n.sentence, words=n.words, bound=n.bound,
                               unit=unit)
-    owners = {k: given.get(k) or _owner_after(draft, names, n) or _owner(draft, names, n) for k, n in enumerate(table)}
+    owners = {k: given.get(k) or _owner_after(draft, names, n) or _owner(draft, names, n)
+              or _owner_after(draft, names, n, anywhere=True) for k, n in enumerate(table)}
     rates = [k for k, n in enumerate(table) if n.bound is None and owners[k] and n.value != 0.0
              and not is_share(n) and not _multiplier(n) and k not in spelled]
     columns = _columns(draft, names, table, rates, owners)
@@ -239,13 +240,15 @@ def _respective(draft: Draft, names: list[str], table: list[Number]) -> dict[int
     return out
 
 
-def _owner_after(draft: Draft, names: list[str], n: Number) -> str | None:
-    """The decision a number is "for", named right after it ("$100 for crop X"), before any other number."""
+def _owner_after(draft: Draft, names: list[str], n: Number, *, anywhere: bool = False) -> str | None:
+    """The decision a number is "for", named right after it ("$100 for crop X"), before any other number; or
+    (`anywhere`, where no decision comes before it) the first named after it ("it takes 1 hour to produce a
+    gallon of chocolate")."""
     sentence, at, end = _span(draft, n)
     if at < 0:
         return None
     segment = _MEASURE.split(_BREAK.split(sentence[end:])[0])[0]
-    found = re.search(r"\bfor\b", segment)
+    found = re.search(r"\bfor\b", segment) or (re.search(r"^", segment) if anywhere else None)
     mentions = arithmetic.mentions(segment[found.end():], names) if found else []
     return mentions[0].name if mentions else None
 
@@ -532,6 +535,8 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
     if len(hits) == 1:
         return f"{hits[0]} {n.bound} {show(n.value)}"
+    if not hits and re.search(r"\b(of|for|on) each\b", " ".join(after)) and len(names) > 1:
+        return "\n".join(f"{name} {n.bound} {show(n.value)}" for name in names)  # "at least 5 gallons of each"
     if hits:
         return None
     named = {m.name for m in arithmetic.mentions(_BREAK.split(sentence[:at])[-1], names)}
@@ -576,9 +581,9 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
                     stem(counted.group(1)) in words for words in reading.words):
                 supported.append(" + ".join(names))  # "the total number of machines": how many, all counted
                 break
-            for word in (stem(w) for w in after if w not in _STOP and not _forms(w) & tokens):
+            for word in (stem(w) for w in after if w not in _STOP):
                 said = {kind for kind, units in _KINDS.items() if word in units | {kind}}
-                said |= {word} - _VAGUE
+                said |= {word} - _VAGUE - tokens  # a decision's own word says nothing of the column
                 hits = [body for body, words in zip(reading.columns, reading.words, strict=True) if words & said]
                 if hits:  # the first word of the phrase that names a column: "amount of time ... the ducks"
                     supported += hits
