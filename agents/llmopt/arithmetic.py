@@ -80,6 +80,10 @@ def relation(clause: str, names: list[str]) -> str | None:
     found = _relation_words(text)
     if not named or found is None:
         return None
+    counted = re.search(r"\b(?:number|amount|total) of (\w+)", text, re.IGNORECASE)
+    if counted and not mentions(counted.group(1), names) and all(_factor(text[:m.start]) in (1.0, None)
+                                                                  for m in named):
+        return None  # "the number of patients treated by doctors and nurses": their rates count, not them
     at, end, op = found
     more = _MORE_THAN.search(text, end)
     if more and more.start() - end < 30:  # "at least 10 units more than Y": left - right OP 10

@@ -65,9 +65,9 @@ _DIGITS = re.compile(r"\d")
 #: kinds of measure an objective may name by the kind ("the total amount of time"), with the units of each,
 #: and money, which "profit", "cost" or "earnings" name (plain English, no domain)
 _KINDS = {
-    "time": {"second", "minute", "hour", "day", "week", "month", "year"},
+    "time": {"second", "minute", "hour"},  # not day or week: "80 cones every day" counts cones
     "money": {"$", "dollar", "profit", "cost", "revenue", "earning", "income", "price", "spending", "expense",
-              "budget", "money", "pay", "wage", "salary", "earn", "costs", "fee"},
+              "budget", "money", "pay", "wage", "salary", "earn", "costs", "fee", "investment", "invest"},
     "weight": {"gram", "kilogram", "kg", "pound", "lb", "ton", "tonne", "ounce"},
     "distance": {"meter", "metre", "kilometer", "km", "mile", "foot", "feet", "yard"},
     "volume": {"litre", "liter", "gallon", "millilitre", "milliliter", "ml"},
@@ -196,8 +196,8 @@ def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozen
         before = [w for w in re.findall(r"[a-z]+", _unmeasured(sentence[: max(at, 0)]).lower())
                   if w not in _STOP and not any(_forms(w) & t for t in _tokens(names).values())]
         found |= {stem(w) for w in before[-1:]}
-        kinds = {kind for kind, units in _KINDS.items() if stem(n.unit.split(" ")[0]) in units}
-        found = (found - _VAGUE) | kinds
+        kinds = {kind for kind, units in _KINDS.items() if ({stem(n.unit.split(" ")[0])} | found) & units}
+        found = (found - _VAGUE) | kinds  # "an investment of 5": money
     return frozenset(found)
 
 
@@ -572,7 +572,8 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
             if _DIGITS.search(clause):  # "a minimum of 30 units": a limit, not the objective
                 continue
             after = re.findall(r"[a-z0-9]+", clause.lower())[:8]
-            hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
+            whole = re.findall(r"[a-z0-9]+", re.split(r"[,;.?]", sentence[m.end():])[0].lower())[:12]
+            hits = list(dict.fromkeys(name for w in whole for name in _names_of(w, own)))  # "doctors and nurses": 2
             if len(hits) == 1 and len(names) > 1:
                 named.append(hits[0])
             tokens = set().union(*_tokens(names).values()) if names else set()

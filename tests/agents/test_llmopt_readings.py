@@ -219,3 +219,15 @@ def test_a_limit_in_the_unit_the_decisions_are_counted_in_bounds_their_total() -
             "90 minutes of water per acre. The farmer has 40000 minutes of water. How many acres of each should "
             "he plant?")
     assert rows(text, "wheat", "corn") == ["50*wheat + 90*corn <= 40000", "wheat + corn <= 500"]
+
+
+def test_a_limit_on_what_the_decisions_do_is_not_a_sum_of_them() -> None:
+    text = ("A clinic hires doctors and nurses: one doctor treats 2 patients and one nurse treats 3 patients. The "
+            "number of patients treated by doctors and nurses must be at least 10. Each doctor costs an investment "
+            "of 5 units and each nurse an investment of 3 units. What is the minimum total cost for hiring doctors "
+            "and nurses?")
+    d = draft(text, "doctor", "nurse")
+    reading = read(d)
+    assert 1 not in reading.compared  # not `doctor + nurse >= 10`: the model chooses among the columns
+    assert limit_options(d, reading, 2) == ["2*doctor + 3*nurse >= 10", "5*doctor + 3*nurse >= 10"]
+    assert objective_bodies(d) == (("5*doctor + 3*nurse",), True)  # "cost" names the money, not one decision
