@@ -17,7 +17,12 @@ come from the words around each number and the names the model declared.
   decision before it; it bounds its column's sum, or one decision its words name next ("at least 20
   scooters"), or all of them ("a total of", or a unit every decision's name shares);
 - a share: a percentage with a direction and the decision its words name (shares.py);
-- the objective's candidates: each column's sum, for the scored choice of the objective (choose.py).
+- a comparison of two decisions ("at most twice as many cows as elephants"), and arithmetic written in
+  words over labelled decisions (arithmetic.py);
+- the objective: the column the first telling word of its phrase names ("the total amount of time":
+  the minutes), the one decision it names, all of them ("the number of machines"), else every column
+  for the model's scored choice (choose.py); a limit no words tie to a column: each column's sum, for
+  the model's scored choice (`limit_options`).
 Python's re and plain word lists do the reading; no parser library reads these relations.
 """
 
