@@ -103,8 +103,11 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
             best, most = candidate, count
     domains = [d for _, d in draft.variables()]
     domain = max(set(domains), key=domains.count) if domains else "integer"
-    labelled = draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name in declarations.labels(draft)))
-    if len(labelled.variables()) > 1 and declarations.explained(labelled) >= most:  # "X, Y and Z": the text's own names
+    labels = declarations.labels(draft)
+    labelled = draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name in labels))
+    chosen = {name for name, _ in best.variables()}
+    some = bool(chosen & set(labels)) and not set(labels) <= chosen  # `projects` beside `x`: Y unnamed
+    if len(labels) > 1 and (declarations.explained(labelled) >= most or some):  # "X, Y and Z": the text's names
         best, most = labelled, declarations.explained(labelled)
     made = [text for text in declarations.candidate_declarations(draft, domain)
             if declarations.explained(draft.with_reply("variables", text)) > most]

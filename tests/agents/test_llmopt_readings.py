@@ -231,3 +231,17 @@ def test_a_limit_on_what_the_decisions_do_is_not_a_sum_of_them() -> None:
     assert 1 not in reading.compared  # not `doctor + nurse >= 10`: the model chooses among the columns
     assert limit_options(d, reading, 2) == ["2*doctor + 3*nurse >= 10", "5*doctor + 3*nurse >= 10"]
     assert objective_bodies(d) == (("5*doctor + 3*nurse",), True)  # "cost" names the money, not one decision
+
+
+def test_a_declaration_that_names_some_of_the_texts_labels_gives_way_to_the_labels() -> None:
+    text = ("A firm funds projects X and Y. Each unit for project X costs $4 and each unit for project Y costs $5. "
+            "The combined units of projects X and Y must be at least 20. Twice the units of project X minus those "
+            "of project Y cannot exceed 30. Minimize the total cost.")
+    backend = ScriptedBackend(lambda prompt, params: "projects: integer\nx: integer"
+                              if prompt[-1].content.startswith("Problem:") else "minimize 4*x")
+    result = optimize_from_text(text, backend=backend,
+                                config=LLMOPTConfig(translation="stepwise", variable_samples=0, objective_samples=0))
+    formulation = json.loads(result.attempts[0][-1].formulation)
+    assert [v["name"] for v in formulation["variables"]] == ["x", "y"]
+    assert sorted(c["expression"] for c in formulation["constraints"]) == ["2*x - y <= 30", "x + y >= 20"]
+    assert formulation["objective"]["expression"] == "4*x + 5*y" and result.objective == 84  # x = 16, y = 4
