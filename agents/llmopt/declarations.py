@@ -145,3 +145,25 @@ def pruned(draft: Draft) -> Draft:
             break
         count, draft = best
     return draft
+
+
+#: units whose amounts need not be whole ("how many minutes of each beam": a continuous decision)
+_MEASURES = {"second", "minute", "hour", "gram", "kilogram", "kg", "pound", "lb", "ton", "tonne", "ounce", "litre",
+             "liter", "gallon", "millilitre", "milliliter", "ml", "meter", "metre", "mile", "km", "kilometer", "acre",
+             "hectare", "square", "cubic", "foot", "feet", "yard", "dollar", "percent", "kwh"}
+
+
+def stated_domain(draft: Draft) -> str | None:
+    """The domain the text's words state for the decisions: integer for "whole numbers", "integers", or a
+    count asked ("how many servings of each"), continuous for a measure asked ("how many minutes of each",
+    "how much"); None where the words say neither (the model's answer stands)."""
+    text = " ".join(draft.sentences).lower()
+    if re.search(r"\bwhole (numbers?|units?)\b|\bintegers?\b|\bindivisible\b", text):
+        return "integer"
+    asked = re.search(r"\bhow (many|much)\b(?: (?:of )?(?:the )?([a-z]+))?", text)
+    if asked is None:
+        return None
+    if asked.group(1) == "much":
+        return "continuous"
+    noun = (asked.group(2) or "").rstrip("s")
+    return "continuous" if noun in _MEASURES or noun + "s" in _MEASURES else "integer"

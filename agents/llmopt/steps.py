@@ -76,8 +76,9 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
     """Of the greedy declaration and `variable_samples` sampled ones, each without the names nothing in the
     text measures or limits (readings.measured, readings.pruned), the one whose reading explains most
     numbers, the earlier (the greedy first) on a tie; unless declarations made in code from the words
-    before the numbers (readings.candidate_declarations) explain more: then the one of those the model
-    scores highest as its reply."""
+    before the numbers (declarations.candidate_declarations) explain more: then the one of those the model
+    scores highest as its reply. The domain is the one the words state, where they state one
+    (declarations.stated_domain)."""
     cfg = runtime.context.config
     texts = [draft.replies.get("variables", "")]
     if cfg.variable_samples:
@@ -115,6 +116,10 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         prompt = conversation(draft.problem, list(draft.table), draft.replies, "variables")
         scores = runtime.context.backend.score(prompt, made) if len(made) > 1 else [0.0]
         best = draft.with_reply("variables", made[max(range(len(made)), key=scores.__getitem__)])
+    stated = declarations.stated_domain(draft)
+    if stated and any(d != "binary" and d != stated for _, d in best.variables()):
+        best = best.with_reply("variables", "\n".join(f"{n}: {stated if d != 'binary' else d}"
+                                                        for n, d in best.variables()))
     return best
 
 

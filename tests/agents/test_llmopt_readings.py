@@ -11,6 +11,7 @@ from ratiocinator.agents.llmopt.declarations import (
     explained,
     measured,
     pruned,
+    stated_domain,
     wordless,
 )
 from ratiocinator.agents.llmopt.draft import Draft
@@ -245,3 +246,14 @@ def test_a_declaration_that_names_some_of_the_texts_labels_gives_way_to_the_labe
     assert [v["name"] for v in formulation["variables"]] == ["x", "y"]
     assert sorted(c["expression"] for c in formulation["constraints"]) == ["2*x - y <= 30", "x + y >= 20"]
     assert formulation["objective"]["expression"] == "4*x + 5*y" and result.objective == 84  # x = 16, y = 4
+
+
+def test_the_words_state_the_domain_where_they_state_one() -> None:
+    def domain(text: str) -> str | None:
+        return stated_domain(Draft(problem=text, table=(), sentences=tuple(sentences(text))))
+
+    assert domain("How many servings of each should she eat?") == "integer"
+    assert domain("How many minutes of each beam should be used?") == "continuous"
+    assert domain("How much of each feed should be mixed?") == "continuous"
+    assert domain("Allocations must be whole numbers. What is the minimum cost?") == "integer"
+    assert domain("Determine the minimum cost of the mixture.") is None
