@@ -110,8 +110,9 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
     some = bool(chosen & set(labels)) and not set(labels) <= chosen  # `projects` beside `x`: Y unnamed
     if len(labels) > 1 and (declarations.explained(labelled) >= most or some):  # "X, Y and Z": the text's names
         best, most = labelled, declarations.explained(labelled)
-    made = [text for text in declarations.candidate_declarations(draft, domain)
-            if declarations.explained(draft.with_reply("variables", text)) > most]
+    made = [] if best is labelled else [  # the text's own labels are not second-guessed by words
+        text for text in declarations.candidate_declarations(draft, domain)
+        if declarations.explained(draft.with_reply("variables", text)) > most]
     if made:  # the words explain more numbers with other decisions: the model chooses among those
         prompt = conversation(draft.problem, list(draft.table), draft.replies, "variables")
         scores = runtime.context.backend.score(prompt, made) if len(made) > 1 else [0.0]
