@@ -232,7 +232,7 @@ def test_the_optimization_benchmark_scores_with_and_without_correction(tmp_path:
             benchmark="optimization",
             data_dir=str(_data(tmp_path)),
             out=str(tmp_path / "r"),
-            options={"set": "nl4opt", "correction_rounds": 1, "declare_first": False},
+            options={"set": "nl4opt", "translation": "whole", "correction_rounds": 1, "declare_first": False},
         ),
         backend=backend,
     )
