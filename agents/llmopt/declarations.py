@@ -88,6 +88,11 @@ def candidate_declarations(draft: Draft, domain: str, most: int = 6) -> list[str
     return [_declaration(names, domain) for names in best[:most]]
 
 
+def declared(draft: Draft, decisions: list[tuple[str, str]]) -> Draft:
+    """The draft with these (name, domain) decisions as its declaration."""
+    return draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name, domain in decisions))
+
+
 def _declaration(names: tuple[str, ...], domain: str) -> str:
     return "\n".join(f"{name}: {domain}" for name in names)
 
@@ -137,8 +142,7 @@ def pruned(draft: Draft) -> Draft:
     while len(draft.variables()) > 2:
         options = []
         for name, _ in draft.variables():
-            left = "\n".join(f"{n}: {d}" for n, d in draft.variables() if n != name)
-            fewer = draft.with_reply("variables", left)
+            fewer = declared(draft, [(n, d) for n, d in draft.variables() if n != name])
             options.append((explained(fewer), fewer))
         best = max(options, key=lambda o: o[0])
         if best[0] < count:

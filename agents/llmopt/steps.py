@@ -93,11 +93,10 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
             continue
         named = [(n, d) for n, d in candidate.variables() if not declarations.wordless(n)]
         if named and len(named) < len(candidate.variables()):
-            candidate = candidate.with_reply("variables", "\n".join(f"{n}: {d}" for n, d in named))
-        kept = declarations.measured(candidate)
+            candidate = declarations.declared(candidate, named)
+        kept = set(declarations.measured(candidate))
         if kept and len(kept) < len(candidate.variables()):
-            domains = dict(candidate.variables())
-            candidate = candidate.with_reply("variables", "\n".join(f"{n}: {domains[n]}" for n in kept))
+            candidate = declarations.declared(candidate, [(n, d) for n, d in candidate.variables() if n in kept])
         candidate = declarations.pruned(candidate)
         count = declarations.explained(candidate)
         if count > most:
@@ -105,11 +104,12 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
     domains = [d for _, d in draft.variables()]
     domain = max(set(domains), key=domains.count) if domains else "integer"
     labels = declarations.labels(draft)
-    labelled = draft.with_reply("variables", "\n".join(f"{name}: {domain}" for name in labels))
+    labelled = declarations.declared(draft, [(name, domain) for name in labels])
     chosen = {name for name, _ in best.variables()}
     some = bool(chosen & set(labels)) and not set(labels) <= chosen  # `projects` beside `x`: Y unnamed
-    if len(labels) > 1 and (declarations.explained(labelled) >= most or some):  # "X, Y and Z": the text's names
-        best, most = labelled, declarations.explained(labelled)
+    by_labels = declarations.explained(labelled)
+    if len(labels) > 1 and (by_labels >= most or some):  # "X, Y and Z": the text's own names
+        best, most = labelled, by_labels
     made = [] if best is labelled else [  # the text's own labels are not second-guessed by words
         text for text in declarations.candidate_declarations(draft, domain)
         if declarations.explained(draft.with_reply("variables", text)) > most]
@@ -119,8 +119,7 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         best = draft.with_reply("variables", made[max(range(len(made)), key=scores.__getitem__)])
     stated = declarations.stated_domain(draft)
     if stated and any(d != "binary" and d != stated for _, d in best.variables()):
-        best = best.with_reply("variables", "\n".join(f"{n}: {stated if d != 'binary' else d}"
-                                                        for n, d in best.variables()))
+        best = declarations.declared(best, [(n, stated if d != "binary" else d) for n, d in best.variables()])
     return best
 
 
@@ -177,7 +176,7 @@ def _choose_limits(runtime: Ctx, draft: Draft, reading: readings.Reading) -> Dra
 def _without_read(draft: Draft) -> Draft:
     """The model's sentence relations without those that restate a limit the reading already wrote (same number
     alone on one side): the reading's row stands, a second version of it would only conflict."""
-    written = {row.rsplit(" ", 1)[-1] for p, row in ((p, r) for p in draft.replies if p[0] == "n" for r in draft.rows(p))}
+    written = {row.rsplit(" ", 1)[-1] for piece in draft.replies if piece[0] == "n" for row in draft.rows(piece)}
     for piece in pieces.sentence_pieces(draft):
         rows = draft.rows(piece)
         kept = [r for r in rows if r.rsplit(" ", 1)[-1] not in written]
@@ -189,9 +188,9 @@ def _without_read(draft: Draft) -> Draft:
 def _ask_unused(runtime: Ctx, drafts: list[Draft], round_: int = 0) -> list[Draft]:
     """Ask each number no expression uses yet that states a limit (pieces.to_ask), and not asked before, for
     its constraint; one the model leaves out that its rates' words tie to the decisions is written from them."""
-    read = runtime.context.config.reading
+    read = [readings.read(d) if runtime.context.config.reading else None for d in drafts]  # once per draft
     wanted = [(i, f"n{k}") for i, d in enumerate(drafts) for k in pieces.to_ask(d) if f"n{k}" not in d.replies
-              and not (read and readings.read(d).explained(k))]
+              and not (read[i] and read[i].explained(k))]
     drafts = decide(runtime, drafts, wanted, pieces.check_rows, round_=round_) if wanted else list(drafts)
     for i, d in enumerate(drafts):
         for k in pieces.unused(d):
