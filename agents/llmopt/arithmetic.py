@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from ratiocinator.agents.llmopt.table import CARDINALS, show
 
-_WORD_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
+#: the words that state a factor ("twice", "a third of")
+WORD_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
                  "one third": 1 / 3, "a quarter": 0.25, "one quarter": 0.25, "a fourth": 0.25}
 _CLAUSES = re.compile(r";|\.\s|, (?:while|whereas|and while)\b|\bwhile\b")
 _NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
@@ -110,8 +111,8 @@ def relation(clause: str, names: list[str]) -> str | None:
     if any(c is None for c, _ in terms) or not _numbers_read(text, {abs(c) for c, _ in terms if c} | {bound}):
         return None
     if rights and not more:  # "X must be at least twice Y": x >= 2*y
-        return f"{_expression(lefts)} {op} {_expression(rights)}"
-    return f"{_expression(lefts + [(-c * right_sign, n) for c, n in rights])} {op} {show(bound)}"  # type: ignore[operator]
+        return f"{expression(lefts)} {op} {expression(rights)}"
+    return f"{expression(lefts + [(-c * right_sign, n) for c, n in rights])} {op} {show(bound)}"  # type: ignore[operator]
 
 
 def _between(clause: str, names: list[str]) -> list[str] | None:
@@ -213,13 +214,13 @@ def _factor(segment: str) -> float | None:
         if spelled.group(1):
             return _CARDINALS[spelled.group(1)] + 0.5
         return float(f"{int(_CARDINALS[spelled.group(2)])}.{_DIGITS[spelled.group(3)]}")
-    words = [w for w in _WORD_FACTORS if re.search(rf"\b{w}\b", low)]
+    words = [w for w in WORD_FACTORS if re.search(rf"\b{w}\b", low)]
     times = _TIMES.findall(segment)
     bare = [m.group(0) for m in _BARE.finditer(segment)]
     if len(words) + len(times) > 1:
         return None
     if words:
-        return _WORD_FACTORS[words[0]] if not bare else None
+        return WORD_FACTORS[words[0]] if not bare else None
     if times:
         return _value(times[0]) if len(bare) <= 1 else None
     if len(bare) == 1 and re.search(rf"(by|of)\s+{re.escape(bare[0])}\s+(for|to|on)\b", low):
@@ -234,7 +235,7 @@ def _numbers_read(text: str, used: set[float]) -> bool:
     return written <= {round(u, 12) for u in used}
 
 
-def _expression(terms: list[tuple[float | None, str]]) -> str:
+def expression(terms: list[tuple[float | None, str]]) -> str:
     """`2*x + y - z`: the terms in order, each factor written as the text's number."""
     out = ""
     for k, (factor, name) in enumerate(terms):

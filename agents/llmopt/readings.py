@@ -62,8 +62,6 @@ _RELATIONS = (
     (r"\b(fewer than|less than|smaller than|below)\b", "<="),
     (r"\b(equal\w*|the same as|exactly|must be|should be|has to be|have to be|needs to be|is|are)\b", "=="),
 )
-_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
-            "one third": 1 / 3, "a quarter": 0.25, "one quarter": 0.25, "a fourth": 0.25}
 _FACTOR = re.compile(r"\b(twice|double|thrice|triple|half|a third|one third|a quarter|one quarter|a fourth|"
                      r"\w+(?=\s+times\b))")
 _DIGITS = re.compile(r"\d")
@@ -179,15 +177,11 @@ def _compared(sentence: str, names: list[str]) -> str | None:
     found = _FACTOR.search(low)
     if found:
         word = found.group(1)
-        factor = _FACTORS.get(word) or (float(word) if word.replace(".", "", 1).isdigit() else CARDINALS.get(word, 0.0))
+        factor = arithmetic.WORD_FACTORS.get(word) or (float(word) if word.replace(".", "", 1).isdigit() else CARDINALS.get(word, 0.0))
         if not factor:
             return None
     x, y = order
-    if factor == 1.0:
-        return f"{x} {op} {y}"
-    if factor < 1 and abs(1 / factor - round(1 / factor)) < 1e-9 and factor != 0.5:
-        return f"{x} {op} {y}/{round(1 / factor)}"  # a third: y/3, written with the text's own kind of number
-    return f"{x} {op} {show(factor)}*{y}"
+    return f"{x} {op} {arithmetic.expression([(factor, y)])}"  # y, 2*y, y/3
 
 
 def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozenset[str]:
