@@ -189,7 +189,8 @@ def _terms(text: str, mentions: list[Mention], factors: dict[int, float], start:
     """Each mention's signed factor, from the words since the previous mention (or after it, in parentheses)."""
     out: list[tuple[float | None, str]] = []
     begin = start
-    difference = re.search(r"\bdifference between\b", text[start:stop], re.IGNORECASE)
+    # "the difference between A and B", "the difference in resource allocation between A and B"
+    difference = re.search(r"\bdifference(?: [a-z]+){0,4}? between\b", text[start:stop], re.IGNORECASE)
     for k, m in enumerate(mentions):
         segment = text[begin:m.start]
         factor = _factor(segment)

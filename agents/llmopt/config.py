@@ -66,10 +66,11 @@ class LLMOPTConfig(MethodConfig):
         "in one step, where it used names it never declared)",
     )
     translation: Literal["whole", "stepwise"] = Field(
-        "whole",
-        description="whole: the formulation in one or two constrained generations (declare_first); "
-        "stepwise: many small checked decisions (the text's numbers named, variables, objective, then "
-        "each sentence's constraints), errors sent back to the piece at fault (steps.py)",
+        "stepwise",
+        description="stepwise (the default; issue 17): many small checked decisions (the text's numbers "
+        "named, variables, objective, then each sentence's constraints; what the words or symbols state "
+        "read in code), errors sent back to the piece at fault (steps.py); NL4Opt 1-40 with the 0.5B: 35/40 "
+        "against 1/20 whole. whole: the formulation in one or two constrained generations (declare_first)",
     )
     piece_retries: int = Field(
         1, ge=0, le=4, description="stepwise: re-asks of a piece whose check fails right away"

@@ -58,7 +58,7 @@ _NOT_CONFIRMED = {
 
 
 @functools.cache
-def build_graph(translation: str = "whole") -> Any:
+def build_graph(translation: str = "stepwise") -> Any:
     """The compiled graph of a translation (once per process); invoke it with `context=MethodContext(...)`."""
     if translation == "stepwise":
         return _stepwise_graph()

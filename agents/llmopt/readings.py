@@ -36,7 +36,9 @@ from ratiocinator.agents.llmopt.draft import Draft, _same_unit
 from ratiocinator.agents.llmopt.shares import is_share, subject
 from ratiocinator.agents.llmopt.table import CARDINALS, MULTIPLIERS, Number, _unit, show, stem
 
-_BREAK = re.compile(r"[,;.:]|\b(?:and|while|whereas|but|whilst)\b", re.IGNORECASE)
+#: where a clause ends: punctuation, a conjunction, or a reason ("due to budget limitations" says why, not what)
+_BREAK = re.compile(r"[,;.:]|\b(?:and|while|whereas|but|whilst|due to|because|owing to|in order to|so that)\b",
+                    re.IGNORECASE)
 _STOP = {"the", "a", "an", "of", "per", "to", "and", "each", "every", "is", "are", "be", "can", "in", "on",
          "for", "with", "at", "by", "that", "which", "it", "its", "their", "his", "her", "from", "as", "than",
          "should", "must", "will", "would", "could", "may", "there", "this", "these", "those", "one", "has",
@@ -185,8 +187,8 @@ def _compared(sentence: str, names: list[str]) -> str | None:
 
 
 def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozenset[str]:
-    """What a column's rates are about: their units, the words after each, and the two words before each
-    ("yields a profit of $43": profit)."""
+    """What a column's rates are about: their units, the words after each, the two words before each
+    ("yields a profit of $43": profit), and the kind (money, time, ...) a heading before a colon names."""
     found: set[str] = set()
     for n in rates:
         found |= {stem(w) for w in n.unit.split() if w not in _STOP}
@@ -195,7 +197,9 @@ def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozen
         before = [w for w in re.findall(r"[a-z]+", _unmeasured(sentence[: max(at, 0)]).lower())
                   if w not in _STOP and not any(_forms(w) & t for t in _tokens(names).values())]
         found |= {stem(w) for w in before[-1:]}
-        kinds = {kind for kind, units in _KINDS.items() if ({stem(n.unit.split(" ")[0])} | found) & units}
+        heading = {stem(w) for w in re.findall(r"[a-z$]+", sentence[: max(at, 0)].split(":")[0].lower())
+                   } if ":" in sentence[: max(at, 0)] else set()  # "incurs different costs: X requires 6 units"
+        kinds = {kind for kind, units in _KINDS.items() if ({stem(n.unit.split(" ")[0])} | found | heading) & units}
         found = (found - _VAGUE) | kinds  # "an investment of 5": money
     return frozenset(found)
 
@@ -344,7 +348,8 @@ def _find(draft: Draft, sentence: str, n: Number) -> int:
 
 
 def _listed(draft: Draft, a: Number, b: Number) -> bool:
-    """`a` then `b`, in one sentence, joined by `and` with only a few words (their units) between them."""
+    """`a` then `b`, in one sentence, joined by `and` or a comma with only a few words (their units, what
+    they are for: "up to 3000 units from coal, 2000 units from gas") between them."""
     if a.sentence != b.sentence:
         return False
     sentence, _, a_end = _span(draft, a)
@@ -353,7 +358,7 @@ def _listed(draft: Draft, a: Number, b: Number) -> bool:
         return False
     between = sentence[a_end:b_at].lower()
     words = re.findall(r"[a-z$]+", between)
-    return len(words) <= _LIST_GAP and "and" in words and not re.search(r"[;.]", between) and not (
+    return len(words) <= _LIST_GAP and ("and" in words or "," in between) and not re.search(r"[;.]", between) and not (
         set(words) & (_UPPER_VERBS | _LOWER_VERBS | {"while", "whereas", "but", "each", "every", "per"}))
 
 

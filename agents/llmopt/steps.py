@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 
 import ratiocinator.agents.llmopt.declarations as declarations
 import ratiocinator.agents.llmopt.draft as pieces
+import ratiocinator.agents.llmopt.formulas as formulas
 import ratiocinator.agents.llmopt.readings as readings
 from ratiocinator.agents.llmopt.choose import choose_objective, stated_sense
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
@@ -66,6 +67,12 @@ def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:
     """The decision variables, names and domains, checked (declared, no clash with a parameter); with
     `reading`, the declaration that explains most of the text's numbers among the greedy and sampled ones."""
     cfg, drafts = runtime.context.config, state["drafts"]
+    symbols = formulas.names(drafts[0]) if cfg.reading and drafts else []
+    if symbols:  # "maximize 3x + 5y subject to ...": the text's symbols are the decisions (formulas.py)
+        domain = declarations.stated_domain(drafts[0]) or "continuous"
+        stated = declarations.declared(drafts[0], [(name, domain) for name in symbols])
+        if not pieces.check_variables(stated):
+            return {"drafts": [declarations.declared(d, stated.variables()) for d in drafts]}
     drafts = decide(runtime, drafts, [(i, "variables") for i in range(len(drafts))], pieces.check_variables)
     if cfg.reading:
         drafts = [_best_declaration(runtime, d, cfg.seed + 11 + i) for i, d in enumerate(drafts)]
@@ -127,6 +134,9 @@ def objective(state: StepState, runtime: Ctx) -> dict[str, Any]:
     """The objective, over the declared names and the text's numbers, checked (it names a variable); then, unless
     the config says greedy, chosen by score among alternatives (choose.py)."""
     cfg, drafts = runtime.context.config, state["drafts"]
+    stated = [formulas.objective(d) if cfg.reading else None for d in drafts]
+    if drafts and all(stated):  # the text states its objective in symbols over the declared names
+        return {"drafts": [d.with_reply("objective", o) for d, o in zip(drafts, stated, strict=True)]}
     drafts = decide(runtime, drafts, [(i, "objective") for i in range(len(drafts))], pieces.check_objective)
     if cfg.objective_choice == "scored" and drafts:
         drafts = choose_objective(runtime.context.backend, drafts, lambda d: _grammar(d, "objective", cfg.sense_from_text),
@@ -149,7 +159,11 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
             d = d.with_reply(f"n{k}", row)
         d = _choose_limits(runtime, d, reading)
         for s in range(len(d.sentences)):
-            if readings.settled(d, reading, s):
+            if symbolic := formulas.rows(d, s):  # relations the sentence writes in symbols, as written
+                d = d.with_reply(f"s{s}", "\n".join(symbolic))
+                if not formulas.covered(d, s):
+                    wanted.append((i, f"s{s}"))
+            elif readings.settled(d, reading, s):
                 d = d.with_reply(f"s{s}", reading.compared.get(s, NONE))
             else:
                 wanted.append((i, f"s{s}"))

@@ -119,13 +119,14 @@ def _bound(sentence: str, start: int, end: int) -> str | None:
 
 
 def _unit(sentence: str, start: int, end: int) -> str:
-    """What a number counts: $ for money, else the first word after it (and its `of` phrase), singular."""
+    """What a number counts: $ for money, else the first word after it (and its `of` phrase), singular; none when
+    that word is a single letter (a symbol of a formula, as in "3x + 2y <= 18, x, y >= 0")."""
     if sentence[max(0, start - 1):start] == "$" or sentence[max(0, start - 2):start].strip() == "$":
         return "$"
     after = [w for w in re.findall(r"[a-z]+", sentence[end:].lower())[:5]]
     while after and after[0] in _SKIP:
         after = after[1:]
-    if not after:
+    if not after or len(after[0]) == 1:
         return ""
     unit = after[0]
     if len(after) > 2 and after[1] == "of":

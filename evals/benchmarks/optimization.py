@@ -3,7 +3,7 @@
 Reads `optimization/llmopt/*.jsonl` (`{question, answer, ori, index}`, antgroup/LLMOPT; no licence
 stated, not vendored) or, with `--set source=mamo` for the two Mamo sets, `optimization/mamo/*_lp.jsonl`
 (`{id, Question, Answer}`, CC BY-SA 4.0). An item is one problem; `agents.llmopt` defines and
-solves it (its config is the option `config`: LLMOPTConfig's defaults with the stepwise translation). The score is solving
+solves it (its config is the option `config`: LLMOPTConfig's defaults, the stepwise translation). The score is solving
 accuracy with self-correction (Mamo's tolerance on the optimal value); the metrics give the same
 without self-correction (the first formulation of each sample), the execution rates (a model was
 built and solved to a value), the stricter tolerance, the correction rounds used (cf. LLMOPT's
@@ -49,9 +49,9 @@ SetName = Literal[
 
 
 class OptimizationOptions(BaseModel):
-    """Which test set, where its file comes from, and LLMOPT's config (its own defaults, but the stepwise
-    translation: NL4Opt and Mamo easy 1-40 with the 0.5B, stepwise with the reading against whole in
-    BENCHMARKS.md; `--set translation=whole` runs the whole-problem method)."""
+    """Which test set, where its file comes from, and LLMOPT's config (its defaults: the stepwise translation;
+    NL4Opt and Mamo easy 1-40 with both models, stepwise with the reading against whole in BENCHMARKS.md;
+    `--set translation=whole` runs the whole-problem method)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,7 +59,7 @@ class OptimizationOptions(BaseModel):
     source: Literal["llmopt", "mamo"] = (
         "llmopt"  # mamo: Mamo's own files (mamo-easy / mamo-complex only)
     )
-    config: LLMOPTConfig = LLMOPTConfig(translation="stepwise")
+    config: LLMOPTConfig = LLMOPTConfig()
 
 
 def _rows(path: Path, question: str, answer: str) -> list[tuple[str, str, str]]:

@@ -373,40 +373,59 @@ def test_a_later_call_that_breaks_the_request_undoes_an_earlier_verified_one(mon
     assert not result.verdict.verified and result.checked is None
 
 
-def _llmopt_chat(formulation):
-    """The chat's roles calling the registered LLMOPT method, whose model writes `formulation` every time."""
-    from ratiocinator.agents.llmopt.prompts import SYSTEM
+def _llmopt_chat(formulation=None):
+    """The chat's roles calling the registered LLMOPT method; its stepwise translation (the default) asks the
+    model the pieces the text's symbols leave open, answered from `formulation` (none: every question fails)."""
+    from ratiocinator.agents.llmopt.stepprompts import SYSTEM as STEPWISE
 
-    declared = {k: formulation[k] for k in ("sets", "parameters", "variables")}
-    related = {k: formulation[k] for k in ("objective", "constraints")}
+    asked: list[str] = []
 
     def reply(prompt, params):
-        if prompt[0].content == SYSTEM:  # LLMOPT's two steps: declarations, then relations
-            return json.dumps(related, separators=(", ", ": ")) if params.grammar else json.dumps(declared)
+        if prompt[0].content == STEPWISE:
+            asked.append(prompt[-1].content)
+            if formulation is None:
+                raise AssertionError(f"LLMOPT asked the model: {prompt[-1].content[:80]}")
+            return "\n".join(formulation["constraints"])
         text = prompt[-1].content
         if params.grammar is not None:
             return "llmopt"
         if params.schema is not None:
             return "{}"
         if text.startswith("Make a conclusion"):
-            return "The optimal value is 45 at x = 0, y = 9."
+            return "The optimal value is 36 at x = 2, y = 6."
         return "Done. Next: conclusion." if "observation:" in text else "Use it. Next: caller."
 
+    reply.asked = asked
     return reply
 
 
-def test_the_chat_through_llmopt_never_verifies_the_issue_answer():
+def test_the_chat_through_llmopt_reads_a_problem_stated_in_symbols_without_the_model():
+    """The issue's problem (a model once answered 45, dropping 2y <= 12): every piece is read from its
+    symbols, so the model is never asked, and the answer is checked against every constraint of the text."""
     from ratiocinator.agents.chat import verification_line
 
-    chat = ChatAgent(ScriptedBackend(_llmopt_chat(DROPPED)))
+    chat = ChatAgent(ScriptedBackend(_llmopt_chat()))
     assert [t.name for t in chat.tools_for("optimization")] == ["llmopt"]
     (result,) = [e.result for e in chat.reply(ISSUE_REQUEST) if e.kind == "result"]
-    assert result.status == "answered" and not result.verdict.verified
+    assert result.status == "answered" and result.verdict.verified
+    observed = [t.content for t in result.turns if t.role == "observation"]
+    assert any("36" in o for o in observed) and not any("45" in o for o in observed)
+    assert "checked against every constraint of your text" in verification_line(result)
+
+
+def test_the_chat_through_llmopt_claims_no_check_of_what_it_read_from_words():
+    """Words and symbols mixed: the symbols are read as written, the limit in words is read from its words
+    (readings.py); the answer is checked against the symbols, and the verdict says the words were not."""
+    from ratiocinator.agents.chat import verification_line
+
+    request = "Maximize 3x + 5y subject to x <= 4 and 3x + 2y <= 18. Also, y can be at most 5 units."
+    script = _llmopt_chat()
+    chat = ChatAgent(ScriptedBackend(script))
+    (result,) = [e.result for e in chat.reply(request) if e.kind == "result"]
+    observed = " ".join(t.content for t in result.turns if t.role == "observation")
+    assert script.asked == [] and "33" in observed  # y <= 5 read: x = 8/3, y = 5
     line = verification_line(result)
-    assert line.startswith("(not verified: llmopt: failed: the answer breaks what your text states: 2y <= 12")
-    faithful = ChatAgent(ScriptedBackend(_llmopt_chat(FAITHFUL)))
-    (result,) = [e.result for e in faithful.reply(ISSUE_REQUEST) if e.kind == "result"]
-    assert result.verdict.verified and "checked against every constraint of your text" in verification_line(result)
+    assert result.verdict.verified and "every constraint" not in line and "not checked against your text" in line
 
 
 def test_a_plan_is_valid_for_your_problem_only_when_the_request_states_the_pddl(monkeypatch):

@@ -54,7 +54,7 @@ ALL_ZERO = formulation(["x + y <= 4"], sense="minimize")
 def run(replies: list[str], **config) -> tuple[LLMOPTResult, ScriptedBackend]:
     config.setdefault("declare_first", False)  # one reply per formulation (the two-step path: below)
     backend = ScriptedBackend(replies)
-    return optimize_from_text(PROBLEM, backend=backend, config=LLMOPTConfig(**config)), backend
+    return optimize_from_text(PROBLEM, backend=backend, config=LLMOPTConfig(**{"translation": "whole", **config})), backend
 
 
 def feedback_shown(backend: ScriptedBackend, request: int) -> str:
@@ -166,10 +166,11 @@ def test_select_prefers_verified_values_over_more_numerous_unverified_ones() -> 
 
 
 def test_the_graph_is_compiled_once_and_inspectable() -> None:
-    graph = build_graph()
-    assert graph is build_graph()  # compiled once per process
+    graph = build_graph("whole")
+    assert graph is build_graph("whole")  # compiled once per process
     assert {"formulate", "correct"} <= set(graph.get_graph().nodes)
-    context = method_context(ScriptedBackend([GOOD]), LLMOPTConfig(declare_first=False))
+    assert {"variables", "objective", "constraints", "solve"} <= set(build_graph().get_graph().nodes)  # the default
+    context = method_context(ScriptedBackend([GOOD]), LLMOPTConfig(translation="whole", declare_first=False))
     state = graph.invoke({"problem": PROBLEM}, context=context)
     assert state["tracks"][0][0].status == "ok"
 
@@ -332,7 +333,7 @@ def test_identical_corrections_are_different_draws_of_one_request() -> None:
 
 def test_a_node_runs_alone_with_a_static_runtime() -> None:
     backend = ScriptedBackend([INFEASIBLE, GOOD])
-    ctx = method_context(backend, LLMOPTConfig(declare_first=False, seed=4))
+    ctx = method_context(backend, LLMOPTConfig(translation="whole", declare_first=False, seed=4))
     update = nodes.formulate({"problem": PROBLEM}, StaticRuntime(ctx))
     assert update["round"] == 0 and [a.status for a in update["tracks"][0]] == ["infeasible"]
     assert nodes.needs_correction(update, StaticRuntime(ctx)) == "correct"
@@ -376,7 +377,8 @@ def test_the_usage_of_the_two_step_path_counts_both_steps() -> None:
     )
     backend = ScriptedBackend([declared, related])  # a problem this model is faithful to (x, at most 3)
     result = optimize_from_text("Make x, at most 3 of it, as large as possible.", backend=backend,
-                                config=LLMOPTConfig(declare_first=True, min_numbers_from_text=0.0))
+                                config=LLMOPTConfig(translation="whole", declare_first=True,
+                                                     min_numbers_from_text=0.0))
     assert result.verdict.verified and result.objective == pytest.approx(3)
     assert result.usage.calls == 2
     assert result.usage.completion_tokens == sum(c.completion_tokens for c in backend.completions)

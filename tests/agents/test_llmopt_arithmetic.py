@@ -33,6 +33,10 @@ FOUR = ["x1", "x2", "x3", "x4"]
      "5*x1 - 3.5*x2 >= 2000"),
     ("Four-point-seven times unit X4 should be no more than 3500 greater than unit X3.", FOUR,
      "4.7*x4 - x3 <= 3500"),
+    ("The difference in resource allocation between warehouse $X$ and warehouse $Y$ must not exceed 300 units.",
+     XY, "x - y <= 300"),  # words between "difference" and "between"
+    ("The difference between the number of technicians and nurses must be at least 10 individuals.",
+     ["doctor", "nurse", "technician"], "technician - nurse >= 10"),
 ])
 def test_a_clause_of_arithmetic_in_words_is_read(clause: str, names: list[str], row: str) -> None:
     assert relation(clause, names) == row

@@ -39,7 +39,7 @@ def formulation(constraints: list[str], objective: str, names: tuple[str, ...], 
 def optimize(text: str, replies: list[str], **config: Any):
     """`rc.optimize_from_text` with a model that writes `replies` (one formulation per request)."""
     config = {"declare_first": False, **config}
-    return rc.optimize_from_text(text, backend=ScriptedBackend(replies), config=rc.LLMOPTConfig(**config))
+    return rc.optimize_from_text(text, backend=ScriptedBackend(replies), config=rc.LLMOPTConfig(**{"translation": "whole", **config}))
 
 
 XY = ("x", "y")
@@ -86,7 +86,7 @@ def test_the_broken_constraint_is_fed_back_and_a_faithful_rewrite_is_checked_aga
     bad = formulation(["x <= 4", "3*x + 2*y <= 18"], "3*x + 5*y", XY)
     good = formulation(["x <= 4", "2*y <= 12", "3*x + 2*y <= 18"], "3*x + 5*y", XY)
     backend = ScriptedBackend([bad, good])
-    result = rc.optimize_from_text(ISSUE, backend=backend, config=rc.LLMOPTConfig(declare_first=False))
+    result = rc.optimize_from_text(ISSUE, backend=backend, config=rc.LLMOPTConfig(translation="whole", declare_first=False))
     assert [a.status for a in result.attempts[0]] == ["unfaithful", "ok"]
     assert "2y <= 12" in backend.calls[1].prompt[-1].content  # the model is told which constraint it broke
     assert result.objective == pytest.approx(36) and result.values == {"x": 2.0, "y": 6.0}
@@ -123,12 +123,13 @@ def test_a_faithful_formulation_of_a_word_problem_is_verified_without_claiming_t
     assert "which was not checked against your text" in result.answer
 
 
-def test_the_default_two_step_path_checks_the_text_too() -> None:
+def test_the_whole_two_step_path_checks_the_text_too() -> None:
     declared = json.dumps({"sets": [], "parameters": [],
                            "variables": [{"name": v, "domain": "nonnegative_integer"} for v in XY]})
     related = json.dumps({"objective": {"sense": "maximize", "expression": "3*x + 5*y"},
                           "constraints": [{"name": "a", "expression": "x <= 4"},
                                           {"name": "b", "expression": "3*x + 2*y <= 18"}]},
                          separators=(", ", ": "))
-    result = rc.optimize_from_text(ISSUE, backend=ScriptedBackend([declared, related] * 3))
+    result = rc.optimize_from_text(ISSUE, backend=ScriptedBackend([declared, related] * 3),
+                                   config=rc.LLMOPTConfig(translation="whole"))
     assert result.verdict.status == "failed" and "2y <= 12" in result.verdict.reason

@@ -1,4 +1,4 @@
-"""One real item end to end on the embedded Qwen2.5-Coder-0.5B: constrained formulation -> solver -> answer."""
+"""One real item end to end on the embedded Qwen2.5-Coder-0.5B through the whole-problem translation (the earlier method): constrained formulation -> solver -> answer."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_a_real_model_defines_and_solves_a_small_problem(qwen) -> None:
     # The 0.5B model's formulation need not be right (here it answered 220, the optimum is 400); what is
     # checked is the pipeline: the constrained output parses, and the answer is what the engine computes.
     result = optimize_from_text(
-        PROBLEM, backend=qwen, config=LLMOPTConfig(correction_rounds=0, max_tokens=256)
+        PROBLEM, backend=qwen, config=LLMOPTConfig(translation="whole", correction_rounds=0, max_tokens=256)
     )
     assert isinstance(result, LLMOPTResult) and result.usage.completion_tokens > 0
     first = result.attempts[0][0]

@@ -67,6 +67,20 @@ def test_a_direction_comes_from_the_verb_and_travels_along_a_list() -> None:
     assert rows(feed, "oats", "barley") == ["10*oats + 7*barley >= 30", "8*oats + 15*barley >= 50"]
 
 
+def test_a_list_of_limits_joined_by_commas_shares_its_direction() -> None:
+    text = ("Coal costs $4 per unit, gas $3 per unit and nuclear power $2 per unit. It can only produce up to 3000 "
+            "units from coal, 2000 units from gas, and 1500 units from nuclear power.")
+    assert rows(text, "coal", "gas", "nuclear") == ["coal <= 3000", "gas <= 2000", "nuclear <= 1500"]
+
+
+def test_a_reason_clause_says_nothing_of_what_a_column_adds_up() -> None:
+    text = ("Resource points are at most 100 units with respect to 4 times for project X and 5 times for project Y "
+            "due to budget limitations. Each unit incurs different costs: project X requires 6 units per resource "
+            "while project Y only needs 2 units per resource. Minimize the total cost.")
+    # "due to budget" is no word of the first column; "costs:" heads the second one's list: the money
+    assert objective_bodies(draft(text, "x", "y")) == (("6*x + 2*y",), True)
+
+
 def test_cardinal_words_are_rates_shares_and_totals_are_read() -> None:
     text = ("A school sends letters by pigeons or owls. A pigeon carries two letters and needs 3 treats; an owl "
             "carries 5 letters and needs 5 treats. At most 40% of the birds can be owls. The school has 1000 "

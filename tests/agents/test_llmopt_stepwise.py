@@ -176,11 +176,11 @@ def test_a_wrong_sentence_is_asked_again_alone_with_the_engines_complaint() -> N
     assert result.objective == pytest.approx(490)
 
 
-def test_the_stepwise_graph_is_its_own_and_whole_stays_the_default() -> None:
-    assert LLMOPTConfig().translation == "whole"
+def test_the_stepwise_graph_is_its_own_and_the_default() -> None:
+    assert LLMOPTConfig().translation == "stepwise"
     nodes = set(build_graph("stepwise").get_graph().nodes)
     assert {"read", "variables", "objective", "constraints", "solve", "repair"} <= nodes
-    assert build_graph("stepwise") is build_graph("stepwise") and build_graph() is not build_graph("stepwise")
+    assert set(build_graph().get_graph().nodes) == nodes and build_graph("whole") is not build_graph("stepwise")
 
 
 def test_samples_are_drawn_and_selected_by_agreement() -> None:

@@ -1,4 +1,4 @@
-"""One real NL4Opt item (tests/solvers/formulations) through stepwise LLMOPT on the embedded Qwen2.5-Coder-0.5B."""
+"""One real NL4Opt item (tests/solvers/formulations) through stepwise LLMOPT (the default) on the embedded Qwen2.5-Coder-0.5B."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_a_real_item_is_translated_step_by_step_and_every_constant_is_grounded(q
     # The 0.5B's model need not be right; checked is the method: every piece parsed under its grammar,
     # every constant of the assembled formulation is a number of the text, the answer is the engine's.
     question = json.loads(ITEM.read_text())["question"]
-    result = optimize_from_text(question, backend=qwen, config=LLMOPTConfig(translation="stepwise"))
+    result = optimize_from_text(question, backend=qwen, config=LLMOPTConfig())
     assert isinstance(result, LLMOPTResult) and result.usage.calls >= 3
     first = Formulation.model_validate_json(result.attempts[0][0].formulation)
     assert first.variables and first.objective.expression
