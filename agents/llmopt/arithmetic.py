@@ -55,8 +55,10 @@ class Mention:
     end: int
 
 
-def relations(sentence: str, names: list[str]) -> list[str] | None:
-    """The relations a sentence states, one per clause that states one; None unless each such clause is read whole."""
+def relations(sentence: str, names: list[str], counted: frozenset[str] = frozenset()) -> list[str] | None:
+    """The relations a sentence states, one per clause that states one; None unless each such clause is read whole.
+    `counted`: what the decisions are counted in ("4 units per session": session), so that "the number of
+    sessions for X and Y" adds up the decisions themselves."""
     rows: list[str] = []
     for clause in _CLAUSES.split(sentence):
         between = _between(clause, names)
@@ -65,14 +67,14 @@ def relations(sentence: str, names: list[str]) -> list[str] | None:
             continue
         if not _relation_words(clause):
             continue
-        row = relation(clause, names)
+        row = relation(clause, names, counted)
         if row is None:
             return None
         rows.append(row)
     return rows or None
 
 
-def relation(clause: str, names: list[str]) -> str | None:
+def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset()) -> str | None:
     """The relation one clause states (`2*x + y <= 200`), or None where its words leave any part open."""
     if re.search(r"%|\bper ?cent", clause, re.IGNORECASE):
         return None  # a share of a whole: shares.py reads it
@@ -81,9 +83,9 @@ def relation(clause: str, names: list[str]) -> str | None:
     found = _relation_words(text)
     if not named or found is None:
         return None
-    counted = re.search(r"\b(?:number|amount|total) of (\w+)", text, re.IGNORECASE)
-    if counted and not mentions(counted.group(1), names) and all(_factor(text[:m.start]) in (1.0, None)
-                                                                  for m in named):
+    noun = re.search(r"\b(?:number|amount|total) of (\w+)", text, re.IGNORECASE)
+    if noun and not mentions(noun.group(1), names) and _stem(noun.group(1)) not in counted and all(
+            _factor(text[:m.start]) in (1.0, None) for m in named):
         return None  # "the number of patients treated by doctors and nurses": their rates count, not them
     at, end, op = found
     more = _MORE_THAN.search(text, end)
@@ -124,6 +126,11 @@ def _between(clause: str, names: list[str]) -> list[str] | None:
     name = named.pop()
     low, high = (float(g.replace(",", "")) for g in found.groups())
     return [f"{name} >= {show(low)}", f"{name} <= {show(high)}"]
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _flip(op: str) -> str:
@@ -226,6 +233,8 @@ def _factor(segment: str) -> float | None:
         return _value(times[0]) if len(bare) <= 1 else None
     if len(bare) == 1 and re.search(rf"(by|of)\s+{re.escape(bare[0])}\s+(for|to|on)\b", low):
         return float(bare[0].replace(",", ""))
+    if len(bare) == 1 and re.search(rf"(?<![\w.$]){re.escape(bare[0])}\s+$", segment):
+        return float(bare[0].replace(",", ""))  # "60 condos plus 30 apartments": the number right before the name
     return 1.0 if not bare else None
 
 

@@ -111,7 +111,9 @@ def read(draft: Draft) -> Reading:
     table = directed(draft, names)
     size = len(table)
     table += _cardinals(draft)
-    written = {s: rows for s, sentence in enumerate(draft.sentences) if (rows := arithmetic.relations(sentence, names))}
+    counted = _counted_in(draft)
+    written = {s: rows for s, sentence in enumerate(draft.sentences)
+               if (rows := arithmetic.relations(sentence, names, counted))}
     spelled = {k for k, n in enumerate(table) if n.sentence in written}  # read as arithmetic in words
     given = _respective(draft, names, table)
     for k, n in enumerate(table):
@@ -293,8 +295,9 @@ def directed(draft: Draft, names: list[str]) -> list[Number]:
 
 
 def limit_options(draft: Draft, reading: Reading, k: int) -> list[str]:
-    """The relations an unread limit may state, for the model to choose among by its score: each column's sum,
-    each decision, all of them, against the number in the direction its words state (a share: each decision
+    """The relations an unread limit may state, for the model to choose among by its score: each column's sum
+    (of the columns not of another kind: money, time, ...), or where none is, each decision and all of them,
+    against the number in the direction its words state (a share: each decision
     against that fraction of all). Empty for a number the reading explains or that states no direction."""
     names = [name for name, _ in draft.variables()]
     n = directed(draft, names)[k] if k < len(draft.table) else None
@@ -304,7 +307,11 @@ def limit_options(draft: Draft, reading: Reading, k: int) -> list[str]:
     if is_share(n):
         return [f"{name} {n.bound} {value}*({' + '.join(names)})" for name in names] if len(names) > 1 else []
     # words that named one decision, or all, were read already: what is left bounds a column's sum, if any
-    sides = list(reading.columns) or [*names, *([" + ".join(names)] if len(names) > 1 else [])]
+    # column may add up its unit (not one of money when the limit counts employees); else a decision or all
+    unit = stem(n.unit.split(" ")[0]) if n.unit else ""
+    kind = next((k for k, units in _KINDS.items() if unit in units | {k}), None)
+    sides = [c for c, words in zip(reading.columns, reading.words, strict=True) if not (set(_KINDS) & words) - {kind}]
+    sides = sides or [*names, *([" + ".join(names)] if len(names) > 1 else [])]
     return [f"{side} {n.bound} {value}" for side in dict.fromkeys(sides)]
 
 
@@ -366,6 +373,14 @@ def _decision_unit(draft: Draft) -> str | None:
     """What the decisions are counted in, where the question says it: "how many acres of each" (acre)."""
     found = re.search(r"\bhow (?:many|much) ([a-z]+) of (?:each|the|both)\b", " ".join(draft.sentences), re.IGNORECASE)
     return stem(found.group(1).lower()) if found and found.group(1).lower() not in _STOP else None
+
+
+def _counted_in(draft: Draft) -> frozenset[str]:
+    """What the decisions are counted in: the unit the question asks for ("how many acres of each"), and what
+    the rates are per ("4 units of fatigue per session"), but for units of time ("per hour" is a rate's)."""
+    text = " ".join(draft.sentences).lower()
+    per = {stem(w) for w in re.findall(r"\bper ([a-z]+)", text)} - _STOP - _GENERIC_UNITS - _KINDS["time"]
+    return frozenset(per | ({_decision_unit(draft)} - {None}))
 
 
 def _counts_decisions(draft: Draft, n: Number) -> bool:
@@ -526,16 +541,18 @@ def _share_row(draft: Draft, names: list[str], n: Number) -> str | None:
 
 
 def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
-    """A limit on one decision its words name right after the number ("at least 20 scooters"), or on all of
-    them ("a total of", or a unit word every decision's name has); None when the words say neither."""
+    """A limit on the decisions its words name right after the number ("at least 20 scooters", "300 vehicles
+    between routes x1 and x3"), or on all of them ("a total of", or a unit word every decision's name has);
+    None when the words say neither."""
     sentence, at, end = _span(draft, n)
     if at < 0 or _DIGITS.search(n.unit or ""):
         return None
-    after = re.findall(r"[a-z0-9]+", _BREAK.split(sentence[end:])[0].lower())[:6]
+    after = re.findall(r"[a-z0-9]+", _BREAK.split(sentence[end:])[0].lower())[:8]  # "employees can be hired for department Y"
     own = _distinct(names)
     listed = re.findall(r"[a-z0-9]+", _MEASURE.split(re.split(r"[,;.]", sentence[end:])[0])[0].lower())[:12]
-    if len(names) > 1 and set(names) <= {name for w in listed for name in _names_of(w, own)}:
-        return f"{' + '.join(names)} {n.bound} {show(n.value)}"  # "500 acres for wheat and corn": all of them
+    some = {name for w in listed for name in _names_of(w, own)}
+    if len(some) > 1:  # "500 acres for wheat and corn": all of them; "300 vehicles between routes x1 and x3"
+        return f"{' + '.join(name for name in names if name in some)} {n.bound} {show(n.value)}"
     hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
     if len(hits) == 1:
         return f"{hits[0]} {n.bound} {show(n.value)}"

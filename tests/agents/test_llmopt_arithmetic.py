@@ -42,6 +42,15 @@ def test_a_clause_of_arithmetic_in_words_is_read(clause: str, names: list[str], 
     assert relation(clause, names) == row
 
 
+def test_a_sum_of_decisions_counted_in_what_the_rates_are_per_is_read() -> None:
+    clause = "The combined number of sessions for strength training (group X) and agility drills (group Y) is at least 6."
+    assert relations(clause, XYZ) is None  # the number of sessions might be a rate's ("2 sessions per athlete")
+    assert relations(clause, XYZ, frozenset({"session"})) == ["x + y >= 6"]  # "4 units of fatigue per session"
+    assert relations("The area provided by 60 condos plus 30 apartments must be at least 3000 square feet.",
+                     ["condo", "apartment"]) == ["60*condo + 30*apartment >= 3000"]  # a number right before a name
+    assert relations("At least 60 condos must be built.", ["condo", "apartment"]) is None  # a bound, no factor
+
+
 def test_a_range_gives_two_bounds() -> None:
     assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 

@@ -73,6 +73,13 @@ def test_a_list_of_limits_joined_by_commas_shares_its_direction() -> None:
     assert rows(text, "coal", "gas", "nuclear") == ["coal <= 3000", "gas <= 2000", "nuclear <= 1500"]
 
 
+def test_a_limit_bounds_the_decisions_its_words_name_after_it() -> None:
+    text = ("Each vehicle costs 10 units on route x1, 9 on x2, 11 on x3 and 12 on x4. At least 300 vehicles should be "
+            "allocated between routes x1 and x3. Moreover, there must be at least 10 vehicles on route x2 due to "
+            "demand and no more than 20 vehicles can be assigned to the route x4 due to traffic.")
+    assert rows(text, "x1", "x2", "x3", "x4") == ["x1 + x3 >= 300", "x2 >= 10", "x4 <= 20"]
+
+
 def test_a_reason_clause_says_nothing_of_what_a_column_adds_up() -> None:
     text = ("Resource points are at most 100 units with respect to 4 times for project X and 5 times for project Y "
             "due to budget limitations. Each unit incurs different costs: project X requires 6 units per resource "
@@ -194,6 +201,10 @@ def test_a_limit_the_words_leave_open_is_offered_as_each_relation_it_may_state()
     loose = "Vans and cars are sent. At least 20 trips must be made. At most 30% of the vehicles can be vans."
     d = draft(loose, "van", "car")
     assert limit_options(d, read(d), 0) == ["van >= 20", "car >= 20", "van + car >= 20"]
+    hires = ("Hiring for department $X$ costs $5000 and for department $Y$ $4000. The company hires exactly 50 new "
+             "employees this year.")
+    d = draft(hires, "x", "y")  # the only column is money: 50 employees bound a decision or all of them
+    assert limit_options(d, read(d), 2) == ["x == 50", "y == 50", "x + y == 50"]
 
 
 def test_a_share_of_the_whole_names_its_part_after_the_whole() -> None:
@@ -244,7 +255,7 @@ def test_a_limit_on_what_the_decisions_do_is_not_a_sum_of_them() -> None:
     d = draft(text, "doctor", "nurse")
     reading = read(d)
     assert 1 not in reading.compared  # not `doctor + nurse >= 10`: the model chooses among the columns
-    assert limit_options(d, reading, 2) == ["2*doctor + 3*nurse >= 10", "5*doctor + 3*nurse >= 10"]
+    assert limit_options(d, reading, 2) == ["2*doctor + 3*nurse >= 10"]  # not the money: 10 counts no money
     assert objective_bodies(d) == (("5*doctor + 3*nurse",), True)  # "cost" names the money, not one decision
 
 
