@@ -137,7 +137,7 @@ def read(draft: Draft) -> Reading:
         row = _share_row(draft, names, n) if is_share(n) else None
         if row is None and not is_share(n):
             column = _column_of(draft, names, table, k, columns)
-            if column and n.unit.split(" ")[0] in _GENERIC_UNITS and _TOTAL.search(draft.sentences[n.sentence]):
+            if column and n.unit.split(" ")[0] in _GENERIC_UNITS and _TOTAL.search(_up_to(draft, n)):
                 column = None  # "the combined allocation must not be less than 20 units": all, not a column
             if column:
                 used |= set(column)
@@ -279,7 +279,9 @@ def directed(draft: Draft, names: list[str]) -> list[Number]:
     """The table with each limit's direction completed: from its list's neighbour, else from its verb."""
     table = list(draft.table)
     for k, n in enumerate(table):
-        if n.bound is None and not is_share(n) and _owner(draft, names, n) is None and (
+        if n.bound is None and not is_share(n) and _stock(draft, n):  # "the bakery has 2500 units of ..."
+            table[k] = _with_bound(n, "<=")
+        elif n.bound is None and not is_share(n) and _owner(draft, names, n) is None and (
                 _has_rates(table, k, draft, names) or _counts_decisions(draft, n)):
             verb = "<=" if "available" in _after(draft, n) else _verb(draft, n)
             if verb:
@@ -352,6 +354,21 @@ def _find(draft: Draft, sentence: str, n: Number) -> int:
         if all(w in sentence[: m.start()].split()[-2:] for w in before):
             return m.start()
     return hits[0].start() if hits else -1
+
+
+def _up_to(draft: Draft, n: Number) -> str:
+    """The number's sentence up to the break after the number ("The total ... cannot exceed 100 units", not the
+    question after it: "has 2500 units of chocolate mix, how many ... to minimize the total fiber")."""
+    sentence, at, end = _span(draft, n)
+    return sentence if at < 0 else sentence[:end] + _BREAK.split(sentence[end:])[0]
+
+
+def _stock(draft: Draft, n: Number) -> bool:
+    """What someone has: "the bakery has 2500 units of chocolate mix" (not "each brownie has 5 units")."""
+    sentence, at, _ = _span(draft, n)
+    clause = _BREAK.split(sentence[: max(at, 0)])[-1].lower() if at >= 0 else ""
+    return bool(re.search(r"\b(?:has|have)(?: (?:a total of|available|only|just))?\s*$", clause)) and not re.search(
+        r"\b(?:each|every|per|a|an|one)\b", clause)
 
 
 def _listed(draft: Draft, a: Number, b: Number) -> bool:
@@ -503,9 +520,13 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
 def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
                columns: dict[tuple[str, frozenset[str]], list[int]]) -> list[int] | None:
     """The column a limit bounds: the only one of its unit, else the one its words name, else the one no
-    other limit of its unit names."""
+    other limit of its unit names; a column of one rate where the unit is as specific as "units of chocolate
+    mix" and the same."""
     n = table[k]
     mine = {key: ks for key, ks in columns.items() if (key[0] == n.unit or _same_unit(key[0], n.unit)) and len(ks) > 1}
+    if not mine and " of " in n.unit:  # "2500 units of chocolate mix", used only by brownies at 5 units each
+        alone = [ks for ks in columns.values() if len(ks) == 1 and table[ks[0]].unit == n.unit]
+        return alone[0] if len(alone) == 1 else None
     if len(mine) <= 1:
         return next(iter(mine.values()), None)
     words = _clause_words(draft, n, names, before=True)

@@ -80,6 +80,19 @@ def test_a_limit_bounds_the_decisions_its_words_name_after_it() -> None:
     assert rows(text, "x1", "x2", "x3", "x4") == ["x1 + x3 >= 300", "x2 >= 10", "x4 <= 20"]
 
 
+def test_what_the_subject_has_is_a_limit_on_the_one_rate_of_its_unit() -> None:
+    text = ("A bakery makes brownies and lemon squares. Each brownie requires 5 units of chocolate mix and 4 units of "
+            "fiber. Each lemon square requires 7 units of lemon mix and 6 units of fiber. If the bakery has 2500 "
+            "units of chocolate mix and 3300 units of lemon mix, how many of each should be made to minimize the "
+            "total amount of fiber needed?")
+    # "has": a stock, not a rate of a `bakery`; one rate of chocolate mix is its column; the question's
+    # "total" is no total of the decisions
+    assert rows(text, "brownie", "lemon") == ["5*brownie <= 2500", "7*lemon <= 3300"]
+    assert [n for n, _ in pruned(draft(text, "bakery", "brownie", "lemon")).variables()] == ["brownie", "lemon"]
+    assert rows("Each table has 4 legs and each chair has 3 legs. The workshop has 40 legs.", "table", "chair") == [
+        "4*table + 3*chair <= 40"]  # "each ... has": a rate
+
+
 def test_a_reason_clause_says_nothing_of_what_a_column_adds_up() -> None:
     text = ("Resource points are at most 100 units with respect to 4 times for project X and 5 times for project Y "
             "due to budget limitations. Each unit incurs different costs: project X requires 6 units per resource "
