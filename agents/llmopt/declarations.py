@@ -32,7 +32,7 @@ def wordless(name: str) -> bool:
     """A name made only of function words or words that count anything (`because`, `units`), or one that names
     money or a bound (`pills_cost`, `maximum_profit`): no decision, data or the objective."""
     tokens = [t for t in name.lower().split("_") if t]
-    return all(t in _STOP | _LINKS | _VAGUE | _NO_NAME for t in tokens) or any(
+    return all(t in _STOP | _LINKS | _VAGUE | _NO_NAME | _RELATION_WORDS for t in tokens) or any(
         t in _KINDS["money"] | {"minimum", "maximum", "min", "max", "costs", "profits"} for t in tokens)
 
 
@@ -52,6 +52,9 @@ def measured(draft: Draft) -> list[str]:
 _LINKS = {"while", "whereas", "if", "since", "because", "however", "also", "then", "both", "other", "than", "into",
           "yields", "yield", "takes", "take", "costs", "cost", "contains", "contain", "carry", "carries", "can",
           "produces", "produce", "makes", "make", "gives", "give", "holds", "hold", "uses", "use", "earns", "earn"}
+#: words of relations and quantifiers ("should not be less than $50,000": no decision `not`, `less`)
+_RELATION_WORDS = {"not", "no", "nor", "less", "more", "least", "most", "fewer", "greater", "exceed", "below", "above",
+                   "but", "so", "yet", "such", "same", "different", "certain", "various", "following", "main"}
 _MOST_CANDIDATES = 24  # words tried as decisions (pairs of them: 276 readings at ~3 ms)
 
 
@@ -112,7 +115,8 @@ def _subjects(draft: Draft) -> list[str]:
         for phrase in before:
             word = phrase.replace(" ", "_")
             first = phrase.split(" ")[0]
-            if first in _STOP | _VAGUE | _UPPER_VERBS | _LOWER_VERBS | _LINKS | _KINDS["money"] or len(phrase) < 3:
+            if first in _STOP | _VAGUE | _UPPER_VERBS | _LOWER_VERBS | _LINKS | _RELATION_WORDS | _KINDS["money"] or (
+                    len(phrase) < 3):
                 continue
             if " " in phrase and not phrase.split(" ")[1].isdigit() and len(phrase.split(" ")[1]) != 1:
                 continue

@@ -116,6 +116,8 @@ def read(draft: Draft) -> Reading:
                if (rows := arithmetic.relations(sentence, names, counted))}
     spelled = {k for k, n in enumerate(table) if n.sentence in written}  # read as arithmetic in words
     given = _respective(draft, names, table)
+    bounded = _respective(draft, names, table, limits=True)  # "maximum 300, 500 and 30, respectively"
+    bounded = {k: f"{owner} {table[k].bound} {show(table[k].value)}" for k, owner in bounded.items()}
     for k, n in enumerate(table):
         unit = _unit_before(draft, n) if n.unit in _UNITLESS else n.unit
         if given and k in given:  # "costs of 50, 30 and 20 units respectively": one column
@@ -134,7 +136,7 @@ def read(draft: Draft) -> Reading:
     for k, n in enumerate(table[:size]):
         if n.bound is None or k in rates or _multiplier(n) or k in spelled:
             continue
-        row = _share_row(draft, names, n) if is_share(n) else None
+        row = _share_row(draft, names, n) if is_share(n) else bounded.get(k)
         if row is None and not is_share(n):
             column = _column_of(draft, names, table, k, columns)
             if column and n.unit.split(" ")[0] in _GENERIC_UNITS and _TOTAL.search(_up_to(draft, n)):
@@ -231,14 +233,16 @@ def _unit_before(draft: Draft, n: Number) -> str:
     return stem(before[-1]) if before else n.unit
 
 
-def _respective(draft: Draft, names: list[str], table: list[Number]) -> dict[int, str]:
-    """Owners a "respectively" gives: the sentence's numbers that state no bound, in order, to the decisions it
-    names in order ("costs of 5, 7 and 6 for x1, x2 and x3 respectively"), or to all, in declared order."""
+def _respective(draft: Draft, names: list[str], table: list[Number], *, limits: bool = False) -> dict[int, str]:
+    """Owners a "respectively" gives: the sentence's numbers that state no bound (with `limits`, those that
+    do), in order, to the decisions it names in order ("costs of 5, 7 and 6 for x1, x2 and x3 respectively"),
+    or to all, in declared order."""
     out: dict[int, str] = {}
     for s, sentence in enumerate(draft.sentences):
         if not re.search(r"\brespectively\b", sentence, re.IGNORECASE):
             continue
-        mine = [k for k, n in enumerate(table) if n.sentence == s and n.bound is None and not is_share(n)]
+        mine = [k for k, n in enumerate(table) if n.sentence == s and (n.bound is not None) == limits
+                and not is_share(n)]
         order = list(dict.fromkeys(m.name for m in arithmetic.mentions(sentence, names))) or names
         if len(mine) == len(order):
             out |= dict(zip(mine, order, strict=True))
@@ -393,10 +397,13 @@ def _decision_unit(draft: Draft) -> str | None:
 
 
 def _counted_in(draft: Draft) -> frozenset[str]:
-    """What the decisions are counted in: the unit the question asks for ("how many acres of each"), and what
-    the rates are per ("4 units of fatigue per session"), but for units of time ("per hour" is a rate's)."""
+    """What the decisions are counted in: the unit the question asks for ("how many acres of each"), what the
+    rates are per ("4 units of fatigue per session"), but for units of time ("per hour" is a rate's), and
+    what each of a decision's is ("each employee in departments x1 ...")."""
     text = " ".join(draft.sentences).lower()
     per = {stem(w) for w in re.findall(r"\bper ([a-z]+)", text)} - _STOP - _GENERIC_UNITS - _KINDS["time"]
+    per |= {stem(w) for w in re.findall(r"\beach ([a-z]+) (?:in|on|for|allocated to|assigned to)\b", text)
+            } - _STOP - _GENERIC_UNITS  # "each employee in departments x1 and x2"
     return frozenset(per | ({_decision_unit(draft)} - {None}))
 
 
@@ -582,6 +589,15 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     if hits:
         return None
     named = {m.name for m in arithmetic.mentions(_BREAK.split(sentence[:at])[-1], names)}
+    marks = [m.start() for m in re.finditer(r"[;]|,(?!\d{3})", sentence)]  # not the comma of 50,000
+    start = max([i + 1 for i in marks if i < at] or [0])
+    stop = min([i for i in marks if i >= end] or [len(sentence)])
+    subject = {m.name for m in arithmetic.mentions(sentence[start:at], names)}
+    other = {m.name for m in arithmetic.mentions(sentence[end:stop], names)}  # "20 more than half of X3"
+    earlier = [m for m in draft.table if m.sentence == n.sentence and m is not n and start <= sentence.find(m.written) < at]
+    if len(subject) == 1 and len(names) > 1 and named <= subject and not other and all(m.bound for m in earlier):
+        # "Teacher salaries should not be less than $50,000 and cannot exceed $80,000": its subject's limits
+        return f"{subject.pop()} {n.bound} {show(n.value)}"
     if named and set(names) - named:
         return None  # "the combined units of x1 and x2 cannot exceed 1000": some of them, arithmetic's to read
     tokens = _tokens(names)

@@ -93,6 +93,26 @@ def test_what_the_subject_has_is_a_limit_on_the_one_rate_of_its_unit() -> None:
         "4*table + 3*chair <= 40"]  # "each ... has": a rate
 
 
+def test_a_limit_whose_clause_names_one_decision_before_it_bounds_that_decision() -> None:
+    text = ("Salaries cost 0.3 units of resources and rent 0.2 units. Salaries should not be less than $50,000 and "
+            "cannot exceed $80,000 due to contracts.")
+    assert rows(text, "salaries", "rent") == ["salaries <= 80000", "salaries >= 50000"]
+    listed = ("A firm hires for positions X, Y and Z at $5000, $4000 and $6000 respectively. Position X requires at "
+              "least 30 employees, position Y requires at least 20, and position Z requires at least 10.")
+    assert rows(listed, "x", "y", "z") == ["x >= 30", "y >= 20", "z >= 10"]
+    compared = ("Each employee in departments x1 and x3 earns $5000 and $6000 respectively. The number of employees "
+                "in department X1 must be at least 20 more than half the number of employees in department X3.")
+    # not `x1 >= 20`: the clause compares with x3 (arithmetic reads it: the decisions count employees)
+    assert read(draft(compared, "x1", "x3")).compared == {1: "x1 - 0.5*x3 >= 20"}
+    bounds = ("Costs are 4, 3 and 5 for x1, x2 and x3 respectively. Minimize cost (X1, X2, X3 are restricted to "
+              "have maximum 300, 500, 30, respectively).")
+    assert rows(bounds, "x1", "x2", "x3") == ["x1 <= 300", "x2 <= 500", "x3 <= 30"]
+
+
+def test_words_of_relations_name_no_decision() -> None:
+    assert wordless("not") and wordless("less") and wordless("not_less") and not wordless("teacher")
+
+
 def test_a_reason_clause_says_nothing_of_what_a_column_adds_up() -> None:
     text = ("Resource points are at most 100 units with respect to 4 times for project X and 5 times for project Y "
             "due to budget limitations. Each unit incurs different costs: project X requires 6 units per resource "
