@@ -67,6 +67,8 @@ _RELATIONS = (
 _FACTOR = re.compile(r"\b(twice|double|thrice|triple|half|a third|one third|a quarter|one quarter|a fourth|"
                      r"\w+(?=\s+times\b))")
 _DIGITS = re.compile(r"\d")
+#: a number that is a factor ("3 times as many", "3 times the number of"), not a count ("up to 20 times for X1")
+_TIMES = re.compile(r"\b\d+(?:\.\d+)?(?=\s+times\s+(?:as|the|that|those|more|larger|greater)\b)")
 #: kinds of measure an objective may name by the kind ("the total amount of time"), with the units of each,
 #: and money, which "profit", "cost" or "earnings" name (plain English, no domain)
 _KINDS = {
@@ -134,7 +136,7 @@ def read(draft: Draft) -> Reading:
     used: set[int] = set()
     named = {owners[k] for c in columns.values() if len(c) > 1 for k in c}
     for k, n in enumerate(table[:size]):
-        if n.bound is None or k in rates or _multiplier(n) or k in spelled:
+        if n.bound is None or k in rates or _multiplier(n) or k in spelled or _factor_of(draft, n):
             continue
         row = _share_row(draft, names, n) if is_share(n) else bounded.get(k)
         if row is None and not is_share(n):
@@ -158,7 +160,8 @@ def read(draft: Draft) -> Reading:
     rated = used | {k for c in wide for k in c} | _in_names(draft, names, table[:size])
     compared = {s: row for s in range(len(draft.sentences)) if (row := _compared(draft.sentences[s], names))}
     compared |= {s: "\n".join(rows) for s, rows in written.items() if s not in compared}
-    rated |= {k for k, n in enumerate(table[:size]) if n.sentence in compared and (_multiplier(n) or k in spelled)}
+    rated |= {k for k, n in enumerate(table[:size]) if n.sentence in compared and (
+        _multiplier(n) or k in spelled or _factor_of(draft, n))}
     named |= {w for rows in written.values() for row in rows for w in re.findall(r"[A-Za-z_]\w*", row)} & set(names)
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
                    words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared)
@@ -169,8 +172,8 @@ def _compared(sentence: str, names: list[str]) -> str | None:
     "at most"/"cannot exceed" (<=), "at least"/"exceed"/"more than" (>=) or "must be"/"equal" (==), f the
     factor ("twice", "three times", "a third of"; 1 without one). None unless exactly two decisions are
     named and the words state a comparison and no number."""
-    if len(names) < 2 or _DIGITS.search(sentence) or not _COMPARE.search(sentence):
-        return None
+    if len(names) < 2 or _DIGITS.search(_TIMES.sub("", sentence)) or not _COMPARE.search(sentence):
+        return None  # a number other than the factor ("at least 3 times as many A as B") is a limit's
     own = _distinct(names)
     order = list(dict.fromkeys(n for w in re.findall(r"[a-z0-9]+", sentence.lower()) for n in _names_of(w, own)))
     if len(order) != 2:
@@ -260,6 +263,12 @@ def _owner_after(draft: Draft, names: list[str], n: Number, *, anywhere: bool = 
     found = re.search(r"\bfor\b", segment) or (re.search(r"^", segment) if anywhere else None)
     mentions = arithmetic.mentions(segment[found.end():], names) if found else []
     return mentions[0].name if mentions else None
+
+
+def _factor_of(draft: Draft, n: Number) -> bool:
+    """A number written as a factor of a comparison: "3 times as many"."""
+    sentence, at, _ = _span(draft, n)
+    return at >= 0 and any(m.start() == at for m in _TIMES.finditer(sentence))
 
 
 def _multiplier(n: Number) -> bool:

@@ -109,6 +109,15 @@ def test_a_limit_whose_clause_names_one_decision_before_it_bounds_that_decision(
     assert rows(bounds, "x1", "x2", "x3") == ["x1 <= 300", "x2 <= 500", "x3 <= 30"]
 
 
+def test_a_comparison_with_a_factor_in_digits_is_read_and_its_factor_is_no_limit() -> None:
+    text = ("An almond croissant requires 5 units of butter and a pistachio croissant 3 units of butter. At least 3 "
+            "times as many almond croissants should be made as pistachio croissants.")
+    reading = read(draft(text, "almond", "pistachio"))
+    assert reading.compared == {1: "almond >= 3*pistachio"} and 2 not in reading.rows and reading.explained(2)
+    visits = "Each visit costs 5 units for site X1 and 7 for site X2. There can be up to 20 times for site X1."
+    assert rows(visits, "x1", "x2") == ["x1 <= 20"]  # "20 times for": a count, not a factor
+
+
 def test_words_of_relations_name_no_decision() -> None:
     assert wordless("not") and wordless("less") and wordless("not_less") and not wordless("teacher")
 
