@@ -539,7 +539,8 @@ def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
     other limit of its unit names; a column of one rate where the unit is as specific as "units of chocolate
     mix" and the same."""
     n = table[k]
-    mine = {key: ks for key, ks in columns.items() if (key[0] == n.unit or _same_unit(key[0], n.unit)) and len(ks) > 1}
+    mine = {key: ks for key, ks in columns.items() if (key[0] == n.unit or _same_unit(key[0], n.unit)) and len(ks) > 1
+            and not _other_kind(draft, names, n, [table[j] for j in ks])}
     if not mine and " of " in n.unit:  # "2500 units of chocolate mix", used only by brownies at 5 units each
         alone = [ks for ks in columns.values() if len(ks) == 1 and table[ks[0]].unit == n.unit]
         return alone[0] if len(alone) == 1 else None
@@ -555,6 +556,14 @@ def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
     claimed = {key for j in others for key in mine if key[1] & _clause_words(draft, table[j], names, before=True)}
     left = [key for key in mine if key not in claimed]
     return mine[left[0]] if len(left) == 1 else None
+
+
+def _other_kind(draft: Draft, names: list[str], n: Number, rates: list[Number]) -> bool:
+    """A column of money ("incurs costs of 0.5, 0.2 ... units") where the limit counts no money ("no more than
+    150 units" of x1, "of resources"): it does not bound that column."""
+    words = set(re.findall(r"[a-z$]+", _up_to(draft, n).lower()))
+    money = _KINDS["money"] | {"money"}
+    return "money" in _column_words(draft, names, rates) and n.unit != "$" and not words & money
 
 
 def _sum(table: list[Number], column: list[int], owners: dict[int, str | None], names: list[str]) -> str:

@@ -118,6 +118,14 @@ def test_a_comparison_with_a_factor_in_digits_is_read_and_its_factor_is_no_limit
     assert rows(visits, "x1", "x2") == ["x1 <= 20"]  # "20 times for": a count, not a factor
 
 
+def test_a_limit_that_counts_no_money_does_not_bound_the_cost_column() -> None:
+    text = ("Each unit of resource allocated to services x1 and x2 incurs costs of 0.5 and 0.2 units respectively. "
+            "The service x1 requires at least 50 but no more than 150 units.")
+    assert rows(text, "x1", "x2") == ["x1 <= 150", "x1 >= 50"]
+    budget = "Each unit for x1 and x2 costs 0.5 and 0.2 units respectively. The budget is at most 150 units."
+    assert rows(budget, "x1", "x2") == ["0.5*x1 + 0.2*x2 <= 150"]
+
+
 def test_words_of_relations_name_no_decision() -> None:
     assert wordless("not") and wordless("less") and wordless("not_less") and not wordless("teacher")
 
