@@ -60,7 +60,7 @@ def relations(sentence: str, names: list[str], counted: frozenset[str] = frozens
     `counted`: what the decisions are counted in ("4 units per session": session), so that "the number of
     sessions for X and Y" adds up the decisions themselves."""
     rows: list[str] = []
-    for clause in _CLAUSES.split(sentence):
+    for clause in _CLAUSES.split(without_reason(sentence)):
         between = _between(clause, names)
         if between:
             rows += between
@@ -72,6 +72,17 @@ def relations(sentence: str, names: list[str], counted: frozenset[str] = frozens
             return None
         rows.append(row)
     return rows or None
+
+
+#: a leading clause that gives a reason ("Since tractors are very slow, ..."): it states no relation
+_REASON = re.compile(r"^\s*(?:since|because|as|given that|due to|in order to|to (?:avoid|ensure|maintain|meet))\b"
+                     r"[^,]*,\s*", re.IGNORECASE)
+
+
+def without_reason(sentence: str) -> str:
+    """The sentence without a leading clause that gives a reason: "Since tractors are slow, the number of cars
+    ...": "the number of cars ..." (the decision it names is not a term of the relation)."""
+    return _REASON.sub("", sentence, count=1)
 
 
 def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset()) -> str | None:

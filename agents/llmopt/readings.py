@@ -172,6 +172,7 @@ def _compared(sentence: str, names: list[str]) -> str | None:
     "at most"/"cannot exceed" (<=), "at least"/"exceed"/"more than" (>=) or "must be"/"equal" (==), f the
     factor ("twice", "three times", "a third of"; 1 without one). None unless exactly two decisions are
     named and the words state a comparison and no number."""
+    sentence = arithmetic.without_reason(sentence)
     if len(names) < 2 or _DIGITS.search(_TIMES.sub("", sentence)) or not _COMPARE.search(sentence):
         return None  # a number other than the factor ("at least 3 times as many A as B") is a limit's
     own = _distinct(names)

@@ -51,6 +51,13 @@ def test_a_sum_of_decisions_counted_in_what_the_rates_are_per_is_read() -> None:
     assert relations("At least 60 condos must be built.", ["condo", "apartment"]) is None  # a bound, no factor
 
 
+def test_a_leading_reason_names_no_term() -> None:
+    sentence = "Since tractors are very slow, the number of cars used has to be at least twice the number of tractors."
+    assert relations(sentence, ["tractor", "car"]) == ["car >= 2*tractor"]
+    assert relations("Asset X requires at least $200, while asset Y requires at least $150.", XY) == [
+        "x >= 200", "y >= 150"]  # "Asset" is no leading "as"
+
+
 def test_a_range_gives_two_bounds() -> None:
     assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 

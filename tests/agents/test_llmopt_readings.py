@@ -126,6 +126,12 @@ def test_a_limit_that_counts_no_money_does_not_bound_the_cost_column() -> None:
     assert rows(budget, "x1", "x2") == ["0.5*x1 + 0.2*x2 <= 150"]
 
 
+def test_a_comparison_after_a_reason_is_read_in_the_order_of_its_own_words() -> None:
+    text = ("A tractor carries 40 kg and a car 20 kg. Since tractors are very slow, the number of cars used has to be "
+            "at least twice the number of tractors used.")
+    assert read(draft(text, "tractor", "car")).compared == {1: "car >= 2*tractor"}
+
+
 def test_words_of_relations_name_no_decision() -> None:
     assert wordless("not") and wordless("less") and wordless("not_less") and not wordless("teacher")
 
