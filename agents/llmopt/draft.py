@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.llmopt.shares import is_share, share_row
 from ratiocinator.agents.llmopt.stepgrammar import NONE
-from ratiocinator.agents.llmopt.table import Number, show, stem
+from ratiocinator.agents.llmopt.table import Number, literals, show, stem
 from ratiocinator.solvers.formulation import _RESERVED
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -109,6 +109,24 @@ def check_objective(draft: Draft, piece: str = "objective") -> str:
     if not _uses_variable(draft, expression):
         return f"The objective `{expression}` contains no decision variable."
     return ""
+
+
+def ungrounded(draft: Draft, piece: str) -> list[str]:
+    """A sentence's relations none of whose numbers (0 and 1 aside) the sentence writes: what the model restated
+    from other sentences or made up ("what is the minimum total cost?" answered with every constraint again and
+    `2*x1 + 2*x4 >= 5*x2`). A relation with no number, or with one of its sentence's, is grounded."""
+    if piece[0] != "s" or int(piece[1:]) >= len(draft.sentences):
+        return []
+    sentence = draft.sentences[int(piece[1:])]
+    own = set(literals(sentence))
+    own |= {3.0} if re.search(r"\bthirds?\b", sentence, re.IGNORECASE) else set()  # "a third": y/3
+    own |= {4.0} if re.search(r"\b(?:quarters?|fourths?)\b", sentence, re.IGNORECASE) else set()
+    out = []
+    for row in draft.rows(piece):
+        used = {float(x) for x in _LITERAL.findall(row)} - {0.0, 1.0}
+        if used and not used & own:
+            out.append(row)
+    return out
 
 
 def check_rows(draft: Draft, piece: str) -> str:

@@ -151,7 +151,7 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
     cfg, drafts = runtime.context.config, list(state["drafts"])
     if not cfg.reading:
         wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
-        return {"drafts": _ask_unused(runtime, decide(runtime, drafts, wanted, pieces.check_rows))}
+        return {"drafts": _ask_unused(runtime, _grounded(decide(runtime, drafts, wanted, pieces.check_rows), wanted))}
     wanted = []
     for i, d in enumerate(drafts):
         reading = readings.read(d)
@@ -168,8 +168,20 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
             else:
                 wanted.append((i, f"s{s}"))
         drafts[i] = d
-    drafts = decide(runtime, drafts, wanted, pieces.check_rows)
+    drafts = _grounded(decide(runtime, drafts, wanted, pieces.check_rows), wanted)
     return {"drafts": _ask_unused(runtime, [_without_read(d) for d in drafts])}
+
+
+def _grounded(drafts: list[Draft], asked: list[Key]) -> list[Draft]:
+    """The model's sentence relations without those none of whose numbers their sentence writes
+    (pieces.ungrounded): a sentence states its own relations; what others state is theirs."""
+    drafts = list(drafts)
+    for i, piece in asked:
+        dropped = pieces.ungrounded(drafts[i], piece)
+        if dropped:
+            kept = [r for r in drafts[i].rows(piece) if r not in dropped]
+            drafts[i] = drafts[i].with_reply(piece, "\n".join(kept) or NONE)
+    return drafts
 
 
 def _choose_limits(runtime: Ctx, draft: Draft, reading: readings.Reading) -> Draft:

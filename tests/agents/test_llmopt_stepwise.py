@@ -18,6 +18,7 @@ from ratiocinator.agents.llmopt.draft import (
     check_variables,
     mend,
     to_ask,
+    ungrounded,
     unused,
     unused_numbers,
 )
@@ -158,7 +159,8 @@ def test_a_right_stepwise_translation_is_solved_and_verified() -> None:
 
 
 def test_a_wrong_sentence_is_asked_again_alone_with_the_engines_complaint() -> None:
-    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\ntables >= 4*chairs + 40"}
+    # wrong, and grounded in its sentence (it writes the sentence's 25%), so it reaches the engine
+    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\nchairs <= 0.25*(tables + chairs) - 10"}
     seen: list[str] = []
 
     def reply(prompt, params) -> str:
@@ -218,7 +220,7 @@ class _Unsure(ScriptedBackend):
 
 
 def test_an_infeasibility_goes_back_to_the_piece_the_model_is_least_sure_of() -> None:
-    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\ntables + chairs >= 41"}
+    answers = {**RIGHT, 'Sentence: "At least 25%': "chairs >= 0.25*(tables + chairs)\nchairs >= 0.25*tables + 41"}
     repaired: list[str] = []
 
     def reply(prompt, params) -> str:
@@ -227,10 +229,23 @@ def test_an_infeasibility_goes_back_to_the_piece_the_model_is_least_sure_of() ->
             return next((a for s, a in RIGHT.items() if prompt[-3].content.startswith(s)), "none")
         return next((a for s, a in answers.items() if prompt[-1].content.startswith(s)), "none")
 
-    result = stepwise(_Unsure(reply, doubt=">= 41"))
+    result = stepwise(_Unsure(reply, doubt="+ 41"))
     # both the 40-hour sentence and the 25% sentence conflict; only the one the model doubts is asked again
     assert [q.split('"')[1][:10] for q in repaired] == ["At least 2"]
     assert result.objective == pytest.approx(490)
+
+
+def test_a_sentence_keeps_only_the_relations_its_own_numbers_ground() -> None:
+    question = "What is the most profit it can make?"
+    answers = {**RIGHT, f'Sentence: "{question}': "4*tables + 1*chairs <= 40\n2*tables + 2*chairs >= 5*chairs"}
+    result = optimize_from_text(f"{PROBLEM} {question}", backend=scripted(answers),
+                                config=LLMOPTConfig(translation="stepwise", reading=False))
+    rows = [c.expression for c in result.formulation.constraints]
+    # the question writes no number: what the model restated from other sentences or made up is dropped
+    assert sorted(rows) == ["4*tables + 1*chairs <= 40", "chairs >= 0.25*(tables + chairs)"]
+    assert result.objective == pytest.approx(490)
+    d = draft(s3="4*tables + 1*chairs <= 40", s4="chairs >= 0.25*(tables + chairs)\ntables <= 40")
+    assert ungrounded(d, "s4") == ["tables <= 40"] and ungrounded(d, "s3") == []
 
 
 def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> None:
