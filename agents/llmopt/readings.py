@@ -655,8 +655,9 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
                 named.append(hits[0])
             tokens = set().union(*_tokens(names).values()) if names else set()
             counted = re.search(r"\bnumber of (?:the )?([a-z]+)", clause.lower())
-            if counted and not _names_of(counted.group(1), own) and len(names) > 1 and not any(
-                    stem(counted.group(1)) in words for words in reading.words):
+            if counted and not _names_of(counted.group(1), own) and len(names) > 1 and (not any(
+                    stem(counted.group(1)) in words for words in reading.words) or stem(counted.group(1)) in
+                    _counted_in(draft)):  # "the total number of trips" where the rates are "per trip"
                 supported.append(" + ".join(names))  # "the total number of machines": how many, all counted
                 break
             for word in (stem(w) for w in after if w not in _STOP):

@@ -194,6 +194,9 @@ def test_the_objective_is_the_column_the_first_telling_word_of_its_phrase_names(
     counted = ("A small press prints 80 pages an hour and uses 50 units of heat; a large press prints 150 pages an "
                "hour and uses 70 units of heat. Minimize the total number of machines needed.")
     assert objective_bodies(draft(counted, "small_press", "large_press")) == (("small_press + large_press",), True)
+    trips = ("Each plane can transport 10 tires per trip and each truck 6 tires per trip. At least 200 tires must be "
+             "moved. How many trips of each should be done to minimize the total number of trips?")
+    assert objective_bodies(draft(trips, "plane", "truck")) == (("plane + truck",), True)  # counted per trip
     unsaid = "Each desk uses 5 hours and 2 litres; each shelf uses 3 hours and 1 litre. Maximize output."
     assert objective_bodies(draft(unsaid, "desk", "shelf")) == (("5*desk + 3*shelf", "2*desk + 1*shelf"), False)
 
