@@ -132,7 +132,8 @@ def labels(draft: Draft) -> list[str]:
     """The text's labels, in order: a capital letter (not A or I) or a letter with digits, written alone
     ("$X, Y$, and $Z$", "x1", "Project 2"'s `project_2`), each named at least twice."""
     raw = " ".join(draft.sentences)
-    found = [m.lower() for m in re.findall(r"(?<![\w.'])\$?([B-HJ-Z]\d{0,2}|[a-zA-Z]\d{1,2})\$?(?![\w'])", raw)]
+    # not a letter of a word written with & or / ("R&B", "A/C")
+    found = [m.lower() for m in re.findall(r"(?<![\w.'&/])\$?([B-HJ-Z]\d{0,2}|[a-zA-Z]\d{1,2})\$?(?![\w'&/])", raw)]
     found += [f"{w.lower()}_{d}" for w, d in re.findall(r"\b([A-Z][a-z]+) (\d{1,2})(?![\w.])", raw)
               if w.lower() not in _STOP | _VAGUE | _LINKS | {"between", "from", "under", "over", "about", "only"}]
     return [w for w in dict.fromkeys(found) if found.count(w) >= 2]

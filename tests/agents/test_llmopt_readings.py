@@ -9,6 +9,7 @@ from ratiocinator.agents.llmopt import run as optimize_from_text
 from ratiocinator.agents.llmopt.declarations import (
     candidate_declarations,
     explained,
+    labels,
     measured,
     pruned,
     stated_domain,
@@ -130,6 +131,11 @@ def test_a_comparison_after_a_reason_is_read_in_the_order_of_its_own_words() -> 
     text = ("A tractor carries 40 kg and a car 20 kg. Since tractors are very slow, the number of cars used has to be "
             "at least twice the number of tractors used.")
     assert read(draft(text, "tractor", "car")).compared == {1: "car >= 2*tractor"}
+
+
+def test_letters_of_a_word_written_with_an_ampersand_are_no_labels() -> None:
+    text = "A singer holds pop and R&B concerts. Each R&B concert brings 240 people; pop and R&B, X and Y, and X and Y."
+    assert labels(draft(text)) == ["x", "y"]
 
 
 def test_words_of_relations_name_no_decision() -> None:
