@@ -75,7 +75,8 @@ def relations(sentence: str, names: list[str], counted: frozenset[str] = frozens
 
 
 #: a leading clause that gives a reason ("Since tractors are very slow, ..."): it states no relation
-_REASON = re.compile(r"^\s*(?:since|because|as|given that|due to|in order to|to (?:avoid|ensure|maintain|meet))\b"
+_REASON = re.compile(r"^\s*(?:since|because|as|given that|due to|in order to|"
+                     r"to (?:avoid|ensure|maintain|meet|make sure|guarantee|keep|prevent|satisfy))\b"
                      r"[^,]*,\s*", re.IGNORECASE)
 
 
@@ -120,6 +121,8 @@ def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(
         return None
     lefts = _terms(text, left, factors, 0, at)
     rights = _terms(text, right, factors, right_from, len(text))
+    if len(lefts) == 1 and not rights and lefts[0][0] == 1.0 and len(re.findall(r"[A-Za-z]+", text[left[-1].end:at])) > 5:
+        return None  # "The firm wants to keep the weekly wage bill below $150000": the bill, not the firm
     terms = lefts + rights
     if any(c is None for c, _ in terms) or not _numbers_read(text, {abs(c) for c, _ in terms if c} | {bound}):
         return None

@@ -614,8 +614,13 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     subject = {m.name for m in arithmetic.mentions(sentence[start:at], names)}
     other = {m.name for m in arithmetic.mentions(sentence[end:stop], names)}  # "20 more than half of X3"
     earlier = [m for m in draft.table if m.sentence == n.sentence and m is not n and start <= sentence.find(m.written) < at]
-    if len(subject) == 1 and len(names) > 1 and named <= subject and not other and all(m.bound for m in earlier):
-        # "Teacher salaries should not be less than $50,000 and cannot exceed $80,000": its subject's limits
+    label = len(subject) == 1 and re.fullmatch(r"[a-z]\d{0,2}|[a-z]+_\d{1,2}", next(iter(subject)))
+    plain = n.unit in ("$", "") or n.unit.split(" ")[0] in _GENERIC_UNITS  # "$50,000", "20 units": of the subject
+    total = _TOTAL.search(_BREAK.split(sentence[:at])[-1]) or re.search(r"\bboth\b", sentence[start:stop], re.I)
+    if (len(subject) == 1 and len(names) > 1 and named <= subject and not other and not total
+            and (label or plain) and all(m.bound for m in earlier)):
+        # "Teacher salaries should not be less than $50,000 and cannot exceed $80,000", "position Y requires at
+        # least 20": its subject's limits; not "the park needs to transport at least 300 visitors"
         return f"{subject.pop()} {n.bound} {show(n.value)}"
     if named and set(names) - named:
         return None  # "the combined units of x1 and x2 cannot exceed 1000": some of them, arithmetic's to read

@@ -58,6 +58,13 @@ def test_a_leading_reason_names_no_term() -> None:
         "x >= 200", "y >= 150"]  # "Asset" is no leading "as"
 
 
+def test_a_decision_far_before_the_relation_is_not_what_it_bounds() -> None:
+    assert relations("The firm wants to keep the weekly wage bill below $150000.", ["firm", "senior"]) is None
+    assert relations("To make sure there is enough experience on the accounting team, the number of senior "
+                     "accountants should be at least a third of the junior accountants.",
+                     ["accounting", "senior", "junior"]) == ["senior >= junior/3"]
+
+
 def test_a_range_gives_two_bounds() -> None:
     assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 

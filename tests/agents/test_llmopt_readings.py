@@ -133,6 +133,15 @@ def test_a_comparison_after_a_reason_is_read_in_the_order_of_its_own_words() -> 
     assert read(draft(text, "tractor", "car")).compared == {1: "car >= 2*tractor"}
 
 
+def test_a_subject_that_is_no_label_does_not_take_a_limit_of_something_else() -> None:
+    park = ("A scooter can carry 2 people while a rickshaw can carry 3 people. If the park needs to transport at "
+            "least 300 visitors, minimize the number of scooters.")
+    assert "park >= 300" not in rows(park, "park", "scooter", "rickshaw")  # visitors, not parks
+    shampoo = ("One unit of sulfate takes 0.5 minutes while one unit of ginger takes 0.75 minutes. The shampoo must "
+               "contain at least 100 units of sulfates and a total of 400 units of both ingredient.")
+    assert rows(shampoo, "sulfate", "ginger") == ["sulfate + ginger >= 400", "sulfate >= 100"]  # "a total of"
+
+
 def test_letters_of_a_word_written_with_an_ampersand_are_no_labels() -> None:
     text = "A singer holds pop and R&B concerts. Each R&B concert brings 240 people; pop and R&B, X and Y, and X and Y."
     assert labels(draft(text)) == ["x", "y"]
