@@ -40,7 +40,7 @@ _CARDINALS = {**CARDINALS, "one": 1.0}
 _DIGITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9}
 _MORE_THAN = re.compile(rf"({_NUMBER}|{'|'.join(_CARDINALS)})\s+(?:\w+\s+)?(more|greater|higher|larger|less|fewer|"
-                        r"lower|smaller)\s+(?:\w+\s+)?than\b", re.IGNORECASE)
+                        r"lower|smaller)\s+(?:\w+\s+){0,3}than\b", re.IGNORECASE)  # "50 more units of allocation than"
 _PAREN_FACTOR = re.compile(rf"\((?:[^()]*?)(?:factor of|multiplied by|times)\s+({_NUMBER})[^()]*\)", re.IGNORECASE)
 _TIMES = re.compile(rf"\b({_NUMBER}|{'|'.join(CARDINALS)}|one)\s*(?:-\s*)?times\b", re.IGNORECASE)
 _BARE = re.compile(rf"(?<![\w.]){_NUMBER}(?!\w|\.\d|%)")

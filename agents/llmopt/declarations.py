@@ -162,6 +162,12 @@ _MEASURES = {"second", "minute", "hour", "gram", "kilogram", "kg", "pound", "lb"
              "hectare", "square", "cubic", "foot", "feet", "yard", "dollar", "percent", "kwh"}
 
 
+def says_binary(draft: Draft) -> bool:
+    """The words allow a yes/no decision ("whether to open", "binary", "0 or 1", "selected or not")."""
+    text = " ".join(draft.sentences).lower()
+    return bool(re.search(r"\b(?:binary|whether|yes or no|yes/no|0 or 1|either 0 or 1|or not)\b", text))
+
+
 def stated_domain(draft: Draft) -> str | None:
     """The domain the text's words state for the decisions: integer for "whole numbers", "integers", or a
     count asked ("how many servings of each"), continuous for a measure asked ("how many minutes of each",

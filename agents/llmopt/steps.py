@@ -125,8 +125,10 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         scores = runtime.context.backend.score(prompt, made) if len(made) > 1 else [0.0]
         best = draft.with_reply("variables", made[max(range(len(made)), key=scores.__getitem__)])
     stated = declarations.stated_domain(draft)
-    if stated and any(d != "binary" and d != stated for _, d in best.variables()):
-        best = declarations.declared(best, [(n, stated if d != "binary" else d) for n, d in best.variables()])
+    yes_no = declarations.says_binary(draft)  # "whole numbers" rules binary out unless the words say yes/no
+    if stated and any(d != stated and (d != "binary" or not yes_no) for _, d in best.variables()):
+        best = declarations.declared(best, [(n, stated if d != "binary" or not yes_no else d)
+                                            for n, d in best.variables()])
     return best
 
 

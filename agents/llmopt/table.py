@@ -31,9 +31,11 @@ _CONTEXT_WORDS = 7
 #: words right before (or after) a number that state a bound on what it limits; plain English, no domain
 _AT_MOST = re.compile(r"(at most|no more than|not more than|up to|maximum of|maximum|not exceed|cannot exceed|"
                       r"can't exceed|not to exceed|not go beyond|beyond|limited to|limit of|budget of|capacity of|"
-                      r"available|no greater than|not greater than|less than or equal to)( be)?$")
+                      r"available|no greater than|not greater than|less than or equal to|"
+                      r"maximum(?: [a-z]+){1,3} (?:is|of))( be)?$")  # "the maximum load allowed is 500"
 _AT_LEAST = re.compile(r"(at least|no less than|not less than|not be less than|minimum of|minimum|no fewer than|"
-                       r"not fewer than|greater than or equal to)( be)?$")
+                       r"not fewer than|greater than or equal to|"
+                       r"minimum(?: [a-z]+){1,3} (?:is|of))( be)?$")  # "the minimum investment required is $250"
 _EXACTLY = re.compile(r"(exactly|equal to)( be)?$")
 _AFTER = {"or less": "<=", "or fewer": "<=", "or more": ">=", "at most": "<=", "at least": ">="}
 _SKIP = {"of", "more", "less", "fewer", "additional", "extra", "total", "new", "worth", "a", "an", "the", "in", "per"}

@@ -142,6 +142,31 @@ def test_a_subject_that_is_no_label_does_not_take_a_limit_of_something_else() ->
     assert rows(shampoo, "sulfate", "ginger") == ["sulfate + ginger >= 400", "sulfate >= 100"]  # "a total of"
 
 
+def test_limits_stated_as_a_minimum_is_and_as_more_than_are_read() -> None:
+    assert [n.bound for n in numbers("For asset Z, the minimum investment required is $250.")] == [">="]
+    assert [n.bound for n in numbers("The maximum load allowed is 500 kg.")] == ["<="]
+    text = ("Each unit costs 2, 3 and 4 for departments X, Y and Z respectively. Department $X$ requires at least 50 "
+            "more units of allocation than department $Y$. Project Z, on the other hand, demands a minimum of 40 "
+            "units.")
+    reading = read(draft(text, "x", "y", "z"))
+    assert reading.compared == {1: "x - y >= 50", 2: "z >= 40"}
+
+
+def test_whole_numbers_rule_out_a_binary_declaration_unless_the_words_say_yes_or_no() -> None:
+    text = ("A firm invests in projects X and Y. Project X costs $5 per unit and project Y $7 per unit. At least 10 "
+            "units are needed for project X and at least 20 units for project Y. All investments are whole numbers. "
+            "Minimize the cost.")
+
+    def reply(prompt, params) -> str:
+        last = prompt[-1].content
+        return "x: binary\ny: binary" if last.startswith("Problem:") else "minimize 5*x + 7*y" if last.startswith(
+            "Objective:") else "none"
+
+    result = optimize_from_text(text, backend=ScriptedBackend(reply), config=LLMOPTConfig())
+    assert {v.domain for v in result.formulation.variables} == {"nonnegative_integer"}
+    assert result.objective == 190.0  # 5*10 + 7*20, not infeasible as 0/1 decisions
+
+
 def test_letters_of_a_word_written_with_an_ampersand_are_no_labels() -> None:
     text = "A singer holds pop and R&B concerts. Each R&B concert brings 240 people; pop and R&B, X and Y, and X and Y."
     assert labels(draft(text)) == ["x", "y"]
