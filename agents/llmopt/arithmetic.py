@@ -96,6 +96,9 @@ def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(
     if not named or found is None:
         return None
     noun = re.search(r"\b(?:number|amount|total) of (\w+)", text, re.IGNORECASE)
+    if noun and any(m.start == noun.start(1) for m in named) and len({m.name for m in named}) > 1 and re.match(
+            r"\s*(?:\(|(?:\w+\s+)?by\b)", text[noun.end(1):]):
+        return None  # "the number of staff (doctors + nurses)", "of patients treated by doctors": what they count
     if noun and not mentions(noun.group(1), names) and _stem(noun.group(1)) not in counted and all(
             _factor(text[:m.start]) in (1.0, None) for m in named):
         return None  # "the number of patients treated by doctors and nurses": their rates count, not them

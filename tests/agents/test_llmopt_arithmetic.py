@@ -65,6 +65,13 @@ def test_a_decision_far_before_the_relation_is_not_what_it_bounds() -> None:
                      ["accounting", "senior", "junior"]) == ["senior >= junior/3"]
 
 
+def test_what_a_clause_counts_is_no_term_beside_the_decisions_it_counts() -> None:
+    names = ["staff", "doctor", "nurse", "patient"]  # a declaration with what the text counts as decisions
+    assert relations("The total number of staff (doctors + nurses) that can be hired is limited to 12.", names) is None
+    assert relations("The total number of patients treated by both doctors and nurses must be at least 10.",
+                     names) is None
+
+
 def test_a_range_gives_two_bounds() -> None:
     assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 
