@@ -83,11 +83,12 @@ def candidate_declarations(draft: Draft, domain: str, most: int = 6) -> list[str
     if not scored:
         return []
     top = max(count for count, _ in scored)
-    best = sorted({names for count, names in scored if count == top}, key=len)
+    best = sorted({names for count, names in scored if count == top}, key=lambda names: (len(names), names))
     best = [names for names in best if not any(set(other) < set(names) for other in best)]
     text = " ".join(draft.sentences).lower().replace("_", " ")
     ordered = {tuple(sorted(names, key=lambda n: text.find(n.replace("_", " ")))): None for names in best}
-    best = list(ordered)
+    leading = _leading(draft)  # ties go to the subjects of the sentences of data ("Bread contains 4 grams ...")
+    best = sorted(ordered, key=lambda names: -sum(n in leading for n in names))
     return [_declaration(names, domain) for names in best[:most]]
 
 
@@ -106,9 +107,11 @@ def _count(draft: Draft, names: tuple[str, ...], domain: str) -> int:
 
 def _subjects(draft: Draft) -> list[str]:
     """The words before the text's numbers that may name a decision, most frequent first: content words seen
-    at least twice in the text, and a word with the letter or digit that labels it (`feed_a`, `beam_1`)."""
+    at least twice in the text or that begin a sentence of data ("Bread contains 4 grams of protein, ..."),
+    and a word with the letter or digit that labels it (`feed_a`, `beam_1`)."""
     text = " ".join(draft.sentences).lower()
     counts: dict[str, int] = {}
+    leading = _leading(draft)
     for n in draft.table:
         sentence, at, _ = _span(draft, n)
         before = re.findall(r"[a-z]+(?: (?:[a-z]|\d+)(?![\w.]))?", _unmeasured(sentence[: max(at, 0)]).lower())
@@ -121,11 +124,19 @@ def _subjects(draft: Draft) -> list[str]:
             if " " in phrase and not phrase.split(" ")[1].isdigit() and len(phrase.split(" ")[1]) != 1:
                 continue
             seen = len(re.findall(rf"\b{re.escape(phrase)}\w*", text))
-            if seen >= 2 or " " in phrase:  # a labelled name ("Mix A") is one even when written once
+            if seen >= 2 or " " in phrase or phrase in leading:  # a labelled name ("Mix A") even written once
                 counts[word] = seen
     for label in labels(draft):
         counts[label] = counts.get(label, 0) + 1  # "$X$", "x1": a label names a decision
     return sorted(counts, key=lambda w: -counts[w])
+
+
+def _leading(draft: Draft) -> set[str]:
+    """The first word of each sentence of data, or of its part after a colon ("Bread contains 4 grams of
+    protein, ... and costs 3 dollars"): the subjects of rows of rates."""
+    per_sentence = [sum(1 for n in draft.table if n.sentence == k) for k in range(len(draft.sentences))]
+    return {m.group(1).lower() for k, sentence in enumerate(draft.sentences) if per_sentence[k] >= 2
+            for m in re.finditer(r"(?:^[-•* ]*|: )([A-Z][a-z]+)", sentence)}
 
 
 def labels(draft: Draft) -> list[str]:

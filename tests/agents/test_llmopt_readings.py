@@ -167,6 +167,14 @@ def test_whole_numbers_rule_out_a_binary_declaration_unless_the_words_say_yes_or
     assert result.objective == 190.0  # 5*10 + 7*20, not infeasible as 0/1 decisions
 
 
+def test_the_subjects_of_sentences_of_data_are_declared_even_when_named_once() -> None:
+    text = ("Consider the following table of food: Bread contains 4 grams of protein and costs 3 dollars. Milk "
+            "contains 6 grams of protein and costs 4 dollars. Fish contains 20 grams of protein and costs 8 "
+            "dollars. At least 40 grams of protein are needed. Find the least costly diet.")
+    assert candidate_declarations(draft(text), "continuous")[0] == (
+        "bread: continuous\nmilk: continuous\nfish: continuous")
+
+
 def test_letters_of_a_word_written_with_an_ampersand_are_no_labels() -> None:
     text = "A singer holds pop and R&B concerts. Each R&B concert brings 240 people; pop and R&B, X and Y, and X and Y."
     assert labels(draft(text)) == ["x", "y"]
