@@ -130,10 +130,15 @@ def ungrounded(draft: Draft, piece: str) -> list[str]:
 
 
 def check_rows(draft: Draft, piece: str) -> str:
-    """Each relation names a decision variable, and a number alone on one side keeps its words' direction and unit."""
+    """Each relation names a decision variable, none more than twice (a generation that loops), and a number
+    alone on one side keeps its words' direction and unit."""
     for row in draft.rows(piece):
         if not _uses_variable(draft, row):
             return f"`{row}` contains no decision variable: a constraint limits a decision."
+        names = [w for w in _WORD.findall(row) if w in {name for name, _ in draft.variables()}]
+        repeated = next((w for w in names if names.count(w) > 2), None)
+        if repeated:  # a generation that loops: "x3 + x4 + x1 + x2 + x3 + x4 + ..."
+            return f"`{row[:80]}` names {repeated} {names.count(repeated)} times: write each decision once."
         fault = _bound_fault(draft, piece, row)
         if fault:
             return fault

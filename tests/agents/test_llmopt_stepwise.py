@@ -116,6 +116,8 @@ def test_each_piece_is_checked_right_away() -> None:
     assert check_objective(good.with_reply("objective", "maximize 50*tables")) == ""
     assert "contains no decision variable" in check_rows(good.with_reply("s3", "40 >= 4"), "s3")
     assert check_rows(good.with_reply("s3", "none"), "s3") == ""
+    looped = good.with_reply("s3", "20 <= chairs + tables + chairs + tables + chairs + tables")
+    assert "names chairs 3 times" in check_rows(looped, "s3")
 
 
 def test_every_number_must_be_used_and_an_unused_one_is_asked_for_its_constraint() -> None:
