@@ -77,13 +77,15 @@ def relations(sentence: str, names: list[str], counted: frozenset[str] = frozens
 #: a leading clause that gives a reason ("Since tractors are very slow, ..."): it states no relation
 _REASON = re.compile(r"^\s*(?:since|because|as|given that|due to|in order to|"
                      r"to (?:avoid|ensure|maintain|meet|make sure|guarantee|keep|prevent|satisfy))\b"
-                     r"[^,]*,\s*", re.IGNORECASE)
+                     r"(?:[^,]|,(?=\d{3}))*,\s*", re.IGNORECASE)  # not the comma of $50,000
 
 
 def without_reason(sentence: str) -> str:
     """The sentence without a leading clause that gives a reason: "Since tractors are slow, the number of cars
-    ...": "the number of cars ..." (the decision it names is not a term of the relation)."""
-    return _REASON.sub("", sentence, count=1)
+    ...": "the number of cars ..." (the decision it names is not a term of the relation); kept where that
+    clause states a relation itself ("Due to storage limits the total cannot exceed 500, and ...")."""
+    found = _REASON.match(sentence)
+    return sentence if found is None or _relation_words(found.group(0)) else sentence[found.end():]
 
 
 def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset()) -> str | None:

@@ -88,7 +88,7 @@ def candidate_declarations(draft: Draft, domain: str, most: int = 6) -> list[str
     text = " ".join(draft.sentences).lower().replace("_", " ")
     ordered = {tuple(sorted(names, key=lambda n: text.find(n.replace("_", " ")))): None for names in best}
     leading = _leading(draft)  # ties go to the subjects of the sentences of data ("Bread contains 4 grams ...")
-    best = sorted(ordered, key=lambda names: -sum(n in leading for n in names))
+    best = sorted(ordered, key=lambda names: (len(names), -sum(n in leading for n in names)))
     return [_declaration(names, domain) for names in best[:most]]
 
 

@@ -119,6 +119,7 @@ def ungrounded(draft: Draft, piece: str) -> list[str]:
         return []
     sentence = draft.sentences[int(piece[1:])]
     own = set(literals(sentence))
+    own |= {2.0} if re.search(r"\bhalf\b", sentence, re.IGNORECASE) else set()  # "at most half": 2*x <= y
     own |= {3.0} if re.search(r"\bthirds?\b", sentence, re.IGNORECASE) else set()  # "a third": y/3
     own |= {4.0} if re.search(r"\b(?:quarters?|fourths?)\b", sentence, re.IGNORECASE) else set()
     out = []

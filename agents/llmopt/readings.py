@@ -141,7 +141,8 @@ def read(draft: Draft) -> Reading:
         row = _share_row(draft, names, n) if is_share(n) else bounded.get(k)
         if row is None and not is_share(n):
             column = _column_of(draft, names, table, k, columns)
-            if column and n.unit.split(" ")[0] in _GENERIC_UNITS and _TOTAL.search(_up_to(draft, n)):
+            if column and n.unit.split(" ")[0] in _GENERIC_UNITS and " of " not in n.unit and _TOTAL.search(
+                    _up_to(draft, n)):  # not "a total of 90 units of wood": the wood column
                 column = None  # "the combined allocation must not be less than 20 units": all, not a column
             if column:
                 used |= set(column)
@@ -381,8 +382,8 @@ def _stock(draft: Draft, n: Number) -> bool:
     """What someone has: "the bakery has 2500 units of chocolate mix" (not "each brownie has 5 units")."""
     sentence, at, _ = _span(draft, n)
     clause = _BREAK.split(sentence[: max(at, 0)])[-1].lower() if at >= 0 else ""
-    return bool(re.search(r"\b(?:has|have)(?: (?:a total of|available|only|just))?\s*$", clause)) and not re.search(
-        r"\b(?:each|every|per|a|an|one)\b", clause)
+    verb = re.search(r"\b(?:has|have)(?: (?:a total of|available|only|just))?\s*$", clause)
+    return bool(verb) and not re.search(r"\b(?:each|every|per|a|an|one)\b", clause[: verb.start()])
 
 
 def _listed(draft: Draft, a: Number, b: Number) -> bool:
@@ -562,9 +563,10 @@ def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
 def _other_kind(draft: Draft, names: list[str], n: Number, rates: list[Number]) -> bool:
     """A column of money ("incurs costs of 0.5, 0.2 ... units") where the limit counts no money ("no more than
     150 units" of x1, "of resources"): it does not bound that column."""
-    words = set(re.findall(r"[a-z$]+", _up_to(draft, n).lower()))
-    money = _KINDS["money"] | {"money"}
-    return "money" in _column_words(draft, names, rates) and n.unit != "$" and not words & money
+    words = {stem(w) for w in re.findall(r"[a-z$]+", _up_to(draft, n).lower())}
+    money = _KINDS["money"] | {"money"}  # "money" is no unit word: the kind _column_words adds
+    counts_money = stem(n.unit.split(" ")[0]) in money if n.unit else False
+    return "money" in _column_words(draft, names, rates) and not counts_money and not words & money
 
 
 def _sum(table: list[Number], column: list[int], owners: dict[int, str | None], names: list[str]) -> str:
@@ -598,7 +600,8 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     own = _distinct(names)
     listed = re.findall(r"[a-z0-9]+", _MEASURE.split(re.split(r"[,;.]", sentence[end:])[0])[0].lower())[:12]
     some = {name for w in listed for name in _names_of(w, own)}
-    if len(some) > 1:  # "500 acres for wheat and corn": all of them; "300 vehicles between routes x1 and x3"
+    compares = {"more", "less", "fewer", "than"} & set(listed)  # "50 more units of x1 than x2": arithmetic's
+    if len(some) > 1 and not compares:  # "500 acres for wheat and corn": all; "300 vehicles between x1 and x3"
         return f"{' + '.join(name for name in names if name in some)} {n.bound} {show(n.value)}"
     hits = list(dict.fromkeys(name for w in after for name in _names_of(w, own)))
     if len(hits) == 1:
@@ -613,7 +616,7 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     stop = min([i for i in marks if i >= end] or [len(sentence)])
     subject = {m.name for m in arithmetic.mentions(sentence[start:at], names)}
     other = {m.name for m in arithmetic.mentions(sentence[end:stop], names)}  # "20 more than half of X3"
-    earlier = [m for m in draft.table if m.sentence == n.sentence and m is not n and start <= sentence.find(m.written) < at]
+    earlier = [m for m in draft.table if m.sentence == n.sentence and m is not n and start <= _span(draft, m)[1] < at]
     label = len(subject) == 1 and re.fullmatch(r"[a-z]\d{0,2}|[a-z]+_\d{1,2}", next(iter(subject)))
     plain = n.unit in ("$", "") or n.unit.split(" ")[0] in _GENERIC_UNITS  # "$50,000", "20 units": of the subject
     total = _TOTAL.search(_BREAK.split(sentence[:at])[-1]) or re.search(r"\bboth\b", sentence[start:stop], re.I)

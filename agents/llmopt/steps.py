@@ -154,16 +154,17 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
     if not cfg.reading:
         wanted = [(i, p) for i, d in enumerate(drafts) for p in pieces.sentence_pieces(d)]
         return {"drafts": _ask_unused(runtime, _grounded(decide(runtime, drafts, wanted, pieces.check_rows), wanted))}
-    wanted = []
+    wanted, symbolic = [], {}
     for i, d in enumerate(drafts):
         reading = readings.read(d)
         for k, row in reading.rows.items():
             d = d.with_reply(f"n{k}", row)
         d = _choose_limits(runtime, d, reading)
         for s in range(len(d.sentences)):
-            if symbolic := formulas.rows(d, s):  # relations the sentence writes in symbols, as written
-                d = d.with_reply(f"s{s}", "\n".join(symbolic))
-                if not formulas.covered(d, s):
+            if written := formulas.rows(d, s):  # relations the sentence writes in symbols, as written
+                d = d.with_reply(f"s{s}", "\n".join(written))
+                if not formulas.covered(d, s):  # its words state more: the model's rows go after them
+                    symbolic[(i, f"s{s}")] = written
                     wanted.append((i, f"s{s}"))
             elif readings.settled(d, reading, s):
                 d = d.with_reply(f"s{s}", reading.compared.get(s, NONE))
@@ -171,6 +172,9 @@ def constrain(state: StepState, runtime: Ctx) -> dict[str, Any]:
                 wanted.append((i, f"s{s}"))
         drafts[i] = d
     drafts = _grounded(decide(runtime, drafts, wanted, pieces.check_rows), wanted)
+    for (i, piece), written in symbolic.items():
+        asked = [r for r in drafts[i].rows(piece) if r not in written]
+        drafts[i] = drafts[i].with_reply(piece, "\n".join([*written, *asked]))
     return {"drafts": _ask_unused(runtime, [_without_read(d) for d in drafts])}
 
 

@@ -72,6 +72,15 @@ def test_what_a_clause_counts_is_no_term_beside_the_decisions_it_counts() -> Non
                      names) is None
 
 
+def test_a_leading_clause_that_states_a_relation_is_no_reason_to_drop() -> None:
+    from ratiocinator.agents.llmopt.arithmetic import without_reason
+
+    kept = "Due to storage limits the total of X and Y cannot exceed 500, and X must be at least 100."
+    assert without_reason(kept) == kept
+    assert without_reason("Since the budget is $50,000, the cars must be at least twice the tractors.") == (
+        "the cars must be at least twice the tractors.")  # the comma of 50,000 ends no clause
+
+
 def test_a_range_gives_two_bounds() -> None:
     assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 

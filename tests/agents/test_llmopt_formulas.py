@@ -71,6 +71,17 @@ def test_words_beside_symbols_are_still_read_or_asked() -> None:
     assert "not checked against your text" in result.verdict.reason
 
 
+def test_a_sentence_with_symbols_and_words_keeps_its_symbols_beside_the_models_rows() -> None:
+    text = "Maximize 3x + 5y. The limits are x <= 4 and, as the board decided, a cap of 7 on what y may reach."
+
+    def reply(prompt, params) -> str:
+        return "y <= 7" if prompt[-1].content.startswith("Sentence:") else "none"
+
+    result = optimize_from_text(text, backend=ScriptedBackend(reply), config=LLMOPTConfig())
+    assert sorted(c.expression for c in result.formulation.constraints) == ["x <= 4", "y <= 7"]
+    assert result.objective == pytest.approx(47.0)
+
+
 def test_a_single_letter_after_a_number_is_a_symbol_not_its_unit() -> None:
     table = numbers(ISSUE)
     assert [n.unit for n in table if n.value == 18.0] == [""]  # "18, x, y >= 0": x is no unit of 18

@@ -175,6 +175,13 @@ def test_the_subjects_of_sentences_of_data_are_declared_even_when_named_once() -
         "bread: continuous\nmilk: continuous\nfish: continuous")
 
 
+def test_a_comparison_after_a_limit_is_no_sum_and_a_total_of_a_specific_unit_is_its_column() -> None:
+    text = "Each unit of x1, x2 and x3 costs 3 units of labor. There must be at least 50 more units of x1 than x2."
+    assert "x1 + x2 >= 50" not in rows(text, "x1", "x2", "x3")
+    wood = "A chair needs 3 units of wood and a table 5 units of wood. The shop has a total of 90 units of wood."
+    assert rows(wood, "chair", "table") == ["3*chair + 5*table <= 90"]
+
+
 def test_letters_of_a_word_written_with_an_ampersand_are_no_labels() -> None:
     text = "A singer holds pop and R&B concerts. Each R&B concert brings 240 people; pop and R&B, X and Y, and X and Y."
     assert labels(draft(text)) == ["x", "y"]

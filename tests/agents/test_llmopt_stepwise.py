@@ -248,6 +248,9 @@ def test_a_sentence_keeps_only_the_relations_its_own_numbers_ground() -> None:
     assert result.objective == pytest.approx(490)
     d = draft(s3="4*tables + 1*chairs <= 40", s4="chairs >= 0.25*(tables + chairs)\ntables <= 40")
     assert ungrounded(d, "s4") == ["tables <= 40"] and ungrounded(d, "s3") == []
+    half = Draft(problem="Chairs are at most half the tables.", table=(), sentences=("Chairs are at most half the tables.",),
+                 replies={"variables": "tables: integer\nchairs: integer", "s0": "2*chairs <= tables"})
+    assert ungrounded(half, "s0") == []  # "half": 2*chairs <= tables is its own
 
 
 def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> None:
