@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ratiocinator.agents.llmopt.table import CARDINALS, show
+from ratiocinator.agents.llmopt.table import CARDINALS, show, stem
 
 #: the words that state a factor ("twice", "a third of")
 WORD_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
@@ -101,7 +101,7 @@ def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(
     if noun and any(m.start == noun.start(1) for m in named) and len({m.name for m in named}) > 1 and re.match(
             r"\s*(?:\(|(?:\w+\s+)?by\b)", text[noun.end(1):]):
         return None  # "the number of staff (doctors + nurses)", "of patients treated by doctors": what they count
-    if noun and not mentions(noun.group(1), names) and _stem(noun.group(1)) not in counted and all(
+    if noun and not mentions(noun.group(1), names) and stem(noun.group(1).lower()) not in counted and all(
             _factor(text[:m.start]) in (1.0, None) for m in named):
         return None  # "the number of patients treated by doctors and nurses": their rates count, not them
     at, end, op = found
@@ -145,11 +145,6 @@ def _between(clause: str, names: list[str]) -> list[str] | None:
     name = named.pop()
     low, high = (float(g.replace(",", "")) for g in found.groups())
     return [f"{name} >= {show(low)}", f"{name} <= {show(high)}"]
-
-
-def _stem(word: str) -> str:
-    word = word.lower()
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
 def _flip(op: str) -> str:

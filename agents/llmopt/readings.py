@@ -629,8 +629,7 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
         return None  # "the combined units of x1 and x2 cannot exceed 1000": some of them, arithmetic's to read
     tokens = _tokens(names)
     common = set.intersection(*tokens.values()) if tokens else set()
-    clause = sentence[:at] + " " + _BREAK.split(sentence[end:])[0]
-    if (any(_forms(w) & common for w in after[:3]) or (len(names) > 1 and _TOTAL.search(clause))
+    if (any(_forms(w) & common for w in after[:3]) or (len(names) > 1 and _TOTAL.search(_up_to(draft, n)))
             or _counts_decisions(draft, n)):
         return f"{' + '.join(names)} {n.bound} {show(n.value)}"
     return None
