@@ -68,7 +68,7 @@ _FACTOR = re.compile(r"\b(twice|double|thrice|triple|half|a third|one third|a qu
                      r"\w+(?=\s+times\b))")
 _DIGITS = re.compile(r"\d")
 #: a number that is a factor ("3 times as many", "3 times the number of"), not a count ("up to 20 times for X1")
-_TIMES = re.compile(r"\b\d+(?:\.\d+)?(?=\s+times\s+(?:as|the|that|those|more|larger|greater)\b)")
+_FACTOR_TIMES = re.compile(r"\b\d+(?:\.\d+)?(?=\s+times\s+(?:as|the|that|those|more|larger|greater)\b)")
 #: kinds of measure an objective may name by the kind ("the total amount of time"), with the units of each,
 #: and money, which "profit", "cost" or "earnings" name (plain English, no domain)
 _KINDS = {
@@ -174,7 +174,7 @@ def _compared(sentence: str, names: list[str]) -> str | None:
     factor ("twice", "three times", "a third of"; 1 without one). None unless exactly two decisions are
     named and the words state a comparison and no number."""
     sentence = arithmetic.without_reason(sentence)
-    if len(names) < 2 or _DIGITS.search(_TIMES.sub("", sentence)) or not _COMPARE.search(sentence):
+    if len(names) < 2 or _DIGITS.search(_FACTOR_TIMES.sub("", sentence)) or not _COMPARE.search(sentence):
         return None  # a number other than the factor ("at least 3 times as many A as B") is a limit's
     own = _distinct(names)
     order = list(dict.fromkeys(n for w in re.findall(r"[a-z0-9]+", sentence.lower()) for n in _names_of(w, own)))
@@ -270,7 +270,7 @@ def _owner_after(draft: Draft, names: list[str], n: Number, *, anywhere: bool = 
 def _factor_of(draft: Draft, n: Number) -> bool:
     """A number written as a factor of a comparison: "3 times as many"."""
     sentence, at, _ = _span(draft, n)
-    return at >= 0 and any(m.start() == at for m in _TIMES.finditer(sentence))
+    return at >= 0 and any(m.start() == at for m in _FACTOR_TIMES.finditer(sentence))
 
 
 def _multiplier(n: Number) -> bool:

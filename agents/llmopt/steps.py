@@ -126,9 +126,9 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         best = draft.with_reply("variables", made[max(range(len(made)), key=scores.__getitem__)])
     stated = declarations.stated_domain(draft)
     yes_no = declarations.says_binary(draft)  # "whole numbers" rules binary out unless the words say yes/no
-    if stated and any(d != stated and (d != "binary" or not yes_no) for _, d in best.variables()):
-        best = declarations.declared(best, [(n, stated if d != "binary" or not yes_no else d)
-                                            for n, d in best.variables()])
+    target = [(n, stated if d != "binary" or not yes_no else d) for n, d in best.variables()]
+    if stated and target != best.variables():
+        best = declarations.declared(best, target)
     return best
 
 
