@@ -120,13 +120,7 @@ def read(draft: Draft) -> Reading:
     given = _respective(draft, names, table)
     bounded = _respective(draft, names, table, limits=True)  # "maximum 300, 500 and 30, respectively"
     bounded = {k: f"{owner} {table[k].bound} {show(table[k].value)}" for k, owner in bounded.items()}
-    for k, n in enumerate(table):
-        unit = _unit_before(draft, n) if n.unit in _UNITLESS else n.unit
-        if given and k in given:  # "costs of 50, 30 and 20 units respectively": one column
-            unit = next(table[j].unit for j in sorted(given, reverse=True) if table[j].sentence == n.sentence)
-        if unit != n.unit:
-            table[k] = Number(value=n.value, written=n.written, sentence=n.sentence, words=n.words, bound=n.bound,
-                              unit=unit)
+    table = _with_units(draft, table, given)
     owners = {k: given.get(k) or _owner_after(draft, names, n) or _owner(draft, names, n)
               or _owner_after(draft, names, n, anywhere=True) for k, n in enumerate(table)}
     rates = [k for k, n in enumerate(table) if n.bound is None and owners[k] and n.value != 0.0
@@ -166,6 +160,20 @@ def read(draft: Draft) -> Reading:
     named |= {w for rows in written.values() for row in rows for w in re.findall(r"[A-Za-z_]\w*", row)} & set(names)
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
                    words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared)
+
+
+def _with_units(draft: Draft, table: list[Number], given: dict[int, str]) -> list[Number]:
+    """The table with each number's unit completed: by the word before it where none follows ("a benefit
+    score of 4"), and one unit for a "respectively" list ("costs of 50, 30 and 20 units respectively")."""
+    table = list(table)
+    for k, n in enumerate(table):
+        unit = _unit_before(draft, n) if n.unit in _UNITLESS else n.unit
+        if given and k in given:
+            unit = next(table[j].unit for j in sorted(given, reverse=True) if table[j].sentence == n.sentence)
+        if unit != n.unit:
+            table[k] = Number(value=n.value, written=n.written, sentence=n.sentence, words=n.words, bound=n.bound,
+                              unit=unit)
+    return table
 
 
 def _compared(sentence: str, names: list[str]) -> str | None:
