@@ -9,17 +9,25 @@ that mixes both gets its formulas read and its words decided as before.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ratiocinator.agents.llmopt.draft import Draft
-from ratiocinator.solvers.statements import Stated, read_text
+from ratiocinator.solvers.statements import Stated, TextStatements, read_text
+
+
+@functools.lru_cache(maxsize=256)
+def _read(text: str) -> TextStatements:
+    """read_text once per text (a frozen result): each draft and each step of one problem reads the same
+    text and sentences again (~27 ms a parse where the text has formulas)."""
+    return read_text(text)
 
 
 def names(draft: Draft) -> list[str]:
     """The symbols of the text's formulas, in the order they are first written: of its objective, and of each
     constraint that bounds by a number (`x1 <= 500`; `c > b` relates data the text names, not decisions)."""
     found: dict[str, int] = {}
-    whole = read_text(draft.problem)
+    whole = _read(draft.problem)
     stated = [*([whole.objective] if whole.objective else []), *(c for c in whole.constraints if _numeric(c))]
     for s in stated:
         for symbol in s.symbols:
@@ -30,7 +38,7 @@ def names(draft: Draft) -> list[str]:
 
 def objective(draft: Draft) -> str | None:
     """The objective the text states in symbols over the declared names (`maximize 3*x + 5*y`), else None."""
-    stated = read_text(draft.problem).objective
+    stated = _read(draft.problem).objective
     if stated is None or not _declared(draft, stated):
         return None
     return f"{stated.sense} {stated.expression}"
@@ -40,12 +48,12 @@ def rows(draft: Draft, sentence: int) -> list[str]:
     """The relations sentence `sentence` states in symbols over the declared names (`3*x + 2*y <= 18`)."""
     if sentence >= len(draft.sentences):
         return []
-    return [f"{c.lhs} {c.op} {c.rhs}" for c in read_text(draft.sentences[sentence]).constraints if _declared(draft, c)]
+    return [f"{c.lhs} {c.op} {c.rhs}" for c in _read(draft.sentences[sentence]).constraints if _declared(draft, c)]
 
 
 def covered(draft: Draft, sentence: int) -> bool:
     """Every number of the sentence is inside a formula read here (nothing left for the words to state)."""
-    read = read_text(draft.sentences[sentence]) if sentence < len(draft.sentences) else None
+    read = _read(draft.sentences[sentence]) if sentence < len(draft.sentences) else None
     return bool(read and read.constraints and all(_declared(draft, c) for c in read.constraints)
                 and not read.outside)
 
