@@ -100,6 +100,8 @@ class Reading:
     named: frozenset[str] = frozenset()
     #: a sentence's comparison of two decisions ("at most twice as many cows as elephants": cow <= 2*elephant)
     compared: dict[int, str] = field(default_factory=dict)
+    #: the decisions are amounts of money put in (`_invested`): money limits bound them, not a column
+    invested: bool = False
 
     def explained(self, k: int) -> bool:
         return k in self.rows or k in self.rates
@@ -129,15 +131,15 @@ def read(draft: Draft) -> Reading:
     rows: dict[int, str] = {}
     used: set[int] = set()
     named = {owners[k] for c in columns.values() if len(c) > 1 for k in c}
+    invested = _invested(draft, table, rates)
     for k, n in enumerate(table[:size]):
         if n.bound is None or k in rates or _multiplier(n) or k in spelled or _factor_of(draft, n):
             continue
         row = _share_row(draft, names, n) if is_share(n) else bounded.get(k)
         if row is None and not is_share(n):
             column = _column_of(draft, names, table, k, columns)
-            if column and n.unit.split(" ")[0] in _GENERIC_UNITS and " of " not in n.unit and _TOTAL.search(
-                    _up_to(draft, n)):  # not "a total of 90 units of wood": the wood column
-                column = None  # "the combined allocation must not be less than 20 units": all, not a column
+            if column and (_open_total(draft, n) or (invested and _money(n))):
+                column = None  # "at least $2,000 must be allocated to option X", the decisions being dollars
             if column:
                 used |= set(column)
                 row = f"{_sum(table, column, owners, names)} {n.bound} {show(n.value)}"
@@ -159,7 +161,32 @@ def read(draft: Draft) -> Reading:
         _multiplier(n) or k in spelled or _factor_of(draft, n))}
     named |= {w for rows in written.values() for row in rows for w in re.findall(r"[A-Za-z_]\w*", row)} & set(names)
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
-                   words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared)
+                   words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared,
+                   invested=invested)
+
+
+def _open_total(draft: Draft, n: Number) -> bool:
+    """A limit on all the decisions in a plain unit: "the combined allocation must not be less than 20 units" (not
+    "a total of 90 units of wood", which bounds the wood column)."""
+    return n.unit.split(" ")[0] in _GENERIC_UNITS and " of " not in n.unit and bool(_TOTAL.search(_up_to(draft, n)))
+
+
+def _money(n: Number) -> bool:
+    """A number of money: "$2,000", "500 dollars"."""
+    return bool(n.unit) and stem(n.unit.split(" ")[0]) in {"$", "dollar"}
+
+
+def _invested(draft: Draft, table: list[Number], rates: list[int]) -> bool:
+    """Decisions that are amounts of money put in: a money limit's words say so ("the total amount invested in
+    both options cannot exceed $10,000", "a minimum investment of $200"), no rate of money is an investment
+    itself ("each acre requires an investment of $50": acres are decided), and no other unit counts the
+    decisions ("$20 per share": shares are). Their money limits bound the decisions, not a column of rates."""
+    limits = [n for n in table if n.bound and _money(n) and re.search(r"\binvest", _up_to(draft, n), re.I)]
+    paid = [k for k in rates if _money(table[k]) and re.search(
+        r"\binvest\w*(?:\s+(?:of|is|are|was|costs?|requires?|needs?|at))?\s*\$?\s*$",
+        (s := _span(draft, table[k]))[0][: max(s[1], 0)], re.I)]
+    counted = _counted_in(draft) - _KINDS["money"] - {"dollar"}
+    return bool(limits) and not paid and not counted
 
 
 def _with_units(draft: Draft, table: list[Number], given: dict[int, str]) -> list[Number]:
@@ -336,6 +363,8 @@ def limit_options(draft: Draft, reading: Reading, k: int) -> list[str]:
     unit = stem(n.unit.split(" ")[0]) if n.unit else ""
     kind = next((k for k, units in _KINDS.items() if unit in units | {k}), None)
     sides = [c for c, words in zip(reading.columns, reading.words, strict=True) if not (set(_KINDS) & words) - {kind}]
+    if _money(n) and reading.invested:
+        sides = []  # the decisions are dollars put in: a money limit bounds them, not a column of rates
     sides = sides or [*names, *([" + ".join(names)] if len(names) > 1 else [])]
     return [f"{side} {n.bound} {value}" for side in dict.fromkeys(sides)]
 
@@ -623,6 +652,8 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     start = max([i + 1 for i in marks if i < at] or [0])
     stop = min([i for i in marks if i >= end] or [len(sentence)])
     subject = {m.name for m in arithmetic.mentions(sentence[start:at], names)}
+    lead = re.match(r"\s*(?:for|as for|regarding)\b([^,;]*),", sentence[:at], re.IGNORECASE)
+    subject = subject or ({m.name for m in arithmetic.mentions(lead.group(1), names)} if lead else set())  # "For asset Z,"
     other = {m.name for m in arithmetic.mentions(sentence[end:stop], names)}  # "20 more than half of X3"
     earlier = [m for m in draft.table if m.sentence == n.sentence and m is not n and start <= _span(draft, m)[1] < at]
     label = len(subject) == 1 and re.fullmatch(r"[a-z]\d{0,2}|[a-z]+_\d{1,2}", next(iter(subject)))

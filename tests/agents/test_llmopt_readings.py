@@ -127,6 +127,22 @@ def test_a_limit_that_counts_no_money_does_not_bound_the_cost_column() -> None:
     assert rows(budget, "x1", "x2") == ["0.5*x1 + 0.2*x2 <= 150"]
 
 
+def test_money_limits_bound_decisions_that_are_the_dollars_invested_not_the_column_of_their_costs() -> None:
+    text = ("A trust splits its fund between fund A and fund B. The total amount invested in both funds cannot exceed "
+            "$50,000. At least $5,000 must be placed in fund A. For fund B, the minimum investment required is $8,000. "
+            "The fee per unit of return of fund A is $0.01 and of fund B is $0.04. Minimize the total fee.")
+    reading = read(draft(text, "a", "b"))
+    assert sorted(reading.rows.values()) == ["a + b <= 50000", "a >= 5000", "b >= 8000"] and reading.invested
+    assert reading.columns == ("0.01*a + 0.04*b",)
+    # the decisions are counted in something else: money limits bound the columns of what they cost
+    shares = ("Each share of stock A costs $20 and each share of stock B costs $30. The man has $6,000 to invest. "
+              "How many shares of each should he buy to maximize his dividends?")
+    assert rows(shares, "a", "b") == ["20*a + 30*b <= 6000"]
+    acres = ("Each acre of corn requires an investment of $50 and each acre of wheat an investment of $70. At most "
+             "$9,000 can be invested. Maximize the harvest.")
+    assert rows(acres, "corn", "wheat") == ["50*corn + 70*wheat <= 9000"]
+
+
 def test_a_comparison_after_a_reason_is_read_in_the_order_of_its_own_words() -> None:
     text = ("A tractor carries 40 kg and a car 20 kg. Since tractors are very slow, the number of cars used has to be "
             "at least twice the number of tractors used.")
