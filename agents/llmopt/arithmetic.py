@@ -33,6 +33,7 @@ _RELATIONS = (
     (r"\b(?:at least|no less than|not less than|no fewer than|greater than or equal to|a minimum of|minimum of|"
      r"meet or exceed|a threshold of|threshold value of|minimum(?: \w+){0,3} of)\b", ">="),
     (r"\b(?:more than|greater than|exceeds?|larger than|outnumbers?)\b", ">="),
+    (r"\bnon-?negative\b", ">="),
     (r"\b(?:less than|fewer than|smaller than|below)\b", "<="),
     (r"\b(?:exactly|equal to|must equal|equals|must be|should be)\b", "=="),
 )
@@ -46,6 +47,17 @@ _TIMES = re.compile(rf"\b({_NUMBER}|{'|'.join(CARDINALS)}|one)\s*(?:-\s*)?times\
 _BARE = re.compile(rf"(?<![\w.]){_NUMBER}(?!\w|\.\d|%)")
 
 
+#: the weights of a weighted sum, up to the relation after them ("weighted by 0.6 for x1 and 0.8 for x2, must be")
+_WEIGHTED = re.compile(r"\bweighted by\s+(.*?)(?=,?\s+(?:must|should|cannot|can|is|are|has to|have to|needs? to|"
+                       r"may|will)\b)", re.IGNORECASE)
+#: a parenthesis that describes a measure's scale ("(on a scale from 0 to 1)"): no relation, its numbers no data
+_SCALE = re.compile(r"\s*\([^()]*\ba scale (?:of|from)\b[^()]*\)", re.IGNORECASE)  # not "(... its larger scale)"
+_NON_NEGATIVE = re.compile(r"non-?negative", re.IGNORECASE)
+#: a percentage of what one decision names ("70% of the resources for service x1"), not of a whole ("of the total")
+_PERCENT_OF = re.compile(rf"({_NUMBER})\s*(?:%|percent\b|per cent\b)\s+of\s+", re.IGNORECASE)
+_WHOLE = re.compile(r"\b(?:total|all|combined|sum|overall|entire|whole|both|each|every)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Mention:
     """A decision named in a text: its name and where."""
@@ -55,10 +67,12 @@ class Mention:
     end: int
 
 
-def relations(sentence: str, names: list[str], counted: frozenset[str] = frozenset()) -> list[str] | None:
+def relations(sentence: str, names: list[str], counted: frozenset[str] = frozenset(),
+              rated: frozenset[str] | None = None) -> list[str] | None:
     """The relations a sentence states, one per clause that states one; None unless each such clause is read whole.
     `counted`: what the decisions are counted in ("4 units per session": session), so that "the number of
-    sessions for X and Y" adds up the decisions themselves."""
+    sessions for X and Y" adds up the decisions themselves; `rated`: the units the text gives rates of (None:
+    any), so that "the number of resources for x1 and x2" where no rate counts resources adds up x1 and x2."""
     rows: list[str] = []
     for clause in _CLAUSES.split(without_reason(sentence)):
         between = _between(clause, names)
@@ -67,7 +81,7 @@ def relations(sentence: str, names: list[str], counted: frozenset[str] = frozens
             continue
         if not _relation_words(clause):
             continue
-        row = relation(clause, names, counted)
+        row = relation(clause, names, counted, rated)
         if row is None:
             return None
         rows.append(row)
@@ -88,8 +102,11 @@ def without_reason(sentence: str) -> str:
     return sentence if found is None or _relation_words(found.group(0)) else sentence[found.end():]
 
 
-def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset()) -> str | None:
+def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(),
+             rated: frozenset[str] | None = None) -> str | None:
     """The relation one clause states (`2*x + y <= 200`), or None where its words leave any part open."""
+    clause = _weighted(_SCALE.sub("", clause), names)  # "(on a scale from 0 to 1)" describes; weights are factors
+    clause = _percent_factors(clause, names)  # "70% of the resources for x1": 0.7 times x1
     if re.search(r"%|\bper ?cent", clause, re.IGNORECASE):
         return None  # a share of a whole: shares.py reads it
     text, factors = _without_parentheses(clause)
@@ -101,12 +118,15 @@ def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(
     if noun and any(m.start == noun.start(1) for m in named) and len({m.name for m in named}) > 1 and re.match(
             r"\s*(?:\(|(?:\w+\s+)?by\b)", text[noun.end(1):]):
         return None  # "the number of staff (doctors + nurses)", "of patients treated by doctors": what they count
-    if noun and not mentions(noun.group(1), names) and stem(noun.group(1).lower()) not in counted and all(
+    if noun and not mentions(noun.group(1), names) and stem(noun.group(1).lower()) not in counted and (
+            rated is None or stem(noun.group(1).lower()) in rated) and all(
             _factor(text[:m.start]) in (1.0, None) for m in named):
         return None  # "the number of patients treated by doctors and nurses": their rates count, not them
     at, end, op = found
     more = _MORE_THAN.search(text, end)
-    if more and more.start() - end < 30:  # "at least 10 units more than Y": left - right OP 10
+    if _NON_NEGATIVE.fullmatch(text[at:end]):  # "the difference between A and B must be non-negative"
+        bound, right_from, right_sign = 0.0, len(text), 1.0
+    elif more and more.start() - end < 30:  # "at least 10 units more than Y": left - right OP 10
         bound = _value(more.group(1))
         right_from, right_sign = more.end(), 1.0
         op = {"more": op, "greater": op, "higher": op, "larger": op}.get(more.group(2).lower(), _flip(op))
@@ -136,9 +156,44 @@ def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(
     return f"{expression(lefts + [(-c * right_sign, n) for c, n in rights])} {op} {show(bound)}"  # type: ignore[operator]
 
 
+def _weighted(clause: str, names: list[str]) -> str:
+    """The clause with its subject written as the weighted sum it states: "the average rating for x1 and x2,
+    weighted by 0.6 for x1 and 0.8 for x2, must be at least 20" reads "0.6 times x1 and 0.8 times x2, must be at
+    least 20"; unchanged unless each weight names one decision and they are the decisions the subject names."""
+    found = _WEIGHTED.search(clause)
+    if found is None:
+        return clause
+    terms = []
+    for part in re.split(r",|\band\b", found.group(1)):
+        number = _BARE.findall(part)
+        named = {m.name for m in mentions(part, names)}
+        if len(number) != 1 or len(named) != 1:
+            return clause
+        terms.append(f"{number[0]} times {named.pop()}")
+    subject = {m.name for m in mentions(clause[: found.start()], names)}
+    if (subject and subject != {t.split()[-1] for t in terms}) or _BARE.search(clause[: found.start()]):
+        return clause  # other decisions, or numbers the weights leave unread
+    return " and ".join(terms) + clause[found.end():]
+
+
+def _percent_factors(clause: str, names: list[str]) -> str:
+    """The clause with each percentage of one decision written as its factor: "the difference between 70% of the
+    resources for service x1 and those for x3" reads "... between 0.7 times the resources for service x1 ..."; a
+    percentage of a whole ("30% of the total") is left for shares.py."""
+    def factor(m: re.Match[str]) -> str:
+        first = mentions(clause[m.end():], names)
+        words = clause[m.end(): m.end() + first[0].start] if first else ""
+        if not first or len(words.split()) > 6 or _WHOLE.search(words) or re.search(r"\d|[,;.]", words):
+            return m.group(0)
+        return f"{show(float(m.group(1).replace(',', '')) / 100)} times "
+    return _PERCENT_OF.sub(factor, clause)
+
+
 def _between(clause: str, names: list[str]) -> list[str] | None:
-    """"between 0 and 700 units" of the one decision the clause names: its two bounds."""
-    found = re.search(rf"\bbetween\s+\$?({_NUMBER})\s*(?:\w+\s+)?(?:and|to)\s+\$?({_NUMBER})", clause, re.IGNORECASE)
+    """"between 0 and 700 units", "from 20 up to a limit of 70 units" of the one decision the clause names: its
+    two bounds."""
+    found = re.search(rf"\b(?:between|from)\s+\$?({_NUMBER})\s*(?:\w+\s+)?(?:and|to|up to)\s+(?:[a-z]+\s+){{0,3}}?"
+                      rf"\$?({_NUMBER})", clause, re.IGNORECASE)
     named = {m.name for m in mentions(clause, names)}
     if found is None or len(named) != 1 or len(_BARE.findall(clause)) != 2:
         return None

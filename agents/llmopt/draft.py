@@ -111,13 +111,17 @@ def check_objective(draft: Draft, piece: str = "objective") -> str:
     return ""
 
 
+#: a parenthesis that gives an example or a gloss: its numbers illustrate, they state no data
+_EXAMPLE = re.compile(r"\((?:e\.\s?g\.|i\.\s?e\.|for example|for instance|such as|like)[^()]*\)", re.IGNORECASE)
+
+
 def ungrounded(draft: Draft, piece: str) -> list[str]:
     """A sentence's relations none of whose numbers (0 and 1 aside) the sentence writes: what the model restated
     from other sentences or made up ("what is the minimum total cost?" answered with every constraint again and
     `2*x1 + 2*x4 >= 5*x2`). A relation with no number, or with one of its sentence's, is grounded."""
     if piece[0] != "s" or int(piece[1:]) >= len(draft.sentences):
         return []
-    sentence = draft.sentences[int(piece[1:])]
+    sentence = _EXAMPLE.sub("", draft.sentences[int(piece[1:])])  # "(e.g., you can't plant half a tree)": no data
     own = set(literals(sentence))
     own |= {2.0} if re.search(r"\bhalf\b", sentence, re.IGNORECASE) else set()  # "at most half": 2*x <= y
     own |= {3.0} if re.search(r"\bthirds?\b", sentence, re.IGNORECASE) else set()  # "a third": y/3

@@ -117,7 +117,7 @@ def read(draft: Draft) -> Reading:
     table += _cardinals(draft)
     counted = _counted_in(draft)
     written = {s: rows for s, sentence in enumerate(draft.sentences)
-               if (rows := arithmetic.relations(sentence, names, counted))}
+               if (rows := arithmetic.relations(sentence, names, counted, _rated_units(table)))}
     spelled = {k for k, n in enumerate(table) if n.sentence in written}  # read as arithmetic in words
     given = _respective(draft, names, table)
     bounded = _respective(draft, names, table, limits=True)  # "maximum 300, 500 and 30, respectively"
@@ -163,6 +163,11 @@ def read(draft: Draft) -> Reading:
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
                    words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared,
                    invested=invested)
+
+
+def _rated_units(table: list[Number]) -> frozenset[str]:
+    """The units the text gives rates of (numbers that state no bound): "3 hours per chair" (hour)."""
+    return frozenset(stem(n.unit.split(" ")[0]) for n in table if n.bound is None and n.unit)
 
 
 def _open_total(draft: Draft, n: Number) -> bool:

@@ -26,6 +26,8 @@ _CARDINAL = re.compile(r"\b(" + "|".join(CARDINALS) + r")\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\n+|(?<=[.!?:])\s*[-•*]\s+(?=[A-Z])"  # ".- Twice": a bullet
                            r"|(?<=[a-z0-9$)][.!?])(?=[A-Z][a-z])")  # "$Y$.Each": a sentence glued on
 _CONTEXT_WORDS = 7
+#: a small word glued to the number after it, a typing slip ("a limit of60 units"); names such as x1 are untouched
+_GLUED = re.compile(r"\b(of|to|at|than|exceed|exceeds|is|be|from|and|by|only|least|most)(?=\d)", re.IGNORECASE)
 
 
 #: words right before (or after) a number that state a bound on what it limits; plain English, no domain
@@ -60,6 +62,7 @@ class Number:
 def sentences(text: str) -> list[str]:
     """The text's sentences and lines (an escaped `\\n` counts as a line break), bullets and blanks dropped."""
     text = text.replace("\\n", "\n")
+    text = _GLUED.sub(r"\1 ", text)  # "an upper limit of60 units": a word glued to the number after it
     parts = (p.strip().lstrip("-*• ").strip() for p in _SENTENCE_END.split(text))
     return [p for p in parts if re.search(r"[A-Za-z]", p)]
 

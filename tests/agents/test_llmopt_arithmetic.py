@@ -85,6 +85,39 @@ def test_a_range_gives_two_bounds() -> None:
     assert relations("For cargo type $x2$, between 0 and 600 units can be shipped.", FOUR) == ["x2 >= 0", "x2 <= 600"]
 
 
+def test_a_range_from_one_number_up_to_another_gives_two_bounds() -> None:
+    assert relations("x3 can use anywhere from 20 up to a limit of 70 units;", FOUR) == ["x3 >= 20", "x3 <= 70"]
+
+
+def test_a_percentage_of_one_decision_is_its_factor_and_non_negative_is_at_least_zero() -> None:
+    sentence = ("The difference between 70% of the hours for service x1 and those for service x3 must be non-negative "
+                "(i.e., greater than or equal to zero).")
+    assert relations(sentence, FOUR) == ["0.7*x1 - x3 >= 0"]
+    assert relation("At least 30% of the total allocation must go to x1.", FOUR) is None  # a share: shares.py's
+    assert relation("At least 30% of all units, x1 included, must be at most 90.", FOUR) is None
+
+
+def test_a_weighted_sum_is_read_with_its_weights_and_a_scale_described_in_parentheses_is_no_data() -> None:
+    sentence = ("The average rating (on a scale from 0 to 1) for packages $x1$ and $x2$, weighted by 0.6 for $x1$ and "
+                "0.8 for $x2$, must be at least 20.")
+    assert relations(sentence, FOUR) == ["0.6*x1 + 0.8*x2 >= 20"]
+    scaled = ("The money in x1 (multiplied by a factor of 3 due to its volatility) and x2 (multiplied by a factor of 4 "
+              "due to its larger scale) cannot exceed $5000.")
+    assert relations(scaled, FOUR) == ["3*x1 + 4*x2 <= 5000"]  # a factor's parenthesis, not a scale's
+
+
+def test_the_number_of_a_thing_no_rate_counts_adds_up_the_decisions_it_is_for() -> None:
+    sentence = "The number of resources required for packages $x1$ and $x2$ combined cannot exceed 50."
+    assert relations(sentence, FOUR, rated=frozenset({"$"})) == ["x1 + x2 <= 50"]
+    assert relations(sentence, FOUR, rated=frozenset({"resource"})) is None  # their rates count resources
+
+
+def test_a_small_word_glued_to_a_number_is_read_apart() -> None:
+    from ratiocinator.agents.llmopt.table import numbers, sentences
+    assert sentences("x4 cannot exceed an upper limit of60 units.") == ["x4 cannot exceed an upper limit of 60 units."]
+    assert [n.value for n in numbers("x4 cannot exceed a limit of60 units, and x1 is at most 5.")] == [60.0, 5.0]
+
+
 def test_a_sentence_of_two_clauses_gives_two_relations() -> None:
     sentence = ("Team X needs at least 200 more people than team Y, while team Y needs at least 100 more people "
                 "than team Z.")
@@ -94,7 +127,8 @@ def test_a_sentence_of_two_clauses_gives_two_relations() -> None:
 @pytest.mark.parametrize(("clause", "names"), [
     ("A boat can take 10 ducks per trip while a canoe can take 8 ducks per trip.", ["boat", "canoe"]),  # no relation
     ("At most 12 boat trips and at least 60% of the trips should be by canoe.", ["boat", "canoe"]),  # a share
-    ("The rating (on a scale from 0 to 1) of x1, weighted by 0.6 for x1, must be at least 20.", FOUR),  # 0, 1 unread
+    ("The rating (from 0 to 1) of x1, weighted by 0.6 for x1, must be at least 20.", FOUR),  # 0, 1 unread
+    ("The rating of x1 and x2, weighted by 0.6 for x1 and 0.8 for x3, must be at least 20.", FOUR),  # x3 unrated
     ("The total weight of both cargos combined cannot exceed 100 tons.", XY),  # no decision named
 ])
 def test_a_clause_its_words_leave_open_is_not_read(clause: str, names: list[str]) -> None:

@@ -251,6 +251,10 @@ def test_a_sentence_keeps_only_the_relations_its_own_numbers_ground() -> None:
     half = Draft(problem="Chairs are at most half the tables.", table=(), sentences=("Chairs are at most half the tables.",),
                  replies={"variables": "tables: integer\nchairs: integer", "s0": "2*chairs <= tables"})
     assert ungrounded(half, "s0") == []  # "half": 2*chairs <= tables is its own
+    example = "How many should it make (e.g., you can't make half a chair)?"
+    glossed = Draft(problem=example, table=(), sentences=(example,),
+                    replies={"variables": "tables: integer\nchairs: integer", "s0": "2*tables + 2*chairs >= 5*chairs"})
+    assert ungrounded(glossed, "s0") == ["2*tables + 2*chairs >= 5*chairs"]  # an example's number states no data
 
 
 def test_a_piece_that_answers_a_check_by_dropping_its_relations_keeps_them() -> None:
