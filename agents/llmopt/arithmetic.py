@@ -37,7 +37,7 @@ _RELATIONS = (
     (r"\b(?:less than|fewer than|smaller than|below)\b", "<="),
     (r"\b(?:exactly|equal to|must equal|equals|must be|should be)\b", "=="),
 )
-_CARDINALS = {**CARDINALS, "one": 1.0}
+_CARDINALS = {**CARDINALS, "one": 1.0, "zero": 0.0}
 _DIGITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
            "nine": 9}
 _MORE_THAN = re.compile(rf"({_NUMBER}|{'|'.join(_CARDINALS)})\s+(?:\w+\s+)?(more|greater|higher|larger|less|fewer|"
@@ -190,15 +190,15 @@ def _percent_factors(clause: str, names: list[str]) -> str:
 
 
 def _between(clause: str, names: list[str]) -> list[str] | None:
-    """"between 0 and 700 units", "from 20 up to a limit of 70 units" of the one decision the clause names: its
-    two bounds."""
+    """"between 0 and 700 units", "from 20 up to a limit of 70 units", "$x1$: [0, 400]" of the one decision the
+    clause names: its two bounds."""
     found = re.search(rf"\b(?:between|from)\s+\$?({_NUMBER})\s*(?:\w+\s+)?(?:and|to|up to)\s+(?:[a-z]+\s+){{0,3}}?"
-                      rf"\$?({_NUMBER})", clause, re.IGNORECASE)
+                      rf"\$?({_NUMBER})|:\s*\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]", clause, re.IGNORECASE)
     named = {m.name for m in mentions(clause, names)}
     if found is None or len(named) != 1 or len(_BARE.findall(clause)) != 2:
         return None
     name = named.pop()
-    low, high = (float(g.replace(",", "")) for g in found.groups())
+    low, high = (float(g.replace(",", "")) for g in found.groups() if g is not None)  # "x1: [0, 400]" too
     return [f"{name} >= {show(low)}", f"{name} <= {show(high)}"]
 
 
@@ -267,15 +267,25 @@ def _terms(text: str, mentions: list[Mention], factors: dict[int, float], start:
     begin = start
     # "the difference between A and B", "the difference in resource allocation between A and B"
     difference = re.search(r"\bdifference(?: [a-z]+){0,4}? between\b", text[start:stop], re.IGNORECASE)
+    if difference and difference.start() + start > mentions[0].start:
+        difference = None
+    # "the difference between the resources for (x1, and x2) and those for (x3, and x4)": the second group subtracted
+    second = re.search(r"\band (?:those|that|the ones?)\b", text[start:stop], re.IGNORECASE) if difference else None
+    negative = False
     for k, m in enumerate(mentions):
         segment = text[begin:m.start]
         factor = _factor(segment)
         after = [f for at, f in factors.items() if m.end <= at <= m.end + 3]
         if after:
             factor = after[0] if factor == 1.0 else None
-        negative = bool(re.search(r"\b(minus|less|subtract\w*|reduced by)\b(?! than)", segment, re.IGNORECASE))
-        if difference and k == 1 and difference.start() + start < mentions[0].start:
+        if re.search(r"\b(minus|less|subtract\w*|reduced by)\b(?! than)", segment, re.IGNORECASE):
             negative = True
+        elif negative and k and re.fullmatch(r"[\s$,]*(?:and)?[\s$]*", segment):
+            negative = True  # "minus those assigned to projects x1 and x3": both subtracted
+        elif second:
+            negative = m.start > second.start() + start
+        else:  # "the difference between A and B" (not "between A, plus B, minus C")
+            negative = bool(difference) and k == 1 and not re.search(r"\bplus\b", segment, re.IGNORECASE)
         out.append((None if factor is None else (-factor if negative else factor), m.name))
         begin = m.end
     return out

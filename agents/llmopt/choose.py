@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from ratiocinator.agents.llmopt.draft import Draft, check_objective
 from ratiocinator.agents.llmopt.stepprompts import conversation
+from ratiocinator.agents.llmopt.table import sentences
 from ratiocinator.models.sampling import sample_each
 from ratiocinator.models.types import SamplingParams
 
@@ -29,9 +30,25 @@ _SENSE_WORDS = {
 
 
 def stated_sense(problem: str) -> str | None:
-    """The one sense the text's words state (`minimize the cost`, `the maximum profit`), or None when both or neither."""
-    found = [sense for sense, words in _SENSE_WORDS.items() if words.search(problem)]
-    return found[0] if len(found) == 1 else None
+    """The one sense the text's words state (`minimize the cost`, `the maximum profit`), or None when both or neither.
+    Words of a limit say nothing of the objective ("a maximum limit on each crop", "a minimum of 30 units"); where
+    both senses are stated, the question's decides ("maximize his profit ... what is the minimum cost?": what is
+    asked is answered)."""
+    said = [(s, {sense for sense, words in _SENSE_WORDS.items() if any(
+        not _LIMIT_USE.match(s[m.end():]) for m in words.finditer(s))}) for s in sentences(problem)]
+    found = set().union(*(senses for _, senses in said))
+    if len(found) == 1:
+        return found.pop()
+    asked = [senses for s, senses in said if len(senses) == 1 and _QUESTION.search(s)]
+    return next(iter(asked[-1])) if found and asked else None
+
+
+#: what follows a sense word used of a limit: a number or a limit's noun ("maximum limit", "minimum of 30")
+_LIMIT_USE = re.compile(r"\s*(?:of\s+)?\$?\d|\s*(?:[a-z]+\s+){0,2}?(?:limit|bound|allowed|allowable|capacity|"
+                        r"requirement|level|threshold)\b", re.IGNORECASE)
+#: a sentence that asks what the answer is
+_QUESTION = re.compile(r"\?\s*$|^\s*(?:the question is:?\s*)?(?:what|how|calculate|determine|find|compute)\b",
+                       re.IGNORECASE)
 
 
 def alternatives(draft: Draft, drafted: list[str], *, from_text: bool, read: tuple[str, ...] = (),

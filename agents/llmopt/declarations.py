@@ -126,6 +126,10 @@ def _subjects(draft: Draft) -> list[str]:
             seen = len(re.findall(rf"\b{re.escape(phrase)}\w*", text))
             if seen >= 2 or " " in phrase or phrase in leading:  # a labelled name ("Mix A") even written once
                 counts[word] = seen
+    for m in re.finditer(r"\$\s?\d[\d,.]*\s+(?:each\s+)?per\s+([a-z]+)", text):  # "$20 per nurse": what is paid for
+        word = m.group(1)
+        if word not in _STOP | _VAGUE | _KINDS["time"] | {"unit", "units", "item", "items"} and not word.endswith("s"):
+            counts.setdefault(word, len(re.findall(rf"\b{re.escape(word)}\w*", text)))
     for label in labels(draft):
         counts[label] = counts.get(label, 0) + 1  # "$X$", "x1": a label names a decision
     return sorted(counts, key=lambda w: -counts[w])

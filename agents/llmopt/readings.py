@@ -137,7 +137,7 @@ def read(draft: Draft) -> Reading:
             continue
         row = _share_row(draft, names, n) if is_share(n) else bounded.get(k)
         if row is None and not is_share(n):
-            column = _column_of(draft, names, table, k, columns)
+            column = _told_column(table, k, columns) or _column_of(draft, names, table, k, columns)
             if column and (_open_total(draft, n) or (invested and _money(n))):
                 column = None  # "at least $2,000 must be allocated to option X", the decisions being dollars
             if column:
@@ -163,6 +163,16 @@ def read(draft: Draft) -> Reading:
     return Reading(rows=rows, rates=frozenset(k for k in rated if k < size), columns=tuple(bodies),
                    words=tuple(bodies.values()), named=frozenset(n for n in named if n), compared=compared,
                    invested=invested)
+
+
+def _told_column(table: list[Number], k: int, columns: dict[tuple[str, frozenset[str]], list[int]]) -> list[int] | None:
+    """The column whose rates the limit's own sentence gives after it, in its unit: "At least 100 units of total
+    buildings, where each unit of type X contributes 5 units towards this requirement and each of type Y 10 units"."""
+    n = table[k]
+    head = n.unit.split(" ")[0]
+    told = [ks for ks in columns.values() if len(ks) > 1 and all(
+        table[j].sentence == n.sentence and j > k and table[j].unit.split(" ")[0] == head for j in ks)]
+    return told[0] if head and len(told) == 1 else None
 
 
 def _rated_units(table: list[Number]) -> frozenset[str]:
@@ -295,14 +305,14 @@ def _respective(draft: Draft, names: list[str], table: list[Number], *, limits: 
 
 
 def _owner_after(draft: Draft, names: list[str], n: Number, *, anywhere: bool = False) -> str | None:
-    """The decision a number is "for", named right after it ("$100 for crop X"), before any other number; or
-    (`anywhere`, where no decision comes before it) the first named after it ("it takes 1 hour to produce a
-    gallon of chocolate")."""
+    """The decision a number is "for", named right after it ("$100 for crop X", "$20 per nurse"), before any other
+    number; or (`anywhere`, where no decision comes before it) the first named after it ("it takes 1 hour to
+    produce a gallon of chocolate")."""
     sentence, at, end = _span(draft, n)
     if at < 0:
         return None
     segment = _MEASURE.split(_BREAK.split(sentence[end:])[0])[0]
-    found = re.search(r"\bfor\b", segment) or (re.search(r"^", segment) if anywhere else None)
+    found = re.search(r"\b(?:for|per)\b", segment) or (re.search(r"^", segment) if anywhere else None)
     mentions = arithmetic.mentions(segment[found.end():], names) if found else []
     return mentions[0].name if mentions else None
 

@@ -112,10 +112,29 @@ def test_the_number_of_a_thing_no_rate_counts_adds_up_the_decisions_it_is_for() 
     assert relations(sentence, FOUR, rated=frozenset({"resource"})) is None  # their rates count resources
 
 
+def test_an_interval_after_a_label_gives_two_bounds() -> None:
+    assert relations("$x1$: [0 ,400]", FOUR) == ["x1 >= 0", "x1 <= 400"]
+
+
+@pytest.mark.parametrize(("sentence", "row"), [
+    ("The difference between resources for project $x2$, plus those for project x4, minus those assigned to "
+     "projects x1 and x3 must be exactly equal to 80 units.", "x2 + x4 - x1 - x3 == 80"),
+    ("The difference between the total resources used for crops (x1, and X2) and those used for crops (x3, and X4) "
+     "should be zero.", "x1 + x2 - x3 - x4 == 0"),
+    ("The difference between x1 and x3 cannot exceed 50.", "x1 - x3 <= 50"),
+])
+def test_the_terms_of_a_difference_take_the_signs_its_words_give(sentence: str, row: str) -> None:
+    assert relations(sentence, FOUR) == [row]
+
+
 def test_a_small_word_glued_to_a_number_is_read_apart() -> None:
     from ratiocinator.agents.llmopt.table import numbers, sentences
     assert sentences("x4 cannot exceed an upper limit of60 units.") == ["x4 cannot exceed an upper limit of 60 units."]
     assert [n.value for n in numbers("x4 cannot exceed a limit of60 units, and x1 is at most 5.")] == [60.0, 5.0]
+    # list items whose line breaks were lost, and fractions written in LaTeX
+    assert sentences("Limits:-Crop X1: up to 100 acres-Crop X2: up to 200 acres") == [
+        "Limits:", "Crop X1: up to 100 acres", "Crop X2: up to 200 acres"]
+    assert sentences("x1 is at least $\\frac{4}{3}$ times x3.") == ["x1 is at least 1.3333333333 times x3."]
 
 
 def test_a_sentence_of_two_clauses_gives_two_relations() -> None:

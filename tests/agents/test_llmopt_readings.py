@@ -143,6 +143,12 @@ def test_money_limits_bound_decisions_that_are_the_dollars_invested_not_the_colu
     assert rows(acres, "corn", "wheat") == ["50*corn + 70*wheat <= 9000"]
 
 
+def test_a_limit_whose_sentence_gives_the_rates_after_it_bounds_their_column() -> None:
+    text = ("Each hut costs $50 and each villa $70. At least 100 units of total housing must be built, where each hut "
+            "contributes 5 units towards this requirement, and each villa contributes 10 units.")
+    assert rows(text, "hut", "villa") == ["5*hut + 10*villa >= 100"]
+
+
 def test_a_comparison_after_a_reason_is_read_in_the_order_of_its_own_words() -> None:
     text = ("A tractor carries 40 kg and a car 20 kg. Since tractors are very slow, the number of cars used has to be "
             "at least twice the number of tractors used.")
@@ -189,6 +195,12 @@ def test_the_subjects_of_sentences_of_data_are_declared_even_when_named_once() -
             "dollars. At least 40 grams of protein are needed. Find the least costly diet.")
     assert candidate_declarations(draft(text), "continuous")[0] == (
         "bread: continuous\nmilk: continuous\nfish: continuous")
+
+
+def test_what_a_price_is_paid_per_is_a_candidate_decision() -> None:
+    text = ("A clinic staffs doctors, nurses and porters, at costs of $10 per doctor, $20 per nurse and $30 per "
+            "porter. At least 10 doctors are needed. At most 100 staff in all.")
+    assert candidate_declarations(draft(text), "integer")[0] == "doctor: integer\nnurse: integer\nporter: integer"
 
 
 def test_a_comparison_after_a_limit_is_no_sum_and_a_total_of_a_specific_unit_is_its_column() -> None:

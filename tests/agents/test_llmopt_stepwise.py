@@ -300,6 +300,10 @@ def test_the_sense_is_read_off_the_text_only_where_it_states_one() -> None:
     assert stated_sense("Find the minimum cost of the mixture.") == "minimize"
     assert stated_sense("Maximize profit; at most 40 hours; at least 4 cakes.") == "maximize"  # at most/least: limits
     assert stated_sense("Minimize cost while the output is at its maximum.") is None
+    # a limit's words state no sense; where both are stated, the question's is what is asked
+    assert stated_sense("Minimize cost. Each crop has a maximum limit on its area: up to 100 acres.") == "minimize"
+    assert stated_sense("The goal is to maximize profit. Each crop costs 5 units per acre. What is the minimum cost "
+                        "of planting?") == "minimize"
     assert stated_sense("How many of each should be made?") is None
 
 
