@@ -311,7 +311,9 @@ def _owner_after(draft: Draft, names: list[str], n: Number, *, anywhere: bool = 
     sentence, at, end = _span(draft, n)
     if at < 0:
         return None
-    segment = _MEASURE.split(_BREAK.split(sentence[end:])[0])[0]
+    clause = _BREAK.split(sentence[end:])[0]
+    other = next((m for m in _MEASURE.finditer(clause) if not re.search(r"\b[A-Z][a-z]*\s+$", clause[: m.start()])), None)
+    segment = clause[: other.start()] if other else clause  # up to the next number; "Project 1" is a label, not one
     found = re.search(r"\b(?:for|per)\b", segment) or (re.search(r"^", segment) if anywhere else None)
     mentions = arithmetic.mentions(segment[found.end():], names) if found else []
     return mentions[0].name if mentions else None

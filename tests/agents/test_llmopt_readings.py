@@ -197,6 +197,13 @@ def test_the_subjects_of_sentences_of_data_are_declared_even_when_named_once() -
         "bread: continuous\nmilk: continuous\nfish: continuous")
 
 
+def test_a_rate_for_a_decision_labelled_by_a_number_belongs_to_it() -> None:
+    text = ("The costs are $5 for each unit of resource in Project 1 and $7 for each unit in Project 2. At least 10 "
+            "units must go to Project 1. Minimize the cost.")
+    reading = read(draft(text, "project_1", "project_2"))
+    assert reading.columns == ("5*project_1 + 7*project_2",) and sorted(reading.rows.values()) == ["project_1 >= 10"]
+
+
 def test_what_a_price_is_paid_per_is_a_candidate_decision() -> None:
     text = ("A clinic staffs doctors, nurses and porters, at costs of $10 per doctor, $20 per nurse and $30 per "
             "porter. At least 10 doctors are needed. At most 100 staff in all.")
