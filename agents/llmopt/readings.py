@@ -258,7 +258,10 @@ def _column_words(draft: Draft, names: list[str], rates: list[Number]) -> frozen
         found |= {stem(w) for w in before[-1:]}
         heading = {stem(w) for w in re.findall(r"[a-z$]+", sentence[: max(at, 0)].split(":")[0].lower())
                    } if ":" in sentence[: max(at, 0)] else set()  # "incurs different costs: X requires 6 units"
-        kinds = {kind for kind, units in _KINDS.items() if ({stem(n.unit.split(" ")[0])} | found | heading) & units}
+        head = stem(n.unit.split(" ")[0]) if n.unit else ""
+        said = {head} if head and head not in _GENERIC_UNITS | _UNITLESS else {head} | found | heading
+        # "231 calories at a cost of $4": calories, whatever follows; "5 units of ... at a cost": the words say
+        kinds = {kind for kind, units in _KINDS.items() if said & units}
         found = (found - _VAGUE) | kinds  # "an investment of 5": money
     return frozenset(found)
 
@@ -691,7 +694,8 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     return None
 
 
-_SENSE = re.compile(r"\b(minimi[sz]\w*|maximi[sz]\w*|minimum|maximum|lowest|highest)\b", re.IGNORECASE)
+_SENSE = re.compile(r"\b(minimi[sz]\w*|maximi[sz]\w*|minimum|maximum|lowest|highest|(?<!at )least|cheapest|fewest)\b",
+                    re.IGNORECASE)
 
 
 def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:

@@ -204,6 +204,15 @@ def test_a_rate_for_a_decision_labelled_by_a_number_belongs_to_it() -> None:
     assert reading.columns == ("5*project_1 + 7*project_2",) and sorted(reading.rows.values()) == ["project_1 >= 10"]
 
 
+def test_a_column_of_a_specific_unit_is_of_that_kind_whatever_words_follow_its_rates() -> None:
+    text = ("Beef: for a cost of $5, gives 18 grams of protein and 233 calories. Eggs: 20 grams of protein and 210 "
+            "calories at a cost of $2. You need at least 68 grams of protein and 1900 calories. What is the least "
+            "amount of money you need to spend?")
+    d = draft(text, "beef", "eggs")
+    assert sorted(read(d).rows.values()) == ["18*beef + 20*eggs >= 68", "233*beef + 210*eggs >= 1900"]
+    assert objective_bodies(d) == (("5*beef + 2*eggs",), True)  # "the least amount of money": the cost column
+
+
 def test_what_a_price_is_paid_per_is_a_candidate_decision() -> None:
     text = ("A clinic staffs doctors, nurses and porters, at costs of $10 per doctor, $20 per nurse and $30 per "
             "porter. At least 10 doctors are needed. At most 100 staff in all.")
