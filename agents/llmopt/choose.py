@@ -24,9 +24,9 @@ from ratiocinator.models.types import SamplingParams
 
 SENSES = ("minimize", "maximize")
 _SENSE_WORDS = {
-    "minimize": re.compile(r"\b(minimi[sz]\w*|minimum|smallest|lowest|cheapest|fewest|(?<!at )least(?! \d))\b",
+    "minimize": re.compile(r"\b(minimi[sz]\w*|minimum|minimal|smallest|lowest|cheapest|fewest|(?<!at )least(?! \d))\b",
                            re.IGNORECASE),
-    "maximize": re.compile(r"\b(maximi[sz]\w*|maximum|largest|highest)\b", re.IGNORECASE),
+    "maximize": re.compile(r"\b(maximi[sz]\w*|maximum|maximal|largest|highest)\b", re.IGNORECASE),
 }
 
 

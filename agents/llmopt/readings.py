@@ -694,7 +694,8 @@ def _single_or_total(draft: Draft, names: list[str], n: Number) -> str | None:
     return None
 
 
-_SENSE = re.compile(r"\b(minimi[sz]\w*|maximi[sz]\w*|minimum|maximum|lowest|highest|(?<!at )least|cheapest|fewest)\b",
+_SENSE = re.compile(r"\b(minimi[sz]\w*|maximi[sz]\w*|minimum|maximum|minimal|maximal|lowest|highest|(?<!at )least|"
+                    r"cheapest|fewest)\b",
                     re.IGNORECASE)
 
 
@@ -728,8 +729,8 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
                 supported.append(" + ".join(names))  # "the total number of machines": how many, all counted
                 break
             for word in (stem(w) for w in after if w not in _STOP):
-                said = {kind for kind, units in _KINDS.items() if word in units | {kind}}
-                said |= {word} - _VAGUE - tokens  # a decision's own word says nothing of the column
+                said = {kind for kind, units in _KINDS.items() if word in units | {kind}}  # "cost": money's column,
+                said = said or {word} - _VAGUE - tokens  # not one "at a cost" follows; a decision's word says nothing
                 hits = [body for body, words in zip(reading.columns, reading.words, strict=True) if words & said]
                 if hits:  # the first word of the phrase that names a column: "amount of time ... the ducks"
                     supported += hits

@@ -211,6 +211,9 @@ def test_a_column_of_a_specific_unit_is_of_that_kind_whatever_words_follow_its_r
     d = draft(text, "beef", "eggs")
     assert sorted(read(d).rows.values()) == ["18*beef + 20*eggs >= 68", "233*beef + 210*eggs >= 1900"]
     assert objective_bodies(d) == (("5*beef + 2*eggs",), True)  # "the least amount of money": the cost column
+    minimal = draft(text.replace("What is the least amount of money you need to spend?", "What is the minimal cost?"),
+                    "beef", "eggs")
+    assert objective_bodies(minimal) == (("5*beef + 2*eggs",), True)
 
 
 def test_what_a_price_is_paid_per_is_a_candidate_decision() -> None:
