@@ -33,7 +33,7 @@ _RELATIONS = (
     (r"\b(?:at least|no less than|not less than|no fewer than|greater than or equal to|a minimum of|minimum of|"
      r"meet or exceed|a threshold of|threshold value of|minimum(?: \w+){0,3} of)\b", ">="),
     (r"\b(?:more than|greater than|exceeds?|larger than|outnumbers?)\b", ">="),
-    (r"\bnon-?negative\b", ">="),
+    (r"\b(?:be|is|are|remain)\s+non-?negative\b", ">="),
     (r"\b(?:less than|fewer than|smaller than|below)\b", "<="),
     (r"\b(?:exactly|equal to|must equal|equals|must be|should be)\b", "=="),
 )
@@ -52,6 +52,8 @@ _WEIGHTED = re.compile(r"\bweighted by\s+(.*?)(?=,?\s+(?:must|should|cannot|can|
                        r"may|will)\b)", re.IGNORECASE)
 #: a parenthesis that describes a measure's scale ("(on a scale from 0 to 1)"): no relation, its numbers no data
 _SCALE = re.compile(r"\s*\([^()]*\ba scale (?:of|from)\b[^()]*\)", re.IGNORECASE)  # not "(... its larger scale)"
+#: words that make "from A to B" a decision's range ("anywhere from 20 up to a limit of 70 units")
+_RANGE_CUE = re.compile(r"\b(?:up to|anywhere|range|ranging|limit|maximum|minimum|hold|between)\b", re.IGNORECASE)
 _NON_NEGATIVE = re.compile(r"non-?negative", re.IGNORECASE)
 #: a percentage of what one decision names ("70% of the resources for service x1"), not of a whole ("of the total")
 _PERCENT_OF = re.compile(rf"({_NUMBER})\s*(?:%|percent\b|per cent\b)\s+of\s+", re.IGNORECASE)
@@ -124,7 +126,7 @@ def relation(clause: str, names: list[str], counted: frozenset[str] = frozenset(
         return None  # "the number of patients treated by doctors and nurses": their rates count, not them
     at, end, op = found
     more = _MORE_THAN.search(text, end)
-    if _NON_NEGATIVE.fullmatch(text[at:end]):  # "the difference between A and B must be non-negative"
+    if _NON_NEGATIVE.search(text[at:end]):  # "the difference between A and B must be non-negative"
         bound, right_from, right_sign = 0.0, len(text), 1.0
     elif more and more.start() - end < 30:  # "at least 10 units more than Y": left - right OP 10
         bound = _value(more.group(1))
@@ -183,8 +185,9 @@ def _percent_factors(clause: str, names: list[str]) -> str:
     def factor(m: re.Match[str]) -> str:
         first = mentions(clause[m.end():], names)
         words = clause[m.end(): m.end() + first[0].start] if first else ""
-        if not first or len(words.split()) > 6 or _WHOLE.search(words) or re.search(r"\d|[,;.]", words):
-            return m.group(0)
+        if not first or len(words.split()) > 6 or _WHOLE.search(words) or re.search(r"\d|[,;.]", words) or re.search(
+                r"(?:-|\bminus|\bnegative)\s*$", clause[: m.start()], re.IGNORECASE):
+            return m.group(0)  # a whole's share, or a negative percentage: not read here
         return f"{show(float(m.group(1).replace(',', '')) / 100)} times "
     return _PERCENT_OF.sub(factor, clause)
 
@@ -199,6 +202,8 @@ def _between(clause: str, names: list[str]) -> list[str] | None:
         return None
     name = named.pop()
     low, high = (float(g.replace(",", "")) for g in found.groups() if g is not None)  # "x1: [0, 400]" too
+    if low > high or (found.group(0).lower().startswith("from") and not _RANGE_CUE.search(clause)):
+        return None  # "from 9 am to 5 pm", "takes from 2 to 3 hours": no bounds of a decision
     return [f"{name} >= {show(low)}", f"{name} <= {show(high)}"]
 
 

@@ -36,7 +36,8 @@ def stated_sense(problem: str) -> str | None:
     both senses are stated, the question's decides ("maximize his profit ... what is the minimum cost?": what is
     asked is answered)."""
     said = [(s, {sense for sense, words in _SENSE_WORDS.items() if any(
-        not _LIMIT_USE.match(s[m.end():]) for m in words.finditer(s))}) for s in sentences(problem)]
+        m.group(0).lower().startswith(("minimi", "maximi")) or _QUESTION.search(s) or not _LIMIT_USE.match(s[m.end():])
+        for m in words.finditer(s))}) for s in sentences(problem)]
     found = set().union(*(senses for _, senses in said))
     if len(found) == 1:
         return found.pop()
@@ -45,8 +46,7 @@ def stated_sense(problem: str) -> str | None:
 
 
 #: what follows a sense word used of a limit: a number or a limit's noun ("maximum limit", "minimum of 30")
-_LIMIT_USE = re.compile(r"\s*(?:of\s+)?\$?\d|\s*(?:[a-z]+\s+){0,2}?(?:limit|bound|allowed|allowable|capacity|"
-                        r"requirement|level|threshold)\b", re.IGNORECASE)
+_LIMIT_USE = re.compile(r"\s*of\s+\$?\d|\s*(?:[a-z]+\s+){0,2}?(?:limit|bound|allowed|allowable|threshold)\b", re.IGNORECASE)
 #: a sentence that asks what the answer is
 _QUESTION = re.compile(r"\?\s*$|^\s*(?:the question is:?\s*)?(?:what|how|calculate|determine|find|compute)\b",
                        re.IGNORECASE)

@@ -128,7 +128,8 @@ def _subjects(draft: Draft) -> list[str]:
                 counts[word] = seen
     for m in re.finditer(r"\$\s?\d[\d,.]*\s+(?:each\s+)?per\s+([a-z]+)", text):  # "$20 per nurse": what is paid for
         word = m.group(1)
-        if word not in _STOP | _VAGUE | _KINDS["time"] | {"unit", "units", "item", "items"} and not word.endswith("s"):
+        if word not in _STOP | _VAGUE | {"unit", "units", "item", "items"} | set().union(*_KINDS.values()) and (
+                not word.endswith("s")):
             counts.setdefault(word, len(re.findall(rf"\b{re.escape(word)}\w*", text)))
     for label in labels(draft):
         counts[label] = counts.get(label, 0) + 1  # "$X$", "x1": a label names a decision

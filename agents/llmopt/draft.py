@@ -112,7 +112,7 @@ def check_objective(draft: Draft, piece: str = "objective") -> str:
 
 
 #: a parenthesis that gives an example or a gloss: its numbers illustrate, they state no data
-_EXAMPLE = re.compile(r"\((?:e\.\s?g\.|i\.\s?e\.|for example|for instance|such as|like)[^()]*\)", re.IGNORECASE)
+_EXAMPLE = re.compile(r"\((?:e\.\s?g\.|for example|for instance|such as)[^()]*\)", re.IGNORECASE)  # "(i.e., 12)" restates
 
 
 def ungrounded(draft: Draft, piece: str) -> list[str]:

@@ -200,8 +200,11 @@ def _invested(draft: Draft, table: list[Number], rates: list[int]) -> bool:
     paid = [k for k in rates if _money(table[k]) and re.search(
         r"\binvest\w*(?:\s+(?:of|is|are|was|costs?|requires?|needs?|at))?\s*\$?\s*$",
         (s := _span(draft, table[k]))[0][: max(s[1], 0)], re.I)]
+    priced = [k for k in rates if _money(table[k]) and re.search(  # "each truck costs $40,000": trucks are decided
+        r"\b(?:each|every|per|one)\s+(?!units?\b|dollars?\b)[a-z]+\b(?!\s+of\s+(?:investment|return))",
+        (s := _span(draft, table[k]))[0][: max(s[1], 0)], re.I)]
     counted = _counted_in(draft) - _KINDS["money"] - {"dollar"}
-    return bool(limits) and not paid and not counted
+    return bool(limits) and not paid and not priced and not counted
 
 
 def _with_units(draft: Draft, table: list[Number], given: dict[int, str]) -> list[Number]:

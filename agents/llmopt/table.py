@@ -23,15 +23,15 @@ CARDINALS = {"two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0, "se
              "nine": 9.0, "ten": 10.0, "twelve": 12.0, "twenty": 20.0, "hundred": 100.0}
 _WORD = re.compile(r"\b(" + "|".join(MULTIPLIERS) + r")\b", re.IGNORECASE)
 _CARDINAL = re.compile(r"\b(" + "|".join(CARDINALS) + r")\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\n+|(?<=[.!?:])\s*[-•*]\s*(?=[A-Z])"  # ".- Twice": a bullet
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[^a-z\s])|\n+|(?<=[.!?:])\s*[-•*]\s+(?=[A-Z])|(?<=:)\s*[-•*](?=[A-Z])"
                            r"|(?<=[a-z0-9$)][.!?])(?=[A-Z][a-z])")  # "$Y$.Each": a sentence glued on
 _CONTEXT_WORDS = 7
 #: a number, its unit, then a dash glued to a capitalized word: the next item of a list whose line breaks were lost
-_GLUED_BULLET = re.compile(r"(\d[^\n.;:\d]{0,20}?[a-z])-(?=[A-Z][a-z])")
+_GLUED_BULLET = re.compile(r"(\d[^\n.;:\d]{0,20}?[a-z])-(?=[A-Z][\w ]{0,30}:)")  # not "Coca-Cola"
 #: a fraction written in LaTeX, with its math delimiters
 _FRACTION = re.compile(r"\$?\\[dt]?frac\s*\{\s*(\d+)\s*\}\s*\{\s*(\d+)\s*\}\$?")
 #: a small word glued to the number after it, a typing slip ("a limit of60 units"); names such as x1 are untouched
-_GLUED = re.compile(r"\b(of|to|at|than|exceed|exceeds|is|be|from|and|by|only|least|most)(?=\d)", re.IGNORECASE)
+_GLUED = re.compile(r"\b(of|to|at|than|exceed|exceeds|is|be|from|and|by|only|least|most)(?=\d)")  # not "BY5"
 
 
 #: words right before (or after) a number that state a bound on what it limits; plain English, no domain
@@ -68,7 +68,8 @@ def sentences(text: str) -> list[str]:
     text = text.replace("\\n", "\n")
     text = _GLUED.sub(r"\1 ", text)  # "an upper limit of60 units": a word glued to the number after it
     text = _GLUED_BULLET.sub(r"\1\n", text)  # "up to 100 acres-Crop X2: up to 200 acres": a bullet glued on
-    text = _FRACTION.sub(lambda m: show(int(m.group(1)) / int(m.group(2))), text)  # "$\frac{4}{3}$": 1.3333333333
+    text = _FRACTION.sub(lambda m: show(int(m.group(1)) / int(m.group(2))) if int(m.group(2)) else m.group(0),
+                         text)  # "$\frac{4}{3}$": 1.3333333333
     parts = (p.strip().lstrip("-*• ").strip() for p in _SENTENCE_END.split(text))
     return [p for p in parts if re.search(r"[A-Za-z]", p)]
 

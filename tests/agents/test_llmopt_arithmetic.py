@@ -127,6 +127,18 @@ def test_the_terms_of_a_difference_take_the_signs_its_words_give(sentence: str, 
     assert relations(sentence, FOUR) == [row]
 
 
+@pytest.mark.parametrize(("sentence", "names", "rows"), [
+    ("Workers on x1 work from 9 am to 5 pm.", FOUR, None),  # times of a day, no bounds of x1
+    ("Each unit of x1 takes from 2 to 3 hours to make.", FOUR, None),
+    ("The sum, calculated as -3% of the investment in x3 and -4% of the investment in x4, should not exceed 20.",
+     FOUR, None),  # a negative percentage is not read as a positive factor
+    ("The non-negative allocation for x1 must not exceed 100 units.", FOUR, ["x1 <= 100"]),
+])
+def test_words_that_look_like_a_range_a_factor_or_a_sign_are_read_only_where_they_are_one(
+        sentence: str, names: list[str], rows: list[str] | None) -> None:
+    assert relations(sentence, names) == rows
+
+
 def test_a_small_word_glued_to_a_number_is_read_apart() -> None:
     from ratiocinator.agents.llmopt.table import numbers, sentences
     assert sentences("x4 cannot exceed an upper limit of60 units.") == ["x4 cannot exceed an upper limit of 60 units."]
@@ -135,6 +147,10 @@ def test_a_small_word_glued_to_a_number_is_read_apart() -> None:
     assert sentences("Limits:-Crop X1: up to 100 acres-Crop X2: up to 200 acres") == [
         "Limits:", "Crop X1: up to 100 acres", "Crop X2: up to 200 acres"]
     assert sentences("x1 is at least $\\frac{4}{3}$ times x3.") == ["x1 is at least 1.3333333333 times x3."]
+    assert [n.value for n in numbers("x1 uses $\\frac{1}{0}$ units.")] == [1.0, 0.0]  # left as written
+    # hyphenated names and capital codes are no glued items or numbers
+    assert sentences("20 bottles of Coca-Cola and 30 of U.S.-Made cola.") == ["20 bottles of Coca-Cola and 30 of U.S.-Made cola."]
+    assert [n.value for n in numbers("Product BY5 sells 3 units.")] == [3.0]
 
 
 def test_a_sentence_of_two_clauses_gives_two_relations() -> None:

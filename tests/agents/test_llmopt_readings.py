@@ -135,6 +135,9 @@ def test_money_limits_bound_decisions_that_are_the_dollars_invested_not_the_colu
     assert sorted(reading.rows.values()) == ["a + b <= 50000", "a >= 5000", "b >= 8000"] and reading.invested
     assert reading.columns == ("0.01*a + 0.04*b",)
     # the decisions are counted in something else: money limits bound the columns of what they cost
+    trucks = ("Each truck costs $40,000 and each van costs $25,000. The total investment cannot exceed $500,000. "
+              "Maximize the capacity.")
+    assert rows(trucks, "truck", "van") == ["40000*truck + 25000*van <= 500000"]
     shares = ("Each share of stock A costs $20 and each share of stock B costs $30. The man has $6,000 to invest. "
               "How many shares of each should he buy to maximize his dividends?")
     assert rows(shares, "a", "b") == ["20*a + 30*b <= 6000"]

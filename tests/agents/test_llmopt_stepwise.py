@@ -304,6 +304,8 @@ def test_the_sense_is_read_off_the_text_only_where_it_states_one() -> None:
     assert stated_sense("Minimize cost. Each crop has a maximum limit on its area: up to 100 acres.") == "minimize"
     assert stated_sense("The goal is to maximize profit. Each crop costs 5 units per acre. What is the minimum cost "
                         "of planting?") == "minimize"
+    assert stated_sense("What is the minimum total resource requirement?") == "minimize"  # asked: the objective
+    assert stated_sense("Maximize 3x1 + 2x2 subject to x1 <= 4.") == "maximize"  # the verb is never a limit
     assert stated_sense("How many of each should be made?") is None
 
 
