@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ratiocinator.agents.llmopt import arithmetic
+from ratiocinator.agents.llmopt import arithmetic, logic
 from ratiocinator.agents.llmopt.draft import Draft, _same_unit
 from ratiocinator.agents.llmopt.shares import is_share, subject
 from ratiocinator.agents.llmopt.table import CARDINALS, MULTIPLIERS, Number, _unit, show, stem
@@ -155,7 +155,9 @@ def read(draft: Draft) -> Reading:
         body = _sum(table, c, owners, names)
         bodies[body] = bodies.get(body, frozenset()) | _column_words(draft, names, [table[k] for k in c])
     rated = used | {k for c in wide for k in c} | _in_names(draft, names, table[:size])
-    compared = {s: row for s in range(len(draft.sentences)) if (row := _compared(draft.sentences[s], names))}
+    binary = frozenset(name for name, domain in draft.variables() if domain == "binary")
+    compared = {s: row for s, sentence in enumerate(draft.sentences)
+                if (row := _compared(sentence, names) or logic.implication(sentence, names, binary))}
     compared |= {s: "\n".join(rows) for s, rows in written.items() if s not in compared}
     rated |= {k for k, n in enumerate(table[:size]) if n.sentence in compared and (
         _multiplier(n) or k in spelled or _factor_of(draft, n))}
@@ -478,10 +480,24 @@ def _counted_in(draft: Draft) -> frozenset[str]:
     return frozenset(per | ({_decision_unit(draft)} - {None}))
 
 
+def _listing(draft: Draft) -> set[str]:
+    """The noun a list of every decision follows: "The Lee family has 5 children, Alice, Bob, ..., and Ella"
+    (children: "a maximum of 3 children" counts the decisions)."""
+    names = [name for name, _ in draft.variables()]
+    out = set()
+    for sentence in draft.sentences if len(names) > 1 else ():
+        for m in re.finditer(r"\b([a-z]{3,})\s*[,:(]\s*(?:namely\s+|named\s+|called\s+)?", sentence):
+            listed = {x.name for x in arithmetic.mentions(re.split(r"[.;)]", sentence[m.end():])[0], names)}
+            if listed == set(names) and m.group(1) not in _STOP:
+                out.add(stem(m.group(1)))
+    return out
+
+
 def _counts_decisions(draft: Draft, n: Number) -> bool:
-    """A number of the unit the decisions are counted in ("has 500 acres" where it asks how many acres of each)."""
-    unit = _decision_unit(draft)
-    return bool(unit) and stem(n.unit.split(" ")[0]) == unit
+    """A number of the unit the decisions are counted in ("has 500 acres" where it asks how many acres of each; "a
+    maximum of 3 children" where the decisions are the children the text lists)."""
+    unit = stem(n.unit.split(" ")[0]) if n.unit else ""
+    return bool(unit) and (unit == _decision_unit(draft) or unit in _listing(draft))
 
 
 def _after(draft: Draft, n: Number) -> list[str]:

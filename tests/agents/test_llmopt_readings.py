@@ -128,7 +128,7 @@ def test_a_limit_that_counts_no_money_does_not_bound_the_cost_column() -> None:
 
 
 def test_money_limits_bound_decisions_that_are_the_dollars_invested_not_the_column_of_their_costs() -> None:
-    text = ("A trust splits its fund between fund A and fund B. The total amount invested in both funds cannot exceed "
+    text = ("A trust splits its fund between two funds: fund A and fund B. The total amount invested in both funds cannot exceed "
             "$50,000. At least $5,000 must be placed in fund A. For fund B, the minimum investment required is $8,000. "
             "The fee per unit of return of fund A is $0.01 and of fund B is $0.04. Minimize the total fee.")
     reading = read(draft(text, "a", "b"))
