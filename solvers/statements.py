@@ -313,11 +313,23 @@ def _relations(text: str, run: list[Token], follower: Token | None) -> Found:
     return "constraints", stated
 
 
+_SCALED = re.compile(r"\s+(thousand|million|billion)\b", re.IGNORECASE)
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+
+
 def _numbers(text: str, toks: list[Token]) -> list[Number]:
-    found = [Number(value=t.value or 0.0, written=t.text, start=t.start, percent=t.percent)
-             for t in toks if t.kind == "num"]
+    """The numbers the text states: each number token ("$1.6 million" is 1600000, one number), and the numbers
+    written as words."""
+    found, scaled = [], set()
+    for t in (t for t in toks if t.kind == "num"):
+        scale = None if t.percent or t.attached else _SCALED.match(text, t.end)
+        value = (t.value or 0.0) * (_SCALES[scale.group(1).lower()] if scale else 1.0)
+        found.append(Number(value=round(value, 6), written=text[t.start:scale.end()] if scale else t.text,
+                            start=t.start, percent=t.percent))
+        scaled |= {scale.start(1)} if scale else set()
     for m in re.finditer(r"\b(" + "|".join(_WORDS) + r")\b", text, re.IGNORECASE):
-        found.append(Number(value=float(_WORDS[m.group(1).lower()]), written=m.group(1), start=m.start()))
+        if m.start() not in scaled:
+            found.append(Number(value=float(_WORDS[m.group(1).lower()]), written=m.group(1), start=m.start()))
     return sorted(found, key=lambda n: n.start)
 
 

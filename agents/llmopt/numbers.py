@@ -26,6 +26,8 @@ def text_numbers(text: str) -> set[float]:
     """The numbers a problem states, with each one's /100 (a percentage as a fraction)."""
     found = {float(m.replace(",", "")) for m in _NUMBER.findall(text)}
     found |= {float(v) for w, v in _WORDS.items() if re.search(rf"\b{w}\b", text, re.IGNORECASE)}
+    found |= {round(float(n.replace(",", "")) * _WORDS[w.lower()], 6)  # "$1.6 million": 1600000
+              for n, w in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s+(thousand|million)\b", text, re.IGNORECASE)}
     return found | {x / 100 for x in found}
 
 

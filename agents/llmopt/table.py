@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 _NUMBER = re.compile(
-    r"(?<![\w.])(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\w])(\s*(?:%|percent\b|per cent\b))?",
+    r"(?<![\w.])(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\w])(\s*(?:%|percent\b|per cent\b))?"
+    r"(\s+(?:thousand|million|billion)\b)?",  # "$1.6 million": 1600000
     re.IGNORECASE,
 )
 #: words that state a factor (counted as numbers of the text: "twice as many" is the constant 2)
@@ -112,8 +113,13 @@ def show(value: float) -> str:
     return f"{value:.10f}".rstrip("0").rstrip(".")
 
 
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+
+
 def _value(match: re.Match[str]) -> float:
     value = float(match.group(1).replace(",", ""))
+    if match.group(3):
+        value = round(value * _SCALE[match.group(3).strip().lower()], 6)
     return round(value / 100, 12) if match.group(2) else value
 
 

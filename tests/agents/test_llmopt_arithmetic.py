@@ -139,6 +139,16 @@ def test_words_that_look_like_a_range_a_factor_or_a_sign_are_read_only_where_the
     assert relations(sentence, names) == rows
 
 
+def test_a_number_of_millions_is_one_number_in_the_table_and_in_the_faithfulness_check() -> None:
+    from ratiocinator.agents.llmopt.numbers import text_numbers
+    from ratiocinator.agents.llmopt.table import numbers
+    from ratiocinator.solvers.statements import read_text
+    text = "Restaurant A costs $1.6 million and the budget is $6 million; 2 thousand units at most."
+    assert [n.value for n in numbers(text)] == [1_600_000.0, 6_000_000.0, 2000.0]
+    assert {1_600_000.0, 6_000_000.0} <= text_numbers(text)
+    assert [n.value for n in read_text(text).numbers] == [1_600_000.0, 6_000_000.0, 2000.0]
+
+
 def test_a_small_word_glued_to_a_number_is_read_apart() -> None:
     from ratiocinator.agents.llmopt.table import numbers, sentences
     assert sentences("x4 cannot exceed an upper limit of60 units.") == ["x4 cannot exceed an upper limit of 60 units."]
