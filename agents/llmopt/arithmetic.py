@@ -259,6 +259,8 @@ def mentions(text: str, names: list[str]) -> list[Mention]:
                 continue
             if word.isalpha() and not m.group(0).isupper() and not re.match(r"[xyz]$", word):
                 continue
+            if word in ("a", "i") and not (before and before[0][0].isupper() and text[m.start() - 1: m.start()] == " "):
+                continue  # "Restaurant A", not the article "A" nor the pronoun "I"
         if found and found[-1].name == name and m.start() - found[-1].end < 3:
             continue
         found.append(Mention(name, m.start(), m.end()))

@@ -148,8 +148,17 @@ def labels(draft: Draft) -> list[str]:
     """The text's labels, in order: a capital letter (not A or I) or a letter with digits, written alone
     ("$X, Y$, and $Z$", "x1", "Project 2"'s `project_2`), each named at least twice."""
     raw = " ".join(draft.sentences)
+    # "Restaurant A" beside "Restaurant B": A and I are labels too where a noun labels two or more letters
+    pairs = re.findall(r"\b([A-Z][a-z]+) ([A-Z])(?![\w'&/])", raw)
+    family = {w for w in {w for w, _ in pairs} if len({letter for v, letter in pairs if v == w}) > 1}
     # not a letter of a word written with & or / ("R&B", "A/C")
-    found = [m.lower() for m in re.findall(r"(?<![\w.'&/])\$?([B-HJ-Z]\d{0,2}|[a-zA-Z]\d{1,2})\$?(?![\w'&/])", raw)]
+    found: list[str] = []
+    for m in re.finditer(r"(?<![\w.'&/])\$?([B-HJ-Z]\d{0,2}|[a-zA-Z]\d{1,2})\$?(?![\w'&/])|\b([A-Z][a-z]+) ([AI])(?![\w'&/])",
+                         raw):
+        if m.group(1):
+            found.append(m.group(1).lower())
+        elif m.group(2) in family:
+            found.append(m.group(3).lower())
     found += [f"{w.lower()}_{d}" for w, d in re.findall(r"\b([A-Z][a-z]+) (\d{1,2})(?![\w.])", raw)
               if w.lower() not in _STOP | _VAGUE | _LINKS | {"between", "from", "under", "over", "about", "only"}]
     return [w for w in dict.fromkeys(found) if found.count(w) >= 2]

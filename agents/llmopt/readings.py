@@ -605,6 +605,9 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
             continue
         details = {k: _clause_words(draft, table[k], names, before=False) for k in group}
         common = set.intersection(*details.values())
+        if len({frozenset(details[k] - common) for k in group}) == 1:  # the words after tell none apart: those
+            details = {k: _clause_words(draft, table[k], names, before=True) for k in group}  # before may ("the
+            common = set.intersection(*details.values())  # cost of A is $1.6 million", "A has an income of $15,000")
         for k in group:
             key = (unit, frozenset(details[k] - common))
             columns.setdefault(key, []).append(k)

@@ -48,3 +48,15 @@ def test_a_limit_in_the_noun_a_list_of_every_decision_follows_adds_them_all_up()
             "Charlie $600 and Diana $500. They can take a maximum of 3 children on the trip. Minimize the cost.")
     rows = read(draft(text, *KIDS, domain="binary")).rows.values()
     assert "alice + bob + charlie + diana <= 3" in rows
+
+
+def test_a_and_i_are_labels_where_a_noun_labels_several_letters_and_before_words_tell_columns_apart() -> None:
+    from ratiocinator.agents.llmopt.declarations import labels
+    text = ("A family may buy restaurants. Restaurant A has an annual income of $15,000 and Restaurant B has an annual "
+            "income of $40,000. The cost of Restaurant A is $1.6 million and the cost of Restaurant B is $2.5 million. "
+            "If they buy Restaurant A, they will not buy Restaurant B. Maximize the income.")
+    d = draft(text, "a", "b", domain="binary")
+    assert labels(d) == ["a", "b"]  # "A family" is an article, "Restaurant A" a label
+    reading = read(d)
+    assert set(reading.columns) == {"15000*a + 40000*b", "1600000*a + 2500000*b"}  # income, cost
+    assert reading.compared == {3: "a + b <= 1"}
