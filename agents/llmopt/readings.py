@@ -206,7 +206,8 @@ def _invested(draft: Draft, table: list[Number], rates: list[int]) -> bool:
         r"\b(?:each|every|per|one)\s+(?!units?\b|dollars?\b)[a-z]+\b(?!\s+of\s+(?:investment|return))",
         (s := _span(draft, table[k]))[0][: max(s[1], 0)], re.I)]
     counted = _counted_in(draft) - _KINDS["money"] - {"dollar"}
-    return bool(limits) and not paid and not priced and not counted
+    yes_no = any(domain == "binary" for _, domain in draft.variables())  # whether to buy: no dollar amounts
+    return bool(limits) and not paid and not priced and not counted and not yes_no
 
 
 def _with_units(draft: Draft, table: list[Number], given: dict[int, str]) -> list[Number]:
@@ -284,6 +285,8 @@ def _in_names(draft: Draft, names: list[str], table: list[Number]) -> set[int]:
 
 
 _GENERIC_UNITS = {"", "unit", "number", "item", "time"}
+#: words of a limit on what is paid out
+_OUTLAY = {"budget", "spend", "spending", "afford", "investment", "invest", "outlay"}
 _UNITLESS = {"", "while", "and", "for", "this", "the", "respectively", "with", "to", "which", "but", "whereas",
              "each", "per", "if", "in", "on", "is", "are"}
 
@@ -628,6 +631,8 @@ def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
     if len(mine) <= 1:
         return next(iter(mine.values()), None)
     words = _clause_words(draft, n, names, before=True)
+    if words & _OUTLAY:  # "the investment budget is $6 million": what is paid, the column of costs
+        words |= {"cost", "price", "expense", "fee"}
     named = [key for key in mine if key[1] & words]
     if len(named) == 1:
         return mine[named[0]]

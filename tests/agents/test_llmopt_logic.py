@@ -60,3 +60,5 @@ def test_a_and_i_are_labels_where_a_noun_labels_several_letters_and_before_words
     reading = read(d)
     assert set(reading.columns) == {"15000*a + 40000*b", "1600000*a + 2500000*b"}  # income, cost
     assert reading.compared == {3: "a + b <= 1"}
+    budget = text.replace("Maximize the income.", "Their investment budget is $3 million. Maximize the income.")
+    assert "1600000*a + 2500000*b <= 3000000" in read(draft(budget, "a", "b", domain="binary")).rows.values()
