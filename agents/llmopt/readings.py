@@ -199,12 +199,12 @@ def _invested(draft: Draft, table: list[Number], rates: list[int]) -> bool:
     itself ("each acre requires an investment of $50": acres are decided), and no other unit counts the
     decisions ("$20 per share": shares are). Their money limits bound the decisions, not a column of rates."""
     limits = [n for n in table if n.bound and _money(n) and re.search(r"\binvest", _up_to(draft, n), re.I)]
-    paid = [k for k in rates if _money(table[k]) and re.search(
-        r"\binvest\w*(?:\s+(?:of|is|are|was|costs?|requires?|needs?|at))?\s*\$?\s*$",
-        (s := _span(draft, table[k]))[0][: max(s[1], 0)], re.I)]
-    priced = [k for k in rates if _money(table[k]) and re.search(  # "each truck costs $40,000": trucks are decided
-        r"\b(?:each|every|per|one)\s+(?!units?\b|dollars?\b)[a-z]+\b(?!\s+of\s+(?:investment|return))",
-        (s := _span(draft, table[k]))[0][: max(s[1], 0)], re.I)]
+    before = [(s := _span(draft, table[k]))[0][: max(s[1], 0)] for k in rates if _money(table[k])]  # each money rate's
+    paid = any(re.search(r"\binvest\w*(?:\s+(?:of|is|are|was|costs?|requires?|needs?|at))?\s*\$?\s*$", b, re.I)
+               for b in before)
+    priced = any(re.search(  # "each truck costs $40,000": trucks are decided
+        r"\b(?:each|every|per|one)\s+(?!units?\b|dollars?\b)[a-z]+\b(?!\s+of\s+(?:investment|return))", b, re.I)
+        for b in before)
     counted = _counted_in(draft) - _KINDS["money"] - {"dollar"}
     yes_no = any(domain == "binary" for _, domain in draft.variables())  # whether to buy: no dollar amounts
     return bool(limits) and not paid and not priced and not counted and not yes_no
