@@ -314,7 +314,8 @@ def _relations(text: str, run: list[Token], follower: Token | None) -> Found:
 
 
 _SCALED = re.compile(r"\s+(thousand|million|billion)\b", re.IGNORECASE)
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+#: the words that scale the number before them ("$1.6 million"); agents/llmopt/table.py reads numbers with them too
+SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 
 def _numbers(text: str, toks: list[Token]) -> list[Number]:
@@ -323,7 +324,7 @@ def _numbers(text: str, toks: list[Token]) -> list[Number]:
     found, scaled = [], set()
     for t in (t for t in toks if t.kind == "num"):
         scale = None if t.percent or t.attached else _SCALED.match(text, t.end)
-        value = (t.value or 0.0) * (_SCALES[scale.group(1).lower()] if scale else 1.0)
+        value = (t.value or 0.0) * (SCALES[scale.group(1).lower()] if scale else 1.0)
         found.append(Number(value=round(value, 6), written=text[t.start:scale.end()] if scale else t.text,
                             start=t.start, percent=t.percent))
         scaled |= {scale.start(1)} if scale else set()

@@ -28,6 +28,7 @@ Python's re and plain word lists do the reading; no parser library reads these r
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -483,17 +484,22 @@ def _counted_in(draft: Draft) -> frozenset[str]:
     return frozenset(per | ({_decision_unit(draft)} - {None}))
 
 
-def _listing(draft: Draft) -> set[str]:
+def _listing(draft: Draft) -> frozenset[str]:
     """The noun a list of every decision follows: "The Lee family has 5 children, Alice, Bob, ..., and Ella"
     (children: "a maximum of 3 children" counts the decisions)."""
-    names = [name for name, _ in draft.variables()]
+    return _listed_noun(tuple(draft.sentences), tuple(name for name, _ in draft.variables()))
+
+
+@functools.lru_cache(maxsize=256)
+def _listed_noun(sentences: tuple[str, ...], names: tuple[str, ...]) -> frozenset[str]:
+    """`_listing` once per text and declaration (it is asked for each number of the text)."""
     out = set()
-    for sentence in draft.sentences if len(names) > 1 else ():
+    for sentence in sentences if len(names) > 1 else ():
         for m in re.finditer(r"\b([a-z]{3,})\s*[,:(]\s*(?:namely\s+|named\s+|called\s+)?", sentence):
-            listed = {x.name for x in arithmetic.mentions(re.split(r"[.;)]", sentence[m.end():])[0], names)}
+            listed = {x.name for x in arithmetic.mentions(re.split(r"[.;)]", sentence[m.end():])[0], list(names))}
             if listed == set(names) and m.group(1) not in _STOP:
                 out.add(stem(m.group(1)))
-    return out
+    return frozenset(out)
 
 
 def _counts_decisions(draft: Draft, n: Number) -> bool:

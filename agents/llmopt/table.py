@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ratiocinator.solvers.statements import SCALES
+
 _NUMBER = re.compile(
     r"(?<![\w.])(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?![\w])(\s*(?:%|percent\b|per cent\b))?"
     r"(\s+(?:thousand|million|billion)\b)?",  # "$1.6 million": 1600000
@@ -113,13 +115,10 @@ def show(value: float) -> str:
     return f"{value:.10f}".rstrip("0").rstrip(".")
 
 
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
-
-
 def _value(match: re.Match[str]) -> float:
     value = float(match.group(1).replace(",", ""))
     if match.group(3):
-        value = round(value * _SCALE[match.group(3).strip().lower()], 6)
+        value = round(value * SCALES[match.group(3).strip().lower()], 6)
     return round(value / 100, 12) if match.group(2) else value
 
 
