@@ -226,16 +226,30 @@ def test_unsupported_requests_raise(backend):
         plain.close()
 
 
+GREEDY_TIE_NATS = 0.3  # a reference top-2 gap below this is a near-tie that rounding may flip
+
+
 def test_greedy_output_agrees_with_transformers(backend, smollm):
     """All decode the same weights (llama.cpp: before dequantization) from the same token ids: the greedy
-    texts should agree."""
+    tokens agree until the reference's best two tokens are a near-tie. llama.cpp rounds activations to 8
+    bits in its dot products, so a gap of 0.1 nats (SmolLM2 after "The" in "Name a color.") may flip with the
+    CPU's kernels; a flip where the reference is sure is a real disagreement."""
     if backend is smollm:
         pytest.skip("transformers is the reference")
-    params = SamplingParams(max_tokens=16)
-    ours = [c.text for c in backend.generate(CONVS, params, cache=False)]
-    ref = [c.text for c in smollm.generate(CONVS, params, cache=False)]
+    params = SamplingParams(max_tokens=16, logprobs=True, top_logprobs=2)
+    ours = backend.generate(CONVS, params, cache=False)
+    ref = smollm.generate(CONVS, params, cache=False)
+    agreed = 0
     for a, b in zip(ours, ref, strict=True):
-        assert a.split()[:4] == b.split()[:4], (a, b)
+        assert a.logprobs and b.logprobs, "greedy logprobs were asked for"
+        for mine, theirs in zip(a.logprobs, b.logprobs, strict=False):
+            if mine.token_id != theirs.token_id:
+                gap = theirs.top[0][1] - theirs.top[1][1]
+                assert gap < GREEDY_TIE_NATS, (a.text, b.text, theirs.top)
+                break
+            assert abs(mine.logprob - theirs.logprob) < GREEDY_TIE_NATS * 2, (mine, theirs)
+            agreed += 1
+    assert agreed >= 2 * len(CONVS), (agreed, [c.text for c in ours], [c.text for c in ref])
 
 
 def test_openai_errors_name_what_the_server_refused(backend):
