@@ -36,6 +36,7 @@ import ast
 import itertools
 import math
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -329,7 +330,8 @@ class _View:
         return True, f"its objective is your {objective.sense[:-1]}ing {objective.text}"
 
     def numbers(self) -> set[float]:
-        """Every number the formulation uses: parameters, literals, bounds, set sizes and elements, counts."""
+        """Every number the formulation uses: parameters, literals, bounds, set sizes and elements (and the numbers
+        in their names), counts."""
         c = self.checked
         found = {v for table in c.params.values() for v in table.values()}
         trees = [c.objective, *(p for _, rel in c.constraints for p in rel.parts)]
@@ -339,6 +341,8 @@ class _View:
             found |= {b for b in (spec.lower, spec.upper) if b is not None}
         found |= {float(len(e)) for e in c.sets.values()}
         found |= {float(x) for e in c.sets.values() for x in e if isinstance(x, int | float)}
+        # a set's element named with the text's label ("City 2") uses the text's 2
+        found |= {float(d) for e in c.sets.values() for x in e if isinstance(x, str) for d in re.findall(r"\d+", x)}
         found |= {float(len(c.variables)), float(len(self.keys))}
         return {abs(x) for x in found}
 

@@ -99,6 +99,12 @@ class LLMOPTConfig(MethodConfig):
         "the declaration chosen among the greedy and `variable_samples` sampled ones by how many of the "
         "text's numbers it explains; each column of rates an objective to choose from",
     )
+    networks: bool = Field(
+        True,
+        description="stepwise: a text whose numbers are mostly between named places (network.py) is solved as "
+        "the textbook model (tour, maximum flow, shortest path, transportation) the model scores highest for it "
+        "(structure.py), unless it answers 'other'; Mamo complex 1-40 has 24 such texts",
+    )
     variable_samples: int = Field(
         4, ge=0, le=16, description="stepwise, reading: sampled declarations the greedy one is compared with"
     )

@@ -72,14 +72,16 @@ def build_graph(translation: str = "stepwise") -> Any:
 
 
 def _stepwise_graph() -> Any:
-    """read -> variables -> objective -> constraints -> solve -> (repair -> solve)*."""
+    """read -> network? -> variables -> objective -> constraints -> solve -> (repair -> solve)*."""
     graph = StateGraph(steps.StepState, context_schema=MethodContext)
-    order = [("read", steps.read), ("variables", steps.declare),
-             ("objective", steps.objective), ("constraints", steps.constrain), ("solve", steps.solve)]
-    for name, node in order:
+    order = [("variables", steps.declare), ("objective", steps.objective), ("constraints", steps.constrain),
+             ("solve", steps.solve)]
+    for name, node in [("read", steps.read), ("network", steps.network), *order]:
         graph.add_node(name, node)
     graph.add_node("repair", steps.repair)
     graph.add_edge(START, "read")
+    graph.add_edge("read", "network")
+    graph.add_conditional_edges("network", steps.after_network, ["variables", END])
     for (a, _), (b, _) in itertools.pairwise(order):
         graph.add_edge(a, b)
     graph.add_conditional_edges("solve", steps.needs_repair, ["repair", END])

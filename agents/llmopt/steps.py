@@ -19,6 +19,7 @@ import ratiocinator.agents.llmopt.declarations as declarations
 import ratiocinator.agents.llmopt.draft as pieces
 import ratiocinator.agents.llmopt.formulas as formulas
 import ratiocinator.agents.llmopt.readings as readings
+import ratiocinator.agents.llmopt.structure as structure
 from ratiocinator.agents.llmopt.choose import choose_objective, stated_sense
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.engine import evaluate
@@ -61,6 +62,23 @@ def read(state: StepState, runtime: Ctx) -> dict[str, Any]:
     draft = Draft(problem=problem, table=tuple(numbers(problem, cfg.max_items)),
                   sentences=tuple(sentences(problem)[: cfg.max_items]))
     return {"drafts": [draft] * cfg.samples, "tracks": [[] for _ in range(cfg.samples)], "round": 0}
+
+
+def network(state: StepState, runtime: Ctx) -> dict[str, Any]:
+    """A network text (structure.py): the textbook model of the question the model scores highest, solved; every
+    sample's first attempt when it solves ok, else nothing (the steps below translate the text)."""
+    cfg = runtime.context.config
+    if not (cfg.reading and cfg.networks):
+        return {}
+    found = structure.decide(state["problem"], runtime.context.backend, cfg)
+    if found is None:
+        return {}
+    return {"tracks": [[found[1].model_copy(update={"sample": i})] for i in range(len(state["tracks"]))]}
+
+
+def after_network(state: StepState, runtime: Ctx) -> Literal["variables", "__end__"]:
+    """Done where the network step solved the text; else on to the variables."""
+    return END if any(state["tracks"]) else "variables"
 
 
 def declare(state: StepState, runtime: Ctx) -> dict[str, Any]:

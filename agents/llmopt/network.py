@@ -1,0 +1,197 @@
+"""Networks read in code: the places a text names and the number it gives each ordered pair of them (no model inside).
+
+"The cost to travel from City 1 to City 2 is 61 units, to City 3 is 17 units", "Node 6 is connected to nodes 3,
+4, and 7 with edge weights of 7, 2, and 3, respectively", "- From Center 1: $5 to Outlet 1, $5 to Outlet 2":
+many optimization texts give their data as numbers between named places. Reading these with the model one
+number at a time would cost a generation per number and its arithmetic is exact anyway, so it is read here,
+from the words' structure alone (no domain word):
+- a place is a word with a label after it ("City 1", "node S", "Center 2"), where that word carries at least
+  three labels in the text; "nodes 3, 4, and 7" lists several; a capital letter the text labels a place with
+  stands alone after "to"/"from" ("from City E to F");
+- a sentence's first place is where its numbers' arcs start; each later clause (split at ", " and ";") pairs its
+  places and numbers in order ("61 units to City 1", "to City 2 is 61 units", "City 1 (18,000)"), a
+  "respectively" sentence its whole list;
+- a sentence of one place and numbers after it ("Center 1: $151,000", "City 1 has 483 units but needs 346")
+  gives that place its numbers, each grouped with the others under the same heading (the last sentence before
+  it with no number) and in the same place in its sentence, or as a need ("but needs", "yet it requires").
+A number neither reading takes is counted as unread, so the caller can tell a network text from one that only
+names a few places.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ratiocinator.agents.llmopt.table import sentences
+
+_LABEL = r"(?:[A-Z]|\d{1,3})(?![\w,.]\d|[\w'])"
+_MENTION = re.compile(r"\b([A-Za-z]{3,})\s+(" + _LABEL + ")")
+_NUMBER = re.compile(r"(?<![\w.])\$?(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\w])")
+_CLAUSE = re.compile(r",\s+|;\s*")
+#: words that say a place's number is what it needs ("but needs 346", "yet it requires only 61")
+_NEED = re.compile(r"\b(needs?|requires?|required|requirements?|demands?|wants?)\b", re.IGNORECASE)
+NEED = "need"
+#: fewest distinct labels a word needs to name places
+MOST_PLACES = 30
+FEWEST_LABELS = 3
+
+
+@dataclass(frozen=True)
+class Arc:
+    """The number a text gives the ordered pair (tail, head) of places, as written."""
+
+    tail: str
+    head: str
+    value: float
+    written: str
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class Network:
+    """The places of a text (in order of first mention), its arcs, each place's numbers by the words they come
+    under (the heading, and the words before the number in its sentence: "has", "needs"), the numbers read
+    neither way, and the ordered pairs (source, target) its number-free sentences name ("from S to T")."""
+
+    places: tuple[str, ...]
+    arcs: tuple[Arc, ...]
+    series: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
+    unread: tuple[str, ...] = ()
+    routes: tuple[tuple[str, str], ...] = field(default=())
+
+    def tables(self) -> int:
+        """How many headings the arcs come under (a text may give costs, then capacities, of the same pairs)."""
+        return len({arc.heading for arc in self.arcs})
+
+    def cost(self) -> dict[tuple[str, str], float]:
+        """The arcs' numbers by ordered pair (a pair given twice keeps its first number)."""
+        found: dict[tuple[str, str], float] = {}
+        for arc in self.arcs:
+            found.setdefault((arc.tail, arc.head), arc.value)
+        return found
+
+    def symmetric(self) -> dict[tuple[str, str], float]:
+        """`cost`, and each pair's reverse where the text gives no number for that direction (the text states each
+        link once: "the distance between A and B")."""
+        found = self.cost()
+        return {**{(b, a): v for (a, b), v in found.items()}, **found}
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+@lru_cache(maxsize=64)
+def place_words(text: str) -> dict[str, frozenset[str]]:
+    """The words that name places (stemmed), each with its labels: written capitalized at least once with a
+    label, and with at least FEWEST_LABELS labels in all."""
+    labels: dict[str, set[str]] = {}
+    capitalized: set[str] = set()
+    for m in _MENTION.finditer(text):
+        word = _stem(m.group(1))
+        labels.setdefault(word, set()).add(m.group(2))
+        if m.group(1)[0].isupper():
+            capitalized.add(word)
+    for word in list(labels):
+        for m in re.finditer(r"\b" + word[:-1] + r"(?:ies|ys|s)\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+"
+                             + _LABEL + ")", text, re.IGNORECASE) if word.endswith("y") else \
+                re.finditer(r"\b" + word + r"s\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+" + _LABEL + ")",
+                            text, re.IGNORECASE):
+            labels[word] |= set(re.findall(_LABEL, m.group(1)))
+    return {w: frozenset(ls) for w, ls in labels.items()
+            if w in capitalized and FEWEST_LABELS <= len(ls) <= MOST_PLACES}
+
+
+def _mentions(sentence: str, words: dict[str, frozenset[str]]) -> list[tuple[int, int, str]]:
+    """The places a sentence names, as (start, end, place) in order; a place is its word and label ("City 2")."""
+    found: list[tuple[int, int, str]] = []
+    letters = {label: w for w, ls in words.items() for label in ls if label.isalpha()}
+    for word, ls in words.items():  # "nodes 3, 4, and 7"
+        plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+        for m in re.finditer(r"\b" + plural + r"\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+" + _LABEL + ")",
+                             sentence, re.IGNORECASE):
+            for label in re.finditer(_LABEL, m.group(1)):
+                if label.group(0) in ls:
+                    found.append((m.start(1) + label.start(), m.start(1) + label.end(), _place(word, label.group(0))))
+    listed = {s for s, _, _ in found}
+    for m in _MENTION.finditer(sentence):
+        word = _stem(m.group(1))
+        if word in words and m.group(2) in words[word] and m.start(2) not in listed:
+            found.append((m.start(), m.end(), _place(word, m.group(2))))
+    taken = [(s, e) for s, e, _ in found]
+    for m in re.finditer(r"\b(?:to|from|and|reach)\s+([A-Z])\b(?!')", sentence):  # "from City E to F"
+        word = letters.get(m.group(1))
+        if word and not any(s <= m.start(1) < e for s, e in taken):
+            found.append((m.start(1), m.end(1), _place(word, m.group(1))))
+    return sorted(set(found))
+
+
+def _place(word: str, label: str) -> str:
+    return f"{word.capitalize()} {label}"
+
+
+def read(text: str) -> Network | None:
+    """The network a text states, or None where fewer than FEWEST_LABELS places are named."""
+    words = place_words(text.replace("\\n", "\n"))
+    if not words:
+        return None
+    places: list[str] = []
+    arcs: list[Arc] = []
+    unread: list[str] = []
+    series: dict[str, list[tuple[str, float]]] = {}
+    routes: list[tuple[str, str]] = []
+    heading = ""
+    for sentence in sentences(text):
+        said = _mentions(sentence, words)
+        places += [p for p in dict.fromkeys(p for _, _, p in said) if p not in places]
+        numbers = [(m.start(), m.end(), m.group(1)) for m in _NUMBER.finditer(sentence)
+                   if not any(s <= m.start(1) < e for s, e, _ in said)]
+        if not numbers:
+            heading = sentence
+            if len(said) >= 2 and re.search(r"\bfrom\b", sentence[: said[0][0]]):
+                routes.append((said[0][2], said[1][2]))
+            continue
+        if len(said) == 1 and numbers[0][0] > said[0][1]:  # "Center 1: $151,000", "City 1 has 483 but needs 346"
+            for k, (start, _, written) in enumerate(numbers):
+                before = sentence[numbers[k - 1][1] if k else said[0][1]:start]
+                role = NEED if _NEED.search(before) else str(k)
+                series.setdefault(f"{heading} | {role}", []).append((said[0][2], _value(written)))
+            continue
+        if not said:
+            unread += [w for _, _, w in numbers]
+            continue
+        arcs += _arcs(sentence, said, numbers, unread, heading)
+    return Network(places=tuple(places), arcs=tuple(arcs), unread=tuple(unread), routes=tuple(routes),
+                   series=tuple((h, tuple(v)) for h, v in series.items()))
+
+
+def _arcs(sentence: str, said: list[tuple[int, int, str]], numbers: list[tuple[int, int, str]],
+          unread: list[str], heading: str) -> list[Arc]:
+    """One sentence's arcs: from its first place, to the place each clause pairs with each of its numbers."""
+    tail_end, tail = said[0][1], said[0][2]
+    heads = [m for m in said[1:]]
+    after = [n for n in numbers if n[0] >= tail_end]
+    unread += [w for s, _, w in numbers if s < tail_end]
+    if re.search(r"\brespectively\b", sentence, re.IGNORECASE):
+        groups = [(heads, after)]
+    else:
+        cuts = [tail_end] + [m.end() for m in _CLAUSE.finditer(sentence, tail_end)] + [len(sentence)]
+        groups = [([h for h in heads if a <= h[0] < b], [n for n in after if a <= n[0] < b])
+                  for a, b in itertools.pairwise(cuts)]
+    found: list[Arc] = []
+    for hs, ns in groups:
+        if hs and len(hs) == len(ns):
+            found += [Arc(tail, h[2], _value(n[2]), n[2], heading) for h, n in zip(hs, ns, strict=True) if h[2] != tail]
+        else:
+            unread += [w for _, _, w in ns]
+    return found
+
+
+def _value(written: str) -> float:
+    return float(written.replace(",", ""))
