@@ -147,17 +147,20 @@ def read(text: str) -> Network | None:
     series: dict[str, list[tuple[str, float]]] = {}
     routes: list[tuple[str, str]] = []
     heading = ""
-    for sentence in sentences(text):
-        said = _mentions(sentence, words)
+    split = [(sentence, _mentions(sentence, words)) for sentence in sentences(text)]
+    aliases = _aliases(split)
+    labelled = {_place(w, label) for w, ls in words.items() for label in ls}
+    for sentence, said in split:
         places += [p for p in dict.fromkeys(p for _, _, p in said) if p not in places]
         numbers = [(m.start(), m.end(), m.group(1)) for m in _NUMBER.finditer(sentence)
-                   if not any(s <= m.start(1) < e for s, e, _ in said)]
+                   if not any(s <= m.start(1) < e for s, e, _ in said) and m.start() not in aliases.get(sentence, ())]
         if not numbers:
             heading = sentence
             if len(said) >= 2 and re.search(r"\bfrom\b", sentence[: said[0][0]]):
                 routes.append((said[0][2], said[1][2]))
             continue
-        if len(said) == 1 and numbers[0][0] > said[0][1]:  # "Center 1: $151,000", "City 1 has 483 but needs 346"
+        bare = len(said) == 1 and _bare(sentence, numbers[0], said[0][2].split(" ", 1)[0], labelled)
+        if len(said) == 1 and numbers[0][0] > said[0][1] and not bare:  # "Center 1: $151,000", "has 483 but needs 346"
             for k, (start, _, written) in enumerate(numbers):
                 before = sentence[numbers[k - 1][1] if k else said[0][1]:start]
                 role = NEED if _NEED.search(before) else str(k)
@@ -166,13 +169,36 @@ def read(text: str) -> Network | None:
         if not said:
             unread += [w for _, _, w in numbers]
             continue
-        arcs += _arcs(sentence, said, numbers, unread, heading)
+        arcs += _arcs(sentence, said, numbers, unread, heading, labelled)
+    unread += [str(v) for values in series.values() if len(values) < 2 for _, v in values]  # no table
     return Network(places=tuple(places), arcs=tuple(arcs), unread=tuple(unread), routes=tuple(routes),
-                   series=tuple((h, tuple(v)) for h, v in series.items()))
+                   series=tuple((h, tuple(v)) for h, v in series.items() if len(v) > 1))
+
+
+def _bare(sentence: str, number: tuple[int, int, str], word: str, labelled: set[str]) -> bool:
+    """Whether a number is a place's label standing alone after "to" ("From/To Hospital 1: To 2 costs 12")."""
+    return bool(re.search(r"\bto\s+$", sentence[: number[0]], re.IGNORECASE)) and f"{word} {number[2]}" in labelled
+
+
+def _aliases(split: list[tuple[str, list[tuple[int, int, str]]]]) -> dict[str, set[int]]:
+    """Where a number in parentheses after a place is its other label ("City E (1)", "to G (3) is 90 units"): one
+    number per place, a different one for each; those numbers' positions by sentence (they are no data)."""
+    seen: dict[str, set[str]] = {}
+    found: dict[str, set[int]] = {}
+    for sentence, said in split:
+        for _, end, place in said:
+            m = re.match(r"\s*\((\d{1,2})\)", sentence[end:])
+            if m:
+                seen.setdefault(place, set()).add(m.group(1))
+                found.setdefault(sentence, set()).add(end + m.start(1))
+    labels = [next(iter(ks)) for ks in seen.values() if len(ks) == 1]
+    if len(seen) < 2 or len(labels) < len(seen) or len(set(labels)) < len(labels):
+        return {}
+    return found
 
 
 def _arcs(sentence: str, said: list[tuple[int, int, str]], numbers: list[tuple[int, int, str]],
-          unread: list[str], heading: str) -> list[Arc]:
+          unread: list[str], heading: str, labelled: set[str]) -> list[Arc]:
     """One sentence's arcs: from its first place, to the place each clause pairs with each of its numbers."""
     tail_end, tail = said[0][1], said[0][2]
     heads = [m for m in said[1:]]
@@ -185,7 +211,10 @@ def _arcs(sentence: str, said: list[tuple[int, int, str]], numbers: list[tuple[i
         groups = [([h for h in heads if a <= h[0] < b], [n for n in after if a <= n[0] < b])
                   for a, b in itertools.pairwise(cuts)]
     found: list[Arc] = []
+    word, _ = tail.split(" ", 1)
     for hs, ns in groups:
+        if not hs and len(ns) == 2 and _bare(sentence, ns[0], word, labelled):
+            hs, ns = [(ns[0][0], ns[0][1], f"{word} {ns[0][2]}")], ns[1:]
         if hs and len(hs) == len(ns):
             found += [Arc(tail, h[2], _value(n[2]), n[2], heading) for h, n in zip(hs, ns, strict=True) if h[2] != tail]
         else:

@@ -82,6 +82,20 @@ def test_respectively_lists_plural_lists_and_bare_letters():
     assert net.routes[-1] == ("Junction S", "Junction T")  # "from S to T": capital letters the text labels
 
 
+def test_aliases_in_parentheses_and_bare_labels_after_to():
+    aliased = ("Three shops are labeled as X, Y and Z. From Shop X (1), the cost to reach Shop Y (2) is 35 units and "
+               "to Z (3) is 90 units. From Shop Y (2), the cost to Shop X (1) is 35 units, to Z (3) is 53 units. "
+               "From Shop Z (3), it costs 90 units to reach Shop X (1) and 53 units to get to Y (2).")
+    net = network.read(aliased)
+    assert net is not None and not net.unread and len(net.arcs) == 6  # "(2)" is Y's other label, no data
+    assert net.cost()[("Shop X", "Shop Z")] == 90 and net.cost()[("Shop Z", "Shop Y")] == 53
+    bare = ("- From/To Depot 1: To 2 costs 12, to 3 costs 47.\n- From/To Depot 2: To 1 costs 14, to 3 costs 39.\n"
+            "- From/To Depot 3: To 1 costs 15, to 2 costs 6.")
+    net = network.read(bare)
+    assert net is not None and net.cost()[("Depot 1", "Depot 3")] == 47 and net.cost()[("Depot 3", "Depot 2")] == 6
+    assert not net.series and not net.unread
+
+
 def test_a_place_with_one_number_is_listed_under_its_heading():
     net = network.read(SHIP)
     assert net is not None
