@@ -617,9 +617,14 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
         if len({frozenset(details[k] - common) for k in group}) == 1:  # the words after tell none apart: those
             details = {k: _clause_words(draft, table[k], names, before=True) for k in group}  # before may ("the
             common = set.intersection(*details.values())  # cost of A is $1.6 million", "A has an income of $15,000")
+        keys = {k: frozenset(details[k] - common) for k in group}
+        told = {key for key in keys.values() if key}
         for k in group:
-            key = (unit, frozenset(details[k] - common))
-            columns.setdefault(key, []).append(k)
+            if not keys[k] and told:  # "Fish is high in protein with 20 grams, contains no ...": the words before
+                before = _clause_words(draft, table[k], names, before=True)
+                fits = [key for key in told if key <= before]
+                keys[k] = fits[0] if len(fits) == 1 else keys[k]
+            columns.setdefault((unit, keys[k]), []).append(k)
     return {key: ks for key, ks in columns.items() if len({owners[k] for k in ks}) == len(ks)}
 
 

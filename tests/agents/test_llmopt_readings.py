@@ -446,3 +446,11 @@ def test_the_words_state_the_domain_where_they_state_one() -> None:
     assert domain("How much of each feed should be mixed?") == "continuous"
     assert domain("Allocations must be whole numbers. What is the minimum cost?") == "integer"
     assert domain("Determine the minimum cost of the mixture.") is None
+
+
+def test_a_rate_whose_words_after_it_name_no_column_takes_the_one_its_words_before_name() -> None:
+    text = ("Oats contain 4 grams of protein, 7 grams of fibre and cost 3 dollars. Nuts are high in protein with 20 "
+            "grams, contain no fibre and cost 8 dollars. Figs contain 1 gram of protein, are high in fibre with 30 "
+            "grams, and cost 2 dollars. A day needs at least 40 grams of protein and 50 grams of fibre. What is the "
+            "least cost?")
+    assert rows(text, "oats", "nuts", "figs") == ["4*oats + 20*nuts + 1*figs >= 40", "7*oats + 30*figs >= 50"]
