@@ -36,6 +36,13 @@ def wordless(name: str) -> bool:
         t in _KINDS["money"] | {"minimum", "maximum", "min", "max", "costs", "profits"} for t in tokens)
 
 
+def names_a_datum(name: str, draft: Draft) -> bool:
+    """A name that carries one of the text's numbers past any label's size (`consume_74` from "consume 74 grams
+    of protein"): the number is data, not the name of a decision (`project_2`, `x12` are labels)."""
+    data = {n.written.replace(",", "") for n in draft.table if n.value >= 20}
+    return any(t.isdigit() and t in data for t in name.lower().split("_"))
+
+
 def explained(draft: Draft) -> int:
     """How many of the text's numbers (0 and 1 aside) the reading over `draft`'s decisions explains."""
     reading = read(draft)

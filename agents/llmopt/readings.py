@@ -49,7 +49,8 @@ _STOP = {"the", "a", "an", "of", "per", "to", "and", "each", "every", "is", "are
 _UPPER_VERBS = {"has", "have", "had", "available", "budget", "capacity", "supply", "supplies", "owns", "stock",
                 "spend", "allowed", "afford", "most", "maximum", "limit", "limited"}
 _LOWER_VERBS = {"need", "needs", "needed", "require", "requires", "required", "requiring", "must", "demand",
-                "demands", "least", "minimum", "contract", "ensure", "satisfy", "meet", "deliver", "transport"}
+                "demands", "least", "minimum", "contract", "ensure", "satisfy", "meet", "deliver", "transport",
+                "aim", "aims", "goal", "goals", "target", "targets"}  # "You aim to consume 74 grams of protein"
 _TOTAL = re.compile(r"\b(total|in all|combined|altogether|overall|either type|all)\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\b(more than|less than|fewer than|exceed\w*|at least|at most|twice|thrice|as many|as much|"
                       r"greater|smaller|larger|equal\w*|ratio|half|no more|no less|outnumber\w*|times|"

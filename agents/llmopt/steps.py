@@ -116,7 +116,8 @@ def _best_declaration(runtime: Ctx, draft: Draft, seed: int) -> Draft:
         candidate = draft.with_reply("variables", text)
         if pieces.check_variables(candidate):
             continue
-        named = [(n, d) for n, d in candidate.variables() if not declarations.wordless(n)]
+        named = [(n, d) for n, d in candidate.variables()
+                 if not declarations.wordless(n) and not declarations.names_a_datum(n, draft)]
         if named and len(named) < len(candidate.variables()):
             candidate = declarations.declared(candidate, named)
         kept = set(declarations.measured(candidate))

@@ -11,6 +11,7 @@ from ratiocinator.agents.llmopt.declarations import (
     explained,
     labels,
     measured,
+    names_a_datum,
     pruned,
     stated_domain,
     wordless,
@@ -454,3 +455,17 @@ def test_a_rate_whose_words_after_it_name_no_column_takes_the_one_its_words_befo
             "grams, and cost 2 dollars. A day needs at least 40 grams of protein and 50 grams of fibre. What is the "
             "least cost?")
     assert rows(text, "oats", "nuts", "figs") == ["4*oats + 20*nuts + 1*figs >= 40", "7*oats + 30*figs >= 50"]
+
+
+def test_a_goal_stated_before_the_rates_is_a_lower_limit_of_its_column() -> None:
+    text = ("You aim to consume 60 grams of protein and 2000 calories each day. Oats cost $2 and provide 10 grams of "
+            "protein and 300 calories. Eggs cost $3 and provide 12 grams of protein and 150 calories. What is the "
+            "least cost?")
+    assert rows(text, "oats", "eggs") == ["10*oats + 12*eggs >= 60", "300*oats + 150*eggs >= 2000"]
+
+
+def test_a_name_that_carries_a_number_of_the_data_is_no_decision() -> None:
+    text = "You aim to consume 74 grams of protein. Project 2 and Project 12 return 5% each."
+    d = draft(text, "consume_74", "project_2", "project_12", "x1")
+    assert names_a_datum("consume_74", d)
+    assert not any(names_a_datum(n, d) for n in ("project_2", "project_12", "x1", "rice"))

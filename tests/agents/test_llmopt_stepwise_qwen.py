@@ -36,3 +36,14 @@ def test_a_real_item_is_translated_step_by_step_and_every_constant_is_grounded(q
         assert math.isclose(again.objective, result.objective, rel_tol=1e-6, abs_tol=1e-6)
     else:
         assert result.verdict.status == "failed"
+
+
+def test_a_network_text_is_one_scored_decision_of_the_real_model(qwen) -> None:
+    # the places and the pairs' numbers are read in code; the embedded model only says which question is asked
+    from tests.agents.test_llmopt_network import FLOW, TOUR
+
+    flow = optimize_from_text(FLOW, backend=qwen, config=LLMOPTConfig())
+    assert flow.formulation is not None and flow.formulation.name == "flow" and flow.objective == 11
+    tour = optimize_from_text(TOUR, backend=qwen, config=LLMOPTConfig())
+    assert tour.formulation is not None and tour.formulation.name == "tour" and tour.objective == 34
+    assert flow.verdict.status == tour.verdict.status == "verified"
