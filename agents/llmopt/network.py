@@ -32,8 +32,9 @@ _MENTION = re.compile(r"\b([A-Za-z]{3,})\s+(" + _LABEL + ")")
 _NUMBER = re.compile(r"(?<![\w.])\$?(\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?![\w])")
 _CLAUSE = re.compile(r",\s+|;\s*")
 #: words that say a place's number is what it needs ("but needs 346", "yet it requires only 61")
-_NEED = re.compile(r"\b(needs?|requires?|required|requirements?|demands?|wants?)\b", re.IGNORECASE)
+_NEED = re.compile(r"\b(needs?|needed|requires?|required|requirements?|demands?|demanded|wants?)\b", re.IGNORECASE)
 NEED = "need"
+_CLAUSE_END = re.compile(r"[,;.]|\b(?:but|yet|and|while|whereas)\b", re.IGNORECASE)
 #: fewest distinct labels a word needs to name places
 MOST_PLACES = 30
 FEWEST_LABELS = 3
@@ -73,6 +74,12 @@ class Network:
             found.setdefault((arc.tail, arc.head), arc.value)
         return found
 
+    def undirected(self) -> dict[tuple[str, str], float]:
+        """`cost` where the text gives some pair in both directions, else `symmetric`: a text that gives each pair
+        once ("from location 1 to 3 costs 11") states what a move between them costs either way."""
+        given = self.cost()
+        return given if any((b, a) in given for a, b in given) else self.symmetric()
+
     def symmetric(self) -> dict[tuple[str, str], float]:
         """`cost`, and each pair's reverse where the text gives no number for that direction (the text states each
         link once: "the distance between A and B")."""
@@ -90,14 +97,14 @@ def _stem(word: str) -> str:
 @lru_cache(maxsize=64)
 def place_words(text: str) -> dict[str, frozenset[str]]:
     """The words that name places (stemmed), each with its labels: written capitalized at least once with a
-    label, and with at least FEWEST_LABELS labels in all."""
+    label (or after "from", "to", "at": "from location 1"), and with at least FEWEST_LABELS labels in all."""
     labels: dict[str, set[str]] = {}
     capitalized: set[str] = set()
     for m in _MENTION.finditer(text):
         word = _stem(m.group(1))
         labels.setdefault(word, set()).add(m.group(2))
-        if m.group(1)[0].isupper():
-            capitalized.add(word)
+        if m.group(1)[0].isupper() or re.search(r"\b(?:from|to|at)\s+$", text[: m.start()], re.IGNORECASE):
+            capitalized.add(word)  # "City 2", or "from location 1": a place
     for word in list(labels):
         for m in re.finditer(r"\b" + word[:-1] + r"(?:ies|ys|s)\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+"
                              + _LABEL + ")", text, re.IGNORECASE) if word.endswith("y") else \
@@ -163,7 +170,8 @@ def read(text: str) -> Network | None:
         if len(said) == 1 and numbers[0][0] > said[0][1] and not bare:  # "Center 1: $151,000", "has 483 but needs 346"
             for k, (start, _, written) in enumerate(numbers):
                 before = sentence[numbers[k - 1][1] if k else said[0][1]:start]
-                role = NEED if _NEED.search(before) else str(k)
+                after = _CLAUSE_END.split(sentence[numbers[k][1]: numbers[k + 1][0] if k + 1 < len(numbers) else None])[0]
+                role = NEED if _NEED.search(before) or _NEED.search(after) else str(k)  # "but 150 cars are needed"
                 series.setdefault(f"{heading} | {role}", []).append((said[0][2], _value(written)))
             continue
         if not said:

@@ -79,8 +79,7 @@ def flow(network: Network, source: str, sink: str) -> dict[str, Any]:
 def path(network: Network, start: str, end: str) -> dict[str, Any]:
     """The shortest path from `start` to `end` (the pairs' numbers as lengths; each stated once counts both
     ways where the text never gives a pair in both directions)."""
-    given = network.cost()
-    values = given if any((b, a) in given for a, b in given) else network.symmetric()
+    values = network.undirected()
     model = _base(network, values, "path")
     supply = {p: 1.0 if p == start else -1.0 if p == end else 0.0 for p in network.places}
     model["parameters"].append({"name": "b", "index": ["P"], "value": supply})
@@ -154,7 +153,8 @@ _COST = re.compile(r"\b(cost|costs|price|prices|fee|fees|charge|charges)\b", re.
 
 
 def redistribute(network: Network) -> dict[str, Any] | None:
-    """Move amounts between places at least cost (the arcs' numbers per unit moved) until each place has what it
+    """Move amounts between places at least cost (the arcs' numbers per unit moved, each pair's both ways where the
+    text gives each once) until each place has what it
     needs: each place's stock plus what it receives less what it sends is at least its need (a min-cost flow).
     None unless every place has exactly one stock and one need (network.NEED)."""
     whole = set(network.places)
@@ -162,7 +162,7 @@ def redistribute(network: Network) -> dict[str, Any] | None:
     stock = [dict(v) for h, v in network.series if not h.endswith(f"| {NEED}") and {p for p, _ in v} == whole]
     if len(need) != 1 or len(stock) != 1:
         return None
-    values = network.cost()
+    values = network.undirected()
     model = _base(network, values, "redistribute")
     model["parameters"] += [{"name": "stock", "index": ["P"], "value": stock[0]},
                             {"name": "need", "index": ["P"], "value": need[0]}]

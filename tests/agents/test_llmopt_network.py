@@ -136,6 +136,19 @@ def test_stock_and_need_of_every_place_is_a_redistribution():
     assert set(structure.candidates(SHARE)) == {"transport"}
 
 
+def test_lowercase_places_after_from_and_a_need_stated_after_its_number():
+    text = ("Moving a car from location 1 to 2 costs 4 units. Moving a car from location 1 to 3 costs 9 units. Moving "
+            "a car from location 2 to 3 costs 3 units. At location 1, there are currently 50 cars present, but 20 "
+            "cars are needed. At location 2, there are currently 10 cars present, but 30 cars are needed. At "
+            "location 3, there are 40 cars present, but 45 cars are needed. What is the least costly way to move "
+            "the cars so that every need is met?")
+    net = network.read(text)
+    assert net is not None and net.places == ("Location 1", "Location 2", "Location 3")
+    assert [h.rsplit("| ", 1)[1] for h, _ in net.series] == ["0", "need"]
+    shared = networkmodels.redistribute(net)  # each pair stated once: a move costs the same either way
+    assert shared is not None and _optimum(shared) == pytest.approx(20 * 4 + 5 * 3 + 5 * 4)  # 1->2 25, 2->3 5
+
+
 def test_candidates_follow_the_stated_sense():
     assert set(structure.candidates(FLOW)) == {"flow"}  # "the maximum amount": no path, no tour
     assert set(structure.candidates(TOUR)) == {"tour"}
