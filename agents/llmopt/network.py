@@ -145,7 +145,11 @@ def _place(word: str, label: str) -> str:
 
 def read(text: str) -> Network | None:
     """The network a text states, or None where fewer than FEWEST_LABELS places are named."""
-    words = place_words(text.replace("\\n", "\n"))
+    text = text.replace("\\n", "\n")
+    matrix = _matrix(text)
+    if matrix is not None:
+        return matrix
+    words = place_words(text)
     if not words:
         return None
     places: list[str] = []
@@ -181,6 +185,34 @@ def read(text: str) -> Network | None:
     unread += [str(v) for values in series.values() if len(values) < 2 for _, v in values]  # no table
     return Network(places=tuple(places), arcs=tuple(arcs), unread=tuple(unread), routes=tuple(routes),
                    series=tuple((h, tuple(v)) for h, v in series.items() if len(v) > 1))
+
+
+def _matrix(text: str) -> Network | None:
+    """A table whose rows and columns are labelled by the same places ("| | 1 | 2 | 3 |" then "| 1 | - | 86 | 49 |"):
+    each number is the arc from its row's place to its column's ("-" or an empty cell: none). The places take
+    the word the text names one of them with ("from location 1"), else "Place". None where the text has no such
+    table, or more than one."""
+    found = []
+    for block in re.findall(r"(?:^[ \t]*\|.*\|[ \t]*$\n?){3,}", text, re.MULTILINE):
+        rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in block.strip().splitlines()]
+        rows = [r for r in rows if not all(re.fullmatch(r":?-{3,}:?", c) for c in r if c)]
+        labels = rows[0][1:]
+        if len(labels) < FEWEST_LABELS or not all(re.fullmatch(r"[A-Za-z]?\d{1,2}|[A-Z]", c) for c in labels):
+            continue
+        body = [r for r in rows[1:] if r and r[0] in labels]
+        if len(body) < len(rows) - 2 or len(body) < 2:
+            continue
+        found.append((labels, body))
+    if len(found) != 1:
+        return None
+    labels, body = found[0]
+    named = re.search(r"\b(?:from|to|at)\s+([A-Za-z]{3,})\s+(?:" + "|".join(map(re.escape, labels)) + r")\b", text,
+                      re.IGNORECASE)
+    word = _stem(named.group(1)).capitalize() if named else "Place"
+    arcs = [Arc(f"{word} {row[0]}", f"{word} {label}", _value(cell), cell, "matrix")
+            for row in body for label, cell in zip(labels, row[1:], strict=False)
+            if re.fullmatch(r"\d+(?:,\d{3})*(?:\.\d+)?", cell) and label != row[0]]
+    return Network(places=tuple(f"{word} {label}" for label in labels), arcs=tuple(arcs))
 
 
 def _bare(sentence: str, number: tuple[int, int, str], word: str, labelled: set[str]) -> bool:

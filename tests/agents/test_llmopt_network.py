@@ -149,6 +149,16 @@ def test_lowercase_places_after_from_and_a_need_stated_after_its_number():
     assert shared is not None and _optimum(shared) == pytest.approx(20 * 4 + 5 * 3 + 5 * 4)  # 1->2 25, 2->3 5
 
 
+def test_a_matrix_table_of_the_places_gives_the_arcs():
+    text = ("A courier visits 4 shops and returns to the first; the (symmetric) distance matrix is:\n\n"
+            "|  | 1 | 2 | 3 | 4 |\n| :---: | :---: | :---: | :---: | :---: |\n| 1 | - | 5 | 9 | 4 |\n"
+            "| 2 |  | - | 3 | 8 |\n| 3 |  |  | - | 2 |\n\nStart from shop 1 and minimize the distance travelled.")
+    net = network.read(text)
+    assert net is not None and net.places == ("Shop 1", "Shop 2", "Shop 3", "Shop 4") and len(net.arcs) == 6
+    assert set(structure.candidates(text)) == {"tour"}
+    assert _optimum(networkmodels.tour(net)) == pytest.approx(4 + 2 + 3 + 5)  # 1-4-3-2-1
+
+
 def test_candidates_follow_the_stated_sense():
     assert set(structure.candidates(FLOW)) == {"flow"}  # "the maximum amount": no path, no tour
     assert set(structure.candidates(TOUR)) == {"tour"}
