@@ -255,17 +255,34 @@ def _ask_unused(runtime: Ctx, drafts: list[Draft], round_: int = 0) -> list[Draf
 def solve(state: StepState, runtime: Ctx) -> dict[str, Any]:
     """Assemble each draft, let the engine evaluate it, and trace any failure to the pieces at fault."""
     cfg, round_ = runtime.context.config, state.get("round", 0)
-    tracks, pending = [list(t) for t in state["tracks"]], []
-    for i, draft in enumerate(state["drafts"]):
+    tracks, pending, drafts = [list(t) for t in state["tracks"]], [], list(state["drafts"])
+    for i, draft in enumerate(drafts):
         if tracks[i] and tracks[i][-1].status == "ok":
             pending.append({})
             continue
-        attempt = evaluate(Completion(text=pieces.assemble(draft), finish_reason="stop", prompt_tokens=0,
-                                      completion_tokens=0), sample=i, round_=round_, config=cfg, problem=draft.problem)
+        attempt = _evaluated(draft, i, round_, cfg)
+        counted = _counts_instead(draft) if attempt.status == "infeasible" else None
+        if counted is not None and (recounted := _evaluated(counted, i, round_, cfg)).status != "infeasible":
+            tracks[i].append(attempt)  # yes/no decisions the words never call yes/no made it infeasible: counts
+            drafts[i], draft, attempt = counted, counted, recounted
         tracks[i].append(attempt)
         found = {} if attempt.status == "ok" else faults(draft, attempt, solver=cfg.solver, timeout=cfg.solver_timeout)
         pending.append(_least_sure(runtime, draft, found) if attempt.status == "infeasible" else found)
-    return {"tracks": tracks, "pending": pending}
+    return {"tracks": tracks, "pending": pending, "drafts": drafts}
+
+
+def _evaluated(draft: Draft, sample: int, round_: int, cfg: LLMOPTConfig) -> Attempt:
+    completion = Completion(text=pieces.assemble(draft), finish_reason="stop", prompt_tokens=0, completion_tokens=0)
+    return evaluate(completion, sample=sample, round_=round_, config=cfg, problem=draft.problem)
+
+
+def _counts_instead(draft: Draft) -> Draft | None:
+    """The draft with its yes/no decisions declared whole numbers, where the words say nothing of yes or no
+    (declarations.says_binary); None where it has none or they do."""
+    decided = draft.variables()
+    if declarations.says_binary(draft) or not any(d == "binary" for _, d in decided):
+        return None
+    return declarations.declared(draft, [(n, "integer" if d == "binary" else d) for n, d in decided])
 
 
 def _least_sure(runtime: Ctx, draft: Draft, found: dict[str, str]) -> dict[str, str]:

@@ -469,3 +469,17 @@ def test_a_name_that_carries_a_number_of_the_data_is_no_decision() -> None:
     d = draft(text, "consume_74", "project_2", "project_12", "x1")
     assert names_a_datum("consume_74", d)
     assert not any(names_a_datum(n, d) for n in ("project_2", "project_12", "x1", "rice"))
+
+
+def test_yes_no_decisions_that_make_the_model_infeasible_are_counted_where_the_words_never_say_yes_or_no() -> None:
+    text = ("Oats cost $2 and provide 10 grams of protein. Eggs cost $3 and provide 12 grams of protein. You aim to "
+            "consume 60 grams of protein. What is the least cost?")
+    backend = ScriptedBackend(lambda prompt, params: "oats: binary\neggs: binary"
+                              if prompt[-1].content.startswith("Problem:") else "minimize 2*oats + 3*eggs")
+    result = optimize_from_text(text, backend=backend, config=LLMOPTConfig(variable_samples=0, objective_samples=0))
+    assert result.attempts[0][0].status == "infeasible"  # 10 + 12 grams at most as 0/1 decisions
+    assert {v.domain for v in result.formulation.variables} == {"nonnegative_integer"}
+    assert result.objective == 12.0  # six oats
+    left = text.replace("What is", "Decide whether to buy each. What is")  # the words say yes/no: no recount
+    result = optimize_from_text(left, backend=backend, config=LLMOPTConfig(variable_samples=0, objective_samples=0))
+    assert result.objective is None or {v.domain for v in result.formulation.variables} == {"binary"}
