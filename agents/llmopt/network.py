@@ -35,6 +35,9 @@ _CLAUSE = re.compile(r",\s+|;\s*")
 _NEED = re.compile(r"\b(needs?|needed|requires?|required|requirements?|demands?|demanded|wants?)\b", re.IGNORECASE)
 NEED = "need"
 _CLAUSE_END = re.compile(r"[,;.]|\b(?:but|yet|and|while|whereas)\b", re.IGNORECASE)
+#: words after "from"/"to"/"at" that name no place ("at most 20 hours", "from all 3")
+_NOT_PLACES = {"most", "least", "all", "any", "each", "every", "once", "which", "what", "about", "around",
+               "maximum", "minimum", "time", "times", "rate", "cost", "price", "up"}
 #: fewest distinct labels a word needs to name places
 MOST_PLACES = 30
 FEWEST_LABELS = 3
@@ -49,6 +52,7 @@ class Arc:
     value: float
     written: str
     heading: str = ""
+    sentence: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,21 @@ class Network:
 
     def undirected(self) -> dict[tuple[str, str], float]:
         """`cost` where the text gives some pair in both directions, else `symmetric`: a text that gives each pair
-        once ("from location 1 to 3 costs 11") states what a move between them costs either way."""
+        once ("from location 1 to 3 costs 11") may state what a move between them costs either way (the models
+        use it only where the pairs as given leave the question without an answer)."""
         given = self.cost()
         return given if any((b, a) in given for a, b in given) else self.symmetric()
+
+    def reachable(self, start: str) -> set[str]:
+        """The places the arcs lead to from `start` (itself included)."""
+        seen, todo = {start}, [start]
+        while todo:
+            here = todo.pop()
+            for arc in self.arcs:
+                if arc.tail == here and arc.head not in seen:
+                    seen.add(arc.head)
+                    todo.append(arc.head)
+        return seen
 
     def symmetric(self) -> dict[tuple[str, str], float]:
         """`cost`, and each pair's reverse where the text gives no number for that direction (the text states each
@@ -103,8 +119,9 @@ def place_words(text: str) -> dict[str, frozenset[str]]:
     for m in _MENTION.finditer(text):
         word = _stem(m.group(1))
         labels.setdefault(word, set()).add(m.group(2))
-        if m.group(1)[0].isupper() or re.search(r"\b(?:from|to|at)\s+$", text[: m.start()], re.IGNORECASE):
-            capitalized.add(word)  # "City 2", or "from location 1": a place
+        if m.group(1)[0].isupper() or (re.search(r"\b(?:from|to|at)\s+$", text[: m.start()], re.IGNORECASE)
+                                       and word not in _NOT_PLACES):
+            capitalized.add(word)  # "City 2", or "from location 1": a place (not "at most 20")
     for word in list(labels):
         for m in re.finditer(r"\b" + word[:-1] + r"(?:ies|ys|s)\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+"
                              + _LABEL + ")", text, re.IGNORECASE) if word.endswith("y") else \
@@ -157,7 +174,7 @@ def read(text: str) -> Network | None:
     unread: list[str] = []
     series: dict[str, list[tuple[str, float]]] = {}
     routes: list[tuple[str, str]] = []
-    heading = ""
+    heading, fresh = "", False
     split = [(sentence, _mentions(sentence, words)) for sentence in sentences(text)]
     aliases = _aliases(split)
     labelled = {_place(w, label) for w, ls in words.items() for label in ls}
@@ -166,9 +183,8 @@ def read(text: str) -> Network | None:
         numbers = [(m.start(), m.end(), m.group(1)) for m in _NUMBER.finditer(sentence)
                    if not any(s <= m.start(1) < e for s, e, _ in said) and m.start() not in aliases.get(sentence, ())]
         if not numbers:
-            heading = sentence
-            if len(said) >= 2 and re.search(r"\bfrom\b", sentence[: said[0][0]]):
-                routes.append((said[0][2], said[1][2]))
+            heading, fresh = sentence, True
+            routes += _route(sentence, said)
             continue
         bare = len(said) == 1 and _bare(sentence, numbers[0], said[0][2].split(" ", 1)[0], labelled)
         if len(said) == 1 and numbers[0][0] > said[0][1] and not bare:  # "Center 1: $151,000", "has 483 but needs 346"
@@ -176,8 +192,9 @@ def read(text: str) -> Network | None:
                 before = sentence[numbers[k - 1][1] if k else said[0][1]:start]
                 after = _CLAUSE_END.split(sentence[numbers[k][1]: numbers[k + 1][0] if k + 1 < len(numbers) else None])[0]
                 role = NEED if _NEED.search(before) or _NEED.search(after) else str(k)  # "but 150 cars are needed"
-                series.setdefault(f"{heading} | {role}", []).append((said[0][2], _value(written)))
+                series.setdefault(f"{heading if fresh else ''} | {role}", []).append((said[0][2], _value(written)))
             continue
+        fresh = False  # a heading heads the lines right after it, not a later paragraph
         if not said:
             unread += [w for _, _, w in numbers]
             continue
@@ -185,6 +202,14 @@ def read(text: str) -> Network | None:
     unread += [str(v) for values in series.values() if len(values) < 2 for _, v in values]  # no table
     return Network(places=tuple(places), arcs=tuple(arcs), unread=tuple(unread), routes=tuple(routes),
                    series=tuple((h, tuple(v)) for h, v in series.items() if len(v) > 1))
+
+
+def _route(sentence: str, said: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    """The pair a number-free sentence names "from X ... to Y" ("from node 1, via nodes 2 and 3, to node 5")."""
+    near = r"\s+(?:[\w-]+\s+){0,4}\(?$"  # "from the power plant (Node 0)"
+    start = next((p for s, _, p in said if re.search(r"\bfrom" + near, sentence[:s], re.IGNORECASE)), None)
+    end = next((p for s, _, p in said if p != start and re.search(r"\bto" + near, sentence[:s], re.IGNORECASE)), None)
+    return [(start, end)] if start and end else []
 
 
 def _matrix(text: str) -> Network | None:
@@ -195,12 +220,16 @@ def _matrix(text: str) -> Network | None:
     found = []
     for block in re.findall(r"(?:^[ \t]*\|.*\|[ \t]*$\n?){3,}", text, re.MULTILINE):
         rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in block.strip().splitlines()]
-        rows = [r for r in rows if not all(re.fullmatch(r":?-{3,}:?", c) for c in r if c)]
+        rows = [r for r in rows if any(c for c in r) and not all(re.fullmatch(r":?-{3,}:?", c) for c in r if c)]
+        if not rows:
+            continue
         labels = rows[0][1:]
         if len(labels) < FEWEST_LABELS or not all(re.fullmatch(r"[A-Za-z]?\d{1,2}|[A-Z]", c) for c in labels):
             continue
         body = [r for r in rows[1:] if r and r[0] in labels]
-        if len(body) < len(rows) - 2 or len(body) < 2:
+        if len(body) < len(rows) - 2 or len(body) < 2 or any(
+                c not in ("", "-", "0", "—") for r in body for lab, c in zip(labels, r[1:], strict=False)
+                if lab == r[0]):  # a place's own cell is empty: numbers there are of another table (workers x tasks)
             continue
         found.append((labels, body))
     if len(found) != 1:
@@ -211,8 +240,11 @@ def _matrix(text: str) -> Network | None:
     word = _stem(named.group(1)).capitalize() if named else "Place"
     arcs = [Arc(f"{word} {row[0]}", f"{word} {label}", _value(cell), cell, "matrix")
             for row in body for label, cell in zip(labels, row[1:], strict=False)
-            if re.fullmatch(r"\d+(?:,\d{3})*(?:\.\d+)?", cell) and label != row[0]]
-    return Network(places=tuple(f"{word} {label}" for label in labels), arcs=tuple(arcs))
+            if re.fullmatch(r"\d+(?:,\d{3})*(?:\.\d+)?", cell) and label != row[0] and _value(cell) > 0]
+    places = tuple(f"{word} {label}" for label in labels)
+    said = [(m.start(), m.end(), f"{word} {m.group(1)}") for m in re.finditer(
+        r"\b" + word + r"\s+(" + "|".join(map(re.escape, labels)) + r")\b", text, re.IGNORECASE)]
+    return Network(places=places, arcs=tuple(arcs), routes=tuple(_route(text, said)))
 
 
 def _bare(sentence: str, number: tuple[int, int, str], word: str, labelled: set[str]) -> bool:
@@ -255,8 +287,11 @@ def _arcs(sentence: str, said: list[tuple[int, int, str]], numbers: list[tuple[i
     for hs, ns in groups:
         if not hs and len(ns) == 2 and _bare(sentence, ns[0], word, labelled):
             hs, ns = [(ns[0][0], ns[0][1], f"{word} {ns[0][2]}")], ns[1:]
+        start = [h for h in hs if re.search(r"\bfrom\s+$", sentence[max(0, h[0] - 6): h[0]], re.IGNORECASE)]
+        here = start[0][2] if len(start) == 1 and len(hs) > 1 else tail  # "..., from Town B to Town C is 3 km"
+        hs = [h for h in hs if h[2] != here]  # "..., the pipe from Station 1 to Station 3 can carry 5"
         if hs and len(hs) == len(ns):
-            found += [Arc(tail, h[2], _value(n[2]), n[2], heading) for h, n in zip(hs, ns, strict=True) if h[2] != tail]
+            found += [Arc(here, h[2], _value(n[2]), n[2], heading, sentence) for h, n in zip(hs, ns, strict=True)]
         else:
             unread += [w for _, _, w in ns]
     return found

@@ -79,7 +79,7 @@ def flow(network: Network, source: str, sink: str) -> dict[str, Any]:
 def path(network: Network, start: str, end: str) -> dict[str, Any]:
     """The shortest path from `start` to `end` (the pairs' numbers as lengths; each stated once counts both
     ways where the text never gives a pair in both directions)."""
-    values = network.undirected()
+    values = network.cost() if end in network.reachable(start) else network.undirected()  # one-way unless stuck
     model = _base(network, values, "path")
     supply = {p: 1.0 if p == start else -1.0 if p == end else 0.0 for p in network.places}
     model["parameters"].append({"name": "b", "index": ["P"], "value": supply})
@@ -99,22 +99,26 @@ def transport(network: Network) -> dict[str, Any] | None:
     the tail at all (a binary y opens it: capacity only when open). None unless the tails and heads are apart
     and every head has a demand."""
     cost = network.cost()
+    if not priced(network):
+        return None
     tails = [p for p in network.places if any(a == p for a, _ in cost)]
     heads = [p for p in network.places if any(b == p for _, b in cost)]
     if not tails or not heads or set(tails) & set(heads):
         return None
-    demand = capacity = fixed = None
+    roles: dict[str, list[dict[str, float]]] = {"demand": [], "fixed": [], "capacity": []}
     for heading, values in network.series:
         owners = {p for p, _ in values}
         if owners == set(heads):
-            demand = dict(values)
+            roles["demand"].append(dict(values))
         elif owners == set(tails):
-            if _COST.search(heading):
-                fixed = dict(values)
-            else:
-                capacity = dict(values)
-    if demand is None:
-        return None
+            if _COST.search(heading) and re.search(r"\bper\b", heading, re.IGNORECASE):
+                return None  # a cost per unit at each source ("production cost per unit"): no model here yet
+            roles["fixed" if _COST.search(heading) else "capacity"].append(dict(values))
+    if len(roles["demand"]) != 1 or any(len(found) > 1 for found in roles.values()):
+        return None  # no demand, or two tables that could be the same role: not guessed
+    demand = roles["demand"][0]
+    fixed = roles["fixed"][0] if roles["fixed"] else None
+    capacity = roles["capacity"][0] if roles["capacity"] else None
     model: dict[str, Any] = {
         "name": "transport",
         "sets": [{"name": "S", "elements": tails}, {"name": "D", "elements": heads}],
@@ -149,6 +153,14 @@ def transport(network: Network) -> dict[str, Any] | None:
     return model
 
 
+def priced(network: Network) -> bool:
+    """Whether the arcs' numbers are what a move costs: their heading or most of their sentences say so ("the
+    transportation cost per unit from each center", "to City 2 costs 2"); a table of amounts ("Food 1: 2 units
+    of Nutrient 1") is no shipping."""
+    said = [arc for arc in network.arcs if _COST.search(arc.heading) or _COST.search(arc.sentence)]
+    return len(said) * 2 > len(network.arcs)
+
+
 _COST = re.compile(r"\b(cost|costs|price|prices|fee|fees|charge|charges)\b", re.IGNORECASE)
 
 
@@ -160,9 +172,12 @@ def redistribute(network: Network) -> dict[str, Any] | None:
     whole = set(network.places)
     need = [dict(v) for h, v in network.series if h.endswith(f"| {NEED}") and {p for p, _ in v} == whole]
     stock = [dict(v) for h, v in network.series if not h.endswith(f"| {NEED}") and {p for p, _ in v} == whole]
-    if len(need) != 1 or len(stock) != 1:
+    if len(need) != 1 or len(stock) != 1 or not priced(network):
         return None
-    values = network.undirected()
+    short = [p for p in network.places if stock[0][p] < need[0][p]]
+    spare = [p for p in network.places if stock[0][p] > need[0][p]]
+    served = all(any(p in network.reachable(q) for q in spare) for p in short)
+    values = network.cost() if served else network.undirected()  # one-way unless a need cannot be reached
     model = _base(network, values, "redistribute")
     model["parameters"] += [{"name": "stock", "index": ["P"], "value": stock[0]},
                             {"name": "need", "index": ["P"], "value": need[0]}]

@@ -44,6 +44,7 @@ Check = Callable[[Draft, str], str]
 Key = tuple[int, str]  # (sample, piece)
 MOST_VARIABLES = 12
 MOST_ROWS = 4  # relations one sentence may state
+_SOLVED = ("ok", "unfaithful", "implausible")  # built and solved, whatever the checks then found
 
 
 class StepState(TypedDict, total=False):
@@ -262,7 +263,7 @@ def solve(state: StepState, runtime: Ctx) -> dict[str, Any]:
             continue
         attempt = _evaluated(draft, i, round_, cfg)
         counted = _counts_instead(draft) if attempt.status == "infeasible" else None
-        if counted is not None and (recounted := _evaluated(counted, i, round_, cfg)).status != "infeasible":
+        if counted is not None and (recounted := _evaluated(counted, i, round_, cfg)).status in _SOLVED:
             tracks[i].append(attempt)  # yes/no decisions the words never call yes/no made it infeasible: counts
             drafts[i], draft, attempt = counted, counted, recounted
         tracks[i].append(attempt)

@@ -68,7 +68,8 @@ def _complete(net: networks.Network) -> bool:
 
 def decide(problem: str, backend: Any, config: LLMOPTConfig) -> tuple[str, Attempt] | None:
     """The structure the model scores highest for this text, its formulation solved and checked; None where
-    the text is no network, the model answers "other", or the formulation does not solve ok."""
+    the text is no network, the model answers "other", or the formulation does not solve ok (a number of the
+    text it leaves unused, an infeasible or implausible optimum: the sentence-by-sentence steps try then)."""
     built = candidates(problem)
     if not built:
         return None
@@ -81,4 +82,4 @@ def decide(problem: str, backend: Any, config: LLMOPTConfig) -> tuple[str, Attem
     text = json.dumps(built[choice])
     completion = Completion(text=text, finish_reason="stop", prompt_tokens=0, completion_tokens=0)
     attempt = evaluate(completion, sample=0, round_=0, config=config, problem=problem)
-    return (choice, attempt) if attempt.status in ("ok", "unfaithful") else None
+    return (choice, attempt) if attempt.status == "ok" else None  # doubtful: the steps translate the text

@@ -189,3 +189,32 @@ def test_run_solves_a_network_text_with_one_scored_decision():
     assert result.formulation is not None and result.formulation.name == "flow"
     # the stations' labels (0 to 4) are used as the set's elements, "5 pumping stations" is its size
     assert result.verdict.status == "verified", result.verdict.reason
+
+
+def test_what_the_review_found_stays_fixed():
+    # a diet table is no shipping: the pairs' numbers are amounts, not what a move costs
+    diet = ("- Food 1: 2 units of Nutrient 1, 3 units of Nutrient 2, 1 unit of Nutrient 3\n"
+            "- Food 2: 1 unit of Nutrient 1, 1 unit of Nutrient 2, 4 units of Nutrient 3\n"
+            "- Food 3: 5 units of Nutrient 1, 2 units of Nutrient 2, 2 units of Nutrient 3\n"
+            "The minimum daily requirement is:\n- Nutrient 1: 20 units\n- Nutrient 2: 15 units\n- Nutrient 3: 12 units\n"
+            "The cost per kilogram is:\n- Food 1: $4\n- Food 2: $3\n- Food 3: $6\nMinimize the total cost.")
+    assert structure.candidates(diet) == {}
+    # a workers-by-tasks table has numbers on its diagonal: no network of places
+    assignment = "| Worker | 1 | 2 | 3 |\n|---|---|---|---|\n| 1 | 9 | 2 | 7 |\n| 2 | 6 | 4 | 3 |\n| 3 | 5 | 8 | 1 |\nMinimize."
+    assert network.read(assignment) is None
+    assert network.read("|---|---|\n|---|---|\n|---|---|\n") is None  # no crash on a table of separators
+    # "at most 20 hours" names no place; a tail repeated in a later clause keeps that clause's arc
+    assert network.read("Machine 1 can run at most 20 hours, Machine 2 at most 25 hours, Machine 3 at most 15.") \
+        is None or not any(p.startswith("Most") for p in network.read(
+            "Machine 1 can run at most 20 hours, Machine 2 at most 25 hours, Machine 3 at most 15.").places)
+    pipes = ("The pipe from Station 1 to Station 2 can carry 10 units, the pipe from Station 1 to Station 3 can carry "
+             "5 units. The pipe from Station 2 to Station 4 can carry 4 units. The pipe from Station 3 to Station 4 "
+             "can carry 5 units. What is the maximum flow from Station 1, via the others, to Station 4?")
+    net = network.read(pipes)
+    assert net.cost()[("Station 1", "Station 3")] == 5 and net.routes[-1] == ("Station 1", "Station 4")
+    assert _optimum(networkmodels.flow(net, "Station 1", "Station 4")) == pytest.approx(9)
+    # one-way roads stay one-way while the start reaches the end along them
+    one_way = ("Roads are one-way. From Town A to Town B is 2 km, from Town B to Town C is 3 km, from Town A to "
+               "Town C is 9 km. Find the shortest distance from Town A to Town C.")
+    net = network.read(one_way)
+    assert _optimum(networkmodels.path(net, "Town A", "Town C")) == pytest.approx(5)
