@@ -153,7 +153,8 @@ def _leading(draft: Draft) -> set[str]:
 
 def labels(draft: Draft) -> list[str]:
     """The text's labels, in order: a capital letter (not A or I) or a letter with digits, written alone
-    ("$X, Y$, and $Z$", "x1", "Project 2"'s `project_2`), each named at least twice."""
+    ("$X, Y$, and $Z$", "x1", "Project 2"'s `project_2`), each named at least twice; identifiers written as
+    such ("Food_1", "Food_2") even once each."""
     raw = " ".join(draft.sentences)
     # "Restaurant A" beside "Restaurant B": A and I are labels too where a noun labels two or more letters
     pairs = re.findall(r"\b([A-Z][a-z]+) ([A-Z])(?![\w'&/])", raw)
@@ -168,7 +169,11 @@ def labels(draft: Draft) -> list[str]:
             found.append(m.group(3).lower())
     found += [f"{w.lower()}_{d}" for w, d in re.findall(r"\b([A-Z][a-z]+) (\d{1,2})(?![\w.])", raw)
               if w.lower() not in _STOP | _VAGUE | _LINKS | {"between", "from", "under", "over", "about", "only"}]
-    return [w for w in dict.fromkeys(found) if found.count(w) >= 2]
+    # identifiers written as such ("Food_1" ... "Food_6"): labels even when each is named once, two at least
+    ids = [f"{w.lower()}_{d}" for w, d in re.findall(r"\b([A-Za-z]+)_(\d{1,2})\b", raw)]
+    kept = {i for i in ids if sum(1 for j in set(ids) if j.rsplit("_", 1)[0] == i.rsplit("_", 1)[0]) >= 2}
+    found += ids
+    return [w for w in dict.fromkeys(found) if found.count(w) >= 2 or w in kept]
 
 
 def pruned(draft: Draft) -> Draft:

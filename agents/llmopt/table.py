@@ -105,6 +105,7 @@ def words(text: str) -> list[str]:
     found |= {w.lower() for w in re.findall(r"(?<![\w.])[A-Za-z]\d{1,2}(?![\w.])", text)}
     found |= {w.lower() for w in re.findall(r"(?<![\w.'])[B-HJ-Z](?![\w'])", text)}
     found |= set(re.findall(r"\b[A-Z][a-z]+ (\d{1,2})(?![\w.])", text))
+    found |= set(re.findall(r"\b[A-Za-z]+_(\d{1,2})\b", text))  # "Food_1": an identifier's number
     return sorted(found - {"none", "sum", "for", "in", "if", "and", "or", "not", "lambda"})
 
 

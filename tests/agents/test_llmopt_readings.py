@@ -483,3 +483,10 @@ def test_yes_no_decisions_that_make_the_model_infeasible_are_counted_where_the_w
     left = text.replace("What is", "Decide whether to buy each. What is")  # the words say yes/no: no recount
     result = optimize_from_text(left, backend=backend, config=LLMOPTConfig(variable_samples=0, objective_samples=0))
     assert result.objective is None or {v.domain for v in result.formulation.variables} == {"binary"}
+
+
+def test_identifiers_written_as_such_are_labels_even_named_once() -> None:
+    text = ("- Food_1: Costs $4, provides 17 grams of protein.\n- Food_2: Costs $2, provides 4 grams of protein.\n"
+            "- Food_3: Costs $6, provides 7 grams of protein.\nYou need at least 76 grams of protein.")
+    assert labels(draft(text)) == ["food_1", "food_2", "food_3"]
+    assert rows(text, "food_1", "food_2", "food_3") == ["17*food_1 + 4*food_2 + 7*food_3 >= 76"]
