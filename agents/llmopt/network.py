@@ -123,13 +123,16 @@ def place_words(text: str) -> dict[str, frozenset[str]]:
                                        and word not in _NOT_PLACES):
             capitalized.add(word)  # "City 2", or "from location 1": a place (not "at most 20")
     for word in list(labels):
-        for m in re.finditer(r"\b" + word[:-1] + r"(?:ies|ys|s)\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+"
-                             + _LABEL + ")", text, re.IGNORECASE) if word.endswith("y") else \
-                re.finditer(r"\b" + word + r"s\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+" + _LABEL + ")",
-                            text, re.IGNORECASE):
+        plural = word[:-1] + "(?:ies|ys|s)" if word.endswith("y") else word + "s"
+        for m in _listed(plural).finditer(text):
             labels[word] |= set(re.findall(_LABEL, m.group(1)))
     return {w: frozenset(ls) for w, ls in labels.items()
             if w in capitalized and FEWEST_LABELS <= len(ls) <= MOST_PLACES}
+
+
+def _listed(plural: str) -> re.Pattern[str]:
+    """A plural place word and the list of labels after it ("nodes 3, 4, and 7"); group 1 is the list."""
+    return re.compile(r"\b" + plural + r"\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+" + _LABEL + ")", re.IGNORECASE)
 
 
 def _mentions(sentence: str, words: dict[str, frozenset[str]]) -> list[tuple[int, int, str]]:
@@ -138,8 +141,7 @@ def _mentions(sentence: str, words: dict[str, frozenset[str]]) -> list[tuple[int
     letters = {label: w for w, ls in words.items() for label in ls if label.isalpha()}
     for word, ls in words.items():  # "nodes 3, 4, and 7"
         plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
-        for m in re.finditer(r"\b" + plural + r"\s+((?:" + _LABEL + r"(?:,?\s+and\s+|,\s*))+" + _LABEL + ")",
-                             sentence, re.IGNORECASE):
+        for m in _listed(plural).finditer(sentence):
             for label in re.finditer(_LABEL, m.group(1)):
                 if label.group(0) in ls:
                     found.append((m.start(1) + label.start(), m.start(1) + label.end(), _place(word, label.group(0))))

@@ -129,12 +129,12 @@ def transport(network: Network) -> dict[str, Any] | None:
         "constraints": [{"name": "met", "expression": "sum(x[s, d] for s in S) >= demand[d]", "forall": {"d": "D"}}],
     }
     shipped = "sum(c[s, d] * x[s, d] for s in S for d in D)"
+    total = sum(demand.values())  # the most any source can ship where nothing else bounds it
     model["objective"] = {"sense": "minimize", "expression": shipped}
     missing = [(a, b) for a in tails for b in heads if (a, b) not in cost]
     if missing:
         model["parameters"].append({"name": "a", "index": ["S", "D"], "value": {
             a: {b: 0.0 if (a, b) in missing else 1.0 for b in heads} for a in tails}})
-        total = sum(demand.values())
         model["constraints"].append({"name": "arcs_only", "expression": f"x[s, d] <= {total} * a[s, d]",
                                      "forall": {"s": "S", "d": "D"}})
     if fixed is not None:
@@ -147,7 +147,6 @@ def transport(network: Network) -> dict[str, Any] | None:
         model["constraints"].append({"name": "within", "expression": f"sum(x[s, d] for d in D) <= capacity[s]{opened}",
                                      "forall": {"s": "S"}})
     elif fixed is not None:
-        total = sum(demand.values())
         model["constraints"].append({"name": "opened", "expression": f"sum(x[s, d] for d in D) <= {total} * y[s]",
                                      "forall": {"s": "S"}})
     return model
