@@ -96,39 +96,73 @@ def _fits(facts: list[Fact], vocab: Vocabulary, objects: list[tuple[str, str | N
     return True
 
 
+def _values(
+    constants: set[str], theirs: list[str], mine: list[str], values: set[str], declared: set[str]
+) -> dict[str, str] | None:
+    """The example's named values onto this sentence's: a constant whose number is the example
+    sentence's k-th stated number (`n1` for `... is 1`) becomes the name of its kind with this
+    sentence's k-th number (`n3` for `... is 3`), where that name is declared; {} when no constant is
+    a stated number; None where one is and has no such counterpart (another count of numbers, a
+    number stated twice with two counterparts, an undeclared name)."""
+    out: dict[str, str] = {}
+    for c in constants:
+        if pattern(c) not in values or not set(re.findall(r"\d+", c)) & set(theirs):
+            continue
+        if len(theirs) != len(mine) or len(re.findall(r"\d+", c)) != 1:
+            return None
+        new = {mine[k] for k, n in enumerate(theirs) if n == re.findall(r"\d+", c)[0]}
+        name = pattern(c).replace("#", new.pop()) if len(new) == 1 else ""
+        if name not in declared:
+            return None
+        out[c] = name
+    return out if len(set(out.values())) == len(out) else None
+
+
 def transfer(
     sentence: Sentence, example: Example, objects: list[tuple[str, str | None]], vocab: Vocabulary
 ) -> Transfer | None:
     """The sentence's facts renamed from the example sentence of the same words, or None (see the
-    module's conditions)."""
-    key = _key(sentence.text)
+    module's conditions); a sentence that repeats the clause of such an example sentence (`the height
+    at pos-2-1 is 3, the height at pos-3-0 is 3`) takes each clause's facts, merged (`_clauses`)."""
+    found = _one(sentence.text, sentence.goal, example, objects, vocab)
+    return found if found is not None else _clauses(sentence, example, objects, vocab)
+
+
+def _one(
+    text: str, goal: bool, example: Example, objects: list[tuple[str, str | None]], vocab: Vocabulary
+) -> Transfer | None:
+    """One sentence's transfer from the example sentence with its words, or None."""
+    key = _key(text)
     match: Aligned | None = next(
-        (a for a in example.aligned if a.sentence.goal == sentence.goal and _key(a.sentence.text) == key), None
+        (a for a in example.aligned if a.sentence.goal == goal and _key(a.sentence.text) == key), None
     )
     if match is None:
         return None
     theirs = {n for n, _ in example.objects}
     declared = {n for n, _ in objects}
     named = [w for w in words(match.sentence.text) if w in theirs]
-    renamed = _mapping(named, [w for w in words(sentence.text) if w in declared])
+    renamed = _mapping(named, [w for w in words(text) if w in declared])
     program, loops = dict(zip(example.aligned, example.programs, strict=True)).get(match, ("", False))
     if renamed is None and (not match.facts or (loops and not any(repr(n) in program for n in named))):
         # no fact to rename (a map's header), or a rule over lists that names nothing of its sentence
         # (a grid of another size): no map is needed
         renamed = {}
     if renamed is None:
-        listed = _per_name(match.facts, named, [w for w in words(sentence.text) if w in declared])
+        listed = _per_name(match.facts, named, [w for w in words(text) if w in declared])
         if listed is None or not _fits(listed, vocab, objects):
             return None
         return Transfer(tuple(dict.fromkeys(listed)), match.sentence.text, ())
+    stated, mine = _NUMBER.findall(match.sentence.text), _NUMBER.findall(text)
+    values = {p for p, _, _ in example.highest}  # kinds whose numbers are values the text states
     if loops:
-        stated = set(_NUMBER.findall(match.sentence.text))
-        values = {p for p, _, _ in example.highest}  # kinds whose numbers are values the text states
-        constants = {n for n in re.findall(r"'([^']*)'", program) if pattern(n) in values} - set(renamed)
-        if stated != set(_NUMBER.findall(sentence.text)) and any(
-            set(re.findall(r"\d+", c)) & stated for c in constants
-        ):
-            return None  # a constant is the value the sentence states (n1 for `is 1`): not this one's
+        constants = set(re.findall(r"'([^']*)'", program)) - set(renamed)
+    else:
+        constants = {a for f in match.facts for a in f.args} - set(renamed)
+    valued = _values(constants, stated, mine, values, declared) if stated != mine else {}
+    if valued is None or (not loops and match.facts and stated != mine and not valued):
+        return None  # a stated number with no counterpart here (`is 1` named n1: which is `is 3`'s?)
+    renamed = {**renamed, **valued}
+    if loops:
         code = program
         for a, b in renamed.items():
             code = code.replace(repr(a), repr(b))
@@ -136,10 +170,59 @@ def transfer(
         if error:
             return None
     else:
-        if match.facts and _NUMBER.findall(match.sentence.text) != _NUMBER.findall(sentence.text):
-            return None
         facts = [Fact(f.pred, tuple(renamed.get(a, a) for a in f.args), f.negated, f.value) for f in match.facts]
         code = ""
     if not _fits(facts, vocab, objects):
         return None
     return Transfer(tuple(dict.fromkeys(facts)), match.sentence.text, tuple(renamed.items()), code)
+
+
+_CLAUSE = re.compile(r"\s*[,;]\s*(?:and\s+)?|\s+and\s+")
+
+
+def _clauses(
+    sentence: Sentence, example: Example, objects: list[tuple[str, str | None]], vocab: Vocabulary
+) -> Transfer | None:
+    """A sentence that is an example sentence followed by more of its last clause ("so that the
+    height at pos-2-1 is 3, the height at pos-3-0 is 3" beside the example's "so that the height at
+    pos-1-1 is 1"): each clause, read with the first clause's words before it, transfers from the
+    same example sentence; the facts all clauses share, and each clause's own facts (those naming
+    what only its own map names: `(height pos-2-1 n3)`, not the rule's default for pos-2-1 that the
+    other clause states), are the sentence's. None unless every clause transfers and no two facts give
+    a function-like predicate two values."""
+    parts = [p for p in _CLAUSE.split(sentence.text.strip().rstrip(".")) if p]
+    head = words(parts[0])
+    copies: list[Transfer] = []
+    for part in parts[1:] if len(parts) > 1 else []:
+        tail = words(part)
+        if not 0 < len(tail) < len(head):
+            return None
+        found = _one(" ".join(head[: len(head) - len(tail)] + tail), sentence.goal, example, objects, vocab)
+        if found is None:
+            return None
+        copies.append(found)
+    first = _one(parts[0], sentence.goal, example, objects, vocab) if copies else None
+    if first is None or any(c.source != first.source for c in copies):
+        return None
+    copies.insert(0, first)
+    common = set.intersection(*(set(c.facts) for c in copies))
+    shared = set.intersection(*({b for _, b in c.renamed} for c in copies))
+    facts = [f for f in first.facts if f in common]
+    for c in copies:
+        own = {b for _, b in c.renamed} - shared
+        facts += [f for f in c.facts if f not in common and set(f.args) & own]
+    if _conflicts(facts, example):
+        return None
+    return Transfer(tuple(dict.fromkeys(facts)), first.source, tuple(p for c in copies for p in c.renamed))
+
+
+def _conflicts(facts: list[Fact], example: Example) -> bool:
+    """Two facts that give a function-like predicate of the example two values."""
+    seen: dict[tuple[str, int, tuple[str, ...]], str] = {}
+    for f in facts:
+        for pred, pos in example.functional:
+            if f.pred == pred and not f.negated and pos < len(f.args):
+                key = (pred, pos, f.args[:pos] + f.args[pos + 1 :])
+                if seen.setdefault(key, f.args[pos]) != f.args[pos]:
+                    return True
+    return False

@@ -191,14 +191,18 @@ def test_a_goal_of_one_value_for_all_but_one_object_is_a_loop_with_its_exception
         "(height pos-0-0 n0)", "(height pos-1-2 n3)", "(height pos-3-2 n0)", "(not (has-block))"]
 
 
-def test_a_rule_whose_constant_is_the_value_the_sentence_states_is_not_renamed():
-    """The example's goal `... the height at pos-1-1 is 1.` loops with n1; `... is 3.` is the model's."""
+def test_a_rule_whose_constant_is_the_value_the_sentence_states_takes_this_sentences_value():
+    """The example's goal `... the height at pos-1-1 is 1.` loops with n1: `... is 3.` names n3 where
+    n3 is declared, and is the model's where it is not."""
     from ratiocinator.agents.llmp import vocabulary
     from ratiocinator.agents.llmp.analogy import transfer
 
     termes = load_domain("termes")
     grid = [(f"pos-{r}-{c}", "position") for r in range(3) for c in range(3)] + [(f"n{i}", "numb") for i in range(4)]
     said = "Your goal is to build blocks so that the height at pos-1-2 is {}."
-    assert transfer(Sentence(7, said.format(3), True), learn(termes), grid, vocabulary(termes)) is None
+    three = transfer(Sentence(7, said.format(3), True), learn(termes), grid, vocabulary(termes))
+    assert three is not None and Fact("height", ("pos-1-2", "n3")) in three.facts
+    assert Fact("height", ("pos-1-1", "n0")) in three.facts and len(three.facts) == 10
+    assert transfer(Sentence(7, said.format(4), True), learn(termes), grid, vocabulary(termes)) is None
     same = transfer(Sentence(7, said.format(1), True), learn(termes), grid, vocabulary(termes))
     assert same is not None and Fact("height", ("pos-1-2", "n1")) in same.facts and len(same.facts) == 10
