@@ -45,12 +45,13 @@ class Transfer:
     program: str = ""  # the example's rule as run for this problem ('' when its facts were renamed)
 
 
-def _key(text: str) -> tuple[str, ...]:
-    """The sentence's words with numbers as `#`, a run of the same word once (a grid's rows of any
+def _key(text: str, kinds: dict[str, str | None]) -> tuple[str, ...]:
+    """The sentence's words with numbers as `#` and a name with no number as its type (`tile_1-2 is
+    black` is `tile_#-# is white` with other names), a run of the same word once (a grid's rows of any
     size, a list of names of any length)."""
     out: list[str] = []
     for w in words(text):
-        w = re.sub(r"\d+", "#", w)
+        w = f"<{kinds[w]}>" if w in kinds and not re.search(r"\d", w) else re.sub(r"\d+", "#", w)
         if not out or out[-1] != w:
             out.append(w)
     return tuple(out)
@@ -132,9 +133,10 @@ def _one(
     text: str, goal: bool, example: Example, objects: list[tuple[str, str | None]], vocab: Vocabulary
 ) -> Transfer | None:
     """One sentence's transfer from the example sentence with its words, or None."""
-    key = _key(text)
+    key, theirs_kinds = _key(text, dict(objects)), dict(example.objects)
     match: Aligned | None = next(
-        (a for a in example.aligned if a.sentence.goal == goal and _key(a.sentence.text) == key), None
+        (a for a in example.aligned if a.sentence.goal == goal and _key(a.sentence.text, theirs_kinds) == key),
+        None,
     )
     if match is None:
         return None

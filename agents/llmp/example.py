@@ -11,8 +11,8 @@ import functools
 from dataclasses import dataclass, field
 
 from ratiocinator.agents.llmp.consistency import count_words, functional, highest_numbers
-from ratiocinator.agents.llmp.domain import PlanningDomain
-from ratiocinator.agents.llmp.facts import problem_facts
+from ratiocinator.agents.llmp.domain import PlanningDomain, Vocabulary, vocabulary
+from ratiocinator.agents.llmp.facts import Fact, problem_facts
 from ratiocinator.agents.llmp.programs import object_lists, synthesize
 from ratiocinator.agents.llmp.relations import Relations, learn_relations
 from ratiocinator.agents.llmp.sentences import Aligned, align, words
@@ -44,6 +44,22 @@ class Example:
         return object_lines(list(self.objects), list(self.kinds))
 
 
+def _undeclared(
+    declared: list[tuple[str, str | None]], facts: list[Fact], vocab: Vocabulary
+) -> list[tuple[str, str | None]]:
+    """The names the example's facts use that its `:objects` leave out (floortile's example uses
+    robot2 and black undeclared), each typed by the first predicate place it fills; the domain's
+    constants are not objects."""
+    known = {n for n, _ in declared} | {c.lower() for c in vocab.constants}
+    signatures = dict(vocab.signatures)
+    found: dict[str, str | None] = {}
+    for fact in facts:
+        for name, kind in zip(fact.args, signatures.get(fact.pred, ()), strict=False):
+            if name not in known and name not in found:
+                found[name] = kind.lower() or None
+    return list(found.items())
+
+
 def object_lines(objects: list[tuple[str, str | None]], kinds: list[str | None]) -> str:
     """`names - type` lines, one per kind in `kinds` (untyped: the names alone)."""
     lines = []
@@ -63,10 +79,16 @@ def learn(domain: PlanningDomain) -> Example:
             f"domain {domain.name!r}: the stepwise translation needs the one-shot example "
             "(p_example.nl and p_example.pddl); use translation='whole' without one"
         )
-    objects = tuple((n.lower(), t.lower() if t else None) for n, t in problem_objects(domain.example_pddl))
-    kinds = dict(objects)
     init, goal = problem_facts(domain.example_pddl)
-    aligned = tuple(align(domain.example_nl, domain.example_pddl, kinds))
+    declared = [(n.lower(), t.lower() if t else None) for n, t in problem_objects(domain.example_pddl)]
+    objects = tuple(declared + _undeclared(declared, [*init, *goal], vocabulary(domain)))
+    kinds = dict(objects)
+    relations = learn_relations(init, kinds)
+    ruled = {p for p, *_ in relations.complements}  # stated by the rule, not by a sentence
+    aligned = tuple(
+        a if a.sentence.goal else Aligned(a.sentence, tuple(f for f in a.facts if f.pred not in ruled))
+        for a in align(domain.example_nl, domain.example_pddl, kinds)
+    )
     lists = object_lists(list(objects))
     counted = count_words(domain.example_nl, kinds, aligned)
     return Example(
@@ -77,6 +99,6 @@ def learn(domain: PlanningDomain) -> Example:
         count_words=tuple(counted.items()),
         negated_goal=any(g.negated for g in goal),
         programs=tuple(synthesize(a.facts, lists, frozenset(words(a.sentence.text))) for a in aligned),
-        relations=learn_relations(init, kinds),
+        relations=relations,
         highest=tuple((p, k, low) for p, (k, low) in highest_numbers(domain.example_nl, kinds, set(counted)).items()),
     )

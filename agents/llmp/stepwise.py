@@ -63,7 +63,7 @@ from ratiocinator.agents.llmp.prompts import (
     program_prompt,
     sentence_prompt,
 )
-from ratiocinator.agents.llmp.relations import complete
+from ratiocinator.agents.llmp.relations import complement, complete
 from ratiocinator.agents.llmp.resolve import resolve
 from ratiocinator.agents.llmp.result import Piece, Translation
 from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_sentences, words
@@ -382,7 +382,14 @@ def _assembled(state: StepwiseState) -> str:
     order = sorted(answers)
     init = [f for i in order if i not in goal_ids for f in answers[i]]
     goal = [f for i in order if i in goal_ids for f in answers[i]]
-    return assemble(domain_vocabulary(state["domain"]), state["objects"], init, goal)
+    vocab, objects = domain_vocabulary(state["domain"]), state["objects"]
+    declared = {n for n, _ in objects}
+
+    def of_type(kind: str | None) -> list[str]:
+        return [n for n in fitting(vocab, objects, kind or "") if n in declared]
+
+    init = complement(init, learn(state["domain"]).relations, of_type)  # rules no sentence states
+    return assemble(vocab, objects, init, goal)
 
 
 def _fit(state: StepwiseState) -> Callable[[str, int], set[str]]:

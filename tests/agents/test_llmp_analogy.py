@@ -33,7 +33,7 @@ def _objects(pddl: str) -> list[tuple[str, str | None]]:
 def test_every_fact_transferred_on_the_gold_problems_is_a_gold_fact():
     """Precision on four problems of each domain (p01, p05, p10, p14: small to large) with their gold
     objects; most sentences of these texts are the example's with other names (the llm-pddl English
-    is generated from templates). All 99 measured alike: 1305 of 1505 sentences, every fact gold."""
+    is generated from templates). All 99 measured alike: 1464 of 1505 sentences, every fact gold."""
     transferred = total = 0
     for domain in available_domains(DATA):
         example, vocab = learn(domain), vocabulary(domain)
@@ -49,7 +49,7 @@ def test_every_fact_transferred_on_the_gold_problems_is_a_gold_fact():
                     continue
                 transferred += 1
                 assert set(found.facts) <= set(goal if sentence.goal else init), (pddl, sentence.text)
-    assert total == 451 and transferred == 383
+    assert total == 451 and transferred == 431
 
 
 def test_only_the_same_words_with_other_names_and_the_same_other_numbers_transfer():
@@ -99,7 +99,7 @@ def test_a_grid_of_another_size_and_a_sentence_of_no_fact_transfer_without_a_map
     storage = load_domain("storage", data_dir=DATA)
     count = Sentence(0, "You have 9 depot storeareas, 1 container storeareas, 1 hoists, 1 crates, 1 container0, "
                         "1 depot48, 1 loadarea.", False)
-    none = transfer(count, learn(storage), [("depot48", "depot")], vocabulary(storage))
+    none = transfer(count, learn(storage), [("depot48", "depot"), ("loadarea", "transitarea")], vocabulary(storage))
     assert none is not None and none.facts == ()
 
 
@@ -152,3 +152,14 @@ def test_the_facts_node_renames_what_it_can_and_asks_the_model_the_rest():
     assert by_text["shot2 contains cocktail2."].facts == ("(contains shot2 cocktail2)",)
     assert len(by_text["You have 1 shaker with 3 levels, 3 shot glasses, 3 dispensers for 3 ingredients."].facts) == 7
     assert by_text["Cocktail2's second ingredient is ingredient1."].analogy == ""
+
+
+def test_a_name_without_a_number_counts_as_its_type_in_the_sentences_words():
+    """floortile: the example's goal says only `tile_1-1 is white`; `tile_1-2 is black` is the same
+    words with other names (white and black are both colours), so it transfers; a word that is no
+    declared name does not."""
+    floortile = load_domain("floortile", data_dir=DATA)
+    objects = [("tile_1-2", "tile"), ("white", "color"), ("black", "color")]
+    found = transfer(Sentence(9, "tile_1-2 is black", True), learn(floortile), objects, vocabulary(floortile))
+    assert found is not None and [str(f) for f in found.facts] == ["(painted tile_1-2 black)"]
+    assert transfer(Sentence(9, "tile_1-2 is grey", True), learn(floortile), objects, vocabulary(floortile)) is None

@@ -9,7 +9,7 @@ import pytest
 from ratiocinator.agents.llmp import LLMPConfig, available_domains, load_domain, stepwise
 from ratiocinator.agents.llmp.example import learn
 from ratiocinator.agents.llmp.facts import Fact, problem_facts
-from ratiocinator.agents.llmp.relations import Relations, complete, learn_relations
+from ratiocinator.agents.llmp.relations import Relations, complement, complete, learn_relations
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 
@@ -67,6 +67,43 @@ def test_every_gold_init_is_already_complete_under_its_examples_properties():
             init, _ = problem_facts(pddl.read_text())
             done, notes = complete(init, relations)
             assert notes == [] and sorted(done) == sorted(init), pddl
+
+
+def test_a_one_place_predicate_that_is_another_places_complement_is_learned_and_applied():
+    tiles = {f"t{i}": "tile" for i in range(5)} | {"r1": "robot", "r2": "robot"}
+    init = [_f("(at r1 t0)"), _f("(at r2 t4)"), *(_f(f"(clear t{i})") for i in (1, 2, 3))]
+    learned = learn_relations(init, tiles)
+    assert learned.complements == (("clear", "tile", "at", 1),)
+    assert learn_relations(init[:4], tiles).complements == ()  # two facts are no evidence
+    assert learn_relations([*init, _f("(paint t0)")], tiles).complements == (("clear", "tile", "at", 1),)
+    mixed = learn_relations([*init, _f("(seen t0)"), _f("(seen t4)")], tiles)  # seen names the same: ambiguous
+    assert mixed.complements == ()
+
+    def of_type(kind):
+        return [n for n, k in tiles.items() if k == kind] + ["t9"]
+
+    said = [_f("(at r1 t2)"), _f("(clear t2)"), _f("(up t1 t0)")]  # the model's clear contradicts the rule
+    done = complement(said, learned, of_type)
+    assert {str(f) for f in done if f.pred == "clear"} == {f"(clear {t})" for t in ("t0", "t1", "t3", "t4", "t9")}
+    assert complement([_f("(up t1 t0)")], learned, of_type) == [_f("(up t1 t0)")]  # nobody placed: unchanged
+
+
+@needs_data
+def test_floortile_clear_tiles_follow_from_the_robots_on_every_gold_problem():
+    """Soundness: the rule gives each gold :init's own `clear` facts (14/14); the example's sentences
+    no longer carry them, and the names its :objects leave out (robot2, black) are its objects."""
+    domain = load_domain("floortile", data_dir=DATA)
+    example = learn(domain)
+    assert example.relations.complements == (("clear", "tile", "robot-at", 1),)
+    assert {"robot2", "black"} <= {n for n, _ in example.objects}
+    assert not any(f.pred == "clear" for a in example.aligned for f in a.facts)
+    from ratiocinator.solvers.pddl_compat import problem_objects
+
+    for pddl in sorted((DATA / "floortile").glob("p[0-9]*.pddl")):
+        init, _ = problem_facts(pddl.read_text())
+        tiles = [n.lower() for n, t in problem_objects(pddl.read_text()) if t == "tile"]
+        rest = [f for f in init if f.pred != "clear"]
+        assert sorted(complement(rest, example.relations, lambda k, tiles=tiles: tiles)) == sorted(init), pddl
 
 
 def _sentence(prompt) -> str:
