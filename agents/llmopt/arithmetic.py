@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ratiocinator.agents.llmopt.table import CARDINALS, show, stem
+from ratiocinator.agents.llmopt.table import CARDINALS, forms, show, stem
 
 #: the words that state a factor ("twice", "a third of")
 WORD_FACTORS = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "a third": 1 / 3,
@@ -245,10 +245,12 @@ def mentions(text: str, names: list[str]) -> list[Mention]:
     """Each place a decision is named: its label (`X`, `x1`, `Project 2`), or a word only its name has."""
     tokens = {n: [t for t in n.lower().split("_") if t] for n in names}
     own = {n: [t for t in ts if not any(t in tokens[m] for m in names if m != n)] for n, ts in tokens.items()}
+    plural = {n: {p for t in ts if len(t) > 2 for p in forms(t)} for n, ts in own.items()}
     found: list[Mention] = []
     for m in re.finditer(r"[A-Za-z]+\d*|\d+", text):
         word = m.group(0).lower()
-        hits = [n for n in names if word in own[n] or word.rstrip("s") in own[n]]
+        hits = [n for n in names if word in own[n] or word.rstrip("s") in own[n]
+                or (len(word) > 2 and forms(word) & plural[n])]  # "each cow" names `cows`
         if len(hits) != 1:
             continue
         name = hits[0]

@@ -36,6 +36,7 @@ from ratiocinator.agents.llmopt import arithmetic, logic
 from ratiocinator.agents.llmopt.draft import Draft, _same_unit
 from ratiocinator.agents.llmopt.shares import is_share, subject
 from ratiocinator.agents.llmopt.table import CARDINALS, MULTIPLIERS, Number, _unit, show, stem
+from ratiocinator.agents.llmopt.table import forms as _forms
 
 #: where a clause ends: punctuation, a conjunction, or a reason ("due to budget limitations" says why, not what)
 _BREAK = re.compile(r"[,;.:]|\b(?:and|while|whereas|but|whilst|due to|because|owing to|in order to|so that)\b",
@@ -527,21 +528,6 @@ def _verb(draft: Draft, n: Number) -> str | None:
     return None
 
 
-def _forms(word: str) -> set[str]:
-    """A word and the singulars it may be the plural of (minibuses: minibuse, minibus; batteries: battery)."""
-    word = word.lower()
-    out = {word}
-    if word.endswith("s") and len(word) > 2:
-        out.add(word[:-1])
-    if word.endswith("es") and len(word) > 3:
-        out.add(word[:-2])
-    if word.endswith("ies") and len(word) > 4:
-        out.add(word[:-3] + "y")
-    if word.endswith("ves") and len(word) > 4:  # shelves, knives
-        out |= {word[:-3] + "f", word[:-3] + "fe"}
-    return out
-
-
 def _tokens(names: list[str]) -> dict[str, set[str]]:
     """Each name's words, in every form (`minibuses` names `minibus`)."""
     return {name: set().union(*(_forms(t) for t in name.lower().split("_") if t)) for name in names}
@@ -613,6 +599,10 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
         if len({owners[k] for k in group}) == len(group):
             columns[(unit, frozenset())] = group
             continue
+        lists = _sentence_lists(draft, names, table, group, owners)
+        if lists:
+            columns |= {(unit, key): ks for key, ks in lists.items()}
+            continue
         details = {k: _clause_words(draft, table[k], names, before=False) for k in group}
         common = set.intersection(*details.values())
         if len({frozenset(details[k] - common) for k in group}) == 1:  # the words after tell none apart: those
@@ -627,6 +617,27 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
                 keys[k] = fits[0] if len(fits) == 1 else keys[k]
             columns.setdefault((unit, keys[k]), []).append(k)
     return {key: ks for key, ks in columns.items() if len({owners[k] for k in ks}) == len(ks)}
+
+
+def _sentence_lists(draft: Draft, names: list[str], table: list[Number], group: list[int],
+                    owners: dict[int, str | None]) -> dict[frozenset[str], list[int]]:
+    """A unit's rates that are lists, one per sentence, each naming every owner once ("sell tables for $200
+    each, chairs for $50 each ..."; "the manufacturing costs for each table, chair and bookshelf are $120,
+    $20 and $90, respectively"): one column per sentence, told apart by the words of its sentence the
+    others lack (a list's later numbers have no words of their own in their clause); {} otherwise."""
+    parts: dict[int, list[int]] = {}
+    for k in group:
+        parts.setdefault(table[k].sentence, []).append(k)
+    if len(parts) < 2 or any(len(ks) < 2 or len({owners[k] for k in ks}) < len(ks) for ks in parts.values()):
+        return {}
+    tokens = set().union(*_tokens(names).values()) if names else set()
+    said = {s: {stem(w) for w in re.findall(r"[a-z]+", _unmeasured(draft.sentences[s]).lower())
+                if w not in _STOP and not _forms(w) & tokens} for s in parts}
+    common = set.intersection(*said.values())
+    keys = {s: frozenset(said[s] - common) for s in parts}
+    if len(set(keys.values())) < len(keys) or not all(keys.values()):
+        return {}
+    return {keys[s]: ks for s, ks in parts.items()}
 
 
 def _column_of(draft: Draft, names: list[str], table: list[Number], k: int,
@@ -774,6 +785,43 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
                 if hits:  # the first word of the phrase that names a column: "amount of time ... the ducks"
                     supported += hits
                     break
+    defined = _difference(draft, reading, names)
+    if defined and any(re.search(rf"\b{defined[0]}", sentence[m.end():].lower())
+                       for sentence in draft.sentences for m in _SENSE.finditer(sentence)):
+        return (defined[1],), True  # "maximize profit" where "profit is the difference between ..."
     if supported or named:
         return tuple(dict.fromkeys([*supported, *named])), True
     return reading.columns, False
+
+
+_DIFFERENCE = re.compile(r"\b([a-z]+) is the difference between (?:the )?(.+?) and (?:the )?(.+?)(?:[.;]|$)", re.IGNORECASE)
+
+
+def _difference(draft: Draft, reading: Reading, names: list[str]) -> tuple[str, str] | None:
+    """A quantity the text defines as one column less another ("Profit is the difference between the selling
+    price and the feed cost"): its word and the body, each column the one whose own words (those the other
+    columns lack) the phrase names most, e.g. `400*cows + 120*sheep + 3*chickens`; None when not so stated."""
+    found = next((m for m in map(_DIFFERENCE.search, draft.sentences) if m), None)
+    if found is None or len(reading.columns) < 2:
+        return None
+    picked = []
+    for phrase in found.group(2, 3):
+        said = {stem(w) for w in re.findall(r"[a-z]+", phrase.lower()) if w not in _STOP}
+        scores = []
+        for i, words in enumerate(reading.words):
+            own = words - set().union(*(w for j, w in enumerate(reading.words) if j != i))
+            scores.append(sum(any(w == c or (len(c) > 3 and w.startswith(c)) for c in own) for w in said))
+        best = max(scores)
+        if best == 0 or scores.count(best) > 1:
+            return None
+        picked.append(reading.columns[scores.index(best)])
+    if picked[0] == picked[1]:
+        return None
+    rate = {name: 0.0 for name in names}
+    for body, sign in zip(picked, (1.0, -1.0), strict=True):
+        for value, name in re.findall(r"([\d.]+)\*(\w+)", body):
+            rate[name] += sign * float(value)
+    terms = [f"{show(v)}*{n}" for n, v in rate.items() if v]
+    if not terms:
+        return None
+    return stem(found.group(1).lower()), " + ".join(terms).replace("+ -", "- ")

@@ -153,6 +153,21 @@ def _unit(sentence: str, start: int, end: int) -> str:
     return " ".join(stem(w) for w in unit.split())
 
 
+def forms(word: str) -> set[str]:
+    """A word and the singulars it may be the plural of (minibuses: minibuse, minibus; batteries: battery)."""
+    word = word.lower()
+    out = {word}
+    if word.endswith("s") and len(word) > 2:
+        out.add(word[:-1])
+    if word.endswith("es") and len(word) > 3:
+        out.add(word[:-2])
+    if word.endswith("ies") and len(word) > 4:
+        out.add(word[:-3] + "y")
+    if word.endswith("ves") and len(word) > 4:  # shelves, knives
+        out |= {word[:-3] + "f", word[:-3] + "fe"}
+    return out
+
+
 def stem(word: str) -> str:
     """A word without its plural s (`trips` -> `trip`; short words such as `gas` kept)."""
     return word[:-1] if len(word) > 3 and word.endswith("s") else word

@@ -490,3 +490,39 @@ def test_identifiers_written_as_such_are_labels_even_named_once() -> None:
             "- Food_3: Costs $6, provides 7 grams of protein.\nYou need at least 76 grams of protein.")
     assert labels(draft(text)) == ["food_1", "food_2", "food_3"]
     assert rows(text, "food_1", "food_2", "food_3") == ["17*food_1 + 4*food_2 + 7*food_3 >= 76"]
+
+
+FARM = (
+    "A farmer needs to decide how many cows, sheep, and chickens to raise in order to maximize profit. The farmer "
+    "can sell cows, sheep, and chickens for $500, $200, and $8 respectively. The feed costs for each cow, sheep, "
+    "and chicken are $100, $80, and $5 respectively. Profit is the difference between the selling price and the "
+    "feed cost. Cows, sheep, and chickens produce 10, 5, and 3 units of manure per day respectively. They can "
+    "clean a maximum of 800 units of manure per day. The total number of animals cannot exceed 100."
+)
+
+
+def test_a_list_per_sentence_is_a_column_and_singular_words_name_plural_decisions():
+    """Two money lists, one per sentence ("sell ... for $500, $200 and $8"; "the feed costs for each cow, sheep
+    and chicken are $100, $80 and $5"): two columns, told apart by their sentences' own words; "each cow" names
+    `cows` (a list's later numbers have no words of their own in their clause)."""
+    reading = read(draft(FARM, "cows", "sheep", "chickens"))
+    assert set(reading.columns) == {"500*cows + 200*sheep + 8*chickens", "100*cows + 80*sheep + 5*chickens",
+                                    "10*cows + 5*sheep + 3*chickens"}
+    from ratiocinator.agents.llmopt.arithmetic import mentions
+
+    said = mentions("The costs for each table, chair, and bookshelf are", ["tables", "chairs", "bookshelves"])
+    assert [m.name for m in said] == ["tables", "chairs", "bookshelves"]
+    one = FARM.replace("The feed costs for each cow, sheep, and chicken are $100, $80, and $5 respectively. ", "")
+    assert "500*cows + 200*sheep + 8*chickens" in read(draft(one, "cows", "sheep", "chickens")).columns
+
+
+def test_an_objective_defined_as_one_column_less_another_is_that_difference():
+    """"maximize profit" where "Profit is the difference between the selling price and the feed cost": the
+    selling column less the feed column, the only candidate; without the definition, both money columns."""
+    assert objective_bodies(draft(FARM, "cows", "sheep", "chickens")) == (("400*cows + 120*sheep + 3*chickens",), True)
+    plain = FARM.replace("Profit is the difference between the selling price and the feed cost. ", "")
+    bodies, decided = objective_bodies(draft(plain, "cows", "sheep", "chickens"))
+    assert decided  # "maximize profit": the money columns
+    assert "400*cows + 120*sheep + 3*chickens" not in bodies and len(bodies) == 2
+    vague = FARM.replace("the selling price and the feed cost", "what comes in and what goes out")
+    assert objective_bodies(draft(vague, "cows", "sheep", "chickens"))[0] != ("400*cows + 120*sheep + 3*chickens",)
