@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from ratiocinator.agents.llmp.consistency import count_words, functional, highest_numbers
+from ratiocinator.agents.llmp.consistency import count_words, functional, highest_numbers, pattern
 from ratiocinator.agents.llmp.domain import PlanningDomain, Vocabulary, vocabulary
 from ratiocinator.agents.llmp.facts import Fact, problem_facts
+from ratiocinator.agents.llmp.grounding import said_in
 from ratiocinator.agents.llmp.programs import object_lists, synthesize
 from ratiocinator.agents.llmp.relations import Relations, learn_relations
 from ratiocinator.agents.llmp.sentences import Aligned, align, words
@@ -33,6 +34,8 @@ class Example:
     relations: Relations = field(default_factory=Relations)  # symmetric, converse and irreflexive two-place predicates
     #: (name pattern, key of the sentence that states its highest number, its lowest number): n0..n3
     highest: tuple[tuple[str, str, int], ...] = ()
+    #: name patterns (tile_#-#) whose every object the example's English names, of a kind it does not count
+    listed: frozenset[str] = frozenset()
 
     @property
     def most_facts(self) -> int:
@@ -58,6 +61,17 @@ def _undeclared(
             if name not in known and name not in found:
                 found[name] = kind.lower() or None
     return list(found.items())
+
+
+def _listed(text: str, objects: tuple[tuple[str, str | None], ...], counted: set[str]) -> frozenset[str]:
+    """The numbered name patterns of two or more objects, all named in the example's English, that it does
+    not count (`tile_0-1 tile_0-2 ...` listed row by row; not `5 blocks`, which the count decides)."""
+    by: dict[str, list[str]] = {}
+    for name, _ in objects:
+        if "#" in pattern(name):
+            by.setdefault(pattern(name), []).append(name)
+    return frozenset(p for p, names in by.items()
+                     if len(names) > 1 and p not in counted and all(said_in(n, text) for n in names))
 
 
 def object_lines(objects: list[tuple[str, str | None]], kinds: list[str | None]) -> str:
@@ -100,5 +114,6 @@ def learn(domain: PlanningDomain) -> Example:
         negated_goal=any(g.negated for g in goal),
         programs=tuple(synthesize(a.facts, lists, frozenset(words(a.sentence.text))) for a in aligned),
         relations=relations,
+        listed=_listed(domain.example_nl, objects, set(counted)),
         highest=tuple((p, k, low) for p, (k, low) in highest_numbers(domain.example_nl, kinds, set(counted)).items()),
     )

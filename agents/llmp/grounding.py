@@ -10,7 +10,9 @@ grippers' grippers); where the text is explicit it is corrected, and each correc
   numbers them (from 0 or 1); extra ones are dropped;
 - a name of a kind that the example declares with one type gets that type (`room4 - robot` is a room);
 - a name that neither the example's kinds nor the text has (`robot` beside robot1 robot2) is dropped
-  (the text has `black` of `white or black`, and `soup can` for soup-can);
+  (the text has `black` of `white or black`, and `soup can` for soup-can), and so is one of a kind
+  the example's English lists every object of by name (tile_0-5 where the text lists tile_0-1 ..
+  tile_5-4);
 - a kind numbered up to a number the example states in a sentence of its own (n0 n1 for `The maximum
   height of blocks is 1.`) gets the numbers up to the one the text's sentence of that shape states;
 - a kind the text does not count but whose numbers in the example are those of a counted kind
@@ -31,7 +33,7 @@ def _index(name: str) -> int:
     return int(found.group(0)) if found else -1
 
 
-def _said(name: str, text: str) -> bool:
+def said_in(name: str, text: str) -> bool:
     """Whether the text uses the name as a word (`black`) or spaced (`soup-can` as `soup can`)."""
     spaced = re.escape(re.sub(r"[-_]+", " ", name)).replace(r"\ ", r"[\s_-]+")
     return re.search(rf"(?<![\w-]){spaced}(?![\w-])", text, re.I) is not None
@@ -127,10 +129,12 @@ def ground_objects(
     example: list[tuple[str, str | None]],
     count_words: dict[str, str],
     numbered: dict[str, list[int]] | None = None,
+    listed: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[str, str | None]], list[str]]:
     """The declared objects corrected by the text's names and counts and the example's types, and
-    (`numbered`: consistency.stated_highest) the numbers the text states a kind up to; the
-    corrections, in words."""
+    (`numbered`: consistency.stated_highest) the numbers the text states a kind up to; a name of a
+    kind the example's English names every object of (`listed`) that this text does not name is
+    dropped; the corrections, in words."""
     types: dict[str, set[str | None]] = {}
     for name, kind in example:
         types.setdefault(pattern(name), set()).add(kind)
@@ -139,8 +143,10 @@ def ground_objects(
     # words for a kind (robot beside robot1, a type's name) are not objects however the text uses them
     kind_names = {re.sub(r"[#_-]+", "", p) for p in types if "#" in p} | {k for ts in types.values() for k in ts if k}
     out = {n: k for n, k in declared
-           if pattern(n) in types or n in named or (n not in kind_names and _said(n, text))}
-    notes = [f"{n} dropped: neither the text nor the example names such an object"
+           if (pattern(n) in types and (pattern(n) not in listed or said_in(n, text))) or n in named
+           or (n not in kind_names and said_in(n, text))}
+    notes = [f"{n} dropped: " + ("the text lists every such object, and not this one" if pattern(n) in listed
+                                 else "neither the text nor the example names such an object")
              for n, _ in declared if n not in out]
     for name, kind in list(out.items()):
         want = typed.get(pattern(name), kind)

@@ -160,7 +160,8 @@ def objects(state: StepwiseState, runtime: Ctx) -> dict[str, Any]:
     (answer,) = backend.generate([conversation], params)
     numbered = stated_highest(text, {p: (k, low) for p, k, low in example.highest})
     declared, repairs = ground_objects(
-        text, read_objects(answer.text), list(example.objects), dict(example.count_words), numbered
+        text, read_objects(answer.text), list(example.objects), dict(example.count_words), numbered,
+        example.listed,
     )
     errors = _object_errors(text, declared, example)
     piece = Piece(

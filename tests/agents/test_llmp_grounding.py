@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not (DATA / "termes").is_dir(), reason="needs sh
 def _ground(domain_name: str, text: str, declared):
     example = learn(load_domain(domain_name, data_dir=DATA))
     numbered = stated_highest(text, {p: (k, low) for p, k, low in example.highest})
-    return ground_objects(text, declared, list(example.objects), dict(example.count_words), numbered)
+    return ground_objects(text, declared, list(example.objects), dict(example.count_words), numbered, example.listed)
 
 
 def test_grounding_leaves_every_gold_problems_objects_as_they_are():
@@ -95,3 +95,16 @@ def test_a_counted_kind_the_text_names_none_of_is_numbered_as_the_example_number
     got, notes = _ground("tyreworld", text, declared)
     assert [n for n, _ in got if n.startswith("r")] == [f"r{i}" for i in range(1, 10)]
     assert any(note.startswith("9 intact") for note in notes)
+
+
+def test_a_name_of_a_kind_the_text_lists_by_name_and_does_not_name_is_dropped():
+    """floortile p11 (0.5B): tile_0-5 and tile_0-6 declared beside the 24 tiles the text lists; the
+    example's English names every tile, so a tile the text does not name is invented."""
+    assert learn(load_domain("floortile", data_dir=DATA)).listed == {"robot#", "tile_#-#"}
+    assert learn(load_domain("grippers", data_dir=DATA)).listed == frozenset()  # its rooms are counted
+    text = (DATA / "floortile" / "p11.nl").read_text()
+    tiles = [(f"tile_{r}-{c}", "tile") for r in range(6) for c in range(1, 5)]
+    got, notes = _ground("floortile", text, [*tiles, ("tile_0-5", "tile"), ("tile_0-6", "tile"),
+                                             ("robot1", "robot"), ("robot2", "robot"), ("white", "color")])
+    assert ("tile_0-5", "tile") not in got and ("tile_0-6", "tile") not in got and set(tiles) <= set(got)
+    assert "tile_0-5 dropped: the text lists every such object, and not this one" in notes
