@@ -128,8 +128,9 @@ def read(draft: Draft) -> Reading:
     table = _with_units(draft, table, given)
     owners = {k: given.get(k) or _owner_after(draft, names, n) or _owner(draft, names, n)
               or _owner_after(draft, names, n, anywhere=True) for k, n in enumerate(table)}
+    labels = _in_names(draft, names, table[:size])  # "Property 2 has ...": a name's label, no rate
     rates = [k for k, n in enumerate(table) if n.bound is None and owners[k] and n.value != 0.0
-             and not is_share(n) and not _multiplier(n) and k not in spelled]
+             and not is_share(n) and not _multiplier(n) and k not in spelled and k not in labels]
     columns = _columns(draft, names, table, rates, owners)
     rows: dict[int, str] = {}
     used: set[int] = set()
@@ -157,7 +158,7 @@ def read(draft: Draft) -> Reading:
     for c in wide:
         body = _sum(table, c, owners, names)
         bodies[body] = bodies.get(body, frozenset()) | _column_words(draft, names, [table[k] for k in c])
-    rated = used | {k for c in wide for k in c} | _in_names(draft, names, table[:size])
+    rated = used | {k for c in wide for k in c} | labels
     binary = frozenset(name for name, domain in draft.variables() if domain == "binary")
     compared = {s: row for s, sentence in enumerate(draft.sentences)
                 if (row := _compared(sentence, names) or logic.implication(sentence, names, binary))}
@@ -280,7 +281,7 @@ def _in_names(draft: Draft, names: list[str], table: list[Number]) -> set[int]:
     out = set()
     for k, n in enumerate(table):
         sentence, at, _ = _span(draft, n)
-        before = re.findall(r"[a-z]+", sentence[: max(at, 0)].lower())[-1:]
+        before = re.findall(r"(?<![a-z0-9])([a-z]+)[ _-]*$", sentence[: max(at, 0)].lower())  # right before it
         if before and any(f"{before[0]}_{n.written.lower()}" in f"_{name.lower()}_" or
                           f"{before[0]}{n.written.lower()}" in name.lower().split("_") for name in names):
             out.add(k)
@@ -561,6 +562,8 @@ def _unmeasured(text: str) -> str:
     `units of platinum` say what 15 counts, not whose rate 25 is)."""
     out, last = [], 0
     for m in _MEASURE.finditer(text):
+        if m.start() < last or (re.search(r"\b[A-Z][a-z]*\s+$", text[: m.start()]) and m.group(0).isdigit()):
+            continue  # "Property 1 has an annual income of": a label, which measures nothing
         out.append(text[last:m.end()])
         rest = _BREAK.search(text, m.end())
         last = rest.start() if rest else len(text)
@@ -782,7 +785,9 @@ def objective_bodies(draft: Draft) -> tuple[tuple[str, ...], bool]:
                 said = {kind for kind, units in _KINDS.items() if word in units | {kind}}  # "cost": money's column,
                 said = said or {word} - _VAGUE - tokens  # not one "at a cost" follows; a decision's word says nothing
                 hits = [body for body, words in zip(reading.columns, reading.words, strict=True) if words & said]
-                if hits:  # the first word of the phrase that names a column: "amount of time ... the ducks"
+                exact = [body for body, words in zip(reading.columns, reading.words, strict=True) if word in words]
+                hits = exact if 0 < len(exact) < len(hits) else hits  # "maximize their annual income": that
+                if hits:  # money column's own word, not every money column  # the first word of the phrase that names a column: "amount of time ... the ducks"
                     supported += hits
                     break
     defined = _difference(draft, reading, names)

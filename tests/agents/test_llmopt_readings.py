@@ -526,3 +526,20 @@ def test_an_objective_defined_as_one_column_less_another_is_that_difference():
     assert "400*cows + 120*sheep + 3*chickens" not in bodies and len(bodies) == 2
     vague = FARM.replace("the selling price and the feed cost", "what comes in and what goes out")
     assert objective_bodies(draft(vague, "cows", "sheep", "chickens"))[0] != ("400*cows + 120*sheep + 3*chickens",)
+
+
+def test_a_label_number_is_no_rate_and_measures_nothing():
+    """"Property 2 has an annual income of $35,000": 2 is the name's label, no rate of property_1 (a column
+    "2*property_1 + 3*property_2 + ..." was the objective), and "annual income" are the words of the money
+    column the objective names; "2 units for activity x1, 3 units for activity x2": 3 is a rate (the word
+    right before it is x1's, not a label's)."""
+    text = ("The Li family plans to buy commercial real estate. Property 1 has an annual income of $12,500, Property 2 "
+            "has an annual income of $35,000, Property 3 has an annual income of $23,000. Property 1 costs $1.5 "
+            "million, Property 2 costs $2.1 million, and Property 3 costs $2.3 million. The budget is $4 million. "
+            "Help them decide which properties to purchase to maximize their annual income.")
+    names = ("property_1", "property_2", "property_3")
+    assert objective_bodies(draft(text, *names, domain="binary")) == (
+        ("12500*property_1 + 35000*property_2 + 23000*property_3",), True)
+    costs = ("The objective is to minimize the total cost, with costs being 2 units for activity x1, 3 units for "
+             "activity x2 and 5 units for activity x3. The combined budget for x1 and x2 cannot exceed 100.")
+    assert objective_bodies(draft(costs, "x1", "x2", "x3"))[0] == ("2*x1 + 3*x2 + 5*x3",)
