@@ -10,7 +10,10 @@ written here, not by the model: each is the standard one (Ahuja, Magnanti and Or
 - path: shortest path from a start to an end (one unit of flow; its LP relaxation is integral);
 - transport: shipping from the arcs' tails to their heads to meet demands within capacities, with a binary
   for opening a tail where the text gives a cost for it (fixed-charge facility location); or, where every
-  place has a stock and a need, moving amounts between them until each has its need (min-cost flow).
+  place has a stock and a need, moving amounts between them until each has its need (min-cost flow);
+- assign: a grid of one number per (row, column) of two label sets (grid.py): each item of the smaller set
+  to exactly one of the larger, each of the larger at most once (the linear assignment problem; its LP
+  relaxation is integral, the variables are binary anyway).
 A pair the text gives no number for is no arc (its mask is 0; a capacity of 0 is none either).
 """
 
@@ -19,10 +22,11 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from ratiocinator.agents.llmopt.grid import Grid
 from ratiocinator.agents.llmopt.network import NEED, Network
 
-Structure = Literal["tour", "flow", "path", "transport"]
-STRUCTURES: tuple[Structure, ...] = ("tour", "flow", "path", "transport")
+Structure = Literal["tour", "flow", "path", "transport", "assign"]
+STRUCTURES: tuple[Structure, ...] = ("tour", "flow", "path", "transport", "assign")
 
 
 def _matrix(places: tuple[str, ...], values: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
@@ -189,3 +193,23 @@ def redistribute(network: Network) -> dict[str, Any] | None:
          "forall": {"k": "P"}},
     ]
     return model
+
+
+def assign(grid: Grid, sense: str = "minimize") -> dict[str, Any]:
+    """Each member of the grid's smaller label set matched to one of the larger, each of the larger used at most
+    once (all exactly once where the two are the same size), the matched numbers' sum minimized (or maximized)."""
+    rows, columns = list(grid.rows), list(grid.columns)
+    value = {r: {c: grid.values[i][j] for j, c in enumerate(columns)} for i, r in enumerate(rows)}
+    every_row = "==" if len(rows) <= len(columns) else "<="
+    every_column = "==" if len(columns) <= len(rows) else "<="
+    return {
+        "name": "assign",
+        "sets": [{"name": "R", "elements": rows}, {"name": "C", "elements": columns}],
+        "parameters": [{"name": "v", "index": ["R", "C"], "value": value}],
+        "variables": [{"name": "x", "index": ["R", "C"], "domain": "binary"}],
+        "objective": {"sense": sense, "expression": "sum(v[r, c] * x[r, c] for r in R for c in C)"},
+        "constraints": [
+            {"name": "row_once", "expression": f"sum(x[r, c] for c in C) {every_row} 1", "forall": {"r": "R"}},
+            {"name": "column_once", "expression": f"sum(x[r, c] for r in R) {every_column} 1", "forall": {"c": "C"}},
+        ],
+    }

@@ -1,4 +1,4 @@
-"""Stepwise LLMOPT's network step: a text whose numbers are mostly between named places is one decision for the model.
+"""Stepwise LLMOPT's network step: a text whose numbers are mostly between named places (or a grid of two label sets) is one decision for the model.
 
 network.py reads the places and the number of each ordered pair in code; networkmodels.py writes the textbook
 model of each question such data can ask (a tour, a maximum flow, a shortest path, a transportation with
@@ -7,14 +7,17 @@ structures the data can build (a flow or path needs the two places "from ... to 
 every place's pair, a transportation a demand for every head) and "other"; the words' sense (choose.stated_sense)
 rules out those of the other sense. The chosen model is solved and checked by the engine like any formulation;
 "other", a network too small or too little of the text, or a model that does not solve ok leave the text to
-the sentence-by-sentence steps.
+the sentence-by-sentence steps. A text that speaks of assigning and gives one grid (grid.py: workers by tasks)
+is asked the same way between an assignment and "other".
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from ratiocinator.agents.llmopt import grid as grids
 from ratiocinator.agents.llmopt import network as networks
 from ratiocinator.agents.llmopt import networkmodels as models
 from ratiocinator.agents.llmopt.choose import stated_sense
@@ -28,15 +31,25 @@ QUESTION = (
     "flow (send as much as possible from a source to a sink), path (the shortest way from a start to an end), "
     "transport (ship from sources to meet each destination's demand at least cost), or other."
 )
+#: the question where the text's data is a grid of two label sets (grid.py)
+GRID_QUESTION = (
+    "Which kind of problem is this? Answer with one word: assign (give each task to exactly one worker, each "
+    "worker at most one task, as the table's numbers of each pair say), or other."
+)
+#: a grid is an assignment only where the words say so
+_ASSIGN = re.compile(r"\bassign", re.IGNORECASE)
 #: each structure's sense: a text that states the other sense asks another question
-SENSES = {"tour": "minimize", "flow": "maximize", "path": "minimize", "transport": "minimize"}
+SENSES = {"tour": "minimize", "flow": "maximize", "path": "minimize", "transport": "minimize"}  # assign: either
 #: the largest share of a tour's, flow's or path's numbers the network reading may leave unread
 MOST_UNREAD = 0.25
 FEWEST_ARCS = 3
 
 
 def candidates(problem: str) -> dict[str, dict[str, Any]]:
-    """The formulations the text's network can be, by structure (none where it is no network)."""
+    """The formulations the text's network or grid can be, by structure (none where it is neither)."""
+    table = grids.read(problem) if _ASSIGN.search(problem) else None
+    if table is not None:
+        return {"assign": models.assign(table, stated_sense(problem) or "minimize")}
     net = networks.read(problem)
     if net is None or len(net.arcs) < FEWEST_ARCS or net.tables() > 1:  # one table of pairs: no two at once
         return {}
@@ -74,7 +87,8 @@ def decide(problem: str, backend: Any, config: LLMOPTConfig) -> tuple[str, Attem
     if not built:
         return None
     options = [*built, "other"]
-    prompt = [Message(role="user", content=f"{problem}\n\n{QUESTION}")]
+    question = GRID_QUESTION if "assign" in built else QUESTION
+    prompt = [Message(role="user", content=f"{problem}\n\n{question}")]
     scores = backend.score(prompt, options)
     choice = options[max(range(len(options)), key=scores.__getitem__)]
     if choice == "other":
