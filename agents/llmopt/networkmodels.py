@@ -13,7 +13,10 @@ written here, not by the model: each is the standard one (Ahuja, Magnanti and Or
   place has a stock and a need, moving amounts between them until each has its need (min-cost flow);
 - assign: a grid of one number per (row, column) of two label sets (grid.py): each item of the smaller set
   to exactly one of the larger, each of the larger at most once (the linear assignment problem; its LP
-  relaxation is integral, the variables are binary anyway).
+  relaxation is integral, the variables are binary anyway);
+- cover: staff who each work a shift of several consecutive periods (shifts.py), as few as meet every period's
+  need (cyclic staffing: Baker, "Scheduling a full-time workforce", 1974), whole people unless the text
+  allows fractions.
 A pair the text gives no number for is no arc (its mask is 0; a capacity of 0 is none either).
 """
 
@@ -24,9 +27,10 @@ from typing import Any, Literal
 
 from ratiocinator.agents.llmopt.grid import Grid
 from ratiocinator.agents.llmopt.network import NEED, Network
+from ratiocinator.agents.llmopt.shifts import Shifts
 
-Structure = Literal["tour", "flow", "path", "transport", "assign"]
-STRUCTURES: tuple[Structure, ...] = ("tour", "flow", "path", "transport", "assign")
+Structure = Literal["tour", "flow", "path", "transport", "assign", "cover"]
+STRUCTURES: tuple[Structure, ...] = ("tour", "flow", "path", "transport", "assign", "cover")
 
 
 def _matrix(places: tuple[str, ...], values: dict[tuple[str, str], float]) -> dict[str, dict[str, float]]:
@@ -212,4 +216,27 @@ def assign(grid: Grid, sense: str = "minimize") -> dict[str, Any]:
             {"name": "row_once", "expression": f"sum(x[r, c] for c in C) {every_row} 1", "forall": {"r": "R"}},
             {"name": "column_once", "expression": f"sum(x[r, c] for r in R) {every_column} 1", "forall": {"c": "C"}},
         ],
+    }
+
+
+def cover(shifts: Shifts, whole: bool = True) -> dict[str, Any]:
+    """As few staff as meet every period's need, each starting at a period and on duty for `span` periods in a row
+    (wrapping around where the periods are cyclic)."""
+    periods, n = list(shifts.periods), len(shifts.periods)
+
+    def covers(start: int, t: int) -> bool:
+        ahead = (t - start) % n if shifts.cyclic else t - start
+        return 0 <= ahead < shifts.span
+
+    return {
+        "name": "cover",
+        "sets": [{"name": "P", "elements": periods}],
+        "parameters": [{"name": "need", "index": ["P"], "value": dict(zip(periods, shifts.need, strict=True))},
+                       {"name": "on", "index": ["P", "P"], "value": {
+                           a: {b: 1.0 if covers(i, j) else 0.0 for j, b in enumerate(periods)}
+                           for i, a in enumerate(periods)}}],
+        "variables": [{"name": "x", "index": ["P"], "domain": "nonnegative_integer" if whole else "nonnegative"}],
+        "objective": {"sense": "minimize", "expression": "sum(x[s] for s in P)"},
+        "constraints": [{"name": "met", "expression": "sum(on[s, t] * x[s] for s in P) >= need[t]",
+                         "forall": {"t": "P"}}],
     }

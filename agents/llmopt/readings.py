@@ -602,24 +602,32 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
         if len({owners[k] for k in group}) == len(group):
             columns[(unit, frozenset())] = group
             continue
+        found = _told_apart(draft, names, table, group)
         lists = _sentence_lists(draft, names, table, group, owners)
-        if lists:
-            columns |= {(unit, key): ks for key, ks in lists.items()}
-            continue
-        details = {k: _clause_words(draft, table[k], names, before=False) for k in group}
-        common = set.intersection(*details.values())
-        if len({frozenset(details[k] - common) for k in group}) == 1:  # the words after tell none apart: those
-            details = {k: _clause_words(draft, table[k], names, before=True) for k in group}  # before may ("the
-            common = set.intersection(*details.values())  # cost of A is $1.6 million", "A has an income of $15,000")
-        keys = {k: frozenset(details[k] - common) for k in group}
-        told = {key for key in keys.values() if key}
-        for k in group:
-            if not keys[k] and told:  # "Fish is high in protein with 20 grams, contains no ...": the words before
-                before = _clause_words(draft, table[k], names, before=True)
-                fits = [key for key in told if key <= before]
-                keys[k] = fits[0] if len(fits) == 1 else keys[k]
-            columns.setdefault((unit, keys[k]), []).append(k)
+        if lists and any(len({owners[k] for k in ks}) < len(ks) for ks in found.values()):
+            found = lists  # the clauses' words leave a column with an owner twice: the sentences tell them apart
+        for key, ks in found.items():
+            columns.setdefault((unit, key), []).extend(ks)
     return {key: ks for key, ks in columns.items() if len({owners[k] for k in ks}) == len(ks)}
+
+
+def _told_apart(draft: Draft, names: list[str], table: list[Number], group: list[int]) -> dict[frozenset[str], list[int]]:
+    """A unit's rates split by the words of their clauses that the others lack (after each rate, else before it)."""
+    details = {k: _clause_words(draft, table[k], names, before=False) for k in group}
+    common = set.intersection(*details.values())
+    if len({frozenset(details[k] - common) for k in group}) == 1:  # the words after tell none apart: those
+        details = {k: _clause_words(draft, table[k], names, before=True) for k in group}  # before may ("the
+        common = set.intersection(*details.values())  # cost of A is $1.6 million", "A has an income of $15,000")
+    keys = {k: frozenset(details[k] - common) for k in group}
+    told = {key for key in keys.values() if key}
+    out: dict[frozenset[str], list[int]] = {}
+    for k in group:
+        if not keys[k] and told:  # "Fish is high in protein with 20 grams, contains no ...": the words before
+            before = _clause_words(draft, table[k], names, before=True)
+            fits = [key for key in told if key <= before]
+            keys[k] = fits[0] if len(fits) == 1 else keys[k]
+        out.setdefault(keys[k], []).append(k)
+    return out
 
 
 def _sentence_lists(draft: Draft, names: list[str], table: list[Number], group: list[int],

@@ -8,7 +8,8 @@ every place's pair, a transportation a demand for every head) and "other"; the w
 rules out those of the other sense. The chosen model is solved and checked by the engine like any formulation;
 "other", a network too small or too little of the text, or a model that does not solve ok leave the text to
 the sentence-by-sentence steps. A text that speaks of assigning and gives one grid (grid.py: workers by tasks)
-is asked the same way between an assignment and "other".
+is asked the same way between an assignment and "other", and a text of staffing periods (shifts.py) between a
+covering and "other".
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from ratiocinator.agents.llmopt import grid as grids
 from ratiocinator.agents.llmopt import network as networks
 from ratiocinator.agents.llmopt import networkmodels as models
+from ratiocinator.agents.llmopt import shifts
 from ratiocinator.agents.llmopt.choose import stated_sense
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
 from ratiocinator.agents.llmopt.engine import evaluate
@@ -31,13 +33,18 @@ QUESTION = (
     "flow (send as much as possible from a source to a sink), path (the shortest way from a start to an end), "
     "transport (ship from sources to meet each destination's demand at least cost), or other."
 )
-#: the question where the text's data is a grid of two label sets (grid.py)
-GRID_QUESTION = (
-    "Which kind of problem is this? Answer with one word: assign (give each task to exactly one worker, each "
-    "worker at most one task, as the table's numbers of each pair say), or other."
-)
+#: the answers a question offers beside the network's four, where the text's data is a grid (grid.py) or
+#: staffing periods (shifts.py)
+OTHER_KINDS = {
+    "assign": "assign (give each task to exactly one worker, each worker at most one task, as the table's "
+              "numbers of each pair say)",
+    "cover": "cover (staff who each work several consecutive periods, enough of them on duty in every period)",
+}
 #: a grid is an assignment only where the words say so
 _ASSIGN = re.compile(r"\bassign", re.IGNORECASE)
+#: words that allow a fractional count of staff
+_FRACTIONS = re.compile(r"\bignor\w* (?:the )?integrality|\ballow\w*\W+(?:\w+\W+){0,3}half\b|\bfractional\b",
+                        re.IGNORECASE)
 #: each structure's sense: a text that states the other sense asks another question
 SENSES = {"tour": "minimize", "flow": "maximize", "path": "minimize", "transport": "minimize"}  # assign: either
 #: the largest share of a tour's, flow's or path's numbers the network reading may leave unread
@@ -50,6 +57,9 @@ def candidates(problem: str) -> dict[str, dict[str, Any]]:
     table = grids.read(problem) if _ASSIGN.search(problem) else None
     if table is not None:
         return {"assign": models.assign(table, stated_sense(problem) or "minimize")}
+    staffed = shifts.read(problem)
+    if staffed is not None and stated_sense(problem) in (None, "minimize"):
+        return {"cover": models.cover(staffed, whole=not _FRACTIONS.search(problem))}
     net = networks.read(problem)
     if net is None or len(net.arcs) < FEWEST_ARCS or net.tables() > 1:  # one table of pairs: no two at once
         return {}
@@ -87,7 +97,8 @@ def decide(problem: str, backend: Any, config: LLMOPTConfig) -> tuple[str, Attem
     if not built:
         return None
     options = [*built, "other"]
-    question = GRID_QUESTION if "assign" in built else QUESTION
+    extra = [OTHER_KINDS[kind] for kind in built if kind in OTHER_KINDS]
+    question = f"Which kind of problem is this? Answer with one word: {', '.join(extra)}, or other." if extra else QUESTION
     prompt = [Message(role="user", content=f"{problem}\n\n{question}")]
     scores = backend.score(prompt, options)
     choice = options[max(range(len(options)), key=scores.__getitem__)]
