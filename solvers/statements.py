@@ -318,11 +318,15 @@ _SCALED = re.compile(r"\s+(thousand|million|billion)\b", re.IGNORECASE)
 SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 
 
+_CAPTION = re.compile(r"\b(?:Table|Figure|Fig\.|Exhibit)\s+\d+(?:[-.]\d+)*")
+
+
 def _numbers(text: str, toks: list[Token]) -> list[Number]:
-    """The numbers the text states: each number token ("$1.6 million" is 1600000, one number), and the numbers
-    written as words."""
+    """The numbers the text states: each number token ("$1.6 million" is 1600000, one number) but a caption's
+    ("Table 3.4", "Figure 2"), and the numbers written as words."""
     found, scaled = [], set()
-    for t in (t for t in toks if t.kind == "num"):
+    captions = [m.span() for m in _CAPTION.finditer(text)]  # "Table 1-17": a caption's number is no datum
+    for t in (t for t in toks if t.kind == "num" and not any(a <= t.start < b for a, b in captions)):
         scale = None if t.percent or t.attached else _SCALED.match(text, t.end)
         value = (t.value or 0.0) * (SCALES[scale.group(1).lower()] if scale else 1.0)
         found.append(Number(value=round(value, 6), written=text[t.start:scale.end()] if scale else t.text,

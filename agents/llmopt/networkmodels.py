@@ -230,11 +230,13 @@ def cover(shifts: Shifts, whole: bool = True) -> dict[str, Any]:
 
     return {
         "name": "cover",
-        "sets": [{"name": "P", "elements": periods}],
+        "sets": [{"name": "P", "elements": periods}, {"name": "L", "elements": ["shift", "period", "whole"]}],
         "parameters": [{"name": "need", "index": ["P"], "value": dict(zip(periods, shifts.need, strict=True))},
                        {"name": "on", "index": ["P", "P"], "value": {
                            a: {b: 1.0 if covers(i, j) else 0.0 for j, b in enumerate(periods)}
-                           for i, a in enumerate(periods)}}],
+                           for i, a in enumerate(periods)}},
+                       {"name": "lengths", "index": ["L"], "value": dict(zip(("shift", "period", "whole"),
+                                                                               shifts.lengths, strict=True))}],
         "variables": [{"name": "x", "index": ["P"], "domain": "nonnegative_integer" if whole else "nonnegative"}],
         "objective": {"sense": "minimize", "expression": "sum(x[s] for s in P)"},
         "constraints": [{"name": "met", "expression": "sum(on[s, t] * x[s] for s in P) >= need[t]",

@@ -27,6 +27,7 @@ _HOURS = re.compile(r"\bwork\w*\s+(?:continuously\s+)?(?:for\s+)?(\w+)\s+(?:cons
 _INDEXED = re.compile(r"\b([a-z])_?\{?(\d+)\}?\s*=\s*(\d+(?:\.\d+)?)")
 _DAYS = re.compile(r"\b(\w+)\s+(?:days\s+in\s+a\s+row|consecutive\s+days)\b", re.IGNORECASE)
 _DAY = 24 * 60
+_ROW_LABEL = re.compile(r"(?:^|\n|\\\\|\|)\s*(?:\\hline\s*)?(\d+)\s*[&|]\s*$")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class Shifts:
     need: tuple[float, ...]
     span: int
     cyclic: bool
+    #: the shift's length, a period's, and the whole the periods fill (24 hours, 7 days; 0 where they do not
+    #: wrap), in the text's unit: what the span and the wrap were read from
+    lengths: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def _count(word: str) -> int | None:
@@ -54,7 +58,9 @@ def _clock(text: str) -> Shifts | None:
         after = _AFTER.match(text, m.end())
         if after:
             h1, m1, h2, m2 = map(int, m.groups())
-            found.append((f"{h1}:{m1:02d}-{h2}:{m2:02d}", float(after.group(1)), (h2 * 60 + m2 - h1 * 60 - m1) % _DAY))
+            row = _ROW_LABEL.search(text[: m.start()])  # "| 3 | 14:00 ~ 18:00 | 60": shift 3
+            name = f"{row.group(1)} ({h1}:{m1:02d}-{h2}:{m2:02d})" if row else f"{h1}:{m1:02d}-{h2}:{m2:02d}"
+            found.append((name, float(after.group(1)), (h2 * 60 + m2 - h1 * 60 - m1) % _DAY))
     hours = _HOURS.search(text)
     if len(found) < 3 or hours is None or (count := _count(hours.group(1))) is None:
         return None
@@ -64,7 +70,9 @@ def _clock(text: str) -> Shifts | None:
     span = count * 60 // length
     if not 1 < span < len(found):
         return None
-    return Shifts(tuple(p for p, _, _ in found), tuple(n for _, n, _ in found), span, len(found) * length == _DAY)
+    cyclic = len(found) * length == _DAY
+    return Shifts(tuple(p for p, _, _ in found), tuple(n for _, n, _ in found), span, cyclic,
+                  (float(count), length / 60, 24.0 if cyclic else 0.0))
 
 
 def _numbered(text: str) -> Shifts | None:
@@ -77,8 +85,9 @@ def _numbered(text: str) -> Shifts | None:
     span = _count(days.group(1))
     if span is None or not 1 < span < len(values):
         return None
-    return Shifts(tuple(f"{values[0][0]}{i}" for _, i, _ in values), tuple(v for _, _, v in values), span,
-                  len(values) == 7)
+    week = len(values) == 7
+    return Shifts(tuple(f"{values[0][0]}{i}" for _, i, _ in values), tuple(v for _, _, v in values), span, week,
+                  (float(span), 1.0, 7.0 if week else 0.0))
 
 
 def read(text: str) -> Shifts | None:

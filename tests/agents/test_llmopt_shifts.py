@@ -49,11 +49,13 @@ def _brute(need: tuple[float, ...], span: int) -> int:
 def test_clock_ranges_with_their_needs_and_the_shifts_hours_are_read():
     store = shifts.read(STORE)
     assert store == shifts.Shifts(("0:00-6:00", "6:00-12:00", "12:00-18:00", "18:00-0:00"), (4.0, 9.0, 7.0, 5.0),
-                                  2, True)
-    table = shifts.read(TABLE)  # a LaTeX table of shifts, "\sim" between the times
+                                  2, True, (12.0, 6.0, 24.0))
+    table = shifts.read(TABLE)  # a LaTeX table of shifts, "\sim" between the times, each row's shift number
     assert table is not None and table.need == (6.0, 3.0, 2.0) and table.span == 2 and table.cyclic
+    assert table.periods == ("1 (8:00-16:00)", "2 (16:00-0:00)", "3 (0:00-8:00)")
     week = shifts.read(WEEK)
     assert week is not None and week.periods[0] == "d1" and week.span == 5 and week.cyclic
+    assert week.lengths == (5.0, 1.0, 7.0)
 
 
 def test_texts_without_a_shift_length_or_periods_are_none():
@@ -83,6 +85,7 @@ def test_the_model_decides_whether_the_text_asks_for_a_cover():
     assert set(structure.candidates(STORE)) == {"cover"}
     fractional = structure.candidates(WEEK)["cover"]
     assert fractional["variables"][0]["domain"] == "nonnegative"  # "we allow half a nurse"
-    chosen = structure.decide(TABLE, _Prefers("cover"), LLMOPTConfig())
-    assert chosen is not None and chosen[0] == "cover" and chosen[1].objective == pytest.approx(6)
+    chosen = structure.decide(TABLE, _Prefers("cover"), LLMOPTConfig())  # checked against the text: every number
+    assert chosen is not None and chosen[0] == "cover" and chosen[1].objective == pytest.approx(6)  # of it used
+    assert structure.decide(STORE, _Prefers("cover"), LLMOPTConfig()) is not None  # "twelve hours", "24-hour"
     assert structure.decide(TABLE, _Prefers("other"), LLMOPTConfig()) is None

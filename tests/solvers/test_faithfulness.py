@@ -175,3 +175,9 @@ def test_hostile_text_is_read_quickly_and_never_verified_where_it_cannot_be_read
     assert check.scope == "doubtful" and "no real value" in check.reason
     broken_formulation = compare_with_text("x <= 2", {"variables": []}, {})
     assert broken_formulation.scope == "doubtful" and "could not be compared" in broken_formulation.reason
+
+
+def test_a_captions_number_is_no_datum_of_the_text():
+    """"as shown in Table 1-17": 1 and 17 name the table; a formulation is not asked to use them."""
+    stated = read_text("The crews needed are shown in Table 1-17 and Figure 3. Shift 1 needs 60 people, shift 2 needs 70.")
+    assert [n.written for n in stated.outside] == ["1", "60", "2", "70"]
