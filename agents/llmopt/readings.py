@@ -603,9 +603,8 @@ def _columns(draft: Draft, names: list[str], table: list[Number], rates: list[in
             columns[(unit, frozenset())] = group
             continue
         found = _told_apart(draft, names, table, group)
-        lists = _sentence_lists(draft, names, table, group, owners)
-        if lists and any(len({owners[k] for k in ks}) < len(ks) for ks in found.values()):
-            found = lists  # the clauses' words leave a column with an owner twice: the sentences tell them apart
+        if any(len({owners[k] for k in ks}) < len(ks) for ks in found.values()):  # a column with an owner twice:
+            found = _sentence_lists(draft, names, table, group, owners) or found  # the sentences may tell them apart
         for key, ks in found.items():
             columns.setdefault((unit, key), []).extend(ks)
     return {key: ks for key, ks in columns.items() if len({owners[k] for k in ks}) == len(ks)}

@@ -8,9 +8,7 @@ import pytest
 
 from ratiocinator.agents.llmopt import grid, networkmodels, structure
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
-from ratiocinator.models.scripted import ScriptedBackend
-from ratiocinator.solvers.formulation import Formulation
-from ratiocinator.solvers.optimization import solve
+from tests.agents.test_llmopt_network import Prefers, optimum
 
 TIMES = [[9, 4, 3, 7], [4, 6, 5, 6], [5, 4, 7, 5], [7, 5, 2, 3], [10, 6, 7, 4]]
 LATEX = (
@@ -27,11 +25,6 @@ MARKDOWN = (
     "| M2 | 5 | 9 | 4 |\n| M3 | 7 | 2 | 6 |\n\nHow should they be assigned to maximize the total profit?"
 )
 
-
-def _optimum(model) -> float:
-    result = solve(Formulation.model_validate(model))
-    assert result.status == "optimal", result
-    return result.objective
 
 
 def test_a_latex_or_markdown_grid_is_read_with_its_labels():
@@ -52,23 +45,15 @@ def test_tables_with_other_cells_or_two_grids_are_not_grids():
 
 def test_the_assignment_is_the_best_matching_of_the_smaller_set():
     best = min(sum(TIMES[w][t] for t, w in enumerate(ws)) for ws in itertools.permutations(range(5), 4))
-    assert _optimum(networkmodels.assign(grid.read(LATEX))) == pytest.approx(best) == 14
-    assert _optimum(networkmodels.assign(grid.read(MARKDOWN), "maximize")) == pytest.approx(8 + 9 + 6)
+    assert optimum(networkmodels.assign(grid.read(LATEX))) == pytest.approx(best) == 14
+    assert optimum(networkmodels.assign(grid.read(MARKDOWN), "maximize")) == pytest.approx(8 + 9 + 6)
 
-
-class _Prefers(ScriptedBackend):
-    def __init__(self, answer: str):
-        super().__init__()
-        self.answer = answer
-
-    def score(self, prompt, continuations):
-        return [0.0 if c == self.answer else -5.0 for c in continuations]
 
 
 def test_only_a_text_about_assigning_is_asked_and_the_model_decides():
     assert set(structure.candidates(LATEX)) == {"assign"}
     assert structure.candidates(MARKDOWN)["assign"]["objective"]["sense"] == "maximize"
     assert structure.candidates(LATEX.replace("assignment", "production")) == {}  # a grid alone is no assignment
-    chosen = structure.decide(LATEX, _Prefers("assign"), LLMOPTConfig())
+    chosen = structure.decide(LATEX, Prefers("assign"), LLMOPTConfig())
     assert chosen is not None and chosen[0] == "assign" and chosen[1].objective == pytest.approx(14)
-    assert structure.decide(LATEX, _Prefers("other"), LLMOPTConfig()) is None
+    assert structure.decide(LATEX, Prefers("other"), LLMOPTConfig()) is None

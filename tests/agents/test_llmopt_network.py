@@ -58,7 +58,7 @@ SHARE = (
 )
 
 
-def _optimum(model: dict) -> float:
+def optimum(model: dict) -> float:
     result = solve(Formulation.model_validate(model))
     assert result.status == "optimal", result
     return result.objective
@@ -115,16 +115,16 @@ def test_tour_is_the_cheapest_round_trip():
     first, *rest = net.places
     best = min(sum(cost[(t[k], t[(k + 1) % 4])] for k in range(4)) for t in ([first, *p] for p in
                                                                               itertools.permutations(rest)))
-    assert _optimum(networkmodels.tour(net)) == pytest.approx(best) == 34
+    assert optimum(networkmodels.tour(net)) == pytest.approx(best) == 34
 
 
 def test_flow_and_path_and_transport_optima():
-    assert _optimum(networkmodels.flow(network.read(FLOW), "Station 0", "Station 4")) == pytest.approx(11)
+    assert optimum(networkmodels.flow(network.read(FLOW), "Station 0", "Station 4")) == pytest.approx(11)
     net = network.read(PATH)
-    assert _optimum(networkmodels.path(net, "Junction S", "Junction T")) == pytest.approx(5)  # S-2-1-3-T
+    assert optimum(networkmodels.path(net, "Junction S", "Junction T")) == pytest.approx(5)  # S-2-1-3-T
     # open warehouses 2 and 3: 300 + 400, ship 80 + 70 from 2 (shop 2, shop 1) and 30 + 90 from 3
     shipped = networkmodels.transport(network.read(SHIP))
-    assert shipped is not None and _optimum(shipped) == pytest.approx(700 + 80 * 1 + 70 * 3 + 30 * 4 + 90 * 2)
+    assert shipped is not None and optimum(shipped) == pytest.approx(700 + 80 * 1 + 70 * 3 + 30 * 4 + 90 * 2)
 
 
 def test_stock_and_need_of_every_place_is_a_redistribution():
@@ -132,7 +132,7 @@ def test_stock_and_need_of_every_place_is_a_redistribution():
     assert net is not None and len(net.series) == 2  # "has 50", and "needs 20" / "requires only 25" alike
     shared = networkmodels.redistribute(net)
     assert shared is not None and networkmodels.transport(net) is None  # every place both sends and receives
-    assert _optimum(shared) == pytest.approx(5 * 2 + 25 * 3)  # C's surplus of 5 is nearer to B than A's
+    assert optimum(shared) == pytest.approx(5 * 2 + 25 * 3)  # C's surplus of 5 is nearer to B than A's
     assert set(structure.candidates(SHARE)) == {"transport"}
 
 
@@ -146,7 +146,7 @@ def test_lowercase_places_after_from_and_a_need_stated_after_its_number():
     assert net is not None and net.places == ("Location 1", "Location 2", "Location 3")
     assert [h.rsplit("| ", 1)[1] for h, _ in net.series] == ["0", "need"]
     shared = networkmodels.redistribute(net)  # each pair stated once: a move costs the same either way
-    assert shared is not None and _optimum(shared) == pytest.approx(20 * 4 + 5 * 3 + 5 * 4)  # 1->2 25, 2->3 5
+    assert shared is not None and optimum(shared) == pytest.approx(20 * 4 + 5 * 3 + 5 * 4)  # 1->2 25, 2->3 5
 
 
 def test_a_matrix_table_of_the_places_gives_the_arcs():
@@ -156,7 +156,7 @@ def test_a_matrix_table_of_the_places_gives_the_arcs():
     net = network.read(text)
     assert net is not None and net.places == ("Shop 1", "Shop 2", "Shop 3", "Shop 4") and len(net.arcs) == 6
     assert set(structure.candidates(text)) == {"tour"}
-    assert _optimum(networkmodels.tour(net)) == pytest.approx(4 + 2 + 3 + 5)  # 1-4-3-2-1
+    assert optimum(networkmodels.tour(net)) == pytest.approx(4 + 2 + 3 + 5)  # 1-4-3-2-1
 
 
 def test_candidates_follow_the_stated_sense():
@@ -166,7 +166,7 @@ def test_candidates_follow_the_stated_sense():
     assert "path" in structure.candidates(PATH)
 
 
-class _Prefers(ScriptedBackend):
+class Prefers(ScriptedBackend):
     """Scores one answer highest (the scripted backend's own score favours the shortest)."""
 
     def __init__(self, answer: str):
@@ -178,13 +178,13 @@ class _Prefers(ScriptedBackend):
 
 
 def test_the_model_decides_the_question_and_other_leaves_the_text_to_the_steps():
-    chosen = structure.decide(PATH, _Prefers("path"), LLMOPTConfig())
+    chosen = structure.decide(PATH, Prefers("path"), LLMOPTConfig())
     assert chosen is not None and chosen[0] == "path" and chosen[1].objective == pytest.approx(5)
-    assert structure.decide(PATH, _Prefers("other"), LLMOPTConfig()) is None
+    assert structure.decide(PATH, Prefers("other"), LLMOPTConfig()) is None
 
 
 def test_run_solves_a_network_text_with_one_scored_decision():
-    result = run(FLOW, backend=_Prefers("flow"), config=LLMOPTConfig(samples=1))
+    result = run(FLOW, backend=Prefers("flow"), config=LLMOPTConfig(samples=1))
     assert result.objective == pytest.approx(11)
     assert result.formulation is not None and result.formulation.name == "flow"
     # the stations' labels (0 to 4) are used as the set's elements, "5 pumping stations" is its size
@@ -212,9 +212,9 @@ def test_what_the_review_found_stays_fixed():
              "can carry 5 units. What is the maximum flow from Station 1, via the others, to Station 4?")
     net = network.read(pipes)
     assert net.cost()[("Station 1", "Station 3")] == 5 and net.routes[-1] == ("Station 1", "Station 4")
-    assert _optimum(networkmodels.flow(net, "Station 1", "Station 4")) == pytest.approx(9)
+    assert optimum(networkmodels.flow(net, "Station 1", "Station 4")) == pytest.approx(9)
     # one-way roads stay one-way while the start reaches the end along them
     one_way = ("Roads are one-way. From Town A to Town B is 2 km, from Town B to Town C is 3 km, from Town A to "
                "Town C is 9 km. Find the shortest distance from Town A to Town C.")
     net = network.read(one_way)
-    assert _optimum(networkmodels.path(net, "Town A", "Town C")) == pytest.approx(5)
+    assert optimum(networkmodels.path(net, "Town A", "Town C")) == pytest.approx(5)

@@ -8,9 +8,7 @@ import pytest
 
 from ratiocinator.agents.llmopt import networkmodels, shifts, structure
 from ratiocinator.agents.llmopt.config import LLMOPTConfig
-from ratiocinator.models.scripted import ScriptedBackend
-from ratiocinator.solvers.formulation import Formulation
-from ratiocinator.solvers.optimization import solve
+from tests.agents.test_llmopt_network import Prefers, optimum
 
 STORE = (
     "A 24-hour shop needs a number of clerks in each period: 0:00-6:00 - 4 people, 6:00-12:00 - 9 people, "
@@ -29,11 +27,6 @@ WEEK = (
     "for now (i.e., we allow half a nurse if necessary)."
 )
 
-
-def _optimum(model) -> float:
-    result = solve(Formulation.model_validate(model))
-    assert result.status == "optimal", result
-    return result.objective
 
 
 def _brute(need: tuple[float, ...], span: int) -> int:
@@ -66,26 +59,18 @@ def test_texts_without_a_shift_length_or_periods_are_none():
 
 def test_the_cover_is_the_fewest_staff_that_meet_every_need():
     store = shifts.read(STORE)
-    assert _optimum(networkmodels.cover(store)) == pytest.approx(_brute(store.need, store.span)) == 14
+    assert optimum(networkmodels.cover(store)) == pytest.approx(_brute(store.need, store.span)) == 14
     week = shifts.read(WEEK)
-    assert _optimum(networkmodels.cover(week)) == pytest.approx(_brute(week.need, week.span)) == 4
-    assert _optimum(networkmodels.cover(week, whole=False)) == pytest.approx(4)  # day 2 alone needs 4
+    assert optimum(networkmodels.cover(week)) == pytest.approx(_brute(week.need, week.span)) == 4
+    assert optimum(networkmodels.cover(week, whole=False)) == pytest.approx(4)  # day 2 alone needs 4
 
-
-class _Prefers(ScriptedBackend):
-    def __init__(self, answer: str):
-        super().__init__()
-        self.answer = answer
-
-    def score(self, prompt, continuations):
-        return [0.0 if c == self.answer else -5.0 for c in continuations]
 
 
 def test_the_model_decides_whether_the_text_asks_for_a_cover():
     assert set(structure.candidates(STORE)) == {"cover"}
     fractional = structure.candidates(WEEK)["cover"]
     assert fractional["variables"][0]["domain"] == "nonnegative"  # "we allow half a nurse"
-    chosen = structure.decide(TABLE, _Prefers("cover"), LLMOPTConfig())  # checked against the text: every number
+    chosen = structure.decide(TABLE, Prefers("cover"), LLMOPTConfig())  # checked against the text: every number
     assert chosen is not None and chosen[0] == "cover" and chosen[1].objective == pytest.approx(6)  # of it used
-    assert structure.decide(STORE, _Prefers("cover"), LLMOPTConfig()) is not None  # "twelve hours", "24-hour"
-    assert structure.decide(TABLE, _Prefers("other"), LLMOPTConfig()) is None
+    assert structure.decide(STORE, Prefers("cover"), LLMOPTConfig()) is not None  # "twelve hours", "24-hour"
+    assert structure.decide(TABLE, Prefers("other"), LLMOPTConfig()) is None
