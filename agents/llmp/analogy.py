@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ratiocinator.agents.llmp.consistency import pattern
+from ratiocinator.agents.llmp.consistency import contradictions, pattern
 from ratiocinator.agents.llmp.domain import Vocabulary
 from ratiocinator.agents.llmp.example import Example
 from ratiocinator.agents.llmp.facts import Fact
@@ -107,11 +107,12 @@ def _values(
     number stated twice with two counterparts, an undeclared name)."""
     out: dict[str, str] = {}
     for c in constants:
-        if pattern(c) not in values or not set(re.findall(r"\d+", c)) & set(theirs):
+        digits = re.findall(r"\d+", c)
+        if pattern(c) not in values or not set(digits) & set(theirs):
             continue
-        if len(theirs) != len(mine) or len(re.findall(r"\d+", c)) != 1:
+        if len(theirs) != len(mine) or len(digits) != 1:
             return None
-        new = {mine[k] for k, n in enumerate(theirs) if n == re.findall(r"\d+", c)[0]}
+        new = {mine[k] for k, n in enumerate(theirs) if n == digits[0]}
         name = pattern(c).replace("#", new.pop()) if len(new) == 1 else ""
         if name not in declared:
             return None
@@ -213,18 +214,7 @@ def _clauses(
     for c in copies:
         own = {b for _, b in c.renamed} - shared
         facts += [f for f in c.facts if f not in common and set(f.args) & own]
-    if _conflicts(facts, example):
+    if contradictions(facts, set(example.functional)):
         return None
     return Transfer(tuple(dict.fromkeys(facts)), first.source, tuple(p for c in copies for p in c.renamed))
 
-
-def _conflicts(facts: list[Fact], example: Example) -> bool:
-    """Two facts that give a function-like predicate of the example two values."""
-    seen: dict[tuple[str, int, tuple[str, ...]], str] = {}
-    for f in facts:
-        for pred, pos in example.functional:
-            if f.pred == pred and not f.negated and pos < len(f.args):
-                key = (pred, pos, f.args[:pos] + f.args[pos + 1 :])
-                if seen.setdefault(key, f.args[pos]) != f.args[pos]:
-                    return True
-    return False
