@@ -217,4 +217,3 @@ def _clauses(
     if contradictions(facts, set(example.functional)):
         return None
     return Transfer(tuple(dict.fromkeys(facts)), first.source, tuple(p for c in copies for p in c.renamed))
-
