@@ -15,7 +15,7 @@ default).
 lets a person answer through LangGraph's `interrupt()` (the `ratiocinator pursue` command).
 """
 
-from ratiocinator.agents.pursuit.answers import AnswerPosterior, fact, make_posterior, yes_no
+from ratiocinator.agents.pursuit.answers import AnswerPosterior, about, fact, make_posterior, yes_no
 from ratiocinator.agents.pursuit.config import PursuitConfig, PursuitMethod
 from ratiocinator.agents.pursuit.conformal import (
     Thresholds,
@@ -58,6 +58,7 @@ __all__ = [
     "Sample",
     "StopReason",
     "Thresholds",
+    "about",
     "build_graph",
     "calibrate",
     "check_inputs",

@@ -26,13 +26,16 @@ PosteriorKind = Literal["answers", "direct"]
 
 #: how "answers" gets p(answer | label, question): "answer" scores the answer after a prompt naming
 #: the label; "label" scores the labels after the answer stated as a fact and after its negation
-#: (Bayes: p(yes | y, q) = p(y | q, yes) / (p(y | q, yes) + p(y | q, no)), equal prior on yes/no)
-LikelihoodKind = Literal["answer", "label"]
+#: (Bayes: p(yes | y, q) = p(y | q, yes) / (p(y | q, yes) + p(y | q, no)), equal prior on yes/no);
+#: "question" asks the model the question about the label in its chat format ("Is a zebra black?")
+#: and scores "Yes" / "No" as its reply
+LikelihoodKind = Literal["answer", "label", "question"]
 
 ANSWER_PROMPT = (
     "Answer the question about the {label} with yes or no.\nQuestion: {question}\nAnswer:"
 )
 FACT_PROMPT = "Think of an animal that {fact}. The animal is a"
+QUESTION_SYSTEM = "Answer the question with yes or no."
 
 
 class PursuitConfig(MethodConfig):
@@ -85,7 +88,8 @@ class PursuitConfig(MethodConfig):
     likelihood: LikelihoodKind = Field(
         "label",
         description="answers posterior: 'answer' scores yes/no after answer_prompt naming the label; "
-        "'label' scores every label after fact_prompt states the answer and after its negation",
+        "'label' scores every label after fact_prompt states the answer and after its negation; "
+        "'question' asks the question about the label as a chat turn and scores Yes / No as the reply",
     )
     prior: Literal["uniform", "model"] = Field(
         "uniform",
@@ -111,4 +115,8 @@ class PursuitConfig(MethodConfig):
         FACT_PROMPT,
         description="likelihood 'label': the prompt after which ' <label>' is scored ({fact}: the "
         "question and answer stated as a fact, e.g. 'does not have stripes')",
+    )
+    question_system: str = Field(
+        QUESTION_SYSTEM,
+        description="likelihood 'question': the system turn before the question about the label",
     )

@@ -135,6 +135,8 @@ def flat_options(options: BaseModel) -> dict[str, Any]:
     flat = options.model_dump(exclude={"config"})
     config = options.config.model_dump()  # type: ignore[attr-defined]
     extra = _ANSWERS if config["posterior"] != "direct" else ()
+    if config["likelihood"] == "question" and extra:  # in the key only when used (older keys kept)
+        extra = (*extra, "question_system")
     return {**flat, **{k: config[k] for k in (*_FLAT, *extra)}}
 
 
@@ -176,7 +178,8 @@ class _PursuitBench(Benchmark):
         config: PursuitConfig = self.options.config  # type: ignore[attr-defined]
         if config.posterior != "answers" or self.shared_problem() is None:
             return None
-        prompt = config.fact_prompt if config.likelihood == "label" else config.answer_prompt
+        prompt = {"label": config.fact_prompt, "question": config.question_system}.get(
+            config.likelihood, config.answer_prompt)
         key = canonical_json(
             {"model": ctx.backend.info.identity, "likelihood": config.likelihood, "prompt": prompt}
         )

@@ -17,6 +17,7 @@ from ratiocinator.agents.pursuit import (
     PursuitTask,
     Sample,
     Thresholds,
+    about,
     calibrate,
     conformal_quantile,
     fact,
@@ -70,6 +71,11 @@ class TableScorer(ScriptedBackend):
         self.facts = {fact(q, yes): (q, yes) for q in QUERIES for yes in (True, False)}
 
     def score(self, prompt, continuations):  # type: ignore[override]
+        if not isinstance(prompt, str) and continuations == ["Yes", "No"]:  # likelihood "question"
+            self.prompts.append(prompt[-1].content)
+            verb, label, rest = re.fullmatch(r"(\w+) an? (\w+) (.*)\?", prompt[-1].content).groups()
+            p = P_YES[f"{verb} the animal {rest}?"][LABELS.index(label)]
+            return [_log(p), _log(1 - p)]
         if not isinstance(prompt, str):  # the direct posterior's chat prompt: the model's prior
             self.prompts.append("prior")
             return [math.log(MODEL_PRIOR[LABELS.index(c)]) for c in continuations]
@@ -108,9 +114,12 @@ def test_yes_no_answers_and_facts():
     assert fact("Does the animal have stripes?", False) == "does not have stripes"
     assert fact("Can the animal fly?", False) == "cannot fly"
     assert fact("What does it eat?", True) == "answers yes to the question 'What does it eat?'"
+    assert about("Is the animal black?", "zebra") == "Is a zebra black?"
+    assert about("Does the animal have stripes?", "elephant") == "Does an elephant have stripes?"
+    assert about("What does it eat?", "cow") == "About the cow: What does it eat?"
 
 
-@pytest.mark.parametrize("likelihood", ["answer", "label"])
+@pytest.mark.parametrize("likelihood", ["answer", "label", "question"])
 def test_the_posterior_multiplies_the_answer_probabilities_with_the_prior(likelihood):
     post = make_posterior(TableScorer(), answers(likelihood=likelihood, answer_floor=0.01))
     assert isinstance(post, AnswerPosterior) and post.kind == "answers"
@@ -148,6 +157,12 @@ def test_the_model_is_asked_once_per_question_whatever_the_histories():
     view(PROBLEM, (("Can the animal fly?", "Yes."), ("Is the animal furry?", "No.")))
     assert view.scored == len(per_label.prompts) == 2 * len(LABELS)  # one call per (label, question)
     assert ANSWER_PROMPT.format(label="cat", question=QUERIES[2]) in per_label.prompts
+    asked = TableScorer()
+    chat = make_posterior(asked, answers(likelihood="question"))
+    chat(PROBLEM, (("Is the animal furry?", "Yes."), ("Can the animal fly?", "No.")))
+    chat(PROBLEM, (("Can the animal fly?", "Yes."),))
+    assert chat.scored == len(asked.prompts) == 2 * len(LABELS)  # one chat turn per (label, question)
+    assert "Is a cat furry?" in asked.prompts and "Can a bird fly?" in asked.prompts
     # a view on another backend shares the memo: nothing is asked again
     other = TableScorer()
     assert view.using(other)(PROBLEM, (("Can the animal fly?", "No."),)).sum() == pytest.approx(1)

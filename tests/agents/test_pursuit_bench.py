@@ -95,6 +95,8 @@ def test_the_benchmarks_hold_a_pursuit_config_and_keep_their_threshold_cache_key
         "posterior", "likelihood", "prior", "answer_floor", "answer_temperature", "answer_prompt",
         "fact_prompt",
     }
+    asked = PursuitOptions(config=PursuitConfig(posterior="answers", likelihood="question"))
+    assert set(flat_options(asked)) - set(flat_options(PursuitOptions())) == {"question_system"}
     assert flat_options(direct) == {
         "methods": METHODS,
         "alpha": 0.1,
