@@ -32,6 +32,19 @@ GROUNDING_SOURCE = (
     "the caller sees"
 )
 
+#: the "asked" decision: a yes/no question about the dialogue, answered in the model's chat turn
+ASK_PROMPT = """You have access to the following apis:
+{doc}
+The conversation history is:
+{history}
+Do the observations above already contain the information the user asked for? Answer yes or no."""
+#: the "asked" decision's statements, scored after the planner's prompt: conclusion, give up
+ROLE_STATEMENTS: tuple[str, str] = (
+    " I have enough information to give the final answer to the user now.",
+    " The API calls have failed, so I will give up and restart.",
+)
+ASKED_THRESHOLDS_SOURCE = "not calibrated: any yes above no ends the calls, conclusion over give up"
+
 PAPER = 'Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi)'
 
 
@@ -78,11 +91,27 @@ class ToolAgentConfig(MethodConfig):
         True,
         description="a call identical to one that already succeeded in this request ends in the summarizer",
     )
-    decision: Literal["scored", "text"] = Field(
+    decision: Literal["scored", "asked", "text"] = Field(
         "text",
         description="how the planner's next role is chosen after its generated rationale: 'scored' "
         "compares the model's log-probabilities of ' Next: caller | conclusion | give up' after the "
-        "rationale (plus decision_bias); 'text' reads the marker the model wrote",
+        "rationale (plus decision_bias); 'asked' asks the model whether the dialogue already answers "
+        "the request (its Yes-minus-No log-odds against asked_thresholds[0]) and, if so, compares the "
+        "give-up and conclusion role_statements (against asked_thresholds[1]); 'text' reads the "
+        "marker the model wrote",
+    )
+    ask_prompt: str = Field(
+        ASK_PROMPT, description="decision='asked': the yes/no question about the dialogue ({doc}, {history})"
+    )
+    role_statements: tuple[str, str] = Field(
+        ROLE_STATEMENTS,
+        description="decision='asked': the conclusion's and the give-up's statement, scored after the "
+        "planner's prompt",
+    )
+    asked_thresholds: tuple[float, float] = Field(
+        (0.0, 0.0),
+        description="decision='asked': nats the answered log-odds must exceed to stop calling, and the "
+        f"give-up-minus-conclusion score to give up; calibrated once: {ASKED_THRESHOLDS_SOURCE}",
     )
     decision_bias: tuple[float, float, float] = Field(
         (0.0, 0.0, 0.0),

@@ -111,9 +111,10 @@ def planner(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     if stop:
         return {"decision": "give up", "reason": stop}
     turns = state.get("turns", [])
-    prompt = cfg.planner_prompt.format(doc=ctx.docs, history=roles.history(turns, cfg.history_chars))
+    history = roles.history(turns, cfg.history_chars)
+    prompt = cfg.planner_prompt.format(doc=ctx.docs, history=history)
     raw = roles.text(ctx, "planner", prompt, cfg.planner_max_tokens)
-    thought, marker, _ = plan(ctx, prompt, raw)
+    thought, marker, _ = plan(ctx, prompt, raw, history=history)
     decision = _decide(marker, ctx, turns)
     update: dict[str, Any] = {
         "thought": thought,

@@ -258,7 +258,7 @@ def _alpha_umi_step(
     text = umi.render_history(history, max_chars=cfg.history_chars)
     prompt = cfg.planner_prompt.format(doc=ctx.docs, history=text)
     raw = roles.text(ctx, "planner", prompt, cfg.planner_max_tokens)
-    thought, marker, record = plan(ctx, prompt, raw)
+    thought, marker, record = plan(ctx, prompt, raw, history=text)
     decision = marker or "caller"
     output: dict[str, Any] = {"planner": raw, **record}
     action = action_input = answer = None

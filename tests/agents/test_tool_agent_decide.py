@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ratiocinator.agents.tool_agent import ToolAgentConfig, nodes, run, tool_context
+from ratiocinator.agents.tool_agent.config import ROLE_STATEMENTS
 from ratiocinator.agents.tool_agent.decide import (
+    choose_asked,
     choose_role,
     choose_tool,
+    fit_asked_thresholds,
     fit_role_bias,
     marker,
     plan,
@@ -105,6 +108,37 @@ def test_fit_role_bias_undoes_a_skew_towards_the_caller():
     assert raw == 15 and fitted == len(golds)  # raw: every conclusion read as the caller
     with pytest.raises(ValueError):
         fit_role_bias([], [])
+
+
+def test_the_asked_rule_puts_the_dialogue_as_a_question_and_weighs_the_statements():
+    # the model writes "Next: caller" but replies yes (by 2 nats) that the dialogue answers the request
+    table = {"yes": -0.5, "no": -2.5, ROLE_STATEMENTS[0]: -3.0, ROLE_STATEMENTS[1]: -6.0}
+    backend = ScoringBackend(table=table)
+    cfg = ToolAgentConfig(stream_tokens=False, decision="asked", asked_thresholds=(1.0, 0.0))
+    thought, decision, record = plan(_ctx(backend, cfg), "PLANNER PROMPT", "Hm. Next: caller.", history="user: hi")
+    assert (thought, decision) == ("Hm.", "conclusion")
+    assert record == {"margins": {"answered": 2.0, "give_up": -3.0}, "written": "caller"}
+    (ask, yes_no), (planner, statements) = backend.scored
+    assert ask.endswith("user: hi\nDo the observations above already contain the information the user "
+                        "asked for? Answer yes or no.") and yes_no == ["yes", "no"]
+    assert planner == "PLANNER PROMPT" and statements == list(ROLE_STATEMENTS)
+    # a higher threshold keeps calling; a low give-up threshold gives up
+    assert plan(_ctx(ScoringBackend(table=table), cfg.model_copy(update={"asked_thresholds": (2.5, 0.0)})),
+                "P", "Hm.", history="h")[1] == "caller"
+    assert choose_asked({"answered": 2.0, "give_up": -3.0}, (1.0, -4.0)) == "give up"
+
+
+def test_fit_asked_thresholds_finds_the_cuts_that_split_the_held_in_steps():
+    # callers say no; conclusions yes with statements for the conclusion; give-ups yes and the other way
+    margins = [{"answered": -2.0 + i * 0.1, "give_up": 0.0} for i in range(6)]
+    margins += [{"answered": 1.0 + i, "give_up": -2.0} for i in range(3)]
+    margins += [{"answered": 1.5, "give_up": 3.0}, {"answered": 0.5, "give_up": 1.0}]
+    golds = ["caller"] * 6 + ["conclusion"] * 3 + ["give up"] * 2
+    a, g = fit_asked_thresholds(margins, golds)
+    assert sum(choose_asked(m, (a, g)) == gold for m, gold in zip(margins, golds, strict=True)) == len(golds)
+    assert -1.5 < a < 0.5 and -2.0 < g < 1.0
+    with pytest.raises(ValueError):
+        fit_asked_thresholds([], [])
 
 
 def test_the_tool_is_the_best_scored_name_with_its_line_end():
