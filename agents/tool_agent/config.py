@@ -124,6 +124,12 @@ class ToolAgentConfig(MethodConfig):
         "log-probabilities of 'Action: NAME' for each tool; 'grammar' decodes the name greedily under "
         "a grammar over the names",
     )
+    called_penalty: float = Field(
+        0.0,
+        ge=0,
+        description="tool_choice='scored': nats subtracted from the score of a tool the dialogue already "
+        "called (a small model favours the name it has just read; fitted once on held-in steps)",
+    )
     grounding: bool = Field(
         False,
         description="an argument value (string or number) that does not occur in the dialogue competes, "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,12 +92,43 @@ def tool_scores(ctx: ToolAgentContext[Any], prompt: str) -> dict[str, float]:
     return {n: float(s) for n, s in zip(names, raw, strict=True)}
 
 
-def choose_tool(ctx: ToolAgentContext[Any], prompt: str) -> str:
-    """The tool whose name the model scores highest after the caller's prompt (the only one, unscored)."""
+def called(names: Sequence[str], dialogue: str) -> set[str]:
+    """The names the dialogue already shows a call of (an `Action: NAME` line)."""
+    return {n for n in names if re.search(rf"Action:\s*{re.escape(n)}\s*$", dialogue, re.M)}
+
+
+def choose_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> str:
+    """The tool whose name the model scores highest after the caller's prompt (the only one, unscored).
+
+    A name the `dialogue` already called loses `config.called_penalty` nats: a small model scores the
+    name it has just read in the history highest (contextual calibration, fitted on held-in steps).
+    """
     if len(ctx.tools) == 1:
         return next(iter(ctx.tools))
     scores = tool_scores(ctx, prompt)
+    penalty = ctx.config.called_penalty
+    if penalty and dialogue:
+        for name in called(list(scores), dialogue):
+            scores[name] -= penalty
     return max(scores, key=lambda n: scores[n])
+
+
+def fit_called_penalty(
+    scores: Sequence[dict[str, float]], called_names: Sequence[set[str]], golds: Sequence[str],
+    *, grid: Sequence[float] = tuple(x / 4 for x in range(41)),
+) -> float:
+    """The penalty from `grid` with the most held-in gold tools scored highest (ties: the smallest)."""
+    if not scores or not len(scores) == len(called_names) == len(golds):
+        raise ValueError("fit_called_penalty: expected as many score dicts, called sets and golds, and some")
+
+    def right(penalty: float) -> int:
+        n = 0
+        for s, c, gold in zip(scores, called_names, golds, strict=True):
+            adjusted = {k: v - (penalty if k in c else 0.0) for k, v in s.items()}
+            n += max(adjusted, key=lambda k: adjusted[k]) == gold
+        return n
+
+    return max(grid, key=lambda p: (right(p), -p))
 
 
 def fit_role_bias(

@@ -61,13 +61,13 @@ def constrained(
     return c.text.strip(), c.finish_reason != "length"
 
 
-def pick_tool(ctx: ToolAgentContext[Any], prompt: str) -> tuple[str, str]:
+def pick_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> tuple[str, str]:
     """(the caller's tool name, the problem when it is not a tool): scored, or decoded under the names' grammar."""
     from ratiocinator.agents.tool_agent.decide import choose_tool
 
     tools = ctx.tools
     if ctx.config.tool_choice == "scored":
-        return choose_tool(ctx, prompt), ""
+        return choose_tool(ctx, prompt, dialogue), ""
     names = " | ".join(json.dumps(n) for n in tools)
     name, _ = constrained(ctx, prompt + "\nAction:", grammar=f"root ::= {names}")
     name = name.strip().strip('"')
@@ -84,7 +84,7 @@ def call(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> tuple[P
     tools = ctx.tools
     if not ctx.config.constrained:
         return _free_call(ctx, prompt)
-    name, problem = pick_tool(ctx, prompt)
+    name, problem = pick_tool(ctx, prompt, dialogue)
     if problem:
         return None, f"Action: {name}", problem
     schema = tools[name].parameters

@@ -7,10 +7,12 @@ import pytest
 from ratiocinator.agents.tool_agent import ToolAgentConfig, nodes, run, tool_context
 from ratiocinator.agents.tool_agent.config import ROLE_STATEMENTS
 from ratiocinator.agents.tool_agent.decide import (
+    called,
     choose_asked,
     choose_role,
     choose_tool,
     fit_asked_thresholds,
+    fit_called_penalty,
     fit_role_bias,
     marker,
     plan,
@@ -148,6 +150,30 @@ def test_the_tool_is_the_best_scored_name_with_its_line_end():
     assert backend.scored == [("CALLER PROMPT", ["Action: add\n", "Action: add_many\n"])]
     single = ScoringBackend()
     assert choose_tool(_ctx(single), "P") == "add" and single.scored == []  # one tool: nothing to choose
+
+
+def test_a_tool_the_dialogue_already_called_loses_the_penalty():
+    dialogue = "user: add 2 and 3\ncaller: Action: add_many\nAction Input: {}\nobservation: ok"
+    assert called(["add", "add_many"], dialogue) == {"add_many"}  # the line's end: not a prefix match
+    assert called(["add", "add_many"], "caller: Action: add\nAction Input: {}") == {"add"}
+    table = {"Action: add\n": -3.0, "Action: add_many\n": -1.0}
+    raw = _ctx(ScoringBackend(table=table), tools=(add, add_many))
+    assert choose_tool(raw, "P", dialogue) == "add_many"  # no penalty by default
+    cfg = ToolAgentConfig(stream_tokens=False, tool_choice="scored", called_penalty=2.5)
+    assert choose_tool(_ctx(ScoringBackend(table=table), cfg, tools=(add, add_many)), "P", dialogue) == "add"
+    assert choose_tool(_ctx(ScoringBackend(table=table), cfg, tools=(add, add_many)), "P") == "add_many"
+
+
+def test_fit_called_penalty_undoes_the_pull_of_the_name_just_read():
+    # the model adds 2 nats to the name it has seen called; the gold is the other one
+    scores = [{"a": 0.0 + 2.0, "b": -1.0}, {"a": -1.0, "b": 0.0 + 2.0}, {"a": 0.0, "b": -1.0}]
+    called_names = [{"a"}, {"b"}, set()]
+    golds = ["b", "a", "a"]
+    penalty = fit_called_penalty(scores, called_names, golds)
+    assert 3.0 < penalty <= 3.25  # the smallest grid value that gets all three right
+    assert fit_called_penalty([{"a": 0.0, "b": -1.0}], [{"b"}], ["a"]) == 0.0
+    with pytest.raises(ValueError):
+        fit_called_penalty([], [], [])
 
 
 def test_the_planner_node_routes_by_the_scores():
