@@ -26,6 +26,20 @@ TOOLBENCH_ROLE_BIAS_SOURCE = (
     "fitted on 13 held-in ToolBench planner steps (toolbench_ood.json steps 201-1152, never the first "
     "200), Qwen2.5-Coder-0.5B on llama.cpp, planner_max_tokens=48 (agents/tool_agent/config.py)"
 )
+#: asked_weights and give_up_threshold for ToolBench (toolbench-static holds them): fit_asked_rule on the
+#: 160 held-in planner steps 201-360 of toolbench_ood.json (never the first 200 that are evaluated),
+#: Qwen2.5-Coder-0.5B on llama.cpp, 2026-12-06; the model's answered log-odds and the calls so far
+TOOLBENCH_ASKED_WEIGHTS: tuple[float, float, float] = (-3.1599, 0.8482, 0.9984)
+TOOLBENCH_GIVE_UP_THRESHOLD = 5.8853
+#: the same fit on the answered log-odds alone (the model's judgement without the calls so far)
+TOOLBENCH_ASKED_WEIGHTS_MODEL_ONLY: tuple[float, float, float] = (-1.5789, 1.778, 0.0)
+TOOLBENCH_ASKED_SOURCE = (
+    "fitted (logistic regression) on the 160 held-in ToolBench planner steps 201-360 of "
+    "toolbench_ood.json, Qwen2.5-Coder-0.5B on llama.cpp (agents/tool_agent/config.py)"
+)
+#: called_penalty for ToolBench: fit_called_penalty on the gold caller steps among held-in steps
+#: 201-360 (the same model; the caller's prompt with the thought "Next: caller.")
+TOOLBENCH_CALLED_PENALTY = 1.25
 GROUNDING_SOURCE = (
     "log(380 / 237): of the 617 string and number values of the gold calls of toolbench_ood.json's "
     "steps 201-1152 (held in: not the first 200 that are evaluated), 380 occur in the dialogue "
@@ -43,7 +57,7 @@ ROLE_STATEMENTS: tuple[str, str] = (
     " I have enough information to give the final answer to the user now.",
     " The API calls have failed, so I will give up and restart.",
 )
-ASKED_THRESHOLDS_SOURCE = "not calibrated: any yes above no ends the calls, conclusion over give up"
+ASKED_RULE_SOURCE = "not calibrated: any yes above no ends the calls, conclusion unless give up scores higher"
 
 PAPER = 'Shen et al. 2024, "Small LLMs Are Weak Tool Learners: A Multi-LLM Agent" (alpha-UMi)'
 
@@ -96,9 +110,9 @@ class ToolAgentConfig(MethodConfig):
         description="how the planner's next role is chosen after its generated rationale: 'scored' "
         "compares the model's log-probabilities of ' Next: caller | conclusion | give up' after the "
         "rationale (plus decision_bias); 'asked' asks the model whether the dialogue already answers "
-        "the request (its Yes-minus-No log-odds against asked_thresholds[0]) and, if so, compares the "
-        "give-up and conclusion role_statements (against asked_thresholds[1]); 'text' reads the "
-        "marker the model wrote",
+        "the request and stops calling where asked_weights . (1, its Yes-minus-No log-odds, calls so "
+        "far) > 0, then gives up where the give-up role_statement outscores the conclusion's by more "
+        "than give_up_threshold; 'text' reads the marker the model wrote",
     )
     ask_prompt: str = Field(
         ASK_PROMPT, description="decision='asked': the yes/no question about the dialogue ({doc}, {history})"
@@ -108,10 +122,15 @@ class ToolAgentConfig(MethodConfig):
         description="decision='asked': the conclusion's and the give-up's statement, scored after the "
         "planner's prompt",
     )
-    asked_thresholds: tuple[float, float] = Field(
-        (0.0, 0.0),
-        description="decision='asked': nats the answered log-odds must exceed to stop calling, and the "
-        f"give-up-minus-conclusion score to give up; calibrated once: {ASKED_THRESHOLDS_SOURCE}",
+    asked_weights: tuple[float, float, float] = Field(
+        (0.0, 1.0, 0.0),
+        description="decision='asked': a stop (conclusion or give up) where w0 + w1 * the answered "
+        f"log-odds + w2 * calls so far (at most 5) > 0; fitted once on held-in steps: {ASKED_RULE_SOURCE}",
+    )
+    give_up_threshold: float = Field(
+        0.0,
+        description="decision='asked': on a stop, give up where the give-up statement's score exceeds "
+        "the conclusion's by more than this (nats)",
     )
     decision_bias: tuple[float, float, float] = Field(
         (0.0, 0.0, 0.0),

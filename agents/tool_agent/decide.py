@@ -11,7 +11,7 @@ caller by ~4.5 nats on every step); a plain question does: "asked" puts the dial
 yes/no question (does it already hold what the user asked for?) and reads its Yes-minus-No log-odds
 (AUC 0.77 for gold conclusion / give up against caller on ToolBench's first 200 steps), then tells
 give up from conclusion by two statements' scores; both thresholds are fitted once on held-in steps
-(`fit_asked_thresholds`). The caller's tool is the name whose `Action: NAME` line scores highest
+(`fit_asked_rule`: a logistic regression, optionally with the calls made so far). The caller's tool is the name whose `Action: NAME` line scores highest
 (the newline ends the name, so a name that is a prefix of another is not favoured).
 """
 
@@ -49,19 +49,29 @@ def choose_role(scores: dict[str, float], bias: Sequence[float]) -> Decision:
     return DECISIONS[best]
 
 
+#: the calls counted in the "asked" rule's feature are capped here (few dialogues make more)
+MAX_CALLS = 5
+
+
 def asked_margins(ctx: ToolAgentContext[Any], prompt: str, history: str) -> dict[str, float]:
-    """The model's yes-minus-no log-odds that the dialogue answers the request, and give-up-minus-conclusion."""
+    """The model's yes-minus-no log-odds that the dialogue answers the request, give-up-minus-conclusion, calls so far."""
     cfg = ctx.config
     yes, no = ctx.backend.score(conversation(cfg.ask_prompt.format(doc=ctx.docs, history=history)), ["yes", "no"])
     done, failed = ctx.backend.score(conversation(prompt), list(cfg.role_statements))
-    return {"answered": float(yes - no), "give_up": float(failed - done)}
+    calls = len(re.findall(r"^caller:", history, re.M))
+    return {"answered": float(yes - no), "give_up": float(failed - done), "calls": float(calls)}
 
 
-def choose_asked(margins: dict[str, float], thresholds: Sequence[float]) -> Decision:
-    """caller unless the answered log-odds exceed thresholds[0]; then give up above thresholds[1], else conclusion."""
-    if margins["answered"] <= thresholds[0]:
+def stop_logit(margins: dict[str, float], weights: Sequence[float]) -> float:
+    """w0 + w1 * answered log-odds + w2 * calls so far (capped at MAX_CALLS): the log-odds of a stop."""
+    return weights[0] + weights[1] * margins["answered"] + weights[2] * min(margins["calls"], MAX_CALLS)
+
+
+def choose_asked(margins: dict[str, float], weights: Sequence[float], give_up: float) -> Decision:
+    """caller unless the stop log-odds are positive; then give up above the `give_up` threshold, else conclusion."""
+    if stop_logit(margins, weights) <= 0:
         return "caller"
-    return "give up" if margins["give_up"] > thresholds[1] else "conclusion"
+    return "give up" if margins["give_up"] > give_up else "conclusion"
 
 
 def plan(
@@ -79,7 +89,8 @@ def plan(
         return thought, written, {}
     if ctx.config.decision == "asked":
         margins = asked_margins(ctx, prompt, history)
-        return thought, choose_asked(margins, ctx.config.asked_thresholds), {"margins": margins, "written": written}
+        decision = choose_asked(margins, ctx.config.asked_weights, ctx.config.give_up_threshold)
+        return thought, decision, {"margins": margins, "written": written}
     scores = role_scores(ctx, prompt, thought)
     decision = choose_role(scores, ctx.config.decision_bias)
     return thought, decision, {"scores": scores, "written": written}
@@ -155,24 +166,29 @@ def fit_role_bias(
     return tuple(round(b, 3) for b in bias)
 
 
-def fit_asked_thresholds(margins: Sequence[dict[str, float]], golds: Sequence[str]) -> tuple[float, float]:
-    """The (answered, give-up) thresholds with the most held-in steps right (`choose_asked`), found by search.
+def fit_asked_rule(
+    margins: Sequence[dict[str, float]], golds: Sequence[str], *, calls: bool = True, steps: int = 5000,
+    rate: float = 0.1,
+) -> tuple[tuple[float, float, float], float]:
+    """(asked_weights, give_up_threshold) fitted on held-in steps.
 
-    Candidates are the midpoints between the observed margins; ties go to the highest answered
-    threshold (the fewest calls stopped), then the highest give-up threshold.
+    The weights are a logistic regression of "not the caller" on the answered log-odds (and the calls
+    so far, unless `calls=False`), fitted by gradient ascent; the give-up threshold is the cut between
+    the held-in non-caller steps' give-up margins with the most of them right (ties: the highest).
     """
     if not margins or len(margins) != len(golds):
-        raise ValueError("fit_asked_thresholds: expected as many margin dicts as gold decisions, and some")
-
-    def cuts(key: str) -> list[float]:
-        v = sorted({m[key] for m in margins})
-        return [v[0] - 1.0, *((a + b) / 2 for a, b in itertools.pairwise(v)), v[-1] + 1.0]
-
-    best: tuple[int, float, float] | None = None
-    for a in cuts("answered"):
-        for g in cuts("give_up"):
-            right = sum(choose_asked(m, (a, g)) == gold for m, gold in zip(margins, golds, strict=True))
-            if best is None or (right, a, g) > best:
-                best = (right, a, g)
-    assert best is not None
-    return round(best[1], 4), round(best[2], 4)
+        raise ValueError("fit_asked_rule: expected as many margin dicts as gold decisions, and some")
+    rows = [(1.0, m["answered"], min(m["calls"], MAX_CALLS) if calls else 0.0) for m in margins]
+    w = [0.0, 0.0, 0.0]
+    for _ in range(steps):
+        grad = [0.0, 0.0, 0.0]
+        for x, gold in zip(rows, golds, strict=True):
+            z = sum(wi * xi for wi, xi in zip(w, x, strict=True))
+            err = float(gold != "caller") - 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+            grad = [g + err * xi for g, xi in zip(grad, x, strict=True)]
+        w = [wi + rate * g / len(rows) for wi, g in zip(w, grad, strict=True)]
+    stops = [(m["give_up"], gold) for m, gold in zip(margins, golds, strict=True) if gold != "caller"]
+    cuts = sorted({g for g, _ in stops}) or [0.0]
+    cuts = [cuts[0] - 1.0, *((a + b) / 2 for a, b in itertools.pairwise(cuts)), cuts[-1] + 1.0]
+    give_up = max(cuts, key=lambda c: (sum((g > c) == (gold == "give up") for g, gold in stops), c))
+    return (round(w[0], 4), round(w[1], 4), round(w[2], 4)), round(give_up, 4)

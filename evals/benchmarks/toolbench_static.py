@@ -6,11 +6,13 @@ one planner step of a dialogue: the role gets the gold history up to that step a
 next move, as in the reference (GLPFT/inference_utils/toolbench/infer_pipeline.py and
 evaluate-multi_agent.py / evaluate-backbone.py):
 
-- `system=alpha-umi`: the planner writes its thought, and the next role is the one whose `Next: ROLE`
-  after that thought the model scores highest, plus a bias calibrated once on held-in steps
-  (`decision=text`: the marker it wrote; none means the caller); on caller the caller, given the
-  thought, makes the call: the tool whose name scores highest (`tool_choice=grammar`: decoded under
-  a grammar over the names), the arguments under the API's parameters (all of them unless
+- `system=alpha-umi`: the planner writes its thought; the next role is decided by the model's yes/no
+  answer to whether the dialogue already holds what the user asked for, with the calls so far, and
+  two statements' scores for give up against conclusion, fitted once on held-in steps
+  (`decision=scored`: the `Next: ROLE` the model scores highest after its thought; `decision=text`:
+  the marker it wrote, none meaning the caller); on caller the caller, given the thought, makes the
+  call: the tool whose name scores highest, less `called_penalty` for a tool already called
+  (`tool_choice=grammar`: decoded under a grammar over the names), the arguments under the API's parameters (all of them unless
   `require_arguments=false`), values not in the dialogue competing by score with values that are
   (`grounding=false`: not); on conclusion the summarizer writes the answer (`summarize=false`: not).
   The free-text system is `decision=text tool_choice=grammar grounding=false require_arguments=false`.
@@ -43,6 +45,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.tool_agent import ToolAgentConfig
 from ratiocinator.agents.tool_agent import prompts as umi
+from ratiocinator.agents.tool_agent.config import (
+    TOOLBENCH_ASKED_WEIGHTS,
+    TOOLBENCH_CALLED_PENALTY,
+    TOOLBENCH_GIVE_UP_THRESHOLD,
+)
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, sha256_text
 
@@ -66,11 +73,15 @@ class ToolBenchStaticOptions(BaseModel):
         summarizer_max_tokens=160,
         history_chars=5000,
         stream_tokens=False,
-        decision="scored",
-        # raw scores: TOOLBENCH_ROLE_BIAS (fitted on 13 held-in steps) measured worse on the first 62
-        # evaluated steps (Plan ACC 0.516 against 0.710 raw); `--set decision_bias=0,3.359,4.988` runs it
+        # the model asked whether the dialogue answers the request, with the calls so far, fitted on
+        # held-in steps 201-360 (TOOLBENCH_ASKED_SOURCE); `--set decision=scored` compares the markers
+        # (raw scores: TOOLBENCH_ROLE_BIAS measured worse, Plan ACC 0.516 against 0.710 on 62 steps)
+        decision="asked",
+        asked_weights=TOOLBENCH_ASKED_WEIGHTS,
+        give_up_threshold=TOOLBENCH_GIVE_UP_THRESHOLD,
         decision_bias=(0.0, 0.0, 0.0),
         tool_choice="scored",
+        called_penalty=TOOLBENCH_CALLED_PENALTY,
         grounding=True,
     )
     # the data do not mark required parameters; the gold calls of steps 201-1152 fill all of an

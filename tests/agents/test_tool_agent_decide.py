@@ -11,7 +11,7 @@ from ratiocinator.agents.tool_agent.decide import (
     choose_asked,
     choose_role,
     choose_tool,
-    fit_asked_thresholds,
+    fit_asked_rule,
     fit_called_penalty,
     fit_role_bias,
     marker,
@@ -116,40 +116,36 @@ def test_the_asked_rule_puts_the_dialogue_as_a_question_and_weighs_the_statement
     # the model writes "Next: caller" but replies yes (by 2 nats) that the dialogue answers the request
     table = {"yes": -0.5, "no": -2.5, ROLE_STATEMENTS[0]: -3.0, ROLE_STATEMENTS[1]: -6.0}
     backend = ScoringBackend(table=table)
-    cfg = ToolAgentConfig(stream_tokens=False, decision="asked", asked_thresholds=(1.0, 0.0))
-    thought, decision, record = plan(_ctx(backend, cfg), "PLANNER PROMPT", "Hm. Next: caller.", history="user: hi")
+    cfg = ToolAgentConfig(stream_tokens=False, decision="asked", asked_weights=(-1.0, 1.0, 0.0))
+    history = "user: hi\ncaller: Action: add\nobservation: 5"
+    thought, decision, record = plan(_ctx(backend, cfg), "PLANNER PROMPT", "Hm. Next: caller.", history=history)
     assert (thought, decision) == ("Hm.", "conclusion")
-    assert record == {"margins": {"answered": 2.0, "give_up": -3.0}, "written": "caller"}
+    assert record == {"margins": {"answered": 2.0, "give_up": -3.0, "calls": 1.0}, "written": "caller"}
     (ask, yes_no), (planner, statements) = backend.scored
-    assert ask.endswith("user: hi\nDo the observations above already contain the information the user "
-                        "asked for? Answer yes or no.") and yes_no == ["yes", "no"]
+    assert ask.endswith("observation: 5\nDo the observations above already contain the information the "
+                        "user asked for? Answer yes or no.") and yes_no == ["yes", "no"]
     assert planner == "PLANNER PROMPT" and statements == list(ROLE_STATEMENTS)
-    # a higher threshold keeps calling; a low give-up threshold gives up
-    assert plan(_ctx(ScoringBackend(table=table), cfg.model_copy(update={"asked_thresholds": (2.5, 0.0)})),
-                "P", "Hm.", history="h")[1] == "caller"
-    assert choose_asked({"answered": 2.0, "give_up": -3.0}, (1.0, -4.0)) == "give up"
+    # a higher bar keeps calling; the calls so far can lower it; a low give-up threshold gives up
+    m = record["margins"]
+    assert choose_asked(m, (-2.5, 1.0, 0.0), 0.0) == "caller"
+    assert choose_asked(m, (-2.5, 1.0, 1.0), 0.0) == "conclusion"
+    assert choose_asked(m, (-1.0, 1.0, 0.0), -4.0) == "give up"
+    assert choose_asked({**m, "calls": 9.0}, (-7.5, 0.0, 1.0), 0.0) == "caller"  # calls capped at 5
 
 
-def test_fit_asked_thresholds_finds_the_cuts_that_split_the_held_in_steps():
-    # callers say no; conclusions yes with statements for the conclusion; give-ups yes and the other way
-    margins = [{"answered": -2.0 + i * 0.1, "give_up": 0.0} for i in range(6)]
-    margins += [{"answered": 1.0 + i, "give_up": -2.0} for i in range(3)]
-    margins += [{"answered": 1.5, "give_up": 3.0}, {"answered": 0.5, "give_up": 1.0}]
+def test_fit_asked_rule_learns_the_stop_and_the_give_up_cut():
+    # callers say no; conclusions yes with the conclusion's statement ahead; give-ups yes and the other way
+    margins = [{"answered": -2.0 + i * 0.1, "give_up": 0.0, "calls": 0.0} for i in range(6)]
+    margins += [{"answered": 1.0 + i, "give_up": -2.0, "calls": 2.0} for i in range(3)]
+    margins += [{"answered": 1.5, "give_up": 3.0, "calls": 2.0}, {"answered": 0.5, "give_up": 1.0, "calls": 3.0}]
     golds = ["caller"] * 6 + ["conclusion"] * 3 + ["give up"] * 2
-    a, g = fit_asked_thresholds(margins, golds)
-    assert sum(choose_asked(m, (a, g)) == gold for m, gold in zip(margins, golds, strict=True)) == len(golds)
-    assert -1.5 < a < 0.5 and -2.0 < g < 1.0
+    for calls in (True, False):
+        weights, give_up = fit_asked_rule(margins, golds, calls=calls)
+        assert sum(choose_asked(m, weights, give_up) == g for m, g in zip(margins, golds, strict=True)) == len(golds)
+        assert weights[1] > 0 and (weights[2] > 0 if calls else weights[2] == 0.0)
+        assert -2.0 < give_up < 1.0
     with pytest.raises(ValueError):
-        fit_asked_thresholds([], [])
-
-
-def test_the_tool_is_the_best_scored_name_with_its_line_end():
-    backend = ScoringBackend(table={"Action: add\n": -3.0, "Action: add_many\n": -1.0})
-    ctx = _ctx(backend, tools=(add, add_many))
-    assert choose_tool(ctx, "CALLER PROMPT") == "add_many"
-    assert backend.scored == [("CALLER PROMPT", ["Action: add\n", "Action: add_many\n"])]
-    single = ScoringBackend()
-    assert choose_tool(_ctx(single), "P") == "add" and single.scored == []  # one tool: nothing to choose
+        fit_asked_rule([], [])
 
 
 def test_a_tool_the_dialogue_already_called_loses_the_penalty():
