@@ -6,7 +6,12 @@ import json
 
 import pytest
 
-from ratiocinator.agents.tool_agent.config import TOOLBENCH_ROLE_BIAS
+from ratiocinator.agents.tool_agent.config import (
+    TOOLBENCH_ASKED_WEIGHTS,
+    TOOLBENCH_CALLED_PENALTY,
+    TOOLBENCH_GIVE_UP_THRESHOLD,
+    TOOLBENCH_ROLE_BIAS,
+)
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.evals.benchmarks.toolbench_static import argument_f1, rouge_l
 from ratiocinator.models.scripted import ScriptedBackend
@@ -141,9 +146,9 @@ class ScoringBackend(ScriptedBackend):
 
 
 def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
-    # the default system (scored role, scored tool, required, grounded arguments), without the bias
-    bench = _bench(data_dir, decision_bias="0,0,0")
-    # the raw scores by default: the held-in bias measured worse (BENCHMARKS, tool agent); it stays an option
+    # the markers' scored system (scored role, scored tool, required, grounded arguments), no bias
+    bench = _bench(data_dir, decision="scored", decision_bias="0,0,0")
+    # the raw scores when scored: the held-in bias measured worse (BENCHMARKS, tool agent); an option
     assert _bench(data_dir).options.config.decision_bias == (0.0, 0.0, 0.0)
     assert _bench(data_dir, decision_bias="0,3.359,4.988").options.config.decision_bias == TOOLBENCH_ROLE_BIAS
     call_step, _ = bench.items()
@@ -162,7 +167,7 @@ def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data
     assert backend.calls[1].params.schema["required"] == ["q"]
     assert out.output["action_input"] == '{"q": "Find"}'
     # a planner-only step (calibration): the decision alone, no caller
-    planner_only = _bench(data_dir, planner_only="true", start="1")
+    planner_only = _bench(data_dir, planner_only="true", start="1", decision="scored")
     (only,) = planner_only.items()
     assert only.id == "0/4"
     backend = ScoringBackend(["Done. Next: caller."], {"Next: conclusion": -0.1, "Next: caller": -2.0})
@@ -172,8 +177,27 @@ def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data
     assert len(backend.calls) == 1
 
 
-def test_summarize_false_skips_the_answer_and_its_rouge(data_dir):
+def test_the_default_planner_asks_the_model_whether_the_dialogue_answers_the_request(data_dir):
     bench = _bench(data_dir, summarize="false")
+    cfg = bench.options.config
+    assert (cfg.decision, cfg.asked_weights, cfg.give_up_threshold, cfg.called_penalty) == (
+        "asked", TOOLBENCH_ASKED_WEIGHTS, TOOLBENCH_GIVE_UP_THRESHOLD, TOOLBENCH_CALLED_PENALTY)
+    _, end_step = bench.items()  # after one call and its observation: the gold decision is conclusion
+    # the model writes "Next: caller" but replies yes by 4 nats; with one call made the stop's
+    # log-odds are -3.16 + 0.848 * 4 + 0.998 > 0; the conclusion's statement outscores the give-up's
+    table = {"yes": -0.1, "no": -4.1, "to the user now.": -2.0, "give up and restart.": -6.0}
+    backend = ScoringBackend(["Done. Next: caller."], table)
+    out = bench.run(end_step, Context(backend=backend))
+    assert out.output["decision"] == "conclusion" and out.output["written"] == "caller"
+    assert out.output["margins"] == pytest.approx({"answered": 4.0, "give_up": -4.0, "calls": 1.0})
+    assert out.metrics["plan_acc"] == 1.0 and out.metrics["plan_acc_written"] == 0.0
+    # a reply of no keeps the caller
+    unsure = ScoringBackend(["Done. Next: caller.", "{}"], {**table, "yes": -3.0, "no": -0.1})
+    assert bench.run(end_step, Context(backend=unsure)).output["decision"] == "caller"
+
+
+def test_summarize_false_skips_the_answer_and_its_rouge(data_dir):
+    bench = _bench(data_dir, summarize="false", decision="scored")
     _, end_step = bench.items()
     backend = ScoringBackend(["Done. Next: caller."], {"Next: conclusion": -0.1, "Next: caller": -2.0})
     out = bench.run(end_step, Context(backend=backend))
@@ -183,7 +207,7 @@ def test_summarize_false_skips_the_answer_and_its_rouge(data_dir):
 
 
 def test_always_call_records_the_call_a_caller_decision_would_make(data_dir):
-    bench = _bench(data_dir, summarize="false", always_call="true")
+    bench = _bench(data_dir, summarize="false", always_call="true", decision="scored")
     _, end_step = bench.items()
     table = {"Next: conclusion": -0.1, "Next: caller": -2.0, "Action: trending_for_youtube\n": -0.5}
     backend = ScoringBackend(["Done. Next: caller.", "{}"], table)
