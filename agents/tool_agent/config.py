@@ -39,7 +39,7 @@ TOOLBENCH_ASKED_SOURCE = (
 )
 #: called_penalty for ToolBench: fit_called_penalty on the gold caller steps among held-in steps
 #: 201-360 (the same model; the caller's prompt with the thought "Next: caller.")
-TOOLBENCH_CALLED_PENALTY = 1.25
+TOOLBENCH_CALLED_PENALTY = 1.0
 GROUNDING_SOURCE = (
     "log(380 / 237): of the 617 string and number values of the gold calls of toolbench_ood.json's "
     "steps 201-1152 (held in: not the first 200 that are evaluated), 380 occur in the dialogue "

@@ -58,3 +58,16 @@ def test_one_animal_of_20_questions_on_the_05b(qwen_llamacpp):
     assert 1 <= len(result.history) <= 3 and result.prediction in problem.labels
     assert result.usage.calls == 0  # calibration asked the model every question already
     assert result.verdict.status in ("unverified", "gave_up") and "90% coverage" in result.verdict.reason
+
+
+def test_the_question_likelihood_asks_each_animal_in_the_chat_turn(qwen_llamacpp):
+    game = TwentyQuestions(PursuitOptions(), datadirs.holding("pursuit/20q"))
+    whale = next(item for item in game.items() if item.id == "blue whale")
+    problem, _, _, _ = game.case(whale)
+    post = make_posterior(qwen_llamacpp, PursuitConfig(posterior="answers", likelihood="question"))
+    odds = post.log_odds(problem, "Does the animal live in the ocean?")
+    assert post.scored == len(problem.labels)  # one chat turn per animal for the question
+    assert odds.shape == (len(problem.labels),) and all(abs(v) < 50 for v in odds)
+    assert not odds.max() == pytest.approx(odds.min())  # the animals' replies differ
+    ocean = post(problem, (("Does the animal live in the ocean?", "Yes."),))
+    assert ocean.sum() == pytest.approx(1.0) and not ocean.max() == pytest.approx(ocean.min())

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from ratiocinator.agents.tool_agent.decide import choose_role
+from ratiocinator.agents.tool_agent.decide import choose_asked, choose_role
 from ratiocinator.agents.tool_agent.ground import occurs
 from ratiocinator.agents.tool_agent.prompts import DECISIONS
 from ratiocinator.evals.benchmark import Context, get
@@ -51,17 +51,24 @@ def llamacpp_qwen():
 
 
 @pytest.mark.slow
-def test_a_toolbench_step_decided_by_scores(llamacpp_qwen, tmp_path):
+@pytest.mark.parametrize("decision", ["asked", "scored"])
+def test_a_toolbench_step_decided_by_scores(llamacpp_qwen, tmp_path, decision):
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "toolbench_ood.json").write_text(json.dumps([DIALOGUE]))
     cls = get("toolbench-static")
-    bench = cls(cls.parse_options({}), data_dir=tmp_path)
+    bench = cls(cls.parse_options({"decision": decision}), data_dir=tmp_path)
     (item,) = bench.items()
     out = bench.run(item, Context(backend=llamacpp_qwen))
-    scores = out.output["scores"]
-    assert set(scores) == set(DECISIONS) and all(math.isfinite(s) and s < 0 for s in scores.values())
-    # the decision is the scores' (with the config's calibrated bias), whatever the model wrote
-    assert out.output["decision"] == choose_role(scores, bench.options.config.decision_bias)
+    cfg = bench.options.config
+    # the decision is the scores' (with the config's held-in calibration), whatever the model wrote
+    if decision == "asked":  # the benchmark's default
+        margins = out.output["margins"]
+        assert margins["calls"] == 0.0 and all(math.isfinite(v) for v in margins.values())
+        assert out.output["decision"] == choose_asked(margins, cfg.asked_weights, cfg.give_up_threshold)
+    else:
+        scores = out.output["scores"]
+        assert set(scores) == set(DECISIONS) and all(math.isfinite(s) and s < 0 for s in scores.values())
+        assert out.output["decision"] == choose_role(scores, cfg.decision_bias)
     assert out.metrics["plan_acc"] == float(out.output["decision"] == "caller")
     if out.output["decision"] == "caller":
         assert out.output["action"] == "search_for_youtube_search" and out.metrics["act_em"] == 1.0
