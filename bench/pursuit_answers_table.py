@@ -1,7 +1,7 @@
 """pursuit-20q on a saved answers table (the model's yes/no log-odds per animal and question), without the model.
 
     python bench/pursuit_answers_table.py ODDS.json [--data ../shared/data] [--floor 0.05]
-        [--temperature 1] [--draw prior|posterior] [--budget 6]
+        [--temperature 1] [--draw prior|posterior] [--budget 6] [--likelihood label|answer|question]
     python bench/pursuit_answers_table.py --truthful   # the dataset's answers at ±2 nats
 
 ODDS.json is the table a `pursuit-20q` run with the answers posterior caches under the model cache
@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--draw", choices=("prior", "posterior"), default="posterior")
     parser.add_argument("--budget", type=int, default=6)
+    parser.add_argument("--likelihood", choices=("label", "answer", "question"), default="label",
+                        help="the likelihood the table was asked with (its cache file says it by its key)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["RATIOCINATOR_HOME"] = home  # thresholds of this table stay out of the model cache
@@ -60,7 +62,7 @@ def main() -> None:
         options = {
             "budget": args.budget, "n_candidate_queries": 85, "n_cal_per_length": 20,
             "draw_labels_from": args.draw, "answer_floor": args.floor,
-            "answer_temperature": args.temperature,
+            "answer_temperature": args.temperature, "likelihood": args.likelihood,
         }
         out = Path(home) / "run"
         run(RunConfig(benchmark="pursuit-20q", data_dir=str(args.data), out=str(out), options=options,
