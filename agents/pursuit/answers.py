@@ -178,9 +178,10 @@ class AnswerPosterior(Posterior):
     def _question_odds(self, problem: Problem, question: str) -> np.ndarray:
         odds = []
         for label in problem.labels:
+            asked = about(question, label)
             turns = [Message(role="system", content=self.config.question_system),
-                     Message(role="user", content=about(question, label))]
-            yes, no = self._score(turns, ["Yes", "No"], f"Yes/No after {about(question, label)!r}")
+                     Message(role="user", content=asked)]
+            yes, no = self._score(turns, ["Yes", "No"], f"Yes/No after {asked!r}")
             odds.append(yes - no)
         return np.array(odds)
 
