@@ -18,7 +18,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import get_args
 
+from ratiocinator.agents.pursuit.config import LikelihoodKind
 from ratiocinator.evals.benchmarks import pursuit as bench
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
@@ -49,7 +51,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--draw", choices=("prior", "posterior"), default="posterior")
     parser.add_argument("--budget", type=int, default=6)
-    parser.add_argument("--likelihood", choices=("label", "answer", "question"), default="label",
+    parser.add_argument("--likelihood", choices=get_args(LikelihoodKind), default="label",
                         help="the likelihood the table was asked with (its cache file says it by its key)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:

@@ -29,14 +29,10 @@ TOOLBENCH_ROLE_BIAS_SOURCE = (
 #: asked_weights and give_up_threshold for ToolBench (toolbench-static holds them): fit_asked_rule on the
 #: 160 held-in planner steps 201-360 of toolbench_ood.json (never the first 200 that are evaluated),
 #: Qwen2.5-Coder-0.5B on llama.cpp, 2026-12-06; the model's answered log-odds and the calls so far
+#: (the same fit on the answered log-odds alone, the model's judgement without the count:
+#: `--set asked_weights=-1.5789,1.778,0`)
 TOOLBENCH_ASKED_WEIGHTS: tuple[float, float, float] = (-3.1599, 0.8482, 0.9984)
 TOOLBENCH_GIVE_UP_THRESHOLD = 5.8853
-#: the same fit on the answered log-odds alone (the model's judgement without the calls so far)
-TOOLBENCH_ASKED_WEIGHTS_MODEL_ONLY: tuple[float, float, float] = (-1.5789, 1.778, 0.0)
-TOOLBENCH_ASKED_SOURCE = (
-    "fitted (logistic regression) on the 160 held-in ToolBench planner steps 201-360 of "
-    "toolbench_ood.json, Qwen2.5-Coder-0.5B on llama.cpp (agents/tool_agent/config.py)"
-)
 #: called_penalty for ToolBench: fit_called_penalty on the gold caller steps among held-in steps
 #: 201-360 (the same model; the caller's prompt with the thought "Next: caller.")
 TOOLBENCH_CALLED_PENALTY = 1.0

@@ -12,9 +12,10 @@ evaluate-multi_agent.py / evaluate-backbone.py):
   (`decision=scored`: the `Next: ROLE` the model scores highest after its thought; `decision=text`:
   the marker it wrote, none meaning the caller); on caller the caller, given the thought, makes the
   call: the tool whose name scores highest, less `called_penalty` for a tool already called
-  (`tool_choice=grammar`: decoded under a grammar over the names), the arguments under the API's parameters (all of them unless
-  `require_arguments=false`), values not in the dialogue competing by score with values that are
-  (`grounding=false`: not); on conclusion the summarizer writes the answer (`summarize=false`: not).
+  (`tool_choice=grammar`: decoded under a grammar over the names), the arguments under the API's
+  parameters (all of them unless `require_arguments=false`), values not in the dialogue competing by
+  score with values that are (`grounding=false`: not); on conclusion the summarizer writes the
+  answer (`summarize=false`: not).
   The free-text system is `decision=text tool_choice=grammar grounding=false require_arguments=false`.
 - `system=react`: the single-model "backbone" prompt predicts thought + action, or `conclusion:`
   (in one output of the planner's and the caller's tokens together).
@@ -74,7 +75,7 @@ class ToolBenchStaticOptions(BaseModel):
         history_chars=5000,
         stream_tokens=False,
         # the model asked whether the dialogue answers the request, with the calls so far, fitted on
-        # held-in steps 201-360 (TOOLBENCH_ASKED_SOURCE); `--set decision=scored` compares the markers
+        # held-in steps 201-360 (agents/tool_agent/config.py); `--set decision=scored` compares the markers
         # (raw scores: TOOLBENCH_ROLE_BIAS measured worse, Plan ACC 0.516 against 0.710 on 62 steps)
         decision="asked",
         asked_weights=TOOLBENCH_ASKED_WEIGHTS,
