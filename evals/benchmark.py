@@ -121,6 +121,10 @@ class SharedBackend:
         with self._lock:
             return self.inner.score(*args, **kwargs)
 
+    def score_tokens(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self.inner.score_tokens(*args, **kwargs)
+
     def stream(self, *args: Any, **kwargs: Any) -> Any:
         with self._lock:
             return list(self.inner.stream(*args, **kwargs))

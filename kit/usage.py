@@ -92,6 +92,11 @@ class CountingBackend:
         self.counter.add(calls=1)
         return scores
 
+    def score_tokens(self, prompt: Any, pieces: Sequence[str], **kwargs: Any) -> list[Any]:
+        scored = self.inner.score_tokens(prompt, pieces, **kwargs)
+        self.counter.add(calls=1)
+        return scored
+
     def stream(self, prompt: Any, params: Any = None, **kwargs: Any) -> Iterator[str]:
         self.counter.add(calls=1)
         for chunk in self.inner.stream(prompt, params, **kwargs):

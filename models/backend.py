@@ -14,10 +14,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
-from ratiocinator.errors import InvalidInput
+from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models.cache import PromptItem, ResponseCache, cache_key, cacheable
 from ratiocinator.models.catalog import home
-from ratiocinator.models.types import BackendInfo, Completion, Message, SamplingParams
+from ratiocinator.models.types import BackendInfo, Completion, Message, SamplingParams, TokenLogprob
 
 Prompt = str | Sequence[Message | Mapping[str, Any]]
 Prompts = Prompt | Sequence[Prompt]
@@ -35,6 +35,8 @@ class Backend(Protocol):
     ) -> list[Completion]: ...
 
     def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]: ...
+
+    def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]: ...
 
     def stream(self, prompt: Prompt, params: SamplingParams | None = None) -> Iterator[str]: ...
 
@@ -60,6 +62,12 @@ def _conversation(seq: Sequence[Any], where: str) -> tuple[Message, ...]:
         except ValidationError as exc:
             raise InvalidInput(f"{where}, message {j}: {exc.errors()[0]['msg']} in {dict(m)!r}") from None
     return tuple(out)
+
+
+def check_pieces(pieces: Sequence[str]) -> None:
+    """InvalidInput unless `pieces` is a non-empty list of strings (`score_tokens`' argument)."""
+    if isinstance(pieces, str) or not pieces or not all(isinstance(p, str) for p in pieces):
+        raise InvalidInput("pieces: expected a non-empty list of strings")
 
 
 def normalize_prompts(prompts: Prompts) -> list[PromptItem]:
@@ -117,6 +125,16 @@ class BaseBackend(ABC):
 
     @abstractmethod
     def score(self, prompt: Prompt, continuations: Sequence[str]) -> list[float]: ...
+
+    def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
+        """Each token's log-probability, with the model's own top choice there (`top`, one entry), when
+        `pieces` are written one after another after `prompt`; one list per piece.
+
+        Each piece is tokenized on its own (as `score` tokenizes each continuation), so a caller can
+        tell which tokens belong to which part of a text. `sum` of a piece's logprobs, for a single
+        piece, equals `score(prompt, [piece])`.
+        """
+        raise UnsupportedFeature(f"{type(self).__name__} does not score tokens")
 
     @abstractmethod
     def stream(self, prompt: Prompt, params: SamplingParams | None = None) -> Iterator[str]: ...

@@ -27,14 +27,14 @@ import torch
 
 import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, UnsupportedFeature
-from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
+from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.decoding import Picker, Row, derive_seed, holdback
 from ratiocinator.models.llamacpp_engine import Engine
 from ratiocinator.models.llamacpp_native import ContextSpec, NativeModel
 from ratiocinator.models.structured import GrammarCompiler
 from ratiocinator.models.toolcalls import parse_tool_calls
-from ratiocinator.models.types import BackendInfo, Completion, SamplingParams
+from ratiocinator.models.types import BackendInfo, Completion, SamplingParams, TokenLogprob
 
 _VOCAB_SPM, _VOCAB_BPE = 1, 2  # llama_vocab_type
 _FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
@@ -272,6 +272,26 @@ class LlamaCppBackend(BaseBackend):
                 conts.append(c_ids)
             self._check_length(len(p_ids) + max(len(c) for c in conts), 1)
             return self.engine.score(p_ids, conts)
+
+    def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
+        """Each piece's tokens' log-probabilities and the model's top choice at each (one pass, prefix reused)."""
+        check_pieces(pieces)
+        with self._lock:
+            self._check_open()
+            (item,) = normalize_prompts(prompt)
+            p_ids = self.encode(item)
+            ids = [self.native.tokenize(p, add_special=False, parse_special=True) for p in pieces]
+            flat = [t for piece in ids for t in piece]
+            if not flat:
+                raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
+            self._check_length(len(p_ids) + len(flat), 1)
+            scored = iter(self.engine.token_scores(p_ids, flat))
+            return [[self._token(t, next(scored)) for t in piece] for piece in ids]
+
+    def _token(self, token: int, scored: tuple[float, int, float]) -> TokenLogprob:
+        logprob, best, best_lp = scored
+        text, top = self.native.detokenize([token]), self.native.detokenize([best])
+        return TokenLogprob(token=text, token_id=token, logprob=logprob, top=((top, best_lp),))
 
     def close(self) -> None:
         """Free the model, its context and every cached prefix; the backend cannot decode afterwards."""

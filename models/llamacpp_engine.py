@@ -262,3 +262,29 @@ class Engine:
             raise
         self.prefix.put(prompt[:-1], base)
         return totals
+
+    def token_scores(self, prompt: list[int], cont: list[int]) -> list[tuple[float, int, float]]:
+        """Per token of `cont` after `prompt`: (its log-probability, the most likely token, that one's).
+
+        One sequence: the longest cached prefix is copied, the rest of prompt + cont[:-1] is fed with
+        logits asked from the prompt's last token on, and the whole is left in the prefix cache.
+        """
+        ids = prompt + cont
+        n = len(prompt)
+        self._make_room(len(ids))
+        seq, have = self._start(ids, limit=n - 1)
+        self.computed_tokens += len(ids) - 1 - have
+        try:
+            items = [(ids[j], j, seq, j >= n - 1) for j in range(have, len(ids) - 1)]
+            logits = self._feed(items)
+        except BaseException:
+            self._release(seq)
+            raise
+        out = []
+        for k, (_, pos, _, wanted) in enumerate(items):
+            if wanted:
+                row = logits[k]
+                best = int(row.argmax())
+                out.append((_log_softmax_at(row, ids[pos + 1]), best, _log_softmax_at(row, best)))
+        self.prefix.put(ids[:-1], seq)
+        return out

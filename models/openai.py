@@ -37,7 +37,7 @@ from ratiocinator.errors import (
     ModelOutputError,
     UnsupportedFeature,
 )
-from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
+from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.http import JSONClient
 from ratiocinator.models.schema import parse_output, schema_dict
@@ -394,18 +394,8 @@ class OpenAIBackend(BaseBackend):
         """
         if isinstance(continuations, str) or not continuations:
             raise InvalidInput("continuations: expected a non-empty list of strings")
-        (item,) = normalize_prompts(prompt)
         self._need_vllm("score() (prompt logprobs over /tokenize)")
-        if isinstance(item, str):
-            p_ids = self._tokenize({"prompt": item, "add_special_tokens": True})
-        else:
-            p_ids = self._tokenize(
-                {
-                    "messages": [self._message(m) for m in item],
-                    "add_generation_prompt": True,
-                    "add_special_tokens": False,
-                }
-            )
+        p_ids = self._prompt_ids(prompt)
 
         def one(c: str) -> float:
             c_ids = self._tokenize({"prompt": c, "add_special_tokens": False})
@@ -428,6 +418,42 @@ class OpenAIBackend(BaseBackend):
             return float(sum(lps[len(p_ids) : len(ids)]))
 
         return list(self._pool.map(one, continuations))
+
+    def _prompt_ids(self, prompt: Prompt) -> list[int]:
+        """The prompt's token ids as the server's chat template (or plain tokenizer) makes them."""
+        (item,) = normalize_prompts(prompt)
+        if isinstance(item, str):
+            return self._tokenize({"prompt": item, "add_special_tokens": True})
+        return self._tokenize(
+            {
+                "messages": [self._message(m) for m in item],
+                "add_generation_prompt": True,
+                "add_special_tokens": False,
+            }
+        )
+
+    def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
+        """Each piece's tokens' log-probabilities and the model's top choice at each (vLLM servers only:
+        the joined ids echoed through /completions with one top logprob per position)."""
+        check_pieces(pieces)
+        self._need_vllm("score_tokens() (prompt logprobs over /tokenize)")
+        p_ids = self._prompt_ids(prompt)
+        ids = [self._tokenize({"prompt": p, "add_special_tokens": False}) for p in pieces]
+        flat = [t for piece in ids for t in piece]
+        if not flat:
+            raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
+        body = {"model": self.config.model, "prompt": p_ids + flat, "max_tokens": 1, "echo": True,
+                "logprobs": 1, "temperature": 0.0}
+        got = self._client.request("POST", "/completions", body)["choices"][0]["logprobs"]
+        tokens = []
+        for k, t in enumerate(flat):
+            at = len(p_ids) + k
+            best = max((got["top_logprobs"][at] or {}).items(), key=lambda kv: kv[1])
+            tokens.append(TokenLogprob(token=got["tokens"][at], token_id=t,
+                                       logprob=float(got["token_logprobs"][at]),
+                                       top=((best[0], float(best[1])),)))
+        it = iter(tokens)
+        return [[next(it) for _ in piece] for piece in ids]
 
     def close(self) -> None:
         super().close()

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ratiocinator.errors import InvalidInput, ModelOutputError
-from ratiocinator.models.backend import BaseBackend, Prompt, normalize_prompts
+from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.schema import parse_output, schema_dict
 from ratiocinator.models.toolcalls import parse_tool_calls
-from ratiocinator.models.types import BackendInfo, Completion, SamplingParams
+from ratiocinator.models.types import BackendInfo, Completion, SamplingParams, TokenLogprob
 
 Reply = str | None
 Script = Sequence[Reply] | Callable[[PromptItem, SamplingParams], Reply]
@@ -133,6 +134,18 @@ class ScriptedBackend(BaseBackend):
         if isinstance(continuations, str) or not continuations:
             raise InvalidInput("continuations: expected a non-empty list of strings")
         return [-float(len(c)) for c in continuations]
+
+    def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
+        """A deterministic stand-in consistent with `score`: each word of a piece (with its leading
+        space) is a token worth minus its length, and it is the top choice too."""
+        normalize_prompts(prompt)
+        check_pieces(pieces)
+        out = []
+        for piece in pieces:
+            words = re.findall(r"\s*\S+|\s+", piece)
+            out.append([TokenLogprob(token=w, token_id=i, logprob=-float(len(w)), top=((w, -float(len(w))),))
+                        for i, w in enumerate(words)])
+        return out
 
     def stream(self, prompt: Prompt, params: SamplingParams | None = None) -> Iterator[str]:
         (item,) = normalize_prompts(prompt)

@@ -17,8 +17,10 @@ smaller token limits for a CPU (`--set critique_max_tokens=...` sets the initial
 `second_look_max_tokens` the second looks'); `max_refinements` applies to `dataset=refine` only (the
 other sets score the first critique). `--set verdict=scored` decides each step by the model's scores
 of "correct" / "incorrect" (issue 21; `--set critique=false` scores without a check first, `--set
-threshold=X` moves the decision); the outputs keep every step's log-odds and sympy verdict, so other
-thresholds can be read off a finished run (reasoning/critique/scoring.py).
+threshold=X` moves the decision); `--set verdict=surprise` by how strongly the model would have
+written other numbers in the step (reasoning/critique/surprise.py; `--set surprise_threshold=X`).
+The outputs keep every step's score (`log_odds`) and sympy verdict, so other thresholds can be read
+off a finished run (bench/critique_scores.py).
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ from ratiocinator.kit import MethodConfig
 #: (`--set start=100`); the best harmonic mean there was 0.36 (0.50 on the GSM8K items alone, at the
 #: same threshold). Other models and settings should calibrate their own.
 SCORED_THRESHOLD = -1.4385
+#: the surprise verdict's threshold (reasoning/critique/surprise.py), in nats, calibrated the same way
+#: (bench/critique_scores.py --calibrate) for Qwen2.5-Coder-0.5B-Instruct on llama.cpp on held-in items
+#: 100-159 of processbench-gsm8k and of processbench-math; see BENCHMARKS.md for the 1.5B's.
+SURPRISE_THRESHOLD = 0.0
 CALIBRATION = "Qwen2.5-Coder-0.5B, critique=False, ProcessBench GSM8K items 100-123 + MATH items 100-111"
 
 
@@ -45,10 +49,11 @@ class DeepCriticConfig(MethodConfig):
     max_refinements: int = Field(
         0, ge=0, description='rounds of "fix the first error, critique again" (0: critique only)'
     )
-    verdict: Literal["text", "scored"] = Field(
+    verdict: Literal["text", "scored", "surprise"] = Field(
         "text",
         description='"text": the critique\'s boxed judgement (the paper); "scored": compare the model\'s '
-        'log-probabilities of "correct" / "incorrect" after the critique',
+        'log-probabilities of "correct" / "incorrect" after the critique; "surprise": how strongly the '
+        "model, writing the solution itself, would have put other numbers in the step (no critique)",
     )
     critique: bool = Field(
         True,
@@ -59,6 +64,11 @@ class DeepCriticConfig(MethodConfig):
         SCORED_THRESHOLD,
         description="scored verdict: a step is incorrect when log P(incorrect) - log P(correct) exceeds "
         "this (calibrated on held-in ProcessBench items, see SCORED_THRESHOLD)",
+    )
+    surprise_threshold: float = Field(
+        SURPRISE_THRESHOLD,
+        description="surprise verdict: a step is incorrect when the largest gap, in nats, between the "
+        "model's top choice and the written token at the step's digits exceeds this (see SURPRISE_THRESHOLD)",
     )
     critique_max_tokens: int = Field(512, ge=1, description="each step's initial critique")
     second_look_max_tokens: int = Field(512, ge=1, description="each step's second look")

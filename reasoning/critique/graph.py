@@ -16,7 +16,9 @@ verdict is the second look's, so here the merge joins the texts and takes that v
 model call. A judgement that does not parse (cut off before the box) is asked for once more under a
 grammar that only allows 1 or -1. With `verdict="scored"` (issue 21, reasoning/critique/scoring.py)
 the critique is a short check (or none), there is no second look, and `verdict` decides each step
-by the model's log-odds of "incorrect" over "correct" against a calibrated threshold.
+by the model's log-odds of "incorrect" over "correct" against a calibrated threshold. With
+`verdict="surprise"` (reasoning/critique/surprise.py) neither critique nor second look runs: each
+step is judged by how strongly the model would have written other numbers there.
 
     result = run(problem, backend=backend, steps=steps)     # CritiqueResult(first_error=2, ...)
     result = run(problem, backend=backend, config=DeepCriticConfig(max_refinements=1))  # solve, critique, fix

@@ -4,7 +4,9 @@ Each node is a function of the graph's state and the LangGraph runtime, whose co
 backend and the DeepCriticConfig (see kit/context.py). Every step of the solution gets its critique in
 one batched call; with the text verdict a judgement that does not parse is asked for once more under
 a grammar. With the scored verdict (reasoning/critique/scoring.py) the critique is a short check (or
-none), there is no second look, and `verdict` scores "correct" / "incorrect" for every step.
+none), there is no second look, and `verdict` scores "correct" / "incorrect" for every step; with the
+surprise verdict (reasoning/critique/surprise.py) there is neither, and `verdict` reads every step's
+surprise from one pass over the solution.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from ratiocinator.reasoning.critique.scoring import (
     verdict_conversation,
 )
 from ratiocinator.reasoning.critique.steps import format_solution, parse_judgement, parse_steps
+from ratiocinator.reasoning.critique.surprise import surprises
 
 Ctx = Runtime[MethodContext[DeepCriticConfig]]
 
@@ -52,7 +55,7 @@ class CritiqueState(TypedDict, total=False):
     evidence: list[Evidence]
     critiques: list[tuple[str, int]]
     second: list[tuple[str, int] | None]
-    odds: list[float | None]  # the scored verdict's log-odds of "incorrect" per step (None: text verdict)
+    odds: list[float | None]  # per step: the log-odds of "incorrect" ("scored"), the surprise ("surprise"), None ("text")
     rounds: list[CritiqueRound]
 
 
@@ -117,7 +120,7 @@ def symbolic(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
 def critique(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
     """The initial critique of every step, each ending in its judgement (scored verdict: a short check, or none)."""
     cfg = runtime.context.config
-    if cfg.verdict == "scored":
+    if cfg.verdict != "text":
         return {"critiques": _checks(state, runtime)}
     solution = format_solution(state["steps"])
     prompts = [
@@ -133,9 +136,10 @@ def critique(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
 
 
 def _checks(state: CritiqueState, runtime: Ctx) -> list[tuple[str, int]]:
-    """The scored verdict's short check of every step (its judgement read if it wrote one, never asked again)."""
+    """The scored verdict's short check of every step (its judgement read if it wrote one, never asked again);
+    none for the surprise verdict, which reads the solution only."""
     cfg, steps = runtime.context.config, state["steps"]
-    if not cfg.critique:
+    if not cfg.critique or cfg.verdict == "surprise":
         return [("", 0)] * len(steps)
     solution = format_solution(steps)
     convs = [
@@ -151,7 +155,7 @@ def _checks(state: CritiqueState, runtime: Ctx) -> list[tuple[str, int]]:
 def second_look(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
     """DeepCritic's second look at each initial critique (re-verify the step, or critique the critique)."""
     steps, cfg = state["steps"], runtime.context.config
-    if not cfg.second_look or cfg.verdict == "scored":
+    if not cfg.second_look or cfg.verdict != "text":
         return {"second": [None] * len(steps)}
     solution = format_solution(steps)
     prompts = [
@@ -168,8 +172,10 @@ def second_look(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
 
 
 def verdict(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
-    """The scored verdict: each step's log-odds of "incorrect" after its check (none with the text verdict)."""
+    """The scored verdicts: each step's log-odds of "incorrect" after its check, or its surprise (none with the text verdict)."""
     steps, cfg = state["steps"], runtime.context.config
+    if cfg.verdict == "surprise":
+        return {"odds": surprises(runtime.context.backend, state["problem"], steps)}
     if cfg.verdict != "scored":
         return {"odds": [None] * len(steps)}
     solution = format_solution(steps)
@@ -190,7 +196,7 @@ def _step_critique(state: CritiqueState, i: int, cfg: DeepCriticConfig) -> StepC
     odds = state.get("odds", [None] * len(state["steps"]))[i]
     final = second[1] if second is not None and second[1] != 0 else initial
     if odds is not None:
-        final = decide(odds, cfg.threshold)
+        final = decide(odds, cfg.surprise_threshold if cfg.verdict == "surprise" else cfg.threshold)
     critic = final
     if cfg.symbolic_decides and evidence.valid is not None:
         final = 1 if evidence.valid else -1

@@ -92,3 +92,11 @@ SCORED_QUESTION = "Is Step {index} correct or incorrect?"
 
 #: the verdict cue the two alternatives share; then " correct" or " incorrect" is scored
 VERDICT_CUE = "Step {index} is"
+
+# --- the surprise verdict (issue 21): the solution read as the model's own answer to the problem ---
+
+SURPRISE_SYSTEM = "You are a math expert."
+
+SURPRISE_REQUEST = """Solve the problem step by step. Write each step on its own line, starting with "Step i:".
+
+{problem}"""

@@ -23,7 +23,7 @@ class StepCritique:
     symbolic_valid: bool | None = None  # sympy's verdict, when it reached one
     symbolic_check: SymbolicCheck | None = None  # what sympy checked, when it reached a verdict
     critic: int | None = None  # the critic's own judgement, before sympy overrides it (symbolic_decides)
-    log_odds: float | None = None  # scored verdict: log P(incorrect) - log P(correct) (None: text verdict)
+    log_odds: float | None = None  # scored: log P(incorrect) - log P(correct); surprise: its nats (None: text verdict)
 
     @property
     def merged(self) -> str:

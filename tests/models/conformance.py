@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from pydantic import BaseModel, Field
 
-from ratiocinator.errors import UnsupportedFeature
+from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models import SamplingParams, ToolCall, ToolSpec
 from ratiocinator.models.schema import parse_output
 
@@ -159,6 +159,20 @@ def test_logprobs_have_one_entry_per_token_and_match_score(backend):
     assert math.isclose(sum(t.logprob for t in c.logprobs), scored, rel_tol=1e-3, abs_tol=2e-2)
     good, bad = backend.score("The capital of France is", [" Paris", " banana"])
     assert good > bad
+
+
+def test_score_tokens_split_by_piece_match_score_and_name_the_top_choice(backend):
+    (c,) = backend.generate(CONVS[1], SamplingParams(max_tokens=8), cache=False)
+    first, second = backend.score_tokens(CONVS[1], [c.text, " Paris"])
+    (whole,) = backend.score(CONVS[1], [c.text])
+    assert math.isclose(sum(t.logprob for t in first), whole, rel_tol=1e-3, abs_tol=2e-2)
+    assert len(second) >= 1 and "".join(t.token for t in second) == " Paris"
+    for t in first + second:
+        ((best, best_lp),) = t.top
+        assert t.logprob <= best_lp + 1e-3 <= 1e-3 and isinstance(best, str)
+    assert first[0].top[0][0] == first[0].token  # greedy wrote the model's top choice
+    with pytest.raises(InvalidInput, match="pieces"):
+        backend.score_tokens(CONVS[1], [])
 
 
 def test_schema_and_grammar_outputs_always_parse(backend):
