@@ -419,7 +419,7 @@ class HFBackend(BaseBackend):
             raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
         self._check_length(len(p_ids) + len(flat), 1)
         fed = torch.tensor([p_ids + flat[:-1]], device=self.device)
-        logits = self.model(input_ids=fed, logits_to_keep=len(flat)).logits[0].float()
+        logits = self.model(input_ids=fed, logits_to_keep=len(flat), use_cache=False).logits[0].float()
         lp = torch.log_softmax(logits, dim=-1)
         best_lp, best = lp.max(dim=-1)
         own = lp.gather(-1, torch.tensor(flat, device=self.device).unsqueeze(-1)).squeeze(-1)

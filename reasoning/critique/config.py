@@ -9,7 +9,9 @@ Each step's verdict is either the paper's free text (`verdict="text"`: the criti
 (`verdict="scored"`, issue 21): after an optional short critique (`critique`, `critique_max_tokens`),
 the model's log-probabilities of "Step i is correct" / "Step i is incorrect" are compared on one
 shared prompt that holds sympy's evidence for the step, and the step is judged incorrect when the
-log-odds exceed `threshold` (reasoning/critique/scoring.py).
+log-odds exceed `threshold` (reasoning/critique/scoring.py); or, with `verdict="surprise"`, by how
+strongly the model, reading the solution as its own answer, would have written other numbers in the
+step, against `surprise_threshold` (reasoning/critique/surprise.py; no critique is written).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from ratiocinator.kit import MethodConfig
 SCORED_THRESHOLD = -1.4385
 #: the surprise verdict's threshold (reasoning/critique/surprise.py), in nats, calibrated the same way
 #: (bench/critique_scores.py --calibrate) for Qwen2.5-Coder-0.5B-Instruct on llama.cpp on held-in items
-#: 100-159 of processbench-gsm8k and of processbench-math; see BENCHMARKS.md for the 1.5B's.
-SURPRISE_THRESHOLD = 0.0
+#: 100-159 of processbench-gsm8k and of processbench-math together (best harmonic mean there 0.40; the
+#: evaluated first 100 of each set are not among them); see BENCHMARKS.md for the 1.5B's.
+SURPRISE_THRESHOLD = 1.6759
 CALIBRATION = "Qwen2.5-Coder-0.5B, critique=False, ProcessBench GSM8K items 100-123 + MATH items 100-111"
 
 

@@ -128,9 +128,9 @@ def test_the_embedded_model_is_surprised_by_a_wrong_sum():
     try:
         right = ["Step 1: Sue starts with 18.", "Step 2: She gets 6 more: 18 + 6 = 24.", "Step 3: Final answer: 24"]
         result = run(PROBLEM, backend=backend, steps=STEPS, config=DeepCriticConfig(verdict="surprise"))
-        wrong_sum = result.rounds[0].critiques[1].log_odds
         ok = run(PROBLEM, backend=backend, steps=right, config=DeepCriticConfig(verdict="surprise"))
-        assert wrong_sum > ok.rounds[0].critiques[1].log_odds + 1.0
-        assert result.first_error in (-1, 0, 1, 2)
+        # measured: 12.4 nats at "25" after "18 + 6 =", none anywhere in the right solution
+        assert result.rounds[0].critiques[1].log_odds > ok.rounds[0].critiques[1].log_odds + 5.0
+        assert result.first_error == 1 and ok.first_error == -1
     finally:
         backend.close()
