@@ -174,8 +174,9 @@ def second_look(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
 def verdict(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
     """The scored verdicts: each step's log-odds of "incorrect" after its check, or its surprise (none with the text verdict)."""
     steps, cfg = state["steps"], runtime.context.config
-    if cfg.verdict == "surprise":
-        return {"odds": surprises(runtime.context.backend, state["problem"], steps)}
+    if cfg.verdict == "surprise":  # the note stands in for the critique that was not written
+        found = surprises(runtime.context.backend, state["problem"], steps)
+        return {"odds": [s for s, _ in found], "critiques": [(note, 0) for _, note in found]}
     if cfg.verdict != "scored":
         return {"odds": [None] * len(steps)}
     solution = format_solution(steps)

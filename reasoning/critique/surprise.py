@@ -1,7 +1,7 @@
 """The surprise verdict (issue 21): a step is judged by how strongly the model, writing the solution itself, would have put other numbers in it.
 
 The solution is read as the model's own answer to the problem (one `Backend.score_tokens` pass, each
-step a piece). At every token of a step that holds a digit, the model's top choice is compared with
+step's label and text pieces of it). At every token of a step that holds a digit, the model's top choice is compared with
 what the solution wrote: the step's surprise is the largest gap, log P(top) - log P(written), in nats
 (0 when the model would have written the same numbers). A slip of arithmetic or a misread quantity is
 a number the model, having read the steps before, confidently expected to be different; phrasing
@@ -23,8 +23,12 @@ from ratiocinator.reasoning.critique.steps import strip_step
 
 
 def solution_pieces(steps: Sequence[str]) -> list[str]:
-    """The steps as the model's answer writes them, one piece per step ("Step i: ...", a newline before each but the first)."""
-    return [("\n" if i else "") + f"Step {i + 1}: {strip_step(s)}" for i, s in enumerate(steps)]
+    """The steps as the model's answer writes them, two pieces per step: its label ("Step i:", a newline
+    before each but the first) and its text (" ..."); only the text is judged."""
+    out = []
+    for i, s in enumerate(steps):
+        out += [("\n" if i else "") + f"Step {i + 1}:", f" {strip_step(s)}"]
+    return out
 
 
 def surprise_conversation(problem: str) -> list[Message]:
@@ -35,13 +39,28 @@ def surprise_conversation(problem: str) -> list[Message]:
     ]
 
 
+def _gap(t: TokenLogprob) -> float:
+    return t.top[0][1] - t.logprob if t.top and any(c.isdigit() for c in t.token) else 0.0
+
+
 def step_surprise(tokens: Sequence[TokenLogprob]) -> float:
     """The largest gap log P(top choice) - log P(written token) over the step's tokens that hold a digit (0 if none)."""
-    gaps = [t.top[0][1] - t.logprob for t in tokens if t.top and any(c.isdigit() for c in t.token)]
-    return max(0.0, *gaps) if gaps else 0.0
+    return max((max(0.0, _gap(t)) for t in tokens), default=0.0)
 
 
-def surprises(backend: object, problem: str, steps: Sequence[str]) -> list[float]:
-    """Every step's surprise, from one pass over the problem and the whole solution."""
+def surprise_note(tokens: Sequence[TokenLogprob], index: int) -> str:
+    """In words, the step's most surprising token and what the model would have written there ("" when none)."""
+    if not tokens or step_surprise(tokens) <= 0.0:
+        return ""
+    worst = max(tokens, key=_gap)
+    return (
+        f"reading the solution as its own answer, the model would have written {worst.top[0][0].strip()!r} "
+        f"where Step {index} has {worst.token.strip()!r} ({_gap(worst):.1f} nats less likely)"
+    )
+
+
+def surprises(backend: object, problem: str, steps: Sequence[str]) -> list[tuple[float, str]]:
+    """Every step's surprise and its note (`surprise_note`, 1-based steps), from one pass over the problem and the whole solution."""
     pieces = backend.score_tokens(surprise_conversation(problem), solution_pieces(steps))  # type: ignore[attr-defined]
-    return [step_surprise(p) for p in pieces]
+    texts = pieces[1::2]  # the steps' labels ("Step i:") are not judged
+    return [(step_surprise(p), surprise_note(p, i)) for i, p in enumerate(texts, 1)]

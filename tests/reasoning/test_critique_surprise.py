@@ -34,7 +34,8 @@ def tok(text: str, logprob: float, top: float | None = None) -> TokenLogprob:
 
 
 class TokenBackend(ScriptedBackend):
-    """A scripted backend whose token scores give step k's digit tokens the gap `gaps[k]` (1-based); calls recorded."""
+    """A scripted backend whose token scores give step k's digit tokens the gap `gaps[k]` (1-based), and
+    every "Step i:" label a large one that must be ignored; calls recorded."""
 
     def __init__(self, gaps):
         super().__init__(())
@@ -44,8 +45,8 @@ class TokenBackend(ScriptedBackend):
     def score_tokens(self, prompt, pieces):
         self.asked.append((prompt, list(pieces)))
         out = []
-        for k, piece in enumerate(pieces, 1):
-            gap = self.gaps.get(k, 0.0)
+        for k, piece in enumerate(pieces):  # pieces 2j and 2j+1: step j+1's label and text
+            gap = self.gaps.get(k // 2 + 1, 0.0) + (7.0 if k % 2 == 0 else 0.0)  # labels: never judged
             out.append([tok(w, -0.5 - gap if any(c.isdigit() for c in w) else -3.0, -0.5) for w in piece.split(" ")])
         return out
 
@@ -62,11 +63,11 @@ def test_a_steps_surprise_is_the_largest_gap_at_its_digits():
 
 def test_the_solution_is_read_as_the_models_own_answer_one_piece_per_step():
     assert solution_pieces(STEPS) == [
-        "Step 1: Sue starts with 18.",
-        "\nStep 2: She gets 6 more: 18 + 6 = 25.",
-        "\nStep 3: Final answer: 25",
+        "Step 1:", " Sue starts with 18.",
+        "\nStep 2:", " She gets 6 more: 18 + 6 = 25.",
+        "\nStep 3:", " Final answer: 25",
     ]
-    assert solution_pieces(["no prefix here"]) == ["Step 1: no prefix here"]
+    assert solution_pieces(["no prefix here"]) == ["Step 1:", " no prefix here"]
     conv = surprise_conversation(PROBLEM)
     assert [m.role for m in conv] == ["system", "user"] and conv[1].content.endswith(PROBLEM)
 
@@ -79,6 +80,12 @@ def test_the_surprise_verdict_reads_the_solution_once_and_generates_nothing():
     assert [c.log_odds for c in rnd.critiques] == pytest.approx([0.0, 3.0, 1.0])
     assert [c.final for c in rnd.critiques] == [1, -1, 1]
     assert not backend.calls  # no critique, no second look, no judgement
+    # the note stands in for the critique: what the model would have written, and where
+    assert rnd.critiques[0].critique == ""
+    assert "Step 2 has '6'" in rnd.critiques[1].critique and "3.0 nats" in rnd.critiques[1].critique
+    # where sympy has nothing to say, the note is the verdict's reason
+    third = run(PROBLEM, backend=TokenBackend({3: 3.0}), steps=STEPS, config=SURPRISE)
+    assert third.first_error == 2 and "Step 3 has '25'" in third.verdict.reason
     ((prompt, pieces),) = backend.asked
     assert pieces == solution_pieces(STEPS) and prompt[-1].content.endswith(PROBLEM)
 
