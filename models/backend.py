@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
@@ -68,6 +68,24 @@ def check_pieces(pieces: Sequence[str]) -> None:
     """InvalidInput unless `pieces` is a non-empty list of strings (`score_tokens`' argument)."""
     if isinstance(pieces, str) or not pieces or not all(isinstance(p, str) for p in pieces):
         raise InvalidInput("pieces: expected a non-empty list of strings")
+
+
+def tokenize_pieces(
+    pieces: Sequence[str], tokenize: Callable[[str], Sequence[int]]
+) -> tuple[list[list[int]], list[int]]:
+    """`score_tokens`' pieces checked and tokenized each on its own: the ids per piece, and all of them in order."""
+    check_pieces(pieces)
+    ids = [list(tokenize(p)) for p in pieces]
+    flat = [t for piece in ids for t in piece]
+    if not flat:
+        raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
+    return ids, flat
+
+
+def split_pieces(tokens: Sequence[TokenLogprob], ids: Sequence[Sequence[int]]) -> list[list[TokenLogprob]]:
+    """Scored tokens in order, cut back into the pieces whose ids they came from."""
+    it = iter(tokens)
+    return [[next(it) for _ in piece] for piece in ids]
 
 
 def normalize_prompts(prompts: Prompts) -> list[PromptItem]:

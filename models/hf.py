@@ -24,7 +24,13 @@ import torch
 
 import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, ModelLoadError, UnsupportedFeature
-from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
+from ratiocinator.models.backend import (
+    BaseBackend,
+    Prompt,
+    normalize_prompts,
+    split_pieces,
+    tokenize_pieces,
+)
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.compress.config import MANIFEST, CompressionConfig
 from ratiocinator.models.decoding import Decoder, Row, derive_seed, holdback, left_pad
@@ -409,26 +415,22 @@ class HFBackend(BaseBackend):
     def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
         """Each piece's tokens' log-probabilities and the model's top choice at each: one forward pass
         over prompt + pieces, logits kept only where the pieces are predicted."""
-        check_pieces(pieces)
         self._check_open()
+        ids, flat = tokenize_pieces(pieces, lambda p: self.tokenizer(p, add_special_tokens=False)["input_ids"])
         (item,) = normalize_prompts(prompt)
         p_ids = self.encode(item)
-        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in pieces]
-        flat = [t for piece in ids for t in piece]
-        if not flat:
-            raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
         self._check_length(len(p_ids) + len(flat), 1)
         fed = torch.tensor([p_ids + flat[:-1]], device=self.device)
         logits = self.model(input_ids=fed, logits_to_keep=len(flat), use_cache=False).logits[0].float()
         lp = torch.log_softmax(logits, dim=-1)
         best_lp, best = lp.max(dim=-1)
         own = lp.gather(-1, torch.tensor(flat, device=self.device).unsqueeze(-1)).squeeze(-1)
-        tokens = iter(
+        tokens = [
             TokenLogprob(token=self.tokenizer.decode([t]), token_id=t, logprob=float(own[k]),
                          top=((self.tokenizer.decode([int(best[k])]), float(best_lp[k])),))
             for k, t in enumerate(flat)
-        )
-        return [[next(tokens) for _ in piece] for piece in ids]
+        ]
+        return split_pieces(tokens, ids)
 
     def close(self) -> None:
         """Free the model: drop every reference to its weights and caches (decoder, static KV caches,

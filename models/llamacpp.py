@@ -27,7 +27,13 @@ import torch
 
 import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, UnsupportedFeature
-from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
+from ratiocinator.models.backend import (
+    BaseBackend,
+    Prompt,
+    normalize_prompts,
+    split_pieces,
+    tokenize_pieces,
+)
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.decoding import Picker, Row, derive_seed, holdback
 from ratiocinator.models.llamacpp_engine import Engine
@@ -275,18 +281,15 @@ class LlamaCppBackend(BaseBackend):
 
     def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
         """Each piece's tokens' log-probabilities and the model's top choice at each (one pass, prefix reused)."""
-        check_pieces(pieces)
         with self._lock:
             self._check_open()
+            ids, flat = tokenize_pieces(
+                pieces, lambda p: self.native.tokenize(p, add_special=False, parse_special=True))
             (item,) = normalize_prompts(prompt)
             p_ids = self.encode(item)
-            ids = [self.native.tokenize(p, add_special=False, parse_special=True) for p in pieces]
-            flat = [t for piece in ids for t in piece]
-            if not flat:
-                raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
             self._check_length(len(p_ids) + len(flat), 1)
-            scored = iter(self.engine.token_scores(p_ids, flat))
-            return [[self._token(t, next(scored)) for t in piece] for piece in ids]
+            scored = self.engine.token_scores(p_ids, flat)
+            return split_pieces([self._token(t, s) for t, s in zip(flat, scored, strict=True)], ids)
 
     def _token(self, token: int, scored: tuple[float, int, float]) -> TokenLogprob:
         logprob, best, best_lp = scored

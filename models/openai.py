@@ -37,7 +37,13 @@ from ratiocinator.errors import (
     ModelOutputError,
     UnsupportedFeature,
 )
-from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
+from ratiocinator.models.backend import (
+    BaseBackend,
+    Prompt,
+    normalize_prompts,
+    split_pieces,
+    tokenize_pieces,
+)
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.http import JSONClient
 from ratiocinator.models.schema import parse_output, schema_dict
@@ -435,13 +441,9 @@ class OpenAIBackend(BaseBackend):
     def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
         """Each piece's tokens' log-probabilities and the model's top choice at each (vLLM servers only:
         the joined ids echoed through /completions with one top logprob per position)."""
-        check_pieces(pieces)
         self._need_vllm("score_tokens() (prompt logprobs over /tokenize)")
+        ids, flat = tokenize_pieces(pieces, lambda p: self._tokenize({"prompt": p, "add_special_tokens": False}))
         p_ids = self._prompt_ids(prompt)
-        ids = [self._tokenize({"prompt": p, "add_special_tokens": False}) for p in pieces]
-        flat = [t for piece in ids for t in piece]
-        if not flat:
-            raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
         body = {"model": self.config.model, "prompt": p_ids + flat, "max_tokens": 1, "echo": True,
                 "logprobs": 1, "temperature": 0.0}
         got = self._client.request("POST", "/completions", body)["choices"][0]["logprobs"]
@@ -452,8 +454,7 @@ class OpenAIBackend(BaseBackend):
             tokens.append(TokenLogprob(token=got["tokens"][at], token_id=t,
                                        logprob=float(got["token_logprobs"][at]),
                                        top=((best[0], float(best[1])),)))
-        it = iter(tokens)
-        return [[next(it) for _ in piece] for piece in ids]
+        return split_pieces(tokens, ids)
 
     def close(self) -> None:
         super().close()

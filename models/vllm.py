@@ -27,7 +27,13 @@ from typing import Any, Literal
 
 import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, MissingPackage, UnsupportedFeature, pip_install
-from ratiocinator.models.backend import BaseBackend, Prompt, check_pieces, normalize_prompts
+from ratiocinator.models.backend import (
+    BaseBackend,
+    Prompt,
+    normalize_prompts,
+    split_pieces,
+    tokenize_pieces,
+)
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.schema import schema_dict
 from ratiocinator.models.toolcalls import parse_tool_calls
@@ -347,13 +353,9 @@ class VLLMBackend(BaseBackend):
 
     def score_tokens(self, prompt: Prompt, pieces: Sequence[str]) -> list[list[TokenLogprob]]:
         """Each piece's tokens' log-probabilities and the model's top choice at each (prompt logprobs, top 1)."""
-        check_pieces(pieces)
+        ids, flat = tokenize_pieces(pieces, lambda p: self.tokenizer(p, add_special_tokens=False)["input_ids"])
         (item,) = normalize_prompts(prompt)
         p_ids = self.encode(item)
-        ids = [self.tokenizer(p, add_special_tokens=False)["input_ids"] for p in pieces]
-        flat = [t for piece in ids for t in piece]
-        if not flat:
-            raise InvalidInput(f"pieces {list(pieces)!r} have no tokens")
         from vllm import SamplingParams as VParams
 
         sp = VParams(max_tokens=1, temperature=0.0, prompt_logprobs=1)
@@ -366,8 +368,7 @@ class VLLMBackend(BaseBackend):
             tokens.append(TokenLogprob(
                 token=self.tokenizer.decode([t]), token_id=t, logprob=float(at[t].logprob),
                 top=((self.tokenizer.decode([best_id]), float(best.logprob)),)))
-        it = iter(tokens)
-        return [[next(it) for _ in piece] for piece in ids]
+        return split_pieces(tokens, ids)
 
     def close(self) -> None:
         super().close()
