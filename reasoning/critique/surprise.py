@@ -1,8 +1,8 @@
 """The surprise verdict (issue 21): a step is judged by how strongly the model, writing the solution itself, would have put other numbers in it.
 
 The solution is read as the model's own answer to the problem (one `Backend.score_tokens` pass, each
-step's label and text pieces of it). At every token of a step that holds a digit, the model's top choice is compared with
-what the solution wrote: the step's surprise is the largest gap, log P(top) - log P(written), in nats
+step's label and text pieces of it). At every token of a step that holds a digit, the model's top
+choice is compared with what the solution wrote: the step's surprise is the largest gap, log P(top) - log P(written), in nats
 (0 when the model would have written the same numbers). A slip of arithmetic or a misread quantity is
 a number the model, having read the steps before, confidently expected to be different; phrasing
 that differs from the model's own is not counted. The step is judged incorrect when its surprise
@@ -50,9 +50,9 @@ def step_surprise(tokens: Sequence[TokenLogprob]) -> float:
 
 def surprise_note(tokens: Sequence[TokenLogprob], index: int) -> str:
     """In words, the step's most surprising token and what the model would have written there ("" when none)."""
-    if not tokens or step_surprise(tokens) <= 0.0:
+    worst = max(tokens, key=_gap, default=None)
+    if worst is None or _gap(worst) <= 0.0:
         return ""
-    worst = max(tokens, key=_gap)
     return (
         f"reading the solution as its own answer, the model would have written {worst.top[0][0].strip()!r} "
         f"where Step {index} has {worst.token.strip()!r} ({_gap(worst):.1f} nats less likely)"
