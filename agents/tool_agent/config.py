@@ -22,10 +22,6 @@ ROLE_BIAS_SOURCE = "not calibrated (zeros)"
 #: then moved from the sample's role shares to those of steps 201-1152 (caller .745, conclusion .194,
 #: give up .061); run dir /work/runs/umi-calib48-0.5b, 2026-12-05
 TOOLBENCH_ROLE_BIAS: tuple[float, float, float] = (0.0, 3.359, 4.988)
-TOOLBENCH_ROLE_BIAS_SOURCE = (
-    "fitted on 13 held-in ToolBench planner steps (toolbench_ood.json steps 201-1152, never the first "
-    "200), Qwen2.5-Coder-0.5B on llama.cpp, planner_max_tokens=48 (agents/tool_agent/config.py)"
-)
 #: asked_weights and give_up_threshold for ToolBench (toolbench-static holds them): fit_asked_rule on the
 #: 160 held-in planner steps 201-360 of toolbench_ood.json (never the first 200 that are evaluated),
 #: Qwen2.5-Coder-0.5B on llama.cpp, 2026-12-06; the model's answered log-odds and the calls so far
