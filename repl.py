@@ -32,7 +32,7 @@ class ChatSession:
     max_tokens: int = 512
     dtype: str = "auto"
     threads: int | None = None
-    compress: str | None = None  # a compression spec for the model, e.g. "int4+eora64" (CompressionConfig.parse)
+    compress: str | None = None  # a compression spec for the model, e.g. "int4+eora64" (read by load_backend for the engine)
     loader: Callable[..., Backend] = load_backend
     history: list[Message] = field(default_factory=list)
     plain: bool = True
@@ -53,10 +53,8 @@ class ChatSession:
     def _load(self, model: str) -> Backend:
         if self.compress is None:
             return self.loader(model, dtype=self.dtype, threads=self.threads)
-        from ratiocinator.models.compress.config import CompressionConfig
-
-        cfg = CompressionConfig.parse(self.compress)
-        return self.loader(model, dtype=self.dtype, threads=self.threads, compress=cfg)
+        # the loader reads the spec for the model's engine (a GGUF type on llama.cpp, int4+eora64 on transformers)
+        return self.loader(model, dtype=self.dtype, threads=self.threads, compress=self.compress)
 
     @property
     def chat(self) -> Any:

@@ -240,9 +240,9 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
                 "seed": config.seed, "dtype": config.dtype if cls.needs_model else None}
     compress = None
     if config.compress is not None:
-        from ratiocinator.models.compress.config import CompressionConfig
+        from ratiocinator.models.loading import describe_compression
 
-        compress = CompressionConfig.parse(config.compress).describe()  # fails fast on a bad spec
+        compress = describe_compression(config.model, config.compress)  # fails fast on a bad spec
         identity["compress"] = compress  # only when set: uncompressed runs keep their hashes
     if config.device is not None:
         identity["device"] = config.device  # only when set, as compress: runs without it keep their hashes

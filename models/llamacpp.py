@@ -17,6 +17,7 @@ the sum over a greedy output equals `score(prompt, [output])` up to batch numeri
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -46,6 +47,8 @@ _VOCAB_SPM, _VOCAB_BPE = 1, 2  # llama_vocab_type
 _FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
                11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
                17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}  # GGUF general.file_type
+#: the types a GGUF can be requantized to (models/compress/gguf_lora.py), by name
+FTYPES = {name: code for code, name in _FILE_TYPES.items() if name not in ("F32", "F16", "BF16")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +56,9 @@ class LlamaCppConfig:
     """How to run a GGUF with llama.cpp. `threads` None means 1 when $CI is set, else every core.
 
     `n_ctx` is the number of KV-cache cells shared by the running requests and the cached prefixes
-    (its memory is allocated once, at load); one request holds at most `n_ctx` tokens.
+    (its memory is allocated once, at load); one request holds at most `n_ctx` tokens. `lora`: a
+    LoRA adapter GGUF added to the weights at `lora_scale` (the EoRA compensation of the file's own
+    quantization error: models/compress/gguf_lora.py); it is part of the backend's identity.
     """
 
     threads: int | None = None
@@ -61,6 +66,8 @@ class LlamaCppConfig:
     max_batch_size: int = 16
     prefix_cache_entries: int = 32
     prefix_cache_tokens: int = 8192
+    lora: str | None = None
+    lora_scale: float = 1.0
 
 
 def default_threads(threads: int | None) -> int:
@@ -101,15 +108,23 @@ class LlamaCppBackend(BaseBackend):
         self.name = name or f"llamacpp:{self.path}"
         self.threads = default_threads(self.config.threads)
         n_seq = self.config.max_batch_size + self.config.prefix_cache_entries + 2  # +1 for score, +1 scratch
-        self.native = NativeModel(self.path, ContextSpec(n_ctx=self.config.n_ctx, n_seq=n_seq, threads=self.threads))
+        lora = self._adapter()
+        self.native = NativeModel(self.path, ContextSpec(n_ctx=self.config.n_ctx, n_seq=n_seq, threads=self.threads,
+                                                         lora=lora, lora_scale=self.config.lora_scale))
         self.stop_ids = self.native.eog_ids()
         if not self.stop_ids:
             raise InvalidInput(f"{self.name}: the vocabulary defines no end-of-generation token")
         self.template = self.native.chat_template()
         self._context_length = min(self.native.n_ctx_train or self.config.n_ctx, self.config.n_ctx)
         self._weights_id = weights_id or self._fingerprint()
+        if lora is not None:
+            from ratiocinator.models.compress.gguf_lora import file_sha256
+
+            self._weights_id += f"+lora:{file_sha256(Path(lora))}@{self.config.lora_scale!r}"
         ftype = self.native.meta("general.file_type")
         self._file_type = "gguf:" + (_FILE_TYPES.get(int(ftype), ftype) if ftype and ftype.isdigit() else "?")
+        if lora is not None:
+            self._file_type += "+lora"
         self._grammars: GrammarCompiler | None = None
         self._lock = threading.RLock()
         self.picker = Picker(tokenizer=_Vocab(self.native), stop_ids=self.stop_ids, vocab_size=self.native.n_vocab)
@@ -125,6 +140,18 @@ class LlamaCppBackend(BaseBackend):
                    weights_id=model.sha256)
 
     # --- identity -------------------------------------------------------------------------------
+
+    def _adapter(self) -> str | None:
+        lora = self.config.lora
+        if lora is None:
+            return None
+        path = Path(os.path.expanduser(lora))
+        if not path.is_file():
+            raise InvalidInput(f"{self.name}: lora {lora!r}: no such file (expected a LoRA adapter GGUF)")
+        scale = self.config.lora_scale
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale):
+            raise InvalidInput(f"{self.name}: lora_scale: expected a finite number, got {scale!r}")
+        return str(path)
 
     def _fingerprint(self) -> str:
         st = self.path.stat()

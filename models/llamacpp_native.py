@@ -71,6 +71,8 @@ class ContextSpec:
     n_ctx: int
     n_seq: int
     threads: int
+    lora: str | None = None  # a LoRA adapter GGUF added to the model's weights (e.g. its EoRA compensation)
+    lora_scale: float = 1.0
 
 
 class NativeModel:
@@ -96,6 +98,7 @@ class NativeModel:
             lib.llama_model_free(self.model)
             self.model = None
             raise ModelLoadError(f"llama.cpp cannot create a context of {spec.n_ctx} cells for {self.path}")
+        self.adapter = None
         self.vocab = lib.llama_model_get_vocab(self.model)
         self.n_vocab = int(lib.llama_vocab_n_tokens(self.vocab))
         self.n_ctx_train = int(lib.llama_model_n_ctx_train(self.model))
@@ -103,6 +106,21 @@ class NativeModel:
         self._batch = lib.llama_batch_init(UBATCH + 1, 0, 1)
         self.scratch = spec.n_seq - 1  # the pad token's sequence; never handed out
         self._text_buf = ctypes.create_string_buffer(1 << 16)
+        if spec.lora is not None:
+            self._set_lora(spec.lora, spec.lora_scale)
+
+    def _set_lora(self, path: str, scale: float) -> None:
+        lib = self.lib
+        self.adapter = lib.llama_adapter_lora_init(self.model, str(path).encode())
+        if not self.adapter:
+            self.close()
+            raise ModelLoadError(f"llama.cpp cannot load the LoRA adapter {path} for {self.path} "
+                                 "(not an adapter GGUF, or made for another model?)")
+        adapters = (lib.llama_adapter_lora_p_ctypes * 1)(self.adapter)
+        scales = (ctypes.c_float * 1)(scale)
+        if lib.llama_set_adapters_lora(self.ctx, adapters, 1, scales) != 0:
+            self.close()
+            raise ModelLoadError(f"llama.cpp cannot apply the LoRA adapter {path} to {self.path}")
 
     # --- metadata and vocabulary --------------------------------------------------------------------
 
@@ -218,8 +236,9 @@ class NativeModel:
             self.lib.llama_free(self.ctx)
             self.ctx = None
         if getattr(self, "model", None):
-            self.lib.llama_model_free(self.model)
+            self.lib.llama_model_free(self.model)  # frees its LoRA adapter too (llama.cpp owns it through the model)
             self.model = None
+        self.adapter = None
 
     def __del__(self) -> None:
         try:

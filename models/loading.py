@@ -108,6 +108,18 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
     return f"llamacpp:{name}"
 
 
+def describe_compression(spec: str | None, compress: str) -> str:
+    """The canonical label of a `--compress` spec for this model (checked, so a bad spec fails before any load):
+    a llamacpp: model's is a GGUF type and compensation ("q4_0+eora64"), any other's CompressionConfig's."""
+    if spec is not None and spec.strip().startswith("llamacpp:"):
+        from ratiocinator.models.compress.gguf_lora import GGUFCompression
+
+        return GGUFCompression.parse(compress).label
+    from ratiocinator.models.compress.config import CompressionConfig
+
+    return CompressionConfig.parse(compress).describe()
+
+
 def load_backend(
     spec: str | None = None,
     *,
@@ -126,10 +138,16 @@ def load_backend(
     `compress` (a `models.compress.CompressionConfig`, or its spec such as "int4+eora64+gear-kv4")
     compresses the weights and/or KV cache once after loading (transformers backend only).
     """
+    if isinstance(compress, str) and not compress.strip():
+        compress = None
+    if spec is not None and spec.strip().startswith("llamacpp:"):
+        kind, rest = split_spec(spec)
+        return _load_llamacpp(spec.strip(), rest, dtype=dtype, threads=threads, device=device, cache=cache,
+                              compress=compress)
     if isinstance(compress, str):
         from ratiocinator.models.compress.config import CompressionConfig
 
-        compress = CompressionConfig.parse(compress) if compress.strip() else None
+        compress = CompressionConfig.parse(compress)
     if spec is None:
         spec = default_spec(dtype=dtype, device=check_device(device) if device is not None else None,
                             compress=compress)
@@ -183,7 +201,9 @@ def _load_hf(spec: str, kind: str, rest: str, *, dtype: str, threads: int | None
 
 
 def _load_llamacpp(spec: str, rest: str, *, dtype: str, threads: int | None, device: str | None,
-                   cache: ResponseCache | bool | None) -> Backend:
+                   cache: ResponseCache | bool | None, compress: Any = None) -> Backend:
+    """A GGUF on llama.cpp; `compress` (embedded models) requantizes it to a smaller type, e.g. "q3_k_s", optionally
+    with the EoRA compensation of that type's error as a LoRA adapter, "q3_k_s+eora64" (both made once, cached)."""
     if dtype != "auto":
         raise UnsupportedFeature(f"{spec!r}: dtype {dtype!r}: llama.cpp runs the GGUF's own weight types; "
                                  "leave dtype unset (auto)")
@@ -196,11 +216,23 @@ def _load_llamacpp(spec: str, rest: str, *, dtype: str, threads: int | None, dev
     if rest.endswith(".gguf") or path.is_file():
         if not path.is_file():
             raise _bad_spec(ModelNotFound(f"{spec!r}: no GGUF file at {str(path)!r}"))
+        if compress is not None:
+            raise UnsupportedFeature(f"{spec!r}: compress {compress!r}: compress an embedded model, or build an adapter "
+                                     "for this file with models.compress.gguf_lora.write_eora_adapter (it needs the "
+                                     "file's original checkpoint) and load it with LlamaCppConfig(lora=...)")
         return LlamaCppBackend(path, name=spec, config=config, cache=cache)
     try:
         model = catalog.get(rest)
     except ModelNotFound as exc:
         raise _bad_spec(exc) from None
+    if compress is not None:
+        from dataclasses import replace
+
+        from ratiocinator.models.compress.gguf_lora import GGUFCompression, embedded_compressed
+
+        small, adapter = embedded_compressed(model, GGUFCompression.parse(compress), threads=threads)
+        config = replace(config, lora=None if adapter is None else str(adapter))
+        return LlamaCppBackend(small, name=f"llamacpp:{model.name}", config=config, cache=cache)
     return LlamaCppBackend.from_embedded(model, config=config, cache=cache)
 
 

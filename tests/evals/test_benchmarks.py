@@ -161,6 +161,9 @@ def test_compression_is_part_of_the_run_identity(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="unknown scheme"):
         run(RunConfig(benchmark="generate-smoke", out=str(tmp_path / "bad"), compress="int3"),
             backend=ScriptedBackend(_smoke_reply))
+    with pytest.raises(InvalidInput, match="a llamacpp: model is compressed by requantizing"):  # read for its engine
+        run(RunConfig(benchmark="generate-smoke", model="llamacpp:x", out=str(tmp_path / "bad"), compress="int8"),
+            backend=ScriptedBackend(_smoke_reply))
     with pytest.raises(InvalidInput, match="runs no model; drop --compress"):
         run(RunConfig(benchmark="planning-gold", data_dir=str(DATA), out=str(tmp_path / "p"), compress="int8"))
     assert not (tmp_path / "bad").exists() and not (tmp_path / "p").exists()

@@ -212,3 +212,58 @@ def test_the_cli_resolves_no_model_to_the_default_engine(monkeypatch, tmp_path):
     monkeypatch.setenv(ENGINE_ENV, "transformers")
     assert CliRunner().invoke(app, ["generate", "hi"]).exit_code == 0
     assert calls == [QWEN, "embedded:qwen2.5-coder-0.5b-instruct"]
+
+
+# --- a smaller type and its EoRA adapter (models/compress/gguf_lora.py) ----------------------------------
+
+
+@pytest.mark.parametrize("compress,match", [("int4+eora64", "expected a type"), ("q4_0+lora8", "cannot read")])
+def test_a_compression_llamacpp_cannot_make_is_refused_before_loading(compress, match):
+    with pytest.raises(InvalidInput, match=match):
+        load_backend(SMOLLM, compress=compress)
+
+
+def test_compressing_a_gguf_file_asks_for_its_checkpoint(tmp_path):
+    path = tmp_path / "m.gguf"
+    path.write_bytes(b"GGUF")
+    with pytest.raises(UnsupportedFeature, match="original checkpoint"):
+        load_backend(f"llamacpp:{path}", compress="q4_0+eora8")
+
+
+@needs_llamacpp
+def test_a_missing_adapter_is_named_before_the_model_loads():
+    with pytest.raises(InvalidInput, match="no such file"):
+        _load(lora="/no/such/adapter.gguf")
+
+
+@pytest.mark.slow
+@needs_llamacpp
+def test_the_eora_adapter_brings_a_requantized_model_back_toward_the_shipped_one(tmp_path):
+    """SmolLM2 (a llama: q/k rows permuted in the file) at Q4_0, with and without a rank-16 EoRA adapter."""
+    import math
+
+    from ratiocinator.models import catalog
+    from ratiocinator.models.compress.config import EoRAConfig
+    from ratiocinator.models.compress.gguf_lora import GGUFCompression, embedded_compressed
+    from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
+
+    model = catalog.get("smollm2-135m-instruct")
+    comp = GGUFCompression(ftype="Q4_0", eora=EoRAConfig(rank=16, calibration_samples=8, calibration_len=128))
+    small, adapter = embedded_compressed(model, comp, threads=1, cache_dir=tmp_path)
+    assert adapter is not None and small.parent == tmp_path
+    text = ("The committee met on Tuesday to review the budget. After a long discussion, the members agreed to "
+            "postpone the vote until the auditors had finished their report, which was expected within a month.")
+    scores = {}
+    for label, path, lora in (("shipped", catalog.gguf_file(model), None), ("q4_0", small, None),
+                              ("q4_0+eora16", small, str(adapter))):
+        backend = LlamaCppBackend(path, name=label, config=LlamaCppConfig(threads=1, n_ctx=1024, lora=lora),
+                                  cache=False)
+        try:
+            scores[label] = (backend.score("Minutes of the meeting.\n", [text])[0], backend.info)
+        finally:
+            backend.close()
+    assert scores["q4_0+eora16"][1].dtype == "gguf:Q4_0+lora" and scores["q4_0"][1].dtype == "gguf:Q4_0"
+    assert scores["q4_0+eora16"][1].identity != scores["q4_0"][1].identity  # the response cache tells them apart
+    shipped = scores["shipped"][0]
+    assert all(math.isfinite(s) for s, _ in scores.values())
+    assert abs(scores["q4_0+eora16"][0] - shipped) < abs(scores["q4_0"][0] - shipped), scores
