@@ -57,8 +57,8 @@ class LlamaCppConfig:
 
     `n_ctx` is the number of KV-cache cells shared by the running requests and the cached prefixes
     (its memory is allocated once, at load); one request holds at most `n_ctx` tokens. `lora`: a
-    LoRA adapter GGUF added to the weights at `lora_scale` (the EoRA compensation of the file's own
-    quantization error: models/compress/gguf_lora.py); it is part of the backend's identity.
+    LoRA adapter GGUF added to the weights at `lora_scale` (e.g. the EoRA compensation of a requantized
+    file's error: models/compress/gguf_lora.py); it is part of the backend's identity.
     """
 
     threads: int | None = None

@@ -236,6 +236,15 @@ def test_a_missing_adapter_is_named_before_the_model_loads():
         _load(lora="/no/such/adapter.gguf")
 
 
+@needs_llamacpp
+def test_a_file_that_is_not_an_adapter_is_refused_by_llamacpp(tmp_path):
+    from ratiocinator.errors import ModelLoadError
+    from ratiocinator.models import catalog
+
+    with pytest.raises(ModelLoadError, match="cannot load the LoRA adapter"):
+        _load(lora=str(catalog.gguf_file(catalog.get("smollm2-135m-instruct"))))
+
+
 @pytest.mark.slow
 @needs_llamacpp
 def test_the_eora_adapter_brings_a_requantized_model_back_toward_the_shipped_one(tmp_path):
