@@ -231,7 +231,7 @@ def _begin(suite: Suite, options: SuiteOptions, out: Path) -> None:
             raise InvalidInput(f"cannot resume {out}: it ran model {state.get('model')!r} seed {state.get('seed')}, "
                                f"now {options.model!r} seed {options.seed}; use another --out")
         state["sessions"] = [*state.get("sessions", []), session]
-        state["suite"] = suite.model_dump(mode="json")
+        state["suite"] = _merged(state.get("suite") or {}, suite)
     else:
         if options.resume and out.exists() and any(out.iterdir()):
             raise InvalidInput(f"nothing to resume: {out} holds no {SUITE_FILE}; check --out")
@@ -239,6 +239,15 @@ def _begin(suite: Suite, options: SuiteOptions, out: Path) -> None:
                  "suite": suite.model_dump(mode="json"), "sessions": [session], "failed": {}}
     out.mkdir(parents=True, exist_ok=True)
     write_json(path, state)
+
+
+def _merged(stored: dict[str, Any], suite: Suite) -> dict[str, Any]:
+    """The stored suite with this session's members (re)defined: a session run with --only keeps the members
+    that earlier sessions ran (the report covers them all), in the stored order, new members after."""
+    current = suite.model_dump(mode="json")
+    now = {m["id"]: m for m in current["members"]}
+    members = [now.pop(m["id"], m) for m in stored.get("members", [])]
+    return {**current, "members": [*members, *now.values()]}
 
 
 def _record_failure(out: Path, member: str, error: str | None) -> None:

@@ -23,6 +23,7 @@ from ratiocinator.evals.suite import load_suite, suite_names
 from ratiocinator.evals.suite_report import (
     load_suite_run,
     suite_markdown,
+    suite_rows,
     write_suite_report,
 )
 from ratiocinator.evals.suite_run import (
@@ -217,6 +218,19 @@ def test_a_suite_stops_on_ctrl_c_and_resumes_where_it_stopped(tmp_path: Path) ->
     assert sorted(ids) == sorted(sampled_b), "every sampled item once, none lost, none twice"
     with pytest.raises(InvalidInput, match="cannot resume"):
         run_suite(suite, SuiteOptions(model="other", out=str(out), resume=True, cache=False), backend=_backend())
+
+
+def test_a_session_with_only_some_members_keeps_the_others_in_the_report(tmp_path: Path) -> None:
+    suite = load_suite(str(_suite_file(tmp_path)))
+    out = tmp_path / "suite"
+    options = SuiteOptions(model="scripted", out=str(out), cache=False)
+    run_suite(suite.only(["b"]), options, backend=_backend())
+    run_suite(suite.only(["a"]), options.model_copy(update={"resume": True}), backend=_backend())
+    state = json.loads((out / "suite.json").read_text())
+    assert [m["id"] for m in state["suite"]["members"]] == ["b", "a"], "b, run first, is still part of the suite"
+    assert [s["members"] for s in state["sessions"]] == [["b"], ["a"]]
+    rows, _ = suite_rows(load_suite_run(out))
+    assert {r.member for r in rows} == {"a", "b"} and all(r.row is not None and r.row.n > 0 for r in rows)
 
 
 def test_a_member_that_cannot_run_is_recorded_and_the_others_run(tmp_path: Path) -> None:
