@@ -278,6 +278,15 @@ def _convert(gguf: Path, out_dir: Path, progress: Progress | None) -> None:
         progress("convert", 2, 2)
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in 1 MiB chunks (an adapter's identity, a GGUF checked against its pin)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def prepare(model: EmbeddedModel | str, *, force: bool = False, progress: Progress | None = None) -> Path:
     """Make sure the converted checkpoint exists (verify + convert once) and return its directory."""
     if isinstance(model, str):

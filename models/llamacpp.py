@@ -38,17 +38,12 @@ from ratiocinator.models.backend import (
 from ratiocinator.models.cache import PromptItem, ResponseCache
 from ratiocinator.models.decoding import Picker, Row, derive_seed, holdback
 from ratiocinator.models.llamacpp_engine import Engine
-from ratiocinator.models.llamacpp_native import ContextSpec, NativeModel
+from ratiocinator.models.llamacpp_native import FILE_TYPES, ContextSpec, NativeModel
 from ratiocinator.models.structured import GrammarCompiler
 from ratiocinator.models.toolcalls import parse_tool_calls
 from ratiocinator.models.types import BackendInfo, Completion, SamplingParams, TokenLogprob
 
 _VOCAB_SPM, _VOCAB_BPE = 1, 2  # llama_vocab_type
-_FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-               11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-               17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}  # GGUF general.file_type
-#: the types a GGUF can be requantized to (models/compress/gguf_lora.py), by name
-FTYPES = {name: code for code, name in _FILE_TYPES.items() if name not in ("F32", "F16", "BF16")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,11 +113,9 @@ class LlamaCppBackend(BaseBackend):
         self._context_length = min(self.native.n_ctx_train or self.config.n_ctx, self.config.n_ctx)
         self._weights_id = weights_id or self._fingerprint()
         if lora is not None:
-            from ratiocinator.models.compress.gguf_lora import file_sha256
-
-            self._weights_id += f"+lora:{file_sha256(Path(lora))}@{self.config.lora_scale!r}"
+            self._weights_id += f"+lora:{catalog.file_sha256(Path(lora))}@{self.config.lora_scale!r}"
         ftype = self.native.meta("general.file_type")
-        self._file_type = "gguf:" + (_FILE_TYPES.get(int(ftype), ftype) if ftype and ftype.isdigit() else "?")
+        self._file_type = "gguf:" + (FILE_TYPES.get(int(ftype), ftype) if ftype and ftype.isdigit() else "?")
         if lora is not None:
             self._file_type += "+lora"
         self._grammars: GrammarCompiler | None = None

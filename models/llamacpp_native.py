@@ -61,6 +61,12 @@ def library() -> Any:
     return _LIB
 
 
+FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+              11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+              17: "Q5_K_M", 18: "Q6_K", 32: "BF16"}  # GGUF general.file_type (llama_ftype)
+#: the types a GGUF can be requantized to (llama_model_quantize; models/compress/gguf_lora.py), by name
+FTYPES = {name: code for code, name in FILE_TYPES.items() if name not in ("F32", "F16", "BF16")}
+
 UBATCH = 63  # tokens per llama_decode call: below the 64 query rows where flash attention tiles
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+import ratiocinator.models.catalog as catalog
 from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models.compress.calibrate import Covariance, calibrate_layerwise, decoder_layers
 from ratiocinator.models.compress.config import EoRAConfig
@@ -212,15 +213,7 @@ def write_eora_adapter(gguf_path: Path, model: nn.Module, tokenizer: Any, out: P
     partial.replace(out)
     before, after, total = comp.err
     return AdapterReport(path=out, rank=cfg.rank, method=cfg.method, layers=n_layers, error_before=before / total,
-                         error_after=after / total, seconds=time.perf_counter() - start, sha256=file_sha256(out))
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+                         error_after=after / total, seconds=time.perf_counter() - start, sha256=catalog.file_sha256(out))
 
 
 
@@ -244,7 +237,7 @@ class GGUFCompression:
     def parse(cls, spec: Any) -> GGUFCompression:
         if isinstance(spec, GGUFCompression):
             return spec
-        from ratiocinator.models.llamacpp import FTYPES
+        from ratiocinator.models.llamacpp_native import FTYPES
 
         parts = [p.strip() for p in str(spec).split("+") if p.strip()]
         ftype = parts[0].upper() if parts else ""
@@ -266,8 +259,7 @@ def _compensation(spec: Any, part: str) -> EoRAConfig:
 
 def requantize(src: Path, dst: Path, ftype: str, *, threads: int | None = None) -> Path:
     """`src` requantized to `ftype` by llama.cpp's own quantizer (llama_model_quantize, requantizing allowed)."""
-    from ratiocinator.models.llamacpp import FTYPES
-    from ratiocinator.models.llamacpp_native import library
+    from ratiocinator.models.llamacpp_native import FTYPES, library
 
     lib = library()
     params = lib.llama_model_quantize_default_params()
@@ -290,8 +282,6 @@ def embedded_compressed(model: Any, comp: GGUFCompression, *, threads: int | Non
     Both live in `cache_dir` (default: the model cache's gguf/), named by the type, the compensation's
     settings and the shipped file's hash, so another file or setting gets its own.
     """
-    import ratiocinator.models.catalog as catalog
-
     cache_dir = cache_dir or catalog.home() / "gguf"
     small = cache_dir / f"{model.name}.{comp.ftype.lower()}-{model.sha256[:12]}.gguf"
     if not small.is_file():
