@@ -136,18 +136,11 @@ def load_backend(
     `device` is cpu, cuda or cuda:N; None is the backend's own choice (the transformers backend: cpu;
     vLLM: the device its build runs on). `threads` is torch's CPU thread count (None: its default).
     `compress` (a `models.compress.CompressionConfig`, or its spec such as "int4+eora64+gear-kv4")
-    compresses the weights and/or KV cache once after loading (transformers backend only).
+    compresses the weights and/or KV cache once after loading (transformers backend); on a `llamacpp:`
+    embedded model it is a smaller GGUF type with an optional EoRA adapter, e.g. "q4_0+eora64".
     """
     if isinstance(compress, str) and not compress.strip():
         compress = None
-    if spec is not None and spec.strip().startswith("llamacpp:"):
-        kind, rest = split_spec(spec)
-        return _load_llamacpp(spec.strip(), rest, dtype=dtype, threads=threads, device=device, cache=cache,
-                              compress=compress)
-    if isinstance(compress, str):
-        from ratiocinator.models.compress.config import CompressionConfig
-
-        compress = CompressionConfig.parse(compress)
     if spec is None:
         spec = default_spec(dtype=dtype, device=check_device(device) if device is not None else None,
                             compress=compress)
@@ -157,13 +150,17 @@ def load_backend(
         device = check_device(device)
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise InvalidInput(f"threads: expected a positive integer, got {threads!r}")
+    if kind == "llamacpp":  # its own compression: a smaller GGUF type and its compensation (compress/gguf_lora.py)
+        return _load_llamacpp(spec, rest, dtype=dtype, threads=threads, device=device, cache=cache, compress=compress)
+    if isinstance(compress, str):
+        from ratiocinator.models.compress.config import CompressionConfig
+
+        compress = CompressionConfig.parse(compress)
     if kind in ("embedded", "hf"):
         return _load_hf(spec, kind, rest, dtype=dtype, threads=threads, device=device, cache=cache,
                         compress=compress)
     if compress is not None:
         raise UnsupportedFeature(f"{spec!r}: compression is a transformers-backend feature (embedded: or hf:)")
-    if kind == "llamacpp":
-        return _load_llamacpp(spec, rest, dtype=dtype, threads=threads, device=device, cache=cache)
     if kind == "vllm":
         from ratiocinator.models.vllm import VLLMConfig
         from ratiocinator.models.vllm import load as load_vllm
