@@ -157,11 +157,15 @@ class _Compensator:
         return gram_factors(delta, self.cfg.rank, mean, basis)
 
     def _account(self, w: torch.Tensor, delta: torch.Tensor, b: torch.Tensor, a: torch.Tensor, c: torch.Tensor) -> None:
-        def energy(m: torch.Tensor) -> float:  # E‖m x‖² = tr(m C mᵀ)
-            m = m.double()
-            return float(((m @ c.double()) * m).sum())
-
-        self.err += (energy(delta), energy(delta - b @ a), energy(w))
+        """E‖m x‖² = tr(m C mᵀ) for ΔW, ΔW − BA and W; the middle one from ΔW C and rank-r products only
+        (tr((ΔW − BA) C (ΔW − BA)ᵀ) = tr(ΔW C ΔWᵀ) − 2 tr(Bᵀ ΔW C Aᵀ) + tr(A C Aᵀ BᵀB)), so two of the
+        out × in × in products are computed, not three."""
+        c, d, b, a = c.double(), delta.double(), b.double(), a.double()
+        dc = d @ c
+        before = float((dc * d).sum())
+        after = before - 2 * float(((b.t() @ dc) * a).sum()) + float(((a @ c @ a.t()) * (b.t() @ b)).sum())
+        wd = w.double()
+        self.err += (before, after, float(((wd @ c) * wd).sum()))
 
 
 def write_adapter(path: Path, arch: str, factors: dict[str, tuple[np.ndarray, np.ndarray]], rank: int) -> None:
