@@ -51,6 +51,23 @@ class NoOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: a field of a benchmark's Options marked `Field(..., json_schema_extra=IDENTITY_WHEN_SET)` joins a
+#: run's identity only when it differs from its default, so an option added later leaves the runs
+#: recorded before it resumable (and their hashes unchanged)
+IDENTITY_WHEN_SET = {"identity": "when set"}
+
+
+def options_identity(options: BaseModel) -> dict[str, Any]:
+    """The options as a run's identity records them: every field, less the IDENTITY_WHEN_SET ones at their default."""
+    dumped = options.model_dump(mode="json")
+    for name, info in type(options).model_fields.items():
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get("identity") == "when set":
+            if getattr(options, name) == info.get_default(call_default_factory=True):
+                dumped.pop(name, None)
+    return dumped
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no spaces: equal values give equal strings (and hashes)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -39,7 +39,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
-from ratiocinator.evals.benchmark import Benchmark, Item, canonical_json, sha256_text
+from ratiocinator.evals.benchmark import (
+    Benchmark,
+    Item,
+    canonical_json,
+    options_identity,
+    sha256_text,
+)
 from ratiocinator.evals.progress import NoProgress, ProgressSink
 from ratiocinator.evals.provenance import model_provenance, versions
 from ratiocinator.evals.results import (
@@ -236,7 +242,7 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
 
         model = backend.info.model if backend is not None else DEFAULT_MODEL
     data_dir = registry.resolve_data_dir(cls, config.data_dir)
-    identity = {"benchmark": cls.name, "model": model, "options": options.model_dump(mode="json"),
+    identity = {"benchmark": cls.name, "model": model, "options": options_identity(options),
                 "seed": config.seed, "dtype": config.dtype if cls.needs_model else None}
     compress = None
     if config.compress is not None:

@@ -119,7 +119,7 @@ class AnswerPosterior(Posterior):
     def _model_prior(self, problem: Problem) -> np.ndarray:
         """The model's log p(label) after the empty history, asked once per problem."""
         if problem not in self.shared["prior"]:
-            logp = self._score(problem.messages(()), list(problem.labels), "the empty history")
+            logp = self._score(problem.messages(()), problem.targets, "the empty history")
             self.shared["prior"][problem] = _log_normalise(logp)
         return self.shared["prior"][problem]
 
@@ -160,7 +160,7 @@ class AnswerPosterior(Posterior):
             self.shared["odds"][(problem, question, self.config.likelihood)] = value
 
     def _label_odds(self, problem: Problem, question: str) -> np.ndarray:
-        labels = [f" {y}" for y in problem.labels]
+        labels = [f" {y}" for y in problem.targets]
         said = {}
         for yes in (True, False):
             prompt = _fill(self.config.fact_prompt, "fact_prompt", fact=fact(question, yes))
@@ -169,7 +169,7 @@ class AnswerPosterior(Posterior):
 
     def _answer_odds(self, problem: Problem, question: str) -> np.ndarray:
         odds = []
-        for label in problem.labels:
+        for label in problem.targets:
             prompt = _fill(self.config.answer_prompt, "answer_prompt", label=label, question=question)
             yes, no = self._score(prompt, [" yes", " no"], f"yes/no after {prompt!r}")
             odds.append(yes - no)
@@ -177,7 +177,7 @@ class AnswerPosterior(Posterior):
 
     def _question_odds(self, problem: Problem, question: str) -> np.ndarray:
         odds = []
-        for label in problem.labels:
+        for label in problem.targets:
             asked = about(question, label)
             turns = [Message(role="system", content=self.config.question_system),
                      Message(role="user", content=asked)]
@@ -189,8 +189,7 @@ class AnswerPosterior(Posterior):
         """log p(y | this entry alone) - log p(y | no entry): how far the answer moves each label."""
         key = (problem, question, answer)
         if key not in self.shared["free"]:
-            labels = list(problem.labels)
-            alone = self._score(problem.messages(((question, answer),)), labels, "a free-text answer")
+            alone = self._score(problem.messages(((question, answer),)), problem.targets, "a free-text answer")
             self.shared["free"][key] = _log_normalise(alone) - self._model_prior(problem)
         return self.shared["free"][key]
 

@@ -19,17 +19,35 @@ History = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True, kw_only=True)
 class Problem:
-    """What the predictor sees besides the history: an instruction, the question, and the closed label set."""
+    """What the predictor sees besides the history: an instruction, the question, and the closed label set.
+
+    `label_texts` are what the model's scores are taken of, one per label (None: the labels
+    themselves): a multiple-choice label "B" can be scored as its option's text, which a small model
+    reads better than a letter it must match to a list (BENCHMARKS.md, MediQ).
+    """
 
     system: str
     question: str
     labels: tuple[str, ...]
+    label_texts: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise InvalidInput(
                 f"labels: expected at least two distinct labels, got {self.labels!r}"
             )
+        if self.label_texts is not None:
+            texts = tuple(self.label_texts)
+            if len(texts) != len(self.labels) or not all(isinstance(t, str) and t.strip() for t in texts):
+                raise InvalidInput(
+                    f"label_texts: expected one non-empty text per label ({len(self.labels)}), got {texts!r}"
+                )
+            object.__setattr__(self, "label_texts", texts)
+
+    @property
+    def targets(self) -> list[str]:
+        """The continuations scored for the labels, in label order: `label_texts`, else the labels."""
+        return list(self.label_texts if self.label_texts is not None else self.labels)
 
     def messages(self, history: History) -> list[dict[str, str]]:
         if history:
@@ -157,7 +175,7 @@ class Posterior:
         key = (problem, tuple(history))
         if key not in self.memo:
             logp = np.asarray(
-                self.backend.score(problem.messages(history), list(problem.labels)), dtype=float
+                self.backend.score(problem.messages(history), problem.targets), dtype=float
             )
             if logp.shape != (len(problem.labels),) or not np.all(np.isfinite(logp)):
                 raise InvalidInput(

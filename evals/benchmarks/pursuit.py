@@ -7,7 +7,9 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   query subsets, test histories are chosen by the policy). Prompts follow the reference's predictor.
 - mediq: a specialty's split (`splits/<specialty>/split<k>_{train,cal,test}.csv`): items are the
   test cases, calibration uses only the cal cases and the prior draws only the train cases, so the
-  three are disjoint. A case is its first context sentence, its question and options A-D (labels).
+  three are disjoint. A case is its first context sentence, its question and options A-D (labels);
+  `label_scoring` "letter" scores the letters after the listed options (the reference's), "text"
+  scores each option's text as the answer (the 1.5B reads the case better so: BENCHMARKS.md).
   Deviation for a CPU: the reference answers questions with Llama-3.1-8B reading the case's atomic
   facts and asks questions an LLM derived from those facts; here the simulated patient answers
   with the fact sharing most content words with the question (`FactAnswerer`, "The patient cannot
@@ -34,7 +36,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -52,7 +54,15 @@ from ratiocinator.agents.pursuit import (
 )
 from ratiocinator.agents.pursuit import run as run_pursuit
 from ratiocinator.errors import InvalidInput
-from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, canonical_json
+from ratiocinator.evals.benchmark import (
+    IDENTITY_WHEN_SET,
+    Benchmark,
+    Context,
+    Item,
+    Outcome,
+    canonical_json,
+    options_identity,
+)
 
 METHODS = ("direct", "ip", "cip")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -114,6 +124,9 @@ class MediQOptions(PursuitOptions):
     n_cal_per_length: int = Field(9, ge=1)
     n_case_queries: int = Field(20, ge=1)
     min_overlap: int = Field(2, ge=1)
+    #: what the model's scores are taken of: each option's letter after the listed options (the
+    #: reference's), or each option's text as the answer to the question (Problem.label_texts)
+    label_scoring: Literal["letter", "text"] = Field("letter", json_schema_extra=IDENTITY_WHEN_SET)
     #: the prior is the model's answer to the case (the direct answer); each patient answer moves it
     config: PursuitConfig = PursuitConfig(
         budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers", prior="model"
@@ -132,7 +145,8 @@ _ANSWERS = (
 
 def flat_options(options: BaseModel) -> dict[str, Any]:
     """The options as the benchmark recorded them before it held a PursuitConfig (the thresholds' cache key)."""
-    flat = options.model_dump(exclude={"config"})
+    kept = options_identity(options)  # an option added later is in the key only when set (older keys kept)
+    flat = {k: v for k, v in options.model_dump(exclude={"config"}).items() if k in kept}
     config = options.config.model_dump()  # type: ignore[attr-defined]
     extra = _ANSWERS if config["posterior"] != "direct" else ()
     if config["likelihood"] == "question" and extra:  # in the key only when used (older keys kept)
@@ -344,17 +358,28 @@ class TwentyQuestions(_PursuitBench):
 # ----------------------------------------------------------------------------------- MediQ
 
 
-def _mediq_problem(row: dict[str, str]) -> tuple[Problem, str, list[str]]:
+def _mediq_problem(row: dict[str, str], scoring: str = "letter") -> tuple[Problem, str, list[str]]:
+    """A case's problem: its first sentence and question; the options' letters are the labels, scored as
+    letters after the listed options or (scoring "text") as the options' own texts."""
     options = ast.literal_eval(row["options"])
     letters = tuple(sorted(options))
-    choices = "\n".join(f"{k}. {str(options[k]).strip().strip(chr(34)).strip()}" for k in letters)
+    texts = tuple(str(options[k]).strip().strip(chr(34)).strip() for k in letters)
     first = ast.literal_eval(row["context"])[0]
-    problem = Problem(
-        system="You are a medical doctor. Answer the multiple-choice question about the patient with the letter of "
-        "the correct option only.",
-        question=f"Patient: {first}\nQuestion: {row['question']}\n{choices}\nAnswer with {', '.join(letters)}.",
-        labels=letters,
-    )
+    if scoring == "text":
+        problem = Problem(
+            system="You are a medical doctor. Answer the question about the patient.",
+            question=f"Patient: {first}\nQuestion: {row['question']}",
+            labels=letters,
+            label_texts=texts,
+        )
+    else:
+        choices = "\n".join(f"{k}. {t}" for k, t in zip(letters, texts, strict=True))
+        problem = Problem(
+            system="You are a medical doctor. Answer the multiple-choice question about the patient with the "
+            "letter of the correct option only.",
+            question=f"Patient: {first}\nQuestion: {row['question']}\n{choices}\nAnswer with {', '.join(letters)}.",
+            labels=letters,
+        )
     return problem, row["answer_idx"].strip(), list(ast.literal_eval(row["facts"]))
 
 
@@ -395,7 +420,7 @@ class MediQ(_PursuitBench):
         for part in ("train", "cal", "test"):
             self._cases[part] = []
             for row in self._rows(part):
-                problem, label, facts = _mediq_problem(row)
+                problem, label, facts = _mediq_problem(row, opts.label_scoring)
                 answerer = FactAnswerer(facts, min_overlap=opts.min_overlap)
                 self._cases[part].append((row[""] or row.get("id", ""), problem, label, answerer))
 

@@ -194,6 +194,33 @@ def test_a_free_text_answer_counts_by_how_far_it_moves_the_labels():
     assert free[1] / free[0] == pytest.approx(math.exp(2.0))
 
 
+def test_label_texts_are_what_is_scored_and_the_labels_what_is_predicted():
+    """A multiple-choice problem scores each option's text (Problem.label_texts) but predicts its letter."""
+    texts = ("Aspirin", "Heparin", "Warfarin")
+
+    class Texts(ScriptedBackend):
+        def __init__(self) -> None:
+            super().__init__(name="texts")
+            self.seen: list[list[str]] = []
+
+        def score(self, prompt, continuations):  # type: ignore[override]
+            self.seen.append(list(continuations))
+            fever = "fever" in prompt[-1]["content"]
+            return [{"Heparin": 1.0, "Warfarin": 3.0 if fever else 0.0}.get(c, 0.5) for c in continuations]
+
+    choice = Problem(system="s", question="Which drug?", labels=("A", "B", "C"), label_texts=texts)
+    scorer = Texts()
+    direct = Posterior(scorer)(choice, ())
+    assert scorer.seen == [list(texts)] and int(np.argmax(direct)) == 1
+    post = make_posterior(scorer, answers(prior="model"))
+    moved = post(choice, (("Symptoms?", "A fever."),))
+    assert int(np.argmax(moved)) == 2 and all(seen == list(texts) for seen in scorer.seen)
+    assert Problem(system="s", question="q", labels=("x", "y")).targets == ["x", "y"]
+    for bad in (("one",), ("one", " "), ("a", "b", "c")):  # too few, a blank one, too many
+        with pytest.raises(InvalidInput, match="label_texts: expected one non-empty text per label"):
+            Problem(system="s", question="q", labels=("A", "B"), label_texts=bad)
+
+
 def test_calibration_over_the_answers_posterior():
     post = make_posterior(TableScorer(), answers(answer_floor=0.05))
     thresholds = calibrate(

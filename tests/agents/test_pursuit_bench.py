@@ -165,6 +165,34 @@ class LetterScorer(ScriptedBackend):
         return [float(known) if c == "A" else 0.0 for c in continuations]
 
 
+class ShortestScorer(ScriptedBackend):
+    """Prefers the shortest continuation (a stand-in that tells option texts from letters)."""
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        return [-float(len(c)) for c in continuations]
+
+
+@needs_mediq
+def test_pursuit_mediq_can_score_the_options_texts(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    options = {"methods": ["direct"], "label_scoring": "text"}
+    run(RunConfig(benchmark="pursuit-mediq", data_dir=str(MEDIQ), out=str(tmp_path / "t"), limit=3,
+                  options=options, cache=False), backend=ShortestScorer())
+    bench = registry.get("pursuit-mediq")(registry.get("pursuit-mediq").parse_options(options), MEDIQ)
+    items = {item.id: item for item in bench.items()}
+    records = load_results(tmp_path / "t" / "results.jsonl")
+    assert len(records) == 3 and all(r.error is None for r in records)
+    for r in records:
+        problem, label, _, _ = bench.case(items[r.item_id])
+        assert problem.label_texts is not None and "\nA. " not in problem.question
+        shortest = problem.labels[min(range(4), key=lambda i: len(problem.label_texts[i]))]
+        assert r.metrics["direct_acc"] == float(label == shortest)
+    assert flat_options(bench.options)["label_scoring"] == "text"
+    recorded = json.loads((tmp_path / "t" / "config.json").read_text())["identity"]["options"]
+    assert recorded["label_scoring"] == "text"
+    assert "label_scoring" not in flat_options(MediQOptions())  # the letters' cached thresholds keep their key
+
+
 @needs_mediq
 def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
@@ -182,6 +210,8 @@ def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
     )
     records = load_results(tmp_path / "m" / "results.jsonl")
     assert len(records) == 2 and all(r.error is None for r in records)
+    # an option added later joins a run's identity only when set: runs recorded before it resume
+    assert "label_scoring" not in json.loads((tmp_path / "m" / "config.json").read_text())["identity"]["options"]
     for r in records:
         assert r.output["label"] in "ABCD" and r.group == "internal_medicine"
         assert r.metrics["direct_acc"] == float(r.output["label"] == "A")

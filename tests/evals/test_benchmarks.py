@@ -29,6 +29,17 @@ def _smoke_reply(prompt, params) -> str:
     return SMOKE_ANSWERS.get(prompt[-1].content, "I do not know")
 
 
+def test_an_option_marked_identity_when_set_joins_the_identity_only_off_its_default() -> None:
+    from pydantic import BaseModel, Field
+
+    class Opts(BaseModel):
+        size: int = 3
+        added: str = Field("old", json_schema_extra=registry.IDENTITY_WHEN_SET)
+
+    assert registry.options_identity(Opts()) == {"size": 3}
+    assert registry.options_identity(Opts(added="new", size=4)) == {"size": 4, "added": "new"}
+
+
 def test_registry_lists_the_built_in_benchmarks() -> None:
     assert {"generate-smoke", "planning-gold", "selection", "nuclear-norm"} <= set(registry.names())
     assert registry.get("planning-gold").data_subdir == "planning"
