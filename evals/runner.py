@@ -11,7 +11,8 @@ config that differs from the recorded one is refused (so results of two configs 
 Model calls go through the SQLite response cache (`ResponseCache`), so a re-run with the same seed
 and config is bit-identical and costs no decoding. Items run on a pool of `workers` threads (model
 calls serialised, solver and sandbox work in parallel), on `workers` spawned processes for benchmarks
-that are not thread safe (each loads its own model; this process then loads none), or on Ray actors
+that are not thread safe and for llama.cpp models (each loads its own model; this process then loads
+none), or on Ray actors
 (`executor="ray"`). What runs inside a worker is in evals/worker.py.
 """
 
@@ -129,9 +130,20 @@ class RunResult:
     seconds: float
 
 
-def uses_processes(cls: type[Benchmark], workers: int) -> bool:
-    """Whether `workers` local workers of `cls` are spawned processes (benchmarks that are not thread safe)."""
-    return workers > 1 and not cls.thread_safe
+def uses_processes(cls: type[Benchmark], workers: int, model: str | None = None) -> bool:
+    """Whether `workers` local workers of `cls` are spawned processes: for benchmarks that are not thread
+    safe, and for a llama.cpp model, whose calls one process serialises (its --threads are per call: K
+    processes of T threads use K × T cores, K threads of one process T). A server (`openai:`) batches
+    the threads' calls itself; transformers spreads one call over every core already."""
+    if workers <= 1:
+        return False
+    if not cls.thread_safe:
+        return True
+    if cls.needs_model and model is not None:
+        from ratiocinator.models.loading import split_spec
+
+        return split_spec(model)[0] == "llamacpp"
+    return False
 
 
 class LocalPool:
@@ -139,13 +151,13 @@ class LocalPool:
 
     Threads for thread-safe benchmarks: this process builds the benchmark and holds the one model
     (calls serialised). For the others (`thread_safe = False`, e.g. unified-planning's global
-    environment) `workers` > 1 means that many spawned processes, each building its own benchmark and
+    environment) and for a llama.cpp model (`uses_processes`) `workers` > 1 means that many spawned processes, each building its own benchmark and
     model: this process then loads none, so K workers hold K models, not K + 1.
     """
 
     def __init__(self, spec: WorkerSpec, *, workers: int, backend: Any = None) -> None:
         self.spec, self.workers = spec, workers
-        self.processes = uses_processes(spec.benchmark_cls, workers)
+        self.processes = uses_processes(spec.benchmark_cls, workers, spec.model if backend is None else None)
         self.backend, self._owned = backend, False
         self._pool: Executor
         if self.processes:

@@ -365,3 +365,17 @@ class ModelToy(Benchmark):
     def run(self, item: Item, ctx: Context) -> Outcome:
         (reply,) = ctx.backend.generate(f"q{item.inputs['i']}")
         return Outcome(output=reply.text, score=1.0)
+
+
+def test_llama_cpp_models_run_their_workers_as_processes() -> None:
+    """One process serialises a llama.cpp model's calls, so --workers K spawns K processes to use K cores."""
+    from ratiocinator.evals import benchmark as registry
+    from ratiocinator.evals.runner import uses_processes
+
+    safe, unsafe = registry.get("nuclear-norm"), registry.get("planning-gold")
+    assert safe.thread_safe and safe.needs_model and not unsafe.thread_safe
+    assert uses_processes(safe, 2, "llamacpp:qwen2.5-coder-0.5b-instruct")
+    assert not uses_processes(safe, 1, "llamacpp:qwen2.5-coder-0.5b-instruct")
+    for model in ("openai:qwen@http://localhost:8000/v1", "qwen2.5-coder-0.5b-instruct", None):
+        assert not uses_processes(safe, 2, model), model  # a server batches; torch spreads one call already
+    assert uses_processes(unsafe, 2) and not uses_processes(unsafe, 1)
