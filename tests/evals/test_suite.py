@@ -477,3 +477,27 @@ def test_eval_run_takes_a_seeded_sample(tmp_path: Path) -> None:
     assert ids == [it.id for it in sample_items(SuiteToyB().items(), 3, 7)]
     bad = CliRunner().invoke(app, ["eval", "run", "suite-toy-b", "--sample", "0", "--out", str(tmp_path / "b")])
     assert bad.exit_code == 2 and "--sample" in bad.output
+
+
+def test_llama_cpp_workers_load_their_own_model_and_the_suite_loads_none(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--workers 2 on a llama.cpp model: each member's run spawns two processes with a model each, so the
+    suite loads no shared model (one would serialise the calls); --workers 1 shares one model."""
+    from ratiocinator.evals import runner
+
+    calls: list[tuple[str, str | None, int, object]] = []
+
+    def fake_run(config, backend=None, progress=None):  # the members' runs, recorded
+        calls.append((config.benchmark, config.model, config.workers, backend))
+        return runner.RunResult(out_dir=Path(config.out), ran=0, skipped=0, summary=None, seconds=0.0)  # type: ignore[arg-type]
+
+    loaded: list[object] = []
+    monkeypatch.setattr(runner, "run", fake_run)
+    monkeypatch.setattr(suite_run, "load_suite_backend", lambda options: loaded.append(_backend()) or loaded[-1])
+    suite = load_suite(str(_suite_file(tmp_path)))
+    model = "llamacpp:qwen2.5-coder-0.5b-instruct"
+    run_suite(suite, SuiteOptions(model=model, workers=2, out=str(tmp_path / "k2"), cache=False))
+    assert not loaded and calls == [("suite-toy-a", model, 2, None), ("suite-toy-b", None, 2, None)]
+    calls.clear()
+    run_suite(suite, SuiteOptions(model=model, workers=1, out=str(tmp_path / "k1"), cache=False))
+    assert len(loaded) == 1 and calls == [("suite-toy-a", model, 1, loaded[0]), ("suite-toy-b", None, 1, None)]
