@@ -104,6 +104,9 @@ def run_command(
         typer.echo(suite_run.format_estimate(suite, suite_run.estimate(plans, speed, out), speed), err=True)
         if estimate_only:
             return
+        if backend is not None and not any(suite_run.shares_the_model(p, options) for p in plans):
+            backend.close()  # loaded to fail fast and for the probe: the members' worker processes load their own
+            backend = None
         show = sys.stderr.isatty() if progress is None else progress
         result = suite_run.run_suite(suite, options, backend=backend, plans=plans,
                                      progress=SuiteProgress() if show else None)

@@ -279,7 +279,7 @@ def _default_model() -> str:
     return DEFAULT_MODEL
 
 
-def _shares_the_model(plan: MemberPlan, options: SuiteOptions) -> bool:
+def shares_the_model(plan: MemberPlan, options: SuiteOptions) -> bool:
     """Whether a member runs on the suite's one loaded model: it needs one, can run, and its workers are not
     processes that load their own (a llama.cpp model with --workers K > 1: evals/runner.uses_processes)."""
     from ratiocinator.evals.runner import uses_processes
@@ -295,8 +295,9 @@ def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans
     """Run (or resume) every member in order; a member that cannot run is recorded and the others go on.
 
     `backend` is the shared model (tests pass a ScriptedBackend; None: loaded once here when a member
-    shares it; members whose workers are llama.cpp processes load their own, `_shares_the_model`). `progress` is a SuiteProgress (or None). KeyboardInterrupt propagates after the
-    members' runs have closed their files: everything finished is kept for `resume`.
+    shares it; members whose workers are llama.cpp processes load their own, `shares_the_model`).
+    `progress` is a SuiteProgress (or None). KeyboardInterrupt propagates after the members' runs have
+    closed their files: everything finished is kept for `resume`.
     """
     from ratiocinator.evals.runner import RunConfig, run
 
@@ -304,7 +305,7 @@ def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans
     _begin(suite, options, out)
     plans = plans if plans is not None else plan_suite(suite, out, data_dir=options.data_dir)
     owned = None
-    if backend is None and any(_shares_the_model(p, options) for p in plans):
+    if backend is None and any(shares_the_model(p, options) for p in plans):
         backend = owned = load_suite_backend(options)
     ran: dict[str, int] = {}
     failed: dict[str, str] = {}
@@ -320,7 +321,7 @@ def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans
             model = options.model if p.needs_model else None
             if p.needs_model and model is None:
                 model = backend.info.model if backend is not None else _default_model()
-            shared = backend if p.needs_model and (owned is None or _shares_the_model(p, options)) else None
+            shared = backend if p.needs_model and (owned is None or shares_the_model(p, options)) else None
             config = RunConfig(benchmark=m.benchmark, model=model, options=dict(m.options), seed=options.seed,
                                sample=m.sample, sample_seed=suite.seed_of(m), workers=options.workers,
                                executor=options.executor, ray_address=options.ray_address,  # type: ignore[arg-type]

@@ -479,20 +479,26 @@ def test_eval_run_takes_a_seeded_sample(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "--sample" in bad.output
 
 
-def test_llama_cpp_workers_load_their_own_model_and_the_suite_loads_none(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """--workers 2 on a llama.cpp model: each member's run spawns two processes with a model each, so the
-    suite loads no shared model (one would serialise the calls); --workers 1 shares one model."""
+def _record_member_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str | None, int, object]]:
+    """The members' runs replaced by a recorder of (benchmark, model, workers, backend)."""
     from ratiocinator.evals import runner
 
     calls: list[tuple[str, str | None, int, object]] = []
 
-    def fake_run(config, backend=None, progress=None):  # the members' runs, recorded
+    def fake_run(config, backend=None, progress=None):
         calls.append((config.benchmark, config.model, config.workers, backend))
         return runner.RunResult(out_dir=Path(config.out), ran=0, skipped=0, summary=None, seconds=0.0)  # type: ignore[arg-type]
 
-    loaded: list[object] = []
     monkeypatch.setattr(runner, "run", fake_run)
+    return calls
+
+
+def test_llama_cpp_workers_load_their_own_model_and_the_suite_loads_none(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--workers 2 on a llama.cpp model: each member's run spawns two processes with a model each, so the
+    suite loads no shared model (one would serialise the calls); --workers 1 shares one model."""
+    calls = _record_member_runs(monkeypatch)
+    loaded: list[object] = []
     monkeypatch.setattr(suite_run, "load_suite_backend", lambda options: loaded.append(_backend()) or loaded[-1])
     suite = load_suite(str(_suite_file(tmp_path)))
     model = "llamacpp:qwen2.5-coder-0.5b-instruct"
@@ -501,3 +507,23 @@ def test_llama_cpp_workers_load_their_own_model_and_the_suite_loads_none(tmp_pat
     calls.clear()
     run_suite(suite, SuiteOptions(model=model, workers=1, out=str(tmp_path / "k1"), cache=False))
     assert len(loaded) == 1 and calls == [("suite-toy-a", model, 1, loaded[0]), ("suite-toy-b", None, 1, None)]
+
+
+def test_the_cli_closes_its_probe_model_when_the_workers_load_their_own(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[bool] = []
+
+    class Probe(ScriptedBackend):
+        def close(self) -> None:
+            closed.append(True)
+
+    calls = _record_member_runs(monkeypatch)
+    monkeypatch.setattr(suite_run, "load_suite_backend", lambda options: Probe(lambda p, q: "ok"))
+    from ratiocinator.evals import suite_cli
+
+    monkeypatch.setattr(suite_cli, "_finish", lambda result: None)  # the recorded runs wrote no report
+    args = ["eval", "suite", "run", str(_suite_file(tmp_path)), "--model", "llamacpp:qwen2.5-coder-0.5b-instruct",
+            "--workers", "2", "--out", str(tmp_path / "s"), "--no-cache"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert closed == [True] and [c[3] for c in calls] == [None, None], calls
