@@ -9,7 +9,9 @@ same model, prompts and thread count, greedy:
 - steps (`--steps`): a tool-agent dialogue of 5 steps (system prompt + tools, each step appends the
   model's call and a tool result) timed per step, with the engine's prefix reuse on and off.
 `llama.cpp (stock)` is llama-cpp-python's own `Llama` on the same GGUF (512-token micro-batches, its own
-sampler): the reference that our llamacpp: backend is measured against. Prints a table, writes JSON.
+sampler): the reference that our llamacpp: backend is measured against. `llamacpp@TYPE` and
+`llamacpp-stock@TYPE` run on the shipped GGUF requantized to TYPE (q8_0, q4_0, ...; `--compress TYPE`).
+Prints a table, writes JSON.
 
     python bench/engines.py [--model qwen2.5-coder-0.5b-instruct] [--threads 1] [--tokens 128]
         [--engines transformers,transformers-bf16,llamacpp,llamacpp-stock,vllm] [--steps]
@@ -68,6 +70,8 @@ def _load(engine: str, model: str, threads: int, prefix: bool = True):
         dtype = "bfloat16" if engine == "transformers-bf16" else "auto"
         return HFBackend.from_embedded(catalog.get(model), config=HFConfig(
             dtype=dtype, threads=threads, prefix_cache_entries=16 if prefix else 0))
+    if engine.startswith("llamacpp@"):  # the shipped GGUF requantized to another type (`--compress TYPE`)
+        return load_backend(f"llamacpp:{model}", threads=threads, compress=engine.partition("@")[2])
     if engine == "llamacpp":
         if prefix:
             return load_backend(f"llamacpp:{model}", threads=threads)
@@ -115,14 +119,23 @@ def _measure_backend(engine: str, model: str, threads: int, tokens: int) -> dict
     return row
 
 
-def _measure_stock(model: str, threads: int, tokens: int) -> dict:
+def _gguf(model: str, ftype: str) -> Path:
+    """The shipped GGUF, or (a type given) the shipped GGUF requantized to it, as `--compress TYPE` makes it."""
+    from ratiocinator.models import catalog
+
+    if not ftype:
+        return catalog.gguf_file(model)
+    from ratiocinator.models.compress.gguf_lora import GGUFCompression, embedded_compressed
+
+    return embedded_compressed(catalog.get(model), GGUFCompression.parse(ftype))[0]
+
+
+def _measure_stock(model: str, threads: int, tokens: int, ftype: str = "") -> dict:
     """llama-cpp-python's own Llama class on the same GGUF: the llama.cpp reference."""
     from llama_cpp import Llama
 
-    from ratiocinator.models import catalog
-
     start = time.perf_counter()
-    llm = Llama(str(catalog.gguf_file(model)), n_ctx=4096, n_batch=512, n_threads=threads,
+    llm = Llama(str(_gguf(model, ftype)), n_ctx=4096, n_batch=512, n_threads=threads,
                 n_threads_batch=threads, verbose=False)
     row: dict = {"load_s": time.perf_counter() - start, "dtype": "gguf (stock)"}
     llm.create_chat_completion(CONVS[1], max_tokens=4, temperature=0.0)
@@ -175,8 +188,8 @@ def _one(spec: str, args: argparse.Namespace) -> dict:
     if kind == "steps":
         engine, _, mode = engine.partition("|")
         row = _agent_steps(engine, args.model, args.threads, prefix=mode == "on")
-    elif engine == "llamacpp-stock":
-        row = _measure_stock(args.model, args.threads, args.tokens)
+    elif engine.partition("@")[0] == "llamacpp-stock":
+        row = _measure_stock(args.model, args.threads, args.tokens, engine.partition("@")[2])
     else:
         row = _measure_backend(engine, args.model, args.threads, args.tokens)
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
