@@ -83,7 +83,8 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
     The default model (catalog.DEFAULT_MODEL) on the engine measured fastest for it (BENCHMARKS.md,
     "CPU engines"): llama.cpp (`llamacpp:`) on a machine without a GPU when llama-cpp-python is
     installed and nothing only the transformers backend can do is asked for (a dtype, a GPU device,
-    compression); otherwise transformers (`embedded:`). `$RATIOCINATOR_ENGINE` = transformers or
+    its compression: int4, 2:4, GEAR; a GGUF type such as q4_0+eora64 is llama.cpp's own);
+    otherwise transformers (`embedded:`). `$RATIOCINATOR_ENGINE` = transformers or
     llamacpp overrides the choice.
     """
     name = catalog.DEFAULT_MODEL.removeprefix(catalog.EMBEDDED_PREFIX)
@@ -94,7 +95,7 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
         return f"llamacpp:{name}"
     if forced:
         raise InvalidInput(f"${ENGINE_ENV}={forced!r}: expected transformers or llamacpp (or unset: measured default)")
-    if dtype != "auto" or compress is not None or device not in (None, "cpu"):
+    if dtype != "auto" or device not in (None, "cpu") or (compress is not None and not _gguf_type(compress)):
         return catalog.DEFAULT_MODEL
     import importlib.util
 
@@ -106,6 +107,14 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
         if torch.cuda.is_available():
             return catalog.DEFAULT_MODEL
     return f"llamacpp:{name}"
+
+
+def _gguf_type(compress: Any) -> bool:
+    """Whether a `--compress` spec names a GGUF type (q4_0, q3_k_s+eora64: llama.cpp's compression), not int4 & co."""
+    from ratiocinator.models.llamacpp_native import FTYPES
+
+    first = str(compress).split("+", 1)[0].strip().upper()
+    return first in FTYPES
 
 
 def describe_compression(spec: str | None, compress: str) -> str:

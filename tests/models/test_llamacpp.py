@@ -178,8 +178,10 @@ def test_the_default_engine_is_llamacpp_on_cpu_unless_something_only_transformer
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "llama_cpp" else real(name, *a))
     assert default_spec() == QWEN
     assert default_spec(device="cpu") == QWEN
-    for kwargs in ({"dtype": "float32"}, {"device": "cuda"}, {"compress": "int4"}):
+    for kwargs in ({"dtype": "float32"}, {"device": "cuda"}, {"compress": "int4"}, {"compress": "int4+eora64"}):
         assert default_spec(**kwargs) == DEFAULT_MODEL, kwargs
+    for gguf in ("q4_0", "Q3_K_S+eora64", "q8_0+svd16"):  # llama.cpp's own compression keeps llama.cpp
+        assert default_spec(compress=gguf) == QWEN, gguf
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert default_spec() == DEFAULT_MODEL  # a GPU: transformers
     monkeypatch.setenv(ENGINE_ENV, "llamacpp")
