@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from ratiocinator.agents.llmp import (
     LLMPConfig,
     available_domains,
@@ -19,9 +15,10 @@ from ratiocinator.agents.llmp.facts import problem_facts
 from ratiocinator.agents.llmp.sentences import Sentence, split_sentences
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
+from tests.shared_data import needs, root
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-pytestmark = pytest.mark.skipif(not (DATA / "barman").is_dir(), reason="needs shared/data/planning")
+DATA = root("planning/barman/p01.pddl") / "planning"
+pytestmark = needs("planning/barman/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl)")
 
 
 def _objects(pddl: str) -> list[tuple[str, str | None]]:

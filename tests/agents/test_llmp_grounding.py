@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from ratiocinator.agents.llmp import available_domains, load_domain
 from ratiocinator.agents.llmp.consistency import highest_numbers, stated_highest
 from ratiocinator.agents.llmp.example import learn
 from ratiocinator.agents.llmp.grounding import ground_objects
 from ratiocinator.agents.llmp.sentences import split_sentences
+from tests.shared_data import needs, root
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-pytestmark = pytest.mark.skipif(not (DATA / "termes").is_dir(), reason="needs shared/data/planning")
+DATA = root("planning/termes/p01.pddl") / "planning"
+pytestmark = needs("planning/termes/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl)")
 
 
 def _ground(domain_name: str, text: str, declared):

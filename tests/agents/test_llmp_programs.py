@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from ratiocinator.agents.llmp import LLMPConfig, load_domain, stepwise, vocabulary
 from ratiocinator.agents.llmp.example import learn
 from ratiocinator.agents.llmp.facts import Fact, read_facts
@@ -19,9 +15,10 @@ from ratiocinator.agents.llmp.programs import (
 from ratiocinator.agents.llmp.sentences import Sentence
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
+from tests.shared_data import needs, root
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-pytestmark = pytest.mark.skipif(not (DATA / "grippers").is_dir(), reason="needs shared/data/planning")
+DATA = root("planning/grippers/p01.pddl") / "planning"
+pytestmark = needs("planning/grippers/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl)")
 
 GRIP = (
     "You control 3 robots, each robot has a left gripper and a right gripper. \n"

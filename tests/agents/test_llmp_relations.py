@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from ratiocinator.agents.llmp import LLMPConfig, available_domains, load_domain, stepwise
 from ratiocinator.agents.llmp.example import learn
 from ratiocinator.agents.llmp.facts import Fact, problem_facts
 from ratiocinator.agents.llmp.relations import Relations, complement, complete, learn_relations
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
+from tests.shared_data import needs, root
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-needs_data = pytest.mark.skipif(not (DATA / "storage").is_dir(), reason="needs shared/data/planning")
+DATA = root("planning/storage/p01.pddl") / "planning"
+needs_data = needs("planning/storage/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl)")
 
 
 def _f(text: str) -> Fact:

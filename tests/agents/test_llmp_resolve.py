@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from ratiocinator.agents.llmp import LLMPConfig, load_domain, stepwise, vocabulary
 from ratiocinator.agents.llmp.example import learn
 from ratiocinator.agents.llmp.facts import Fact, read_facts
@@ -13,9 +9,10 @@ from ratiocinator.agents.llmp.resolve import resolve, variants
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.models.types import Message
+from tests.shared_data import needs, root
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-pytestmark = pytest.mark.skipif(not (DATA / "barman").is_dir(), reason="needs shared/data/planning")
+DATA = root("planning/barman/p01.pddl") / "planning"
+pytestmark = needs("planning/barman/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl)")
 
 BARMAN_OBJECTS = (
     [("shaker1", "shaker"), ("left", "hand"), ("right", "hand")]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import pytest
 
@@ -36,11 +35,10 @@ from ratiocinator.agents.llmp.sentences import Sentence, exemplars, split_senten
 from ratiocinator.kit import StaticRuntime, method_context
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.models.types import TokenLogprob
+from tests.shared_data import needs, root
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "planning"
-pytestmark = pytest.mark.skipif(
-    not (DATA / "blocksworld").is_dir(), reason="needs shared/data/planning"
-)
+DATA = root("planning/blocksworld/p01.pddl") / "planning"
+pytestmark = needs("planning/blocksworld/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl)")
 
 TEXT = (
     "You have 3 blocks. \nb2 is on top of b3. \nb3 is on top of b1. \nb1 is on the table. \n"

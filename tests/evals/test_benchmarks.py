@@ -7,20 +7,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ratiocinator import datadirs
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import benchmark as registry
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
 from ratiocinator.models import ResponseCache
 from ratiocinator.models.scripted import ScriptedBackend
+from tests.shared_data import needs, root
 
 #: the team's data, which does not ship (the llm-pddl problems, CodeT): $RATIOCINATOR_DATA or ../shared/data
-DATA = datadirs.holding("planning/grippers/p01.pddl") or datadirs.data_roots()[0]
-needs_data = pytest.mark.skipif(
-    not (DATA / "planning" / "grippers" / "p01.pddl").is_file(),
-    reason=datadirs.missing("planning/<domain>/pNN.pddl (llm-pddl) and code/humaneval (CodeT)"),
-)
+DATA = root("planning/grippers/p01.pddl")
+needs_data = needs("planning/grippers/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl) and code/humaneval (CodeT)")
 SMOKE_ANSWERS = {"What is the capital of France? Answer with one word.": "Paris.",
                  "What colour is a clear daytime sky? Answer with one word.": "The sky is blue"}
 

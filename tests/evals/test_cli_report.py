@@ -8,19 +8,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ratiocinator import datadirs
 from ratiocinator.cli import app
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, register
 from ratiocinator.evals.report import compare_markdown, load_run, markdown, plot, plotted_rows
 from ratiocinator.evals.runner import RunConfig, run
+from tests.shared_data import needs, root
 
 #: the team's data, which does not ship (the llm-pddl problems, CodeT): $RATIOCINATOR_DATA or ../shared/data
-DATA = datadirs.holding("planning/grippers/p01.pddl") or datadirs.data_roots()[0]
-needs_data = pytest.mark.skipif(
-    not (DATA / "planning" / "grippers" / "p01.pddl").is_file(),
-    reason=datadirs.missing("planning/<domain>/pNN.pddl (llm-pddl) and code/humaneval (CodeT)"),
-)
+DATA = root("planning/grippers/p01.pddl")
+needs_data = needs("planning/grippers/p01.pddl", "planning/<domain>/pNN.pddl (llm-pddl) and code/humaneval (CodeT)")
 
 
 @register

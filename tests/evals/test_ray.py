@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from ratiocinator import datadirs
 from ratiocinator.errors import MissingPackage
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, register
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
+from tests.shared_data import root
 
 #: the llm-pddl problems do not ship: $RATIOCINATOR_DATA or ../shared/data
-DATA = datadirs.holding("planning/grippers/p01.pddl") or datadirs.data_roots()[0]
+DATA = root("planning/grippers/p01.pddl")
 
 
 @register

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ratiocinator import datadirs
 from ratiocinator.cli import app
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals import suite_run
@@ -34,10 +33,10 @@ from ratiocinator.evals.suite_run import (
     run_suite,
 )
 from ratiocinator.models.scripted import ScriptedBackend
+from tests.shared_data import needs, root
 
-DATA = datadirs.holding("planning/grippers/p01.pddl") or datadirs.data_roots()[0]
-needs_data = pytest.mark.skipif(not (DATA / "planning" / "grippers" / "p01.pddl").is_file(),
-                                reason=datadirs.missing("the team's data (planning, optimization, critique, ...)"))
+DATA = root("planning/grippers/p01.pddl")
+needs_data = needs("planning/grippers/p01.pddl", "the team's data (planning, optimization, critique, ...)")
 
 #: items of SuiteToyB that raise KeyboardInterrupt once (a Ctrl-C in the middle of the suite)
 INTERRUPT: set[str] = set()

@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from ratiocinator import datadirs
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.reasoning.critique import DeepCriticConfig, run
@@ -22,11 +21,10 @@ from ratiocinator.reasoning.critique.scoring import (
     harmonic_mean,
     processbench_f1,
 )
+from tests.shared_data import needs, root
 
-DATA = datadirs.holding("critique") or datadirs.data_roots()[0]
-needs_data = pytest.mark.skipif(
-    not (DATA / "critique").is_dir(), reason=datadirs.missing("critique/ (ProcessBench)")
-)
+DATA = root("critique")
+needs_data = needs("critique", "critique/ (ProcessBench)")
 
 PROBLEM = "Sue has 18 flamingos and gets 6 more. How many now?"
 STEPS = [

@@ -6,7 +6,6 @@ import importlib.util
 
 import pytest
 
-from ratiocinator import datadirs
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.models.types import TokenLogprob
@@ -17,11 +16,10 @@ from ratiocinator.reasoning.critique.surprise import (
     step_surprise,
     surprise_conversation,
 )
+from tests.shared_data import needs, root
 
-DATA = datadirs.holding("critique") or datadirs.data_roots()[0]
-needs_data = pytest.mark.skipif(
-    not (DATA / "critique").is_dir(), reason=datadirs.missing("critique/ (ProcessBench)")
-)
+DATA = root("critique")
+needs_data = needs("critique", "critique/ (ProcessBench)")
 
 PROBLEM = "Sue has 18 flamingos and gets 6 more. How many now?"
 STEPS = ["Step 1: Sue starts with 18.", "Step 2: She gets 6 more: 18 + 6 = 25.", "Step 3: Final answer: 25"]

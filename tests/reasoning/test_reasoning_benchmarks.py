@@ -6,17 +6,15 @@ import json
 
 import pytest
 
-from ratiocinator import datadirs
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Context, get
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.reasoning.cqot.prompts import PLAN_SYSTEM
+from tests.shared_data import needs, root
 
 #: the critique sets do not ship (3 MB): $RATIOCINATOR_DATA or ../shared/data
-DATA = datadirs.holding("critique") or datadirs.data_roots()[0]
-needs_data = pytest.mark.skipif(
-    not (DATA / "critique").is_dir(), reason=datadirs.missing("critique/ (ProcessBench, Mr-GSM8K, CQoT)")
-)
+DATA = root("critique")
+needs_data = needs("critique", "critique/ (ProcessBench, Mr-GSM8K, CQoT)")
 
 
 @needs_data

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -20,8 +19,9 @@ from ratiocinator.solvers.pddl import (
     solve,
     validate,
 )
+from tests.shared_data import root
 
-DATA = Path(os.environ.get("RATIOCINATOR_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+DATA = root("planning/grippers/p01.pddl")
 
 DOMAIN = """(define (domain blocks)
   (:requirements :strips)
@@ -199,10 +199,10 @@ def test_fast_downward_style_pddl_is_read_soundly() -> None:
 
 @pytest.mark.slow
 def test_every_data_domain_first_problem_is_solved_and_validated() -> None:
-    root = DATA / "planning"
-    if not root.is_dir():
-        pytest.skip(f"no planning data at {root}: " + datadirs.missing("planning/<domain>/p01.pddl"))
-    for domain_dir in sorted(p for p in root.iterdir() if (p / "p01.pddl").exists()):
+    planning = DATA / "planning"
+    if not planning.is_dir():
+        pytest.skip(f"no planning data at {planning}: " + datadirs.missing("planning/<domain>/p01.pddl"))
+    for domain_dir in sorted(p for p in planning.iterdir() if (p / "p01.pddl").exists()):
         result = solve(domain_dir / "domain.pddl", domain_dir / "p01.pddl", timeout=60)
         assert result.solved and result.validated, (domain_dir.name, result.message)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +10,9 @@ from ratiocinator import datadirs
 from ratiocinator.solvers import pddl
 from ratiocinator.solvers.pddl import solve, validate
 from ratiocinator.solvers.planners import LpgRun, lpg_binary
+from tests.shared_data import root
 
-DATA = Path(os.environ.get("RATIOCINATOR_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+DATA = root("planning/floortile/p04.pddl")
 FLOORTILE = DATA / "planning" / "floortile"
 
 needs_lpg = pytest.mark.skipif(lpg_binary() is None, reason="up-lpg (the LPG binary) is not installed")
