@@ -25,7 +25,7 @@ from ratiocinator.errors import InvalidInput
 from ratiocinator.models.compress.config import EoRAConfig
 from ratiocinator.models.compress.quantize import CompressedLinear
 
-__all__ = ["EigenBasis", "EoRAConfig", "LowRankLinear", "compensate", "eigen_factors", "svd_factors"]
+__all__ = ["EigenBasis", "EoRAConfig", "LowRankLinear", "compensate", "eigen_factors", "lazy_basis", "svd_factors"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,18 @@ class EigenBasis:
         evals = torch.where(positive, evals, evals[positive].min())
         root = evals.sqrt()
         return cls(scale=evecs * root[None, :], scale_inv=(evecs / root[None, :]).t())
+
+
+def lazy_basis(cov: torch.Tensor, key: int, bases: dict[int, EigenBasis]) -> Callable[[], EigenBasis]:
+    """The eigenbasis of one input's covariance, computed on the first call and kept in `bases` under `key`, so
+    the layers that read the same input (q/k/v, gate/up) share one eigh, and none runs when nothing asks."""
+
+    def basis() -> EigenBasis:
+        if key not in bases:
+            bases[key] = EigenBasis.from_covariance(cov)
+        return bases[key]
+
+    return basis
 
 
 def _split_sigma(u: torch.Tensor, s: torch.Tensor, vt: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -34,7 +34,7 @@ from ratiocinator.errors import InvalidInput, UnsupportedFeature
 from ratiocinator.models.compress.calibrate import Covariance, calibrate_layerwise, decoder_layers
 from ratiocinator.models.compress.config import EoRAConfig
 from ratiocinator.models.compress.data import token_windows
-from ratiocinator.models.compress.eora import EigenBasis, gram_factors
+from ratiocinator.models.compress.eora import EigenBasis, gram_factors, lazy_basis
 
 #: a decoder layer's linear (HF module path inside the layer) -> its GGUF tensor name, as llama.cpp's
 #: converter names them for the llama family (Qwen2, Llama, Mistral, ...)
@@ -148,13 +148,7 @@ class _Compensator:
             return gram_factors(delta, self.cfg.rank)
         mean = cov.mean
         assert mean is not None
-
-        def basis() -> EigenBasis:  # one eigh per shared input (q/k/v, gate/up), only when needed
-            if id(cov) not in bases:
-                bases[id(cov)] = EigenBasis.from_covariance(mean)
-            return bases[id(cov)]
-
-        return gram_factors(delta, self.cfg.rank, mean, basis)
+        return gram_factors(delta, self.cfg.rank, mean, lazy_basis(mean, id(cov), bases))
 
     def _account(self, w: torch.Tensor, delta: torch.Tensor, b: torch.Tensor, a: torch.Tensor, c: torch.Tensor) -> None:
         """E‖m x‖² = tr(m C mᵀ) for ΔW, ΔW − BA and W; the middle one from ΔW C and rank-r products only

@@ -21,7 +21,7 @@ from ratiocinator.models.compress.calibrate import (
     model_covariances,
 )
 from ratiocinator.models.compress.data import token_windows
-from ratiocinator.models.compress.eora import EigenBasis, LowRankLinear, compensate
+from ratiocinator.models.compress.eora import EigenBasis, LowRankLinear, compensate, lazy_basis
 from ratiocinator.models.compress.quantize import CompressedLinear, Int4Linear, scheme_for
 
 if TYPE_CHECKING:
@@ -77,13 +77,7 @@ class _LayerCompressor:
         if eora is not None and not head:
             assert isinstance(compressed, CompressedLinear)
             mean = cov.mean if cov is not None else None
-
-            def basis() -> EigenBasis:  # eigh once per shared input (q/k/v, gate/up), only when needed
-                assert cov is not None and cov.mean is not None
-                if id(cov) not in self.bases:
-                    self.bases[id(cov)] = EigenBasis.from_covariance(cov.mean)
-                return self.bases[id(cov)]
-
+            basis = lazy_basis(mean, id(cov), self.bases) if mean is not None else None
             compressed = compensate(linear.weight.detach(), compressed, eora, mean, basis)
         _set_module(self.model, name, compressed)
 
