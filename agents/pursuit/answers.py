@@ -16,7 +16,8 @@ posterior, types.Posterior). Here the model judges one (question, answer) at a t
   (0.54 vs 0.64 for the 0.5B; BENCHMARKS.md, scored decisions).
 The yes/no log-odds are divided by `answer_temperature` and p is clipped to [floor, 1 - floor]. A
 free-text answer (MediQ's simulated patient) counts through the ratio p(y | that entry alone) /
-p(y | no entry) of the model's label scores, with the same floor on the ratio between labels.
+p(y | no entry) of the model's label scores, with the same floor on the ratio between labels; the
+same free-text answer heard again (to another question) counts once: it is one observation.
 Everything the model says is computed once per (problem, question[, answer]) and memoised; the
 history's posterior is a sum of memoised log-likelihoods (no model call once they are known).
 """
@@ -106,7 +107,13 @@ class AnswerPosterior(Posterior):
         key = (problem, tuple(history))
         if key not in self.memo:
             logp = self.log_prior(problem)
+            heard: set[str] = set()
             for question, answer in history:
+                if yes_no(answer) is None:  # a free-text answer heard before is the same observation again
+                    said = " ".join(answer.split()).lower()
+                    if said in heard:
+                        continue
+                    heard.add(said)
                 logp = logp + self.log_likelihood(problem, question, answer)
             self.memo[key] = np.exp(_log_normalise(logp))
         return self.memo[key]

@@ -14,7 +14,7 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   facts and asks questions an LLM derived from those facts; here the simulated patient answers
   with the fact sharing most content words with the question (`FactAnswerer`, "The patient cannot
   answer that." below `min_overlap`), and a case's queries are the specialty bank's questions its
-  facts answer best (top `n_case_queries`).
+  facts answer best (top `n_case_queries`; with `distinct_answers`, one question per answer it draws).
 Per item, each method in `methods` runs agents/pursuit/ with the option `config` (a PursuitConfig:
 α, budget, draws, candidates, seed, the posterior; its `method` is set per run from `methods`).
 Posterior: "answers" (default; prior × the model's p(answer | animal, question), answers.py) or
@@ -127,6 +127,9 @@ class MediQOptions(PursuitOptions):
     #: what the model's scores are taken of: each option's letter after the listed options (the
     #: reference's), or each option's text as the answer to the question (Problem.label_texts)
     label_scoring: Literal["letter", "text"] = Field("letter", json_schema_extra=IDENTITY_WHEN_SET)
+    #: a case's queries: the bank's questions its facts answer best (False), or only the first of those that
+    #: draw the same answer (True): questions whose answers repeat one another spend the budget on nothing
+    distinct_answers: bool = Field(False, json_schema_extra=IDENTITY_WHEN_SET)
     #: the prior is the model's answer to the case (the direct answer); each patient answer moves it
     config: PursuitConfig = PursuitConfig(
         budget=3, n_label_samples=2, n_candidate_queries=3, posterior="answers", prior="model"
@@ -428,9 +431,16 @@ class MediQ(_PursuitBench):
         opts: Any = self.options
         if not hasattr(self, "_bank_words"):
             self._bank_words = [content_words(q) for q in self._bank]
-        best = [answerer.overlap(w)[0] for w in self._bank_words]
-        ranked = sorted(range(len(self._bank)), key=lambda i: (-best[i], i))
-        return [self._bank[i] for i in ranked[: opts.n_case_queries]]
+        hits = [answerer.overlap(w) for w in self._bank_words]  # (overlap, fact index) per bank question
+        ranked = sorted(range(len(self._bank)), key=lambda i: (-hits[i][0], i))
+        if not opts.distinct_answers:
+            return [self._bank[i] for i in ranked[: opts.n_case_queries]]
+        kept: dict[int, str] = {}  # the fact drawn (-1: none, "cannot answer") -> the first question that draws it
+        for i in ranked:
+            kept.setdefault(hits[i][1] if hits[i][0] >= answerer.min_overlap else -1, self._bank[i])
+            if len(kept) == opts.n_case_queries:
+                break
+        return list(kept.values())
 
     def items(self) -> list[Item]:
         self._load()

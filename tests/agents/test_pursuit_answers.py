@@ -135,6 +135,12 @@ def test_the_posterior_multiplies_the_answer_probabilities_with_the_prior(likeli
     assert soft(PROBLEM, history).max() < post(PROBLEM, history).max()  # softer, as asked
 
 
+def test_the_same_yes_no_answer_to_two_questions_counts_twice():
+    post = make_posterior(TableScorer(), answers())
+    history = (("Can the animal swim?", "No."), ("Can the animal fly?", "No."))
+    assert post(PROBLEM, history) == pytest.approx(expected(history))
+
+
 def test_the_floor_keeps_a_label_the_model_ruled_out():
     history = (("Can the animal fly?", "Yes."),)  # the model says a cat never flies (p = 0)
     hard = make_posterior(TableScorer(), answers())(PROBLEM, history)
@@ -192,6 +198,9 @@ def test_a_free_text_answer_counts_by_how_far_it_moves_the_labels():
     assert p[1] / p[0] == pytest.approx(4.0) and p[0] == pytest.approx(p[2])
     free = make_posterior(Moves(name="moves"), answers())(PROBLEM, (("Symptoms?", "A fever."),))
     assert free[1] / free[0] == pytest.approx(math.exp(2.0))
+    # the same free-text answer to another question is the same observation: counted once
+    again = make_posterior(Moves(name="moves"), answers())(PROBLEM, (("Symptoms?", "A fever."), ("Temperature?", "a  FEVER.")))
+    assert again == pytest.approx(free)
 
 
 def test_label_texts_are_what_is_scored_and_the_labels_what_is_predicted():

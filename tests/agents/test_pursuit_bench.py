@@ -194,6 +194,21 @@ def test_pursuit_mediq_can_score_the_options_texts(tmp_path, monkeypatch):
 
 
 @needs_mediq
+def test_pursuit_mediq_distinct_answers_asks_one_question_per_answer():
+    cls = registry.get("pursuit-mediq")
+    plain = cls(cls.parse_options({}), MEDIQ)
+    distinct = cls(cls.parse_options({"distinct_answers": True}), MEDIQ)
+    item = plain.items()[0]
+    _, _, answerer, queries = plain.case(item)
+    _, _, _, kept = distinct.case(item)
+    answers = [answerer.answer(q) for q in kept]
+    assert len(set(answers)) == len(answers) and len(kept) <= len(queries) == 20
+    assert len({answerer.answer(q) for q in queries}) < len(queries)  # the plain set repeats answers
+    assert kept[0] == queries[0]  # the best-matching question comes first in both
+    assert "distinct_answers" not in flat_options(plain.options) and flat_options(distinct.options)["distinct_answers"]
+
+
+@needs_mediq
 def test_pursuit_mediq_runs_on_disjoint_splits(tmp_path, monkeypatch):
     monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
     options = {"budget": 2, "n_candidate_queries": 2, "n_case_queries": 6, "n_cal_per_length": 9}
