@@ -12,8 +12,7 @@ Model calls go through the SQLite response cache (`ResponseCache`), so a re-run 
 and config is bit-identical and costs no decoding. Items run on a pool of `workers` threads (model
 calls serialised, solver and sandbox work in parallel), on `workers` spawned processes for benchmarks
 that are not thread safe and for llama.cpp models (each loads its own model; this process then loads
-none), or on Ray actors
-(`executor="ray"`). What runs inside a worker is in evals/worker.py.
+none), or on Ray actors (`executor="ray"`). What runs inside a worker is in evals/worker.py.
 """
 
 from __future__ import annotations
@@ -151,8 +150,9 @@ class LocalPool:
 
     Threads for thread-safe benchmarks: this process builds the benchmark and holds the one model
     (calls serialised). For the others (`thread_safe = False`, e.g. unified-planning's global
-    environment) and for a llama.cpp model (`uses_processes`) `workers` > 1 means that many spawned processes, each building its own benchmark and
-    model: this process then loads none, so K workers hold K models, not K + 1.
+    environment) and for a llama.cpp model (`uses_processes`), `workers` > 1 means that many spawned
+    processes, each building its own benchmark and model: this process then loads none, so K workers
+    hold K models, not K + 1.
     """
 
     def __init__(self, spec: WorkerSpec, *, workers: int, backend: Any = None) -> None:
