@@ -205,16 +205,22 @@ def is_cached(model: EmbeddedModel) -> bool:
 
 
 @contextlib.contextmanager
-def _lock(model: EmbeddedModel) -> Iterator[None]:
-    """An exclusive lock per model, so that parallel processes convert it once."""
+def named_lock(name: str) -> Iterator[None]:
+    """An exclusive lock shared by every process of this user (a file under the cache's locks/), so that
+    work that several processes may start at once (a conversion, a calibration) is done by one."""
     locks = home() / "locks"
     locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"{model.name}.lock", "w") as fh:
+    with open(locks / f"{name}.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _lock(model: EmbeddedModel) -> contextlib.AbstractContextManager[None]:
+    """An exclusive lock per model, so that parallel processes convert it once."""
+    return named_lock(model.name)
 
 
 _CHUNK = 8 << 20

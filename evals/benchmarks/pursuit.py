@@ -217,10 +217,6 @@ class _PursuitBench(Benchmark):
         config: PursuitConfig = opts.config  # type: ignore[attr-defined]
         self.posterior = make_posterior(ctx.backend, config)
         self.odds_path = self._odds_file(ctx)
-        problem = self.shared_problem()
-        if self.odds_path is not None and self.odds_path.is_file() and problem is not None:
-            assert isinstance(self.posterior, AnswerPosterior)
-            self.posterior.add_odds(problem, json.loads(self.odds_path.read_text(encoding="utf-8")))
         if not {"ip", "cip"} & set(opts.methods):  # type: ignore[attr-defined]
             return  # direct prediction needs no thresholds
         key = canonical_json(
@@ -231,6 +227,18 @@ class _PursuitBench(Benchmark):
             / "pursuit"
             / f"{self.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
         )
+        with catalog.named_lock(path.stem):  # --workers K processes: one calibrates, the others read its files
+            self._load_or_calibrate(ctx, path)
+        self.thresholds_path = path
+
+    def _load_or_calibrate(self, ctx: Context, path: Path) -> None:
+        """The answers table and the thresholds from their files, or calibrated now and saved there."""
+        opts: Any = self.options
+        config: PursuitConfig = opts.config
+        problem = self.shared_problem()
+        if self.odds_path is not None and self.odds_path.is_file() and problem is not None:
+            assert isinstance(self.posterior, AnswerPosterior)
+            self.posterior.add_odds(problem, json.loads(self.odds_path.read_text(encoding="utf-8")))
         if path.is_file():
             self.thresholds = Thresholds.load(path)
         else:
@@ -249,7 +257,6 @@ class _PursuitBench(Benchmark):
             )
             self.thresholds.save(path)
             self.save_odds()
-        self.thresholds_path = path
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         opts: Any = self.options

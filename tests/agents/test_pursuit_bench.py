@@ -323,3 +323,35 @@ def test_pursuit_20q_with_the_answers_posterior_and_its_cached_table(tmp_path, m
     run(config.model_copy(update={"out": str(tmp_path / "r2")}), backend=again)
     assert again.calls == 0
     assert [r.metrics for r in load_results(tmp_path / "r2" / "results.jsonl")] == [r.metrics for r in records]
+
+
+def test_workers_that_start_together_calibrate_once(tmp_path, monkeypatch):
+    """--workers K on llama.cpp spawns K processes that set up at once: one calibrates, the others wait and read."""
+    import threading
+    import time
+
+    from ratiocinator.evals.benchmark import Context
+
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+
+    class Slow(AnimalScorer):
+        def score(self, prompt, continuations):  # type: ignore[override]
+            time.sleep(0.002)  # long enough for the second worker to arrive mid-calibration
+            return super().score(prompt, continuations)
+
+    cls = registry.get("pursuit-20q")
+    options = cls.parse_options({"budget": 2, "n_cal_per_length": 10, "posterior": "direct"})
+    backends = [Slow(), Slow()]
+    benches = [cls(options, DATA), cls(options, DATA)]
+
+    def setup(i: int) -> None:
+        benches[i].setup(Context(backend=backends[i], seed=0))
+
+    first = threading.Thread(target=setup, args=(0,))
+    first.start()
+    while backends[0].calls == 0:
+        time.sleep(0.001)
+    setup(1)
+    first.join()
+    assert backends[0].calls > 0 and backends[1].calls == 0
+    assert benches[1].thresholds.qhat == benches[0].thresholds.qhat
