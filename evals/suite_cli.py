@@ -101,7 +101,7 @@ def run_command(
         raise _err(str(exc)) from None
     try:
         speed = suite_run.measure_speed(backend) if backend is not None and probe else None
-        typer.echo(suite_run.format_estimate(suite, suite_run.estimate(plans, speed, out), speed), err=True)
+        typer.echo(suite_run.format_estimate(suite, suite_run.estimate(plans, speed, out), speed, workers), err=True)
         if estimate_only:
             return
         if backend is not None and not any(suite_run.shares_the_model(p, options) for p in plans):

@@ -182,8 +182,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def format_estimate(suite: Suite, rows: list[EstimateRow], speed: Speed | None) -> str:
-    """The size and time estimate as a plain-text table (what the CLI prints before running)."""
+def format_estimate(suite: Suite, rows: list[EstimateRow], speed: Speed | None, workers: int = 1) -> str:
+    """The size and time estimate as a plain-text table (what the CLI prints before running); with `workers`
+    > 1 the wall time beside the worker time (an even split: items of one member run side by side)."""
     head = f"suite {suite.name}: {len(rows)} members, {sum(r.total for r in rows)} items"
     todo = sum(r.todo for r in rows)
     if todo != sum(r.total for r in rows):
@@ -202,8 +203,9 @@ def format_estimate(suite: Suite, rows: list[EstimateRow], speed: Speed | None) 
                      f"({r.method})")
     unknown = [r.id for r in rows if r.seconds_per_item is None and r.error is None]
     total = sum(r.seconds for r in rows)
-    lines.append(f"estimated time: {_duration(total)}" + (f" plus {', '.join(unknown)} (no estimate)" if unknown
-                                                          else ""))
+    wall = f", about {_duration(total / workers)} with {workers} workers" if workers > 1 else ""
+    lines.append(f"estimated time: {_duration(total)}{wall}" + (f" plus {', '.join(unknown)} (no estimate)"
+                                                                 if unknown else ""))
     return "\n".join(lines)
 
 

@@ -275,6 +275,9 @@ def test_the_estimate_uses_the_measured_speed_then_the_run_directory(tmp_path: P
     assert rows["a"].todo == 0 and "measured on 6" in rows["a"].method
     text = suite_run.format_estimate(suite, list(rows.values()), speed)
     assert "suite toys: 2 members, 18 items (0 to run)" in text and "estimated time" in text
+    fresh = estimate(plan_suite(suite, tmp_path / "new"), speed, tmp_path / "new")
+    two = suite_run.format_estimate(suite, fresh, speed, workers=2)
+    assert "estimated time: 42 s, about 21 s with 2 workers" in two  # a: 6 x 3 s, b: 12 x 2 s
 
 
 # ---------------------------------------------------------------- paired tests and reports
