@@ -159,7 +159,8 @@ def calibrate(
 ) -> Thresholds:
     """q̂_k for each history length k from random calibration histories (reference: `sample_length_k_history`).
 
-    Each calibration history draws a sample uniformly (with replacement) and k distinct queries of
+    Each calibration history draws a sample uniformly (with replacement) among those with at least k
+    queries of their own (a case is never asked more questions than it has) and k distinct queries of
     the bank uniformly; its score is -p(sample's label | history) under `posterior` (the reference's
     direct posterior when None; pass answers.make_posterior(backend, config) for the config's own).
     The thresholds record which posterior they were calibrated on.
@@ -175,13 +176,13 @@ def calibrate(
                 f"lengths: history length {k} is outside 0..{len(queries)} (the query bank's size)"
             )
         scores[k] = []
+        # a sample with fewer than k queries of its own is never asked k questions: not drawn for length k
+        eligible = [s for s in samples if k <= len(s.queries if s.queries is not None else queries)]
+        if not eligible:
+            raise InvalidInput(f"lengths: history length {k} exceeds every calibration sample's own queries")
         for _ in range(n_per_length):
-            s = samples[int(rng.integers(len(samples)))]
+            s = eligible[int(rng.integers(len(eligible)))]
             bank = s.queries if s.queries is not None else queries
-            if k > len(bank):
-                raise InvalidInput(
-                    f"lengths: history length {k} exceeds a calibration sample's {len(bank)} queries"
-                )
             picked = rng.choice(len(bank), size=k, replace=False)
             history = tuple((bank[i], s.answerer.answer(bank[i])) for i in picked)
             scores[k].append(-float(posterior(s.problem, history)[s.label_index]))

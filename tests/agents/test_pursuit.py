@@ -280,6 +280,29 @@ def test_calibrate_per_history_length_and_its_errors():
         calibrate(ToyBackend(), SAMPLES, QUERIES, alpha=0.1, lengths=[6], n_per_length=9)
 
 
+
+def test_calibration_draws_for_length_k_only_samples_with_k_queries_of_their_own():
+    def own(y: str, n: int) -> Sample:  # each sample its own problem, so the posterior can tell them apart
+        problem = Problem(system=y, question=PROBLEM.question, labels=LABELS)
+        return Sample(problem=problem, label=y, answerer=answerer(y), queries=QUERIES[:n])
+
+    short, full = [own("cat", 1), own("dog", 1)], [own("fish", 3), own("bird", 3)]
+    drawn: dict[int, set[str]] = {}
+
+    class Recording:  # the posterior the calibration asks, recording whose histories it scores
+        kind = "direct"
+
+        def __call__(self, problem, history):
+            drawn.setdefault(len(history), set()).add(problem.system)
+            return np.full(len(LABELS), 0.25)
+
+    calibrate(ToyBackend(), [*short, *full], QUERIES, alpha=0.1, lengths=[0, 1, 2], n_per_length=9, seed=2,
+              posterior=Recording())  # type: ignore[arg-type]
+    assert drawn[2] == {"fish", "bird"} and drawn[1] & {"cat", "dog"}
+    with pytest.raises(InvalidInput, match="exceeds every calibration sample's own queries"):
+        calibrate(ToyBackend(), short, QUERIES, alpha=0.1, lengths=[2], n_per_length=9)
+
+
 def test_bad_inputs_are_clear_errors():
     with pytest.raises(InvalidInput, match="needs calibrated thresholds"):
         run(task("cat"), backend=ToyBackend())
