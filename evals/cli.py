@@ -62,8 +62,10 @@ def _parse_sets(pairs: list[str]) -> dict[str, Any]:
 def run_command(
     benchmark: Annotated[str, typer.Argument(help="a benchmark name (see `ratiocinator eval list`)")],
     model: Annotated[str | None, typer.Option("--model", "-m", help="embedded:NAME, hf:PATH, vllm:NAME|PATH, "
-                                                                    "openai:MODEL@URL or a bare embedded NAME (model "
-                                                                    "benchmarks; default: the default model)")] = None,
+                                                                    "llamacpp:NAME, openai:MODEL@URL or a bare "
+                                                                    "embedded NAME (model benchmarks; default: the "
+                                                                    "default model on the measured default engine, "
+                                                                    "llama.cpp on a machine without a GPU)")] = None,
     limit: Annotated[int | None, typer.Option(help="only the first N items")] = None,
     sample: Annotated[int | None, typer.Option(help="a fixed seeded sample of N items (the same for every "
                                                     "model), not the first N")] = None,

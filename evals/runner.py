@@ -249,10 +249,11 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
         if value is not None and not cls.needs_model:  # before the data is looked for: the flag is the mistake
             raise InvalidInput(f"{cls.name} runs no model; drop {flag} {value}")
     model = config.model
-    if cls.needs_model and model is None:
-        from ratiocinator.models import DEFAULT_MODEL
+    if cls.needs_model and model is None:  # the measured default engine, as `generate` and `chat` choose it
+        from ratiocinator.models.loading import default_spec
 
-        model = backend.info.model if backend is not None else DEFAULT_MODEL
+        model = backend.info.model if backend is not None else default_spec(
+            dtype=config.dtype, device=config.device, compress=config.compress)
     data_dir = registry.resolve_data_dir(cls, config.data_dir)
     identity = {"benchmark": cls.name, "model": model, "options": options_identity(options),
                 "seed": config.seed, "dtype": config.dtype if cls.needs_model else None}
@@ -260,7 +261,7 @@ def run(config: RunConfig, *, backend: Any = None, progress: ProgressSink | None
     if config.compress is not None:
         from ratiocinator.models.loading import describe_compression
 
-        compress = describe_compression(config.model, config.compress)  # fails fast on a bad spec
+        compress = describe_compression(model, config.compress)  # fails fast on a bad spec
         identity["compress"] = compress  # only when set: uncompressed runs keep their hashes
     if config.device is not None:
         identity["device"] = config.device  # only when set, as compress: runs without it keep their hashes

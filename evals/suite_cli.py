@@ -50,7 +50,8 @@ def _default_out(name: str, model: str | None) -> Path:
 def run_command(
     name: Annotated[str, typer.Argument(help="a suite (smoke, core, full) or the path of a .toml suite file")],
     model: Annotated[str | None, typer.Option("--model", "-m", help="the model of every member that runs one "
-                                                                    "(default: the default model)")] = None,
+                                                                    "(default: the default model on the measured "
+                                                                    "default engine, as `eval run`)")] = None,
     workers: Annotated[int, typer.Option(help="items in parallel within each member")] = 1,
     out: Annotated[Path | None, typer.Option(help="suite directory (default eval-suites/NAME-MODEL)")] = None,
     resume: Annotated[bool, typer.Option(help="continue the suite in --out")] = False,

@@ -266,19 +266,20 @@ def load_suite_backend(options: SuiteOptions) -> Any:
     """The model every member shares, with the response cache (None when the executor is Ray: actors load it)."""
     if options.executor == "ray":
         return None
-    from ratiocinator.models import DEFAULT_MODEL, ResponseCache, catalog, load_backend
+    from ratiocinator.models import ResponseCache, catalog, load_backend
 
     cache = None
     if options.cache:
         cache = ResponseCache(options.cache_path or str(catalog.home() / "cache" / "responses.sqlite"))
-    return load_backend(options.model or DEFAULT_MODEL, dtype=options.dtype, threads=options.threads,
+    return load_backend(options.model or _default_model(options), dtype=options.dtype, threads=options.threads,
                         device=options.device, cache=cache)
 
 
-def _default_model() -> str:
-    from ratiocinator.models import DEFAULT_MODEL
+def _default_model(options: SuiteOptions) -> str:
+    """The measured default engine's spec for the default model (models/loading.default_spec), as `eval run` uses."""
+    from ratiocinator.models.loading import default_spec
 
-    return DEFAULT_MODEL
+    return default_spec(dtype=options.dtype, device=options.device)
 
 
 def shares_the_model(plan: MemberPlan, options: SuiteOptions) -> bool:
@@ -289,7 +290,7 @@ def shares_the_model(plan: MemberPlan, options: SuiteOptions) -> bool:
     if not plan.needs_model or plan.error is not None:
         return False
     cls = registry.get(plan.member.benchmark)
-    return not uses_processes(cls, options.workers, options.model or _default_model())
+    return not uses_processes(cls, options.workers, options.model or _default_model(options))
 
 
 def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans: list[MemberPlan] | None = None,
@@ -322,7 +323,7 @@ def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans
                 continue
             model = options.model if p.needs_model else None
             if p.needs_model and model is None:
-                model = backend.info.model if backend is not None else _default_model()
+                model = backend.info.model if backend is not None else _default_model(options)
             shared = backend if p.needs_model and (owned is None or shares_the_model(p, options)) else None
             config = RunConfig(benchmark=m.benchmark, model=model, options=dict(m.options), seed=options.seed,
                                sample=m.sample, sample_seed=suite.seed_of(m), workers=options.workers,

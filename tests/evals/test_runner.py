@@ -379,3 +379,16 @@ def test_llama_cpp_models_run_their_workers_as_processes() -> None:
     for model in ("openai:qwen@http://localhost:8000/v1", "qwen2.5-coder-0.5b-instruct", None):
         assert not uses_processes(safe, 2, model), model  # a server batches; torch spreads one call already
     assert uses_processes(unsafe, 2) and not uses_processes(unsafe, 1)
+
+
+def test_no_model_means_the_measured_default_engine_as_for_generate(tmp_path: Path, monkeypatch) -> None:
+    """`eval run` without --model uses models/loading.default_spec, as `generate` and `chat` do (llama.cpp on a CPU)."""
+    from ratiocinator.models.loading import ENGINE_ENV
+
+    monkeypatch.chdir(tmp_path)
+    for engine, slug in (("llamacpp", "smoke-llamacpp-qwen2.5-coder-0.5b-instruct-s0"),
+                         ("transformers", "smoke-qwen2.5-coder-0.5b-instruct-s0")):
+        monkeypatch.setenv(ENGINE_ENV, engine)
+        with pytest.raises(InvalidInput, match="nothing to resume") as caught:
+            run(RunConfig(benchmark="generate-smoke", resume=True, require_run=True))
+        assert slug in str(caught.value), (engine, str(caught.value))
