@@ -67,6 +67,12 @@ FILE_TYPES = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9:
 #: the types a GGUF can be requantized to (llama_model_quantize; models/compress/gguf_lora.py), by name
 FTYPES = {name: code for code, name in FILE_TYPES.items() if name not in ("F32", "F16", "BF16")}
 
+
+def gguf_type(spec: object) -> str | None:
+    """The GGUF type a `--compress` spec starts with ("q3_k_s+eora64" -> "Q3_K_S"), or None when it names none."""
+    parts = [p.strip() for p in str(spec).split("+") if p.strip()]
+    return parts[0].upper() if parts and parts[0].upper() in FTYPES else None
+
 UBATCH = 63  # tokens per llama_decode call: below the 64 query rows where flash attention tiles
 
 

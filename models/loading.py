@@ -95,7 +95,11 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
         return f"llamacpp:{name}"
     if forced:
         raise InvalidInput(f"${ENGINE_ENV}={forced!r}: expected transformers or llamacpp (or unset: measured default)")
-    if dtype != "auto" or device not in (None, "cpu") or (compress is not None and not _gguf_type(compress)):
+    from ratiocinator.models.llamacpp_native import (
+        gguf_type,  # no llama_cpp import: the type names only
+    )
+
+    if dtype != "auto" or device not in (None, "cpu") or (compress is not None and gguf_type(compress) is None):
         return catalog.DEFAULT_MODEL
     import importlib.util
 
@@ -107,14 +111,6 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
         if torch.cuda.is_available():
             return catalog.DEFAULT_MODEL
     return f"llamacpp:{name}"
-
-
-def _gguf_type(compress: Any) -> bool:
-    """Whether a `--compress` spec names a GGUF type (q4_0, q3_k_s+eora64: llama.cpp's compression), not int4 & co."""
-    from ratiocinator.models.llamacpp_native import FTYPES
-
-    first = str(compress).split("+", 1)[0].strip().upper()
-    return first in FTYPES
 
 
 def describe_compression(spec: str | None, compress: str) -> str:

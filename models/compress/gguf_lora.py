@@ -235,11 +235,11 @@ class GGUFCompression:
     def parse(cls, spec: Any) -> GGUFCompression:
         if isinstance(spec, GGUFCompression):
             return spec
-        from ratiocinator.models.llamacpp_native import FTYPES
+        from ratiocinator.models.llamacpp_native import FTYPES, gguf_type
 
         parts = [p.strip() for p in str(spec).split("+") if p.strip()]
-        ftype = parts[0].upper() if parts else ""
-        if ftype not in FTYPES:
+        ftype = gguf_type(spec)
+        if ftype is None:
             raise InvalidInput(f"compress {spec!r}: a llamacpp: model is compressed by requantizing its GGUF; expected "
                                f"a type ({', '.join(sorted(t.lower() for t in FTYPES))}) optionally followed by "
                                "+eoraN or +svdN, e.g. q3_k_s+eora64")
