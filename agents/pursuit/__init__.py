@@ -11,6 +11,8 @@
 The posterior is the config's: "answers" (the benchmarks'; the prior times the model's
 p(answer | label, question) per history entry, answers.py) or "direct" (the reference's, the
 default).
+`fit_temperatures(posterior, held_out_histories)` fits the answers posterior's prior and answer
+temperatures (temperature.py; the benchmarks' `fit_temperatures` option).
 `PursuitConfig(method="ip")` is information pursuit (the paper's baseline); `drive(task, ask, ...)`
 lets a person answer through LangGraph's `interrupt()` (the `ratiocinator pursue` command).
 """
@@ -20,6 +22,7 @@ from ratiocinator.agents.pursuit.config import PursuitConfig, PursuitMethod
 from ratiocinator.agents.pursuit.conformal import (
     Thresholds,
     calibrate,
+    calibration_histories,
     conformal_quantile,
     entropy,
     min_calibration_samples,
@@ -30,6 +33,7 @@ from ratiocinator.agents.pursuit.graph import build_graph, check_inputs, drive, 
 from ratiocinator.agents.pursuit.nodes import PursuitContext, PursuitState
 from ratiocinator.agents.pursuit.policy import select_query
 from ratiocinator.agents.pursuit.result import PursuitResult, StopReason
+from ratiocinator.agents.pursuit.temperature import TemperatureFit, fit_temperatures
 from ratiocinator.agents.pursuit.types import (
     Answerer,
     DictAnswerer,
@@ -57,15 +61,18 @@ __all__ = [
     "PursuitTask",
     "Sample",
     "StopReason",
+    "TemperatureFit",
     "Thresholds",
     "about",
     "build_graph",
     "calibrate",
+    "calibration_histories",
     "check_inputs",
     "conformal_quantile",
     "drive",
     "entropy",
     "fact",
+    "fit_temperatures",
     "make_posterior",
     "min_calibration_samples",
     "prediction_set",

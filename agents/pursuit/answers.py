@@ -99,6 +99,10 @@ class AnswerPosterior(Posterior):
     def using(self, backend: Any) -> AnswerPosterior:
         return AnswerPosterior(backend, self.config, self.shared)
 
+    def with_config(self, config: PursuitConfig) -> AnswerPosterior:
+        """The same memoised model scores under another config's temperatures and floor (its own posterior memo)."""
+        return AnswerPosterior(self.backend, config, {**self.shared, "memo": {}})
+
     def _score(self, prompt: Any, continuations: list[str], where: str) -> np.ndarray:
         self.shared["calls"][0] += 1
         return _finite(self.backend.score(prompt, continuations), len(continuations), where)
@@ -119,9 +123,13 @@ class AnswerPosterior(Posterior):
         return self.memo[key]
 
     def log_prior(self, problem: Problem) -> np.ndarray:
-        """log p(label): uniform, or the model's label scores after the empty history (config.prior)."""
+        """log p(label): uniform, or the model's label scores after the empty history (config.prior), divided
+        by config.prior_temperature."""
         n = len(problem.labels)
-        return np.full(n, -np.log(n)) if self.config.prior == "uniform" else self._model_prior(problem)
+        if self.config.prior == "uniform":
+            return np.full(n, -np.log(n))
+        scaled = self._model_prior(problem) / self.config.prior_temperature
+        return scaled if self.config.prior_temperature == 1.0 else _log_normalise(scaled)
 
     def _model_prior(self, problem: Problem) -> np.ndarray:
         """The model's log p(label) after the empty history, asked once per problem."""

@@ -106,6 +106,12 @@ class PursuitConfig(MethodConfig):
     answer_temperature: float = Field(
         1.0, gt=0, description="answers posterior: the yes/no log-odds are divided by it (>1: softer)"
     )
+    prior_temperature: float = Field(
+        1.0,
+        gt=0,
+        description="answers posterior with prior 'model': the model's label log-scores are divided by it "
+        "before they are normalised (>1: a flatter prior that the answers can move)",
+    )
     answer_prompt: str = Field(
         ANSWER_PROMPT,
         description="likelihood 'answer': the prompt after which ' yes' and ' no' are scored "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.agents.pursuit.config import PursuitConfig
-from ratiocinator.agents.pursuit.types import Posterior, Sample
+from ratiocinator.agents.pursuit.types import History, Posterior, Sample
 from ratiocinator.errors import InvalidInput
 
 
@@ -146,6 +146,32 @@ def entropy(probs: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum(axis=-1).mean())
 
 
+def calibration_histories(
+    samples: Sequence[Sample], queries: Sequence[str], *, lengths: Sequence[int], n_per_length: int, seed: int = 0
+) -> Iterator[tuple[int, Sample, History]]:
+    """(k, sample, history) for `n_per_length` random histories of each length k (reference:
+    `sample_length_k_history`): a sample drawn uniformly (with replacement) among those with at least k
+    queries of their own (a case is never asked more questions than it has), k distinct queries of its
+    bank drawn uniformly, answered by the sample's answerer."""
+    if not samples:
+        raise InvalidInput("samples: calibration needs at least one calibration Sample")
+    rng = np.random.default_rng(seed)
+    for k in lengths:
+        if not 0 <= k <= len(queries):
+            raise InvalidInput(
+                f"lengths: history length {k} is outside 0..{len(queries)} (the query bank's size)"
+            )
+        # a sample with fewer than k queries of its own is never asked k questions: not drawn for length k
+        eligible = [s for s in samples if k <= len(s.queries if s.queries is not None else queries)]
+        if not eligible:
+            raise InvalidInput(f"lengths: history length {k} exceeds every calibration sample's own queries")
+        for _ in range(n_per_length):
+            s = eligible[int(rng.integers(len(eligible)))]
+            bank = s.queries if s.queries is not None else queries
+            picked = rng.choice(len(bank), size=k, replace=False)
+            yield k, s, tuple((bank[i], s.answerer.answer(bank[i])) for i in picked)
+
+
 def calibrate(
     backend: Any,
     samples: Sequence[Sample],
@@ -157,33 +183,15 @@ def calibrate(
     seed: int = 0,
     posterior: Posterior | None = None,
 ) -> Thresholds:
-    """q̂_k for each history length k from random calibration histories (reference: `sample_length_k_history`).
+    """q̂_k for each history length k from random calibration histories (`calibration_histories`).
 
-    Each calibration history draws a sample uniformly (with replacement) among those with at least k
-    queries of their own (a case is never asked more questions than it has) and k distinct queries of
-    the bank uniformly; its score is -p(sample's label | history) under `posterior` (the reference's
+    Each calibration history's score is -p(sample's label | history) under `posterior` (the reference's
     direct posterior when None; pass answers.make_posterior(backend, config) for the config's own).
     The thresholds record which posterior they were calibrated on.
     """
-    if not samples:
-        raise InvalidInput("samples: calibration needs at least one calibration Sample")
     posterior = posterior or Posterior(backend)
-    rng = np.random.default_rng(seed)
-    scores: dict[int, list[float]] = {}
-    for k in lengths:
-        if not 0 <= k <= len(queries):
-            raise InvalidInput(
-                f"lengths: history length {k} is outside 0..{len(queries)} (the query bank's size)"
-            )
-        scores[k] = []
-        # a sample with fewer than k queries of its own is never asked k questions: not drawn for length k
-        eligible = [s for s in samples if k <= len(s.queries if s.queries is not None else queries)]
-        if not eligible:
-            raise InvalidInput(f"lengths: history length {k} exceeds every calibration sample's own queries")
-        for _ in range(n_per_length):
-            s = eligible[int(rng.integers(len(eligible)))]
-            bank = s.queries if s.queries is not None else queries
-            picked = rng.choice(len(bank), size=k, replace=False)
-            history = tuple((bank[i], s.answerer.answer(bank[i])) for i in picked)
-            scores[k].append(-float(posterior(s.problem, history)[s.label_index]))
+    scores: dict[int, list[float]] = {k: [] for k in lengths}
+    for k, s, history in calibration_histories(samples, queries, lengths=lengths, n_per_length=n_per_length,
+                                                seed=seed):
+        scores[k].append(-float(posterior(s.problem, history)[s.label_index]))
     return Thresholds.from_scores(scores, alpha, posterior=posterior.kind)

@@ -17,6 +17,9 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   facts answer best (top `n_case_queries`; with `distinct_answers`, one question per answer it draws).
 Per item, each method in `methods` runs agents/pursuit/ with the option `config` (a PursuitConfig:
 α, budget, draws, candidates, seed, the posterior; its `method` is set per run from `methods`).
+With `fit_temperatures`, the answers posterior's prior and answer temperatures are fitted first
+(agents/pursuit/temperature.py) on histories of the fitting cases (`fit_samples`: MediQ's train
+cases; 20q's animals, drawn with another seed) and saved beside the thresholds.
 Posterior: "answers" (default; prior × the model's p(answer | animal, question), answers.py) or
 "direct" (the reference's; `--set posterior=direct`). On 20q the answers are the dataset's: each
 animal's dictionary holds the AwA2 binary attribute matrix (85 attributes, thresholded at the mean
@@ -53,6 +56,8 @@ from ratiocinator.agents.pursuit import (
     make_posterior,
 )
 from ratiocinator.agents.pursuit import run as run_pursuit
+from ratiocinator.agents.pursuit.conformal import calibration_histories
+from ratiocinator.agents.pursuit.temperature import TemperatureFit, fit_temperatures
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import (
     IDENTITY_WHEN_SET,
@@ -114,6 +119,10 @@ class PursuitOptions(BaseModel):
 
     methods: tuple[str, ...] = METHODS
     n_cal_per_length: int = Field(10, ge=1)
+    #: the answers posterior's prior and answer temperatures fitted before calibration (agents/pursuit/
+    #: temperature.py) on `n_cal_per_length` histories per length of the fitting cases (`fit_samples`),
+    #: replacing the config's; off: the config's temperatures as they are
+    fit_temperatures: bool = Field(False, json_schema_extra=IDENTITY_WHEN_SET)
     #: `method` is set per run from `methods`
     config: PursuitConfig = PursuitConfig(budget=4, n_candidate_queries=6, posterior="answers")
 
@@ -152,6 +161,8 @@ def flat_options(options: BaseModel) -> dict[str, Any]:
     flat = {k: v for k, v in options.model_dump(exclude={"config"}).items() if k in kept}
     config = options.config.model_dump()  # type: ignore[attr-defined]
     extra = _ANSWERS if config["posterior"] != "direct" else ()
+    if extra and config["prior_temperature"] != 1.0:  # in the key only off its default (older keys kept)
+        extra = (*extra, "prior_temperature")
     if config["likelihood"] == "question" and extra:  # in the key only when used (older keys kept)
         extra = (*extra, "question_system")
     return {**flat, **{k: config[k] for k in (*_FLAT, *extra)}}
@@ -173,12 +184,19 @@ class _PursuitBench(Benchmark):
         self.thresholds_path: Path | None = None
         self.odds_path: Path | None = None
         self.posterior: Posterior | None = None
+        #: the config the runs use: the options' own, or with the fitted temperatures (fit_temperatures)
+        self.config: PursuitConfig = self.options.config  # type: ignore[attr-defined]
+        self.fit: TemperatureFit | None = None
 
     # subclasses: the calibration samples, the prior draws, and (problem, label, answerer, queries) per item
     def calibration_samples(self) -> tuple[list[Sample], list[str]]:
         raise NotImplementedError
 
     def prior_samples(self) -> list[Sample]:
+        raise NotImplementedError
+
+    def fit_samples(self) -> tuple[list[Sample], list[str], int]:
+        """The cases the temperatures are fitted on, the query bank, and the draws' seed."""
         raise NotImplementedError
 
     def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
@@ -234,11 +252,12 @@ class _PursuitBench(Benchmark):
     def _load_or_calibrate(self, ctx: Context, path: Path) -> None:
         """The answers table and the thresholds from their files, or calibrated now and saved there."""
         opts: Any = self.options
-        config: PursuitConfig = opts.config
         problem = self.shared_problem()
         if self.odds_path is not None and self.odds_path.is_file() and problem is not None:
             assert isinstance(self.posterior, AnswerPosterior)
             self.posterior.add_odds(problem, json.loads(self.odds_path.read_text(encoding="utf-8")))
+        self._temperatures(path)
+        config = self.config
         if path.is_file():
             self.thresholds = Thresholds.load(path)
         else:
@@ -258,9 +277,29 @@ class _PursuitBench(Benchmark):
             self.thresholds.save(path)
             self.save_odds()
 
+    def _temperatures(self, path: Path) -> None:
+        """With fit_temperatures: the fitted temperatures from their file beside the thresholds', or fitted
+        now on the fitting cases and saved there; the posterior and the runs' config then use them."""
+        opts: Any = self.options
+        if not opts.fit_temperatures or not isinstance(self.posterior, AnswerPosterior):
+            return
+        fit_path = path.with_name(f"{path.stem}-temperatures.json")
+        if fit_path.is_file():
+            self.fit = TemperatureFit(**json.loads(fit_path.read_text(encoding="utf-8")))
+        else:
+            samples, queries, seed = self.fit_samples()
+            drawn = calibration_histories(samples, queries, lengths=range(self.config.budget + 1),
+                                          n_per_length=opts.n_cal_per_length, seed=seed)
+            self.fit = fit_temperatures(self.posterior, [(s, h) for _, s, h in drawn])
+            fit_path.parent.mkdir(parents=True, exist_ok=True)
+            fit_path.write_text(json.dumps(self.fit.to_json()), encoding="utf-8")
+        self.config = self.config.model_copy(update={
+            "prior_temperature": self.fit.prior_temperature, "answer_temperature": self.fit.answer_temperature})
+        self.posterior = self.posterior.with_config(self.config)
+
     def run(self, item: Item, ctx: Context) -> Outcome:
         opts: Any = self.options
-        budget = opts.config.budget
+        budget = self.config.budget
         problem, label, answerer, queries = self.case(item)
         task = PursuitTask(
             problem=problem, queries=queries, samples=self.prior_samples(), answerer=answerer
@@ -268,7 +307,8 @@ class _PursuitBench(Benchmark):
         metrics: dict[str, float] = {}
         output: dict[str, Any] = {
             "label": label,
-            "posterior": opts.config.posterior,
+            "posterior": self.config.posterior,
+            "temperatures": None if self.fit is None else self.fit.to_json(),
             "thresholds": str(self.thresholds_path),
             "qhat": self.thresholds.qhat if self.thresholds else None,
         }
@@ -276,7 +316,7 @@ class _PursuitBench(Benchmark):
             result = run_pursuit(
                 task,
                 backend=ctx.backend,
-                config=opts.config.model_copy(update={"method": method}),
+                config=self.config.model_copy(update={"method": method}),
                 thresholds=self.thresholds,
                 posterior=self.posterior,
             )
@@ -358,6 +398,11 @@ class TwentyQuestions(_PursuitBench):
     def prior_samples(self) -> list[Sample]:
         self._load()
         return self._samples
+
+    def fit_samples(self) -> tuple[list[Sample], list[str], int]:
+        # the reference calibrates on the test animals themselves: the fit draws other histories of them
+        samples, queries = self.calibration_samples()
+        return samples, queries, self.config.seed + 1
 
     def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
         self._load()
@@ -476,6 +521,15 @@ class MediQ(_PursuitBench):
                 Sample(problem=p, label=y, answerer=a) for _, p, y, a in self._cases["train"]
             ]
         return self._prior
+
+    def fit_samples(self) -> tuple[list[Sample], list[str], int]:
+        # the train cases (the prior draws'), each with its own questions: neither calibration nor test uses them
+        self._load()
+        samples = [
+            Sample(problem=p, label=y, answerer=a, queries=tuple(self._case_queries(a)))
+            for _, p, y, a in self._cases["train"]
+        ]
+        return samples, self._bank, self.config.seed
 
     def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
         self._load()

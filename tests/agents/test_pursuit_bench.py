@@ -355,3 +355,50 @@ def test_workers_that_start_together_calibrate_once(tmp_path, monkeypatch):
     first.join()
     assert backends[0].calls > 0 and backends[1].calls == 0
     assert benches[1].thresholds.qhat == benches[0].thresholds.qhat
+
+
+class OverconfidentScorer(ScriptedBackend):
+    """Scores the first option's text 6 nats above the others on the bare case (wrong on most cases); any
+    answer in the history raises the true option's text by 2 (the answers are informative)."""
+
+    def __init__(self, truth: dict[str, str]) -> None:
+        super().__init__(name="overconfident")
+        self.truth = truth
+        self.calls = 0
+
+    def score(self, prompt, continuations):  # type: ignore[override]
+        self.calls += 1
+        text = prompt[-1]["content"]
+        true = next(t for q, t in self.truth.items() if text.endswith(q))
+        heard = "information you have gathered" in text
+        return [(6.0 if i == 0 else 0.0) + (2.0 if heard and c == true else 0.0) for i, c in enumerate(continuations)]
+
+
+@needs_mediq
+def test_pursuit_mediq_fits_the_temperatures_on_the_train_cases(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATIOCINATOR_HOME", str(tmp_path / "home"))
+    options = {"label_scoring": "text", "fit_temperatures": True, "methods": ["direct", "cip"], "budget": 2,
+               "n_candidate_queries": 2, "n_case_queries": 6, "n_cal_per_length": 9}
+    cls = registry.get("pursuit-mediq")
+    bench = cls(cls.parse_options(options), MEDIQ)
+    bench._load()
+    truth = {p.question: p.label_texts[p.labels.index(y)] for part in bench._cases.values() for _, p, y, _ in part}
+    scorer = OverconfidentScorer(truth)
+    config = RunConfig(benchmark="pursuit-mediq", data_dir=str(MEDIQ), out=str(tmp_path / "f"), limit=6,
+                       options=options, cache=False)
+    run(config, backend=scorer)
+    records = load_results(tmp_path / "f" / "results.jsonl")
+    assert len(records) == 6 and all(r.error is None for r in records)
+    fit = records[0].output["temperatures"]
+    assert fit["prior_temperature"] > 1.0 and fit["nll"] < fit["nll_unscaled"] and fit["histories"] == 27
+    thresholds = records[0].output["thresholds"]
+    saved = json.loads(open(thresholds.replace(".json", "-temperatures.json")).read())
+    assert saved == fit and flat_options(bench.options)["fit_temperatures"] is True
+    mean = {k: sum(r.metrics[k] for r in records) / 6 for k in ("direct_acc", "cip_acc@2")}
+    assert mean["cip_acc@2"] > mean["direct_acc"]  # the answers now move the prior
+    # another run reads the fit and the thresholds from their files: no case of the fit is scored again
+    again = OverconfidentScorer(truth)
+    run(config.model_copy(update={"out": str(tmp_path / "g"), "limit": 1}), backend=again)
+    assert load_results(tmp_path / "g" / "results.jsonl")[0].output["temperatures"] == fit
+    assert again.calls < scorer.calls / 6
+    assert "fit_temperatures" not in flat_options(MediQOptions())  # earlier runs' thresholds keep their key
