@@ -25,8 +25,8 @@ from ratiocinator.agents.pursuit.types import History, Sample
 from ratiocinator.errors import InvalidInput
 
 #: the grids searched by default: 1.0 (no scaling) is in both, and wins ties
-PRIOR_GRID = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
-ANSWER_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
+PRIOR_GRID = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 32.0, 64.0)
+ANSWER_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass(frozen=True)
