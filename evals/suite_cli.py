@@ -86,6 +86,10 @@ def run_command(
         if only:
             suite = suite.only([i.strip() for i in only.split(",") if i.strip()])
         out = out or _default_out(name, model)
+        if model is None and executor == "local":  # resolved once, so suite.json records the engine that ran
+            from ratiocinator.models.loading import default_spec
+
+            model = default_spec(dtype=dtype, device=device)
         options = suite_run.SuiteOptions(
             model=model, out=str(out), seed=seed, workers=workers, resume=resume,
             data_dir=str(data_dir) if data_dir else None, executor=executor, ray_address=ray_address, cache=cache,

@@ -529,3 +529,27 @@ def test_the_cli_closes_its_probe_model_when_the_workers_load_their_own(tmp_path
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert closed == [True] and [c[3] for c in calls] == [None, None], calls
+
+
+def test_without_model_the_cli_records_the_default_engine_and_older_runs_resume(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default spec is resolved once in the CLI, so suite.json names the engine that ran; a suite begun
+    before that (no model recorded) resumes and records it."""
+    from ratiocinator.evals import suite_cli
+    from ratiocinator.models import loading
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(suite_run, "load_suite_backend", lambda options: seen.append(options.model) or _backend())
+    monkeypatch.setattr(loading, "default_spec", lambda **kw: "llamacpp:default-for-test")
+    monkeypatch.setattr(suite_cli, "_finish", lambda result: None)
+    out = tmp_path / "d"
+    args = ["eval", "suite", "run", str(_suite_file(tmp_path)), "--out", str(out), "--no-cache", "--no-probe"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen == ["llamacpp:default-for-test"]
+    assert json.loads((out / "suite.json").read_text())["model"] == "llamacpp:default-for-test"
+    state = json.loads((out / "suite.json").read_text())
+    (out / "suite.json").write_text(json.dumps({**state, "model": None}))  # as an older CLI wrote it
+    again = CliRunner().invoke(app, [*args, "--resume"])
+    assert again.exit_code == 0, again.output
+    assert json.loads((out / "suite.json").read_text())["model"] == "llamacpp:default-for-test"
