@@ -116,7 +116,7 @@ def default_spec(*, dtype: str = "auto", device: str | None = None, compress: An
 def describe_compression(spec: str | None, compress: str) -> str:
     """The canonical label of a `--compress` spec for this model (checked, so a bad spec fails before any load):
     a llamacpp: model's is a GGUF type and compensation ("q4_0+eora64"), any other's CompressionConfig's."""
-    if spec is not None and spec.strip().startswith("llamacpp:"):
+    if spec is not None and split_spec(spec)[0] == "llamacpp":
         from ratiocinator.models.compress.gguf_lora import GGUFCompression
 
         return GGUFCompression.parse(compress).label
