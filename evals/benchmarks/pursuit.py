@@ -180,6 +180,9 @@ class _PursuitBench(Benchmark):
             raise InvalidInput(
                 f"{self.name} option methods: unknown {bad}; expected some of {METHODS}"
             )
+        if self.options.fit_temperatures and self.options.config.posterior != "answers":  # type: ignore[attr-defined]
+            raise InvalidInput(f"{self.name} option fit_temperatures: fits the answers posterior's temperatures; "
+                               "expected posterior=answers, got posterior=direct")
         self.thresholds: Thresholds | None = None
         self.thresholds_path: Path | None = None
         self.odds_path: Path | None = None
