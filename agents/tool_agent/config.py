@@ -141,6 +141,13 @@ class ToolAgentConfig(MethodConfig):
         description="tool_choice='scored': nats subtracted from the score of a tool the dialogue already "
         "called (a small model favours the name it has just read; fitted once on held-in steps)",
     )
+    tool_prior: Literal["none", "content-free"] = Field(
+        "none",
+        description="tool_choice='scored': 'content-free' subtracts from each name's score its score after "
+        "the caller prompt with no dialogue and no thought (contextual calibration, Zhao et al. 2021; "
+        "the PMI of Holtzman et al. 2021): what the model gives a name whatever the step (its length, its "
+        "place in the list) no longer decides",
+    )
     grounding: bool = Field(
         False,
         description="an argument value (string or number) that does not occur in the dialogue competes, "

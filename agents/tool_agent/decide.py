@@ -14,7 +14,8 @@ held-in 201-360); a logistic regression on them and the calls made so far, fitte
 steps (`fit_asked_rule`), decides whether to stop, and two statements' scores tell give up from
 conclusion. The caller's tool is the name whose `Action: NAME` line scores highest, less a penalty
 for a name the dialogue already called (the newline ends the name, so a name that is a prefix of
-another is not favoured).
+another is not favoured), optionally less the name's score after a content-free caller prompt
+(`tool_prior`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ratiocinator.agents.tool_agent.context import ToolAgentContext
-from ratiocinator.agents.tool_agent.prompts import DECISIONS, Decision, parse_decision
+from ratiocinator.agents.tool_agent.prompts import CALLER, DECISIONS, Decision, parse_decision
 from ratiocinator.models.types import Message
 
 
@@ -110,6 +111,13 @@ def tool_scores(ctx: ToolAgentContext[Any], prompt: str) -> dict[str, float]:
     return {n: float(s) for n, s in zip(names, raw, strict=True)}
 
 
+def content_free_scores(ctx: ToolAgentContext[Any]) -> dict[str, float]:
+    """Each name's score after the caller prompt with no dialogue and no thought (the same tool documents
+    and name list): the part of a name's score that comes from the name itself, whatever the step."""
+    names = ", ".join(ctx.tools)
+    return tool_scores(ctx, CALLER.format(doc=ctx.docs, history="", thought="", tool_names=names))
+
+
 def called(names: Sequence[str], dialogue: str) -> set[str]:
     """The names the dialogue already shows a call of (an `Action: NAME` line)."""
     return {n for n in names if re.search(rf"Action:\s*{re.escape(n)}\s*$", dialogue, re.M)}
@@ -118,12 +126,17 @@ def called(names: Sequence[str], dialogue: str) -> set[str]:
 def choose_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> str:
     """The tool whose name the model scores highest after the caller's prompt (the only one, unscored).
 
-    A name the `dialogue` already called loses `config.called_penalty` nats: a small model scores the
-    name it has just read in the history highest (contextual calibration, fitted on held-in steps).
+    With `config.tool_prior` "content-free" each score is less the name's `content_free_scores` (a name's
+    length and place in the list stop deciding). A name the `dialogue` already called loses
+    `config.called_penalty` nats: a small model scores the name it has just read in the history highest
+    (fitted on held-in steps).
     """
     if len(ctx.tools) == 1:
         return next(iter(ctx.tools))
     scores = tool_scores(ctx, prompt)
+    if ctx.config.tool_prior == "content-free":
+        free = content_free_scores(ctx)
+        scores = {n: s - free[n] for n, s in scores.items()}
     penalty = ctx.config.called_penalty
     if penalty and dialogue:
         for name in called(list(scores), dialogue):

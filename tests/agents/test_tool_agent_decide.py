@@ -160,6 +160,29 @@ def test_a_tool_the_dialogue_already_called_loses_the_penalty():
     assert choose_tool(_ctx(ScoringBackend(table=table), cfg, tools=(add, add_many)), "P") == "add_many"
 
 
+def test_the_content_free_prior_takes_away_what_a_name_scores_whatever_the_step():
+    """The model scores add_many 2 nats above add on every prompt, and add 1 nat higher when the dialogue
+    asks for it: raw scores pick add_many; less the content-free prompt's scores, add."""
+
+    class Prior(ScoringBackend):
+        def score(self, prompt, continuations):  # type: ignore[override]
+            self.scored.append((prompt[-1].content, list(continuations)))
+            asked = "add 2 and 3" in prompt[-1].content
+            return [(-1.0 if c.endswith("add_many\n") else -3.0) + (1.0 if asked and c.endswith("add\n") else 0.0)
+                    for c in continuations]
+
+    prompt = "You have access to ...\nuser: add 2 and 3"
+    raw = _ctx(Prior(), ToolAgentConfig(stream_tokens=False, tool_choice="scored"), tools=(add, add_many))
+    assert choose_tool(raw, prompt) == "add_many" and len(raw.backend.scored) == 1
+    cfg = ToolAgentConfig(stream_tokens=False, tool_choice="scored", tool_prior="content-free")
+    ctx = _ctx(Prior(), cfg, tools=(add, add_many))
+    assert choose_tool(ctx, prompt) == "add"
+    (_, first), (free, second) = ctx.backend.scored
+    assert first == second == ["Action: add\n", "Action: add_many\n"]
+    assert "The conversation history is:\n\nThe thought of this step is:\n\n" in free
+    assert "should be exactly in [add, add_many]" in free and "add 2 and 3" not in free
+
+
 def test_fit_called_penalty_undoes_the_pull_of_the_name_just_read():
     # the model adds 2 nats to the name it has seen called; the gold is the other one
     scores = [{"a": 0.0 + 2.0, "b": -1.0}, {"a": -1.0, "b": 0.0 + 2.0}, {"a": 0.0, "b": -1.0}]
