@@ -29,9 +29,11 @@ TOOLBENCH_ROLE_BIAS: tuple[float, float, float] = (0.0, 3.359, 4.988)
 #: `--set asked_weights=-1.5789,1.778,0`)
 TOOLBENCH_ASKED_WEIGHTS: tuple[float, float, float] = (-3.1599, 0.8482, 0.9984)
 TOOLBENCH_GIVE_UP_THRESHOLD = 5.8853
-#: called_penalty for ToolBench: fit_called_penalty on the gold caller steps among held-in steps
-#: 201-360 (the same model; the caller's prompt with the thought "Next: caller.")
-TOOLBENCH_CALLED_PENALTY = 1.0
+#: tool_prior and called_penalty for ToolBench: fit_called_penalty on the 116 gold caller steps among the
+#: held-in steps 201-360 (the same model; the caller's prompt with the thought "Next: caller."), each
+#: name's score less its content-free score: 2.0 (held-in 58/116; with raw scores the fit is 1.0, 53/116)
+TOOLBENCH_TOOL_PRIOR: Literal["none", "content-free"] = "content-free"
+TOOLBENCH_CALLED_PENALTY = 2.0
 GROUNDING_SOURCE = (
     "log(380 / 237): of the 617 string and number values of the gold calls of toolbench_ood.json's "
     "steps 201-1152 (held in: not the first 200 that are evaluated), 380 occur in the dialogue "

@@ -11,7 +11,8 @@ evaluate-multi_agent.py / evaluate-backbone.py):
   two statements' scores for give up against conclusion, fitted once on held-in steps
   (`decision=scored`: the `Next: ROLE` the model scores highest after its thought; `decision=text`:
   the marker it wrote, none meaning the caller); on caller the caller, given the thought, makes the
-  call: the tool whose name scores highest, less `called_penalty` for a tool already called
+  call: the tool whose name scores highest less its score after a content-free caller prompt
+  (`tool_prior`) and less `called_penalty` for a tool already called
   (`tool_choice=grammar`: decoded under a grammar over the names), the arguments under the API's
   parameters (all of them unless `require_arguments=false`), values not in the dialogue competing by
   score with values that are (`grounding=false`: not); on conclusion the summarizer writes the
@@ -50,6 +51,7 @@ from ratiocinator.agents.tool_agent.config import (
     TOOLBENCH_ASKED_WEIGHTS,
     TOOLBENCH_CALLED_PENALTY,
     TOOLBENCH_GIVE_UP_THRESHOLD,
+    TOOLBENCH_TOOL_PRIOR,
 )
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.benchmark import Benchmark, Context, Item, Outcome, sha256_text
@@ -83,6 +85,7 @@ class ToolBenchStaticOptions(BaseModel):
         decision_bias=(0.0, 0.0, 0.0),
         tool_choice="scored",
         called_penalty=TOOLBENCH_CALLED_PENALTY,
+        tool_prior=TOOLBENCH_TOOL_PRIOR,
         grounding=True,
     )
     # the data do not mark required parameters; the gold calls of steps 201-1152 fill all of an

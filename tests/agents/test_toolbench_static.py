@@ -180,8 +180,8 @@ def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data
 def test_the_default_planner_asks_the_model_whether_the_dialogue_answers_the_request(data_dir):
     bench = _bench(data_dir, summarize="false")
     cfg = bench.options.config
-    assert (cfg.decision, cfg.asked_weights, cfg.give_up_threshold, cfg.called_penalty) == (
-        "asked", TOOLBENCH_ASKED_WEIGHTS, TOOLBENCH_GIVE_UP_THRESHOLD, TOOLBENCH_CALLED_PENALTY)
+    assert (cfg.decision, cfg.asked_weights, cfg.give_up_threshold, cfg.called_penalty, cfg.tool_prior) == (
+        "asked", TOOLBENCH_ASKED_WEIGHTS, TOOLBENCH_GIVE_UP_THRESHOLD, TOOLBENCH_CALLED_PENALTY, "content-free")
     _, end_step = bench.items()  # after one call and its observation: the gold decision is conclusion
     # the model writes "Next: caller" but replies yes by 4 nats; with one call made the stop's
     # log-odds are -3.16 + 0.848 * 4 + 0.998 > 0; the conclusion's statement outscores the give-up's
