@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ratiocinator.datadirs import PACKAGED, VENDORED, data_roots, find
 from ratiocinator.errors import InvalidInput
+from ratiocinator.kit.config import IDENTITY_WHEN_SET  # noqa: F401  (the benchmarks import it from here)
 
 #: Data shipped with the package (small, permissively licensed sets, each with its licence).
 VENDORED_DATA = VENDORED
@@ -51,20 +52,20 @@ class NoOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-#: a field of a benchmark's Options marked `Field(..., json_schema_extra=IDENTITY_WHEN_SET)` joins a
-#: run's identity only when it differs from its default, so an option added later leaves the runs
-#: recorded before it resumable (and their hashes unchanged)
-IDENTITY_WHEN_SET = {"identity": "when set"}
-
 
 def options_identity(options: BaseModel) -> dict[str, Any]:
-    """The options as a run's identity records them: every field, less the IDENTITY_WHEN_SET ones at their default."""
+    """The options as a run's identity records them: every field, less the IDENTITY_WHEN_SET ones at their
+    default (kit.config), in the options and in the configs they hold."""
     dumped = options.model_dump(mode="json")
     for name, info in type(options).model_fields.items():
+        value = getattr(options, name)
         extra = info.json_schema_extra
         if isinstance(extra, dict) and extra.get("identity") == "when set":
-            if getattr(options, name) == info.get_default(call_default_factory=True):
+            if value == info.get_default(call_default_factory=True):
                 dumped.pop(name, None)
+                continue
+        if isinstance(value, BaseModel):
+            dumped[name] = options_identity(value)
     return dumped
 
 

@@ -86,14 +86,12 @@ def run_command(
         if only:
             suite = suite.only([i.strip() for i in only.split(",") if i.strip()])
         out = out or _default_out(name, model)
-        if model is None and executor == "local":  # resolved once, so suite.json records the engine that ran
-            from ratiocinator.models.loading import default_spec
-
-            model = default_spec(dtype=dtype, device=device)
         options = suite_run.SuiteOptions(
             model=model, out=str(out), seed=seed, workers=workers, resume=resume,
             data_dir=str(data_dir) if data_dir else None, executor=executor, ray_address=ray_address, cache=cache,
             cache_path=str(cache_path) if cache_path else None, dtype=dtype, threads=threads, device=device)
+        if model is None and executor == "local":  # resolved once, so suite.json records the engine that ran
+            options = options.model_copy(update={"model": suite_run._default_model(options)})
         if (out / suite_run.SUITE_FILE).exists() and not resume and not estimate_only:
             raise _err(f"{out} already holds a suite run; pass --resume to continue it, or --out NEW_DIR")
         plans = suite_run.plan_suite(suite, out, data_dir=options.data_dir)

@@ -229,8 +229,8 @@ def _begin(suite: Suite, options: SuiteOptions, out: Path) -> None:
         if not options.resume:
             raise InvalidInput(f"{out} already holds a suite run; pass --resume to continue it, or --out NEW_DIR")
         state = read_json(path)
-        if state.get("model") is None and options.model is not None:  # begun before the CLI resolved the default
-            state["model"] = options.model
+        if state.get("model") is None and options.model == _default_model(options):  # begun before the CLI
+            state["model"] = options.model  # resolved the default: it ran the default
         if state.get("model") != options.model or state.get("seed") != options.seed:
             raise InvalidInput(f"cannot resume {out}: it ran model {state.get('model')!r} seed {state.get('seed')}, "
                                f"now {options.model!r} seed {options.seed}; use another --out")

@@ -11,7 +11,7 @@ A method of agents/ or reasoning/ is a subpackage with the same four parts (see 
 backend counts every model call, and returns the final state with the run's `Usage`.
 """
 
-from ratiocinator.kit.config import MethodConfig
+from ratiocinator.kit.config import IDENTITY_WHEN_SET, MethodConfig
 from ratiocinator.kit.context import MethodContext, StaticRuntime, invoke, method_context
 from ratiocinator.kit.inputs import require_backend, require_text, resolve_config
 from ratiocinator.kit.result import MethodResult
@@ -19,6 +19,7 @@ from ratiocinator.kit.usage import CountingBackend, Usage, UsageCounter
 from ratiocinator.kit.verdict import Verdict, VerdictStatus, failed, gave_up, unverified, verified
 
 __all__ = [
+    "IDENTITY_WHEN_SET",
     "CountingBackend",
     "MethodConfig",
     "MethodContext",

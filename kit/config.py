@@ -13,6 +13,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ratiocinator.errors import InvalidInput
 
+#: a config or options field marked `Field(..., json_schema_extra=IDENTITY_WHEN_SET)` joins a run's
+#: identity (evals/benchmark.options_identity) only when it differs from its default, so a field added
+#: later leaves the runs recorded before it resumable (and their hashes unchanged)
+IDENTITY_WHEN_SET = {"identity": "when set"}
+
 
 class MethodConfig(BaseModel):
     """Base of a method's config (pydantic, frozen, unknown fields refused)."""

@@ -99,8 +99,9 @@ class AnswerPosterior(Posterior):
     def using(self, backend: Any) -> AnswerPosterior:
         return AnswerPosterior(backend, self.config, self.shared)
 
-    def with_config(self, config: PursuitConfig) -> AnswerPosterior:
-        """The same memoised model scores under another config's temperatures and floor (its own posterior memo)."""
+    def with_temperatures(self, prior: float, answer: float) -> AnswerPosterior:
+        """The same memoised model scores under other prior and answer temperatures (its own posterior memo)."""
+        config = self.config.model_copy(update={"prior_temperature": prior, "answer_temperature": answer})
         return AnswerPosterior(self.backend, config, {**self.shared, "memo": {}})
 
     def _score(self, prompt: Any, continuations: list[str], where: str) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ratiocinator.kit import MethodConfig
+from ratiocinator.kit import IDENTITY_WHEN_SET, MethodConfig
 
 #: how the next question is chosen: the least expected prediction-set-size bound (C-IP), the least
 #: posterior entropy (IP), or no question at all (direct prediction)
@@ -109,6 +109,7 @@ class PursuitConfig(MethodConfig):
     prior_temperature: float = Field(
         1.0,
         gt=0,
+        json_schema_extra=IDENTITY_WHEN_SET,
         description="answers posterior with prior 'model': the model's label log-scores are divided by it "
         "before they are normalised (>1: a flatter prior that the answers can move)",
     )

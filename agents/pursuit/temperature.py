@@ -8,7 +8,9 @@ spread ~10 nats while one answer moves a label by at most a few, so the prior de
 (MediQ, BENCHMARKS.md). `fit_temperatures` picks (prior_temperature, answer_temperature) from a grid
 by the mean negative log-likelihood of the true label over histories drawn as calibration draws them
 (conformal.calibration_histories), from cases that neither the conformal calibration nor the test
-uses (the benchmarks pass their prior-draw cases), so the thresholds stay valid. A grid, not a
+uses (MediQ's train split), so the thresholds stay valid. On 20 Questions there are no such cases
+(the reference calibrates on the test animals themselves): the fit draws other histories of the same
+animals, and the conformal guarantee holds no more than it does there. A grid, not a
 gradient: the posterior is clipped by the answer floor, two numbers are fitted, and every
 evaluation reuses the model's memoised scores (no model call after the first grid point).
 """
@@ -76,12 +78,10 @@ def fit_temperatures(
     results: dict[tuple[float, float], tuple[float, float]] = {}
     for tp in prior_grid:
         for ta in answer_grid:
-            config = posterior.config.model_copy(update={"prior_temperature": tp, "answer_temperature": ta})
-            results[(tp, ta)] = _evaluate(posterior.with_config(config), histories)
+            results[(tp, ta)] = _evaluate(posterior.with_temperatures(tp, ta), histories)
     distance = {key: abs(np.log(key[0])) + abs(np.log(key[1])) for key in results}
     best = min(results, key=lambda key: (round(results[key][0], 9), distance[key]))
-    unit = posterior.config.model_copy(update={"prior_temperature": 1.0, "answer_temperature": 1.0})
-    unscaled = _evaluate(posterior.with_config(unit), histories)
+    unscaled = results.get((1.0, 1.0)) or _evaluate(posterior.with_temperatures(1.0, 1.0), histories)
     return TemperatureFit(
         prior_temperature=best[0], answer_temperature=best[1], nll=results[best][0], accuracy=results[best][1],
         nll_unscaled=unscaled[0], accuracy_unscaled=unscaled[1], histories=len(histories),

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from ratiocinator.agents.tool_agent.prompts import PLANNER, SUMMARIZER
-from ratiocinator.kit import MethodConfig
+from ratiocinator.kit import IDENTITY_WHEN_SET, MethodConfig
 
 #: where the scored decisions' calibration values come from (see the fields that use them)
 ROLE_BIAS_SOURCE = "not calibrated (zeros)"
@@ -145,6 +145,7 @@ class ToolAgentConfig(MethodConfig):
     )
     tool_prior: Literal["none", "content-free"] = Field(
         "none",
+        json_schema_extra=IDENTITY_WHEN_SET,
         description="tool_choice='scored': 'content-free' subtracts from each name's score its score after "
         "the caller prompt with no dialogue and no thought (contextual calibration, Zhao et al. 2021; "
         "the PMI of Holtzman et al. 2021): what the model gives a name whatever the step (its length, its "

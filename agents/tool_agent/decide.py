@@ -27,7 +27,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ratiocinator.agents.tool_agent.context import ToolAgentContext
-from ratiocinator.agents.tool_agent.prompts import CALLER, DECISIONS, Decision, parse_decision
+from ratiocinator.agents.tool_agent.prompts import (
+    DECISIONS,
+    Decision,
+    caller_prompt,
+    parse_decision,
+)
 from ratiocinator.models.types import Message
 
 
@@ -114,8 +119,7 @@ def tool_scores(ctx: ToolAgentContext[Any], prompt: str) -> dict[str, float]:
 def content_free_scores(ctx: ToolAgentContext[Any]) -> dict[str, float]:
     """Each name's score after the caller prompt with no dialogue and no thought (the same tool documents
     and name list): the part of a name's score that comes from the name itself, whatever the step."""
-    names = ", ".join(ctx.tools)
-    return tool_scores(ctx, CALLER.format(doc=ctx.docs, history="", thought="", tool_names=names))
+    return tool_scores(ctx, caller_prompt(ctx.docs, ctx.tools, history="", thought=""))
 
 
 def called(names: Sequence[str], dialogue: str) -> set[str]:

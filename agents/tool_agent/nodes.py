@@ -25,7 +25,7 @@ import ratiocinator.agents.tool_agent.roles as roles
 from ratiocinator.agents.tool_agent.config import ToolAgentConfig
 from ratiocinator.agents.tool_agent.context import LoopConfig, ToolAgentContext
 from ratiocinator.agents.tool_agent.decide import plan
-from ratiocinator.agents.tool_agent.prompts import CALLER, Decision
+from ratiocinator.agents.tool_agent.prompts import Decision, caller_prompt
 from ratiocinator.agents.tool_agent.turns import PendingCall, Turn, request_turns
 from ratiocinator.agents.tools import ToolResult
 from ratiocinator.errors import InvalidInput
@@ -132,7 +132,7 @@ def caller(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     history = roles.history(state.get("turns", []), ctx.config.history_chars)
     thought = state.get("thought", "")
-    prompt = CALLER.format(doc=ctx.docs, history=history, thought=thought, tool_names=", ".join(ctx.tools))
+    prompt = caller_prompt(ctx.docs, ctx.tools, history=history, thought=thought)
     call, text, problem = roles.call(ctx, prompt, dialogue=f"{history}\n{thought}")
     turns = [Turn(role="caller", content=text, tool=call.name if call else None)]
     if call is not None and ctx.config.stop_on_repeat and _succeeded_before(state, text):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,6 +36,11 @@ The thought of this step is:
 Base on the thought make an api call in the following format:
 Action: the name of api that should be called in this step, should be exactly in [{tool_names}],
 Action Input: the api call request."""
+
+def caller_prompt(docs: str, tools: Iterable[str], *, history: str, thought: str) -> str:
+    """The caller's prompt (CALLER) for these tool documents and names, the rendered history and the step's thought."""
+    return CALLER.format(doc=docs, history=history, thought=thought, tool_names=", ".join(tools))
+
 
 SUMMARIZER = """Make a conclusion based on the conversation history:
 {history}"""

@@ -68,6 +68,7 @@ from ratiocinator.evals.benchmark import (
     canonical_json,
     options_identity,
 )
+from ratiocinator.evals.results import write_json
 
 METHODS = ("direct", "ip", "cip")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -288,17 +289,16 @@ class _PursuitBench(Benchmark):
             return
         fit_path = path.with_name(f"{path.stem}-temperatures.json")
         if fit_path.is_file():
-            self.fit = TemperatureFit(**json.loads(fit_path.read_text(encoding="utf-8")))
+            self.fit = _load_fit(fit_path)
         else:
             samples, queries, seed = self.fit_samples()
             drawn = calibration_histories(samples, queries, lengths=range(self.config.budget + 1),
                                           n_per_length=opts.n_cal_per_length, seed=seed)
             self.fit = fit_temperatures(self.posterior, [(s, h) for _, s, h in drawn])
             fit_path.parent.mkdir(parents=True, exist_ok=True)
-            fit_path.write_text(json.dumps(self.fit.to_json()), encoding="utf-8")
-        self.config = self.config.model_copy(update={
-            "prior_temperature": self.fit.prior_temperature, "answer_temperature": self.fit.answer_temperature})
-        self.posterior = self.posterior.with_config(self.config)
+            write_json(fit_path, self.fit.to_json())
+        self.posterior = self.posterior.with_temperatures(self.fit.prior_temperature, self.fit.answer_temperature)
+        self.config = self.posterior.config
 
     def run(self, item: Item, ctx: Context) -> Outcome:
         opts: Any = self.options
@@ -441,6 +441,14 @@ def _mediq_problem(row: dict[str, str], scoring: str = "letter") -> tuple[Proble
     return problem, row["answer_idx"].strip(), list(ast.literal_eval(row["facts"]))
 
 
+def _load_fit(path: Path) -> TemperatureFit:
+    """A fit saved beside the thresholds, or a clear error naming the file (delete it to fit again)."""
+    try:
+        return TemperatureFit(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise InvalidInput(f"{path}: not a temperature fit ({exc}); delete it and the run fits again") from None
+
+
 class MediQ(_PursuitBench):
     name = "pursuit-mediq"
     description = "MediQ (one specialty's split): C-IP vs IP vs direct accuracy by questions"
@@ -508,14 +516,15 @@ class MediQ(_PursuitBench):
             for cid, p, _, _ in self._cases["test"]
         ]
 
-    def calibration_samples(self) -> tuple[list[Sample], list[str]]:
+    def _samples(self, part: str) -> list[Sample]:
+        """A split's cases, each with its own questions (the bank's questions its facts answer best)."""
         self._load()
+        return [Sample(problem=p, label=y, answerer=a, queries=tuple(self._case_queries(a)))
+                for _, p, y, a in self._cases[part]]
+
+    def calibration_samples(self) -> tuple[list[Sample], list[str]]:
         # like the reference, a calibration history asks random questions of the case's own set
-        samples = [
-            Sample(problem=p, label=y, answerer=a, queries=tuple(self._case_queries(a)))
-            for _, p, y, a in self._cases["cal"]
-        ]
-        return samples, self._bank
+        return self._samples("cal"), self._bank
 
     def prior_samples(self) -> list[Sample]:
         self._load()
@@ -527,12 +536,7 @@ class MediQ(_PursuitBench):
 
     def fit_samples(self) -> tuple[list[Sample], list[str], int]:
         # the train cases (the prior draws'), each with its own questions: neither calibration nor test uses them
-        self._load()
-        samples = [
-            Sample(problem=p, label=y, answerer=a, queries=tuple(self._case_queries(a)))
-            for _, p, y, a in self._cases["train"]
-        ]
-        return samples, self._bank, self.config.seed
+        return self._samples("train"), self._bank, self.config.seed
 
     def case(self, item: Item) -> tuple[Problem, str, Any, list[str]]:
         self._load()

@@ -308,7 +308,7 @@ def _call(ctx: Any, history: list[umi.HistoryTurn], thought: str) -> tuple[str, 
     with_plan = umi.render_history(
         [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=ctx.config.history_chars
     )
-    prompt = umi.CALLER.format(doc=ctx.docs, history=with_plan, thought=step, tool_names=", ".join(ctx.tools))
+    prompt = umi.caller_prompt(ctx.docs, ctx.tools, history=with_plan, thought=step)
     _, call_text, problem = roles.call(ctx, prompt, dialogue=with_plan)
     return call_text, problem
 

@@ -402,5 +402,9 @@ def test_pursuit_mediq_fits_the_temperatures_on_the_train_cases(tmp_path, monkey
     assert load_results(tmp_path / "g" / "results.jsonl")[0].output["temperatures"] == fit
     assert again.calls < scorer.calls / 6
     assert "fit_temperatures" not in flat_options(MediQOptions())  # earlier runs' thresholds keep their key
+    (tmp_path / "g").rename(tmp_path / "g0")
+    open(thresholds.replace(".json", "-temperatures.json"), "w").write("{not json")
+    with pytest.raises(InvalidInput, match=r"not a temperature fit .* delete it and the run fits again"):
+        run(config.model_copy(update={"out": str(tmp_path / "g"), "limit": 1}), backend=OverconfidentScorer(truth))
     with pytest.raises(InvalidInput, match=r"fit_temperatures: .* expected posterior=answers"):
         cls(cls.parse_options({"fit_temperatures": True, "posterior": "direct"}), MEDIQ)

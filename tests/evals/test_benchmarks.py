@@ -36,6 +36,18 @@ def test_an_option_marked_identity_when_set_joins_the_identity_only_off_its_defa
     assert registry.options_identity(Opts()) == {"size": 3}
     assert registry.options_identity(Opts(added="new", size=4)) == {"size": 4, "added": "new"}
 
+    class Holder(BaseModel):  # a config the options hold: its marked fields too (PursuitConfig.prior_temperature)
+        config: Opts = Opts()
+        n: int = 1
+
+    assert registry.options_identity(Holder()) == {"config": {"size": 3}, "n": 1}
+    assert registry.options_identity(Holder(config=Opts(added="x"))) == {"config": {"size": 3, "added": "x"}, "n": 1}
+    from ratiocinator.evals.benchmarks.pursuit import MediQOptions
+    from ratiocinator.evals.benchmarks.toolbench_static import ToolBenchStaticOptions
+
+    assert "prior_temperature" not in registry.options_identity(MediQOptions())["config"]
+    assert registry.options_identity(ToolBenchStaticOptions())["config"]["tool_prior"] == "content-free"
+
 
 def test_registry_lists_the_built_in_benchmarks() -> None:
     assert {"generate-smoke", "planning-gold", "selection", "nuclear-norm"} <= set(registry.names())

@@ -550,6 +550,8 @@ def test_without_model_the_cli_records_the_default_engine_and_older_runs_resume(
     assert json.loads((out / "suite.json").read_text())["model"] == "llamacpp:default-for-test"
     state = json.loads((out / "suite.json").read_text())
     (out / "suite.json").write_text(json.dumps({**state, "model": None}))  # as an older CLI wrote it
+    other = CliRunner().invoke(app, [*args, "--resume", "--model", "llamacpp:another"])
+    assert other.exit_code == 2 and "cannot resume" in other.output  # not the default that ran
     again = CliRunner().invoke(app, [*args, "--resume"])
     assert again.exit_code == 0, again.output
     assert json.loads((out / "suite.json").read_text())["model"] == "llamacpp:default-for-test"
