@@ -43,6 +43,8 @@ class ToolAgentContext(MethodContext[C]):
     tools: Mapping[str, Any] = field(default_factory=dict)
     docs: str = ""
     clock: Callable[[], float] = time.time
+    #: what a run computes once and reuses across its steps (the content-free tool scores)
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def tool_docs(tools: Iterable[Any]) -> str:

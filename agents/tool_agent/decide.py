@@ -118,8 +118,11 @@ def tool_scores(ctx: ToolAgentContext[Any], prompt: str) -> dict[str, float]:
 
 def content_free_scores(ctx: ToolAgentContext[Any]) -> dict[str, float]:
     """Each name's score after the caller prompt with no dialogue and no thought (the same tool documents
-    and name list): the part of a name's score that comes from the name itself, whatever the step."""
-    return tool_scores(ctx, caller_prompt(ctx.docs, ctx.tools, history="", thought=""))
+    and name list): the part of a name's score that comes from the name itself, whatever the step.
+    Computed once per context (a run's steps share it)."""
+    if "content_free" not in ctx.memo:
+        ctx.memo["content_free"] = tool_scores(ctx, caller_prompt(ctx.docs, ctx.tools, history="", thought=""))
+    return ctx.memo["content_free"]
 
 
 def called(names: Sequence[str], dialogue: str) -> set[str]:

@@ -181,6 +181,7 @@ def test_the_content_free_prior_takes_away_what_a_name_scores_whatever_the_step(
     assert first == second == ["Action: add\n", "Action: add_many\n"]
     assert "The conversation history is:\n\nThe thought of this step is:\n\n" in free
     assert "should be exactly in [add, add_many]" in free and "add 2 and 3" not in free
+    assert choose_tool(ctx, prompt + " again") == "add" and len(ctx.backend.scored) == 3  # the prior: once a run
 
 
 def test_fit_called_penalty_undoes_the_pull_of_the_name_just_read():
