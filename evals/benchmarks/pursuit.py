@@ -181,9 +181,8 @@ class _PursuitBench(Benchmark):
             raise InvalidInput(
                 f"{self.name} option methods: unknown {bad}; expected some of {METHODS}"
             )
-        if self.options.fit_temperatures and self.options.config.posterior != "answers":  # type: ignore[attr-defined]
-            raise InvalidInput(f"{self.name} option fit_temperatures: fits the answers posterior's temperatures; "
-                               "expected posterior=answers, got posterior=direct")
+        if self.options.fit_temperatures:  # type: ignore[attr-defined]
+            self._check_fit()
         self.thresholds: Thresholds | None = None
         self.thresholds_path: Path | None = None
         self.odds_path: Path | None = None
@@ -191,6 +190,20 @@ class _PursuitBench(Benchmark):
         #: the config the runs use: the options' own, or with the fitted temperatures (fit_temperatures)
         self.config: PursuitConfig = self.options.config  # type: ignore[attr-defined]
         self.fit: TemperatureFit | None = None
+
+    def _check_fit(self) -> None:
+        """fit_temperatures needs what it fits (the answers posterior, a method that asks) and replaces the
+        config's temperatures: set together they would be silently overwritten."""
+        opts: Any = self.options
+        config, where = opts.config, f"{self.name} option fit_temperatures"
+        if config.posterior != "answers":
+            raise InvalidInput(f"{where}: fits the answers posterior's temperatures; expected posterior=answers, "
+                               "got posterior=direct")
+        if not {"ip", "cip"} & set(opts.methods):
+            raise InvalidInput(f"{where}: the direct answer does not use the posterior; expected methods with ip or cip")
+        if (config.prior_temperature, config.answer_temperature) != (1.0, 1.0):
+            raise InvalidInput(f"{where}: replaces prior_temperature and answer_temperature; expected them unset, got "
+                               f"{config.prior_temperature} and {config.answer_temperature}")
 
     # subclasses: the calibration samples, the prior draws, and (problem, label, answerer, queries) per item
     def calibration_samples(self) -> tuple[list[Sample], list[str]]:

@@ -408,3 +408,7 @@ def test_pursuit_mediq_fits_the_temperatures_on_the_train_cases(tmp_path, monkey
         run(config.model_copy(update={"out": str(tmp_path / "g"), "limit": 1}), backend=OverconfidentScorer(truth))
     with pytest.raises(InvalidInput, match=r"fit_temperatures: .* expected posterior=answers"):
         cls(cls.parse_options({"fit_temperatures": True, "posterior": "direct"}), MEDIQ)
+    with pytest.raises(InvalidInput, match="expected methods with ip or cip"):
+        cls(cls.parse_options({"fit_temperatures": True, "methods": ["direct"]}), MEDIQ)
+    with pytest.raises(InvalidInput, match="replaces prior_temperature and answer_temperature; expected them unset"):
+        cls(cls.parse_options({"fit_temperatures": True, "answer_temperature": 2.0}), MEDIQ)
