@@ -18,7 +18,7 @@ evaluation reuses the model's memoised scores (no model call after the first gri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -44,7 +44,7 @@ class TemperatureFit:
     histories: int
 
     def to_json(self) -> dict[str, float | int]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return asdict(self)
 
 
 def _evaluate(posterior: AnswerPosterior, histories: Sequence[tuple[Sample, History]]) -> tuple[float, float]:
