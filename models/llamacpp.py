@@ -51,7 +51,9 @@ class LlamaCppConfig:
     """How to run a GGUF with llama.cpp. `threads` None means 1 when $CI is set, else every core.
 
     `n_ctx` is the number of KV-cache cells shared by the running requests and the cached prefixes
-    (its memory is allocated once, at load); one request holds at most `n_ctx` tokens. `lora`: a
+    (its memory is allocated once, at load); one request holds at most `n_ctx` tokens. The cached
+    prefixes hold at most `prefix_cache_tokens` cells together (cells they share counted once) in at
+    most `prefix_cache_entries` entries. `lora`: a
     LoRA adapter GGUF added to the weights at `lora_scale` (e.g. the EoRA compensation of a requantized
     file's error: models/compress/gguf_lora.py); it is part of the backend's identity.
     """

@@ -13,9 +13,11 @@ Prefix reuse: every finished request leaves its sequence (prompt and output) in 
 prefill. `score` uses the same cache, so the continuations of one prompt, and later calls on it,
 compute the prompt once.
 
-Memory is bounded up front: the context holds `n_ctx` cells. A row is admitted only when the cells
-it may need (prompt + max_new) fit beside those reserved by the running rows; cached prefixes give
-way (least recently used first) to running work.
+Memory is bounded up front: the context holds `n_ctx` cells. Which cells each sequence holds is
+mirrored in a CellLedger (models/kvcells.py), so cells shared by copies count once. A row is admitted
+only when the cells it may add (the part of its prompt no cached prefix or earlier row of its group
+holds, and max_new) fit beside the cells the running rows hold and may still add; cached prefixes
+give way (least recently used first) to running work.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import numpy as np
 import torch
 
 from ratiocinator.models.decoding import Picker, Row
+from ratiocinator.models.kvcells import CellLedger
 from ratiocinator.models.llamacpp_native import UBATCH, NativeModel
 from ratiocinator.models.prefix import PrefixCache, common_prefix
 from ratiocinator.models.types import SamplingParams
@@ -35,12 +38,12 @@ from ratiocinator.models.types import SamplingParams
 _SECOND_PASS_MIN = 32  # tokens a row must gain by copying from a row of its own group to wait for it
 
 
-@dataclass
+@dataclass(eq=False)
 class _Slot:
     row: Row
     seq: int
     pos: int  # tokens held in the sequence's cells = the position of the next token fed
-    reserve: int  # cells this row may need at most
+    pending: int  # prompt cells it will compute (estimated at admission; 0 once prefilled)
 
 
 def _log_softmax_at(logits: np.ndarray, target: int) -> float:
@@ -57,17 +60,25 @@ class Engine:
         self.n_ctx = native.spec.n_ctx
         self.max_batch = max_batch
         self._free = list(range(native.spec.n_seq - 2, -1, -1))  # the last sequence is scratch
+        self.cells = CellLedger()  # which cells each sequence holds: cached prefixes share theirs
         self.prefix: PrefixCache[int] = PrefixCache(
-            max_entries=prefix_entries, max_tokens=min(prefix_tokens, self.n_ctx), on_evict=self._release
+            max_entries=prefix_entries, max_tokens=min(prefix_tokens, self.n_ctx), on_evict=self._release,
+            measure=self.cells.cells,
         )
-        self._reserved = 0
+        self._active: list[_Slot] = []  # admitted rows, not yet retired (their cells cannot be evicted)
         self.computed_tokens = 0  # prompt tokens actually run through the model (prefix hits excluded)
 
     # --- sequences --------------------------------------------------------------------------------
 
     def _release(self, seq: int) -> None:
         self.native.seq_rm(seq)
+        self.cells.remove(seq)
         self._free.append(seq)
+
+    def _copy(self, src: int, dst: int, n: int | None = None) -> None:
+        """`dst` also holds `src`'s first n cells (all when None): shared, not computed again."""
+        self.native.seq_cp(src, dst, 0 if n is not None else -1, n if n is not None else -1)
+        self.cells.copy(src, dst, n)
 
     def _take(self) -> int:
         while not self._free:
@@ -75,16 +86,25 @@ class Engine:
                 raise RuntimeError("llama.cpp engine: no free KV-cache sequence")
         return self._free.pop()
 
+    def _growth(self) -> int:
+        """Cells the admitted rows may still add: prompt tails not yet computed, tokens not yet generated."""
+        return sum(s.pending + max(0, s.row.max_new - len(s.row.tokens)) for s in self._active)
+
+    def _pinned(self) -> int:
+        """Cells no eviction can free: those the admitted rows hold, and those they may still add."""
+        return self.cells.cells([s.seq for s in self._active if s.seq >= 0]) + self._growth()
+
     def _make_room(self, cells: int) -> None:
-        """Evict cached prefixes until `cells` more fit beside the running rows' reservations."""
-        self.prefix.shrink(max(0, self.n_ctx - self._reserved - cells))
+        """Evict cached prefixes (least recently used first) until `cells` more fit beside what is held."""
+        while self.n_ctx - self.cells.cells() - self._growth() < cells and self.prefix.evict_one():
+            pass
 
     def _start(self, ids: Sequence[int], limit: int) -> tuple[int, int]:
         """A fresh sequence holding the longest cached prefix of `ids` (at most `limit` tokens): (seq, n)."""
         seq = self._take()
         n, src = self.prefix.lookup(ids, limit=limit)
         if src is not None and n > 0:
-            self.native.seq_cp(src, seq, 0, n)
+            self._copy(src, seq, n)
         return seq, (n if src is not None else 0)
 
     def _decode(self, items: list[tuple[int, int, int, bool]]) -> None:
@@ -92,6 +112,8 @@ class Engine:
             self.prefix.clear()
             if self.native.decode(items) == 1:
                 raise RuntimeError(f"llama.cpp engine: the KV cache ({self.n_ctx} cells) is full")
+        for _, pos, seq, _ in items:
+            self.cells.fed(seq, pos)
 
     def _feed(self, items: list[tuple[int, int, int, bool]]) -> dict[int, np.ndarray]:
         """Decode items in micro-batches; the logits of every item that asked, by item index."""
@@ -113,10 +135,12 @@ class Engine:
         """Advance all rows until done, yielding after every step (see the module docstring)."""
         waiting = deque(rows)
         live: list[_Slot] = []
+        mine: list[_Slot] = []  # every row this run admitted
         bitmask = self.picker.bitmask(params, max(1, min(self.max_batch, len(rows))))
         try:
             while waiting or live:
                 group = self._admit(waiting, live)
+                mine.extend(group)
                 if group:
                     self._prefill(group, params, bitmask)
                     live.extend(group)
@@ -133,22 +157,39 @@ class Engine:
                 live[:] = self._retire(live)
                 yield
         finally:  # an abandoned stream or an error: free what is still running
-            for s in live:
-                self._reserved -= s.reserve
-                self._release(s.seq)
+            for s in [s for s in self._active if s in mine]:
+                self._active.remove(s)
+                if s.seq >= 0:
+                    self._release(s.seq)
 
     def _admit(self, waiting: deque[Row], live: list[_Slot]) -> list[_Slot]:
         group: list[_Slot] = []
         while waiting and len(live) + len(group) < self.max_batch:
             row = waiting[0]
-            need = len(row.prompt_ids) + row.max_new
-            if self._reserved + need > self.n_ctx and (live or group):
+            tail = self._tail(row.prompt_ids, group)
+            if (live or group) and self._pinned() + tail + row.max_new > self.n_ctx:
                 break  # wait for running rows to finish
             waiting.popleft()
-            self._make_room(need)
-            self._reserved += need
-            group.append(_Slot(row=row, seq=-1, pos=len(row.prompt_ids), reserve=need))
+            self._make_room(tail + row.max_new)
+            slot = _Slot(row=row, seq=-1, pos=len(row.prompt_ids), pending=tail)
+            self._active.append(slot)
+            group.append(slot)
         return group
+
+    def _tail(self, ids: list[int], group: list[_Slot]) -> int:
+        """The prompt cells a row will compute: what neither the cache nor an earlier row of its group holds.
+
+        The same rule as `_prefill`; the cached entry it would copy becomes the most recently used, so
+        that making room for the row evicts others first.
+        """
+        cached = self.prefix.peek(ids, limit=len(ids) - 1)
+        arr = np.asarray(ids, dtype=np.int64)
+        shared = 0
+        for s in group:
+            if s.row.prompt_ids == ids:
+                return 0  # another sample of one prompt: it copies all of the first one's cells
+            shared = max(shared, min(common_prefix(np.asarray(s.row.prompt_ids, dtype=np.int64), arr), len(ids) - 1))
+        return len(ids) - (shared if shared > cached + _SECOND_PASS_MIN else cached)
 
     def _prefill(self, group: list[_Slot], params: SamplingParams, bitmask: torch.Tensor | None) -> None:
         """Give each admitted row its prompt's cells and its first token.
@@ -191,16 +232,18 @@ class Engine:
                 later.append((slot, origin, shared))
                 continue
             if src is not None and n > 0:
-                self.native.seq_cp(src, slot.seq, 0, n)
+                self._copy(src, slot.seq, n)
             enqueue(slot, n if src is not None else 0, 0)
             first.append((slot, arr))
         logits = [self._feed(passes[0]), {}]
         for slot, origin, shared in later:
-            self.native.seq_cp(origin.seq, slot.seq, 0, shared)
+            self._copy(origin.seq, slot.seq, shared)
             enqueue(slot, shared, 1)
         logits[1] = self._feed(passes[1])
         for leader, sib in siblings:
-            self.native.seq_cp(leader.seq, sib.seq, -1, -1)
+            self._copy(leader.seq, sib.seq)
+        for s in group:
+            s.pending = 0
         rows_logits = []
         for s in group:
             which, index = last[id(leaders[tuple(s.row.prompt_ids)])]
@@ -216,7 +259,7 @@ class Engine:
             if not s.row.done:
                 keep.append(s)
                 continue
-            self._reserved -= s.reserve
+            self._active.remove(s)
             fed = s.row.prompt_ids + s.row.tokens[:-1]  # the last token was chosen, never fed
             self.prefix.put(fed, s.seq)
         return keep
@@ -247,7 +290,7 @@ class Engine:
                     for i, c in part:
                         seq = self._take()
                         seqs.append(seq)
-                        self.native.seq_cp(base, seq, -1, -1)
+                        self._copy(base, seq)
                         fed = [prompt[-1], *c[:-1]]
                         items.extend((t, n - 1 + j, seq, True) for j, t in enumerate(fed))
                         targets.extend((i, t) for t in c)

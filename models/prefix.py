@@ -6,8 +6,9 @@ looks up the entry that shares the longest prefix with its own token ids and com
 so the calls of an agent (one system prompt and tool list, a dialogue that grows by a turn at a
 time) and the scored continuations of one prompt do not recompute what they share.
 
-The store is bounded by a count of entries and a count of tokens (each entry's own length; entries
-that share cells in the engine are counted once each, so the bound is an upper bound on the memory).
+The store is bounded by a count of entries and a count of tokens: by default each entry's own length
+(entries that share memory in the engine are then counted once each, an upper bound on the memory);
+an engine that knows what its entries share passes `measure`, the tokens they hold together.
 The least recently used entry is evicted first, and `on_evict` is told, so that the engine frees it.
 """
 
@@ -44,11 +45,13 @@ class Entry(Generic[T]):
 class PrefixCache(Generic[T]):
     """Longest-common-prefix lookup over at most `max_entries` entries and `max_tokens` tokens."""
 
-    def __init__(self, *, max_entries: int, max_tokens: int, on_evict: Callable[[T], None]) -> None:
+    def __init__(self, *, max_entries: int, max_tokens: int, on_evict: Callable[[T], None],
+                 measure: Callable[[list[T]], int] | None = None) -> None:
         if max_entries < 0 or max_tokens < 0:
             raise ValueError("max_entries and max_tokens must be >= 0")
         self.max_entries, self.max_tokens = max_entries, max_tokens
         self.on_evict = on_evict
+        self.measure = measure  # the tokens some entries' values hold together; None: the sum of their sizes
         self._entries: OrderedDict[int, Entry[T]] = OrderedDict()  # least recently used first
         self._next = 0
         self.tokens = 0
@@ -66,6 +69,19 @@ class PrefixCache(Generic[T]):
 
         A hit becomes the most recently used entry. (0, None) when nothing is shared.
         """
+        best, key = self._longest(ids, limit)
+        if key is None:
+            return 0, None
+        if best > 0:
+            self.hits += 1
+            self.reused_tokens += best
+        return best, self._entries[key].value
+
+    def peek(self, ids: Sequence[int], *, limit: int | None = None) -> int:
+        """How many tokens of `ids` a lookup would find; that entry becomes the most recently used (no hit counted)."""
+        return self._longest(ids, limit)[0]
+
+    def _longest(self, ids: Sequence[int], limit: int | None) -> tuple[int, int | None]:
         query = np.asarray(ids, dtype=np.int64)
         best, best_key = 0, None
         for key, entry in self._entries.items():
@@ -75,12 +91,7 @@ class PrefixCache(Generic[T]):
         if best_key is None:
             return 0, None
         self._entries.move_to_end(best_key)
-        if limit is not None:
-            best = min(best, limit)
-        if best > 0:
-            self.hits += 1
-            self.reused_tokens += best
-        return best, self._entries[best_key].value
+        return (best if limit is None else min(best, limit)), best_key
 
     def put(self, ids: Sequence[int], value: T, *, size: int | None = None) -> None:
         """Keep `value` as the computed state of `ids`; entries that `ids` extends are dropped.
@@ -108,8 +119,12 @@ class PrefixCache(Generic[T]):
     def shrink(self, max_tokens: int, max_entries: int | None = None) -> None:
         """Evict least recently used entries until at most `max_tokens` tokens (and entries) remain."""
         limit = self.max_entries if max_entries is None else max_entries
-        while self._entries and (self.tokens > max_tokens or len(self._entries) > limit):
+        while self._entries and (self.held() > max_tokens or len(self._entries) > limit):
             self._drop(next(iter(self._entries)))
+
+    def held(self) -> int:
+        """The tokens the entries hold: `measure` of their values, else the sum of their sizes."""
+        return self.tokens if self.measure is None else self.measure(self.values())
 
     def evict_one(self) -> bool:
         """Evict the least recently used entry; False when the cache is empty."""

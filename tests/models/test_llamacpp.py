@@ -109,7 +109,13 @@ def test_a_seeded_sample_does_not_depend_on_the_rest_of_the_batch(smol):
 
 @pytest.mark.slow
 @needs_llamacpp
-def test_more_requests_than_batch_slots_and_a_small_kv_cache_give_the_one_by_one_results():
+def test_more_requests_than_batch_slots_and_a_small_kv_cache_give_the_one_by_one_results(fresh):
+    """Rows wait for cells and slots and cached prefixes give way, yet each row's text is its text alone.
+
+    "Alone" is an engine without a prefix cache: the one-by-one runs on the small engine would copy
+    cells that earlier requests freed around, and the order of the cells changes the last digits of
+    the attention sums (models/llamacpp_native.py), enough to flip a near-tie.
+    """
     from ratiocinator.models import catalog
     from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
 
@@ -119,15 +125,39 @@ def test_more_requests_than_batch_slots_and_a_small_kv_cache_give_the_one_by_one
         prompts = [f"Fact {i}: the number {i} is" for i in range(6)]
         params = SamplingParams(max_tokens=16)
         batch = [c.text for c in small.generate(prompts, params, cache=False)]
-        single = [small.generate(p, params, cache=False)[0].text for p in prompts]
+        single = [fresh.generate(p, params, cache=False)[0].text for p in prompts]
         assert batch == single
-        assert len(small.engine.prefix) <= 3 and small.engine.prefix.tokens <= 200
+        assert len(small.engine.prefix) <= 3 and small.engine.prefix.held() <= 200
         with pytest.raises(InvalidInput, match="holds at most 512"):
             small.generate("word " * 600, params, cache=False)
     finally:
         small.close()
     with pytest.raises(InvalidInput, match="closed"):
         small.generate(prompts[0], params, cache=False)
+
+
+@pytest.mark.slow
+@needs_llamacpp
+def test_prompts_that_extend_one_long_text_are_kept_for_the_cells_they_share():
+    """Five scored questions on one ~700-token text hold ~750 cells, not 5 x 750: a 1,000-cell cache keeps all."""
+    from ratiocinator.models import catalog
+    from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
+
+    backend = LlamaCppBackend.from_embedded(catalog.get("smollm2-135m-instruct"), config=LlamaCppConfig(
+        n_ctx=4096, prefix_cache_tokens=1000, threads=1))
+    try:
+        text = " ".join(f"Item {i} costs {3 * i + 1} dollars." for i in range(75))
+        prompts = [f"{text}\nQuestion {q}: what does item {q} cost?\nAnswer:" for q in range(5)]
+        assert all(700 < len(backend.encode(p)) < 1000 for p in prompts)
+        first = [backend.score(p, [" 4 dollars", " 7 dollars"]) for p in prompts]
+        engine = backend.engine
+        assert len(engine.prefix) == 5 and engine.prefix.held() < 1000 < 5 * 700
+        assert engine.prefix.held() == engine.cells.cells(engine.prefix.values())
+        before = engine.computed_tokens
+        assert [backend.score(p, [" 4 dollars", " 7 dollars"]) for p in prompts] == first
+        assert engine.computed_tokens - before == len(prompts)  # only each last token: the cells were kept
+    finally:
+        backend.close()
 
 
 @pytest.mark.slow

@@ -66,3 +66,15 @@ def test_shrink_evict_one_and_clear_free_everything_they_drop():
     cache.clear()
     assert freed == ["0", "1", "2", "3"] and len(cache) == 0 and cache.tokens == 0
     assert not cache.evict_one()
+
+
+def test_a_measure_of_shared_memory_replaces_the_sum_of_lengths():
+    freed: list[int] = []
+    shared = {1: 100, 2: 100, 3: 100}  # three entries over one 90-token prompt: 90 shared + 10 each
+    cache = PrefixCache(max_entries=8, max_tokens=125, on_evict=freed.append,
+                        measure=lambda values: 90 + 10 * len(values) if values else 0)
+    for value in shared:
+        cache.put(list(range(90)) + [1000 + value] * 10, value)
+    assert len(cache) == 3 and cache.held() == 120 and not freed  # the sum of lengths (300) would evict two
+    cache.put(list(range(90)) + [2000] * 10, 4)
+    assert freed == [1] and cache.held() == 120
