@@ -7,8 +7,8 @@ another (`seq_cp`) tags the same cells with a second sequence id, no data moves 
 prefix reuse and n samples of one prompt cheap.
 
 Same numbers whatever the company: a token's logits must depend only on the tokens before it, not on
-which other sequences share its batch or whether its prefix was computed earlier (its cells in
-position order: see the end of this note). llama.cpp's CPU kernels give that (measured: bit-identical
+which other sequences share its batch, or (for a given cell layout) whether its prefix was computed
+earlier: see the end of this note. llama.cpp's CPU kernels give that (measured: bit-identical
 logits) under three conditions,
 which `decode` enforces: flash attention on (it skips masked cells; without it the sums over cells
 depend on where the cells lie); fewer than 64 tokens per micro-batch (from 64 query rows its flash
@@ -16,16 +16,15 @@ attention switches to a tiled kernel that rounds differently); and, with more th
 a single-token batch (one query row over 512+ cells takes a split-KV kernel that combines per-thread
 partial sums; a pad token in a scratch sequence keeps it on the common kernel). Costs, measured on
 Qwen2.5-0.5B at one thread: prefill ~25% slower than with 512-token micro-batches; no decode cost.
-What no setting gives: the same numbers when a sequence's cells lie in a different order. Flash
-attention skips masked cells but sums the others in cell order, and llama.cpp puts new tokens in the
-first free cells from its search head, which goes back to cell 0 once enough cells before it are
-free, so a request that copies a cached prefix can get its own cells in front of the prefix's. That
-reorders the sums: measured (bench-free, a 16-token continuation scored after a 9-token prompt whose
-first 2 tokens were copied from behind freed cells) -0.34 nats on SmolLM2-135M and +0.06 on
-Qwen2.5-0.5B against the same prompt computed from scratch, the size of the rounding itself (flash
-attention off with an f32 cache moves the same score by 0.2). Greedy outputs therefore agree up to
-near-ties, not bit for bit, once cached prefixes have come and gone; the response cache is what
-makes a rerun give the same text.
+What no setting gives: the same numbers when a sequence's cells lie elsewhere in the cache. Flash
+attention skips masked cells but its sums depend on where the unmasked ones lie, and llama.cpp puts
+new tokens in the first free cells from its search head (back to cell 0 once enough cells before it
+are free), so a request that copies a cached prefix does not get the layout a fresh prefill would.
+Measured with bench/kv_order.py (a 16-token continuation scored after a 9-token prompt whose first 2
+tokens were copied): up to 0.34 nats away from a fresh engine on both SmolLM2-135M and Qwen2.5-0.5B,
+the size of the kernels' rounding (flash attention off with an f32 cache moves the fresh score by 0.2).
+Greedy outputs therefore agree up to near-ties, not bit for bit, once the cache has been used; the
+response cache is what makes a rerun give the same text.
 
 Why this binding: the prebuilt CPU wheel of `llama-cpp-py-sync` needs glibc 2.38 (its libraries
 import `__isoc23_strtol`), newer than Debian 12's 2.36; llama-cpp-python builds its pinned llama.cpp

@@ -113,8 +113,8 @@ def test_more_requests_than_batch_slots_and_a_small_kv_cache_give_the_one_by_one
     """Rows wait for cells and slots and cached prefixes give way, yet each row's text is its text alone.
 
     "Alone" is an engine without a prefix cache: the one-by-one runs on the small engine would copy
-    cells that earlier requests freed around, and the order of the cells changes the last digits of
-    the attention sums (models/llamacpp_native.py), enough to flip a near-tie.
+    cached cells and put their own around the cells earlier requests freed, and where the cells lie
+    changes the attention sums' rounding (models/llamacpp_native.py), enough to flip a near-tie.
     """
     from ratiocinator.models import catalog
     from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
