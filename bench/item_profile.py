@@ -1,7 +1,7 @@
 """Where one eval item's model time goes: every engine call with its prompt, the share a prefix cache could reuse, what was computed.
 
 Runs one item of a benchmark on the llama.cpp backend without the response cache, wrapping the
-engine's `run` (generation) and `score`. Per call: kind, prompt tokens, the tokens no earlier call's
+engine's `run` (generation), `score` and `token_scores`. Per call: kind, prompt tokens, the tokens no earlier call's
 prompt shares (what an ideal cache computes), the tokens computed, seconds, cached entries. Prints the
 calls and a total line and writes JSON.
 
@@ -29,9 +29,10 @@ class Recorder:
 
     def __init__(self, engine) -> None:
         self.engine, self.seen, self.calls = engine, [], []
-        run, score = engine.run, engine.score
+        run, score, tokens = engine.run, engine.score, engine.token_scores
         engine.run = lambda rows, params: self._run(run, rows, params)
         engine.score = lambda prompt, conts: self._timed("score", [prompt], lambda: score(prompt, conts))
+        engine.token_scores = lambda prompt, cont: self._timed("tokens", [prompt], lambda: tokens(prompt, cont))
 
     def _ideal(self, ids) -> int:
         arr = np.asarray(ids, dtype=np.int64)

@@ -14,10 +14,12 @@ prefill. `score` uses the same cache, so the continuations of one prompt, and la
 compute the prompt once.
 
 Memory is bounded up front: the context holds `n_ctx` cells. Which cells each sequence holds is
-mirrored in a CellLedger (models/kvcells.py), so cells shared by copies count once. A row is admitted
-only when the cells it may add (the part of its prompt no cached prefix or earlier row of its group
-holds, and max_new) fit beside the cells the running rows hold and may still add; cached prefixes
-give way (least recently used first) to running work.
+mirrored in a CellLedger (models/kvcells.py), so cells shared by copies count once. A row's plan is
+made once, at admission: its sequence copies its longest cached prefix right then (so those cells are
+its own and no later eviction frees them), or it will copy an earlier row of its group, or it is a
+sample of one. It is admitted only when what it holds and may add (its prompt's uncomputed tail and
+max_new) fit beside what the running rows hold and may add; cached prefixes give way (least recently
+used first) to running work, and `score` copies its prefix before making room for the rest.
 """
 
 from __future__ import annotations
@@ -40,10 +42,16 @@ _SECOND_PASS_MIN = 32  # tokens a row must gain by copying from a row of its own
 
 @dataclass(eq=False)
 class _Slot:
+    """A row on its sequence, and how its prompt's cells come (decided once, when it is admitted)."""
+
     row: Row
     seq: int
     pos: int  # tokens held in the sequence's cells = the position of the next token fed
-    pending: int  # prompt cells it will compute (estimated at admission; 0 once prefilled)
+    pending: int  # prompt cells it will compute (0 once prefilled)
+    start: int = 0  # prompt tokens copied from the prefix cache at admission
+    origin: _Slot | None = None  # a first-pass row of its group it copies `shared` tokens from
+    shared: int = 0
+    leader: _Slot | None = None  # another sample of the same prompt: all its cells are copied
 
 
 def _log_softmax_at(logits: np.ndarray, target: int) -> float:
@@ -92,7 +100,7 @@ class Engine:
 
     def _pinned(self) -> int:
         """Cells no eviction can free: those the admitted rows hold, and those they may still add."""
-        return self.cells.cells([s.seq for s in self._active if s.seq >= 0]) + self._growth()
+        return self.cells.cells([s.seq for s in self._active]) + self._growth()
 
     def _make_room(self, cells: int) -> None:
         """Evict cached prefixes (least recently used first) until `cells` more fit beside what is held."""
@@ -139,8 +147,7 @@ class Engine:
         bitmask = self.picker.bitmask(params, max(1, min(self.max_batch, len(rows))))
         try:
             while waiting or live:
-                group = self._admit(waiting, live)
-                mine.extend(group)
+                group = self._admit(waiting, live, mine)
                 if group:
                     self._prefill(group, params, bitmask)
                     live.extend(group)
@@ -159,52 +166,65 @@ class Engine:
         finally:  # an abandoned stream or an error: free what is still running
             for s in [s for s in self._active if s in mine]:
                 self._active.remove(s)
-                if s.seq >= 0:
-                    self._release(s.seq)
+                self._release(s.seq)
 
-    def _admit(self, waiting: deque[Row], live: list[_Slot]) -> list[_Slot]:
+    def _admit(self, waiting: deque[Row], live: list[_Slot], mine: list[_Slot]) -> list[_Slot]:
+        """Rows that fit beside the running ones, each on its sequence with its cached prefix already copied.
+
+        Copying at admission makes the prefix the row's own cells (counted as held, never evicted for
+        the rows after it); a row that does not fit gives its sequence back and waits.
+        """
         group: list[_Slot] = []
         while waiting and len(live) + len(group) < self.max_batch:
             row = waiting[0]
-            tail = self._tail(row.prompt_ids, group)
-            if (live or group) and self._pinned() + tail + row.max_new > self.n_ctx:
+            slot = self._plan(row, group)
+            self._active.append(slot)
+            mine.append(slot)
+            if (live or group) and self._pinned() > self.n_ctx:  # its growth is in _pinned now
+                self._active.remove(slot)
+                mine.remove(slot)
+                self._release(slot.seq)
                 break  # wait for running rows to finish
             waiting.popleft()
-            self._make_room(tail + row.max_new)
-            slot = _Slot(row=row, seq=-1, pos=len(row.prompt_ids), pending=tail)
-            self._active.append(slot)
+            self._make_room(0)
             group.append(slot)
         return group
 
-    def _tail(self, ids: list[int], group: list[_Slot]) -> int:
-        """The prompt cells a row will compute: what neither the cache nor an earlier row of its group holds.
-
-        The same rule as `_prefill`; the cached entry it would copy becomes the most recently used, so
-        that making room for the row evicts others first.
+    def _plan(self, row: Row, group: list[_Slot]) -> _Slot:
+        """The row's slot: a sample of an earlier row's prompt copies all of it after the prefill; a row
+        that shares more than `_SECOND_PASS_MIN` tokens beyond the cache with a first-pass row of its
+        group copies that row's cells after the first pass; any other copies its longest cached prefix now.
         """
-        cached = self.prefix.peek(ids, limit=len(ids) - 1)
+        ids = row.prompt_ids
+        slot = _Slot(row=row, seq=self._take(), pos=len(ids), pending=0)
+        for other in group:
+            if other.leader is None and other.row.prompt_ids == ids:
+                slot.leader = other
+                return slot
+        n, src = self.prefix.lookup(ids, limit=len(ids) - 1)
         arr = np.asarray(ids, dtype=np.int64)
-        shared = 0
-        for s in group:
-            if s.row.prompt_ids == ids:
-                return 0  # another sample of one prompt: it copies all of the first one's cells
-            shared = max(shared, min(common_prefix(np.asarray(s.row.prompt_ids, dtype=np.int64), arr), len(ids) - 1))
-        return len(ids) - (shared if shared > cached + _SECOND_PASS_MIN else cached)
+        for other in group:
+            if other.leader is None and other.origin is None:
+                m = min(common_prefix(np.asarray(other.row.prompt_ids, dtype=np.int64), arr), len(ids) - 1)
+                if m > max(slot.shared, n + _SECOND_PASS_MIN):
+                    slot.origin, slot.shared = other, m
+        if slot.origin is not None:
+            slot.pending = len(ids) - slot.shared
+            return slot
+        if src is not None and n > 0:
+            self._copy(src, slot.seq, n)
+            slot.start = n
+        slot.pending = len(ids) - slot.start
+        return slot
 
     def _prefill(self, group: list[_Slot], params: SamplingParams, bitmask: torch.Tensor | None) -> None:
-        """Give each admitted row its prompt's cells and its first token.
+        """Give each admitted row its prompt's cells and its first token, as `_plan` decided.
 
-        A row's prompt starts from the longest cached prefix; a row whose prompt shares more with an
-        earlier row of the same group (one system prompt, a batch of items after the same few-shot
-        text) copies that row's cells after a first pass and computes only its tail in a second one.
-        Samples of one prompt share its prefill entirely.
+        First pass: the rows that start from the cache compute their tails; second pass: the rows that
+        copy a first-pass row's cells compute theirs; then the samples copy their leader's cells.
         """
-        leaders: dict[tuple[int, ...], _Slot] = {}
-        siblings: list[tuple[_Slot, _Slot]] = []
-        first: list[tuple[_Slot, np.ndarray]] = []  # rows computed in the first pass
-        later: list[tuple[_Slot, _Slot, int]] = []  # (row, first-pass row it copies from, tokens)
         passes: list[list[tuple[int, int, int, bool]]] = [[], []]
-        last: dict[int, tuple[int, int]] = {}  # id(leader) -> (pass, index of its last prompt item)
+        last: dict[int, tuple[int, int]] = {}  # id(row that computes) -> (pass, index of its last prompt item)
 
         def enqueue(slot: _Slot, start: int, which: int) -> None:
             ids = slot.row.prompt_ids
@@ -214,39 +234,20 @@ class Engine:
             last[id(slot)] = (which, len(items) - 1)
 
         for slot in group:
-            ids = slot.row.prompt_ids
-            key = tuple(ids)
-            slot.seq = self._take()
-            if key in leaders:  # another sample of the same prompt
-                siblings.append((leaders[key], slot))
-                continue
-            leaders[key] = slot
-            arr = np.asarray(ids, dtype=np.int64)
-            n, src = self.prefix.lookup(ids, limit=len(ids) - 1)
-            shared, origin = 0, None
-            for other, other_ids in first:
-                m = min(common_prefix(other_ids, arr), len(ids) - 1)
-                if m > shared:
-                    shared, origin = m, other
-            if origin is not None and shared > n + _SECOND_PASS_MIN:
-                later.append((slot, origin, shared))
-                continue
-            if src is not None and n > 0:
-                self._copy(src, slot.seq, n)
-            enqueue(slot, n if src is not None else 0, 0)
-            first.append((slot, arr))
+            if slot.leader is None and slot.origin is None:
+                enqueue(slot, slot.start, 0)
         logits = [self._feed(passes[0]), {}]
-        for slot, origin, shared in later:
-            self._copy(origin.seq, slot.seq, shared)
-            enqueue(slot, shared, 1)
+        for slot in group:
+            if slot.origin is not None:
+                self._copy(slot.origin.seq, slot.seq, slot.shared)
+                enqueue(slot, slot.shared, 1)
         logits[1] = self._feed(passes[1])
-        for leader, sib in siblings:
-            self._copy(leader.seq, sib.seq)
-        for s in group:
-            s.pending = 0
         rows_logits = []
-        for s in group:
-            which, index = last[id(leaders[tuple(s.row.prompt_ids)])]
+        for slot in group:
+            if slot.leader is not None:
+                self._copy(slot.leader.seq, slot.seq)
+            slot.pending = 0
+            which, index = last[id(slot.leader or slot)]
             rows_logits.append(logits[which][index])
         stacked = torch.from_numpy(np.stack(rows_logits))
         self.picker.choose(stacked, [s.row for s in group], params,
@@ -274,11 +275,10 @@ class Engine:
         all in shared batches.
         """
         n = len(prompt)
-        need = n + sum(len(c) for c in conts)
-        self._make_room(min(need, self.n_ctx))
-        base, have = self._start(prompt, limit=n - 1)
+        base, have = self._start(prompt, limit=n - 1)  # first: making room must not evict the prefix it copies
         self.computed_tokens += n - have
         try:
+            self._make_room(min(n - 1 - have + sum(len(c) for c in conts), self.n_ctx))
             self._feed([(prompt[j], j, base, False) for j in range(have, n - 1)])
             totals = [0.0] * len(conts)
             width = max(1, min(self.max_batch, len(self._free) + len(self.prefix)))
@@ -314,10 +314,10 @@ class Engine:
         """
         ids = prompt + cont
         n = len(prompt)
-        self._make_room(len(ids))
-        seq, have = self._start(ids, limit=n - 1)
+        seq, have = self._start(ids, limit=n - 1)  # first: making room must not evict the prefix it copies
         self.computed_tokens += len(ids) - 1 - have
         try:
+            self._make_room(len(ids) - 1 - have)
             items = [(ids[j], j, seq, j >= n - 1) for j in range(have, len(ids) - 1)]
             logits = self._feed(items)
         except BaseException:

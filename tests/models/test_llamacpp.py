@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pytest
 
 from ratiocinator.errors import InvalidInput, ModelNotFound, UnsupportedFeature
 from ratiocinator.models import SamplingParams, ToolSpec, load_backend
+from ratiocinator.models.prefix import common_prefix
 
 SMOLLM = "llamacpp:smollm2-135m-instruct"
 QWEN = "llamacpp:qwen2.5-coder-0.5b-instruct"
@@ -152,7 +154,10 @@ def test_prompts_that_extend_one_long_text_are_kept_for_the_cells_they_share():
         first = [backend.score(p, [" 4 dollars", " 7 dollars"]) for p in prompts]
         engine = backend.engine
         assert len(engine.prefix) == 5 and engine.prefix.held() < 1000 < 5 * 700
-        assert engine.prefix.held() == engine.cells.cells(engine.prefix.values())
+        ids = [np.asarray(backend.encode(p)) for p in prompts]  # each entry holds its prompt but the last token
+        copied = [0] + [max(min(common_prefix(ids[p], ids[q]), len(ids[p]) - 1, len(ids[q]) - 1) for p in range(q))
+                        for q in range(1, len(ids))]
+        assert engine.prefix.held() == sum(len(i) - 1 - c for i, c in zip(ids, copied, strict=True))
         before = engine.computed_tokens
         assert [backend.score(p, [" 4 dollars", " 7 dollars"]) for p in prompts] == first
         assert engine.computed_tokens - before == len(prompts)  # only each last token: the cells were kept
