@@ -62,7 +62,8 @@ class HFConfig:
     # Computed prompts (and outputs) kept for reuse by later calls; 0: off. Off by default: here a reused
     # prefix's keys/values (computed by an earlier prefill or token by token in decode) are not bit-identical
     # to a fresh prefill of the whole prompt, and in bf16 that flips the 0.5B's greedy choices (the chat's
-    # blocksworld request then got a circular state). llama.cpp's reuse is bit-identical: it is on there.
+    # blocksworld request then got a circular state). llama.cpp's reuse is exact for a given cell layout
+    # (rounding-sized otherwise, models/llamacpp_native.py): it is on there.
     prefix_cache_entries: int = 0
     prefix_cache_tokens: int = 4096  # their bound in tokens (keys/values of every layer per token)
     compile: bool | None = None  # torch.compile the decode step; None: on CUDA only
