@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 import ratiocinator.models.catalog as catalog
@@ -312,6 +313,19 @@ class LlamaCppBackend(BaseBackend):
             self._check_length(len(p_ids) + len(flat), 1)
             scored = self.engine.token_scores(p_ids, flat)
             return split_pieces([self._token(t, s) for t, s in zip(flat, scored, strict=True)], ids)
+
+    def hidden_states(self, prompt: Prompt, response: str) -> np.ndarray:
+        """(response tokens, hidden size): the last layer's states (after the final norm) at `response`'s
+        tokens following `prompt` — what the nuclear-norm benchmark reads (evals/benchmarks/nuclear_norm.py)."""
+        with self._lock:
+            self._check_open()
+            (item,) = normalize_prompts(prompt)
+            p_ids = self.encode(item)
+            r_ids = self.native.tokenize(response, add_special=False, parse_special=False)
+            if not r_ids:
+                raise InvalidInput("hidden_states: the response is empty; expected at least one token")
+            self._check_length(len(p_ids) + len(r_ids), 0)
+            return self.engine.hidden_states(p_ids, r_ids)
 
     def _token(self, token: int, scored: tuple[float, int, float]) -> TokenLogprob:
         logprob, best, best_lp = scored

@@ -306,6 +306,29 @@ class Engine:
         self.prefix.put(prompt[:-1], base)
         return totals
 
+    def hidden_states(self, prompt: list[int], response: list[int]) -> np.ndarray:
+        """(len(response), n_embd): the last layer's states at the response's tokens after `prompt`.
+
+        The prompt's cells may come from the prefix cache (at most the prompt: the response's tokens are
+        all fed, for their states); the sequence is freed afterwards.
+        """
+        ids, n = prompt + response, len(prompt)
+        seq, have = self._start(ids, limit=n)
+        self.computed_tokens += len(ids) - have
+        states: list[np.ndarray] = []
+        try:
+            self._make_room(len(ids) - have)
+            self.native.set_hidden(True)
+            items = [(ids[j], j, seq, j >= n) for j in range(have, len(ids))]
+            for start in range(0, len(items), UBATCH):
+                chunk = items[start:start + UBATCH]
+                self._decode(chunk)
+                states.extend(self.native.hidden(j) for j, item in enumerate(chunk) if item[3])
+        finally:
+            self.native.set_hidden(False)
+            self._release(seq)
+        return np.stack(states)
+
     def token_scores(self, prompt: list[int], cont: list[int]) -> list[tuple[float, int, float]]:
         """Per token of `cont` after `prompt`: (its log-probability, the most likely token, that one's).
 

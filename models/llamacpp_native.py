@@ -123,6 +123,7 @@ class NativeModel:
         self.adapter = None
         self.vocab = lib.llama_model_get_vocab(self.model)
         self.n_vocab = int(lib.llama_vocab_n_tokens(self.vocab))
+        self.n_embd = int(lib.llama_model_n_embd(self.model))
         self.n_ctx_train = int(lib.llama_model_n_ctx_train(self.model))
         self.mem = lib.llama_get_memory(self.ctx)
         self._batch = lib.llama_batch_init(UBATCH + 1, 0, 1)
@@ -248,6 +249,18 @@ class NativeModel:
         """A copy of the logits of batch item `index` of the last decode (it must have asked for them)."""
         ptr = self.lib.llama_get_logits_ith(self.ctx, index)
         return np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).copy()
+
+    def hidden(self, index: int) -> np.ndarray:
+        """A copy of the last layer's state (after the final norm) at batch item `index` of the last decode,
+        decoded with `set_hidden(True)` (llama.cpp's per-token embeddings: the input of the output head)."""
+        ptr = self.lib.llama_get_embeddings_ith(self.ctx, index)
+        if not ptr:
+            raise RuntimeError(f"llama.cpp gave no hidden state for batch item {index}")
+        return np.ctypeslib.as_array(ptr, shape=(self.n_embd,)).copy()
+
+    def set_hidden(self, on: bool) -> None:
+        """Whether the next decodes keep each asked-for token's hidden state (read with `hidden`)."""
+        self.lib.llama_set_embeddings(self.ctx, on)
 
     def set_threads(self, threads: int) -> None:
         self.lib.llama_set_n_threads(self.ctx, threads, threads)

@@ -5,8 +5,9 @@ greedy response is generated through the response cache, then the prompt + respo
 more through the model to read the last layer's hidden states at the response tokens; the metric
 (`metrics.nuclear_norm`: centred, row-normalised, sum of the top-D column norms over length) is the
 item's score. Lower means the model compresses its responses more. `exact_nuclear_norm` (by SVD) is
-reported beside it. Hidden states need a transformers backend (`embedded:` or `hf:`); a backend may
-also offer `hidden_states(prompt, response) -> (tokens, hidden)` itself (tests do).
+reported beside it. Hidden states come from a backend's own `hidden_states(prompt, response) ->
+(tokens, hidden)` (the llama.cpp backend: its per-token embeddings, the output head's input; tests'
+scripted backends) or from a transformers backend's model (`embedded:` or `hf:`).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def response_hidden_states(backend: Any, prompt: Any, response: str) -> np.ndarr
     model, tokenizer, encode = (getattr(backend, a, None) for a in ("model", "tokenizer", "encode"))
     if model is None or tokenizer is None or encode is None:
         raise UnsupportedFeature(f"nuclear-norm needs hidden states; the {backend.info.backend} backend does not "
-                                 "expose them. Use an embedded:NAME or hf:PATH model.")
+                                 "expose them. Use a llamacpp:NAME, embedded:NAME or hf:PATH model.")
     import torch
 
     prompt_ids = encode(prompt)

@@ -167,6 +167,25 @@ def test_prompts_that_extend_one_long_text_are_kept_for_the_cells_they_share():
 
 @pytest.mark.slow
 @needs_llamacpp
+def test_hidden_states_are_the_transformers_models_last_layer(smol):
+    """What nuclear-norm reads: the same GGUF's last-layer states match the transformers model's (cosine > 0.99)."""
+    from ratiocinator.evals.benchmarks.nuclear_norm import response_hidden_states
+    from ratiocinator.models import Message
+
+    prompt = [Message(role="user", content="Why is the sky blue?")]
+    response = " Because air molecules scatter blue light more than red light."
+    ours = response_hidden_states(smol, prompt, response)
+    reference = response_hidden_states(load_backend("embedded:smollm2-135m-instruct", threads=1), prompt, response)
+    assert ours.shape == reference.shape and ours.shape[1] == 576
+    cosine = (ours * reference).sum(axis=1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(reference, axis=1)
+    assert cosine.min() > 0.99, cosine
+    assert np.array_equal(smol.hidden_states(prompt, response), ours)
+    with pytest.raises(InvalidInput, match="response is empty"):
+        smol.hidden_states(prompt, "")
+
+
+@pytest.mark.slow
+@needs_llamacpp
 def test_threads_do_not_change_the_numbers():
     one, two = _load(threads=1), _load(threads=2)
     try:
