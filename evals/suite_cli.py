@@ -1,6 +1,7 @@
 """The `ratiocinator eval suite` commands: run a suite (size and time estimate first), report it, list suites.
 
-    ratiocinator eval suite NAME [--model M] [--workers K] [--out DIR] [--resume] [--estimate] [--only A,B]
+    ratiocinator eval suite NAME [--model M] [--workers K] [--out DIR] [--resume [--retry-errors]] [--estimate]
+        [--only A,B]
     ratiocinator eval suite report DIR [--compare DIR2]
     ratiocinator eval suite list
 
@@ -55,6 +56,8 @@ def run_command(
     workers: Annotated[int, typer.Option(help="items in parallel within each member")] = 1,
     out: Annotated[Path | None, typer.Option(help="suite directory (default eval-suites/NAME-MODEL)")] = None,
     resume: Annotated[bool, typer.Option(help="continue the suite in --out")] = False,
+    retry_errors: Annotated[bool, typer.Option(help="with --resume: run again the items that ended in an "
+                                                    "error")] = False,
     estimate_only: Annotated[bool, typer.Option("--estimate", help="print the size and time estimate, run "
                                                                    "nothing")] = False,
     only: Annotated[str | None, typer.Option(help="only these members (comma-separated ids)")] = None,
@@ -81,20 +84,22 @@ def run_command(
 
     if executor not in ("local", "ray"):
         raise _err(f"--executor {executor!r}: expected local or ray")
+    if retry_errors and not resume:
+        raise _err("--retry-errors needs --resume: it runs again the failed items of an existing suite run")
     try:
         suite = load_suite(name)
         if only:
             suite = suite.only([i.strip() for i in only.split(",") if i.strip()])
         out = out or _default_out(name, model)
         options = suite_run.SuiteOptions(
-            model=model, out=str(out), seed=seed, workers=workers, resume=resume,
+            model=model, out=str(out), seed=seed, workers=workers, resume=resume, retry_errors=retry_errors,
             data_dir=str(data_dir) if data_dir else None, executor=executor, ray_address=ray_address, cache=cache,
             cache_path=str(cache_path) if cache_path else None, dtype=dtype, threads=threads, device=device)
         if model is None and executor == "local":  # resolved once, so suite.json records the engine that ran
             options = options.model_copy(update={"model": suite_run._default_model(options)})
         if (out / suite_run.SUITE_FILE).exists() and not resume and not estimate_only:
             raise _err(f"{out} already holds a suite run; pass --resume to continue it, or --out NEW_DIR")
-        plans = suite_run.plan_suite(suite, out, data_dir=options.data_dir)
+        plans = suite_run.plan_suite(suite, out, data_dir=options.data_dir, retry_errors=retry_errors)
         needs_model = any(p.needs_model and p.error is None and p.todo for p in plans)
         backend = suite_run.load_suite_backend(options) if needs_model else None
     except ValidationError as exc:

@@ -47,6 +47,7 @@ class SuiteOptions(BaseModel):
     seed: int = 0
     workers: int = Field(1, ge=1, le=256)
     resume: bool = False
+    retry_errors: bool = False  # with resume: items recorded with an error are run again
     data_dir: str | None = None
     executor: str = "local"
     ray_address: str | None = None
@@ -72,9 +73,11 @@ class MemberPlan:
         return self.total - self.done
 
 
-def plan_suite(suite: Suite, out: Path | str, *, data_dir: str | None = None) -> list[MemberPlan]:
-    """Every member's sample size and finished items (from `out/<id>/results.jsonl`); a member whose data or
-    options are wrong gets its error instead (so that all problems are reported at once)."""
+def plan_suite(suite: Suite, out: Path | str, *, data_dir: str | None = None,
+               retry_errors: bool = False) -> list[MemberPlan]:
+    """Every member's sample size and finished items (from `out/<id>/results.jsonl`; with `retry_errors`, an
+    item that ended in an error is not finished); a member whose data or options are wrong gets its error
+    instead (so that all problems are reported at once)."""
     plans = []
     for m in suite.members:
         try:
@@ -88,7 +91,7 @@ def plan_suite(suite: Suite, out: Path | str, *, data_dir: str | None = None) ->
             continue
         ids = {it.id for it in items}
         records = load_results(Path(out) / m.id / RESULTS_FILE, repair=False)
-        done = len({r.item_id for r in records if r.item_id in ids})
+        done = len({r.item_id for r in records if r.item_id in ids and not (retry_errors and r.error is not None)})
         plans.append(MemberPlan(member=m, needs_model=cls.needs_model, total=len(items), done=done))
     return plans
 
@@ -308,7 +311,8 @@ def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans
 
     out = Path(options.out)
     _begin(suite, options, out)
-    plans = plans if plans is not None else plan_suite(suite, out, data_dir=options.data_dir)
+    plans = plans if plans is not None else plan_suite(suite, out, data_dir=options.data_dir,
+                                                        retry_errors=options.retry_errors)
     owned = None
     if backend is None and any(shares_the_model(p, options) for p in plans):
         backend = owned = load_suite_backend(options)
@@ -331,6 +335,7 @@ def run_suite(suite: Suite, options: SuiteOptions, *, backend: Any = None, plans
                                sample=m.sample, sample_seed=suite.seed_of(m), workers=options.workers,
                                executor=options.executor, ray_address=options.ray_address,  # type: ignore[arg-type]
                                data_dir=options.data_dir, out=str(out / m.id), resume=options.resume,
+                               retry_errors=options.retry_errors,
                                cache=options.cache, cache_path=options.cache_path, dtype=options.dtype,
                                threads=options.threads, device=options.device if p.needs_model else None)
             if progress is not None:

@@ -40,6 +40,8 @@ needs_data = needs("planning/grippers/p01.pddl", "the team's data (planning, opt
 
 #: items of SuiteToyB that raise KeyboardInterrupt once (a Ctrl-C in the middle of the suite)
 INTERRUPT: set[str] = set()
+#: items of SuiteToyA that fail once (recorded with an error, as a backend that cannot serve them)
+FAIL: set[str] = set()
 
 
 @register
@@ -53,6 +55,9 @@ class SuiteToyA(Benchmark):
         return [Item(id=f"a{i:02d}", inputs={"i": i}) for i in range(10)]
 
     def run(self, item: Item, ctx: Context) -> Outcome:
+        if item.id in FAIL:
+            FAIL.discard(item.id)
+            raise RuntimeError(f"{item.id} failed")
         (c,) = ctx.backend.generate(f"item {item.id}")
         return Outcome(output=c.text, score=float(item.inputs["i"] % 2 == 0), prompt_tokens=c.prompt_tokens,
                        completion_tokens=c.completion_tokens)
@@ -217,6 +222,29 @@ def test_a_suite_stops_on_ctrl_c_and_resumes_where_it_stopped(tmp_path: Path) ->
     assert sorted(ids) == sorted(sampled_b), "every sampled item once, none lost, none twice"
     with pytest.raises(InvalidInput, match="cannot resume"):
         run_suite(suite, SuiteOptions(model="other", out=str(out), resume=True, cache=False), backend=_backend())
+
+
+def test_retry_errors_runs_again_only_the_items_that_failed(tmp_path: Path) -> None:
+    suite = load_suite(str(_suite_file(tmp_path)))
+    out = tmp_path / "suite"
+    options = SuiteOptions(model="scripted", out=str(out), cache=False)
+    failing = sorted(r.id for r in sample_items(SuiteToyA().items(), 6, 7))[:2]
+    FAIL.clear()
+    FAIL.update(failing)
+    run_suite(suite, options, backend=_backend())
+    errors = {r.item_id for r in load_results(out / "a" / "results.jsonl") if r.error is not None}
+    assert errors == set(failing)
+    assert [p.done for p in plan_suite(suite, out)] == [6, 12]
+    assert [p.done for p in plan_suite(suite, out, retry_errors=True)] == [4, 12]
+    again = options.model_copy(update={"resume": True})
+    assert run_suite(suite, again, backend=_backend()).ran["a"] == 0  # a plain resume keeps the errors
+    result = run_suite(suite, again.model_copy(update={"retry_errors": True}), backend=_backend())
+    assert result.ran["a"] == 2 and result.ran["b"] == 0
+    records = load_results(out / "a" / "results.jsonl")
+    assert len(records) == 6 and all(r.error is None for r in records)
+    cli = CliRunner().invoke(app, ["eval", "suite", "run", str(_suite_file(tmp_path)), "--out", str(out),
+                                   "--retry-errors"])
+    assert cli.exit_code == 2 and "--retry-errors needs --resume" in cli.output
 
 
 def test_a_session_with_only_some_members_keeps_the_others_in_the_report(tmp_path: Path) -> None:
