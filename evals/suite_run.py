@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ratiocinator.errors import InvalidInput, RatiocinatorError
 from ratiocinator.evals import benchmark as registry
@@ -56,6 +56,12 @@ class SuiteOptions(BaseModel):
     dtype: str = "auto"
     threads: int | None = None
     device: str | None = None
+
+    @model_validator(mode="after")
+    def _retry_needs_resume(self) -> SuiteOptions:
+        if self.retry_errors and not self.resume:
+            raise ValueError("retry_errors: running the failed items again needs resume")
+        return self
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -245,6 +245,8 @@ def test_retry_errors_runs_again_only_the_items_that_failed(tmp_path: Path) -> N
     cli = CliRunner().invoke(app, ["eval", "suite", "run", str(_suite_file(tmp_path)), "--out", str(out),
                                    "--retry-errors"])
     assert cli.exit_code == 2 and "--retry-errors needs --resume" in cli.output
+    with pytest.raises(ValueError, match="needs resume"):
+        SuiteOptions(model="scripted", out=str(out), retry_errors=True)
 
 
 def test_a_session_with_only_some_members_keeps_the_others_in_the_report(tmp_path: Path) -> None:
