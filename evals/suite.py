@@ -177,3 +177,23 @@ def load_suite(name: str) -> Suite:
                              + ("unknown key" if e["type"] == "extra_forbidden" else e["msg"])
                              for e in exc.errors()[:5])
         raise InvalidInput(f"suite file {path}: {problems}") from None
+
+
+def with_current_anchors(suite: Suite) -> Suite:
+    """A suite as run, its anchors taken from the packaged suite of the same name where a member is unchanged.
+
+    Anchors are references, not part of what ran: a figure found or corrected after a run (a paper's value
+    recorded later) reaches the reports of runs made before it. A member whose benchmark, options or sample
+    changed since keeps the anchors it ran with; a suite that does not ship (a file) is returned as is.
+    """
+    if suite.name not in suite_names():
+        return suite
+    current = {m.id: m for m in load_suite(suite.name).members}
+    same = ("benchmark", "options", "sample", "sample_seed")
+    members = []
+    for m in suite.members:
+        now = current.get(m.id)
+        if now is not None and all(getattr(now, k) == getattr(m, k) for k in same):
+            m = m.model_copy(update={"anchors": now.anchors})
+        members.append(m)
+    return suite.model_copy(update={"members": tuple(members)})

@@ -22,7 +22,7 @@ from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.metrics import PairedTest
 from ratiocinator.evals.report import Run, load_run, paired_scores
 from ratiocinator.evals.results import read_json
-from ratiocinator.evals.suite import Anchor, Suite
+from ratiocinator.evals.suite import Anchor, Suite, with_current_anchors
 from ratiocinator.evals.suite_run import SUITE_FILE
 from ratiocinator.evals.summary import Row
 
@@ -49,7 +49,7 @@ def load_suite_run(path: Path | str) -> SuiteRun:
         raise InvalidInput(f"{path} is not a suite directory (no {SUITE_FILE}); pass the --out folder of "
                            "`ratiocinator eval suite`")
     state = read_json(path / SUITE_FILE)
-    suite = Suite.model_validate(state["suite"])
+    suite = with_current_anchors(Suite.model_validate(state["suite"]))  # figures found since the run count
     runs: dict[str, Run | None] = {}
     for m in suite.members:
         runs[m.id] = load_run(path / m.id) if (path / m.id / "config.json").is_file() else None

@@ -18,7 +18,7 @@ from ratiocinator.evals.metrics import mcnemar_exact, paired_test, sign_test
 from ratiocinator.evals.report import load_run, paired_markdown
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
-from ratiocinator.evals.suite import load_suite, suite_names
+from ratiocinator.evals.suite import load_suite, suite_names, with_current_anchors
 from ratiocinator.evals.suite_report import (
     load_suite_run,
     suite_markdown,
@@ -585,3 +585,15 @@ def test_without_model_the_cli_records_the_default_engine_and_older_runs_resume(
     again = CliRunner().invoke(app, [*args, "--resume"])
     assert again.exit_code == 0, again.output
     assert json.loads((out / "suite.json").read_text())["model"] == "llamacpp:default-for-test"
+
+
+def test_a_report_takes_anchors_found_after_the_run_from_the_packaged_suite() -> None:
+    core = load_suite("core")
+    stale = core.members[0].model_copy(update={"anchors": ()})  # run before its figure was recorded
+    changed = core.members[1].model_copy(update={"anchors": (), "sample": 3})  # ran other items
+    run = core.model_copy(update={"members": (stale, changed, *core.members[2:])})
+    now = with_current_anchors(run)
+    assert now.members[0].anchors == core.members[0].anchors and now.members[0].anchors
+    assert now.members[1].anchors == ()  # not the same member any more: keeps what it ran with
+    private = run.model_copy(update={"name": "not-a-packaged-suite"})
+    assert with_current_anchors(private) is private
