@@ -182,6 +182,9 @@ class Benchmark(ABC):
     #: the registered method (ratiocinator.methods) this benchmark runs, if any; its config is the
     #: option `config` of `Options`, so `--set` reaches every field of it
     method: ClassVar[str | None] = None
+    #: derived summary rows (name, metric a, metric b): the harmonic mean of the two metrics' means with a
+    #: bootstrap interval (ProcessBench's F1 of the accuracies on erroneous and on correct solutions)
+    harmonic_means: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
     def __init__(self, options: BaseModel | None = None, data_dir: Path | None = None) -> None:
         self.options = options if options is not None else self.Options()

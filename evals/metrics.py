@@ -94,6 +94,32 @@ def bootstrap_interval(values: Sequence[float], confidence: float = 0.95, *, res
     return float(low), float(high)
 
 
+def harmonic_estimate(a: Sequence[float], b: Sequence[float], confidence: float = 0.95, *,
+                      resamples: int = 2000, seed: int = 0) -> Estimate:
+    """The harmonic mean of two groups' means (ProcessBench's F1 of the accuracies on erroneous and on
+    correct items), with a stratified percentile bootstrap interval: each group resampled on its own.
+
+    n is the two groups' items together; NaN where either group is empty.
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(x) == 0 or len(y) == 0:
+        return Estimate(value=math.nan, low=math.nan, high=math.nan, n=len(x) + len(y), method="none",
+                        confidence=confidence)
+
+    def hm(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        total = p + q
+        return np.divide(2 * p * q, total, out=np.zeros_like(total), where=total > 0)
+
+    rng = np.random.default_rng(seed)
+    px = x[rng.integers(0, len(x), size=(resamples, len(x)))].mean(axis=1)
+    qy = y[rng.integers(0, len(y), size=(resamples, len(y)))].mean(axis=1)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(hm(px, qy), [alpha, 1 - alpha])
+    value = float(hm(np.array([x.mean()]), np.array([y.mean()]))[0])
+    return Estimate(value=value, low=float(low), high=float(high), n=len(x) + len(y), method="bootstrap",
+                    confidence=confidence)
+
+
 def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
     """The mean with a Wilson interval when every value is 0 or 1 (a success rate), else a bootstrap one."""
     x = np.asarray(values, dtype=float)

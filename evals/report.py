@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ratiocinator.errors import InvalidInput
+from ratiocinator.evals import benchmark as benchmark_registry
 from ratiocinator.evals.metrics import PairedTest
 from ratiocinator.evals.results import (
     CONFIG_FILE,
@@ -39,6 +40,14 @@ class Run:
         return self.path.name if not model or model in self.path.name else f"{self.path.name} ({model})"
 
 
+def _harmonic_means(name: str) -> tuple[tuple[str, str, str], ...]:
+    """The derived rows of the benchmark a run directory names (none for one this process does not know)."""
+    try:
+        return benchmark_registry.get(name).harmonic_means
+    except InvalidInput:
+        return ()
+
+
 def load_run(path: Path | str) -> Run:
     """Read a run directory; InvalidInput if it is not one."""
     path = Path(path)
@@ -48,7 +57,8 @@ def load_run(path: Path | str) -> Run:
     records = load_results(path / RESULTS_FILE, repair=False)
     identity = config.get("identity", {})
     summary = summarize(records, benchmark=identity.get("benchmark", "?"), model=identity.get("model"),
-                        config_hash=config.get("config_hash", "?"))
+                        config_hash=config.get("config_hash", "?"),
+                        harmonic=_harmonic_means(identity.get("benchmark", "?")))
     return Run(path=path, config=config, records=tuple(records), summary=summary)
 
 

@@ -372,7 +372,8 @@ def _run_items(config: RunConfig, spec: WorkerSpec, cls: type[Benchmark], items:
                 pool.run(todo, on_record)
         finally:
             sink.close()
-    summary = summarize(records, benchmark=cls.name, model=model, config_hash=config_hash)
+    summary = summarize(records, benchmark=cls.name, model=model, config_hash=config_hash,
+                        harmonic=cls.harmonic_means)
     write_json(out / SUMMARY_FILE, summary.model_dump(mode="json"))
     return RunResult(out_dir=out, ran=len(todo), skipped=len(items) - len(todo), summary=summary,
                      seconds=time.perf_counter() - started)

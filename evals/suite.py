@@ -180,11 +180,12 @@ def load_suite(name: str) -> Suite:
 
 
 def with_current_anchors(suite: Suite) -> Suite:
-    """A suite as run, its anchors taken from the packaged suite of the same name where a member is unchanged.
+    """A suite as run, each member's report fields (anchors, headline metric, note, cost) taken from the
+    packaged suite of the same name where what the member runs is unchanged.
 
-    Anchors are references, not part of what ran: a figure found or corrected after a run (a paper's value
-    recorded later) reaches the reports of runs made before it. A member whose benchmark, options or sample
-    changed since keeps the anchors it ran with; a suite that does not ship (a file) is returned as is.
+    Those fields are references, not part of what ran: a figure found or corrected after a run (a paper's
+    value recorded later) reaches the reports of runs made before it. A member whose benchmark, options or
+    sample changed since keeps what it ran with; a suite that does not ship (a file) is returned as is.
     """
     if suite.name not in suite_names():
         return suite
@@ -194,6 +195,6 @@ def with_current_anchors(suite: Suite) -> Suite:
     for m in suite.members:
         now = current.get(m.id)
         if now is not None and all(getattr(now, k) == getattr(m, k) for k in same):
-            m = m.model_copy(update={"anchors": now.anchors})
+            m = m.model_copy(update={k: getattr(now, k) for k in ("anchors", "metric", "note", "cost")})
         members.append(m)
     return suite.model_copy(update={"members": tuple(members)})

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from ratiocinator.evals.metrics import estimate
+from ratiocinator.evals.metrics import Estimate, estimate, harmonic_estimate
 from ratiocinator.evals.results import ResultRecord
 
 SCORE = "score"
@@ -60,7 +60,13 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _rows(records: Sequence[ResultRecord], group: str | None) -> list[Row]:
+def _row(metric: str, group: str | None, est: Estimate) -> Row:
+    return Row(metric=metric, group=group, n=est.n, value=_finite(est.value), low=_finite(est.low),
+               high=_finite(est.high), method=est.method)
+
+
+def _rows(records: Sequence[ResultRecord], group: str | None,
+          harmonic: Sequence[tuple[str, str, str]]) -> list[Row]:
     names: list[str] = []
     for r in records:
         names += [m for m in r.metrics if m not in names]
@@ -72,27 +78,32 @@ def _rows(records: Sequence[ResultRecord], group: str | None) -> list[Row]:
             values = [r.metrics[metric] for r in records if metric in r.metrics]
         if metric != SCORE and not values:
             continue
-        est = estimate(values)
-        out.append(Row(metric=metric, group=group, n=est.n, value=_finite(est.value), low=_finite(est.low),
-                       high=_finite(est.high), method=est.method))
+        out.append(_row(metric, group, estimate(values)))
+    for metric, a, b in harmonic:  # derived: the harmonic mean of two metrics' means
+        xa = [r.metrics[a] for r in records if a in r.metrics]
+        xb = [r.metrics[b] for r in records if b in r.metrics]
+        if xa and xb:
+            out.append(_row(metric, group, harmonic_estimate(xa, xb)))
     return out
 
 
-def summarize(records: Sequence[ResultRecord], *, benchmark: str, model: str | None, config_hash: str) -> Summary:
-    """Every metric over all items and per group (groups in order of first appearance).
+def summarize(records: Sequence[ResultRecord], *, benchmark: str, model: str | None, config_hash: str,
+              harmonic: Sequence[tuple[str, str, str]] = ()) -> Summary:
+    """Every metric over all items and per group (groups in order of first appearance), and each derived
+    metric of `harmonic` ((name, a, b): the harmonic mean of metrics a's and b's means, e.g. ProcessBench's F1).
 
     An item that raised counts as score 0 (a failure), so that errors cannot make a run look better;
     its metrics are absent.
     """
     scored = [r if r.score is not None else r.model_copy(update={"score": 0.0}) for r in records]
-    rows = _rows(scored, None)
+    rows = _rows(scored, None, harmonic)
     groups: list[str] = []
     for r in scored:
         if r.group is not None and r.group not in groups:
             groups.append(r.group)
     if groups:  # even one group: so that runs over different groups compare row by row
         for g in groups:
-            rows += _rows([r for r in scored if r.group == g], g)
+            rows += _rows([r for r in scored if r.group == g], g, harmonic)
     errors = [f"{r.item_id}: {r.error}" for r in records if r.error]
     return Summary(benchmark=benchmark, model=model, config_hash=config_hash, n_items=len(records),
                    n_errors=len(errors), seconds=sum(r.seconds for r in records),

@@ -93,6 +93,12 @@ class CritiqueBench(Benchmark):
     method = "deepcritic"
     Options = CritiqueBenchOptions
     data_subdir = "critique"
+    # ProcessBench's F1: the harmonic mean of the accuracies on erroneous and on correct solutions
+    harmonic_means = (
+        ("f1", "on_erroneous", "on_correct"),
+        ("combined_f1", "combined_on_erroneous", "combined_on_correct"),
+        ("symbolic_f1", "symbolic_on_erroneous", "symbolic_on_correct"),
+    )
 
     def items(self) -> list[Item]:
         opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]

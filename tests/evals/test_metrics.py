@@ -15,6 +15,7 @@ from ratiocinator.evals.metrics import (
     estimate,
     exact_match,
     exact_nuclear_norm,
+    harmonic_estimate,
     mamo_close,
     nuclear_norm,
     parse_number,
@@ -111,3 +112,14 @@ def test_nuclear_norm_by_hand_and_its_invariances() -> None:
     assert nuclear_norm(x, top_d=1) < value
     with pytest.raises(InvalidInput, match="non-empty"):
         nuclear_norm(np.zeros((0, 4)))
+
+
+def test_harmonic_estimate_is_processbench_f1_with_a_stratified_interval() -> None:
+    erroneous = [1.0] * 3 + [0.0] * 7  # 0.3 of the erroneous solutions found
+    correct = [1.0] * 9 + [0.0] * 1  # 0.9 of the correct ones called correct
+    est = harmonic_estimate(erroneous, correct)
+    assert est.value == pytest.approx(2 * 0.3 * 0.9 / 1.2) and est.n == 20 and est.method == "bootstrap"
+    assert 0.0 <= est.low < est.value < est.high <= 1.0
+    assert harmonic_estimate([0.0] * 4, [1.0] * 4).value == 0.0  # "always correct": F1 0, interval [0, 0]
+    assert harmonic_estimate([0.0] * 4, [1.0] * 4).high == 0.0
+    assert math.isnan(harmonic_estimate([], [1.0]).value)

@@ -597,3 +597,13 @@ def test_a_report_takes_anchors_found_after_the_run_from_the_packaged_suite() ->
     assert now.members[1].anchors == ()  # not the same member any more: keeps what it ran with
     private = run.model_copy(update={"name": "not-a-packaged-suite"})
     assert with_current_anchors(private) is private
+
+
+def test_processbench_members_report_the_papers_f1_a_derived_row_of_the_critique_benchmark() -> None:
+    from ratiocinator.evals.benchmark import get
+
+    derived = {name for name, _, _ in get("critique").harmonic_means}
+    members = [m for m in load_suite("core").members if m.options.get("dataset", "").startswith("processbench")]
+    assert len(members) == 4
+    for m in members:
+        assert m.metric == "f1" in derived and any(a.metric == "f1" and a.value for a in m.anchors)

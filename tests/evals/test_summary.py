@@ -1,4 +1,4 @@
-"""evals/summary.py has no unused public helpers (summary_json was one: `Summary.model_dump(mode="json")` is the way)."""
+"""evals/summary.py: its derived rows, and no unused public helpers (summary_json was one: `Summary.model_dump(mode="json")` is the way)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ratiocinator
 import ratiocinator.evals.summary as summary
+from ratiocinator.evals.results import ResultRecord
 
 ROOT = Path(ratiocinator.__file__).resolve().parent
 
@@ -20,3 +21,19 @@ def test_every_public_function_of_the_summary_is_used_elsewhere():
     others = [p.read_text() for p in files if p.resolve() != Path(summary.__file__).resolve()]
     unused = [name for name in public if not any(name in text for text in others)]
     assert unused == []
+
+
+def _record(i: int, group: str, metrics: dict[str, float]) -> ResultRecord:
+    return ResultRecord(item_id=str(i), inputs_hash="h", group=group, score=0.0, metrics=metrics, seconds=0.0,
+                        config_hash="c")
+
+
+def test_a_harmonic_row_combines_two_metrics_measured_on_different_items() -> None:
+    records = [_record(0, "g", {"on_erroneous": 1.0}), _record(1, "g", {"on_erroneous": 0.0}),
+               _record(2, "h", {"on_correct": 1.0}), _record(3, "h", {"on_correct": 1.0})]
+    s = summary.summarize(records, benchmark="b", model=None, config_hash="c",
+                          harmonic=(("f1", "on_erroneous", "on_correct"), ("none", "on_erroneous", "absent")))
+    row = s.row("f1")
+    assert row is not None and row.value == 2 * 0.5 * 1.0 / 1.5 and row.n == 4
+    assert s.row("none") is None  # a metric no item has: no row
+    assert s.row("f1", "g") is None  # group g has no correct solutions
