@@ -9,12 +9,13 @@ same model, prompts and thread count, greedy:
 - steps (`--steps`): a tool-agent dialogue of 5 steps (system prompt + tools, each step appends the
   model's call and a tool result) timed per step, with the engine's prefix reuse on and off.
 `llama.cpp (stock)` is llama-cpp-python's own `Llama` on the same GGUF (512-token micro-batches, its own
-sampler): the reference that our llamacpp: backend is measured against. `llamacpp@TYPE` and
+sampler): the reference that our llamacpp: backend is measured against; `llamacpp-fast` is ours with
+`LlamaCppConfig(batch_invariant=False)` (512-token micro-batches too). `llamacpp@TYPE` and
 `llamacpp-stock@TYPE` run on the shipped GGUF requantized to TYPE (q8_0, q4_0, ...; `--compress TYPE`).
 Prints a table, writes JSON.
 
     python bench/engines.py [--model qwen2.5-coder-0.5b-instruct] [--threads 1] [--tokens 128]
-        [--engines transformers,transformers-bf16,llamacpp,llamacpp-stock,vllm] [--steps]
+        [--engines transformers,transformers-bf16,llamacpp,llamacpp-fast,llamacpp-stock,vllm] [--steps]
         [--out bench/results/engines.json]
 """
 
@@ -72,14 +73,14 @@ def _load(engine: str, model: str, threads: int, prefix: bool = True):
             dtype=dtype, threads=threads, prefix_cache_entries=16 if prefix else 0))
     if engine.startswith("llamacpp@"):  # the shipped GGUF requantized to another type (`--compress TYPE`)
         return load_backend(f"llamacpp:{model}", threads=threads, compress=engine.partition("@")[2])
-    if engine == "llamacpp":
-        if prefix:
+    if engine in ("llamacpp", "llamacpp-fast"):  # -fast: 512-token micro-batches (batch_invariant=False)
+        if prefix and engine == "llamacpp":
             return load_backend(f"llamacpp:{model}", threads=threads)
         from ratiocinator.models import catalog
         from ratiocinator.models.llamacpp import LlamaCppBackend, LlamaCppConfig
 
         return LlamaCppBackend.from_embedded(catalog.get(model), config=LlamaCppConfig(
-            threads=threads, prefix_cache_entries=0))
+            threads=threads, prefix_cache_entries=32 if prefix else 0, batch_invariant=engine == "llamacpp"))
     if engine == "vllm":
         os.environ.setdefault("VLLM_TARGET_DEVICE", "cpu")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")

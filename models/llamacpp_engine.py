@@ -33,7 +33,7 @@ import torch
 
 from ratiocinator.models.decoding import Picker, Row
 from ratiocinator.models.kvcells import CellLedger
-from ratiocinator.models.llamacpp_native import UBATCH, NativeModel
+from ratiocinator.models.llamacpp_native import NativeModel
 from ratiocinator.models.prefix import PrefixCache, common_prefix
 from ratiocinator.models.types import SamplingParams
 
@@ -66,6 +66,7 @@ class Engine:
                  prefix_tokens: int) -> None:
         self.native, self.picker = native, picker
         self.n_ctx = native.spec.n_ctx
+        self.ubatch = native.spec.ubatch  # tokens per llama_decode call
         self.max_batch = max_batch
         self._free = list(range(native.spec.n_seq - 2, -1, -1))  # the last sequence is scratch
         self.cells = CellLedger()  # which cells each sequence holds: cached prefixes share theirs
@@ -126,8 +127,8 @@ class Engine:
     def _feed(self, items: list[tuple[int, int, int, bool]]) -> dict[int, np.ndarray]:
         """Decode items in micro-batches; the logits of every item that asked, by item index."""
         out: dict[int, np.ndarray] = {}
-        for start in range(0, len(items), UBATCH):
-            chunk = items[start:start + UBATCH]
+        for start in range(0, len(items), self.ubatch):
+            chunk = items[start:start + self.ubatch]
             self._decode(chunk)
             for j, item in enumerate(chunk):
                 if item[3]:
@@ -320,8 +321,8 @@ class Engine:
             self._make_room(len(ids) - have)
             self.native.set_hidden(True)
             items = [(ids[j], j, seq, j >= n) for j in range(have, len(ids))]
-            for start in range(0, len(items), UBATCH):
-                chunk = items[start:start + UBATCH]
+            for start in range(0, len(items), self.ubatch):
+                chunk = items[start:start + self.ubatch]
                 self._decode(chunk)
                 states.extend(self.native.hidden(j) for j, item in enumerate(chunk) if item[3])
         finally:

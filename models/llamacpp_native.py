@@ -84,6 +84,7 @@ def gguf_type(spec: object) -> str | None:
     return parts[0].upper() if parts and parts[0].upper() in FTYPES else None
 
 UBATCH = 63  # tokens per llama_decode call: below the 64 query rows where flash attention tiles
+FAST_UBATCH = 512  # llama.cpp's default: prefill ~1.25x faster, a token's numbers depend on its batch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,6 +96,7 @@ class ContextSpec:
     threads: int
     lora: str | None = None  # a LoRA adapter GGUF added to the model's weights (e.g. its EoRA compensation)
     lora_scale: float = 1.0
+    ubatch: int = UBATCH  # tokens per llama_decode call (UBATCH: batch-invariant numbers; see the docstring)
 
 
 class NativeModel:
@@ -109,7 +111,7 @@ class NativeModel:
             raise ModelLoadError(f"llama.cpp cannot load {self.path} (not a GGUF it knows?)")
         cparams = lib.llama_context_default_params()
         cparams.n_ctx = spec.n_ctx
-        cparams.n_batch = cparams.n_ubatch = UBATCH
+        cparams.n_batch = cparams.n_ubatch = spec.ubatch
         cparams.n_seq_max = spec.n_seq
         cparams.n_threads = cparams.n_threads_batch = spec.threads
         cparams.kv_unified = True  # one pool of cells for all sequences: seq_cp shares, never copies
@@ -126,7 +128,7 @@ class NativeModel:
         self.n_embd = int(lib.llama_model_n_embd(self.model))
         self.n_ctx_train = int(lib.llama_model_n_ctx_train(self.model))
         self.mem = lib.llama_get_memory(self.ctx)
-        self._batch = lib.llama_batch_init(UBATCH + 1, 0, 1)
+        self._batch = lib.llama_batch_init(spec.ubatch + 1, 0, 1)
         self.scratch = spec.n_seq - 1  # the pad token's sequence; never handed out
         self._text_buf = ctypes.create_string_buffer(1 << 16)
         if spec.lora is not None:
@@ -223,12 +225,12 @@ class NativeModel:
     # --- compute ------------------------------------------------------------------------------------
 
     def decode(self, items: Sequence[tuple[int, int, int, bool]]) -> int:
-        """Run one micro-batch of (token, position, sequence, wants logits); 1 to UBATCH items.
+        """Run one micro-batch of (token, position, sequence, wants logits); 1 to `spec.ubatch` items.
 
         Returns llama_decode's status: 0 done, 1 no room in the KV cache (nothing was computed).
         """
-        if not 0 < len(items) <= UBATCH:
-            raise ValueError(f"decode: 1 to {UBATCH} items per call, got {len(items)}")
+        if not 0 < len(items) <= self.spec.ubatch:
+            raise ValueError(f"decode: 1 to {self.spec.ubatch} items per call, got {len(items)}")
         if len(items) == 1 and self.spec.threads > 1:  # see the module docstring
             self.seq_rm(self.scratch)
             items = [*items, (items[0][0], 0, self.scratch, False)]

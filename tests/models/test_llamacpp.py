@@ -92,6 +92,22 @@ def test_score_computes_the_prompt_once_and_matches_a_fresh_engine(smol, fresh):
 
 @pytest.mark.slow
 @needs_llamacpp
+def test_fast_prefill_trades_batch_invariance_for_512_token_micro_batches(fresh):
+    fast = _load(prefix_cache_entries=0, threads=1, batch_invariant=False)
+    try:
+        assert (fast.native.spec.ubatch, fresh.native.spec.ubatch) == (512, 63)
+        assert fast.info.identity != fresh.info.identity  # its numbers differ: not the same cached responses
+        prompt = "A long note. " + "The cow says moo and the cat says meow. " * 60 + "\nQ: Which animal says moo?\nA:"
+        assert len(fast.encode(prompt)) > 600  # two micro-batches of the fast backend, ten of the other
+        conts = [" The cow.", " The cat."]
+        got, want = fast.score(prompt, conts), fresh.score(prompt, conts)
+        assert got == pytest.approx(want, abs=0.3)  # the same model up to rounding (0.08 nats measured)
+    finally:
+        fast.close()
+
+
+@pytest.mark.slow
+@needs_llamacpp
 def test_samples_of_one_prompt_share_its_prefill(fresh):
     params = SamplingParams(temperature=1.0, seed=5, n=4, max_tokens=4)
     before = fresh.engine.computed_tokens

@@ -19,7 +19,7 @@ from ratiocinator.models.llamacpp_engine import Engine
 
 class FakeNative:
     def __init__(self, n_ctx: int, n_seq: int) -> None:
-        self.spec = types.SimpleNamespace(n_ctx=n_ctx, n_seq=n_seq, threads=1)
+        self.spec = types.SimpleNamespace(n_ctx=n_ctx, n_seq=n_seq, threads=1, ubatch=63)
         self.cells: list[tuple[int, set[int]] | None] = [None] * n_ctx
         self.peak = 0
 
