@@ -186,6 +186,11 @@ class Benchmark(ABC):
     #: bootstrap interval (ProcessBench's F1 of the accuracies on erroneous and on correct solutions)
     harmonic_means: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
+    def metrics_on_error(self, item: Item) -> dict[str, float]:
+        """The metrics an item that raised counts as failing (its score is 0 anyway): those whose group the
+        item belongs to, so that an error is a miss there too (e.g. a harmonic mean's), not a dropped item."""
+        return {}
+
     def __init__(self, options: BaseModel | None = None, data_dir: Path | None = None) -> None:
         self.options = options if options is not None else self.Options()
         self.data_dir = data_dir

@@ -95,29 +95,37 @@ def bootstrap_interval(values: Sequence[float], confidence: float = 0.95, *, res
 
 
 def harmonic_estimate(a: Sequence[float], b: Sequence[float], confidence: float = 0.95, *,
-                      resamples: int = 2000, seed: int = 0) -> Estimate:
+                      resamples: int = 4000, seed: int = 0) -> Estimate:
     """The harmonic mean of two groups' means (ProcessBench's F1 of the accuracies on erroneous and on
-    correct items), with a stratified percentile bootstrap interval: each group resampled on its own.
+    correct items) with an interval from each group's rate drawn on its own: from its Jeffreys posterior
+    Beta(k + 1/2, n - k + 1/2) when the values are 0/1 (so that a rate of 0 or 1 still has an interval, as
+    Wilson's does for a plain rate), else by resampling the group (percentile bootstrap).
 
-    n is the two groups' items together; NaN where either group is empty.
+    n is the two groups' items together; NaN where either group is empty or holds a NaN.
     """
     x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if len(x) == 0 or len(y) == 0:
+    if len(x) == 0 or len(y) == 0 or np.isnan(x).any() or np.isnan(y).any():
         return Estimate(value=math.nan, low=math.nan, high=math.nan, n=len(x) + len(y), method="none",
                         confidence=confidence)
+    rng = np.random.default_rng(seed)
+    binary = np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all()
+
+    def draws(v: np.ndarray) -> np.ndarray:
+        if binary:
+            k = float(v.sum())
+            return rng.beta(k + 0.5, len(v) - k + 0.5, size=resamples)
+        return v[rng.integers(0, len(v), size=(resamples, len(v)))].mean(axis=1)
 
     def hm(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         total = p + q
         return np.divide(2 * p * q, total, out=np.zeros_like(total), where=total > 0)
 
-    rng = np.random.default_rng(seed)
-    px = x[rng.integers(0, len(x), size=(resamples, len(x)))].mean(axis=1)
-    qy = y[rng.integers(0, len(y), size=(resamples, len(y)))].mean(axis=1)
     alpha = (1 - confidence) / 2
-    low, high = np.quantile(hm(px, qy), [alpha, 1 - alpha])
+    low, high = np.quantile(hm(draws(x), draws(y)), [alpha, 1 - alpha])
     value = float(hm(np.array([x.mean()]), np.array([y.mean()]))[0])
-    return Estimate(value=value, low=float(low), high=float(high), n=len(x) + len(y), method="bootstrap",
-                    confidence=confidence)
+    low, high = min(float(low), value), max(float(high), value)  # as Jeffreys' interval: 0 found, low 0
+    return Estimate(value=value, low=low, high=high, n=len(x) + len(y),
+                    method="jeffreys" if binary else "bootstrap", confidence=confidence)
 
 
 def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:

@@ -44,7 +44,7 @@ def _harmonic_means(name: str) -> tuple[tuple[str, str, str], ...]:
     """The derived rows of the benchmark a run directory names (none for one this process does not know)."""
     try:
         return benchmark_registry.get(name).harmonic_means
-    except InvalidInput:
+    except (InvalidInput, ImportError):  # an unknown name, or a benchmark whose packages are missing here
         return ()
 
 

@@ -187,14 +187,17 @@ def with_current_anchors(suite: Suite) -> Suite:
     value recorded later) reaches the reports of runs made before it. A member whose benchmark, options or
     sample changed since keeps what it ran with; a suite that does not ship (a file) is returned as is.
     """
-    if suite.name not in suite_names():
+    source = Path(suite.source)  # a packaged suite was read from <package>/evals/suites/NAME.toml
+    if suite.name not in suite_names() or source.parent.name != SUITES_DIR.name or \
+            source.parent.parent.name != SUITES_DIR.parent.name:
         return suite
-    current = {m.id: m for m in load_suite(suite.name).members}
-    same = ("benchmark", "options", "sample", "sample_seed")
+    packaged = load_suite(suite.name)
+    current = {m.id: m for m in packaged.members}
     members = []
     for m in suite.members:
         now = current.get(m.id)
-        if now is not None and all(getattr(now, k) == getattr(m, k) for k in same):
+        if now is not None and (now.benchmark, now.options, now.sample, packaged.seed_of(now)) == \
+                (m.benchmark, m.options, m.sample, suite.seed_of(m)):
             m = m.model_copy(update={k: getattr(now, k) for k in ("anchors", "metric", "note", "cost")})
         members.append(m)
     return suite.model_copy(update={"members": tuple(members)})

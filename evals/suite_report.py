@@ -141,9 +141,12 @@ def _paired(sr: SuiteRun, other: SuiteRun) -> list[tuple[str, str, PairedTest]]:
         a, b = sr.runs.get(m.id), other.runs.get(m.id)
         if a is None or b is None:
             continue
-        _, x, y = paired_scores(a, b, m.metric)
+        metric = m.metric  # a derived headline (ProcessBench's F1) has no per-item values: pair the scores
+        if not any(metric in r.metrics for r in a.records):
+            metric = "score"
+        _, x, y = paired_scores(a, b, metric)
         if x:
-            out.append((m.id, m.metric, paired_test(x, y)))
+            out.append((m.id, metric, paired_test(x, y)))
     return out
 
 

@@ -93,7 +93,7 @@ def summarize(records: Sequence[ResultRecord], *, benchmark: str, model: str | N
     metric of `harmonic` ((name, a, b): the harmonic mean of metrics a's and b's means, e.g. ProcessBench's F1).
 
     An item that raised counts as score 0 (a failure), so that errors cannot make a run look better;
-    its metrics are absent.
+    its metrics are those its benchmark counts as failed (Benchmark.metrics_on_error), usually none.
     """
     scored = [r if r.score is not None else r.model_copy(update={"score": 0.0}) for r in records]
     rows = _rows(scored, None, harmonic)

@@ -80,7 +80,8 @@ def execute_item(bench: Benchmark, item: Item, ctx: Context, *, config_hash: str
                             seconds=time.perf_counter() - start, prompt_tokens=outcome.prompt_tokens,
                             completion_tokens=outcome.completion_tokens)
     except Exception as exc:  # the item failed, the run goes on; the error is in its record
-        return ResultRecord(**base, error=f"{type(exc).__name__}: {exc}"[:2000], seconds=time.perf_counter() - start)
+        return ResultRecord(**base, error=f"{type(exc).__name__}: {exc}"[:2000], seconds=time.perf_counter() - start,
+                            metrics={k: float(v) for k, v in bench.metrics_on_error(item).items()})
 
 
 # --- one spawned process of the local pool --------------------------------------------------------

@@ -64,7 +64,7 @@ class LlamaCppConfig:
     LoRA adapter GGUF added to the weights at `lora_scale` (e.g. the EoRA compensation of a requantized
     file's error: models/compress/gguf_lora.py); it is part of the backend's identity.
     `batch_invariant` False computes prompts in llama.cpp's 512-token micro-batches instead of 63-token
-    ones: prefill ~1.25x faster (BENCHMARKS.md, CPU engines), but a token's numbers then depend on what
+    ones: prefill ~1.2x faster (BENCHMARKS.md, CPU engines), but a token's numbers then depend on what
     was computed beside it (models/llamacpp_native.py), so it is part of the backend's identity too.
     """
 

@@ -10,12 +10,13 @@ Same numbers whatever the company: a token's logits must depend only on the toke
 which other sequences share its batch, or (for a given cell layout) whether its prefix was computed
 earlier: see the end of this note. llama.cpp's CPU kernels give that (measured: bit-identical
 logits) under three conditions,
-which `decode` enforces: flash attention on (it skips masked cells; without it the sums over cells
+which the context and `decode` enforce by default (`LlamaCppConfig(batch_invariant=False)` gives up the
+second for 512-token micro-batches, `FAST_UBATCH`): flash attention on (it skips masked cells; without it the sums over cells
 depend on where the cells lie); fewer than 64 tokens per micro-batch (from 64 query rows its flash
 attention switches to a tiled kernel that rounds differently); and, with more than one thread, never
 a single-token batch (one query row over 512+ cells takes a split-KV kernel that combines per-thread
 partial sums; a pad token in a scratch sequence keeps it on the common kernel). Costs, measured on
-Qwen2.5-0.5B at one thread: prefill ~25% slower than with 512-token micro-batches; no decode cost.
+Qwen2.5-0.5B at one thread: prefill ~1.2x slower than with 512-token micro-batches; no decode cost.
 What no setting gives: the same numbers when a sequence's cells lie elsewhere in the cache. Flash
 attention skips masked cells but its sums depend on where the unmasked ones lie, and llama.cpp puts
 new tokens in the first free cells from its search head (back to cell 0 once enough cells before it
@@ -84,7 +85,7 @@ def gguf_type(spec: object) -> str | None:
     return parts[0].upper() if parts and parts[0].upper() in FTYPES else None
 
 UBATCH = 63  # tokens per llama_decode call: below the 64 query rows where flash attention tiles
-FAST_UBATCH = 512  # llama.cpp's default: prefill ~1.25x faster, a token's numbers depend on its batch
+FAST_UBATCH = 512  # llama.cpp's default: prefill ~1.2x faster, a token's numbers depend on its batch
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -104,6 +104,12 @@ class CritiqueBench(Benchmark):
         opts: CritiqueBenchOptions = self.options  # type: ignore[assignment]
         return self._all_items()[opts.start :]
 
+    def metrics_on_error(self, item: Item) -> dict[str, float]:
+        label = item.inputs.get("label")
+        if not isinstance(label, int):  # refine items: no first-error label
+            return {}
+        return {_kind(label): 0.0, f"combined_{_kind(label)}": 0.0}
+
     def _all_items(self) -> list[Item]:
         from ratiocinator.reasoning.symbolic_steps import generate_item, plant_error
 

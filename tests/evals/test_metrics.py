@@ -114,12 +114,15 @@ def test_nuclear_norm_by_hand_and_its_invariances() -> None:
         nuclear_norm(np.zeros((0, 4)))
 
 
-def test_harmonic_estimate_is_processbench_f1_with_a_stratified_interval() -> None:
+def test_harmonic_estimate_is_processbench_f1_with_an_interval_per_group() -> None:
     erroneous = [1.0] * 3 + [0.0] * 7  # 0.3 of the erroneous solutions found
     correct = [1.0] * 9 + [0.0] * 1  # 0.9 of the correct ones called correct
     est = harmonic_estimate(erroneous, correct)
-    assert est.value == pytest.approx(2 * 0.3 * 0.9 / 1.2) and est.n == 20 and est.method == "bootstrap"
+    assert est.value == pytest.approx(2 * 0.3 * 0.9 / 1.2) and est.n == 20 and est.method == "jeffreys"
     assert 0.0 <= est.low < est.value < est.high <= 1.0
-    assert harmonic_estimate([0.0] * 4, [1.0] * 4).value == 0.0  # "always correct": F1 0, interval [0, 0]
-    assert harmonic_estimate([0.0] * 4, [1.0] * 4).high == 0.0
+    none_found = harmonic_estimate([0.0] * 10, [1.0] * 10)  # "always correct": F1 0, yet not a certainty
+    assert none_found.value == 0.0 and none_found.low == 0.0 < 0.05 < none_found.high < 0.5
+    graded = harmonic_estimate([0.5, 0.25, 1.0], [0.75, 1.0])  # not 0/1: resampled
+    assert graded.method == "bootstrap" and graded.low <= graded.value <= graded.high
     assert math.isnan(harmonic_estimate([], [1.0]).value)
+    assert math.isnan(harmonic_estimate([1.0, math.nan], [1.0]).value)  # a NaN is not silently a 0

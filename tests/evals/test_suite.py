@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -358,6 +359,11 @@ def test_the_suite_report_puts_each_value_beside_its_anchor(tmp_path: Path) -> N
     other = _ran_suite(tmp_path, "t")
     _, html_path, text = write_suite_report(out, compare=other)
     assert "Paired comparison" in text and "mcnemar-exact" in text and "| b | score | 12 |" in text
+    derived = load_suite_run(out)  # a headline no item records (a harmonic mean): its scores are paired
+    suite = derived.suite.model_copy(update={"members": tuple(
+        m.model_copy(update={"metric": "f1"}) for m in derived.suite.members)})
+    md = suite_markdown(dataclasses.replace(derived, suite=suite), load_suite_run(other))
+    assert "| a | score | 6 |" in md and "| b | score | 12 |" in md
     page = html_path.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page and 'href="a/"' in page
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "<script" not in page
@@ -599,11 +605,24 @@ def test_a_report_takes_anchors_found_after_the_run_from_the_packaged_suite() ->
     assert with_current_anchors(private) is private
 
 
+def test_a_private_suite_file_keeps_its_own_anchors_even_under_a_packaged_name(tmp_path: Path) -> None:
+    core = load_suite("core")
+    mine = core.model_copy(update={"source": str(tmp_path / "core.toml")})  # a user's core.toml
+    assert with_current_anchors(mine) is mine
+    moved = core.members[1].model_copy(update={"metric": "other", "anchors": ()})
+    seeded = core.model_copy(update={"members": (core.members[0], moved), "sample_seed": 7})
+    assert with_current_anchors(seeded).members[1].metric == "other"  # other items: another member
+    same = core.model_copy(update={"members": (core.members[0], moved)})
+    assert with_current_anchors(same).members[1].metric == core.members[1].metric
+
+
 def test_processbench_members_report_the_papers_f1_a_derived_row_of_the_critique_benchmark() -> None:
     from ratiocinator.evals.benchmark import get
 
     derived = {name for name, _, _ in get("critique").harmonic_means}
     members = [m for m in load_suite("core").members if m.options.get("dataset", "").startswith("processbench")]
     assert len(members) == 4
+    assert "f1" in derived
     for m in members:
-        assert m.metric == "f1" in derived and any(a.metric == "f1" and a.value for a in m.anchors)
+        assert m.metric == "f1"
+        assert any(a.metric == "f1" and a.value for a in m.anchors)

@@ -18,10 +18,11 @@ from ratiocinator.models.llamacpp_engine import Engine
 
 
 class FakeNative:
-    def __init__(self, n_ctx: int, n_seq: int) -> None:
-        self.spec = types.SimpleNamespace(n_ctx=n_ctx, n_seq=n_seq, threads=1, ubatch=63)
+    def __init__(self, n_ctx: int, n_seq: int, ubatch: int = 63) -> None:
+        self.spec = types.SimpleNamespace(n_ctx=n_ctx, n_seq=n_seq, threads=1, ubatch=ubatch)
         self.cells: list[tuple[int, set[int]] | None] = [None] * n_ctx
         self.peak = 0
+        self.calls: list[int] = []  # items per decode call
 
     def used(self) -> int:
         return sum(c is not None for c in self.cells)
@@ -43,6 +44,8 @@ class FakeNative:
                 c[1].add(dst)
 
     def decode(self, items) -> int:
+        assert 0 < len(items) <= self.spec.ubatch
+        self.calls.append(len(items))
         free = [i for i, c in enumerate(self.cells) if c is None]
         if len(free) < len(items):
             return 1
@@ -65,8 +68,9 @@ class FakePicker:
             r.done = len(r.tokens) >= r.max_new
 
 
-def _engine(n_ctx: int, *, n_seq: int = 40, entries: int = 32, tokens: int | None = None) -> tuple[FakeNative, Engine]:
-    native = FakeNative(n_ctx, n_seq)
+def _engine(n_ctx: int, *, n_seq: int = 40, entries: int = 32, tokens: int | None = None,
+            ubatch: int = 63) -> tuple[FakeNative, Engine]:
+    native = FakeNative(n_ctx, n_seq, ubatch)
     return native, Engine(native, FakePicker(), max_batch=16, prefix_entries=entries, prefix_tokens=tokens or n_ctx)
 
 
@@ -153,3 +157,13 @@ def test_the_ledger_matches_the_cells_through_random_work(seed):
             engine.token_scores(prompt(), [1, 2, 3, 4])
         _consistent(native, engine)
         assert engine.prefix.held() <= 3000
+
+
+@pytest.mark.parametrize("ubatch", [63, 512])
+def test_prompts_are_computed_in_micro_batches_of_the_contexts_size(ubatch):
+    native, engine = _engine(4096, ubatch=ubatch)
+    list(engine.run([_row(range(700), 2)], None))
+    assert native.calls == [ubatch] * (700 // ubatch) + [700 % ubatch, 1]  # the prompt, then one decode step
+    native.calls.clear()
+    engine.score(list(range(1000, 1700)), [[1, 2]])  # a new 700-token prompt and its continuation
+    assert native.calls[0] == ubatch and max(native.calls) == ubatch and sum(native.calls) == 701  # last not fed

@@ -218,3 +218,27 @@ def test_real_processbench_item_on_the_embedded_05b_gets_a_scored_verdict_for_ev
     assert all(math.isfinite(o) for o in rnd["log_odds"])
     assert -1 <= out.output["predicted"] < len(item.inputs["steps"])
     assert out.completion_tokens == 0  # scored only, nothing generated
+
+
+def test_an_item_that_fails_is_a_miss_in_its_kind_so_errors_cannot_raise_the_f1():
+    from ratiocinator.evals.benchmark import Item
+    from ratiocinator.evals.summary import summarize
+    from ratiocinator.evals.worker import execute_item
+
+    bench_cls = get("critique")
+
+    class Failing(bench_cls):  # the critic raises on every item
+        def run(self, item, ctx):
+            raise RuntimeError("model went away")
+
+    bench = Failing()
+    items = [Item(id=f"e{i}", inputs={"problem": "p", "steps": ["s"], "label": 0}) for i in range(3)]
+    items.append(Item(id="c", inputs={"problem": "p", "steps": ["s"], "label": -1}))
+    items.append(Item(id="r", inputs={"problem": "p", "reference": "1"}))  # refine: no kind
+    recs = [execute_item(bench, it, Context(backend=None), config_hash="h", model=None) for it in items]
+    assert all(r.error for r in recs)
+    assert recs[0].metrics == {"on_erroneous": 0.0, "combined_on_erroneous": 0.0}
+    assert recs[3].metrics == {"on_correct": 0.0, "combined_on_correct": 0.0} and recs[4].metrics == {}
+    s = summarize(recs, benchmark="critique", model=None, config_hash="h", harmonic=bench_cls.harmonic_means)
+    f1 = s.row("f1")
+    assert f1 is not None and f1.n == 4 and f1.value == 0.0 and s.row("on_erroneous").n == 3
