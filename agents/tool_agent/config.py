@@ -34,6 +34,12 @@ TOOLBENCH_GIVE_UP_THRESHOLD = 5.8853
 #: name's score less its content-free score: 2.0 (held-in 58/116; with raw scores the fit is 1.0, 53/116)
 TOOLBENCH_TOOL_PRIOR: Literal["none", "content-free"] = "content-free"
 TOOLBENCH_CALLED_PENALTY = 2.0
+#: called_penalty and request_overlap fitted together (fit_tool_rule) on the same 117 held-in gold caller
+#: steps with the same scores (session 20, `python bench/toolbench_tools.py fit`): 6.0 and 3.5, held-in
+#: 60/117 against 58/117 for the penalty alone; on evaluated steps (never fitted on) the first 200 steps'
+#: 142 caller steps 0.486 -> 0.507 and 92 of the core sample's 0.457 -> 0.543
+TOOLBENCH_OVERLAP_CALLED_PENALTY = 6.0
+TOOLBENCH_REQUEST_OVERLAP = 3.5
 GROUNDING_SOURCE = (
     "log(380 / 237): of the 617 string and number values of the gold calls of toolbench_ood.json's "
     "steps 201-1152 (held in: not the first 200 that are evaluated), 380 occur in the dialogue "
@@ -150,6 +156,14 @@ class ToolAgentConfig(MethodConfig):
         "the caller prompt with no dialogue and no thought (contextual calibration, Zhao et al. 2021; "
         "the PMI of Holtzman et al. 2021): what the model gives a name whatever the step (its length, its "
         "place in the list) no longer decides",
+    )
+    request_overlap: float = Field(
+        0.0,
+        ge=0,
+        json_schema_extra=IDENTITY_WHEN_SET,
+        description="tool_choice='scored': nats added per unit of the user's request's overlap with a tool "
+        "(the request's content words found in the tool's name and description, over the square root of "
+        "the tool's word count; agents/tool_agent/decide.py): the tool the user's own words name",
     )
     grounding: bool = Field(
         False,

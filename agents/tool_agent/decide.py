@@ -15,7 +15,8 @@ steps (`fit_asked_rule`), decides whether to stop, and two statements' scores te
 conclusion. The caller's tool is the name whose `Action: NAME` line scores highest, less a penalty
 for a name the dialogue already called (the newline ends the name, so a name that is a prefix of
 another is not favoured), optionally less the name's score after a content-free caller prompt
-(`tool_prior`).
+(`tool_prior`), optionally plus the user's request's overlap with the tool (`request_overlap`: the
+request's content words found in the tool's name and description, a decision grounded in the text).
 """
 
 from __future__ import annotations
@@ -130,13 +131,35 @@ def called(names: Sequence[str], dialogue: str) -> set[str]:
     return {n for n in names if re.search(rf"Action:\s*{re.escape(n)}\s*$", dialogue, re.M)}
 
 
-def choose_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> str:
+#: English function words, left out of the request's overlap with a tool (no library among the
+#: dependencies ships a stop list; these are the words that say nothing about which tool is meant)
+STOP_WORDS = frozenset(
+    "a an the of to for and or in on at by with from is are be this that it its me my you your we our "
+    "please can could would like want get give find also some any all about as into what which how do does "
+    "i".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """The lower-cased words of three or more letters that are not STOP_WORDS (`get_user_id` -> {"user"})."""
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2 and w not in STOP_WORDS}
+
+
+def request_overlap(request: str, name: str, description: str) -> float:
+    """How much the request names the tool: its content words found in the tool's name and description,
+    over the square root of the tool's content-word count (a long description does not win by length)."""
+    tool = content_words(f"{name} {description}")
+    return len(content_words(request) & tool) / math.sqrt(len(tool)) if tool else 0.0
+
+
+def choose_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "", request: str = "") -> str:
     """The tool whose name the model scores highest after the caller's prompt (the only one, unscored).
 
     With `config.tool_prior` "content-free" each score is less the name's `content_free_scores` (a name's
     length and place in the list stop deciding). A name the `dialogue` already called loses
     `config.called_penalty` nats: a small model scores the name it has just read in the history highest
-    (fitted on held-in steps).
+    (fitted on held-in steps). With `config.request_overlap` w, each name gains w × its
+    `request_overlap` with the user's `request` (fitted with the penalty on held-in steps).
     """
     if len(ctx.tools) == 1:
         return next(iter(ctx.tools))
@@ -148,6 +171,10 @@ def choose_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> 
     if penalty and dialogue:
         for name in called(list(scores), dialogue):
             scores[name] -= penalty
+    weight = ctx.config.request_overlap
+    if weight and request:
+        for name in scores:
+            scores[name] += weight * request_overlap(request, name, getattr(ctx.tools[name], "description", ""))
     return max(scores, key=lambda n: scores[n])
 
 
@@ -156,17 +183,28 @@ def fit_called_penalty(
     *, grid: Sequence[float] = tuple(x / 4 for x in range(41)),
 ) -> float:
     """The penalty from `grid` with the most held-in gold tools scored highest (ties: the smallest)."""
-    if not scores or not len(scores) == len(called_names) == len(golds):
-        raise ValueError("fit_called_penalty: expected as many score dicts, called sets and golds, and some")
+    no_overlap = [dict.fromkeys(s, 0.0) for s in scores]
+    return fit_tool_rule(scores, called_names, no_overlap, golds, penalties=grid, weights=(0.0,))[0]
 
-    def right(penalty: float) -> int:
+
+def fit_tool_rule(
+    scores: Sequence[dict[str, float]], called_names: Sequence[set[str]], overlaps: Sequence[dict[str, float]],
+    golds: Sequence[str], *, penalties: Sequence[float] = tuple(x / 2 for x in range(21)),
+    weights: Sequence[float] = tuple(x / 2 for x in range(21)),
+) -> tuple[float, float]:
+    """(called penalty, request-overlap weight) with the most held-in gold tools scored highest (ties: the
+    smaller weight, then the smaller penalty); `overlaps` holds each step's `request_overlap` per name."""
+    if not scores or not len(scores) == len(called_names) == len(overlaps) == len(golds):
+        raise ValueError("fit_tool_rule: expected as many score dicts, called sets, overlaps and golds, and some")
+
+    def right(penalty: float, weight: float) -> int:
         n = 0
-        for s, c, gold in zip(scores, called_names, golds, strict=True):
-            adjusted = {k: v - (penalty if k in c else 0.0) for k, v in s.items()}
+        for s, c, o, gold in zip(scores, called_names, overlaps, golds, strict=True):
+            adjusted = {k: v - (penalty if k in c else 0.0) + weight * o.get(k, 0.0) for k, v in s.items()}
             n += max(adjusted, key=lambda k: adjusted[k]) == gold
         return n
 
-    return max(grid, key=lambda p: (right(p), -p))
+    return max(itertools.product(penalties, weights), key=lambda pw: (right(*pw), -pw[1], -pw[0]))
 
 
 def fit_role_bias(

@@ -133,7 +133,8 @@ def caller(state: AgentState, runtime: Ctx) -> dict[str, Any]:
     history = roles.history(state.get("turns", []), ctx.config.history_chars)
     thought = state.get("thought", "")
     prompt = caller_prompt(ctx.docs, ctx.tools, history=history, thought=thought)
-    call, text, problem = roles.call(ctx, prompt, dialogue=f"{history}\n{thought}")
+    request = next((t.content for t in reversed(state.get("turns", [])) if t.role == "user"), "")  # the latest
+    call, text, problem = roles.call(ctx, prompt, dialogue=f"{history}\n{thought}", request=request)
     turns = [Turn(role="caller", content=text, tool=call.name if call else None)]
     if call is not None and ctx.config.stop_on_repeat and _succeeded_before(state, text):
         note = "this exact call already succeeded; its result is above, so it is time to conclude"

@@ -61,13 +61,13 @@ def constrained(
     return c.text.strip(), c.finish_reason != "length"
 
 
-def pick_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> tuple[str, str]:
+def pick_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "", request: str = "") -> tuple[str, str]:
     """(the caller's tool name, the problem when it is not a tool): scored, or decoded under the names' grammar."""
     from ratiocinator.agents.tool_agent.decide import choose_tool
 
     tools = ctx.tools
     if ctx.config.tool_choice == "scored":
-        return choose_tool(ctx, prompt, dialogue), ""
+        return choose_tool(ctx, prompt, dialogue, request), ""
     names = " | ".join(json.dumps(n) for n in tools)
     name, _ = constrained(ctx, prompt + "\nAction:", grammar=f"root ::= {names}")
     name = name.strip().strip('"')
@@ -76,15 +76,17 @@ def pick_tool(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> tu
     return name, ""
 
 
-def call(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "") -> tuple[PendingCall | None, str, str]:
+def call(ctx: ToolAgentContext[Any], prompt: str, dialogue: str = "", request: str = ""
+         ) -> tuple[PendingCall | None, str, str]:
     """(call or None, the caller's turn text, the problem when there is no call).
 
     `dialogue`: the text the arguments are grounded in (config `grounding`); empty: not grounded.
+    `request`: the user's request, which a scored tool choice may be grounded in (config `request_overlap`).
     """
     tools = ctx.tools
     if not ctx.config.constrained:
         return _free_call(ctx, prompt)
-    name, problem = pick_tool(ctx, prompt, dialogue)
+    name, problem = pick_tool(ctx, prompt, dialogue, request)
     if problem:
         return None, f"Action: {name}", problem
     schema = tools[name].parameters

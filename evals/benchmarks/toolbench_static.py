@@ -309,7 +309,8 @@ def _call(ctx: Any, history: list[umi.HistoryTurn], thought: str) -> tuple[str, 
         [*history, umi.HistoryTurn(role="assistant", content=step)], max_chars=ctx.config.history_chars
     )
     prompt = umi.caller_prompt(ctx.docs, ctx.tools, history=with_plan, thought=step)
-    _, call_text, problem = roles.call(ctx, prompt, dialogue=with_plan)
+    request = next((t.content for t in reversed(history) if t.role == "user"), "")  # the latest request
+    _, call_text, problem = roles.call(ctx, prompt, dialogue=with_plan, request=request)
     return call_text, problem
 
 

@@ -14,8 +14,10 @@ from ratiocinator.agents.tool_agent.decide import (
     fit_asked_rule,
     fit_called_penalty,
     fit_role_bias,
+    fit_tool_rule,
     marker,
     plan,
+    request_overlap,
 )
 from ratiocinator.agents.tool_agent.prompts import DECISIONS
 from ratiocinator.agents.tools import Verified, as_tools, tool
@@ -194,6 +196,45 @@ def test_fit_called_penalty_undoes_the_pull_of_the_name_just_read():
     assert fit_called_penalty([{"a": 0.0, "b": -1.0}], [{"b"}], ["a"]) == 0.0
     with pytest.raises(ValueError):
         fit_called_penalty([], [], [])
+
+
+@tool(timeout=5)
+def weather(city: str) -> str:
+    """Return the current weather forecast of a city.
+
+    Args:
+        city: the city's name
+    """
+    return f"sunny in {city}"
+
+
+def test_the_tool_the_request_names_gains_its_overlap():
+    request = "What is the weather forecast in Paris today?"
+    assert request_overlap(request, "weather", "Return the current weather forecast of a city") > 0.5
+    assert request_overlap(request, "add", "Add two integers exactly.") == 0.0
+    assert request_overlap("the of and", "the", "") == 0.0  # function words name nothing
+    table = {"Action: add\n": -1.0, "Action: weather\n": -2.0}  # the model prefers add by 1 nat
+    off = _ctx(ScoringBackend(table=table), ToolAgentConfig(stream_tokens=False, tool_choice="scored"),
+               tools=(add, weather))
+    assert choose_tool(off, "P", request=request) == "add"
+    cfg = ToolAgentConfig(stream_tokens=False, tool_choice="scored", request_overlap=3.0)
+    on = _ctx(ScoringBackend(table=table), cfg, tools=(add, weather))
+    assert choose_tool(on, "P", request=request) == "weather"
+    assert choose_tool(on, "P") == "add"  # no request: nothing to ground in
+    assert ToolAgentConfig().request_overlap == 0.0  # off unless fitted for a setting (toolbench-static)
+
+
+def test_fit_tool_rule_weighs_the_overlap_and_the_penalty_together():
+    # step 1: the model favours a, which the dialogue called; the gold is b. step 2: the model is right (a)
+    # and the request names b a little. The penalty alone gets both right: no weight is needed (ties: the
+    # smaller weight, then the smaller penalty, on grids of halves)
+    scores = [{"a": 1.0, "b": 0.0}, {"a": 1.0, "b": 0.0}]
+    overlaps = [{"a": 0.0, "b": 0.2}, {"a": 0.0, "b": 0.5}]
+    assert fit_tool_rule(scores, [{"a"}, set()], overlaps, ["b", "a"]) == (1.5, 0.0)
+    # nothing was called and the model prefers b by 1 nat: only a weight above 1.25 makes the named a win
+    assert fit_tool_rule([{"a": 0.0, "b": 1.0}], [set()], [{"a": 0.8, "b": 0.0}], ["a"]) == (0.0, 1.5)
+    with pytest.raises(ValueError):
+        fit_tool_rule([], [], [], [])
 
 
 def test_the_planner_node_routes_by_the_scores():
