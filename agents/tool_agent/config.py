@@ -35,9 +35,10 @@ TOOLBENCH_GIVE_UP_THRESHOLD = 5.8853
 TOOLBENCH_TOOL_PRIOR: Literal["none", "content-free"] = "content-free"
 TOOLBENCH_CALLED_PENALTY = 2.0
 #: called_penalty and request_overlap fitted together (fit_tool_rule) on the same 117 held-in gold caller
-#: steps with the same scores (session 20, `python bench/toolbench_tools.py fit`): 6.0 and 3.5, held-in
-#: 60/117 against 58/117 for the penalty alone; on evaluated steps (never fitted on) the first 200 steps'
-#: 142 caller steps 0.486 -> 0.507 and 92 of the core sample's 0.457 -> 0.543
+#: steps with the same scores (session 20, `python bench/toolbench_tools.py fit` on the scores stored in
+#: records/toolbench-tool-scores/): 6.0 and 3.5, held-in 60/117 against 58/117 for the penalty alone; on
+#: evaluated steps (never fitted on) the first 200 steps' 142 caller steps 0.486 -> 0.507 and 92 of the
+#: core sample's 0.457 -> 0.543
 TOOLBENCH_OVERLAP_CALLED_PENALTY = 6.0
 TOOLBENCH_REQUEST_OVERLAP = 3.5
 GROUNDING_SOURCE = (
