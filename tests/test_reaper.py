@@ -100,13 +100,19 @@ def _assert_all_gone(proc: subprocess.Popen[bytes], seen: list[psutil.Process], 
     assert [f for f in folders if os.path.exists(f)] == []
 
 
+def _default_signals() -> None:
+    """The command as a terminal starts it: a test run under `nohup` would hand it SIGHUP ignored."""
+    for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL, signal.SIGHUP, signal.SIGINT])
 def test_plan_stopped_by_a_signal_leaves_no_planner_running(tmp_path: Path, started: list[psutil.Process],
                                                             sig: signal.Signals) -> None:
     domain, problem = _files(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "ratiocinator.cli", "plan", "-d", str(domain), "-p", str(problem),
                              "--optimal", "--timeout", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_signals)
     folders = _wait_for_search(proc, started)
     proc.send_signal(sig)  # to the command alone, as `kill`, `timeout` or a container stop sends it
     _assert_all_gone(proc, started, folders)
