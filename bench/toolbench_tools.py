@@ -29,6 +29,7 @@ from ratiocinator.agents.tool_agent.decide import (
     fit_called_penalty,
     fit_tool_rule,
     request_overlap,
+    tool_rule_right,
     tool_scores,
 )
 from ratiocinator.evals.benchmarks import toolbench_static as tbs
@@ -91,11 +92,10 @@ def _features(rows: list[dict], bench: tbs.ToolBenchStatic) -> tuple[list, list,
 
 
 def _accuracy(features: tuple, penalty: float, weight: float, model: bool = True) -> float:
-    right = 0
-    for s, c, o, gold in zip(*features, strict=True):
-        adj = {n: (v if model else 0.0) - (penalty if n in c else 0.0) + weight * o[n] for n, v in s.items()}
-        right += max(adj, key=lambda n: adj[n]) == gold
-    return right / len(features[0])
+    scores, called_sets, overlaps, golds = features
+    if not model:  # the words and the penalty alone
+        scores = [dict.fromkeys(s, 0.0) for s in scores]
+    return tool_rule_right(scores, called_sets, overlaps, golds, penalty, weight) / len(golds)
 
 
 def fit(held: Path, evals: list[Path], bench: tbs.ToolBenchStatic, out: Path | None) -> None:

@@ -196,15 +196,19 @@ def fit_tool_rule(
     smaller weight, then the smaller penalty); `overlaps` holds each step's `request_overlap` per name."""
     if not scores or not len(scores) == len(called_names) == len(overlaps) == len(golds):
         raise ValueError("fit_tool_rule: expected as many score dicts, called sets, overlaps and golds, and some")
+    steps = (scores, called_names, overlaps, golds)
+    return max(itertools.product(penalties, weights),
+               key=lambda pw: (tool_rule_right(*steps, *pw), -pw[1], -pw[0]))
 
-    def right(penalty: float, weight: float) -> int:
-        n = 0
-        for s, c, o, gold in zip(scores, called_names, overlaps, golds, strict=True):
-            adjusted = {k: v - (penalty if k in c else 0.0) + weight * o.get(k, 0.0) for k, v in s.items()}
-            n += max(adjusted, key=lambda k: adjusted[k]) == gold
-        return n
 
-    return max(itertools.product(penalties, weights), key=lambda pw: (right(*pw), -pw[1], -pw[0]))
+def tool_rule_right(scores: Sequence[dict[str, float]], called_names: Sequence[set[str]],
+                    overlaps: Sequence[dict[str, float]], golds: Sequence[str], penalty: float, weight: float) -> int:
+    """How many steps' gold tool scores highest: each name's score, less `penalty` if called, plus `weight` × overlap."""
+    n = 0
+    for s, c, o, gold in zip(scores, called_names, overlaps, golds, strict=True):
+        adjusted = {k: v - (penalty if k in c else 0.0) + weight * o.get(k, 0.0) for k, v in s.items()}
+        n += max(adjusted, key=lambda k: adjusted[k]) == gold
+    return n
 
 
 def fit_role_bias(
