@@ -485,7 +485,9 @@ def test_ctrl_c_stops_a_real_suite_process_at_once_and_it_resumes(tmp_path: Path
     path = _suite_file(tmp_path, "name = 'sleepy'\n[[members]]\nid = 's'\nbenchmark = 'suite-sleepy'\n")
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, str(toy), str(path), str(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # as a terminal starts it: a test run in a background job hands SIGINT ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while len(load_results(out / "s" / "results.jsonl", repair=False)) < 5:  # s00..s04 done, s05 sleeping
         assert proc.poll() is None, proc.communicate()
