@@ -37,12 +37,10 @@ def measure(bench: tbs.ToolBenchStatic, backend, record: dict, contexts: dict) -
     item = bench.by_id[record["item_id"]]
     d = bench.dialogues[item.inputs["dialogue"]]
     j, conv = item.inputs["turn"], d["conversations"]
-    history = [umi.HistoryTurn(role=u["from"], content=u["value"]) for u in conv[:j] if u["from"] in tbs._ROLES]
+    history = tbs.step_history(conv, j)
     key = item.inputs["dialogue"]
     if key not in contexts:
-        apis = {t["Name"]: tbs.ApiDoc(name=t["Name"], description=str(t.get("function", "")),
-                                      parameters=umi.toolbench_arguments_schema(t.get("input"), required=True))
-                for t in d["tools"]}
+        apis = tbs.step_apis(d, required=True)
         contexts[key] = tool_context(backend, bench.options.config, apis, docs=umi.tool_doc(d["tools"]))
     ctx, chars = contexts[key], bench.options.config.history_chars
     thought = umi.parse_decision(record["output"].get("planner") or "")[0]

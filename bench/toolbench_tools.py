@@ -42,7 +42,7 @@ def _bench(data_dir: Path) -> tbs.ToolBenchStatic:
 def _step(bench: tbs.ToolBenchStatic, item) -> tuple[dict, list[umi.HistoryTurn], dict]:
     d = bench.dialogues[item.inputs["dialogue"]]
     j, conv = item.inputs["turn"], d["conversations"]
-    history = [umi.HistoryTurn(role=u["from"], content=u["value"]) for u in conv[:j] if u["from"] in tbs._ROLES]
+    history = tbs.step_history(conv, j)
     return d, history, {"gold": umi.split_action(conv[j + 1]["value"] if j + 1 < len(conv) else "")[0],
                         "role": umi.parse_decision(conv[j]["value"])[1]}
 
@@ -57,9 +57,7 @@ def score(out: Path, items: list, bench: tbs.ToolBenchStatic, model: str) -> Non
             d, history, gold = _step(bench, item)
             if gold["role"] != "caller" or item.id in done:
                 continue
-            apis = {t["Name"]: tbs.ApiDoc(name=t["Name"], description=str(t.get("function", "")),
-                                          parameters=umi.toolbench_arguments_schema(t.get("input"), required=True))
-                    for t in d["tools"]}
+            apis = tbs.step_apis(d, required=True)
             docs = umi.tool_doc(d["tools"])
             ctx = tool_context(backend, config, apis, docs=docs)
             text = umi.render_history([*history, umi.HistoryTurn(role="assistant", content="Next: caller.")],

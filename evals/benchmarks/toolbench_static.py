@@ -197,23 +197,10 @@ class ToolBenchStatic(Benchmark):
         d = self.dialogues[item.inputs["dialogue"]]
         j = item.inputs["turn"]
         conv = d["conversations"]
-        history = [
-            umi.HistoryTurn(role=u["from"], content=u["value"])
-            for u in conv[:j]
-            if u["from"] in _ROLES
-        ]
+        history = step_history(conv, j)
         gold = umi.parse_decision(conv[j]["value"])[1]
         follow = conv[j + 1]["value"] if j + 1 < len(conv) else ""
-        apis = {
-            t["Name"]: ApiDoc(
-                name=t["Name"],
-                description=str(t.get("function", "")),
-                parameters=umi.toolbench_arguments_schema(
-                    t.get("input"), required=opts.require_arguments
-                ),
-            )
-            for t in d["tools"]
-        }
+        apis = step_apis(d, required=opts.require_arguments)
         config = opts.config
         if opts.system == "react":
             from ratiocinator.agents.react import ReActConfig
@@ -237,6 +224,20 @@ class ToolBenchStatic(Benchmark):
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
         )
+
+
+def step_history(conv: list[dict[str, Any]], turn: int) -> list[umi.HistoryTurn]:
+    """The dialogue before step `turn`, in the roles' vocabulary (system turns left out)."""
+    return [umi.HistoryTurn(role=u["from"], content=u["value"]) for u in conv[:turn] if u["from"] in _ROLES]
+
+
+def step_apis(dialogue: dict[str, Any], *, required: bool) -> dict[str, ApiDoc]:
+    """The dialogue's APIs as the roles see them, by name (`required`: every parameter is required)."""
+    return {
+        t["Name"]: ApiDoc(name=t["Name"], description=str(t.get("function", "")),
+                          parameters=umi.toolbench_arguments_schema(t.get("input"), required=required))
+        for t in dialogue["tools"]
+    }
 
 
 def _react_step(ctx: Any, history: list[umi.HistoryTurn]) -> dict[str, Any]:
