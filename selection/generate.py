@@ -15,7 +15,7 @@ needs a second, chat-only extraction; and the stop markers can be passed as stop
 completion ends as soon as its body does. Qwen2.5-Coder's instruct models keep the base model's
 code-completion skill, so the raw prompt works: on HumanEval/2 and /12 (T = 0.8) its raw completions
 were plain bodies of 15-62 tokens, its chat replies fenced copies of the whole prompt of 98-119 tokens
-for the same bodies (see BENCHMARKS.md for the end-to-end figures).
+for the same bodies (see BENCHMARKS-history.md for the end-to-end figures).
 
 Sampling is seeded (`GenerateConfig.seed`, temperature > 0), so a backend with a `ResponseCache`
 answers a re-run from the cache without decoding anything.

@@ -13,7 +13,7 @@ posterior, types.Posterior). Here the model judges one (question, answer) at a t
   the question asked about the label ("Is the animal black?" -> "Is a zebra black?"), one call per
   (label, question). A model's chat turn is where an instruct model answers questions; Qwen2.5-Coder
   1.5B separates the 20 Questions set's yes from no with AUC 0.78 this way against 0.73 for "label"
-  (0.54 vs 0.64 for the 0.5B; BENCHMARKS.md, scored decisions).
+  (0.54 vs 0.64 for the 0.5B; BENCHMARKS-history.md, scored decisions).
 The yes/no log-odds are divided by `answer_temperature` and p is clipped to [floor, 1 - floor]. A
 free-text answer (MediQ's simulated patient) counts through the ratio p(y | that entry alone) /
 p(y | no entry) of the model's label scores, with the same floor on the ratio between labels; the

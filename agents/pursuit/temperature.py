@@ -5,7 +5,7 @@ log-scores by one number T fitted on held-out data by maximum likelihood. The an
 (answers.py) has two sets of log-scores, on two scales: the model's prior over labels (its answer to
 the bare case) and each answer's log-likelihood ratio. A small model's prior over option texts can
 spread ~10 nats while one answer moves a label by at most a few, so the prior decides on its own
-(MediQ, BENCHMARKS.md). `fit_temperatures` picks (prior_temperature, answer_temperature) from a grid
+(MediQ, BENCHMARKS-history.md). `fit_temperatures` picks (prior_temperature, answer_temperature) from a grid
 by the mean negative log-likelihood of the true label over histories drawn as calibration draws them
 (conformal.calibration_histories), from cases that neither the conformal calibration nor the test
 uses (MediQ's train split), so the thresholds stay valid. On 20 Questions there are no such cases

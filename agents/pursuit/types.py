@@ -23,7 +23,7 @@ class Problem:
 
     `label_texts` are what the model's scores are taken of, one per label (None: the labels
     themselves): a multiple-choice label "B" can be scored as its option's text, which a small model
-    reads better than a letter it must match to a list (BENCHMARKS.md, MediQ).
+    reads better than a letter it must match to a list (BENCHMARKS-history.md, MediQ).
     """
 
     system: str

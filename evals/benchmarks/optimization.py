@@ -50,7 +50,7 @@ SetName = Literal[
 
 class OptimizationOptions(BaseModel):
     """Which test set, where its file comes from, and LLMOPT's config (its defaults: the stepwise translation;
-    NL4Opt and Mamo easy 1-40 with both models, stepwise with the reading against whole in BENCHMARKS.md;
+    NL4Opt and Mamo easy 1-40 with both models, stepwise with the reading against whole in BENCHMARKS-history.md;
     `--set translation=whole` runs the whole-problem method)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

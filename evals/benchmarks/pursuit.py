@@ -9,7 +9,7 @@ Data (data directory, `pursuit/`; ryanchankh/Conformal-IP, Apache-2.0; MediQ und
   test cases, calibration uses only the cal cases and the prior draws only the train cases, so the
   three are disjoint. A case is its first context sentence, its question and options A-D (labels);
   `label_scoring` "letter" scores the letters after the listed options (the reference's), "text"
-  scores each option's text as the answer (the 1.5B reads the case better so: BENCHMARKS.md).
+  scores each option's text as the answer (the 1.5B reads the case better so: BENCHMARKS-history.md).
   Deviation for a CPU: the reference answers questions with Llama-3.1-8B reading the case's atomic
   facts and asks questions an LLM derived from those facts; here the simulated patient answers
   with the fact sharing most content words with the question (`FactAnswerer`, "The patient cannot

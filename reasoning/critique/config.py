@@ -32,7 +32,7 @@ SCORED_THRESHOLD = -1.4385
 #: the surprise verdict's threshold (reasoning/critique/surprise.py), in nats, calibrated the same way
 #: (bench/critique_scores.py --calibrate) for Qwen2.5-Coder-0.5B-Instruct on llama.cpp on held-in items
 #: 100-159 of processbench-gsm8k and of processbench-math together (best harmonic mean there 0.40; the
-#: evaluated first 100 of each set are not among them); see BENCHMARKS.md for the 1.5B's.
+#: evaluated first 100 of each set are not among them); see BENCHMARKS-history.md for the 1.5B's.
 SURPRISE_THRESHOLD = 1.6759
 CALIBRATION = "Qwen2.5-Coder-0.5B, critique=False, ProcessBench GSM8K items 100-123 + MATH items 100-111"
 

@@ -148,7 +148,7 @@ class ScoringBackend(ScriptedBackend):
 def test_the_scored_system_decides_by_scores_and_records_the_written_marker(data_dir):
     # the markers' scored system (scored role, scored tool, required, grounded arguments), no bias
     bench = _bench(data_dir, decision="scored", decision_bias="0,0,0")
-    # the raw scores when scored: the held-in bias measured worse (BENCHMARKS, tool agent); an option
+    # the raw scores when scored: the held-in bias measured worse (BENCHMARKS-history.md, tool agent); an option
     assert _bench(data_dir).options.config.decision_bias == (0.0, 0.0, 0.0)
     assert _bench(data_dir, decision_bias="0,3.359,4.988").options.config.decision_bias == TOOLBENCH_ROLE_BIAS
     call_step, _ = bench.items()
