@@ -203,18 +203,32 @@ def same_equation(a: str, b: str) -> bool:
     return (equal(la, lb) and equal(ra, rb)) or (equal(la, rb) and equal(ra, lb))
 
 
+#: `numbers and operators = number`; the left side may start with a minus ("-5 + 37 = 32"), the right side is a
+#: number that no operator or symbol continues ("= 92n - 91n" is algebra, not a claim that the sum is 92)
 _ARITH = re.compile(
-    r"((?:\d+(?:\.\d+)?\s*[-+*/]\s*\(?)+\d+(?:\.\d+)?\)?)\s*=\s*(-?\d+(?:\.\d+)?)(?![\d.]*\s*[-+*/]\s*\d)"
+    r"(-?(?:\d+(?:\.\d+)?\s*[-+*/]\s*\(?)+\d+(?:\.\d+)?\)?)\s*=\s*(-?\d+(?:\.\d+)?)"
+    r"(?![\d.]*\s*[-+*/]\s*\d)(?![\d.]*[A-Za-z_(])"
 )
+
+
+def _continues_an_expression(norm: str, start: int) -> bool:
+    """Whether the claim found at `start` is the tail of a longer expression ("-40 - B + 10 + 4 = -25": not
+    "10 + 4 = -25"): a symbol, digit or bracket right before it, or an operator before the spaces."""
+    before = norm[:start]
+    if before and (before[-1].isalnum() or before[-1] in "._)"):
+        return True
+    before = before.rstrip()
+    return bool(before) and before[-1] in "+-*/^"
 
 
 def arithmetic_claims(text: str) -> list[tuple[str, str]]:
     """The `expression = number` claims in a prose step ("18 - 6 = 12", "<<2*6=12>>", "3 \\times 4 = 12")."""
-    norm = text.replace(",", "")
+    norm = text.replace(",", "").replace("\u2212", "-")
     norm = re.sub(r"\\times|×|\\cdot|·", "*", norm)
     norm = re.sub(r"(?<=\d)\s*x\s*(?=\d)", "*", norm).replace("÷", "/").replace("\\div", "/")
     norm = re.sub(r"\\[()\[\]]|\$", " ", norm)
-    return [(m.group(1).strip(), m.group(2)) for m in _ARITH.finditer(norm)]
+    return [(m.group(1).strip(), m.group(2)) for m in _ARITH.finditer(norm)
+            if not _continues_an_expression(norm, m.start(1))]
 
 
 def check_arithmetic(text: str) -> list[tuple[str, bool]]:

@@ -162,5 +162,8 @@ def _foreign_numbers(text: str, problem: str | None, config: LLMOPTConfig) -> Fi
 
 
 def _all_zero(values: dict[str, Any]) -> bool:
+    """Every variable the solver set is 0 (NaN: a variable in no constraint or objective, left unset, does not
+    count: "minimize perimeter" with no constraints gives perimeter 0 and area unset, which is no answer)."""
     numbers = [x for v in values.values() for x in (v.values() if isinstance(v, dict) else [v])]
+    numbers = [x for x in numbers if not (isinstance(x, float) and math.isnan(x))]
     return bool(numbers) and all(abs(x) < 1e-9 for x in numbers)

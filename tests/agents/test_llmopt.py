@@ -49,6 +49,8 @@ INFEASIBLE = formulation(["x + y <= 4", "x >= 5"])
 UNBOUNDED = formulation(["x <= 3"])
 BUILD_ERROR = formulation(["x + z <= 4"])
 ALL_ZERO = formulation(["x + y <= 4"], sense="minimize")
+# no constraint at all: z is in no expression (the solver leaves it unset, NaN), x and y sit at 0
+ALL_ZERO_UNSET = formulation([], objective="3*x + 2*y", sense="minimize", variables=("x", "y", "z"))
 
 
 def run(replies: list[str], **config) -> tuple[LLMOPTResult, ScriptedBackend]:
@@ -86,6 +88,7 @@ def test_a_correct_first_formulation_is_verified_without_correction() -> None:
         (INFEASIBLE, "infeasible", "infeasible"),
         (UNBOUNDED, "unbounded", "unbounded"),
         (ALL_ZERO, "implausible", "Every variable is 0"),
+        (ALL_ZERO_UNSET, "implausible", "Every variable is 0"),
     ],
 )
 def test_each_failure_is_shown_to_the_model_which_fixes_it(

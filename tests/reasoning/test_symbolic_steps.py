@@ -1,0 +1,39 @@
+"""The arithmetic claims read from a prose step: what is a claim, what is the tail of algebra, and sympy's check."""
+
+from __future__ import annotations
+
+import pytest
+
+from ratiocinator.reasoning.symbolic_steps import arithmetic_claims, check_arithmetic
+
+
+@pytest.mark.parametrize(
+    ("step", "claims"),
+    [
+        ("She pays 18 - 6 = 12 dollars.", [("18 - 6", "12")]),
+        ("<<2*6=12>> so 12 apples", [("2*6", "12")]),
+        ("\\[ 3 \\times 4 = 12 \\]", [("3 * 4", "12")]),
+        ("He has 1,200 + 300 = 1,500 coins", [("1200 + 300", "1500")]),
+        # a leading minus belongs to the claim (ProcessBench math-599 was read as "5 + 37 = 32")
+        ("a non-negative number less than 37:\\n\\[ -5 + 37 = 32 \\]", [("-5 + 37", "32")]),
+        ("the same with a typeset minus: \u22125 + 37 = 32", [("-5 + 37", "32")]),
+        # algebra on the right is not a claim that the numbers make 92 (math-922)
+        ("Rearranging terms to isolate \\(n\\): \\[ 98 - 92 = 92n - 91n \\]", []),
+        ("so 2 + 3 = 5(x + 1)", []),
+        # the tail of a longer expression is not a claim of its own (math-173 was read as "10 + 4 = -25")
+        ("\\implies -40 - B + 10 + 4 = -25 \\implies -26 - B = -25", []),
+        ("x+3+4=7", []),
+        ("(a + b) - 5 + 3 = 8", []),
+        # chained equalities: each link after the first is checked on its own
+        ("3 + 3 = 6 and 6 + 2 = 8", [("3 + 3", "6"), ("6 + 2", "8")]),
+        ("3 + 3 = 6 + 2 = 8", [("6 + 2", "8")]),
+    ],
+)
+def test_arithmetic_claims(step: str, claims: list[tuple[str, str]]) -> None:
+    assert arithmetic_claims(step) == claims
+
+
+def test_check_arithmetic_confirms_and_refutes() -> None:
+    assert check_arithmetic("-5 + 37 = 32 and 18 + 6 = 25") == [("-5 + 37 = 32", True), ("18 + 6 = 25", False)]
+    assert check_arithmetic("98 - 92 = 92n - 91n") == []  # not "98 - 92 = 92 is WRONG"
+    assert check_arithmetic("10 / 3 = 3.33") == [("10 / 3 = 3.33", True)]  # equal to the decimals shown
