@@ -4,10 +4,14 @@ Items are made by reasoning/symbolic_steps.py (premise and definition -> goal, w
 that sympy has checked; no data directory needed), as the paper "Generating Mathematical Derivations
 with Large Language Models" generates its test derivations with a symbolic engine. The model writes the
 derivation under a grammar, sympy checks every line, the first invalid line is fed back
-(reasoning/derivation/, registry `derivation`; its config is the option `config`). Score: the derivation is fully valid after feedback; `first_valid` before
-any feedback. Error kinds in the first attempt, as the share of derivations showing them: `wrong`
-(a line that does not follow), `irrelevant` (a restated definition), `skipped` (fewer lines than the
-known derivation has operations); `reaches_goal` whether its last line states the goal.
+(reasoning/derivation/, registry `derivation`; its config is the option `config`). Score: the last attempt
+shows none of the paper's three error kinds (every line follows, none is irrelevant, no step is skipped)
+and ends at the goal; `first_valid` the same before any feedback; `sound` the last attempt with skipped
+steps allowed (every line follows and the last states the goal: a jump straight to the goal, which the
+goal written in the prompt makes easy, is sound but not a derivation). Error kinds in the first attempt,
+as the share of derivations showing them: `wrong` (a line that does not follow), `irrelevant` (a restated
+definition or a repeat), `skipped` (fewer lines than the known derivation has operations); `reaches_goal`
+whether its last line states the goal.
 """
 
 from __future__ import annotations
@@ -63,8 +67,10 @@ class DerivationBench(Benchmark):
         d = generate_item(item.inputs["seed"])
         result = run_derivation(d, backend=ctx.backend, config=opts.config)
         first = result.attempts[0]
+        last = result.attempts[-1]
         metrics = {
-            "first_valid": float(first.fully_valid),
+            "first_valid": float(first.complete),
+            "sound": float(last.fully_valid),
             "wrong": float(first.wrong > 0),
             "irrelevant": float(first.irrelevant > 0),
             "skipped": float(first.skipped > 0),
@@ -86,7 +92,7 @@ class DerivationBench(Benchmark):
         }
         return Outcome(
             output=output,
-            score=float(result.fully_valid),
+            score=float(last.complete),
             metrics=metrics,
             prompt_tokens=result.usage.prompt_tokens,
             completion_tokens=result.usage.completion_tokens,

@@ -29,7 +29,8 @@ def parse_lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and "=" in line]
 
 
-def _canonical(line: str) -> str:
+def canonical(line: str) -> str:
+    """A line without its spaces: two lines that differ only in spacing are one line (a repeat)."""
     return "".join(line.split())
 
 
@@ -37,13 +38,13 @@ def check_lines(item: DerivationItem, lines: Sequence[str]) -> Attempt:
     """sympy's verdict on each line (against the previous relevant line, the first against the premise)."""
     judgements = []
     before = item.premise
-    seen = {_canonical(item.premise): "the premise"}
+    seen = {canonical(item.premise): "the premise"}
     for i, line in enumerate(lines):
-        earlier = seen.get(_canonical(line))
+        earlier = seen.get(canonical(line))
         if earlier is not None:  # a repeat follows from itself, trivially: not a step
             judgements.append(StepJudgement(verdict="irrelevant", detail=f"repeats {earlier}"))
             continue
-        seen[_canonical(line)] = f"line {i + 1}"
+        seen[canonical(line)] = f"line {i + 1}"
         judgements.append(judge_step(before, line, item.definitions))
         # the chain goes on from the last line that says something
         if judgements[-1].verdict != "irrelevant":

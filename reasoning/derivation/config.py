@@ -8,11 +8,11 @@ the first that does not follow is fed back.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ratiocinator.kit import MethodConfig
+from ratiocinator.kit import IDENTITY_WHEN_SET, MethodConfig
 
 
 class DerivationConfig(MethodConfig):
@@ -32,4 +32,23 @@ class DerivationConfig(MethodConfig):
     example_seed: int = Field(
         1001,
         description="the worked example shown in the prompt (a generated item not among the tests)",
+    )
+    mode: Literal["whole", "stepwise"] = Field(
+        "whole",
+        json_schema_extra=IDENTITY_WHEN_SET,
+        description="'whole': the model writes the derivation in one reply, sympy's first objection is fed back "
+        "(max_feedback rounds); 'stepwise': one line per reply, `candidates` drawn per line, sympy keeps a "
+        "valid new one (reasoning/derivation/stepwise.py)",
+    )
+    candidates: int = Field(
+        6, ge=1, le=32, json_schema_extra=IDENTITY_WHEN_SET,
+        description="mode='stepwise': draws per line (the greedy one and candidates - 1 at step_temperature)",
+    )
+    step_temperature: float = Field(
+        0.8, gt=0.0, le=2.0, json_schema_extra=IDENTITY_WHEN_SET,
+        description="mode='stepwise': the temperature of the sampled candidates",
+    )
+    max_steps: int = Field(
+        8, ge=1, le=64, json_schema_extra=IDENTITY_WHEN_SET,
+        description="mode='stepwise': lines at most (the generated items' known derivations have 4)",
     )

@@ -8,7 +8,9 @@ Each line is checked against the line before it given the definitions (the first
 premise; reasoning/derivation/check.py); the first line that does not follow is fed back with
 sympy's reason, the lines before it are kept, and the model rewrites the rest (up to `max_feedback`
 times); an irrelevant line is sent back the same way. A derivation whose lines all follow but stop
-short of the goal is sent back to be continued; one without an equation, to be written.
+short of the goal is sent back to be continued; one without an equation, to be written. With
+`mode="stepwise"` the model writes one line per reply instead, several draws per line, and sympy keeps
+a valid new one (reasoning/derivation/stepwise.py).
 
     result = run(generate_item(0), backend=backend)   # DerivationResult(attempts=..., verdict=..., usage=...)
 """
@@ -22,6 +24,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 import ratiocinator.reasoning.derivation.nodes as nodes
+import ratiocinator.reasoning.derivation.stepwise as stepwise
 from ratiocinator.errors import InvalidInput
 from ratiocinator.kit import (
     MethodContext,
@@ -39,8 +42,15 @@ from ratiocinator.reasoning.symbolic_steps import DerivationItem
 
 
 @functools.cache
-def build_graph() -> Any:
-    """The compiled graph (once per process); invoke it with `context=MethodContext(backend, config, usage)`."""
+def build_graph(mode: str = "whole") -> Any:
+    """The compiled graph of a mode (once per process); invoke it with `context=MethodContext(backend, config,
+    usage)`. 'whole': write -> (feedback -> write | end); 'stepwise': extend -> (extend | end)."""
+    if mode == "stepwise":
+        graph = StateGraph(stepwise.StepwiseState, context_schema=MethodContext)
+        graph.add_node("extend", stepwise.extend)
+        graph.add_edge(START, "extend")
+        graph.add_conditional_edges("extend", stepwise.route, {"extend": "extend", END: END})
+        return graph.compile()
     graph = StateGraph(nodes.DerivationState, context_schema=MethodContext)
     graph.add_node("write", nodes.write)
     graph.add_node("feedback", nodes.feedback)
@@ -60,12 +70,13 @@ def run(
         )
     require_backend(backend)
     cfg = resolve_config(config, DerivationConfig)
+    stepped = cfg.mode == "stepwise"
     state, usage = invoke(
-        build_graph(),
-        {"item": item, "attempts": []},
+        build_graph(cfg.mode),
+        {"item": item, "lines": []} if stepped else {"item": item, "attempts": []},
         backend=backend,
         config=cfg,
-        recursion_limit=2 * (cfg.max_feedback + 1) + 4,
+        recursion_limit=cfg.max_steps + 4 if stepped else 2 * (cfg.max_feedback + 1) + 4,
     )
     attempts = tuple(state["attempts"])
     return DerivationResult(
@@ -93,6 +104,9 @@ def derivation_verdict(
         j = last.judgements[k]
         kind = "does not follow" if j.verdict in WRONG else "is irrelevant"
         problem = f'sympy: line {k + 1} "{last.lines[k]}" {kind} ({j.detail or j.verdict})'
+    if cfg.mode == "stepwise":
+        return gave_up(f"no fully valid derivation line by line ({len(last.lines)} line(s), candidates="
+                       f"{cfg.candidates}, max_steps={cfg.max_steps}): {problem}")
     return gave_up(
         f"no fully valid derivation after {len(attempts)} attempt(s) (max_feedback="
         f"{cfg.max_feedback}): {problem}"

@@ -5,6 +5,10 @@ EQUATIONS_GRAMMAR = r"""root ::= line+
 line ::= side "=" side "\n"
 side ::= [-+*/^() .0-9a-z]+
 """
+#: One equation and its newline (mode="stepwise": a reply is the next line).
+LINE_GRAMMAR = r"""root ::= side "=" side "\n"
+side ::= [-+*/^() .0-9a-z]+
+"""
 
 WRITE_PROMPT = """Write a derivation: a sequence of equations, one per line, from the premise to the goal.
 Each equation must follow from the one before it by one algebraic operation (substitute a definition,
@@ -27,3 +31,5 @@ Keep the lines before it and write the derivation again from line {index} on, on
 UNFINISHED_PROMPT = """Every line follows, but the last line is not the goal {goal}.
 Continue the derivation from the last line until the goal, one equation per line."""
 EMPTY_PROMPT = """Your reply held no equation. Write the derivation, one equation per line."""
+#: mode="stepwise": the user's turn after each accepted line (the line itself is the model's turn before it)
+NEXT_LINE_PROMPT = "Next line."

@@ -46,6 +46,12 @@ class Attempt:
             and self.reaches_goal
         )
 
+    @property
+    def complete(self) -> bool:
+        """Fully valid and no step skipped: none of the three error kinds the paper names (wrong, irrelevant,
+        skipped). A line that jumps to the goal follows (sympy), but applies several operations at once."""
+        return self.fully_valid and self.skipped == 0
+
 
 @dataclass(frozen=True, kw_only=True)
 class DerivationResult(MethodResult):
