@@ -12,7 +12,7 @@ stamp="$(date -u '+%Y-%m-%d %H:%M') UTC"
   echo
   sed -E 's#\]\(([A-Za-z0-9_.-]+)/\)#](records/suite-core-0.5b/\1/)#g' $R/report.md
   echo
-  sed 's#(\.\./suite-core-0.5b/)#(records/suite-core-0.5b/)#g' records/benchmarks-suite/failures.md
+  sed -E 's#\(\.\./([A-Za-z0-9_.-]+)/\)#(records/\1/)#g' records/benchmarks-suite/failures.md
 } > BENCHMARKS-suite.md
 sed -E 's#href="([A-Za-z0-9_.-]+)/"#href="records/suite-core-0.5b/\1/"#g' $R/report.html > BENCHMARKS-suite.html
 echo "items=$items members=$members"
