@@ -207,28 +207,39 @@ def same_equation(a: str, b: str) -> bool:
 #: number that no operator or symbol continues ("= 92n - 91n" is algebra, not a claim that the sum is 92)
 _ARITH = re.compile(
     r"(-?(?:\d+(?:\.\d+)?\s*[-+*/]\s*\(?)+\d+(?:\.\d+)?\)?)\s*=\s*(-?\d+(?:\.\d+)?)"
-    r"(?![\d.]*\s*[-+*/]\s*\d)(?![\d.]*[A-Za-z_(])"
+    r"(?![\d.]*\s*[-+*/]\s*\d)(?![\d.]*[A-Za-z_(^])"
 )
+#: "410 / 333 = 1 with a remainder of 77", "= 2 (quotient)": a whole quotient, not a claim that the fraction is 1
+#: (the word within the next 60 characters, before another "=": "= 6 full rotations with 90 degrees remaining")
+_REMAINDER = re.compile(r"[^=]{0,60}?\b(?:remainder|remaining|rem|R|quotient)\b", re.IGNORECASE)
+_QUOTIENT = re.compile(r"\d+\s*/\s*\d+")
 
 
 def _continues_an_expression(norm: str, start: int) -> bool:
     """Whether the claim found at `start` is the tail of a longer expression ("-40 - B + 10 + 4 = -25": not
-    "10 + 4 = -25"): a symbol, digit or bracket right before it, or an operator before the spaces."""
+    "10 + 4 = -25"; "x^{2} + 3 = 7": not "2 + 3 = 7"): a symbol, digit, bracket, brace or power sign right
+    before it, or an operator before the spaces."""
     before = norm[:start]
-    if before and (before[-1].isalnum() or before[-1] in "._)"):
+    if before and (before[-1].isalnum() or before[-1] in "._){^\\"):
         return True
     before = before.rstrip()
     return bool(before) and before[-1] in "+-*/^"
 
 
-def arithmetic_claims(text: str) -> list[tuple[str, str]]:
-    """The `expression = number` claims in a prose step ("18 - 6 = 12", "<<2*6=12>>", "3 \\times 4 = 12")."""
-    norm = text.replace(",", "").replace("\u2212", "-")
+def _claims(text: str) -> list[tuple[str, str, bool]]:
+    """(left side, number, whether a remainder is named right after it) of each claim in a prose step."""
+    norm = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text).replace("\u2212", "-")  # 1,200 -> 1200; "7, x2" stays
     norm = re.sub(r"\\times|×|\\cdot|·", "*", norm)
     norm = re.sub(r"(?<=\d)\s*x\s*(?=\d)", "*", norm).replace("÷", "/").replace("\\div", "/")
+    norm = re.sub(r"\\text\{([^{}]*)\}", r" \1 ", norm)  # "\text{ remainder }": the words
     norm = re.sub(r"\\[()\[\]]|\$", " ", norm)
-    return [(m.group(1).strip(), m.group(2)) for m in _ARITH.finditer(norm)
-            if not _continues_an_expression(norm, m.start(1))]
+    return [(m.group(1).strip(), m.group(2), bool(_REMAINDER.match(norm, m.end())))
+            for m in _ARITH.finditer(norm) if not _continues_an_expression(norm, m.start(1))]
+
+
+def arithmetic_claims(text: str) -> list[tuple[str, str]]:
+    """The `expression = number` claims in a prose step ("18 - 6 = 12", "<<2*6=12>>", "3 \\times 4 = 12")."""
+    return [(lhs, rhs) for lhs, rhs, _ in _claims(text)]
 
 
 def check_arithmetic(text: str) -> list[tuple[str, bool]]:
@@ -236,7 +247,11 @@ def check_arithmetic(text: str) -> list[tuple[str, bool]]:
     import sympy as sp
 
     out = []
-    for lhs, rhs in arithmetic_claims(text):
+    for lhs, rhs, remainder in _claims(text):
+        if remainder and _QUOTIENT.fullmatch(lhs) and "." not in rhs:  # whole-number division with a remainder
+            a, b = (int(x) for x in lhs.split("/"))
+            out.append((f"{lhs} = {rhs} (a whole quotient)", b != 0 and a // b == int(rhs)))
+            continue
         # digits and operators only, so the in-process check cannot run away (no timeout needed)
         try:
             value = sp.nsimplify(parse(lhs)[0])

@@ -23,6 +23,11 @@ from ratiocinator.reasoning.symbolic_steps import arithmetic_claims, check_arith
         # the tail of a longer expression is not a claim of its own (math-173 was read as "10 + 4 = -25")
         ("\\implies -40 - B + 10 + 4 = -25 \\implies -26 - B = -25", []),
         ("x+3+4=7", []),
+        ("\\(x^{2} + 3 = 7\\)", []),
+        # a power on the right is not the number before it (math-851 was read as "... + 1 = 2")
+        ("87 = 64 + 16 + 4 + 2 + 1 = 2^6 + 2^4 + 2^2 + 2^1 + 2^0", []),
+        # a list's comma is not a thousands separator: "7, x2" is not "7*2" (math-617)
+        ("we plug in x1 = -3, y1 = 7, x2 = 2, y2 = 9", []),
         ("(a + b) - 5 + 3 = 8", []),
         # chained equalities: each link after the first is checked on its own
         ("3 + 3 = 6 and 6 + 2 = 8", [("3 + 3", "6"), ("6 + 2", "8")]),
@@ -37,3 +42,15 @@ def test_check_arithmetic_confirms_and_refutes() -> None:
     assert check_arithmetic("-5 + 37 = 32 and 18 + 6 = 25") == [("-5 + 37 = 32", True), ("18 + 6 = 25", False)]
     assert check_arithmetic("98 - 92 = 92n - 91n") == []  # not "98 - 92 = 92 is WRONG"
     assert check_arithmetic("10 / 3 = 3.33") == [("10 / 3 = 3.33", True)]  # equal to the decimals shown
+
+
+def test_a_whole_quotient_with_its_remainder_is_checked_as_one() -> None:
+    assert check_arithmetic("First, \\(410 \\div 333 = 1\\) with a remainder of \\(77\\).") == [
+        ("410 / 333 = 1 (a whole quotient)", True)]
+    assert check_arithmetic("\\[18 \\div 4 = 4 \\text{ remainder } 2 \\]") == [("18 / 4 = 4 (a whole quotient)", True)]
+    assert check_arithmetic("19 / 4 = 5 remainder 3") == [("19 / 4 = 5 (a whole quotient)", False)]
+    assert check_arithmetic("19 / 4 = 4 apples") == [("19 / 4 = 4", False)]  # no remainder named: the fraction
+    assert check_arithmetic("2250 \\div 360 = 6 \\text{ full rotations with } 90 \\text{ degrees remaining}")[0][1]
+    assert check_arithmetic("\\[ 2863 \\div 1344 = 2 \\quad \\text{remainder} \\quad 175 \\]")[0][1]
+    # a remainder named after another claim belongs to that one
+    assert check_arithmetic("19 / 4 = 4 and 8 = 9 - 1, remainder 3")[0] == ("19 / 4 = 4", False)
