@@ -20,7 +20,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from ratiocinator.kit import MethodConfig
+from ratiocinator.kit import IDENTITY_WHEN_SET, MethodConfig
 
 #: the scored verdict's log-odds threshold, calibrated (reasoning/critique/scoring.calibrate_threshold,
 #: bench/critique_scores.py --calibrate) for Qwen2.5-Coder-0.5B-Instruct on llama.cpp, critique=False,
@@ -51,6 +51,21 @@ class DeepCriticConfig(MethodConfig):
     )
     max_refinements: int = Field(
         0, ge=0, description='rounds of "fix the first error, critique again" (0: critique only)'
+    )
+    refine_from: Literal["solution", "error"] = Field(
+        "solution",
+        json_schema_extra=IDENTITY_WHEN_SET,
+        description="refinement: 'solution': the model rewrites the whole solution (the paper's); 'error': "
+        "the steps before the first error are kept in code and the model writes from that step on, a rewrite "
+        "that repeats the wrong step or whose arithmetic sympy refutes drawn again (reasoning/critique/refine.py)",
+    )
+    refine_draws: int = Field(
+        3, ge=1, le=8, json_schema_extra=IDENTITY_WHEN_SET,
+        description="refine_from='error': draws of a rewrite at most (greedy, then at refine_temperature)",
+    )
+    refine_temperature: float = Field(
+        0.7, gt=0.0, le=2.0, json_schema_extra=IDENTITY_WHEN_SET,
+        description="refine_from='error': the temperature of the draws after the greedy one",
     )
     verdict: Literal["text", "scored", "surprise"] = Field(
         "text",

@@ -33,6 +33,7 @@ from ratiocinator.reasoning.critique.prompts import (
     SECOND_LOOK_PROMPT,
     SOLVE_PROMPT,
 )
+from ratiocinator.reasoning.critique.refine import refine_from_error
 from ratiocinator.reasoning.critique.result import CritiqueRound, StepCritique
 from ratiocinator.reasoning.critique.scoring import (
     check_conversation,
@@ -230,6 +231,9 @@ def refine(state: CritiqueState, runtime: Ctx) -> dict[str, Any]:
     cfg = runtime.context.config
     last = state["rounds"][-1]
     k = last.first_error
+    if cfg.refine_from == "error":
+        return {"steps": refine_from_error(runtime.context.backend, cfg, state["problem"], last.steps, k,
+                                           last.critiques[k].merged, cfg.solve_max_tokens)}
     prompt = REFINE_PROMPT.format(
         problem=state["problem"],
         solution=format_solution(last.steps),

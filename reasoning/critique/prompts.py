@@ -72,6 +72,20 @@ Steps 1 to {kept} are correct; keep them as they are. Rewrite the solution from 
 Write each step on its own line, starting with "Step i:", and write the whole solution from Step 1.
 In the last step, write "Final answer: <answer>"."""
 
+#: refine_from="error": the correct steps stay as written (in code); the model writes from the wrong one on
+REFINE_FROM_ERROR_PROMPT = """Problem: {problem}
+
+The solution so far (these steps are correct):
+{kept}
+
+The next step was written as:
+Step {index}: {wrong}
+A careful check found it wrong:
+{critique}
+
+Write Step {index} again, correctly, then the remaining steps to the answer, each on its own line starting with
+"Step i:", numbering on from Step {index}. In the last step, write "Final answer: <answer>"."""
+
 # --- the scored verdict (issue 21): a short check, then "Step i is correct" / "incorrect" scored ---
 
 SCORED_SYSTEM = "You are a math expert. A step is incorrect if its calculation is wrong, it misreads the problem, or it does not follow from the steps before it."
