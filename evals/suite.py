@@ -179,6 +179,27 @@ def load_suite(name: str) -> Suite:
         raise InvalidInput(f"suite file {path}: {problems}") from None
 
 
+def _packaged(suite: Suite) -> Suite | None:
+    """The packaged suite a run's suite was read from (<package>/evals/suites/NAME.toml), else None."""
+    source = Path(suite.source)
+    if suite.name not in suite_names() or source.parent.name != SUITES_DIR.name or \
+            source.parent.parent.name != SUITES_DIR.parent.name:
+        return None
+    return load_suite(suite.name)
+
+
+def with_packaged_members(suite: Suite) -> Suite:
+    """A packaged suite as run, with the members of the packaged file that no session has run yet added after
+    the others (in the file's order): the report of a `core` run lists every member of `core`, "not run"
+    where none began. A suite that does not ship is returned as is."""
+    packaged = _packaged(suite)
+    if packaged is None:
+        return suite
+    known = {m.id for m in suite.members}
+    missing = tuple(m for m in packaged.members if m.id not in known)
+    return suite.model_copy(update={"members": (*suite.members, *missing)}) if missing else suite
+
+
 def with_current_anchors(suite: Suite) -> Suite:
     """A suite as run, each member's report fields (anchors, headline metric, note, cost) taken from the
     packaged suite of the same name where what the member runs is unchanged.
@@ -187,11 +208,9 @@ def with_current_anchors(suite: Suite) -> Suite:
     value recorded later) reaches the reports of runs made before it. A member whose benchmark, options or
     sample changed since keeps what it ran with; a suite that does not ship (a file) is returned as is.
     """
-    source = Path(suite.source)  # a packaged suite was read from <package>/evals/suites/NAME.toml
-    if suite.name not in suite_names() or source.parent.name != SUITES_DIR.name or \
-            source.parent.parent.name != SUITES_DIR.parent.name:
+    packaged = _packaged(suite)
+    if packaged is None:
         return suite
-    packaged = load_suite(suite.name)
     current = {m.id: m for m in packaged.members}
     members = []
     for m in suite.members:

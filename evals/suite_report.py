@@ -13,6 +13,7 @@ item (McNemar's exact test for 0/1 scores, the sign test otherwise; evals/metric
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.metrics import PairedTest
 from ratiocinator.evals.report import Run, load_run, paired_scores
 from ratiocinator.evals.results import read_json
-from ratiocinator.evals.suite import Anchor, Suite, with_current_anchors
+from ratiocinator.evals.suite import Anchor, Suite, with_current_anchors, with_packaged_members
 from ratiocinator.evals.suite_run import SUITE_FILE
 from ratiocinator.evals.summary import Row
 
@@ -36,6 +37,7 @@ class SuiteRun:
     model: str | None
     runs: dict[str, Run | None]
     failed: dict[str, str]
+    workers: int | None = None  # of the latest session
 
     @property
     def label(self) -> str:
@@ -49,11 +51,75 @@ def load_suite_run(path: Path | str) -> SuiteRun:
         raise InvalidInput(f"{path} is not a suite directory (no {SUITE_FILE}); pass the --out folder of "
                            "`ratiocinator eval suite`")
     state = read_json(path / SUITE_FILE)
-    suite = with_current_anchors(Suite.model_validate(state["suite"]))  # figures found since the run count
+    # figures found since the run count; members no session has begun are listed as not run
+    suite = with_packaged_members(with_current_anchors(Suite.model_validate(state["suite"])))
     runs: dict[str, Run | None] = {}
     for m in suite.members:
         runs[m.id] = load_run(path / m.id) if (path / m.id / "config.json").is_file() else None
-    return SuiteRun(path=path, suite=suite, model=state.get("model"), runs=runs, failed=dict(state.get("failed") or {}))
+    sessions = state.get("sessions") or [{}]
+    return SuiteRun(path=path, suite=suite, model=state.get("model"), runs=runs, failed=dict(state.get("failed") or {}),
+                    workers=sessions[-1].get("workers"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuiteCost:
+    """What the finished items took (worker-seconds: the items' own seconds, summed) and what is left."""
+
+    items_done: int
+    seconds_done: float
+    items_left: int  # of the members begun
+    seconds_left: float  # those items at their member's measured seconds per item
+    no_rate: tuple[str, ...]  # members with no finished item: no rate to project
+    no_rate_items: int  # their planned items (a sample size: at most that many)
+
+
+def _planned(run: Run | None, sample: int | None) -> int | None:
+    """A member's item count: what its latest session planned (done before + to do), else the suite's sample."""
+    path = run.path / "sessions.jsonl" if run is not None else None
+    if path is not None and path.is_file():
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        if lines:
+            last = json.loads(lines[-1])
+            if "todo" in last and "done_before" in last:
+                return int(last["done_before"]) + int(last["todo"])
+    return sample
+
+
+def suite_cost(sr: SuiteRun) -> SuiteCost:
+    """The suite's measured cost: worker-seconds of the finished items, and the rest projected per member."""
+    done = seconds = left = unrated = 0
+    projected = 0.0
+    no_rate: list[str] = []
+    for m in sr.suite.members:
+        run = sr.runs.get(m.id)
+        s = run.summary if run is not None else None
+        n = s.n_items if s is not None else 0
+        done += n
+        seconds += s.seconds if s is not None else 0.0
+        rest = max((_planned(run, m.sample) or n) - n, 0)
+        if n and s is not None:
+            left += rest
+            projected += rest * s.seconds / n
+        elif rest or run is None:
+            no_rate.append(m.id)
+            unrated += rest
+    return SuiteCost(items_done=done, seconds_done=seconds, items_left=left, seconds_left=projected,
+                     no_rate=tuple(no_rate), no_rate_items=unrated)
+
+
+def cost_sentence(sr: SuiteRun) -> str:
+    """The cost in words: worker-hours so far and with the latest session's workers, and what is left."""
+    c = suite_cost(sr)
+    k = sr.workers or 1
+    text = (f"Cost: {c.items_done} items took {c.seconds_done / 3600:.1f} worker-hours (each item's own seconds, "
+            f"summed; {c.seconds_done / 3600 / k:.1f} h with {k} worker(s))")
+    if c.items_left:
+        text += (f"; {c.items_left} items left in the members begun, about {c.seconds_left / 3600:.1f} more "
+                 "worker-hours at their measured seconds per item")
+    if c.no_rate:
+        text += (f"; not begun, so no rate yet: {', '.join(c.no_rate)}"
+                 + (f" (at most {c.no_rate_items} items)" if c.no_rate_items else ""))
+    return text + "."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +231,7 @@ def suite_markdown(sr: SuiteRun, compare: SuiteRun | None = None, *, base: Path 
              f"{len(s.members)} members; samples seeded with {s.sample_seed} (the same items for every model). "
              "Values are means over the items with their 95 % interval (Wilson for 0/1 scores, bootstrap "
              "otherwise); gap = ours − anchor; an item that ended in an error counts as 0.", "",
+             cost_sentence(sr), "",
              "| member | metric | n | ours [95 % CI] | anchor | gap | tokens / item | s / item | errors | run |",
              "|---|---|---:|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
@@ -270,6 +337,7 @@ def suite_html(sr: SuiteRun, compare: SuiteRun | None = None, *, base: Path | No
              f"<h1>Suite {esc(sr.suite.name)} — {esc(sr.model or 'default model')}</h1>",
              f"<p>{esc(sr.suite.description)}. Means with 95 % intervals (Wilson for 0/1 scores, bootstrap "
              "otherwise); gap = ours − anchor.</p>",
+             f"<p>{esc(cost_sentence(sr))}</p>",
              '<p class="legend"><span class="dot">● ours, with its 95 % interval</span>'
              '<span class="anc">◆ anchor</span>'
              + (f'<span class="cmp">○ {esc(compare.label)}</span>' if compare is not None else "") + "</p>",

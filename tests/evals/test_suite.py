@@ -19,9 +19,15 @@ from ratiocinator.evals.metrics import mcnemar_exact, paired_test, sign_test
 from ratiocinator.evals.report import load_run, paired_markdown
 from ratiocinator.evals.results import load_results
 from ratiocinator.evals.runner import RunConfig, run
-from ratiocinator.evals.suite import load_suite, suite_names, with_current_anchors
+from ratiocinator.evals.suite import (
+    load_suite,
+    suite_names,
+    with_current_anchors,
+    with_packaged_members,
+)
 from ratiocinator.evals.suite_report import (
     load_suite_run,
+    suite_cost,
     suite_markdown,
     suite_rows,
     write_suite_report,
@@ -212,7 +218,17 @@ def test_a_suite_stops_on_ctrl_c_and_resumes_where_it_stopped(tmp_path: Path) ->
     with pytest.raises(KeyboardInterrupt):
         run_suite(suite, options, backend=_backend())
     assert len(load_results(out / "a" / "results.jsonl")) == 6
-    assert 0 < len(load_results(out / "b" / "results.jsonl")) <= 5
+    done_b = len(load_results(out / "b" / "results.jsonl"))
+    assert 0 < done_b <= 5
+    cost = suite_cost(load_suite_run(out))  # what is left, at b's own measured rate
+    assert (cost.items_done, cost.items_left, cost.no_rate) == (6 + done_b, 12 - done_b, ())
+    # a member not begun: no rate, its sample as the most it can be
+    unbegun = dataclasses.replace(load_suite_run(out), runs={"a": load_run(out / "a"), "b": None})
+    assert (suite_cost(unbegun).no_rate, suite_cost(unbegun).no_rate_items) == (("b",), 12)
+    assert "not begun, so no rate yet: b (at most 12 items)" in suite_markdown(unbegun)
+    b_rate = load_run(out / "b").summary.seconds / done_b
+    assert cost.seconds_left == pytest.approx((12 - done_b) * b_rate)
+    assert f"{12 - done_b} items left in the members begun" in suite_markdown(load_suite_run(out))
     with pytest.raises(InvalidInput, match="--resume"):
         run_suite(suite, options, backend=_backend())
     plans = plan_suite(suite, out)
@@ -356,6 +372,9 @@ def test_the_suite_report_puts_each_value_beside_its_anchor(tmp_path: Path) -> N
     assert float(cells[5]) == pytest.approx(value - 0.9, abs=1e-3)
     assert "| b | score [odd] |" in md and "0.250 [2]" in md
     assert "1. Somebody 2024, A Paper — a big model" in md
+    cost = suite_cost(load_suite_run(out))  # every sampled item done: nothing left
+    assert (cost.items_done, cost.items_left, cost.no_rate, cost.no_rate_items) == (18, 0, (), 0)
+    assert "Cost: 18 items took " in md and "with 1 worker(s))." in md
     other = _ran_suite(tmp_path, "t")
     _, html_path, text = write_suite_report(out, compare=other)
     assert "Paired comparison" in text and "mcnemar-exact" in text and "| b | score | 12 |" in text
@@ -605,6 +624,17 @@ def test_a_report_takes_anchors_found_after_the_run_from_the_packaged_suite() ->
     assert now.members[1].anchors == ()  # not the same member any more: keeps what it ran with
     private = run.model_copy(update={"name": "not-a-packaged-suite"})
     assert with_current_anchors(private) is private
+
+
+def test_a_report_lists_the_packaged_members_no_session_began(tmp_path: Path) -> None:
+    core = load_suite("core")
+    begun = core.model_copy(update={"members": core.members[3:1:-1]})  # two members, run in another order
+    listed = with_packaged_members(begun)
+    assert [m.id for m in listed.members] == [core.members[3].id, core.members[2].id] + [
+        m.id for m in core.members if m.id not in (core.members[2].id, core.members[3].id)]
+    assert with_packaged_members(core) is core
+    mine = begun.model_copy(update={"source": str(tmp_path / "core.toml")})  # a user's file: as it is
+    assert with_packaged_members(mine) is mine
 
 
 def test_a_private_suite_file_keeps_its_own_anchors_even_under_a_packaged_name(tmp_path: Path) -> None:
