@@ -204,36 +204,63 @@ def same_equation(a: str, b: str) -> bool:
 
 
 #: `numbers and operators = number`; the left side may start with a minus ("-5 + 37 = 32"), the right side is a
-#: number that no operator or symbol continues ("= 92n - 91n" is algebra, not a claim that the sum is 92)
+#: number that no operator or symbol continues ("= 92n - 91n", "= 10 - y", "= 3\\frac{1}{2}" are not claims
+#: that the left side is 92, 10 or 3)
 _ARITH = re.compile(
     r"(-?(?:\d+(?:\.\d+)?\s*[-+*/]\s*\(?)+\d+(?:\.\d+)?\)?)\s*=\s*(-?\d+(?:\.\d+)?)"
-    r"(?![\d.]*\s*[-+*/]\s*\d)(?![\d.]*[A-Za-z_(^])"
+    r"(?![\d.]*\s*[-+*/^]\s*[\w(\\{])(?![\d.]*[A-Za-z_(^\\{])"
 )
-#: "410 / 333 = 1 with a remainder of 77", "= 2 (quotient)": a whole quotient, not a claim that the fraction is 1
-#: (the word within the next 60 characters, before another "=": "= 6 full rotations with 90 degrees remaining")
-_REMAINDER = re.compile(r"[^=]{0,60}?\b(?:remainder|remaining|rem|R|quotient)\b", re.IGNORECASE)
-_QUOTIENT = re.compile(r"\d+\s*/\s*\d+")
+#: after a whole quotient, the remainder it leaves: "= 1 with a remainder of 77", "= 0 R 10", "= 4 rem 2"
+_REMAINDER = re.compile(r"[^=\d]{0,30}?\b(?:remainder|rem|R)\b\s*(?:of\s*)?(\d+)", re.IGNORECASE)
+#: "= 6 full rotations with 90 degrees remaining"
+_REMAINING = re.compile(r"[^=\d]{0,40}?\bwith\s+(\d+)[^=\d]{0,30}?\bremaining\b", re.IGNORECASE)
+#: "= 2 (quotient)": the whole part of the division, named so
+_QUOTIENT_WORD = re.compile(r"[^=\d]{0,20}?\bquotient\b", re.IGNORECASE)
+_WHOLE_DIVISION = re.compile(r"(\d+)\s*/\s*(\d+)")
 
 
 def _continues_an_expression(norm: str, start: int) -> bool:
     """Whether the claim found at `start` is the tail of a longer expression ("-40 - B + 10 + 4 = -25": not
     "10 + 4 = -25"; "x^{2} + 3 = 7": not "2 + 3 = 7"): a symbol, digit, bracket, brace or power sign right
-    before it, or an operator before the spaces."""
+    before it, or an operator, before the spaces, that follows an operand (a bullet "- 18 + 6 = 25" does not)."""
     before = norm[:start]
     if before and (before[-1].isalnum() or before[-1] in "._){^\\"):
         return True
     before = before.rstrip()
-    return bool(before) and before[-1] in "+-*/^"
+    if not before or before[-1] not in "+-*/^":
+        return False
+    operand = before[:-1].rstrip()
+    return bool(operand) and (operand[-1].isalnum() or operand[-1] in ")}")
 
 
-def _claims(text: str) -> list[tuple[str, str, bool]]:
-    """(left side, number, whether a remainder is named right after it) of each claim in a prose step."""
-    norm = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text).replace("\u2212", "-")  # 1,200 -> 1200; "7, x2" stays
+def _division(lhs: str, rhs: str, after: str, at: int) -> tuple[str, bool] | None:
+    """A whole-number division stated with its remainder or as the quotient, checked as such; else None."""
+    m = _WHOLE_DIVISION.fullmatch(lhs)
+    if m is None or "." in rhs or rhs.startswith("-"):
+        return None
+    a, b, q = int(m.group(1)), int(m.group(2)), int(rhs)
+    named = _REMAINDER.match(after, at) or _REMAINING.match(after, at)
+    if named is not None:
+        r = int(named.group(1))
+        return f"{lhs} = {rhs} remainder {r}", b != 0 and a == q * b + r and 0 <= r < b
+    if _QUOTIENT_WORD.match(after, at):
+        return f"{lhs} = {rhs} (the whole quotient)", b != 0 and a // b == q
+    return None
+
+
+def _normalized(text: str) -> str:
+    """A prose step with its numbers and operators in plain form (thousands commas, LaTeX products, spacing)."""
+    norm = re.sub(r"(?<=\d)(?:,|\{,\})(?=\d{3}(?!\d))", "", text).replace("\u2212", "-")  # 1,200 1{,}200
     norm = re.sub(r"\\times|×|\\cdot|·", "*", norm)
     norm = re.sub(r"(?<=\d)\s*x\s*(?=\d)", "*", norm).replace("÷", "/").replace("\\div", "/")
     norm = re.sub(r"\\text\{([^{}]*)\}", r" \1 ", norm)  # "\text{ remainder }": the words
-    norm = re.sub(r"\\[()\[\]]|\$", " ", norm)
-    return [(m.group(1).strip(), m.group(2), bool(_REMAINDER.match(norm, m.end())))
+    return re.sub(r"\\[()\[\],;:!]|\\q?quad|\$", " ", norm)
+
+
+def _claims(text: str) -> list[tuple[str, str, tuple[str, bool] | None]]:
+    """(left side, number, the whole-division reading when one applies) of each claim in a prose step."""
+    norm = _normalized(text)
+    return [(m.group(1).strip(), m.group(2), _division(m.group(1).strip(), m.group(2), norm, m.end()))
             for m in _ARITH.finditer(norm) if not _continues_an_expression(norm, m.start(1))]
 
 
@@ -247,10 +274,9 @@ def check_arithmetic(text: str) -> list[tuple[str, bool]]:
     import sympy as sp
 
     out = []
-    for lhs, rhs, remainder in _claims(text):
-        if remainder and _QUOTIENT.fullmatch(lhs) and "." not in rhs:  # whole-number division with a remainder
-            a, b = (int(x) for x in lhs.split("/"))
-            out.append((f"{lhs} = {rhs} (a whole quotient)", b != 0 and a // b == int(rhs)))
+    for lhs, rhs, division in _claims(text):
+        if division is not None:  # "410 / 333 = 1 with a remainder of 77": checked as whole-number division
+            out.append(division)
             continue
         # digits and operators only, so the in-process check cannot run away (no timeout needed)
         try:

@@ -4,15 +4,18 @@ In the paper's refinement the model rewrites the whole solution after the critiq
 On the core suite's Mr-GSM8K items the 0.5B's rewrites repeated the solution word for word in 5 of the 8
 items it refined, and no rewrite changed an answer (BENCHMARKS-suite.md, "mr-gsm8k-refine"). Here the steps
 before the first error stay as they are, in code; the model sees them, the wrong step and its critique, and
-writes that step again and the steps after it (REFINE_FROM_ERROR_PROMPT). A rewrite is drawn again (seeded,
-at `refine_temperature`, up to `refine_draws` draws in all) when its first step repeats the wrong one or
-sympy refutes an arithmetic claim in it (reasoning/symbolic_steps.check_arithmetic); when no draw passes,
+writes that step again and the steps after it (REFINE_FROM_ERROR_PROMPT); what it writes past an echo of the
+prompt is cut off, and steps it numbers before the wrong one (starting again from Step 1) are dropped. A
+rewrite is drawn again (seeded, at `refine_temperature`, up to `refine_draws` draws in all) when its first
+step begins with the wrong one or sympy refutes an arithmetic claim in it (reasoning/symbolic_steps.check_arithmetic); when no draw passes,
 the first is kept. The critique that follows judges the new steps as it judged the first ones.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from ratiocinator.models.types import Message, SamplingParams
 from ratiocinator.reasoning.critique.config import DeepCriticConfig
@@ -28,18 +31,46 @@ def refine_prompt(problem: str, steps: Sequence[str], k: int, critique: str) -> 
                                            critique=critique)
 
 
+#: where a small model's rewrite starts echoing the prompt back (the rest of that step is cut off there)
+ECHOES = ("The next step was written as", "A careful check found", "**Critique", "Critique of Step",
+          "The solution so far")
+_NUMBERED = re.compile(r"(?im)^\s*\**\s*Step\s*(\d+)\s*\**\s*[:.]")
+
+
+def rewritten_steps(text: str, k: int) -> list[str]:
+    """The steps of a rewrite from step k (0-based) on: echoes of the prompt cut off, and steps numbered before
+    k + 1 (the model starting again from Step 1) dropped, since the kept steps stay as they were."""
+    marks = list(_NUMBERED.finditer(text))
+    if marks:
+        pieces = [(int(m.group(1)), text[m.end():nxt.start() if nxt else len(text)])
+                  for m, nxt in zip(marks, [*marks[1:], None], strict=True)]
+        pieces = [(n, s) for n, s in pieces if n > k] or pieces
+    else:
+        pieces = [(0, s) for s in parse_steps(text)]
+    steps = []
+    for _, s in pieces:
+        cut = min((i for i in (s.find(e) for e in ECHOES) if i >= 0), default=len(s))
+        if s[:cut].strip():
+            steps.append(s[:cut].strip())
+    return steps
+
+
+def _plain(text: str) -> str:
+    return " ".join(strip_step(text).split())
+
+
 def rewrite_problem(wrong: str, rewrite: list[str]) -> str | None:
     """Why a rewrite (its steps from the wrong one on) is drawn again, or None when it is taken."""
     if not rewrite:
         return "no step"
     first = strip_step(rewrite[0])
-    if " ".join(first.split()) == " ".join(strip_step(wrong).split()):
+    if _plain(first).startswith(_plain(wrong)):
         return "repeats the wrong step"
     refuted = [claim for claim, ok in check_arithmetic(first) if not ok]
     return f"sympy refutes {refuted[0]}" if refuted else None
 
 
-def refine_from_error(backend, cfg: DeepCriticConfig, problem: str, steps: Sequence[str], k: int,
+def refine_from_error(backend: Any, cfg: DeepCriticConfig, problem: str, steps: Sequence[str], k: int,
                       critique: str, max_tokens: int) -> list[str]:
     """The solution with steps[:k] kept and the model's checked rewrite from step k on."""
     messages = [Message(role="user", content=refine_prompt(problem, steps, k, critique))]
@@ -48,7 +79,7 @@ def refine_from_error(backend, cfg: DeepCriticConfig, problem: str, steps: Seque
         params = SamplingParams(temperature=0.0, max_tokens=max_tokens) if draw == 0 else SamplingParams(
             temperature=cfg.refine_temperature, max_tokens=max_tokens, seed=cfg.seed + draw)
         (c,) = backend.generate([messages], params)
-        rewrite = parse_steps(c.text)
+        rewrite = rewritten_steps(c.text, k)
         first = rewrite if first is None else first
         if rewrite_problem(steps[k], rewrite) is None:
             return [*steps[:k], *rewrite]

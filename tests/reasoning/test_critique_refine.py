@@ -7,7 +7,12 @@ import re
 from ratiocinator.evals.benchmark import options_identity
 from ratiocinator.models.scripted import ScriptedBackend
 from ratiocinator.reasoning.critique import DeepCriticConfig, run
-from ratiocinator.reasoning.critique.refine import refine_from_error, refine_prompt, rewrite_problem
+from ratiocinator.reasoning.critique.refine import (
+    refine_from_error,
+    refine_prompt,
+    rewrite_problem,
+    rewritten_steps,
+)
 
 PROBLEM = "Sue has 18 flamingos and gets 6 more, then 4 more. How many now?"
 STEPS = ["Sue starts with 18.", "She gets 6 more: 18 + 6 = 25.", "Then 4 more: 25 + 4 = 29.", "Final answer: 29"]
@@ -27,6 +32,17 @@ def test_a_rewrite_is_redrawn_when_it_repeats_the_step_or_sympy_refutes_it() -> 
     assert rewrite_problem(STEPS[1], ["She gets 6 more: 18 + 6 = 23."]) == "sympy refutes 18 + 6 = 23"
     assert rewrite_problem(STEPS[1], []) == "no step"
     assert rewrite_problem(STEPS[1], ["She gets 6 more: 18 + 6 = 24.", "Final answer: 28"]) is None
+
+
+def test_a_rewrite_loses_its_echoes_of_the_prompt_and_its_restarted_steps() -> None:
+    echoed = ("Step 2: She gets 6 more: 18 + 6 = 25.\nA careful check found it wrong:\n**Critique of Step 2** ...\n"
+              "Step 3: Final answer: 29")
+    assert rewritten_steps(echoed, 1) == ["She gets 6 more: 18 + 6 = 25.", "Final answer: 29"]
+    assert rewrite_problem(STEPS[1], rewritten_steps(echoed, 1)) == "repeats the wrong step"
+    restarted = "Step 1: Sue starts with 18.\nStep 2: 18 + 6 = 24.\nStep 3: 24 + 4 = 28.\nStep 4: Final answer: 28"
+    assert rewritten_steps(restarted, 1) == ["18 + 6 = 24.", "24 + 4 = 28.", "Final answer: 28"]
+    assert rewritten_steps("18 + 6 = 24.\nFinal answer: 28", 1) == ["18 + 6 = 24.", "Final answer: 28"]  # unnumbered
+    assert rewrite_problem(STEPS[1], ["She gets 6 more: 18 + 6 = 25. So she has 25."]) == "repeats the wrong step"
 
 
 def test_the_first_passing_draw_is_taken_after_the_kept_steps() -> None:

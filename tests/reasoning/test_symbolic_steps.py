@@ -29,6 +29,16 @@ from ratiocinator.reasoning.symbolic_steps import arithmetic_claims, check_arith
         # a list's comma is not a thousands separator: "7, x2" is not "7*2" (math-617)
         ("we plug in x1 = -3, y1 = 7, x2 = 2, y2 = 9", []),
         ("(a + b) - 5 + 3 = 8", []),
+        # a bullet is not an operator: the claim after it is read
+        ("- 18 + 6 = 25", [("18 + 6", "25")]),
+        ("* 18 + 6 = 25", [("18 + 6", "25")]),
+        # an expression on the right, whatever follows its operator (not only a digit)
+        ("5 + 3 = 10 - y", []),
+        ("2 * 3 = 12 * x / 2", []),
+        ("3 + 4 = 10 - (x + 3)", []),
+        ("\\[ 7 / 2 = 3\\frac{1}{2} \\]", []),
+        ("1,200 + 300 = 1{,}500", [("1200 + 300", "1500")]),
+        ("\\( 10 \\div 13 = 0\\, \\text{R}\\, 10 \\)", [("10 / 13", "0")]),
         # chained equalities: each link after the first is checked on its own
         ("3 + 3 = 6 and 6 + 2 = 8", [("3 + 3", "6"), ("6 + 2", "8")]),
         ("3 + 3 = 6 + 2 = 8", [("6 + 2", "8")]),
@@ -46,11 +56,18 @@ def test_check_arithmetic_confirms_and_refutes() -> None:
 
 def test_a_whole_quotient_with_its_remainder_is_checked_as_one() -> None:
     assert check_arithmetic("First, \\(410 \\div 333 = 1\\) with a remainder of \\(77\\).") == [
-        ("410 / 333 = 1 (a whole quotient)", True)]
-    assert check_arithmetic("\\[18 \\div 4 = 4 \\text{ remainder } 2 \\]") == [("18 / 4 = 4 (a whole quotient)", True)]
-    assert check_arithmetic("19 / 4 = 5 remainder 3") == [("19 / 4 = 5 (a whole quotient)", False)]
+        ("410 / 333 = 1 remainder 77", True)]
+    assert check_arithmetic("\\[18 \\div 4 = 4 \\text{ remainder } 2 \\]") == [("18 / 4 = 4 remainder 2", True)]
+    assert check_arithmetic("19/4=4 r 3") == [("19/4 = 4 remainder 3", True)]
+    assert check_arithmetic("19/4=4 r 5") == [("19/4 = 4 remainder 5", False)]  # the remainder is checked too
+    assert check_arithmetic("19 / 4 = 5 remainder 3") == [("19 / 4 = 5 remainder 3", False)]
     assert check_arithmetic("19 / 4 = 4 apples") == [("19 / 4 = 4", False)]  # no remainder named: the fraction
-    assert check_arithmetic("2250 \\div 360 = 6 \\text{ full rotations with } 90 \\text{ degrees remaining}")[0][1]
-    assert check_arithmetic("\\[ 2863 \\div 1344 = 2 \\quad \\text{remainder} \\quad 175 \\]")[0][1]
+    assert check_arithmetic("2250 \\div 360 = 6 \\text{ full rotations with } 90 \\text{ degrees remaining}") == [
+        ("2250 / 360 = 6 remainder 90", True)]
+    assert check_arithmetic("\\[ 2863 \\div 1344 = 2 \\quad \\text{(quotient)} \\]") == [
+        ("2863 / 1344 = 2 (the whole quotient)", True)]
+    # "remaining" elsewhere in the sentence is not a remainder of this division
+    assert check_arithmetic("He spends 50 / 4 = 12 dollars per week, and has 10 dollars remaining.") == [
+        ("50 / 4 = 12", False)]
     # a remainder named after another claim belongs to that one
     assert check_arithmetic("19 / 4 = 4 and 8 = 9 - 1, remainder 3")[0] == ("19 / 4 = 4", False)
