@@ -22,7 +22,7 @@ from pathlib import Path
 from ratiocinator.errors import InvalidInput
 from ratiocinator.evals.metrics import PairedTest
 from ratiocinator.evals.report import Run, load_run, paired_scores
-from ratiocinator.evals.results import read_json
+from ratiocinator.evals.results import SESSIONS_FILE, read_json
 from ratiocinator.evals.suite import Anchor, Suite, with_current_anchors, with_packaged_members
 from ratiocinator.evals.suite_run import SUITE_FILE
 from ratiocinator.evals.summary import Row
@@ -70,24 +70,27 @@ class SuiteCost:
     items_left: int  # of the members begun
     seconds_left: float  # those items at their member's measured seconds per item
     no_rate: tuple[str, ...]  # members with no finished item: no rate to project
-    no_rate_items: int  # their planned items (a sample size: at most that many)
+    no_rate_items: int | None  # their planned items (sample sizes: at most that many); None: a member has no sample
 
 
 def _planned(run: Run | None, sample: int | None) -> int | None:
     """A member's item count: what its latest session planned (done before + to do), else the suite's sample."""
-    path = run.path / "sessions.jsonl" if run is not None else None
+    path = run.path / SESSIONS_FILE if run is not None else None
     if path is not None and path.is_file():
         lines = [line for line in path.read_text().splitlines() if line.strip()]
-        if lines:
-            last = json.loads(lines[-1])
-            if "todo" in last and "done_before" in last:
-                return int(last["done_before"]) + int(last["todo"])
+        try:
+            last = json.loads(lines[-1]) if lines else {}
+        except json.JSONDecodeError:  # a line cut off by a killed writer: the sample says as much
+            last = {}
+        if "todo" in last and "done_before" in last:
+            return int(last["done_before"]) + int(last["todo"])
     return sample
 
 
 def suite_cost(sr: SuiteRun) -> SuiteCost:
     """The suite's measured cost: worker-seconds of the finished items, and the rest projected per member."""
-    done = seconds = left = unrated = 0
+    done = seconds = left = 0
+    unrated: int | None = 0
     projected = 0.0
     no_rate: list[str] = []
     for m in sr.suite.members:
@@ -102,7 +105,8 @@ def suite_cost(sr: SuiteRun) -> SuiteCost:
             projected += rest * s.seconds / n
         elif rest or run is None:
             no_rate.append(m.id)
-            unrated += rest
+            planned = _planned(run, m.sample)
+            unrated = None if unrated is None or planned is None else unrated + rest
     return SuiteCost(items_done=done, seconds_done=seconds, items_left=left, seconds_left=projected,
                      no_rate=tuple(no_rate), no_rate_items=unrated)
 
@@ -117,7 +121,7 @@ def cost_sentence(sr: SuiteRun) -> str:
         text += (f"; {c.items_left} items left in the members begun, about {c.seconds_left / 3600:.1f} more "
                  "worker-hours at their measured seconds per item")
     if c.no_rate:
-        text += (f"; not begun, so no rate yet: {', '.join(c.no_rate)}"
+        text += (f"; no item finished yet, so no rate: {', '.join(c.no_rate)}"
                  + (f" (at most {c.no_rate_items} items)" if c.no_rate_items else ""))
     return text + "."
 

@@ -6,12 +6,14 @@ with Large Language Models" generates its test derivations with a symbolic engin
 derivation under a grammar, sympy checks every line, the first invalid line is fed back
 (reasoning/derivation/, registry `derivation`; its config is the option `config`). Score: the last attempt
 shows none of the paper's three error kinds (every line follows, none is irrelevant, no step is skipped)
-and ends at the goal; `first_valid` the same before any feedback; `sound` the last attempt with skipped
+and ends at the goal; `first_complete` the same before any feedback; `sound` the last attempt with skipped
 steps allowed (every line follows and the last states the goal: a jump straight to the goal, which the
 goal written in the prompt makes easy, is sound but not a derivation). Error kinds in the first attempt,
 as the share of derivations showing them: `wrong` (a line that does not follow), `irrelevant` (a restated
 definition or a repeat), `skipped` (fewer lines than the known derivation has operations); `reaches_goal`
-whether its last line states the goal.
+whether its last line states the goal; `first_valid` every line of the first attempt follows and it ends at the
+goal, skipped steps allowed. Until session 21 the score was `sound`: records made before then carry it as their
+score, and resuming such a run would mix the two.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class DerivationBenchOptions(BaseModel):
 
 class DerivationBench(Benchmark):
     name = "derivation"
-    description = "model-written derivations checked line by line by sympy (generated items): valid share, error kinds"
+    description = "model-written derivations checked line by line by sympy (generated items): complete share, error kinds"
     needs_model = True
     method = "derivation"
     Options = DerivationBenchOptions
@@ -69,7 +71,8 @@ class DerivationBench(Benchmark):
         first = result.attempts[0]
         last = result.attempts[-1]
         metrics = {
-            "first_valid": float(first.complete),
+            "first_valid": float(first.fully_valid),
+            "first_complete": float(first.complete),
             "sound": float(last.fully_valid),
             "wrong": float(first.wrong > 0),
             "irrelevant": float(first.irrelevant > 0),

@@ -1,4 +1,4 @@
-"""Checked derivations as a LangGraph graph: write -> (feedback -> write | end); and `run`, its entry point.
+"""Checked derivations as LangGraph graphs: write -> (feedback -> write | end), or one line per reply; and `run`.
 
 Paper: "Generating Mathematical Derivations with Large Language Models" (Meadows, Valentino, Teney,
 Freitas, 2023). Items come from a symbolic engine with a known derivation

@@ -11,7 +11,7 @@ check.check_lines does). The line taken is the valid new line drawn most often (
 among equals: agreement between draws is the model's confidence); a draw that states the goal has no
 preference, since a jump to the goal skips steps (the benchmark counts that as an error). The
 derivation ends at the goal, after `max_steps` lines, or when no candidate is a valid new line: the greedy
-draw is then kept, so the record shows the line that broke the chain. The attempt is checked once more as a
+draw is then kept (unless it is empty), so the record shows the line that broke the chain. The attempt is checked once more as a
 whole by check_lines, so both modes are scored by the same checker.
 """
 

@@ -225,7 +225,9 @@ def test_a_suite_stops_on_ctrl_c_and_resumes_where_it_stopped(tmp_path: Path) ->
     # a member not begun: no rate, its sample as the most it can be
     unbegun = dataclasses.replace(load_suite_run(out), runs={"a": load_run(out / "a"), "b": None})
     assert (suite_cost(unbegun).no_rate, suite_cost(unbegun).no_rate_items) == (("b",), 12)
-    assert "not begun, so no rate yet: b (at most 12 items)" in suite_markdown(unbegun)
+    assert "no item finished yet, so no rate: b (at most 12 items)" in suite_markdown(unbegun)
+    (out / "b" / "sessions.jsonl").write_text('{"done_before": 0, "todo"')  # a line cut off: the sample counts
+    assert suite_cost(load_suite_run(out)).items_left == 12 - done_b
     b_rate = load_run(out / "b").summary.seconds / done_b
     assert cost.seconds_left == pytest.approx((12 - done_b) * b_rate)
     assert f"{12 - done_b} items left in the members begun" in suite_markdown(load_suite_run(out))

@@ -151,6 +151,6 @@ def test_derivation_benchmark_counts_error_kinds_of_the_first_attempt():
     # a derivation that jumps to the goal is sound but not complete: it scores 0
     jump = bench.run(items[0], Context(backend=ScriptedBackend([f"{known[1]}\n{known[-1]}\n"])))
     assert jump.metrics["sound"] == 1.0 and jump.metrics["skipped"] == 1.0
-    assert jump.score == 0.0 and jump.metrics["first_valid"] == 0.0
+    assert jump.score == 0.0 and jump.metrics["first_complete"] == 0.0 and jump.metrics["first_valid"] == 1.0
     assert outcome.output["verdict"]["status"] == "verified"
     assert outcome.completion_tokens > 0 and outcome.prompt_tokens > 0
