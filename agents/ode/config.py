@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from ratiocinator.kit import MethodConfig
+from ratiocinator.kit import IDENTITY_WHEN_SET, MethodConfig
 
 
 class ODEConfig(MethodConfig):
@@ -31,3 +31,9 @@ class ODEConfig(MethodConfig):
         10.0, gt=0, description="seconds for sympy dsolve before the numeric fallback"
     )
     numeric_timeout: float = Field(10.0, gt=0, description="seconds for scipy solve_ivp")
+    example_check: bool = Field(
+        False,
+        json_schema_extra=IDENTITY_WHEN_SET,
+        description="an ODE with the worked example's numbers that the problem does not state goes back to "
+        "the model as an error (agents/ode/numbers.py)",
+    )

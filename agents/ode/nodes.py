@@ -13,6 +13,7 @@ from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
 from ratiocinator.agents.ode.config import ODEConfig
+from ratiocinator.agents.ode.numbers import copied_from_example
 from ratiocinator.agents.ode.prompts import fix_messages, messages
 from ratiocinator.agents.ode.result import ODEAttempt
 from ratiocinator.agents.ode.solve import solve_ode
@@ -32,8 +33,9 @@ class ODEState(TypedDict, total=False):
     round: int
 
 
-def attempt(c: Completion, round_: int, config: ODEConfig) -> ODEAttempt:
-    """Solve the ODE the model wrote; a cut-off, invalid or unsolvable one becomes an error the model can act on."""
+def attempt(c: Completion, round_: int, config: ODEConfig, problem: str | None = None) -> ODEAttempt:
+    """Solve the ODE the model wrote; a cut-off, invalid, copied (config.example_check, given the problem) or
+    unsolvable one becomes an error the model can act on."""
     if c.finish_reason == "length":
         return ODEAttempt(
             round=round_,
@@ -41,7 +43,14 @@ def attempt(c: Completion, round_: int, config: ODEConfig) -> ODEAttempt:
             error=f"cut off after {c.completion_tokens} tokens; be shorter",
         )
     try:
-        value, method = solve_ode(ODESpec.model_validate_json(c.text), config)
+        spec = ODESpec.model_validate_json(c.text)
+        copied = copied_from_example(spec, problem) if config.example_check and problem else []
+        if copied:
+            listed = ", ".join(f"{x:g}" for x in copied)
+            return ODEAttempt(round=round_, spec=c.text, error=f"{listed} {'is' if len(copied) == 1 else 'are'} "
+                              "the worked example's numbers, not this problem's: model this problem with the "
+                              "numbers it states")
+        value, method = solve_ode(spec, config)
     except ValidationError as exc:
         return ODEAttempt(
             round=round_, spec=c.text, error=f"invalid JSON: {exc.errors()[0]['msg']}"
@@ -59,7 +68,7 @@ def write(state: ODEState, runtime: Ctx) -> dict[str, Any]:
     """The model writes the ODE (greedy, under ODESpec's schema); the solvers compute the value."""
     cfg = runtime.context.config
     (c,) = runtime.context.backend.generate([messages(state["problem"])], _params(cfg))
-    return {"attempts": [attempt(c, 0, cfg)], "round": 0}
+    return {"attempts": [attempt(c, 0, cfg, state["problem"])], "round": 0}
 
 
 def fix(state: ODEState, runtime: Ctx) -> dict[str, Any]:
@@ -72,7 +81,7 @@ def fix(state: ODEState, runtime: Ctx) -> dict[str, Any]:
     )
     prompt = fix_messages(state["problem"], last.spec, last.error)
     (c,) = runtime.context.backend.generate([prompt], params)
-    return {"attempts": [*state["attempts"], attempt(c, round_, cfg)], "round": round_}
+    return {"attempts": [*state["attempts"], attempt(c, round_, cfg, state["problem"])], "round": round_}
 
 
 def route(state: ODEState, runtime: Ctx) -> Literal["fix", "__end__"]:
