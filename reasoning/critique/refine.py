@@ -13,14 +13,18 @@ the first is kept. The critique that follows judges the new steps as it judged t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from ratiocinator.models.types import Message, SamplingParams
 from ratiocinator.reasoning.critique.config import DeepCriticConfig
 from ratiocinator.reasoning.critique.prompts import REFINE_FROM_ERROR_PROMPT
-from ratiocinator.reasoning.critique.steps import format_solution, parse_steps, strip_step
+from ratiocinator.reasoning.critique.steps import (
+    format_solution,
+    numbered_steps,
+    parse_steps,
+    strip_step,
+)
 from ratiocinator.reasoning.symbolic_steps import check_arithmetic
 
 
@@ -34,19 +38,13 @@ def refine_prompt(problem: str, steps: Sequence[str], k: int, critique: str) -> 
 #: where a small model's rewrite starts echoing the prompt back (the rest of that step is cut off there)
 ECHOES = ("The next step was written as", "A careful check found", "**Critique", "Critique of Step",
           "The solution so far")
-_NUMBERED = re.compile(r"(?im)^\s*\**\s*Step\s*(\d+)\s*\**\s*[:.]")
 
 
 def rewritten_steps(text: str, k: int) -> list[str]:
     """The steps of a rewrite from step k (0-based) on: echoes of the prompt cut off, and steps numbered before
     k + 1 (the model starting again from Step 1) dropped, since the kept steps stay as they were."""
-    marks = list(_NUMBERED.finditer(text))
-    if marks:
-        pieces = [(int(m.group(1)), text[m.end():nxt.start() if nxt else len(text)])
-                  for m, nxt in zip(marks, [*marks[1:], None], strict=True)]
-        pieces = [(n, s) for n, s in pieces if n > k] or pieces
-    else:
-        pieces = [(0, s) for s in parse_steps(text)]
+    numbered = numbered_steps(text)
+    pieces = [(n, s) for n, s in numbered if n > k] or numbered or [(0, s) for s in parse_steps(text)]
     steps = []
     for _, s in pieces:
         cut = min((i for i in (s.find(e) for e in ECHOES) if i >= 0), default=len(s))

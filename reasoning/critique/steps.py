@@ -20,10 +20,20 @@ def format_solution(steps: Sequence[str]) -> str:
     return "\n".join(f"Step {i}: {strip_step(s)}" for i, s in enumerate(steps, 1))
 
 
+_HEADING = re.compile(r"(?im)^\s*\**\s*Step\s*(\d+)\s*\**\s*[:.]")
+
+
+def numbered_steps(text: str) -> list[tuple[int, str]]:
+    """The "Step i:" paragraphs of a generated solution with their numbers, as written (empty ones dropped)."""
+    marks = list(_HEADING.finditer(text))
+    ends = [m.start() for m in marks[1:]] + [len(text)] if marks else []
+    pieces = [(int(m.group(1)), text[m.end():end].strip()) for m, end in zip(marks, ends, strict=True)]
+    return [(n, s) for n, s in pieces if s]
+
+
 def parse_steps(text: str) -> list[str]:
     """Steps of a generated solution: the "Step i:" paragraphs, else the non-empty lines."""
-    parts = re.split(r"(?im)^\s*\**\s*Step\s*\d+\s*\**\s*[:.]", text)
-    steps = [p.strip() for p in parts[1:] if p.strip()]
+    steps = [s for _, s in numbered_steps(text)]
     return steps or [line.strip() for line in text.splitlines() if line.strip()]
 
 
