@@ -6,7 +6,7 @@ FreedomIntelligence/Mamo).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -31,6 +31,20 @@ class ODEConfig(MethodConfig):
         10.0, gt=0, description="seconds for sympy dsolve before the numeric fallback"
     )
     numeric_timeout: float = Field(10.0, gt=0, description="seconds for scipy solve_ivp")
+    translation: Literal["whole", "stepwise"] = Field(
+        "whole",
+        json_schema_extra=IDENTITY_WHEN_SET,
+        description="whole: the ODE as one JSON generation, errors sent back (correction_rounds). stepwise: "
+        "small grammar-constrained decisions (the unknown, each sentence's terms of the rate, each number's "
+        "condition, what is asked), drawn greedily and `samples` more times, every candidate ODE solved with its "
+        "unknown constant fitted to the conditions, the value voted (agents/ode/stepwise.py)",
+    )
+    samples: int = Field(4, ge=0, le=16, json_schema_extra=IDENTITY_WHEN_SET,
+                         description="stepwise: sampled draws of every decision beside the greedy one")
+    sample_temperature: float = Field(0.7, gt=0.0, json_schema_extra=IDENTITY_WHEN_SET,
+                                      description="stepwise: temperature of the sampled draws")
+    step_tokens: int = Field(48, ge=8, json_schema_extra=IDENTITY_WHEN_SET,
+                             description="stepwise: tokens of one decision")
     example_check: bool = Field(
         False,
         json_schema_extra=IDENTITY_WHEN_SET,

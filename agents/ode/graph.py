@@ -20,7 +20,8 @@ from langgraph.graph import END, START, StateGraph
 import ratiocinator.agents.ode.nodes as nodes
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.result import ODEAttempt, ODEResult
-from ratiocinator.agents.ode.spec import ODESpec
+from ratiocinator.agents.ode.spec import FittedSpec, ODESpec
+from ratiocinator.agents.ode.stepwise import vote
 from ratiocinator.kit import (
     MethodContext,
     Verdict,
@@ -53,8 +54,9 @@ def run(text: str, *, backend: Any, config: ODEConfig | None = None) -> ODEResul
     cfg = resolve_config(config, ODEConfig)
     state, usage = invoke(build_graph(), {"problem": text}, backend=backend, config=cfg)
     attempts = tuple(state["attempts"])
-    last = attempts[-1]
-    spec = ODESpec.model_validate_json(last.spec) if last.value is not None else None
+    last = attempts[state.get("chosen", -1)]
+    kind = FittedSpec if cfg.translation == "stepwise" else ODESpec
+    spec = kind.model_validate_json(last.spec) if last.value is not None else None
     answer = (
         f"{spec.quantity} at {spec.variable} = {spec.at:g} is {last.value:.6g} ({last.method})"
         if spec is not None and last.value is not None
@@ -69,17 +71,26 @@ def run(text: str, *, backend: Any, config: ODEConfig | None = None) -> ODEResul
         rounds=state["round"],
         initial_value=attempts[0].value,
         attempts=attempts,
-        verdict=_verdict(last, len(attempts)),
+        verdict=_verdict(last, len(attempts), _agreeing(attempts, last) if cfg.translation == "stepwise" else 0),
         usage=usage,
     )
 
 
-def _verdict(last: ODEAttempt, tries: int) -> Verdict:
+def _agreeing(attempts: tuple[ODEAttempt, ...], chosen: ODEAttempt) -> int:
+    return vote(list(attempts))[1] if chosen.value is not None else 0
+
+
+def _verdict(last: ODEAttempt, tries: int, agreeing: int = 0) -> Verdict:
     unchecked = "the ODE itself was not checked against your text"
+    if agreeing:
+        unchecked += f" ({agreeing} of {tries} stepwise drafts reach this value)"
     if last.value is None:
         return failed(f"no ODE the model wrote could be solved in {tries} attempts (the last: {last.error})")
     if last.method == "dsolve":
         return verified(f"the value of the ODE below, computed exactly by sympy's dsolve; {unchecked}")
+    if last.method == "fitted":
+        return unverified("the value of the ODE below, solved by sympy's dsolve with its unknown constant fitted "
+                          f"to the stated conditions numerically (nsolve); {unchecked}")
     return unverified(
         "the value of the ODE below, integrated numerically by scipy's solve_ivp (relative tolerance "
         f"1e-10) after dsolve failed; not exact, and {unchecked}"

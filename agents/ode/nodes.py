@@ -18,6 +18,7 @@ from ratiocinator.agents.ode.prompts import fix_messages, messages
 from ratiocinator.agents.ode.result import ODEAttempt
 from ratiocinator.agents.ode.solve import solve_ode
 from ratiocinator.agents.ode.spec import ODEError, ODESpec
+from ratiocinator.agents.ode.stepwise import translate
 from ratiocinator.kit import MethodContext
 from ratiocinator.models.types import Completion, SamplingParams
 from ratiocinator.solvers.deadline import DeadlineExceeded
@@ -31,6 +32,7 @@ class ODEState(TypedDict, total=False):
     problem: str
     attempts: list[ODEAttempt]
     round: int
+    chosen: int  # stepwise: the attempt the vote chose (else the last)
 
 
 def attempt(c: Completion, round_: int, config: ODEConfig, problem: str | None = None) -> ODEAttempt:
@@ -65,8 +67,11 @@ def _params(config: ODEConfig) -> SamplingParams:
 
 
 def write(state: ODEState, runtime: Ctx) -> dict[str, Any]:
-    """The model writes the ODE (greedy, under ODESpec's schema); the solvers compute the value."""
+    """The model writes the ODE (greedy, under ODESpec's schema; or stepwise, voted); the solvers compute the value."""
     cfg = runtime.context.config
+    if cfg.translation == "stepwise":
+        attempts, chosen = translate(state["problem"], runtime.context.backend.generate, cfg)
+        return {"attempts": attempts, "round": 0, "chosen": chosen}
     (c,) = runtime.context.backend.generate([messages(state["problem"])], _params(cfg))
     return {"attempts": [attempt(c, 0, cfg, state["problem"])], "round": 0}
 
@@ -85,6 +90,8 @@ def fix(state: ODEState, runtime: Ctx) -> dict[str, Any]:
 
 
 def route(state: ODEState, runtime: Ctx) -> Literal["fix", "__end__"]:
-    """Fix while the last attempt has no value and rounds are left."""
+    """Fix while the last attempt has no value and rounds are left (stepwise: its draws instead of fixes)."""
+    if runtime.context.config.translation == "stepwise":
+        return END
     limit = runtime.context.config.correction_rounds
     return "fix" if state["attempts"][-1].value is None and state["round"] < limit else END

@@ -83,10 +83,10 @@ def _relation(text: str, where: str) -> tuple[str, str]:
 
 
 def _names(spec: ODESpec) -> tuple[str, list[str]]:
-    """The independent variable and the unknown functions, each a plain identifier."""
+    """The independent variable and the unknown functions, each a plain identifier (unknown constants too)."""
     var = spec.variable.strip()
     names = [f.strip() for f in spec.functions]
-    for n in [var, *names]:
+    for n in [var, *names, *parameters(spec)]:
         if not _NAME.fullmatch(n) or n in _MATH or keyword.iskeyword(n) or hasattr(builtins, n):
             raise ODEError(f"name {n!r}: functions and the variable must be plain identifiers")
     return var, names
@@ -138,6 +138,11 @@ def _initial_conditions(spec: ODESpec, names: list[str], t: Any, funcs: dict[str
     return ics
 
 
+def parameters(spec: ODESpec) -> list[str]:
+    """The unknown constants a stepwise ODE names (FittedSpec), none for one the model wrote whole."""
+    return [p.strip() for p in getattr(spec, "parameters", [])]
+
+
 def parse(spec: ODESpec) -> Parsed:
     """(t, functions, equations, initial conditions for dsolve, quantity) as sympy objects."""
     import sympy as sp
@@ -145,8 +150,9 @@ def parse(spec: ODESpec) -> Parsed:
     var, names = _names(spec)
     t = sp.Symbol(var, real=True)
     funcs = {n: sp.Function(n) for n in names}
-    local = {var: t, **funcs, "ln": sp.log, "E": sp.E, "pi": sp.pi, "Derivative": sp.Derivative}
-    allowed = {var, *names, *_MATH}
+    consts = {p: sp.Symbol(p, real=True) for p in parameters(spec)}
+    local = {var: t, **funcs, **consts, "ln": sp.log, "E": sp.E, "pi": sp.pi, "Derivative": sp.Derivative}
+    allowed = {var, *names, *consts, *_MATH}
     equations = _equations(spec, names, var, allowed, local)
     ics = _initial_conditions(spec, names, t, funcs, allowed, local)
     quantity = _expr(

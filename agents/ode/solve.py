@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ratiocinator.agents.ode.config import ODEConfig
-from ratiocinator.agents.ode.parse import parse
-from ratiocinator.agents.ode.spec import ODEError, ODEMethod, ODESpec
+from ratiocinator.agents.ode.fit import fitted_value
+from ratiocinator.agents.ode.parse import parameters, parse
+from ratiocinator.agents.ode.spec import FittedSpec, ODEError, ODEMethod, ODESpec
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.deadline import call_with_deadline
 
@@ -138,7 +139,8 @@ def _say(exc: BaseException) -> str:
 
 
 def solve_ode(spec: ODESpec, config: ODEConfig | None = None) -> tuple[float, ODEMethod]:
-    """The quantity at the point: sympy dsolve in a bounded child process, else scipy solve_ivp."""
+    """The quantity at the point: sympy dsolve in a bounded child process (a FittedSpec's constants fitted
+    to its conditions), else scipy solve_ivp."""
     config = config or ODEConfig()
     try:
         parse(spec)  # parse errors are reported as they are, not hidden behind the fallback
@@ -146,10 +148,12 @@ def solve_ode(spec: ODESpec, config: ODEConfig | None = None) -> tuple[float, OD
         raise
     except Exception as exc:  # sympy raises many kinds of errors on text it cannot make sense of
         raise ODEError(f"the ODE cannot be read: {type(exc).__name__}: {exc}") from None
+    exact: Callable[[ODESpec], float] = _dsolve
+    method: ODEMethod = "dsolve"
+    if isinstance(spec, FittedSpec):  # stepwise: constants fitted to conditions at any points (fit.py)
+        exact, method = fitted_value, ("fitted" if parameters(spec) else "dsolve")
     try:
-        return call_with_deadline(
-            lambda: _dsolve(spec), config.dsolve_timeout, what="dsolve"
-        ), "dsolve"
+        return call_with_deadline(lambda: exact(spec), config.dsolve_timeout, what="dsolve"), method
     # any failure of dsolve (a form it cannot solve, its deadline, a sympy error): integrate numerically
     except Exception as first:
         try:

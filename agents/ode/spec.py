@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.errors import InvalidInput
 
-#: which solver gave the value: sympy's dsolve (exact) or scipy's solve_ivp (numeric)
-ODEMethod = Literal["dsolve", "numeric"]
+#: which solver gave the value: sympy's dsolve (exact), dsolve with an unknown constant fitted to the
+#: conditions numerically (fitted, agents/ode/fit.py) or scipy's solve_ivp (numeric)
+ODEMethod = Literal["dsolve", "fitted", "numeric"]
 
 
 class ODESpec(BaseModel):
@@ -23,6 +24,15 @@ class ODESpec(BaseModel):
     initial_conditions: list[str] = Field(max_length=8)
     quantity: str = Field(max_length=200)
     at: float
+
+
+class FittedSpec(ODESpec):
+    """An ODE assembled by stepwise translation: it may name unknown constants (`parameters`, like k in
+    T' = -k*(T - 7)) that its conditions, given at any points, determine; `at` may be infinite (the limit)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
+
+    parameters: list[str] = Field(default_factory=list, max_length=2)
 
 
 class ODEError(InvalidInput):

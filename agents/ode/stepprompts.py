@@ -1,0 +1,150 @@
+"""Stepwise ODE translation's prompts and grammars: one shared prefix (rules, two worked examples), one short turn per decision.
+
+Every request starts with the same system turn and the same worked examples, so an engine that reuses
+a prompt's prefix computes them once for every call on every problem; then the problem with its
+numbers (found in code, agents/llmopt/table.py) and the unknown it names, then one question: what a
+sentence adds to the rate of change, which value of the unknown a number states, what is asked. The
+grammars (xgrammar EBNF) admit only the unknown's name, t, one unknown constant k and the problem's
+own numbers, so no number of the examples can be copied.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from ratiocinator.agents.llmopt.table import Number, numbers, sentences, show
+from ratiocinator.models.types import Message
+
+#: the unknown constant a term may name, fitted to the conditions (agents/ode/fit.py)
+CONSTANT = "k"
+NONE = "none"
+#: factors that convert a time the text states into the unit of its rates (hours, days, weeks, months, years)
+UNIT_FACTORS = (60.0, 24.0, 7.0, 12.0, 365.0)
+
+SYSTEM = """You model a word problem as a differential equation, one small step at a time.
+1. Unknown: one capital letter for the quantity that changes over time t, and what it is.
+2. For each sentence: what it adds to the rate of change of the unknown, as terms with + or -, or none. \
+A rate proportional to the unknown whose constant the problem does not give is k times it. Use the \
+problem's numbers; a percentage is a fraction.
+3. For each number: the value of the unknown it states at a time, as P(time) = value, or none. \
+"initially" is time 0.
+4. Asked: the expression of the unknown whose value is asked, and the time t it is asked at \
+(infinity for "in the long run")."""
+
+EXAMPLES = (
+    {
+        "problem": "A town has 2000 people. Its population grows at a rate proportional to its size, and 30 "
+        "people leave the town every year. After 2 years the town has 2300 people. How many people live in "
+        "the town after 5 years?",
+        "unknown": "P: the number of people in the town",
+        "sentences": ("none", "k*P - 30", "none", "none"),
+        "numbers": ("P(0) = 2000", "none", "none", "P(2) = 2300", "none"),
+        "asked": "P at t = 5",
+    },
+    {
+        "problem": "A tank holds 400 L of water with 8 kg of salt. Water with 0.2 kg/L of salt flows in at "
+        "5 L/min, and the mixed water flows out at 5 L/min. How much salt is in the tank after 30 minutes?",
+        "unknown": "S: the salt in the tank in kg",
+        "sentences": ("none", "0.2*5 - 5*S/400", "none"),
+        "numbers": ("none", "S(0) = 8", "none", "none", "none", "none"),
+        "asked": "S at t = 30",
+    },
+)
+
+
+def numbers_list(table: list[Number]) -> str:
+    """The problem's numbers, each with the words it comes from."""
+    return "\n".join(f'{k}. {n.written} in "{n.words}"' for k, n in enumerate(table, 1)) or "(none)"
+
+
+def problem_turn(problem: str) -> str:
+    """The first question: the problem, its numbers, its unknown."""
+    return f"Problem:\n{problem.strip()}\n\nNumbers:\n{numbers_list(numbers(problem))}\n\nUnknown:"
+
+
+def sentence_turn(sentence: str, name: str) -> str:
+    """What one sentence adds to the unknown's rate of change."""
+    return f"Sentence: \"{sentence}\"\nAdds to {name}' (the rate of change of {name}), or none:"
+
+
+def rate_turn(name: str) -> str:
+    """The whole rate at once (asked when no sentence's draws add a term)."""
+    return f"The rate of change {name}' of {name}, as terms with + or -:"
+
+
+def number_turn(number: Number, name: str) -> str:
+    """The value of the unknown one number states."""
+    return f'Number {number.written} in "{number.words}"\nValue of {name} it states, as {name}(time) = value, or none:'
+
+
+def asked_turn(question: str, name: str) -> str:
+    """What is asked, and when."""
+    return f'Question: "{question}"\nAsked (an expression of {name}, at t =):'
+
+
+def _example_turns() -> list[Message]:
+    turns: list[Message] = []
+    for ex in EXAMPLES:
+        name = ex["unknown"][0]
+        said = sentences(ex["problem"])
+        table = numbers(ex["problem"])
+        asks = [(problem_turn(ex["problem"]), ex["unknown"])]
+        asks += [(sentence_turn(s, name), a) for s, a in zip(said, ex["sentences"], strict=True)]
+        asks += [(number_turn(n, name), a) for n, a in zip(table, ex["numbers"], strict=True)]
+        asks.append((asked_turn(said[-1], name), ex["asked"]))
+        for question, answer in asks:
+            turns += [Message(role="user", content=question), Message(role="assistant", content=answer)]
+    return turns
+
+
+def prefix(problem: str, unknown: str | None = None) -> list[Message]:
+    """The shared prefix, the problem's first question, and (once decided) the unknown it names."""
+    messages = [Message(role="system", content=SYSTEM), *_example_turns(),
+                Message(role="user", content=problem_turn(problem))]
+    return messages if unknown is None else [*messages, Message(role="assistant", content=unknown)]
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """Literal alternatives, longest first (an alternative that prefixes another must not win early)."""
+    return " | ".join(json.dumps(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _expression(names: list[str], literals: list[float]) -> list[str]:
+    rules = [
+        'expr ::= term ((" + " | " - ") term){0,5}',
+        'term ::= "-"? factor ("*" factor){0,3} ("/" factor)?',
+        'factor ::= number | "(" expr ")" | ("sqrt(" | "exp(") expr ")"' + (" | name" if names else ""),
+        f"number ::= {_alternatives(show(x) for x in literals)}",
+    ]
+    return rules + ([f"name ::= {_alternatives(names)}"] if names else [])
+
+
+def unknown_grammar() -> str:
+    """`P: what it is`: one capital letter (not E, sympy's e), then a few plain words."""
+    return "\n".join([
+        'root ::= [A-DF-Z] ": " [a-z] [a-z0-9 ,()/%-]{2,60}',
+    ])
+
+
+def terms_grammar(name: str, literals: list[float], allow_none: bool = True) -> str:
+    """`none` (when allowed), or an expression of the unknown, t and k over the problem's numbers."""
+    root = 'root ::= "none" | expr' if allow_none else "root ::= expr"
+    return "\n".join([root, *_expression([name, "t", CONSTANT], literals)])
+
+
+def condition_grammar(name: str, literals: list[float]) -> str:
+    """`none`, or `P(time) = value` with the problem's numbers."""
+    return "\n".join([f'root ::= "none" | "{name}(" expr ") = " expr', *_expression([], literals)])
+
+
+def asked_grammar(name: str, literals: list[float], times: list[float]) -> str:
+    """`expression at t = time` (or `infinity`): the time from the question's numbers (`times`), which may
+    convert units (60 minutes an hour, ...); the expression divides or multiplies the unknown by the problem's."""
+    times = sorted({0.0, *times, *UNIT_FACTORS})
+    return "\n".join([
+        'root ::= expr " at t = " ("infinity" | time)',
+        *_expression([name, "t"], literals),
+        'time ::= tfactor ("*" tfactor){0,2} ("/" tfactor)?',
+        f"tfactor ::= {_alternatives(show(x) for x in times)}",
+    ])

@@ -1,0 +1,60 @@
+"""The conditions a problem's words state, read in code: the times a sentence names and the value it gives the unknown.
+
+"A tank initially contains 1000 L of brine with 15 kg of salt" states the salt at time 0; "after 11
+minutes the soup has cooled to 31.079 °C" states the temperature at 11. The times come from plain
+English time phrases (initially, at first, starting, at t = 0; after / in / at N seconds ... years; t = N);
+the value is the sentence's other number whose surrounding words share most words with the unknown's
+description the model wrote ("S: the salt in the tank in kg"), the one nearest the time phrase on a tie.
+The question sentence only states a time-0 value ("Starting from 10,000, find the population after
+5 years": P(0) = 10000); its "after 5 years" is the time asked. No model call here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ratiocinator.agents.llmopt.table import Number, numbers, sentences, show
+
+_UNITS = r"(?:seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?|yrs?)"
+_ZERO = re.compile(r"\b(?:initial(?:ly)?|at first|at the (?:start|beginning|outset)|starting|to start|begins?|"
+                   r"originally|at (?:time )?t\s*=\s*0(?![.\d])|at time zero)\b", re.IGNORECASE)
+_AT = re.compile(rf"\b(?:after|in|at|within)\s+(?:t\s*=\s*)?(\d+(?:\.\d+)?)\s*{_UNITS}\b|\bt\s*=\s*(\d+(?:\.\d+)?)",
+                 re.IGNORECASE)
+_STOP = {"the", "a", "an", "of", "in", "at", "to", "and", "is", "it", "its", "with", "for", "by", "on", "per", "that",
+         "which", "has", "have", "be", "was", "this", "after", "initially"}
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def _times(sentence: str, zero_only: bool) -> list[tuple[float, int, str]]:
+    """(time, where its phrase is, the number as written) for each time the sentence names."""
+    found = [(0.0, m.start(), "") for m in _ZERO.finditer(sentence)]
+    if not zero_only:
+        found += [(float(m.group(1) or m.group(2)), m.start(), m.group(1) or m.group(2)) for m in _AT.finditer(sentence)]
+    return found
+
+
+def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
+    """`name(time) = value` for each sentence before the question (`asked`: its index) that names a time and a value."""
+    table = numbers(text, limit=10_000)
+    described = _words(unknown.partition(":")[2])
+    out: dict[float, str] = {}
+    for k, sentence in enumerate(sentences(text)):
+        if k > asked:
+            break
+        times = _times(sentence, zero_only=k == asked)
+        if len(times) != 1:  # none, or several: which value goes with which time is not for code to guess
+            continue
+        time, where, written = times[0]
+        values = [n for n in table if n.sentence == k and n.written != written]
+        if values and time not in out:
+            best = max(values, key=lambda n: (len(_words(n.words) & described), -abs(_position(sentence, n) - where)))
+            out[time] = f"{name}({show(time)}) = {show(best.value)}"
+    return list(out.values())
+
+
+def _position(sentence: str, number: Number) -> int:
+    at = sentence.find(number.written)
+    return at if at >= 0 else len(sentence)

@@ -1,0 +1,118 @@
+"""Stepwise ODE translation: constants fitted to conditions (fit.py), the decisions' grammars, assembly, the vote, the graph."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import xgrammar as xg
+
+from ratiocinator.agents.ode import ODEConfig, run
+from ratiocinator.agents.ode import stepprompts as p
+from ratiocinator.agents.ode.fit import fitted_value
+from ratiocinator.agents.ode.result import ODEAttempt
+from ratiocinator.agents.ode.solve import solve_ode
+from ratiocinator.agents.ode.spec import FittedSpec, ODEError
+from ratiocinator.agents.llmopt.table import sentences
+from ratiocinator.agents.ode.stepwise import assemble, clean, question, vote
+from ratiocinator.models.scripted import ScriptedBackend
+
+COOLING = FittedSpec(functions=["T"], variable="t", equations=["T' = -k*(T - 7)"],
+                     initial_conditions=["T(0) = 42", "T(11) = 31.079"], quantity="T", at=20, parameters=["k"])
+
+
+def test_a_rate_constant_stated_only_by_an_observation_is_fitted() -> None:
+    # Mamo ODE 136 (Newton's law of cooling): 24.732
+    assert fitted_value(COOLING) == pytest.approx(24.7313, abs=1e-3)
+    heating = COOLING.model_copy(update={"equations": ["T' = k*(T - 37)"],
+                                         "initial_conditions": ["T(0) = -4", "T(13) = 28.714"], "at": 17})
+    assert fitted_value(heating) == pytest.approx(31.934, abs=1e-3)  # k < 0: found from a negative start
+    logistic = FittedSpec(functions=["x"], variable="t", equations=["x' = k*x*(1000 - x)"],
+                          initial_conditions=["x(0) = 1", "x(4) = 50"], quantity="x", at=6, parameters=["k"])
+    assert fitted_value(logistic) == pytest.approx(276.2, abs=0.1)  # Mamo ODE 274: 276
+    assert solve_ode(COOLING, ODEConfig(dsolve_timeout=30)) == (pytest.approx(24.7313, abs=1e-3), "fitted")
+
+
+def test_conditions_at_any_point_the_limit_and_what_is_refused() -> None:
+    second = FittedSpec(functions=["y"], variable="t", equations=["y'' + 4*y = 0"],
+                        initial_conditions=["y(0) = 1", "y'(0) = 0"], quantity="y", at=1)
+    assert fitted_value(second) == pytest.approx(math.cos(2))
+    drug = FittedSpec(functions=["A"], variable="t", equations=["A' = 5*100 - 0.4*A"],
+                      initial_conditions=["A(0) = 0"], quantity="A", at=math.inf)
+    assert fitted_value(drug) == pytest.approx(1250.0)  # Mamo ODE 248: "after a long time"
+    assert '"at":Infinity' in drug.model_dump_json()
+    assert FittedSpec.model_validate_json(drug.model_dump_json()).at == math.inf
+    with pytest.raises(ODEError, match=r"2 unknown constants \(C1, k\) need as many conditions; .* gave 1"):
+        fitted_value(COOLING.model_copy(update={"initial_conditions": ["T(0) = 42"]}))
+    with pytest.raises(ODEError, match="contradict"):
+        fitted_value(FittedSpec(functions=["y"], variable="t", equations=["y' = 2*y"],
+                                initial_conditions=["y(0) = 1", "y(1) = 3"], quantity="y", at=1))
+    with pytest.raises(ODEError, match="'open': functions and the variable must be plain identifiers"):
+        fitted_value(COOLING.model_copy(update={"parameters": ["open"]}))
+
+
+def test_every_grammar_compiles_and_admits_only_the_problems_numbers() -> None:
+    lits = [0.0, 1.0, 42.0, 7.0, 0.5]
+    for grammar in (p.unknown_grammar(), p.terms_grammar("T", lits), p.condition_grammar("T", lits),
+                    p.asked_grammar("T", lits, [20.0]), p.terms_grammar("T", lits, allow_none=False)):
+        xg.Grammar.from_ebnf(grammar)
+    terms = p.terms_grammar("T", lits)
+    assert '"42"' in terms and '"k"' in terms and '"8"' not in terms  # no number of the examples
+    asked = p.asked_grammar("T", lits, [20.0])
+    assert '"60"' in asked and '"20"' in asked  # a time of the question, which may convert hours to minutes
+    assert 'root ::= expr' in p.terms_grammar("T", lits, allow_none=False)
+
+
+def test_the_shared_prefix_holds_the_examples_and_each_decision_one_question() -> None:
+    prefix = p.prefix("A pot at 42 C cools in a room at 7 C. What is its temperature after 20 minutes?", "T: heat")
+    assert prefix[0].role == "system" and prefix[-1].content == "T: heat"
+    assert "Numbers:\n1. 42 in" in prefix[-2].content and prefix[-2].content.endswith("Unknown:")
+    assert p.prefix("other problem")[:-1] == prefix[:-2]  # the same prefix for every problem
+    assert sum(m.content == "k*P - 30" for m in prefix) == 1
+
+
+def test_candidates_are_assembled_from_the_decisions() -> None:
+    spec = assemble("T", ["none", "-k*(T - 7)", "-k*(T - 7)"], ["T(0) = 42", "none", "T(11) = 31.079",
+                                                                 "T(0) = 40"], "T at t = 1/3*60")
+    assert spec.equations == ["T' = (-k*(T - 7))"] and spec.parameters == ["k"]
+    assert spec.initial_conditions == ["T(0) = 42", "T(11) = 31.079"] and spec.at == pytest.approx(20)
+    assert assemble("S", ["2 - S/100"], ["S(0) = 0"], "S/100 at t = infinity").at == math.inf
+    with pytest.raises(ODEError, match="no sentence adds"):
+        assemble("T", ["none"], [], "T at t = 5")
+    with pytest.raises(ODEError, match="not 'expression at t = time'"):
+        assemble("T", ["T"], [], "T")
+
+
+def test_the_vote_prefers_the_value_most_drafts_reach_then_the_earliest() -> None:
+    a = [ODEAttempt(round=0, spec="", value=1.0), ODEAttempt(round=1, spec="", error="x"),
+         ODEAttempt(round=2, spec="", value=2.0), ODEAttempt(round=3, spec="", value=2.00001)]
+    assert vote(a) == (2, 2)
+    assert vote(a[:2]) == (0, 1) and vote([a[1]]) == (0, 0)
+
+
+def test_the_question_sentence_and_latex_delimiters() -> None:
+    text = r"A tank holds \(1000\) L. How much salt is left after \(20\) minutes? Give three figures."
+    assert clean(text) == "A tank holds 1000 L. How much salt is left after 20 minutes? Give three figures."
+    assert question(sentences(clean(text))) == 1
+    assert question(sentences("A bar cools. So, calculate its temperature after 5 hours. Keep two digits.")) == 1
+    assert question(["A bar cools."]) == 0
+
+
+def test_the_stepwise_agent_votes_over_its_drafts() -> None:
+    problem = "A pot is at 42 C in a room at 7 C. After 11 minutes it is at 31.079 C. Find its temperature after 20 minutes."
+    # the unknown; then per decision kind the greedy draws, then the sampled ones (n=2 each)
+    script = ["T: the temperature of the pot",
+              "-k*(T - 7)", "none", "none",  # greedy terms of the 3 sentences
+              "-k*(T - 7)", "T", "none", "none", "none", "none",  # sampled, 2 per sentence (draw 2: T' = T)
+              "T(0) = 42", "none", "none", "T(11) = 31.079", "none",  # greedy conditions of the 5 numbers
+              "T(0) = 42", "T(0) = 42", "none", "none", "none", "none", "T(11) = 31.079", "T(11) = 31.079",
+              "none", "none",
+              "T at t = 20", "T at t = 20", "T at t = 11"]
+    backend = ScriptedBackend(script)
+    result = run(problem, backend=backend, config=ODEConfig(translation="stepwise", samples=2, dsolve_timeout=30))
+    assert result.value == pytest.approx(24.7313, abs=1e-3) and result.method == "fitted"
+    assert len(result.attempts) == 3 and result.verdict.status == "unverified"
+    assert "2 of 3 stepwise drafts reach this value" in result.verdict.reason
+    assert result.spec is not None and result.spec.parameters == ["k"]  # type: ignore[attr-defined]
+    assert all(c.params.grammar for c in backend.calls) and backend.calls[1].params.temperature == 0
+    assert [c.params.n for c in backend.calls[1:7]] == [1, 1, 1, 2, 2, 2] and backend.calls[4].params.seed == 1
