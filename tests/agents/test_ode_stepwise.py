@@ -99,14 +99,13 @@ def test_the_question_sentence_and_latex_delimiters() -> None:
 
 
 def test_the_stepwise_agent_votes_over_its_drafts() -> None:
-    problem = "A pot is at 42 C in a room at 7 C. After 11 minutes it is at 31.079 C. Find its temperature after 20 minutes."
-    # the unknown; then per decision kind the greedy draws, then the sampled ones (n=2 each)
+    problem = ("A pot is initially at 42 C in a room at 7 C. After 11 minutes it is at 31.079 C. Find its "
+               "temperature after 20 minutes.")
+    # the unknown; the greedy terms of the 3 sentences, then 2 sampled ones each; the conditions are read in
+    # code (T(0) = 42, T(11) = 31.079); what is asked, greedy then sampled
     script = ["T: the temperature of the pot",
-              "-k*(T - 7)", "none", "none",  # greedy terms of the 3 sentences
-              "-k*(T - 7)", "T", "none", "none", "none", "none",  # sampled, 2 per sentence (draw 2: T' = T)
-              "T(0) = 42", "none", "none", "T(11) = 31.079", "none",  # greedy conditions of the 5 numbers
-              "T(0) = 42", "T(0) = 42", "none", "none", "none", "none", "T(11) = 31.079", "T(11) = 31.079",
-              "none", "none",
+              "-k*(T - 7)", "none", "none",
+              "-k*(T - 7)", "T", "none", "none", "none", "none",  # draw 2: T' = T, which T(11) contradicts
               "T at t = 20", "T at t = 20", "T at t = 11"]
     backend = ScriptedBackend(script)
     result = run(problem, backend=backend, config=ODEConfig(translation="stepwise", samples=2, dsolve_timeout=30))
@@ -116,3 +115,5 @@ def test_the_stepwise_agent_votes_over_its_drafts() -> None:
     assert result.spec is not None and result.spec.parameters == ["k"]  # type: ignore[attr-defined]
     assert all(c.params.grammar for c in backend.calls) and backend.calls[1].params.temperature == 0
     assert [c.params.n for c in backend.calls[1:7]] == [1, 1, 1, 2, 2, 2] and backend.calls[4].params.seed == 1
+    assert len(backend.calls) == 13  # one per completion: unknown, 3 + 6 terms, 1 + 2 asked; none about a number
+    assert "T(0) = 42" in result.attempts[0].spec and "T(11) = 31.079" in result.attempts[0].spec
