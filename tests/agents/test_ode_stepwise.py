@@ -7,13 +7,13 @@ import math
 import pytest
 import xgrammar as xg
 
+from ratiocinator.agents.llmopt.table import sentences
 from ratiocinator.agents.ode import ODEConfig, run
 from ratiocinator.agents.ode import stepprompts as p
 from ratiocinator.agents.ode.fit import fitted_value
 from ratiocinator.agents.ode.result import ODEAttempt
 from ratiocinator.agents.ode.solve import solve_ode
 from ratiocinator.agents.ode.spec import FittedSpec, ODEError
-from ratiocinator.agents.llmopt.table import sentences
 from ratiocinator.agents.ode.stepwise import assemble, clean, question, vote
 from ratiocinator.models.scripted import ScriptedBackend
 
