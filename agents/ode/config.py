@@ -39,6 +39,11 @@ class ODEConfig(MethodConfig):
         "condition, what is asked), drawn greedily and `samples` more times, every candidate ODE solved with its "
         "unknown constant fitted to the conditions, the value voted (agents/ode/stepwise.py)",
     )
+    rate: Literal["whole", "sentences"] = Field(
+        "whole", json_schema_extra=IDENTITY_WHEN_SET,
+        description="stepwise: the rate of change as one decision over the problem's numbers (whole), or one "
+        "term per sentence (sentences)",
+    )
     samples: int = Field(4, ge=0, le=16, json_schema_extra=IDENTITY_WHEN_SET,
                          description="stepwise: sampled draws of every decision beside the greedy one")
     sample_temperature: float = Field(0.7, gt=0.0, json_schema_extra=IDENTITY_WHEN_SET,

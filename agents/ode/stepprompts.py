@@ -38,6 +38,7 @@ EXAMPLES = (
         "people leave the town every year. After 2 years the town has 2300 people. How many people live in "
         "the town after 5 years?",
         "unknown": "P: the number of people in the town",
+        "rate": "k*P - 30",
         "sentences": ("none", "k*P - 30", "none", "none"),
         "numbers": ("P(0) = 2000", "none", "none", "P(2) = 2300", "none"),
         "asked": "P at t = 5",
@@ -46,6 +47,7 @@ EXAMPLES = (
         "problem": "A tank holds 400 L of water with 8 kg of salt. Water with 0.2 kg/L of salt flows in at "
         "5 L/min, and the mixed water flows out at 5 L/min. How much salt is in the tank after 30 minutes?",
         "unknown": "S: the salt in the tank in kg",
+        "rate": "0.2*5 - 5*S/400",
         "sentences": ("none", "0.2*5 - 5*S/400", "none"),
         "numbers": ("none", "S(0) = 8", "none", "none", "none", "none"),
         "asked": "S at t = 30",
@@ -89,7 +91,7 @@ def _example_turns() -> list[Message]:
         name = ex["unknown"][0]
         said = sentences(ex["problem"])
         table = numbers(ex["problem"])
-        asks = [(problem_turn(ex["problem"]), ex["unknown"])]
+        asks = [(problem_turn(ex["problem"]), ex["unknown"]), (rate_turn(name), ex["rate"])]
         asks += [(sentence_turn(s, name), a) for s, a in zip(said, ex["sentences"], strict=True)]
         asks += [(number_turn(n, name), a) for n, a in zip(table, ex["numbers"], strict=True)]
         asks.append((asked_turn(said[-1], name), ex["asked"]))

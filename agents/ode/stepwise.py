@@ -139,8 +139,11 @@ def _conditions(generate: Generate, base: list[Message], text: str, name: str, u
 
 def _terms(generate: Generate, base: list[Message], said: list[str], name: str, lits: list[float],
            cfg: ODEConfig) -> list[list[str]]:
-    """Each draw's terms of the rate, one per sentence up to the question; when no draw of any sentence
-    adds a term, the whole rate drawn at once (its grammar without `none`)."""
+    """Each draw's terms of the rate: the whole rate at once (`cfg.rate == "whole"`), or one term per sentence
+    up to the question, and the whole rate when no draw of any sentence adds a term (its grammar without `none`)."""
+    if cfg.rate == "whole":
+        return [[w] for w in _draws(generate, [[*base, Message(role="user", content=p.rate_turn(name))]],
+                                    p.terms_grammar(name, lits, allow_none=False), cfg)[0]]
     draws = _draws(generate, [[*base, Message(role="user", content=p.sentence_turn(s, name))] for s in said],
                    p.terms_grammar(name, lits), cfg)
     per_draw = [[d[j] for d in draws] for j in range(cfg.samples + 1)]

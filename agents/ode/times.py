@@ -3,8 +3,9 @@
 "A tank initially contains 1000 L of brine with 15 kg of salt" states the salt at time 0; "after 11
 minutes the soup has cooled to 31.079 °C" states the temperature at 11. The times come from plain
 English time phrases (initially, at first, starting, at t = 0; after / in / at N seconds ... years; t = N);
-the value is the sentence's other number whose surrounding words share most words with the unknown's
-description the model wrote ("S: the salt in the tank in kg"), the one nearest the time phrase on a tie.
+the value is the sentence's other number whose unit (the word after it) the unknown's description names
+("S: the salt in the tank in kg": 15 kg, not 1000 L), then whose surrounding words share most words with
+that description, then the one nearest the time phrase.
 The question sentence only states a time-0 value ("Starting from 10,000, find the population after
 5 years": P(0) = 10000); its "after 5 years" is the time asked. No model call here.
 """
@@ -50,7 +51,8 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
         time, where, written = times[0]
         values = [n for n in table if n.sentence == k and n.written != written]
         if values and time not in out:
-            best = max(values, key=lambda n: (len(_words(n.words) & described), -abs(_position(sentence, n) - where)))
+            best = max(values, key=lambda n: (bool(_words(n.unit.split(" ")[0]) & described),
+                                              len(_words(n.words) & described), -abs(_position(sentence, n) - where)))
             out[time] = f"{name}({show(time)}) = {show(best.value)}"
     return list(out.values())
 

@@ -68,7 +68,7 @@ def test_the_shared_prefix_holds_the_examples_and_each_decision_one_question() -
     assert prefix[0].role == "system" and prefix[-1].content == "T: heat"
     assert "Numbers:\n1. 42 in" in prefix[-2].content and prefix[-2].content.endswith("Unknown:")
     assert p.prefix("other problem")[:-1] == prefix[:-2]  # the same prefix for every problem
-    assert sum(m.content == "k*P - 30" for m in prefix) == 1
+    assert sum(m.content == "k*P - 30" for m in prefix) == 2  # the whole rate, and its sentence's term
 
 
 def test_candidates_are_assembled_from_the_decisions() -> None:
@@ -108,7 +108,8 @@ def test_the_stepwise_agent_votes_over_its_drafts() -> None:
               "-k*(T - 7)", "T", "none", "none", "none", "none",  # draw 2: T' = T, which T(11) contradicts
               "T at t = 20", "T at t = 20", "T at t = 11"]
     backend = ScriptedBackend(script)
-    result = run(problem, backend=backend, config=ODEConfig(translation="stepwise", samples=2, dsolve_timeout=30))
+    cfg = ODEConfig(translation="stepwise", rate="sentences", samples=2, dsolve_timeout=30)
+    result = run(problem, backend=backend, config=cfg)
     assert result.value == pytest.approx(24.7313, abs=1e-3) and result.method == "fitted"
     assert len(result.attempts) == 3 and result.verdict.status == "unverified"
     assert "2 of 3 stepwise drafts reach this value" in result.verdict.reason
@@ -117,3 +118,14 @@ def test_the_stepwise_agent_votes_over_its_drafts() -> None:
     assert [c.params.n for c in backend.calls[1:7]] == [1, 1, 1, 2, 2, 2] and backend.calls[4].params.seed == 1
     assert len(backend.calls) == 13  # one per completion: unknown, 3 + 6 terms, 1 + 2 asked; none about a number
     assert "T(0) = 42" in result.attempts[0].spec and "T(11) = 31.079" in result.attempts[0].spec
+
+
+def test_the_whole_rate_is_one_decision_and_the_conditions_come_from_the_words() -> None:
+    problem = ("A tank initially contains 1000 L of brine, which has 15 kg of dissolved salt. Pure water flows in at 10 "
+               "L/min, and the mixed solution flows out at 10 L/min. How much salt is left after 20 minutes?")
+    backend = ScriptedBackend(["S: the salt in the tank in kg", "-10*S/1000", "S at t = 20"])
+    result = run(problem, backend=backend, config=ODEConfig(translation="stepwise", samples=0, dsolve_timeout=30))
+    assert result.value == pytest.approx(15 * math.exp(-0.2)) and result.method == "dsolve"  # Mamo ODE 9: 12.3
+    assert result.spec is not None and result.spec.initial_conditions == ["S(0) = 15"]  # kg, as the unknown says
+    assert "none" not in backend.calls[1].params.grammar.split("\n")[0]  # the rate: no `none`
+    assert backend.calls[1].prompt[-1].content == "The rate of change S' of S, as terms with + or -:"
