@@ -6,6 +6,8 @@ the model writes, under a JSON schema, the unknown functions, the equations and 
 as sympy-parsable text (`y' = 2 - 3*y/(100 + 2*t)`, `y(0) = 0`), the quantity asked and the point;
 sympy's `dsolve` solves it symbolically, and where it fails or runs past its deadline scipy's
 `solve_ivp` integrates it numerically. A parse or solve error goes back to the model (bounded rounds).
+With `translation="stepwise"` the write node builds the ODE from small decisions instead (stepwise.py) and
+the vote over its drafts replaces the correction rounds.
 
     result = run("A tank ...", backend=load_backend())   # ODEResult(value=..., method=..., verdict=..., usage=...)
 """
