@@ -22,7 +22,7 @@ _EXPRESSION = [
 ]
 
 
-def _alternatives(words: Iterable[str]) -> str:
+def alternatives(words: Iterable[str]) -> str:
     """Literal alternatives, longest first (an alternative that prefixes another must not win early)."""
     return " | ".join(json.dumps(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
 
@@ -32,16 +32,16 @@ def variables_grammar(words: list[str], most: int) -> str:
     first = [w for w in words if w[:1].isalpha()] or ["x"]  # a name starts with a letter: `project_2`, not `2`
     return "\n".join([
         f'root ::= var ("\\n" var){{0,{most - 1}}}',
-        f'var ::= first ("_" word){{0,2}} ": " ({_alternatives(DOMAINS)})',
-        f"first ::= {_alternatives(first)}",
-        f"word ::= {_alternatives(words)}",
+        f'var ::= first ("_" word){{0,2}} ": " ({alternatives(DOMAINS)})',
+        f"first ::= {alternatives(first)}",
+        f"word ::= {alternatives(words)}",
     ])
 
 
 def _expression_rules(names: list[str], literals: list[float]) -> list[str]:
     rules = list(_EXPRESSION)
-    rules.append(f"number ::= {_alternatives(show(x) for x in literals)}")
-    rules.append(f"name ::= {_alternatives(names)}" if names else 'name ::= "(" expr ")"')
+    rules.append(f"number ::= {alternatives(show(x) for x in literals)}")
+    rules.append(f"name ::= {alternatives(names)}" if names else 'name ::= "(" expr ")"')
     return rules
 
 

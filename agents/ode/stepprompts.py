@@ -10,9 +10,7 @@ own numbers, so no number of the examples can be copied.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-
+from ratiocinator.agents.llmopt.stepgrammar import alternatives
 from ratiocinator.agents.llmopt.table import Number, numbers, sentences, show
 from ratiocinator.models.types import Message
 
@@ -107,19 +105,14 @@ def prefix(problem: str, unknown: str | None = None) -> list[Message]:
     return messages if unknown is None else [*messages, Message(role="assistant", content=unknown)]
 
 
-def _alternatives(words: Iterable[str]) -> str:
-    """Literal alternatives, longest first (an alternative that prefixes another must not win early)."""
-    return " | ".join(json.dumps(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
-
-
 def _expression(names: list[str], literals: list[float]) -> list[str]:
     rules = [
         'expr ::= term ((" + " | " - ") term){0,5}',
         'term ::= "-"? factor ("*" factor){0,3} ("/" factor)?',
         'factor ::= number | "(" expr ")" | ("sqrt(" | "exp(") expr ")"' + (" | name" if names else ""),
-        f"number ::= {_alternatives(show(x) for x in literals)}",
+        f"number ::= {alternatives(show(x) for x in literals)}",
     ]
-    return rules + ([f"name ::= {_alternatives(names)}"] if names else [])
+    return rules + ([f"name ::= {alternatives(names)}"] if names else [])
 
 
 def unknown_grammar() -> str:
@@ -148,5 +141,5 @@ def asked_grammar(name: str, literals: list[float], times: list[float]) -> str:
         'root ::= expr " at t = " ("infinity" | time)',
         *_expression([name, "t"], literals),
         'time ::= tfactor ("*" tfactor){0,2} ("/" tfactor)?',
-        f"tfactor ::= {_alternatives(show(x) for x in times)}",
+        f"tfactor ::= {alternatives(show(x) for x in times)}",
     ])
