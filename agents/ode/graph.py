@@ -91,8 +91,8 @@ def _verdict(last: ODEAttempt, tries: int, agreeing: int = 0) -> Verdict:
     if last.method == "dsolve":
         return verified(f"the value of the ODE below, computed exactly by sympy's dsolve; {unchecked}")
     if last.method == "fitted":
-        return unverified("the value of the ODE below, solved by sympy's dsolve with its unknown constant fitted "
-                          f"to the stated conditions numerically (nsolve); {unchecked}")
+        return unverified("the value of the ODE below, solved by sympy's dsolve with its constants fitted to the "
+                          f"stated conditions numerically (Newton's method, checked against the equation); {unchecked}")
     return unverified(
         "the value of the ODE below, integrated numerically by scipy's solve_ivp (relative tolerance "
         f"1e-10) after dsolve failed; not exact, and {unchecked}"

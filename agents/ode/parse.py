@@ -88,7 +88,11 @@ def _names(spec: ODESpec) -> tuple[str, list[str]]:
     names = [f.strip() for f in spec.functions]
     for n in [var, *names, *parameters(spec)]:
         if not _NAME.fullmatch(n) or n in _MATH or keyword.iskeyword(n) or hasattr(builtins, n):
-            raise ODEError(f"name {n!r}: functions and the variable must be plain identifiers")
+            what = "unknown constants" if n in parameters(spec) else "functions and the variable"
+            raise ODEError(f"name {n!r}: {what} must be plain identifiers")
+    clash = set(parameters(spec)) & {var, *names}
+    if clash:
+        raise ODEError(f"unknown constant {sorted(clash)[0]!r} is also the variable or a function")
     return var, names
 
 

@@ -27,7 +27,8 @@ class ODEResult(MethodResult):
     """The value asked for, how it was computed, and every attempt.
 
     The verdict is `verified` when sympy's dsolve computed the value exactly from the ODE the model
-    wrote, `unverified` when only the numeric fallback (scipy solve_ivp) did, `failed` when no ODE
+    wrote, `unverified` when its constants were fitted to conditions numerically (`fitted`, stepwise) or
+    only the numeric fallback (scipy solve_ivp) computed it, `failed` when no ODE
     could be solved; in every case the ODE itself was not checked against the problem's text.
     """
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.fit import fitted_value
-from ratiocinator.agents.ode.parse import parameters, parse
+from ratiocinator.agents.ode.parse import parse
 from ratiocinator.agents.ode.spec import FittedSpec, ODEError, ODEMethod, ODESpec
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.deadline import call_with_deadline
@@ -148,12 +148,11 @@ def solve_ode(spec: ODESpec, config: ODEConfig | None = None) -> tuple[float, OD
         raise
     except Exception as exc:  # sympy raises many kinds of errors on text it cannot make sense of
         raise ODEError(f"the ODE cannot be read: {type(exc).__name__}: {exc}") from None
-    exact: Callable[[ODESpec], float] = _dsolve
-    method: ODEMethod = "dsolve"
-    if isinstance(spec, FittedSpec):  # stepwise: constants fitted to conditions at any points (fit.py)
-        exact, method = fitted_value, ("fitted" if parameters(spec) else "dsolve")
     try:
-        return call_with_deadline(lambda: exact(spec), config.dsolve_timeout, what="dsolve"), method
+        if isinstance(spec, FittedSpec):  # stepwise: constants fitted to conditions at any points (fit.py)
+            value, exact = call_with_deadline(lambda: fitted_value(spec), config.dsolve_timeout, what="dsolve")
+            return value, "dsolve" if exact else "fitted"
+        return call_with_deadline(lambda: _dsolve(spec), config.dsolve_timeout, what="dsolve"), "dsolve"
     # any failure of dsolve (a form it cannot solve, its deadline, a sympy error): integrate numerically
     except Exception as first:
         try:

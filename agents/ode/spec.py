@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ratiocinator.errors import InvalidInput
 
-#: which solver gave the value: sympy's dsolve (exact), dsolve with an unknown constant fitted to the
-#: conditions numerically (fitted, agents/ode/fit.py) or scipy's solve_ivp (numeric)
+#: which solver gave the value: sympy's dsolve (exact), dsolve with constants fitted to the conditions
+#: numerically (fitted, agents/ode/fit.py) or scipy's solve_ivp (numeric)
 ODEMethod = Literal["dsolve", "fitted", "numeric"]
 
 

@@ -5,7 +5,8 @@ a prompt's prefix computes them once for every call on every problem; then the p
 numbers (found in code, agents/llmopt/table.py) and the unknown it names, then one question: what a
 sentence adds to the rate of change, which value of the unknown a number states, what is asked. The
 grammars (xgrammar EBNF) admit only the unknown's name, t, one unknown constant k and the problem's
-own numbers, so no number of the examples can be copied.
+own numbers (with 0, 1 and its number words; a time asked may also use unit factors such as 60), so
+no number of the examples can be copied.
 """
 
 from __future__ import annotations

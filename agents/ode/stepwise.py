@@ -1,14 +1,14 @@
-"""Stepwise ODE translation: many small grammar-constrained decisions, assembled into ODEs, each solved, the answer voted.
+"""Stepwise ODE translation: small grammar-constrained decisions, assembled into ODEs, each solved, the answer voted.
 
 The whole-JSON translation asks a small model for the unknown, the equation, the initial conditions,
-the quantity and the point in one generation; the 0.5B got 0 of the core suite's 40 Mamo ODE items
-(BENCHMARKS-suite.md). Here each of those is a short decision grounded in the text (stepprompts.py):
-the unknown (greedy, once), then for every sentence what it adds to the rate of change, for every
-number the value of the unknown it states at a time, and what is asked at which time. Each decision
-is drawn greedily and `samples` more times; draw j of every decision makes candidate ODE j, whose
-unknown constants are fitted to its conditions (fit.py) and whose value is computed. Candidates that
-agree on the value vote together; the largest group wins (ties: the one holding the earliest draw,
-the greedy one first), so a value the model reaches by several readings beats a single one.
+the quantity and the point in one generation. Here each of those is a short decision grounded in the
+text (stepprompts.py): the unknown (greedy, once), its rate of change over the problem's own numbers
+(`rate="whole"`, one decision; or one term per sentence), and what is asked at which time; the
+conditions are read in code where the words state them (times.py), else asked number by number. Each
+decision is drawn greedily and `samples` more times; draw j of every decision makes candidate ODE j,
+whose unknown constants are fitted to its conditions (fit.py) and whose value is computed. Candidates
+that agree on the value vote together; the largest group wins (ties: the one holding the earliest
+draw, the greedy one first), so a value the model reaches by several readings beats a single one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+
+from pydantic import ValidationError
 
 from ratiocinator.agents.llmopt.table import literals, numbers, sentences
 from ratiocinator.agents.ode import stepprompts as p
@@ -31,6 +33,8 @@ from ratiocinator.solvers.deadline import DeadlineExceeded
 _ASKING = re.compile(r"\b(calculate|determine|find|what|how|evaluate|compute|estimate|predict)\b", re.IGNORECASE)
 _CONDITION = re.compile(r"^([A-Z])\((.+)\) = (.+)$")
 _ASKED = re.compile(r"^(.+) at t = (.+)$")
+#: FittedSpec's bound on conditions
+_MAX_CONDITIONS = 8
 #: values within this relative distance vote together
 _SAME = 1e-4
 
@@ -64,22 +68,36 @@ def _time(text: str) -> float:
     if text.strip() == "infinity":
         return math.inf
     value = 1.0
-    for k, part in enumerate(re.split(r"(?=[*/])", text.strip())):
-        op, num = (part[0], part[1:]) if k else ("*", part)
-        value = value * float(num) if op == "*" else value / float(num)
+    try:
+        for k, part in enumerate(re.split(r"(?=[*/])", text.strip())):
+            op, num = (part[0], part[1:]) if k else ("*", part)
+            value = value * float(num) if op == "*" else value / float(num)
+    except (ValueError, ZeroDivisionError):  # a draft cut off ("20*") or dividing by 0
+        raise ODEError(f"the time asked {text!r} is not a number") from None
     return value
+
+
+def _moment(text: str) -> float | str:
+    """A condition's time as a number where it is one (0 and 0*60 are one time), else as written."""
+    try:
+        return _time(text)
+    except ODEError:
+        return text.strip()
 
 
 def assemble(name: str, terms: list[str], conditions: list[str], asked: str) -> FittedSpec:
     """One candidate ODE: the rate is the sum of the sentences' terms, one condition per time, the asked point."""
+    # a term two sentences both add is most often one process read twice (the small model repeats itself)
     rate = list(dict.fromkeys(t for t in terms if t != p.NONE))
     if not rate:
         raise ODEError("no sentence adds anything to the rate of change")
-    at_time: dict[str, str] = {}
+    at_time: dict[float | str, str] = {}
     for c in conditions:
         m = _CONDITION.match(c)
         if m and m.group(1) == name:
-            at_time.setdefault(m.group(2).strip(), c)
+            at_time.setdefault(_moment(m.group(2)), c)
+    if len(at_time) > _MAX_CONDITIONS:
+        raise ODEError(f"{len(at_time)} conditions at different times; at most {_MAX_CONDITIONS} are taken")
     m = _ASKED.match(asked)
     if m is None:
         raise ODEError(f"the asked value {asked!r} is not 'expression at t = time'")
@@ -95,6 +113,8 @@ def _attempt(j: int, build: Callable[[], FittedSpec], cfg: ODEConfig) -> ODEAtte
         spec = build()
     except ODEError as exc:
         return ODEAttempt(round=j, spec="", error=str(exc))
+    except ValidationError as exc:  # a draft FittedSpec refuses (a name or text too long)
+        return ODEAttempt(round=j, spec="", error=f"not an ODE: {exc.errors()[0]['msg']}")
     try:
         value, method = solve_ode(spec, cfg)
     except (ODEError, DeadlineExceeded) as exc:

@@ -6,7 +6,8 @@ English time phrases (initially, at first, starting, at t = 0; after / in / at N
 the value is the sentence's other number whose unit (the word after it) the unknown's description names
 ("S: the salt in the tank in kg": 15 kg, not 1000 L), then whose surrounding words share most words with
 that description, then the one nearest the time phrase.
-The question sentence only states a time-0 value ("Starting from 10,000, find the population after
+Rates (5 L/min, 3 kg per hour) and relative amounts (10 %, twice, half) are
+never values. The question sentence only states a time-0 value ("Starting from 10,000, find the population after
 5 years": P(0) = 10000); its "after 5 years" is the time asked. No model call here.
 """
 
@@ -30,11 +31,25 @@ def _words(text: str) -> set[str]:
 
 
 def _times(sentence: str, zero_only: bool) -> list[tuple[float, int, str]]:
-    """(time, where its phrase is, the number as written) for each time the sentence names."""
+    """(time, where its phrase is, the number as written) for each time the sentence names, once per time
+    ("at t = 0" is both a time-0 phrase and `t = N`)."""
     found = [(0.0, m.start(), "") for m in _ZERO.finditer(sentence)]
     if not zero_only:
         found += [(float(m.group(1) or m.group(2)), m.start(), m.group(1) or m.group(2)) for m in _AT.finditer(sentence)]
-    return found
+    once: dict[float, tuple[float, int, str]] = {}
+    for time in found:
+        once.setdefault(time[0], time)
+    return list(once.values())
+
+
+def _amount(number: Number, sentence: str) -> bool:
+    """Whether a number can be a value of the unknown: not a rate (`5 L/min`, `3 kg per hour`) and not a
+    relative amount (a percentage, `twice`, `half`), which state a change, not a value."""
+    if "%" in number.written or "percent" in number.written or not number.written[:1].isdigit():
+        return False
+    at = sentence.find(number.written)
+    after = sentence[at + len(number.written):at + len(number.written) + 16] if at >= 0 else ""
+    return not re.match(r"\s*[^\s/]*\s*/|\s*(?:[a-z]+\s+)?per\b", after, re.IGNORECASE)
 
 
 def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
@@ -49,7 +64,7 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
         if len(times) != 1:  # none, or several: which value goes with which time is not for code to guess
             continue
         time, where, written = times[0]
-        values = [n for n in table if n.sentence == k and n.written != written]
+        values = [n for n in table if n.sentence == k and n.written != written and _amount(n, sentence)]
         if values and time not in out:
             best = max(values, key=lambda n: (bool(_words(n.unit.split(" ")[0]) & described),
                                               len(_words(n.words) & described), -abs(_position(sentence, n) - where)))

@@ -23,23 +23,28 @@ COOLING = FittedSpec(functions=["T"], variable="t", equations=["T' = -k*(T - 7)"
 
 def test_a_rate_constant_stated_only_by_an_observation_is_fitted() -> None:
     # Mamo ODE 136 (Newton's law of cooling): 24.732
-    assert fitted_value(COOLING) == pytest.approx(24.7313, abs=1e-3)
+    assert fitted_value(COOLING) == (pytest.approx(24.7313, abs=1e-3), False)  # k by Newton: not exact
     heating = COOLING.model_copy(update={"equations": ["T' = k*(T - 37)"],
                                          "initial_conditions": ["T(0) = -4", "T(13) = 28.714"], "at": 17})
-    assert fitted_value(heating) == pytest.approx(31.934, abs=1e-3)  # k < 0: found from a negative start
+    assert fitted_value(heating)[0] == pytest.approx(31.934, abs=1e-3)  # k < 0: found from a negative start
     logistic = FittedSpec(functions=["x"], variable="t", equations=["x' = k*x*(1000 - x)"],
                           initial_conditions=["x(0) = 1", "x(4) = 50"], quantity="x", at=6, parameters=["k"])
-    assert fitted_value(logistic) == pytest.approx(276.2, abs=0.1)  # Mamo ODE 274: 276
+    assert fitted_value(logistic)[0] == pytest.approx(276.2, abs=0.1)  # Mamo ODE 274: 276
+    torricelli = FittedSpec(functions=["H"], variable="t", equations=["H' = -k*sqrt(H)"],
+                            initial_conditions=["H(0) = 16", "H(1) = 9"], quantity="H", at=2, parameters=["k"])
+    assert fitted_value(torricelli)[0] == pytest.approx(4.0)  # the false root C1 = 8, k = 14 fails the ODE
+    observed = COOLING.model_copy(update={"initial_conditions": [*COOLING.initial_conditions, "T(20) = 24.731"]})
+    assert fitted_value(observed)[0] == pytest.approx(24.7313, abs=1e-3)  # a third, rounded observation agrees
     assert solve_ode(COOLING, ODEConfig(dsolve_timeout=30)) == (pytest.approx(24.7313, abs=1e-3), "fitted")
 
 
 def test_conditions_at_any_point_the_limit_and_what_is_refused() -> None:
     second = FittedSpec(functions=["y"], variable="t", equations=["y'' + 4*y = 0"],
                         initial_conditions=["y(0) = 1", "y'(0) = 0"], quantity="y", at=1)
-    assert fitted_value(second) == pytest.approx(math.cos(2))
+    assert fitted_value(second) == (pytest.approx(math.cos(2)), True)
     drug = FittedSpec(functions=["A"], variable="t", equations=["A' = 5*100 - 0.4*A"],
                       initial_conditions=["A(0) = 0"], quantity="A", at=math.inf)
-    assert fitted_value(drug) == pytest.approx(1250.0)  # Mamo ODE 248: "after a long time"
+    assert fitted_value(drug) == (pytest.approx(1250.0), True)  # Mamo ODE 248: "after a long time"
     assert '"at":Infinity' in drug.model_dump_json()
     assert FittedSpec.model_validate_json(drug.model_dump_json()).at == math.inf
     with pytest.raises(ODEError, match=r"2 unknown constants \(C1, k\) need as many conditions; .* gave 1"):
@@ -47,8 +52,17 @@ def test_conditions_at_any_point_the_limit_and_what_is_refused() -> None:
     with pytest.raises(ODEError, match="contradict"):
         fitted_value(FittedSpec(functions=["y"], variable="t", equations=["y' = 2*y"],
                                 initial_conditions=["y(0) = 1", "y(1) = 3"], quantity="y", at=1))
-    with pytest.raises(ODEError, match="'open': functions and the variable must be plain identifiers"):
+    with pytest.raises(ODEError, match="'open': unknown constants must be plain identifiers"):
         fitted_value(COOLING.model_copy(update={"parameters": ["open"]}))
+    with pytest.raises(ODEError, match="'T' is also the variable or a function"):
+        fitted_value(COOLING.model_copy(update={"parameters": ["T"]}))
+    with pytest.raises(ODEError, match=r"the equation still depends on \['V'\]"):
+        fitted_value(COOLING.model_copy(update={"equations": ["T' = -k*(T - V)"]}))
+    implicit = FittedSpec(functions=["y"], variable="t", equations=["y' = t/(y + exp(y))"],
+                          initial_conditions=["y(0) = 0"], quantity="y", at=1)
+    with pytest.raises(ODEError, match="implicit solution"):
+        fitted_value(implicit)
+    assert solve_ode(implicit, ODEConfig(dsolve_timeout=30)) == (pytest.approx(0.3610, abs=1e-3), "numeric")
 
 
 def test_every_grammar_compiles_and_admits_only_the_problems_numbers() -> None:
@@ -81,6 +95,13 @@ def test_candidates_are_assembled_from_the_decisions() -> None:
         assemble("T", ["none"], [], "T at t = 5")
     with pytest.raises(ODEError, match="not 'expression at t = time'"):
         assemble("T", ["T"], [], "T")
+    for cut in ("T at t = 20*", "T at t = 20/0"):  # a draft cut off, or dividing by 0: an error, not a crash
+        with pytest.raises(ODEError, match="is not a number"):
+            assemble("T", ["T"], [], cut)
+    same = assemble("T", ["T"], ["T(0) = 42", "T(0*60) = 40", "T(1/0) = 3"], "T at t = 5")
+    assert same.initial_conditions == ["T(0) = 42", "T(1/0) = 3"]  # 0 and 0*60 are one time
+    with pytest.raises(ODEError, match="at most 8"):
+        assemble("T", ["T"], [f"T({n}) = 1" for n in range(9)], "T at t = 5")
 
 
 def test_the_vote_prefers_the_value_most_drafts_reach_then_the_earliest() -> None:
@@ -129,3 +150,20 @@ def test_the_whole_rate_is_one_decision_and_the_conditions_come_from_the_words()
     assert result.spec is not None and result.spec.initial_conditions == ["S(0) = 15"]  # kg, as the unknown says
     assert "none" not in backend.calls[1].params.grammar.split("\n")[0]  # the rate: no `none`
     assert backend.calls[1].prompt[-1].content == "The rate of change S' of S, as terms with + or -:"
+
+
+def test_conditions_are_read_from_time_phrases_and_never_from_rates_or_shares() -> None:
+    from ratiocinator.agents.ode.times import conditions
+
+    def read(text: str, unknown: str) -> list[str]:
+        said = sentences(text)
+        return conditions(text, unknown[0], unknown, question(said))
+
+    assert read("At t = 0, the tank contains 50 kg of salt. How much salt is left after 10 minutes?",
+                "S: the salt in kg") == ["S(0) = 50"]  # "at t = 0" names one time, not two
+    assert read("Initially, water with 3 kg/L of salt flows in at 5 L/min. How much salt after 5 minutes?",
+                "S: the salt in kg") == []  # rates are not values
+    assert read("After 2 years the town has 10% more people. What is the population after 5 years?",
+                "P: the people") == []  # a share states a change
+    assert read("A pot is initially at 42 C in a room at 7 C. After 11 minutes it is at 31.079 C. Find its "
+                "temperature after 20 minutes.", "T: the temperature of the pot") == ["T(0) = 42", "T(11) = 31.079"]
