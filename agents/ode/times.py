@@ -7,7 +7,8 @@ the value is the sentence's other number whose unit (the word after it) the unkn
 ("S: the salt in the tank in kg": 15 kg, not 1000 L), then whose surrounding words share most words with
 that description, then the one nearest the time phrase.
 Rates (5 L/min, 3 kg per hour) and relative amounts (10 %, twice, half) are
-never values. The question sentence only states a time-0 value ("Starting from 10,000, find the population after
+never values. Conditions written in function notation (`x(4) = 50`) are taken as written. The question
+sentence only states a time-0 value ("Starting from 10,000, find the population after
 5 years": P(0) = 10000); its "after 5 years" is the time asked. No model call here.
 """
 
@@ -22,6 +23,7 @@ _ZERO = re.compile(r"\b(?:initial(?:ly)?|at first|at the (?:start|beginning|outs
                    r"originally|at (?:time )?t\s*=\s*0(?![.\d])|at time zero)\b", re.IGNORECASE)
 _AT = re.compile(rf"\b(?:after|in|at|within)\s+(?:t\s*=\s*)?(\d+(?:\.\d+)?)\s*{_UNITS}\b|\bt\s*=\s*(\d+(?:\.\d+)?)",
                  re.IGNORECASE)
+_NOTATION = re.compile(r"(?<![\w.])[A-Za-z]\(\s*(\d+(?:\.\d+)?)\s*\)\s*=\s*(-?\d+(?:\.\d+)?)(?!\w|\.\d)")
 _STOP = {"the", "a", "an", "of", "in", "at", "to", "and", "is", "it", "its", "with", "for", "by", "on", "per", "that",
          "which", "has", "have", "be", "was", "this", "after", "initially"}
 
@@ -52,19 +54,27 @@ def _amount(number: Number, sentence: str) -> bool:
     return not re.match(r"\s*[^\s/]*\s*/|\s*(?:[a-z]+\s+)?per\b", after, re.IGNORECASE)
 
 
+def _written(text: str) -> dict[float, float]:
+    """Conditions the text writes in function notation, in any sentence: `x(4) = 50`, `i(0) = 0` (time: value)."""
+    return {float(m.group(1)): float(m.group(2)) for m in _NOTATION.finditer(text)}
+
+
 def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
-    """`name(time) = value` for each sentence before the question (`asked`: its index) that names a time and a value."""
+    """`name(time) = value` for each condition written in function notation, then for each sentence up to the
+    question (`asked`: its index) that names one time and a value."""
     table = numbers(text, limit=10_000)
     described = _words(unknown.partition(":")[2])
-    out: dict[float, str] = {}
+    out = {time: f"{name}({show(time)}) = {show(value)}" for time, value in _written(text).items()}
     for k, sentence in enumerate(sentences(text)):
         if k > asked:
             break
         times = _times(sentence, zero_only=k == asked)
         if len(times) != 1:  # none, or several: which value goes with which time is not for code to guess
             continue
-        time, where, written = times[0]
-        values = [n for n in table if n.sentence == k and n.written != written and _amount(n, sentence)]
+        time, where, _ = times[0]
+        # a number of a time phrase ("after 5 years", "t = 0"), the question's included, is a time, not a value
+        timed = {m.group(1) or m.group(2) for m in _AT.finditer(sentence)}
+        values = [n for n in table if n.sentence == k and n.written not in timed and _amount(n, sentence)]
         if values and time not in out:
             best = max(values, key=lambda n: (bool(_words(n.unit.split(" ")[0]) & described),
                                               len(_words(n.words) & described), -abs(_position(sentence, n) - where)))

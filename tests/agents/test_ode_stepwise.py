@@ -167,3 +167,8 @@ def test_conditions_are_read_from_time_phrases_and_never_from_rates_or_shares() 
                 "P: the people") == []  # a share states a change
     assert read("A pot is initially at 42 C in a room at 7 C. After 11 minutes it is at 31.079 C. Find its "
                 "temperature after 20 minutes.", "T: the temperature of the pot") == ["T(0) = 42", "T(11) = 31.079"]
+    assert read("Starting from a population of 10,000, calculate the population after 5 years.",
+                "P: the population after 5 years") == ["P(0) = 10000"]  # the time asked is not a value
+    assert read("At the initial time t = 0 days, 1217 people are infected. How many after 9 days?",
+                "I: the infected people") == ["I(0) = 1217"]  # nor the 0 of "t = 0"
+    assert read("Find the number infected after 6 days if after 4 days x(4) = 50.", "X: infected") == ["X(4) = 50"]
