@@ -1,4 +1,4 @@
-"""Shared fixtures: the real embedded models (loaded once per session) and the scripted backend."""
+"""Shared fixtures: the real embedded models (loaded once per session), the llama.cpp default (once per module)."""
 
 from __future__ import annotations
 
@@ -24,5 +24,16 @@ def qwen():
     from ratiocinator.models import load_backend
 
     backend = load_backend(QWEN)
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def qwen_llamacpp():
+    """The default model on the default CPU engine (llama.cpp, 2 threads); one per test module, so that no
+    module's cached prefixes change another's scores."""
+    from ratiocinator.models import load_backend
+
+    backend = load_backend("llamacpp:qwen2.5-coder-0.5b-instruct", threads=2)
     yield backend
     backend.close()

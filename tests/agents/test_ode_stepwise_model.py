@@ -20,15 +20,6 @@ BRINE = (r"A tank initially contains \(1000\) L of brine, which has \(15\) kg of
          r"three significant figures.")
 
 
-@pytest.fixture(scope="module")
-def qwen_llamacpp():
-    from ratiocinator.models import load_backend
-
-    backend = load_backend("llamacpp:qwen2.5-coder-0.5b-instruct", threads=2)
-    yield backend
-    backend.close()
-
-
 def test_the_05b_drafts_a_grounded_ode_for_a_brine_tank(qwen_llamacpp):
     result = run(BRINE, backend=qwen_llamacpp, config=ODEConfig(translation="stepwise", dsolve_timeout=30))
     assert len(result.attempts) == 5  # the greedy draft and 4 sampled ones

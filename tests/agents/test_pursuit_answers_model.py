@@ -27,15 +27,6 @@ QUESTIONS = (
 )
 
 
-@pytest.fixture(scope="module")
-def qwen_llamacpp():
-    from ratiocinator.models import load_backend
-
-    backend = load_backend("llamacpp:qwen2.5-coder-0.5b-instruct", threads=2)
-    yield backend
-    backend.close()
-
-
 def test_one_animal_of_20_questions_on_the_05b(qwen_llamacpp):
     game = TwentyQuestions(PursuitOptions(), datadirs.holding("pursuit/20q"))
     samples, bank = game.calibration_samples()
