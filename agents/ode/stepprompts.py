@@ -11,6 +11,8 @@ no number of the examples can be copied.
 
 from __future__ import annotations
 
+import functools
+
 from ratiocinator.agents.llmopt.stepgrammar import alternatives
 from ratiocinator.agents.llmopt.table import Number, numbers, sentences, show
 from ratiocinator.models.types import Message
@@ -84,7 +86,9 @@ def asked_turn(question: str, name: str) -> str:
     return f'Question: "{question}"\nAsked (an expression of {name}, at t =):'
 
 
-def _example_turns() -> list[Message]:
+@functools.cache
+def _example_turns() -> tuple[Message, ...]:
+    """The worked examples as conversation turns (built once: every request of every problem starts with them)."""
     turns: list[Message] = []
     for ex in EXAMPLES:
         name = ex["unknown"][0]
@@ -96,7 +100,7 @@ def _example_turns() -> list[Message]:
         asks.append((asked_turn(said[-1], name), ex["asked"]))
         for question, answer in asks:
             turns += [Message(role="user", content=question), Message(role="assistant", content=answer)]
-    return turns
+    return tuple(turns)
 
 
 def prefix(problem: str, unknown: str | None = None) -> list[Message]:
