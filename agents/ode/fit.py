@@ -23,7 +23,8 @@ from ratiocinator.agents.ode.spec import ODEError, ODESpec
 _GUESSES = (0.1, 1.0, 0.01, -0.1, 0.001, -0.01, 10.0)
 
 
-def _real(value: Any) -> float | None:
+def real_value(value: Any) -> float | None:
+    """The value as a finite real float, or None (complex, infinite, or not a number)."""
     import sympy as sp
 
     try:
@@ -116,7 +117,7 @@ def _value_of(quantity: Any, f: Any, general: Any, t: Any, at: float, solution: 
         expr = sp.limit(expr, t, sp.oo if at > 0 else -sp.oo)
     else:
         expr = expr.subs(t, sp.nsimplify(at, rational=True))
-    return _real(expr)
+    return real_value(expr)
 
 
 def _solves(equation: Any, f: Any, t: Any, solution: Any, constants: dict[Any, Any], points: list[float]) -> bool:
@@ -127,8 +128,8 @@ def _solves(equation: Any, f: Any, t: Any, solution: Any, constants: dict[Any, A
 
     residual = (equation.lhs - equation.rhs).subs(constants).subs(f, solution).doit()
     for x in points:
-        value = _real(residual.subs(t, sp.nsimplify(x, rational=True)))
-        scale = _real(solution.subs(t, sp.nsimplify(x, rational=True)))
+        value = real_value(residual.subs(t, sp.nsimplify(x, rational=True)))
+        scale = real_value(solution.subs(t, sp.nsimplify(x, rational=True)))
         if value is None or scale is None or abs(value) > 1e-6 * max(1.0, abs(scale)):
             return False
     return True
@@ -176,7 +177,7 @@ def fitted_value(spec: ODESpec) -> tuple[float, bool]:
         exact = exact and found_exactly
         for solution in solutions:
             fitted = branch.rhs.subs(solution)
-            if not all(_real(v) is not None for v in solution.values()):
+            if not all(real_value(v) is not None for v in solution.values()):
                 dropped.append("complex constants")
             elif not _solves(equation, f, t, fitted, solution, _points(ics, spec.at)):
                 dropped.append("a fit that does not solve the equation")

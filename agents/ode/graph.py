@@ -23,7 +23,6 @@ import ratiocinator.agents.ode.nodes as nodes
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.result import ODEAttempt, ODEResult
 from ratiocinator.agents.ode.spec import FittedSpec, ODESpec
-from ratiocinator.agents.ode.stepwise import vote
 from ratiocinator.kit import (
     MethodContext,
     Verdict,
@@ -73,13 +72,9 @@ def run(text: str, *, backend: Any, config: ODEConfig | None = None) -> ODEResul
         rounds=state["round"],
         initial_value=attempts[0].value,
         attempts=attempts,
-        verdict=_verdict(last, len(attempts), _agreeing(attempts, last) if cfg.translation == "stepwise" else 0),
+        verdict=_verdict(last, len(attempts), state.get("agreeing", 0)),
         usage=usage,
     )
-
-
-def _agreeing(attempts: tuple[ODEAttempt, ...], chosen: ODEAttempt) -> int:
-    return vote(list(attempts))[1] if chosen.value is not None else 0
 
 
 def _verdict(last: ODEAttempt, tries: int, agreeing: int = 0) -> Verdict:

@@ -33,6 +33,7 @@ class ODEState(TypedDict, total=False):
     attempts: list[ODEAttempt]
     round: int
     chosen: int  # stepwise: the attempt the vote chose (else the last)
+    agreeing: int  # stepwise: how many attempts reach its value
 
 
 def attempt(c: Completion, round_: int, config: ODEConfig, problem: str | None = None) -> ODEAttempt:
@@ -70,8 +71,8 @@ def write(state: ODEState, runtime: Ctx) -> dict[str, Any]:
     """The model writes the ODE (greedy, under ODESpec's schema; or stepwise, voted); the solvers compute the value."""
     cfg = runtime.context.config
     if cfg.translation == "stepwise":
-        attempts, chosen = translate(state["problem"], runtime.context.backend.generate, cfg)
-        return {"attempts": attempts, "round": 0, "chosen": chosen}
+        attempts, chosen, agreeing = translate(state["problem"], runtime.context.backend.generate, cfg)
+        return {"attempts": attempts, "round": 0, "chosen": chosen, "agreeing": agreeing}
     (c,) = runtime.context.backend.generate([messages(state["problem"])], _params(cfg))
     return {"attempts": [attempt(c, 0, cfg, state["problem"])], "round": 0}
 

@@ -10,12 +10,11 @@ with tight tolerances (rtol 1e-10).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 from ratiocinator.agents.ode.config import ODEConfig
-from ratiocinator.agents.ode.fit import fitted_value
+from ratiocinator.agents.ode.fit import fitted_value, real_value
 from ratiocinator.agents.ode.parse import parse
 from ratiocinator.agents.ode.spec import FittedSpec, ODEError, ODEMethod, ODESpec
 from ratiocinator.errors import InvalidInput
@@ -25,10 +24,10 @@ from ratiocinator.solvers.deadline import call_with_deadline
 def _real(value: Any, where: str) -> float:
     import sympy as sp
 
-    number = complex(sp.N(value))
-    if abs(number.imag) > 1e-9 * max(1.0, abs(number.real)) or not math.isfinite(number.real):
-        raise ODEError(f"{where}: the value {number} is not a finite real number")
-    return number.real
+    number = real_value(value)
+    if number is None:
+        raise ODEError(f"{where}: the value {complex(sp.N(value))} is not a finite real number")
+    return number
 
 
 def _dsolve(spec: ODESpec) -> float:

@@ -174,8 +174,9 @@ def _terms(generate: Generate, base: list[Message], said: list[str], name: str, 
     return [[w] for w in whole]
 
 
-def translate(problem: str, generate: Generate, cfg: ODEConfig) -> tuple[list[ODEAttempt], int]:
-    """Every candidate ODE of the problem, solved (draw 0: every decision greedy), and the index voted for."""
+def translate(problem: str, generate: Generate, cfg: ODEConfig) -> tuple[list[ODEAttempt], int, int]:
+    """Every candidate ODE of the problem, solved (draw 0: every decision greedy), the index voted for, and
+    how many candidates share its value."""
     text = clean(problem)
     unknown = generate([p.prefix(text)], SamplingParams(grammar=p.unknown_grammar(), max_tokens=32))[0].text.strip()
     name = unknown[:1]
@@ -189,5 +190,5 @@ def translate(problem: str, generate: Generate, cfg: ODEConfig) -> tuple[list[OD
                    p.asked_grammar(name, literals(text), times), cfg)[0]
     attempts = [_attempt(j, lambda j=j: assemble(name, terms[j], conds[j], asked[j]), cfg)
                 for j in range(cfg.samples + 1)]
-    chosen, _ = vote(attempts)
-    return attempts, chosen
+    chosen, agreeing = vote(attempts)
+    return attempts, chosen, agreeing
