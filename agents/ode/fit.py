@@ -16,7 +16,7 @@ import math
 from itertools import combinations
 from typing import Any
 
-from ratiocinator.agents.ode.parse import parameters, parse
+from ratiocinator.agents.ode.parse import condition_key, parameters, parse
 from ratiocinator.agents.ode.spec import ODEError, ODESpec
 
 #: starting points of the numeric solve for each unknown (a rate constant is usually small and positive)
@@ -40,10 +40,8 @@ def _condition(key: Any, value: Any, t: Any, general: Any) -> Any:
     """The equation a condition f(a) = b or f^(k)(a) = b states about the general solution's constants."""
     import sympy as sp
 
-    if isinstance(key, sp.Subs):  # f'(a): Subs(Derivative(f(t), (t, k)), t, a)
-        k, a = key.args[0].derivative_count, key.args[2][0]
-        return sp.Eq(sp.diff(general, t, k).subs(t, a), sp.nsimplify(value, rational=True))
-    return sp.Eq(general.subs(t, key.args[0]), sp.nsimplify(value, rational=True))
+    _, k, a = condition_key(key, t)
+    return sp.Eq(sp.diff(general, t, k).subs(t, a), sp.nsimplify(value, rational=True))
 
 
 #: how far a condition beyond those the constants need may miss (relative): observations are rounded
@@ -135,11 +133,11 @@ def _solves(equation: Any, f: Any, t: Any, solution: Any, constants: dict[Any, A
     return True
 
 
-def _points(ics: dict[Any, Any], at: float) -> list[float]:
+def _points(ics: dict[Any, Any], t: Any, at: float) -> list[float]:
     """The conditions' points and the point asked (where finite): where a fitted solution must solve the ODE."""
     import sympy as sp
 
-    found = {float(sp.N(k.args[2][0] if isinstance(k, sp.Subs) else k.args[0])) for k in ics}
+    found = {float(sp.N(condition_key(k, t)[2])) for k in ics}
     return sorted(found | ({at} if math.isfinite(at) else set()))
 
 
@@ -179,7 +177,7 @@ def fitted_value(spec: ODESpec) -> tuple[float, bool]:
             fitted = branch.rhs.subs(solution)
             if not all(real_value(v) is not None for v in solution.values()):
                 dropped.append("complex constants")
-            elif not _solves(equation, f, t, fitted, solution, _points(ics, spec.at)):
+            elif not _solves(equation, f, t, fitted, solution, _points(ics, t, spec.at)):
                 dropped.append("a fit that does not solve the equation")
             elif (value := _value_of(quantity, f, branch.rhs, t, spec.at, solution)) is None:
                 dropped.append("no finite real value at the point asked")

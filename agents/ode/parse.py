@@ -142,6 +142,16 @@ def _initial_conditions(spec: ODESpec, names: list[str], t: Any, funcs: dict[str
     return ics
 
 
+def condition_key(key: Any, t: Any) -> tuple[Any, int, Any]:
+    """(the function f(t), the derivative's order k, the point a) of an initial condition's key: f(a) or
+    f^(k)(a), which sympy writes Subs(Derivative(f(t), (t, k)), t, a)."""
+    import sympy as sp
+
+    if isinstance(key, sp.Subs):
+        return key.args[0].expr, key.args[0].derivative_count, key.args[2][0]
+    return key.func(t), 0, key.args[0]
+
+
 def parameters(spec: ODESpec) -> list[str]:
     """The unknown constants a stepwise ODE names (FittedSpec), none for one the model wrote whole."""
     return [p.strip() for p in getattr(spec, "parameters", [])]

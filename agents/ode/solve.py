@@ -15,7 +15,7 @@ from typing import Any
 
 from ratiocinator.agents.ode.config import ODEConfig
 from ratiocinator.agents.ode.fit import fitted_value, real_value
-from ratiocinator.agents.ode.parse import parse
+from ratiocinator.agents.ode.parse import condition_key, parse
 from ratiocinator.agents.ode.spec import FittedSpec, ODEError, ODEMethod, ODESpec
 from ratiocinator.errors import InvalidInput
 from ratiocinator.solvers.deadline import call_with_deadline
@@ -97,10 +97,7 @@ def _initial_state(t: Any, ics: dict[Any, Any], states: list[tuple[Any, int]]) -
     given: dict[tuple[Any, int], Any] = {}
     points = set()
     for key, value in ics.items():
-        if isinstance(key, sp.Subs):  # f'(a): Subs(Derivative(f(t), (t, k)), t, a)
-            f, k, a = key.args[0].expr, key.args[0].derivative_count, key.args[2][0]
-        else:
-            f, k, a = key.func(t), 0, key.args[0]
+        f, k, a = condition_key(key, t)
         given[(f, k)] = value
         points.add(float(sp.N(a)))
     missing = [str(sp.Derivative(f, (t, k)) if k else f) for f, k in states if (f, k) not in given]
