@@ -9,7 +9,11 @@ that description, then the one nearest the time phrase.
 Rates (5 L/min, 3 kg per hour) and relative amounts (10 %, twice, half) are
 never values. Conditions written in function notation (`x(4) = 50`) are taken as written. The question
 sentence only states a time-0 value ("Starting from 10,000, find the population after
-5 years": P(0) = 10000); its "after 5 years" is the time asked. No model call here.
+5 years": P(0) = 10000); its "after 5 years" is the time asked. A state before any time phrase is the
+value at time 0 when a later sentence observes the unknown in the same unit: "a rod heated to 72 °C is left
+in a room kept at 10 °C. After 4 minutes it is at 39.112 °C" states T(0) = 72 (a value its words call
+constant, maintained or fixed is a surrounding, not the state). A minus written before a number is its
+sign (-4 °C). No model call here.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ _ZERO = re.compile(r"\b(?:initial(?:ly)?|at first|at the (?:start|beginning|outs
 _AT = re.compile(rf"\b(?:after|in|at|within)\s+(?:t\s*=\s*)?(\d+(?:\.\d+)?)\s*{_UNITS}\b|\bt\s*=\s*(\d+(?:\.\d+)?)",
                  re.IGNORECASE)
 _NOTATION = re.compile(r"(?<![\w.])[A-Za-z]\(\s*(\d+(?:\.\d+)?)\s*\)\s*=\s*(-?\d+(?:\.\d+)?)(?!\w|\.\d)")
+#: words that say a quantity does not change: it is a surrounding or a parameter, not the unknown's state
+_FIXED = re.compile(r"\b(?:constant(?:ly)?|maintained|fixed|steady|kept|held)\b", re.IGNORECASE)
 _STOP = {"the", "a", "an", "of", "in", "at", "to", "and", "is", "it", "its", "with", "for", "by", "on", "per", "that",
          "which", "has", "have", "be", "was", "this", "after", "initially"}
 
@@ -61,13 +67,13 @@ def _written(text: str) -> dict[float, float]:
 
 def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
     """`name(time) = value` for each condition written in function notation, then for each sentence up to the
-    question (`asked`: its index) that names one time and a value."""
+    question (`asked`: its index) that names one time and a value, then the state before any time phrase."""
     table = numbers(text, limit=10_000)
+    said = sentences(text)
     described = _words(unknown.partition(":")[2])
-    out = {time: f"{name}({show(time)}) = {show(value)}" for time, value in _written(text).items()}
-    for k, sentence in enumerate(sentences(text)):
-        if k > asked:
-            break
+    found = {time: value for time, value in _written(text).items()}
+    first: tuple[int, str] | None = None  # the first observation read from a sentence: (its sentence, its unit)
+    for k, sentence in enumerate(said[: asked + 1]):
         times = _times(sentence, zero_only=k == asked)
         if len(times) != 1:  # none, or several: which value goes with which time is not for code to guess
             continue
@@ -75,11 +81,42 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
         # a number of a time phrase ("after 5 years", "t = 0"), the question's included, is a time, not a value
         timed = {m.group(1) or m.group(2) for m in _AT.finditer(sentence)}
         values = [n for n in table if n.sentence == k and n.written not in timed and _amount(n, sentence)]
-        if values and time not in out:
+        if values and time not in found:
             best = max(values, key=lambda n: (bool(_words(n.unit.split(" ")[0]) & described),
                                               len(_words(n.words) & described), -abs(_position(sentence, n) - where)))
-            out[time] = f"{name}({show(time)}) = {show(best.value)}"
-    return list(out.values())
+            found[time] = _signed(best, sentence)
+            first = first or (k, _unit(best, sentence))
+    if 0.0 not in found and first is not None and first[1]:
+        start = _initial(table, said[: first[0]], first[1])
+        if start is not None:
+            found[0.0] = start
+    return [f"{name}({show(time)}) = {show(value)}" for time, value in sorted(found.items())]
+
+
+def _unit(number: Number, sentence: str) -> str:
+    """What a number counts, as written: the symbol glued to it (`72°C`) or the first word of its unit."""
+    at = _position(sentence, number) + len(number.written)
+    glued = re.match(r"[^\s\d.,;:!?)]+", sentence[at:])
+    return glued.group(0).lower() if glued else number.unit.split(" ")[0].lower()
+
+
+def _signed(number: Number, sentence: str) -> float:
+    """The number's value with the minus written right before it (`-4°C`, `−3`), not a dash between two numbers."""
+    at = _position(sentence, number)
+    return -number.value if re.search(r"(?:^|[\s(=:,])[-\u2212]\s?$", sentence[:at]) else number.value
+
+
+def _initial(table: list[Number], before: list[str], unit: str) -> float | None:
+    """The first value in `unit` of the sentences before the first observation that name no time, unless its
+    words say it is held constant (a surrounding, not the state)."""
+    for k, sentence in enumerate(before):
+        if _times(sentence, zero_only=False):
+            continue
+        for n in (n for n in table if n.sentence == k and _amount(n, sentence)):
+            at = _position(sentence, n)
+            if _unit(n, sentence) == unit and not _FIXED.search(" ".join(sentence[:at].split()[-4:])):
+                return _signed(n, sentence)
+    return None
 
 
 def _position(sentence: str, number: Number) -> int:

@@ -172,3 +172,28 @@ def test_conditions_are_read_from_time_phrases_and_never_from_rates_or_shares() 
     assert read("At the initial time t = 0 days, 1217 people are infected. How many after 9 days?",
                 "I: the infected people") == ["I(0) = 1217"]  # nor the 0 of "t = 0"
     assert read("Find the number infected after 6 days if after 4 days x(4) = 50.", "X: infected") == ["X(4) = 50"]
+
+
+def test_the_state_before_any_time_phrase_is_the_value_at_time_zero() -> None:
+    from ratiocinator.agents.ode.times import conditions
+
+    def read(text: str, unknown: str) -> list[str]:
+        return conditions(text, unknown[0], unknown, question(sentences(text)))
+
+    # Mamo ODE 144: 72 °C is the rod's state; 10 °C is a room temperature its words call constant
+    assert read("A blacksmith heats an iron rod to a temperature of 72°C and then leaves it to cool in a room where "
+                "the ambient temperature is constantly maintained at 10°C. After 4 minutes, the temperature of the "
+                "rod has decreased to 39.112°C. Calculate the temperature of the rod after 15 minutes.",
+                "T: the temperature of the rod") == ["T(0) = 72", "T(4) = 39.112"]
+    # Mamo ODE 140: the minus is the value's sign; the oven's constant 37 °C is not the chicken's state
+    assert read("A frozen chicken at a temperature of -4°C is placed in an oven to thaw. The oven has a constant "
+                "ambient temperature of 37°C. After 13 minutes, the temperature of the chicken has increased to "
+                "28.714°C. Calculate the temperature of the chicken after 17 minutes.",
+                "T: the temperature of the chicken") == ["T(0) = -4", "T(13) = 28.714"]
+    # no value in the observation's unit before it: no time-0 condition is made up
+    assert read("The room is kept at 20 C. After 5 minutes the tea is at 60 C. Find it after 10 minutes.",
+                "T: the tea") == ["T(5) = 60"]
+    assert read("A bacterium culture has 3 g/L of food. After 2 hours there are 500 cells. How many after 6 hours?",
+                "N: the cells") == ["N(2) = 500"]  # grams per litre are not cells
+    assert read("The gap between 3-4 hours is quiet. After 5 hours the mass is 7 kg. Find it after 9 hours.",
+                "M: the mass in kg") == ["M(5) = 7"]  # a dash between two numbers is no sign
