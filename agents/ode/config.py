@@ -39,10 +39,11 @@ class ODEConfig(MethodConfig):
         "condition, what is asked), drawn greedily and `samples` more times, every candidate ODE solved with its "
         "unknown constant fitted to the conditions, the value voted (agents/ode/stepwise.py)",
     )
-    rate: Literal["whole", "sentences"] = Field(
+    rate: Literal["whole", "forms", "sentences"] = Field(
         "whole", json_schema_extra=IDENTITY_WHEN_SET,
-        description="stepwise: the rate of change as one decision over the problem's numbers (whole), or one "
-        "term per sentence (sentences)",
+        description="stepwise: the rate of change as one decision over the problem's numbers (whole), as one of a "
+        "few general forms and each of its parameters (forms: agents/ode/stepprompts.py FORMS), or one term per "
+        "sentence (sentences)",
     )
     samples: int = Field(4, ge=0, le=16, json_schema_extra=IDENTITY_WHEN_SET,
                          description="stepwise: sampled draws of every decision beside the greedy one")

@@ -3,7 +3,8 @@
 The whole-JSON translation asks a small model for the unknown, the equation, the initial conditions,
 the quantity and the point in one generation. Here each of those is a short decision grounded in the
 text (stepprompts.py): the unknown (greedy, once), its rate of change over the problem's own numbers
-(`rate="whole"`, one decision; or one term per sentence), and what is asked at which time; the
+(`rate="whole"`, one decision; `"forms"`, a general form and its parameters; or one term per sentence),
+and what is asked at which time; the
 conditions are read in code where the words state them (times.py), else asked number by number. Each
 decision is drawn greedily and `samples` more times; draw j of every decision makes candidate ODE j,
 whose unknown constants are fitted to its conditions (fit.py) and whose value is computed. Candidates
@@ -157,10 +158,30 @@ def _conditions(generate: Generate, base: list[Message], text: str, name: str, u
     return [[d[j] for d in draws] for j in range(cfg.samples + 1)]
 
 
+def _forms(generate: Generate, base: list[Message], name: str, lits: list[float], cfg: ODEConfig) -> list[list[str]]:
+    """Each draw's rate from a form: draw j picks a form (FORMS), and each of its parameters is that form's
+    j-th draw (greedy first); a draw that picks "other" writes the rate whole (its j-th whole draw)."""
+    picked = _draws(generate, [[*base, Message(role="user", content=p.form_turn(name))]], p.form_grammar(), cfg)[0]
+    rates: dict[str, list[str]] = {}
+    for form in dict.fromkeys(picked):
+        if form not in p.FORMS or not p.FORMS[form][2]:  # "other"
+            whole = [*base, Message(role="user", content=p.rate_turn(name))]
+            rates[form] = _draws(generate, [whole], p.terms_grammar(name, lits, allow_none=False), cfg)[0]
+            continue
+        asked = [[*base, Message(role="user", content=p.form_turn(name)), Message(role="assistant", content=form),
+                  Message(role="user", content=p.parameter_turn(name, form, q))] for q, _ in p.FORMS[form][2]]
+        values = _draws(generate, asked, p.parameter_grammar(lits), cfg)
+        rates[form] = [p.rate_of(name, form, [v[j] for v in values]) for j in range(cfg.samples + 1)]
+    return [[rates[form][j]] for j, form in enumerate(picked)]
+
+
 def _terms(generate: Generate, base: list[Message], said: list[str], name: str, lits: list[float],
            cfg: ODEConfig) -> list[list[str]]:
-    """Each draw's terms of the rate: the whole rate at once (`cfg.rate == "whole"`), or one term per sentence
-    up to the question, and the whole rate when no draw of any sentence adds a term (its grammar without `none`)."""
+    """Each draw's terms of the rate: the whole rate at once (`cfg.rate == "whole"`), its form and parameters
+    (`"forms"`), or one term per sentence up to the question, and the whole rate when no draw of any sentence
+    adds a term (its grammar without `none`)."""
+    if cfg.rate == "forms":
+        return _forms(generate, base, name, lits, cfg)
     if cfg.rate == "whole":
         return [[w] for w in _draws(generate, [[*base, Message(role="user", content=p.rate_turn(name))]],
                                     p.terms_grammar(name, lits, allow_none=False), cfg)[0]]
@@ -178,9 +199,11 @@ def translate(problem: str, generate: Generate, cfg: ODEConfig) -> tuple[list[OD
     """Every candidate ODE of the problem, solved (draw 0: every decision greedy), the index voted for, and
     how many candidates share its value."""
     text = clean(problem)
-    unknown = generate([p.prefix(text)], SamplingParams(grammar=p.unknown_grammar(), max_tokens=32))[0].text.strip()
+    forms = cfg.rate == "forms"
+    params = SamplingParams(grammar=p.unknown_grammar(), max_tokens=32)
+    unknown = generate([p.prefix(text, forms=forms)], params)[0].text.strip()
     name = unknown[:1]
-    base = p.prefix(text, unknown)
+    base = p.prefix(text, unknown, forms)
     said = sentences(text) or [text]
     asks = question(said)
     terms = _terms(generate, base, said[:asks + 1], name, literals(text), cfg)

@@ -68,8 +68,10 @@ def test_conditions_at_any_point_the_limit_and_what_is_refused() -> None:
 def test_every_grammar_compiles_and_admits_only_the_problems_numbers() -> None:
     lits = [0.0, 1.0, 42.0, 7.0, 0.5]
     for grammar in (p.unknown_grammar(), p.terms_grammar("T", lits), p.condition_grammar("T", lits),
-                    p.asked_grammar("T", lits, [20.0]), p.terms_grammar("T", lits, allow_none=False)):
+                    p.asked_grammar("T", lits, [20.0]), p.terms_grammar("T", lits, allow_none=False),
+                    p.form_grammar(), p.parameter_grammar(lits)):
         xg.Grammar.from_ebnf(grammar)
+    assert '"T"' not in p.parameter_grammar(lits) and '"k"' in p.parameter_grammar(lits)  # the form places T
     terms = p.terms_grammar("T", lits)
     assert '"42"' in terms and '"k"' in terms and '"8"' not in terms  # no number of the examples
     asked = p.asked_grammar("T", lits, [20.0])
@@ -139,6 +141,33 @@ def test_the_stepwise_agent_votes_over_its_drafts() -> None:
     assert [c.params.n for c in backend.calls[1:7]] == [1, 1, 1, 2, 2, 2] and backend.calls[4].params.seed == 1
     assert len(backend.calls) == 13  # one per completion: unknown, 3 + 6 terms, 1 + 2 asked; none about a number
     assert "T(0) = 42" in result.attempts[0].spec and "T(11) = 31.079" in result.attempts[0].spec
+
+
+def test_the_rate_as_a_form_and_its_parameters() -> None:
+    problem = ("A pot is initially at 42 C in a room at 7 C. After 11 minutes it is at 31.079 C. Find its "
+               "temperature after 20 minutes.")
+    script = ["T: the temperature of the pot",
+              "toward a level", "toward a level", "other",  # the form: greedy, then 2 sampled
+              "k", "7", "0.5", "k", "42", "7",  # its r and L greedy, then 2 sampled each (draw 1: r 0.5, L 42)
+              "-k*T", "T", "T",  # "other" (draw 2 only): the whole rate, greedy then 2 sampled
+              "T at t = 20", "T at t = 20", "T at t = 20"]
+    backend = ScriptedBackend(script)
+    cfg = ODEConfig(translation="stepwise", rate="forms", samples=2, dsolve_timeout=30)
+    result = run(problem, backend=backend, config=cfg)
+    assert result.value == pytest.approx(24.7313, abs=1e-3) and result.method == "fitted"  # T' = k*(7 - T)
+    assert result.spec is not None and result.spec.equations == ["T' = ((k)*((7) - T))"]
+    assert [a.value is None for a in result.attempts] == [False, True, True]  # T' = 0.5*(42 - T) and T' = T
+    assert "T(11)" in result.attempts[1].error or "condition" in result.attempts[1].error  # contradicted
+    assert backend.calls[1].params.grammar == p.form_grammar()
+    assert backend.calls[1].prompt[-1].content.startswith("Forms of the rate of change T':")
+    r_turn = backend.calls[4].prompt
+    assert [m.content for m in r_turn[-3:-1]] == [p.form_turn("T"), "toward a level"]
+    assert r_turn[-1].content == "In T' = r*(L - T), r (the rate per unit of time at which the gap closes):"
+    assert len(backend.calls) == 16  # one per completion: unknown, 3 forms, 2 + 4 parameters, 3 other, 3 asked
+    # the forms' prefix shows every form once, each parameter filled from its example's own numbers
+    turns = [m.content for m in p.prefix("x", forms=True)]
+    assert {"toward a level", "growth limited by a capacity", "in proportion plus a fixed amount"} <= set(turns)
+    assert p.prefix("x")[:3] == p.prefix("x", forms=True)[:3] and p.prefix("x") != p.prefix("x", forms=True)[:-1]
 
 
 def test_the_whole_rate_is_one_decision_and_the_conditions_come_from_the_words() -> None:
