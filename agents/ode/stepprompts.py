@@ -212,10 +212,10 @@ def unknown_grammar() -> str:
     ])
 
 
-def terms_grammar(name: str, literals: list[float], allow_none: bool = True) -> str:
-    """`none` (when allowed), or an expression of the unknown, t and k over the problem's numbers."""
+def terms_grammar(name: str, literals: list[float], allow_none: bool = True, constant: bool = True) -> str:
+    """`none` (when allowed), or an expression of the unknown, t and (with `constant`) k over the problem's numbers."""
     root = 'root ::= "none" | expr' if allow_none else "root ::= expr"
-    return "\n".join([root, *_expression([name, "t", CONSTANT], literals)])
+    return "\n".join([root, *_expression([name, "t", *([CONSTANT] if constant else [])], literals)])
 
 
 def form_grammar() -> str:
@@ -223,10 +223,10 @@ def form_grammar() -> str:
     return f"root ::= {alternatives(FORMS)}"
 
 
-def parameter_grammar(literals: list[float]) -> str:
-    """A parameter's value: an expression over the problem's numbers and the unknown constant k (not the unknown
-    itself, nor t: the form places them)."""
-    return "\n".join(["root ::= expr", *_expression([CONSTANT], literals)])
+def parameter_grammar(literals: list[float], constant: bool = True) -> str:
+    """A parameter's value: an expression over the problem's numbers and (with `constant`) the unknown constant k
+    (not the unknown itself, nor t: the form places them)."""
+    return "\n".join(["root ::= expr", *_expression([CONSTANT] if constant else [], literals)])
 
 
 def condition_grammar(name: str, literals: list[float]) -> str:

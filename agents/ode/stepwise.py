@@ -158,7 +158,8 @@ def _conditions(generate: Generate, base: list[Message], text: str, name: str, u
     return [[d[j] for d in draws] for j in range(cfg.samples + 1)]
 
 
-def _forms(generate: Generate, base: list[Message], name: str, lits: list[float], cfg: ODEConfig) -> list[list[str]]:
+def _forms(generate: Generate, base: list[Message], name: str, lits: list[float], cfg: ODEConfig,
+           constant: bool) -> list[list[str]]:
     """Each draw's rate from a form: draw j picks a form (FORMS), and each of its parameters is that form's
     j-th draw (greedy first); a draw that picks "other" writes the rate whole (its j-th whole draw)."""
     picked = _draws(generate, [[*base, Message(role="user", content=p.form_turn(name))]], p.form_grammar(), cfg)[0]
@@ -166,33 +167,31 @@ def _forms(generate: Generate, base: list[Message], name: str, lits: list[float]
     for form in dict.fromkeys(picked):
         if form not in p.FORMS or not p.FORMS[form][2]:  # "other"
             whole = [*base, Message(role="user", content=p.rate_turn(name))]
-            rates[form] = _draws(generate, [whole], p.terms_grammar(name, lits, allow_none=False), cfg)[0]
+            rates[form] = _draws(generate, [whole], p.terms_grammar(name, lits, False, constant), cfg)[0]
             continue
         asked = [[*base, Message(role="user", content=p.form_turn(name)), Message(role="assistant", content=form),
                   Message(role="user", content=p.parameter_turn(name, form, q))] for q, _ in p.FORMS[form][2]]
-        values = _draws(generate, asked, p.parameter_grammar(lits), cfg)
+        values = _draws(generate, asked, p.parameter_grammar(lits, constant), cfg)
         rates[form] = [p.rate_of(name, form, [v[j] for v in values]) for j in range(cfg.samples + 1)]
     return [[rates[form][j]] for j, form in enumerate(picked)]
 
 
 def _terms(generate: Generate, base: list[Message], said: list[str], name: str, lits: list[float],
-           cfg: ODEConfig) -> list[list[str]]:
+           cfg: ODEConfig, constant: bool) -> list[list[str]]:
     """Each draw's terms of the rate: the whole rate at once (`cfg.rate == "whole"`), its form and parameters
     (`"forms"`), or one term per sentence up to the question, and the whole rate when no draw of any sentence
-    adds a term (its grammar without `none`)."""
+    adds a term (its grammar without `none`). `constant`: whether a term may name the unknown constant k."""
     if cfg.rate == "forms":
-        return _forms(generate, base, name, lits, cfg)
+        return _forms(generate, base, name, lits, cfg, constant)
+    whole = [[*base, Message(role="user", content=p.rate_turn(name))]]
     if cfg.rate == "whole":
-        return [[w] for w in _draws(generate, [[*base, Message(role="user", content=p.rate_turn(name))]],
-                                    p.terms_grammar(name, lits, allow_none=False), cfg)[0]]
+        return [[w] for w in _draws(generate, whole, p.terms_grammar(name, lits, False, constant), cfg)[0]]
     draws = _draws(generate, [[*base, Message(role="user", content=p.sentence_turn(s, name))] for s in said],
-                   p.terms_grammar(name, lits), cfg)
+                   p.terms_grammar(name, lits, constant=constant), cfg)
     per_draw = [[d[j] for d in draws] for j in range(cfg.samples + 1)]
     if any(t != p.NONE for terms in per_draw for t in terms):
         return per_draw
-    whole = _draws(generate, [[*base, Message(role="user", content=p.rate_turn(name))]],
-                   p.terms_grammar(name, lits, allow_none=False), cfg)[0]
-    return [[w] for w in whole]
+    return [[w] for w in _draws(generate, whole, p.terms_grammar(name, lits, False, constant), cfg)[0]]
 
 
 def translate(problem: str, generate: Generate, cfg: ODEConfig) -> tuple[list[ODEAttempt], int, int]:
@@ -206,8 +205,10 @@ def translate(problem: str, generate: Generate, cfg: ODEConfig) -> tuple[list[OD
     base = p.prefix(text, unknown, forms)
     said = sentences(text) or [text]
     asks = question(said)
-    terms = _terms(generate, base, said[:asks + 1], name, literals(text), cfg)
     conds = _conditions(generate, base, text, name, unknown, asks, cfg)
+    # k is fitted to a second condition (fit.py): with fewer in every draw it could never be found
+    constant = any(len({c for c in draw if c != p.NONE}) >= 2 for draw in conds)
+    terms = _terms(generate, base, said[:asks + 1], name, literals(text), cfg, constant)
     times = [n.value for n in numbers(said[asks])]
     asked = _draws(generate, [[*base, Message(role="user", content=p.asked_turn(said[asks], name))]],
                    p.asked_grammar(name, literals(text), times), cfg)[0]

@@ -163,6 +163,7 @@ def test_the_rate_as_a_form_and_its_parameters() -> None:
     r_turn = backend.calls[4].prompt
     assert [m.content for m in r_turn[-3:-1]] == [p.form_turn("T"), "toward a level"]
     assert r_turn[-1].content == "In T' = r*(L - T), r (the rate per unit of time at which the gap closes):"
+    assert '"k"' in backend.calls[4].params.grammar  # two conditions: k can be fitted
     assert len(backend.calls) == 16  # one per completion: unknown, 3 forms, 2 + 4 parameters, 3 other, 3 asked
     # the forms' prefix shows every form once, each parameter filled from its example's own numbers
     turns = [m.content for m in p.prefix("x", forms=True)]
@@ -178,6 +179,7 @@ def test_the_whole_rate_is_one_decision_and_the_conditions_come_from_the_words()
     assert result.value == pytest.approx(15 * math.exp(-0.2)) and result.method == "dsolve"  # Mamo ODE 9: 12.3
     assert result.spec is not None and result.spec.initial_conditions == ["S(0) = 15"]  # kg, as the unknown says
     assert "none" not in backend.calls[1].params.grammar.split("\n")[0]  # the rate: no `none`
+    assert '"k"' not in backend.calls[1].params.grammar  # one condition (S(0)): no constant could be fitted
     assert backend.calls[1].prompt[-1].content == "The rate of change S' of S, as terms with + or -:"
 
 
