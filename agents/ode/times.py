@@ -13,7 +13,8 @@ sentence only states a time-0 value ("Starting from 10,000, find the population 
 value at time 0 when a later sentence observes the unknown in the same unit: "a rod heated to 72 °C is left
 in a room kept at 10 °C. After 4 minutes it is at 39.112 °C" states T(0) = 72 (a value its words call
 constant, maintained or fixed is a surrounding, not the state). A minus written before a number is its
-sign (-4 °C). No model call here.
+sign (-4 °C); "zero" or "no" said of the unknown's own words is the value 0 ("the initial current is zero").
+No model call here.
 """
 
 from __future__ import annotations
@@ -28,14 +29,28 @@ _ZERO = re.compile(r"\b(?:initial(?:ly)?|at first|at the (?:start|beginning|outs
 _AT = re.compile(rf"\b(?:after|in|at|within)\s+(?:t\s*=\s*)?(\d+(?:\.\d+)?)\s*{_UNITS}\b|\bt\s*=\s*(\d+(?:\.\d+)?)",
                  re.IGNORECASE)
 _NOTATION = re.compile(r"(?<![\w.])[A-Za-z]\(\s*(\d+(?:\.\d+)?)\s*\)\s*=\s*(-?\d+(?:\.\d+)?)(?!\w|\.\d)")
+#: what follows a number that makes it a rate: per (or /) a unit of time, with up to two words of its unit before
+_PER_TIME = re.compile(rf"\s*(?:[^\s/]+\s+){{0,2}}?(?:[^\s/]*\s*/\s*|per\s+(?:unit\s+(?:of\s+)?)?)(?:{_UNITS}|time)\b",
+                       re.IGNORECASE)
+#: "zero" or "no" said of the unknown's own words: "the initial current is zero", "air with no smoke"
+_NONE_OF = re.compile(r"\b(?:no|zero)\s+(?:[a-z]+\s+)?([a-z]+)|\b([a-z]+)\s+(?:is|was|are|of)\s+(?:zero|0)\b",
+                      re.IGNORECASE)
 #: words that say a quantity does not change: it is a surrounding or a parameter, not the unknown's state
 _FIXED = re.compile(r"\b(?:constant(?:ly)?|maintained|fixed|steady|kept|held)\b", re.IGNORECASE)
 _STOP = {"the", "a", "an", "of", "in", "at", "to", "and", "is", "it", "its", "with", "for", "by", "on", "per", "that",
          "which", "has", "have", "be", "was", "this", "after", "initially"}
 
 
+#: unit names and their abbreviations, read as one word ("15 kg" matches "the salt in kilograms")
+_SAME_UNIT = {"kilogram": "kg", "gram": "g", "litre": "liter", "l": "liter", "milliliter": "ml", "millilitre": "ml",
+              "meter": "m", "metre": "m", "gallon": "gal", "pound": "lb", "lbs": "lb", "dollar": "$"}
+
+
 def _words(text: str) -> set[str]:
-    return {w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()) if w not in _STOP and len(w) > 1}
+    """The text's words that can say what a number counts: stop words dropped, plurals and unit names folded."""
+    words = (w if w in _SAME_UNIT else w.rstrip("s") for w in re.findall(r"[a-z]+", text.lower()))
+    folded = {_SAME_UNIT.get(w, w) for w in words if w not in _STOP}
+    return {w for w in folded if len(w) > 1 or w in _SAME_UNIT.values()}
 
 
 def _times(sentence: str, zero_only: bool) -> list[tuple[float, int, str]]:
@@ -51,13 +66,14 @@ def _times(sentence: str, zero_only: bool) -> list[tuple[float, int, str]]:
 
 
 def _amount(number: Number, sentence: str) -> bool:
-    """Whether a number can be a value of the unknown: not a rate (`5 L/min`, `3 kg per hour`) and not a
-    relative amount (a percentage, `twice`, `half`), which state a change, not a value."""
+    """Whether a number can be a value of the unknown: not a rate (`5 L/min`, `3 kg per hour`, `0.89 per day`)
+    and not a relative amount (a percentage, `twice`, `half`), which state a change, not a value. An amount per
+    anything else (`33 grams per liter`, `0.2 kg/L`) is a concentration: a value."""
     if "%" in number.written or "percent" in number.written or not number.written[:1].isdigit():
         return False
     at = sentence.find(number.written)
-    after = sentence[at + len(number.written):at + len(number.written) + 16] if at >= 0 else ""
-    return not re.match(r"\s*[^\s/]*\s*/|\s*(?:[a-z]+\s+)?per\b", after, re.IGNORECASE)
+    after = sentence[at + len(number.written):at + len(number.written) + 40] if at >= 0 else ""
+    return not _PER_TIME.match(after)
 
 
 def _written(text: str) -> dict[float, float]:
@@ -80,17 +96,33 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
         time, where, _ = times[0]
         # a number of a time phrase ("after 5 years", "t = 0"), the question's included, is a time, not a value
         timed = {m.group(1) or m.group(2) for m in _AT.finditer(sentence)}
-        values = [n for n in table if n.sentence == k and n.written not in timed and _amount(n, sentence)]
-        if values and time not in found:
+        values = [n for n in table if n.sentence == k and n.written not in timed and _amount(n, sentence)
+                  and _per(n, sentence) <= described]  # "0.2 kg/L" is a value only of an unknown per litre
+        none = _none(sentence, described) and not any(_words(_unit(n, sentence)) & described for n in values)
+        if values and time not in found and not none:
             best = max(values, key=lambda n: (bool(_words(n.unit.split(" ")[0]) & described),
                                               len(_words(n.words) & described), -abs(_position(sentence, n) - where)))
             found[time] = _signed(best, sentence)
             first = first or (k, _unit(best, sentence))
+        elif time not in found and none:  # "a room with 5899 m^3 of air and no smoke": S(0) = 0
+            found[time] = 0.0
     if 0.0 not in found and first is not None and first[1]:
         start = _initial(table, said[: first[0]], first[1])
         if start is not None:
             found[0.0] = start
     return [f"{name}({show(time)}) = {show(value)}" for time, value in sorted(found.items())]
+
+
+def _per(number: Number, sentence: str) -> set[str]:
+    """The words of what a concentration is per (`0.2 kg/L`, `33 grams per liter`: {liter}); empty for an amount."""
+    at = _position(sentence, number) + len(number.written)
+    m = re.match(r"\s*(?:[^\s/]+\s+){0,2}?(?:[^\s/]*\s*/\s*|per\s+)([A-Za-z]+)", sentence[at:at + 40])
+    return _words(m.group(1)) if m else set()
+
+
+def _none(sentence: str, described: set[str]) -> bool:
+    """Whether the sentence says there is none of the unknown ("the initial current is zero", "no smoke")."""
+    return any(_words(m.group(1) or m.group(2)) & described for m in _NONE_OF.finditer(sentence))
 
 
 def _unit(number: Number, sentence: str) -> str:

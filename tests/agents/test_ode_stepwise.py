@@ -228,3 +228,26 @@ def test_the_state_before_any_time_phrase_is_the_value_at_time_zero() -> None:
                 "N: the cells") == ["N(2) = 500"]  # grams per litre are not cells
     assert read("The gap between 3-4 hours is quiet. After 5 hours the mass is 7 kg. Find it after 9 hours.",
                 "M: the mass in kg") == ["M(5) = 7"]  # a dash between two numbers is no sign
+
+
+def test_zero_in_words_concentrations_and_unit_names_are_read() -> None:
+    from ratiocinator.agents.ode.times import conditions
+
+    def read(text: str, unknown: str) -> list[str]:
+        return conditions(text, unknown[0], unknown, question(sentences(text)))
+
+    assert read("A battery supplies 40 V. If the initial current is zero, calculate the current at 0.1 seconds.",
+                "I: the current in the circuit") == ["I(0) = 0"]  # zero said of the unknown's word
+    assert read("A room initially contains 5899 m^3 of air with no smoke. Find the smoke after 5 minutes.",
+                "S: the smoke in the room") == ["S(0) = 0"]  # the air's volume is not the smoke
+    # a concentration is a value of an unknown per litre, and a rate only per unit of time
+    assert read("A tank of 1616 liters initially holds water with 33 grams per liter of salt. Water flows in at 7 "
+                "liters per minute. Find the concentration after 6 minutes.",
+                "C: the concentration of salt in grams per liter") == ["C(0) = 33"]
+    assert read("Initially, water with 3 kg/L of salt flows in at 5 L/min. How much salt after 5 minutes?",
+                "S: the salt in kg") == []  # kg per litre is not an amount in kg
+    assert read("A birth rate of 0.11 per year applies initially. Find the population after 3 years.",
+                "P: the population") == []  # per year: a rate
+    # "kg" and "kilograms" name one unit: 53 kg of sugar, not 5375 litres of water
+    assert read("A tank initially contains 5375 liters of water with 53 kg of sugar. Find the sugar after 64 minutes.",
+                "S: the amount of sugar in kilograms") == ["S(0) = 53"]
