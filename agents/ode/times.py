@@ -29,9 +29,10 @@ _ZERO = re.compile(r"\b(?:initial(?:ly)?|at first|at the (?:start|beginning|outs
 _AT = re.compile(rf"\b(?:after|in|at|within)\s+(?:t\s*=\s*)?(\d+(?:\.\d+)?)\s*{_UNITS}\b|\bt\s*=\s*(\d+(?:\.\d+)?)",
                  re.IGNORECASE)
 _NOTATION = re.compile(r"(?<![\w.])[A-Za-z]\(\s*(\d+(?:\.\d+)?)\s*\)\s*=\s*(-?\d+(?:\.\d+)?)(?!\w|\.\d)")
-#: what follows a number that makes it a rate: per (or /) a unit of time, with up to two words of its unit before
-_PER_TIME = re.compile(rf"\s*(?:[^\s/]+\s+){{0,2}}?(?:[^\s/]*\s*/\s*|per\s+(?:unit\s+(?:of\s+)?)?)(?:{_UNITS}|time)\b",
-                       re.IGNORECASE)
+#: what a number is per: `/ min`, `per hour`, `kg/L`, `grams per liter`, `per unit of time` (up to two words of its
+#: unit before); a rate when that is a unit of time
+_PER = re.compile(r"\s*(?:[^\s/]+\s+){0,2}?(?:[^\s/]*\s*/\s*|per\s+(?:unit\s+(?:of\s+)?)?)([A-Za-z]+)", re.IGNORECASE)
+_TIME_WORD = re.compile(rf"{_UNITS}|time", re.IGNORECASE)
 #: "zero" or "no" said of the unknown's own words: "the initial current is zero", "air with no smoke"
 _NONE_OF = re.compile(r"\b(?:no|zero)\s+(?:[a-z]+\s+)?([a-z]+)|\b([a-z]+)\s+(?:is|was|are|of)\s+(?:zero|0)\b",
                       re.IGNORECASE)
@@ -71,9 +72,7 @@ def _amount(number: Number, sentence: str) -> bool:
     anything else (`33 grams per liter`, `0.2 kg/L`) is a concentration: a value."""
     if "%" in number.written or "percent" in number.written or not number.written[:1].isdigit():
         return False
-    at = sentence.find(number.written)
-    after = sentence[at + len(number.written):at + len(number.written) + 40] if at >= 0 else ""
-    return not _PER_TIME.match(after)
+    return not _TIME_WORD.fullmatch(_per(number, sentence))
 
 
 def _written(text: str) -> dict[float, float]:
@@ -97,7 +96,7 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
         # a number of a time phrase ("after 5 years", "t = 0"), the question's included, is a time, not a value
         timed = {m.group(1) or m.group(2) for m in _AT.finditer(sentence)}
         values = [n for n in table if n.sentence == k and n.written not in timed and _amount(n, sentence)
-                  and _per(n, sentence) <= described]  # "0.2 kg/L" is a value only of an unknown per litre
+                  and _words(_per(n, sentence)) <= described]  # "0.2 kg/L" is a value only of an unknown per litre
         none = _none(sentence, described) and not any(_words(_unit(n, sentence)) & described for n in values)
         if values and time not in found and not none:
             best = max(values, key=lambda n: (bool(_words(n.unit.split(" ")[0]) & described),
@@ -113,11 +112,11 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
     return [f"{name}({show(time)}) = {show(value)}" for time, value in sorted(found.items())]
 
 
-def _per(number: Number, sentence: str) -> set[str]:
-    """The words of what a concentration is per (`0.2 kg/L`, `33 grams per liter`: {liter}); empty for an amount."""
+def _per(number: Number, sentence: str) -> str:
+    """The word a number is per (`5 L/min`: min, `33 grams per liter`: liter), "" for a plain amount."""
     at = _position(sentence, number) + len(number.written)
-    m = re.match(r"\s*(?:[^\s/]+\s+){0,2}?(?:[^\s/]*\s*/\s*|per\s+)([A-Za-z]+)", sentence[at:at + 40])
-    return _words(m.group(1)) if m else set()
+    m = _PER.match(sentence[at:at + 40])
+    return m.group(1) if m else ""
 
 
 def _none(sentence: str, described: set[str]) -> bool:
