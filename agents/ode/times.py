@@ -86,7 +86,7 @@ def conditions(text: str, name: str, unknown: str, asked: int) -> list[str]:
     table = numbers(text, limit=10_000)
     said = sentences(text)
     described = _words(unknown.partition(":")[2])
-    found = {time: value for time, value in _written(text).items()}
+    found = _written(text)  # time: value; a new dict, filled below
     first: tuple[int, str] | None = None  # the first observation read from a sentence: (its sentence, its unit)
     for k, sentence in enumerate(said[: asked + 1]):
         times = _times(sentence, zero_only=k == asked)
